@@ -1,0 +1,232 @@
+//! Label and field selectors, parsed the way apimachinery's `labels.Parse` and
+//! `fields.ParseSelector` read them.
+
+use std::collections::BTreeMap;
+
+use super::store::StoredObject;
+
+/// A parsed `labelSelector` plus `fieldSelector`; empty matches everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Selector {
+    labels: Vec<LabelRequirement>,
+    fields: Vec<FieldRequirement>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum LabelRequirement {
+    Exists(String),
+    NotExists(String),
+    In(String, Vec<String>),
+    NotIn(String, Vec<String>),
+    Gt(String, i64),
+    Lt(String, i64),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FieldRequirement {
+    field: Field,
+    value: String,
+    equal: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Name,
+    Namespace,
+}
+
+impl Selector {
+    /// Parses both selectors. The error is the message of a 400 BadRequest.
+    pub(crate) fn parse(labels: Option<&str>, fields: Option<&str>) -> Result<Self, String> {
+        Ok(Self {
+            labels: labels.map(parse_labels).transpose()?.unwrap_or_default(),
+            fields: fields.map(parse_fields).transpose()?.unwrap_or_default(),
+        })
+    }
+
+    /// Whether any selector is set: `remainingItemCount` is only sent without one
+    /// (apiserver `storage/continue.go`).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.labels.is_empty() && self.fields.is_empty()
+    }
+
+    pub(crate) fn matches(&self, object: &StoredObject) -> bool {
+        self.labels.iter().all(|r| r.matches(&object.labels))
+            && self.fields.iter().all(|r| {
+                let actual = match r.field {
+                    Field::Name => object.name.as_str(),
+                    Field::Namespace => object.namespace.as_deref().unwrap_or(""),
+                };
+                (actual == r.value) == r.equal
+            })
+    }
+}
+
+impl LabelRequirement {
+    fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        match self {
+            Self::Exists(k) => labels.contains_key(k),
+            Self::NotExists(k) => !labels.contains_key(k),
+            Self::In(k, values) => labels.get(k).is_some_and(|v| values.contains(v)),
+            Self::NotIn(k, values) => labels.get(k).is_none_or(|v| !values.contains(v)),
+            Self::Gt(k, n) => labels.get(k).and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v > *n),
+            Self::Lt(k, n) => labels.get(k).and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v < *n),
+        }
+    }
+}
+
+/// Splits on commas that are not inside parentheses.
+fn split_top_level(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                parts.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
+fn valid_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 316
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+}
+
+fn valid_value(value: &str) -> bool {
+    value.len() <= 63 && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+fn parse_labels(text: &str) -> Result<Vec<LabelRequirement>, String> {
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    split_top_level(text).into_iter().map(|part| parse_label(part.trim(), text)).collect()
+}
+
+fn parse_label(part: &str, whole: &str) -> Result<LabelRequirement, String> {
+    let bad = |why: &str| format!("unable to parse requirement: {why} in label selector {whole:?}");
+    if let Some(key) = part.strip_prefix('!') {
+        let key = key.trim();
+        return if valid_key(key) { Ok(LabelRequirement::NotExists(key.into())) } else { Err(bad("invalid key")) };
+    }
+    for (op, negate) in [("!=", true), ("==", false), ("=", false)] {
+        if let Some((key, value)) = part.split_once(op) {
+            let (key, value) = (key.trim(), value.trim());
+            if !valid_key(key) || !valid_value(value) {
+                return Err(bad("invalid key or value"));
+            }
+            return Ok(if negate {
+                LabelRequirement::NotIn(key.into(), vec![value.into()])
+            } else {
+                LabelRequirement::In(key.into(), vec![value.into()])
+            });
+        }
+    }
+    for (op, gt) in [(">", true), ("<", false)] {
+        if let Some((key, value)) = part.split_once(op) {
+            let n = value.trim().parse::<i64>().map_err(|_| bad("for 'Gt', 'Lt' operators, the value must be an integer"))?;
+            let key = key.trim().to_owned();
+            return Ok(if gt { LabelRequirement::Gt(key, n) } else { LabelRequirement::Lt(key, n) });
+        }
+    }
+    let words: Vec<&str> = part.splitn(2, char::is_whitespace).collect();
+    if words.len() == 2 {
+        let rest = words[1].trim();
+        let (negate, list) = if let Some(list) = rest.strip_prefix("notin") {
+            (true, list)
+        } else if let Some(list) = rest.strip_prefix("in") {
+            (false, list)
+        } else {
+            return Err(bad("found unexpected operator"));
+        };
+        let list = list.trim();
+        let inner = list.strip_prefix('(').and_then(|l| l.strip_suffix(')')).ok_or_else(|| bad("expected a parenthesised set"))?;
+        let values: Vec<String> = inner.split(',').map(|v| v.trim().to_owned()).collect();
+        if values.iter().any(|v| !valid_value(v)) || !valid_key(words[0]) {
+            return Err(bad("invalid key or value"));
+        }
+        return Ok(if negate { LabelRequirement::NotIn(words[0].into(), values) } else { LabelRequirement::In(words[0].into(), values) });
+    }
+    if valid_key(part) { Ok(LabelRequirement::Exists(part.into())) } else { Err(bad("invalid key")) }
+}
+
+fn parse_fields(text: &str) -> Result<Vec<FieldRequirement>, String> {
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    text.split(',')
+        .map(|part| {
+            let (field, value, equal) = if let Some((f, v)) = part.split_once("!=") {
+                (f, v, false)
+            } else if let Some((f, v)) = part.split_once("==") {
+                (f, v, true)
+            } else if let Some((f, v)) = part.split_once('=') {
+                (f, v, true)
+            } else {
+                return Err(format!("invalid selector: '{text}'; can't understand '{part}'"));
+            };
+            let field = match field.trim() {
+                "metadata.name" => Field::Name,
+                "metadata.namespace" => Field::Namespace,
+                other => return Err(format!("field label not supported: {other}")),
+            };
+            Ok(FieldRequirement { field, value: value.trim().to_owned(), equal })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn object(name: &str, labels: &[(&str, &str)]) -> StoredObject {
+        StoredObject {
+            name: name.into(),
+            namespace: Some("default".into()),
+            uid: String::new(),
+            resource_version: 1,
+            created: Duration::ZERO,
+            labels: labels.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect(),
+            body: BTreeMap::new(),
+        }
+    }
+
+    fn matches(labels: &str, o: &StoredObject) -> bool {
+        Selector::parse(Some(labels), None).unwrap().matches(o)
+    }
+
+    #[test]
+    fn equality_set_and_existence_requirements_all_apply() {
+        let web = object("a", &[("app", "web"), ("tier", "front")]);
+        assert!(matches("app=web", &web));
+        assert!(matches("app==web,tier!=db", &web));
+        assert!(matches("app in (web, api),tier", &web));
+        assert!(!matches("app notin (web)", &web));
+        assert!(matches("!db", &web));
+        assert!(!matches("!app", &web));
+    }
+
+    #[test]
+    fn field_selectors_know_name_and_namespace_and_reject_the_rest() {
+        let o = object("a", &[]);
+        let s = Selector::parse(None, Some("metadata.name=a,metadata.namespace!=kube-system")).unwrap();
+        assert!(s.matches(&o));
+        assert_eq!(Selector::parse(None, Some("spec.nodeName=n1")).unwrap_err(), "field label not supported: spec.nodeName");
+    }
+
+    #[test]
+    fn malformed_label_selectors_are_errors_not_matches() {
+        assert!(Selector::parse(Some("app in web"), None).is_err());
+        assert!(Selector::parse(Some("a=b=c=d d"), None).is_err());
+    }
+}

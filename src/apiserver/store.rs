@@ -1,0 +1,262 @@
+//! The store: objects of the watched resource, one global revision clock, history and compaction.
+//!
+//! Modelled on etcd's MVCC: every write takes the next global revision; each object keeps its
+//! versions so a LIST can be served at any revision still in history; compaction forgets
+//! revisions below a floor. Background churn takes revisions without touching the watched
+//! resource, which is exactly why quiet watches go stale (reference §5.3).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use crate::scenario::ObjectSpec;
+
+/// `namespace/name`, or `name` for cluster-scoped objects; sorts like etcd keys within a resource.
+pub(crate) type Key = String;
+
+/// One version of an object as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct StoredObject {
+    pub(crate) name: String,
+    pub(crate) namespace: Option<String>,
+    pub(crate) uid: String,
+    pub(crate) resource_version: u64,
+    /// Virtual time of creation.
+    pub(crate) created: Duration,
+    pub(crate) labels: BTreeMap<String, String>,
+    pub(crate) body: BTreeMap<String, serde_json::Value>,
+}
+
+impl StoredObject {
+    pub(crate) fn key(&self) -> Key {
+        key_of(self.namespace.as_deref(), &self.name)
+    }
+}
+
+pub(crate) fn key_of(namespace: Option<&str>, name: &str) -> Key {
+    match namespace {
+        Some(ns) => format!("{ns}/{name}"),
+        None => name.to_owned(),
+    }
+}
+
+/// A change to the watched resource, as history keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Change {
+    pub(crate) revision: u64,
+    /// The object before the change (`None` for a create).
+    pub(crate) before: Option<StoredObject>,
+    /// The object after the change (`None` for a delete).
+    pub(crate) after: Option<StoredObject>,
+}
+
+/// Why a write was refused; the timeline is validated, so this only happens on a bug.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum WriteError {
+    #[error("object {0} already exists")]
+    Exists(Key),
+    #[error("object {0} does not exist")]
+    Missing(Key),
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Store {
+    revision: u64,
+    /// Revisions below this are compacted away.
+    compacted: u64,
+    /// Per key, versions in revision order; `None` marks a deletion.
+    versions: BTreeMap<Key, Vec<(u64, Option<StoredObject>)>>,
+    history: VecDeque<Change>,
+    /// When each revision was taken, for time-based compaction (`retain`).
+    taken_at: VecDeque<(u64, Duration)>,
+    uids: u64,
+}
+
+impl Store {
+    /// The current global revision.
+    pub(crate) fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// The oldest revision still servable: a watch from below it, or an exact list at it, is 410.
+    pub(crate) fn compacted(&self) -> u64 {
+        self.compacted
+    }
+
+    fn next_revision(&mut self, now: Duration) -> u64 {
+        self.revision += 1;
+        self.taken_at.push_back((self.revision, now));
+        self.revision
+    }
+
+    /// A write to another resource: the clock moves, the watched resource does not.
+    pub(crate) fn churn(&mut self, now: Duration) -> u64 {
+        self.next_revision(now)
+    }
+
+    pub(crate) fn create(&mut self, spec: &ObjectSpec, now: Duration) -> Result<Change, WriteError> {
+        let key = key_of(spec.namespace.as_deref(), &spec.name);
+        if self.current(&key).is_some() {
+            return Err(WriteError::Exists(key));
+        }
+        let revision = self.next_revision(now);
+        self.uids += 1;
+        let object = StoredObject {
+            name: spec.name.clone(),
+            namespace: spec.namespace.clone(),
+            uid: format!("00000000-0000-4000-8000-{:012x}", self.uids),
+            resource_version: revision,
+            created: now,
+            labels: spec.labels.clone(),
+            body: spec.body.clone(),
+        };
+        Ok(self.commit(key, None, Some(object), revision))
+    }
+
+    pub(crate) fn update(
+        &mut self,
+        key: &Key,
+        labels: Option<&BTreeMap<String, String>>,
+        body: &BTreeMap<String, serde_json::Value>,
+        now: Duration,
+    ) -> Result<Change, WriteError> {
+        let before = self.current(key).cloned().ok_or_else(|| WriteError::Missing(key.clone()))?;
+        let revision = self.next_revision(now);
+        let mut after = before.clone();
+        after.resource_version = revision;
+        if let Some(labels) = labels {
+            after.labels = labels.clone();
+        }
+        for (field, value) in body {
+            after.body.insert(field.clone(), value.clone());
+        }
+        Ok(self.commit(key.clone(), Some(before), Some(after), revision))
+    }
+
+    pub(crate) fn delete(&mut self, key: &Key, now: Duration) -> Result<Change, WriteError> {
+        let before = self.current(key).cloned().ok_or_else(|| WriteError::Missing(key.clone()))?;
+        let revision = self.next_revision(now);
+        Ok(self.commit(key.clone(), Some(before), None, revision))
+    }
+
+    fn commit(&mut self, key: Key, before: Option<StoredObject>, after: Option<StoredObject>, revision: u64) -> Change {
+        self.versions.entry(key).or_default().push((revision, after.clone()));
+        let change = Change { revision, before, after };
+        self.history.push_back(change.clone());
+        change
+    }
+
+    fn current(&self, key: &Key) -> Option<&StoredObject> {
+        self.versions.get(key).and_then(|v| v.last()).and_then(|(_, o)| o.as_ref())
+    }
+
+    /// One object as of now.
+    pub(crate) fn get(&self, key: &Key) -> Option<&StoredObject> {
+        self.current(key)
+    }
+
+    /// Every object alive at `revision`, in key order. `revision` must not be compacted.
+    pub(crate) fn state_at(&self, revision: u64) -> Vec<&StoredObject> {
+        self.versions
+            .values()
+            .filter_map(|versions| {
+                versions.iter().rev().find(|(rv, _)| *rv <= revision).and_then(|(_, o)| o.as_ref())
+            })
+            .collect()
+    }
+
+    /// Every change after `revision`, in order. `None` when some of them were compacted away.
+    pub(crate) fn changes_after(&self, revision: u64) -> Option<impl Iterator<Item = &Change>> {
+        if revision + 1 < self.compacted {
+            return None;
+        }
+        let start = self.history.partition_point(|c| c.revision <= revision);
+        Some(self.history.range(start..))
+    }
+
+    /// Compacts history below `floor` (never above the current revision + 1), keeping for each
+    /// object the newest version at or below the floor so state there stays servable.
+    /// Returns the new floor.
+    pub(crate) fn compact(&mut self, floor: u64) -> u64 {
+        let floor = floor.min(self.revision + 1).max(self.compacted);
+        self.compacted = floor;
+        while self.history.front().is_some_and(|c| c.revision < floor) {
+            self.history.pop_front();
+        }
+        while self.taken_at.front().is_some_and(|(rv, _)| *rv < floor) {
+            self.taken_at.pop_front();
+        }
+        self.versions.retain(|_, versions| {
+            let keep_from = versions.iter().rposition(|(rv, _)| *rv < floor).unwrap_or(0);
+            versions.drain(..keep_from);
+            // A key whose only remaining version is an old deletion is gone for good.
+            !(versions.len() == 1 && versions[0].1.is_none() && versions[0].0 < floor)
+        });
+        floor
+    }
+
+    /// The floor that keeps revisions taken within `retain` of `now`: the first revision taken
+    /// at or after `now - retain`, or the next revision if none was.
+    pub(crate) fn floor_retaining(&self, retain: Duration, now: Duration) -> u64 {
+        let since = now.saturating_sub(retain);
+        self.taken_at.iter().find(|(_, at)| *at >= since).map_or(self.revision + 1, |(rv, _)| *rv)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(name: &str) -> ObjectSpec {
+        ObjectSpec { name: name.into(), namespace: Some("default".into()), labels: BTreeMap::new(), body: BTreeMap::new() }
+    }
+
+    const T: Duration = Duration::ZERO;
+
+    #[test]
+    fn every_write_and_churn_takes_the_next_global_revision() {
+        let mut store = Store::default();
+        assert_eq!(store.create(&spec("a"), T).unwrap().revision, 1);
+        assert_eq!(store.churn(T), 2);
+        let change = store.update(&"default/a".into(), None, &BTreeMap::new(), T).unwrap();
+        assert_eq!(change.revision, 3);
+        assert_eq!(change.before.unwrap().resource_version, 1);
+        assert_eq!(store.delete(&"default/a".into(), T).unwrap().revision, 4);
+        assert_eq!(store.revision(), 4);
+    }
+
+    #[test]
+    fn state_at_an_old_revision_shows_the_versions_of_then() {
+        let mut store = Store::default();
+        store.create(&spec("a"), T).unwrap();
+        store.create(&spec("b"), T).unwrap();
+        store.update(&"default/a".into(), None, &BTreeMap::new(), T).unwrap();
+        store.delete(&"default/b".into(), T).unwrap();
+        let at = |rv| store.state_at(rv).iter().map(|o| (o.name.clone(), o.resource_version)).collect::<Vec<_>>();
+        assert_eq!(at(2), vec![("a".into(), 1), ("b".into(), 2)]);
+        assert_eq!(at(4), vec![("a".into(), 3)]);
+    }
+
+    #[test]
+    fn compaction_keeps_state_at_the_floor_but_forgets_changes_below_it() {
+        let mut store = Store::default();
+        store.create(&spec("a"), T).unwrap();
+        store.create(&spec("b"), T).unwrap();
+        store.delete(&"default/b".into(), T).unwrap();
+        store.churn(T);
+        assert_eq!(store.compact(4), 4);
+        assert!(store.changes_after(1).is_none(), "changes after 1 start at 2, below the floor");
+        assert_eq!(store.changes_after(3).unwrap().count(), 0);
+        assert_eq!(store.state_at(4).len(), 1);
+        assert_eq!(store.state_at(4)[0].name, "a");
+    }
+
+    #[test]
+    fn retaining_a_window_compacts_only_revisions_taken_before_it() {
+        let mut store = Store::default();
+        store.churn(Duration::from_secs(10));
+        store.churn(Duration::from_secs(100));
+        let floor = store.floor_retaining(Duration::from_secs(30), Duration::from_secs(120));
+        assert_eq!(floor, 2);
+        assert_eq!(store.floor_retaining(Duration::from_secs(1), Duration::from_secs(120)), 3);
+    }
+}

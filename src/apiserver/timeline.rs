@@ -1,0 +1,89 @@
+//! Driving a server: playing a scenario's timeline in (virtual or real) time, and serving
+//! HTTP/1.1 on any byte stream.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::server::ApiServer;
+use crate::scenario::{Action, Scenario};
+
+/// Largest request head the server reads; a larger one gets 431 and the connection closes.
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// Serves HTTP/1.1 on `io` until the client closes it. Errors are the client's (a reset,
+/// a malformed request) and are logged, never raised.
+pub async fn serve<I>(server: ApiServer, io: I)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |request| {
+        let server = server.clone();
+        async move { Ok::<_, Infallible>(server.handle(request).await) }
+    });
+    let result = http1::Builder::new()
+        .max_buf_size(MAX_HEADER_BYTES)
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(io), service)
+        .await;
+    if let Err(error) = result {
+        tracing::debug!(%error, "connection ended with an error");
+    }
+}
+
+/// Plays the scenario's timeline, background churn and periodic compaction on `server` until
+/// the scenario's duration has passed. Must run inside the run's runtime; times are relative
+/// to the server's recorder start.
+pub async fn play(server: ApiServer, scenario: Scenario) {
+    let end = scenario.duration;
+    tokio::join!(
+        steps(&server, &scenario),
+        every(&server, scenario.server.churn_interval, end, |s| s.churn()),
+        compaction(&server, scenario.server.compaction_interval, end),
+    );
+}
+
+async fn steps(server: &ApiServer, scenario: &Scenario) {
+    for step in &scenario.timeline {
+        sleep_to(server, step.at).await;
+        match &step.action {
+            Action::Write(write) => server.write(write),
+            Action::Fault(fault) => server.inject(fault),
+        }
+    }
+}
+
+async fn every(server: &ApiServer, interval: Option<Duration>, end: Duration, tick: impl Fn(&ApiServer)) {
+    let Some(interval) = interval else { return };
+    let mut at = interval;
+    while at <= end {
+        sleep_to(server, at).await;
+        tick(server);
+        at += interval;
+    }
+}
+
+/// etcd's compactor: each run compacts up to the revision recorded at the previous run, so
+/// 5 to 10 minutes of history survive (apiserver `storage/etcd3/compact.go`).
+async fn compaction(server: &ApiServer, interval: Option<Duration>, end: Duration) {
+    let Some(interval) = interval else { return };
+    let mut recorded = server.revision() + 1;
+    let mut at = interval;
+    while at <= end {
+        sleep_to(server, at).await;
+        server.compact_to(recorded);
+        recorded = server.revision() + 1;
+        at += interval;
+    }
+}
+
+async fn sleep_to(server: &ApiServer, at: Duration) {
+    let now = server.now();
+    if at > now {
+        tokio::time::sleep(at - now).await;
+    }
+}

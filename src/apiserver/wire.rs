@@ -1,0 +1,250 @@
+//! JSON on the wire: objects, lists, watch events and bookmarks, in Go's key order with
+//! `encoding/json`'s trailing newline (reference §0, §1.2, §2.3).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::status::Status;
+use super::store::StoredObject;
+use crate::scenario::ResourceSpec;
+
+/// Virtual time zero on the wall: creation timestamps are this plus the virtual offset, so
+/// they are the same in every run.
+const EPOCH_SECONDS: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+
+/// RFC 3339 seconds, as `metav1.Time` marshals.
+pub(crate) fn timestamp(at: Duration) -> String {
+    let seconds = EPOCH_SECONDS + i64::try_from(at.as_secs()).unwrap_or(i64::MAX / 2);
+    jiff::Timestamp::from_second(seconds).map_or_else(|_| "2026-01-01T00:00:00Z".to_owned(), |t| t.to_string())
+}
+
+/// Whether list items carry `kind`/`apiVersion`: built-in types do not (kubernetes#3030), custom
+/// resources (unstructured) do.
+fn items_carry_type(resource: &ResourceSpec) -> bool {
+    let builtin = resource.group.is_empty() || !resource.group.contains('.') || resource.group.ends_with(".k8s.io");
+    !builtin
+}
+
+#[derive(Serialize)]
+struct ObjectMeta<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<&'a str>,
+    uid: &'a str,
+    #[serde(rename = "resourceVersion")]
+    resource_version: String,
+    #[serde(rename = "creationTimestamp")]
+    creation_timestamp: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    labels: &'a BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct Object<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'a str>,
+    #[serde(rename = "apiVersion", skip_serializing_if = "Option::is_none")]
+    api_version: Option<&'a str>,
+    metadata: ObjectMeta<'a>,
+    #[serde(flatten)]
+    body: &'a BTreeMap<String, serde_json::Value>,
+}
+
+fn object<'a>(o: &'a StoredObject, typed: Option<(&'a str, &'a str)>, resource_version: u64) -> Object<'a> {
+    Object {
+        kind: typed.map(|t| t.0),
+        api_version: typed.map(|t| t.1),
+        metadata: ObjectMeta {
+            name: &o.name,
+            namespace: o.namespace.as_deref(),
+            uid: &o.uid,
+            resource_version: resource_version.to_string(),
+            creation_timestamp: timestamp(o.created),
+            labels: &o.labels,
+        },
+        body: &o.body,
+    }
+}
+
+/// Renders the resource's objects, lists and events.
+#[derive(Debug, Clone)]
+pub(crate) struct Wire {
+    kind: String,
+    list_kind: String,
+    api_version: String,
+    items_typed: bool,
+}
+
+#[derive(Serialize)]
+struct ListMeta {
+    #[serde(rename = "resourceVersion")]
+    resource_version: String,
+    #[serde(rename = "continue", skip_serializing_if = "Option::is_none")]
+    continue_: Option<String>,
+    #[serde(rename = "remainingItemCount", skip_serializing_if = "Option::is_none")]
+    remaining_item_count: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct List<'a> {
+    kind: &'a str,
+    #[serde(rename = "apiVersion")]
+    api_version: &'a str,
+    metadata: ListMeta,
+    items: Vec<Object<'a>>,
+}
+
+#[derive(Serialize)]
+struct WatchEvent<T> {
+    #[serde(rename = "type")]
+    type_: &'static str,
+    object: T,
+}
+
+#[derive(Serialize)]
+struct BookmarkMeta {
+    #[serde(rename = "resourceVersion")]
+    resource_version: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    annotations: BTreeMap<&'static str, &'static str>,
+}
+
+#[derive(Serialize)]
+struct Bookmark<'a> {
+    kind: &'a str,
+    #[serde(rename = "apiVersion")]
+    api_version: &'a str,
+    metadata: BookmarkMeta,
+}
+
+/// The event types of `metav1.WatchEvent`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EventType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl EventType {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Added => "ADDED",
+            Self::Modified => "MODIFIED",
+            Self::Deleted => "DELETED",
+        }
+    }
+}
+
+fn line(value: &impl Serialize) -> Vec<u8> {
+    let mut out = serde_json::to_vec(value).expect("wire types always serialize");
+    out.push(b'\n');
+    out
+}
+
+impl Wire {
+    pub(crate) fn new(resource: &ResourceSpec) -> Self {
+        Self {
+            kind: resource.kind.clone(),
+            list_kind: format!("{}List", resource.kind),
+            api_version: resource.api_version(),
+            items_typed: items_carry_type(resource),
+        }
+    }
+
+    fn typed(&self) -> Option<(&str, &str)> {
+        Some((&self.kind, &self.api_version))
+    }
+
+    /// A single object (GET): it carries its type.
+    pub(crate) fn object(&self, o: &StoredObject) -> Vec<u8> {
+        line(&object(o, self.typed(), o.resource_version))
+    }
+
+    /// A LIST page.
+    pub(crate) fn list(&self, items: &[&StoredObject], revision: u64, continue_: Option<String>, remaining: Option<u64>) -> Vec<u8> {
+        let typed = if self.items_typed { self.typed() } else { None };
+        line(&List {
+            kind: &self.list_kind,
+            api_version: &self.api_version,
+            metadata: ListMeta { resource_version: revision.to_string(), continue_, remaining_item_count: remaining },
+            items: items.iter().map(|o| object(o, typed, o.resource_version)).collect(),
+        })
+    }
+
+    /// An ADDED/MODIFIED/DELETED event; a DELETED one carries the deletion's revision
+    /// (`updateResourceVersion` in apiserver `cache_watcher.go`).
+    pub(crate) fn event(&self, type_: EventType, o: &StoredObject, resource_version: u64) -> Vec<u8> {
+        line(&WatchEvent { type_: type_.as_str(), object: object(o, self.typed(), resource_version) })
+    }
+
+    /// A BOOKMARK: the minimal `{kind, apiVersion, metadata:{resourceVersion}}` form the reference
+    /// recommends, plus the `k8s.io/initial-events-end` annotation ending a streaming list.
+    pub(crate) fn bookmark(&self, resource_version: u64, initial_events_end: bool) -> Vec<u8> {
+        let mut annotations = BTreeMap::new();
+        if initial_events_end {
+            annotations.insert("k8s.io/initial-events-end", "true");
+        }
+        line(&WatchEvent {
+            type_: "BOOKMARK",
+            object: Bookmark {
+                kind: &self.kind,
+                api_version: &self.api_version,
+                metadata: BookmarkMeta { resource_version: resource_version.to_string(), annotations },
+            },
+        })
+    }
+
+    /// An ERROR event carrying a Status.
+    pub(crate) fn error(status: &Status) -> Vec<u8> {
+        line(&WatchEvent { type_: "ERROR", object: status })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event_resource() -> ResourceSpec {
+        ResourceSpec { group: String::new(), version: "v1".into(), kind: "Event".into(), plural: "events".into(), namespaced: true }
+    }
+
+    fn stored() -> StoredObject {
+        StoredObject {
+            name: "a".into(),
+            namespace: Some("default".into()),
+            uid: "u".into(),
+            resource_version: 7,
+            created: Duration::from_secs(61),
+            labels: BTreeMap::new(),
+            body: [("reason".to_owned(), serde_json::json!("Started"))].into(),
+        }
+    }
+
+    #[test]
+    fn list_items_of_builtin_kinds_carry_no_type_but_watch_events_do() {
+        let wire = Wire::new(&event_resource());
+        let list = String::from_utf8(wire.list(&[&stored()], 9, None, None)).unwrap();
+        assert_eq!(
+            list,
+            "{\"kind\":\"EventList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"9\"},\"items\":[{\"metadata\":{\"name\":\"a\",\"namespace\":\"default\",\"uid\":\"u\",\"resourceVersion\":\"7\",\"creationTimestamp\":\"2026-01-01T00:01:01Z\"},\"reason\":\"Started\"}]}\n"
+        );
+        let event = String::from_utf8(wire.event(EventType::Deleted, &stored(), 12)).unwrap();
+        assert!(event.starts_with("{\"type\":\"DELETED\",\"object\":{\"kind\":\"Event\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"a\""));
+        assert!(event.contains("\"resourceVersion\":\"12\""), "a DELETED event carries the deletion's revision");
+    }
+
+    #[test]
+    fn bookmarks_are_minimal_and_the_initial_events_end_one_is_annotated() {
+        let wire = Wire::new(&event_resource());
+        assert_eq!(
+            String::from_utf8(wire.bookmark(100, false)).unwrap(),
+            "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Event\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"100\"}}}\n"
+        );
+        assert_eq!(
+            String::from_utf8(wire.bookmark(100, true)).unwrap(),
+            "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Event\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"100\",\"annotations\":{\"k8s.io/initial-events-end\":\"true\"}}}}\n"
+        );
+    }
+}

@@ -1,0 +1,46 @@
+//! Command-line arguments, as clap parses them.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// A chaos and diagnostic test harness for Kubernetes watch clients.
+#[derive(Debug, Parser)]
+#[command(name = "harness", version, about)]
+pub struct Args {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run scenarios against their watcher set-ups in virtual time and report the verdicts.
+    Run {
+        /// Scenario files, or directories of `*.yaml` scenarios.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Wall-clock seconds one set-up may take before it is reported as hung.
+        #[arg(long, default_value_t = 60)]
+        wall_timeout: u64,
+    },
+    /// Validate scenario files without running them.
+    Check {
+        /// Scenario files, or directories of `*.yaml` scenarios.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for terminals.
+    Table,
+    /// JSON with a versioned schema.
+    Json,
+}

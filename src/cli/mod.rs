@@ -1,0 +1,10 @@
+//! The `harness` command line: clap arguments ([`Args`]) to reports and exit codes.
+//!
+//! Exit codes: [`PASSED`] (0) when every set-up did what its scenario expects,
+//! [`VERDICT_FAILED`] (1) when one did not, [`HARNESS_ERROR`] (2) when the harness could not run.
+
+mod args;
+mod run;
+
+pub use args::{Args, Command, Format};
+pub use run::{HARNESS_ERROR, PASSED, VERDICT_FAILED, run};

@@ -1,0 +1,85 @@
+//! Running the CLI: resolve paths, load, run, render, and map the result to an exit code.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use super::args::{Args, Command, Format};
+use crate::report;
+use crate::run::{RunOptions, run as run_scenario};
+use crate::scenario;
+
+/// Every expectation held.
+pub const PASSED: u8 = 0;
+/// At least one set-up's verdict differs from what its scenario expects.
+pub const VERDICT_FAILED: u8 = 1;
+/// The harness could not run: a bad file, a bad flag.
+pub const HARNESS_ERROR: u8 = 2;
+
+/// Runs the parsed command, writing reports to `out` and errors to `err`.
+pub fn run(args: Args, out: &mut impl Write, err: &mut impl Write) -> ExitCode {
+    match execute(args, out) {
+        Ok(true) => ExitCode::from(PASSED),
+        Ok(false) => ExitCode::from(VERDICT_FAILED),
+        Err(e) => {
+            let _ = writeln!(err, "error: {e:#}");
+            ExitCode::from(HARNESS_ERROR)
+        }
+    }
+}
+
+fn execute(args: Args, out: &mut impl Write) -> anyhow::Result<bool> {
+    match args.command {
+        Command::Check { paths } => {
+            for path in expand(&paths)? {
+                let scenario = scenario::load(&path)?;
+                writeln!(out, "{}: ok ({}, {} set-ups)", path.display(), scenario.name, scenario.watchers.len())?;
+            }
+            Ok(true)
+        }
+        Command::Run { paths, format, wall_timeout } => {
+            let files = expand(&paths)?;
+            // Load everything first: a bad file stops the run before anything runs.
+            let scenarios = files.iter().map(scenario::load).collect::<Result<Vec<_>, _>>()?;
+            let options = RunOptions::default().wall_timeout(Duration::from_secs(wall_timeout.max(1)));
+            let mut reports = Vec::new();
+            for scenario in &scenarios {
+                tracing::info!(scenario = %scenario.name, "running");
+                reports.push(run_scenario(scenario, &options)?);
+            }
+            match format {
+                Format::Table => report::table::write(&reports, out)?,
+                Format::Json => report::json::write(&reports, out)?,
+            }
+            Ok(reports.iter().all(crate::run::RunReport::as_expected))
+        }
+    }
+}
+
+/// Files as given, and the `*.yaml` files of directories in name order.
+fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| anyhow::anyhow!("failed to read directory {}: {e}", path.display()))?
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .filter(|p| is_yaml(p))
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                anyhow::bail!("no *.yaml scenarios in directory {}", path.display());
+            }
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn is_yaml(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+}

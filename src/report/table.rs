@@ -1,0 +1,68 @@
+//! The terminal table: one row per scenario × set-up, the diagnosis under each failure.
+
+use std::io;
+
+use crate::run::RunReport;
+use crate::scenario::{Expected, format_duration};
+
+const HEADERS: [&str; 8] = ["SCENARIO", "SET-UP", "EXPECTED", "RESULT", "RELISTS", "REQUESTS", "RECOVERY", ""];
+
+/// Writes the table. Deterministic: no clock, no colour.
+///
+/// # Errors
+/// Any error of `out`.
+pub fn write(reports: &[RunReport], out: &mut impl io::Write) -> io::Result<()> {
+    let mut rows: Vec<([String; 8], Option<String>)> = Vec::new();
+    for report in reports {
+        for o in &report.outcomes {
+            let f = &o.verdict.figures;
+            let recovery = match (o.verdict.recovered, f.recovery_latency) {
+                (_, Some(latency)) => format_duration(latency),
+                (true, None) => "undisrupted".into(),
+                (false, None) => "-".into(),
+            };
+            rows.push((
+                [
+                    report.scenario.clone(),
+                    o.setup.clone(),
+                    match o.expected {
+                        Expected::Recover => "recover".into(),
+                        Expected::Fail => "fail".into(),
+                    },
+                    if o.verdict.recovered { "recovered".into() } else { "NOT recovered".into() },
+                    f.relists.to_string(),
+                    f.requests.to_string(),
+                    recovery,
+                    if o.as_expected { "ok".into() } else { "UNEXPECTED".into() },
+                ],
+                o.verdict.diagnosis.clone(),
+            ));
+        }
+    }
+    let mut widths = HEADERS.map(str::len);
+    for (row, _) in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String; 8]| {
+        let padded: Vec<String> = cells.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        padded.join("  ").trim_end().to_owned()
+    };
+    writeln!(out, "{}", line(&HEADERS.map(String::from)))?;
+    for (row, diagnosis) in &rows {
+        writeln!(out, "{}", line(row))?;
+        if let Some(d) = diagnosis {
+            writeln!(out, "    why: {d}")?;
+        }
+    }
+    let total = rows.len();
+    let unexpected = reports.iter().flat_map(|r| &r.outcomes).filter(|o| !o.as_expected).count();
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} of {total} set-ups as expected{}; jitter seeded per scenario",
+        total - unexpected,
+        if unexpected == 0 { String::new() } else { format!(", {unexpected} UNEXPECTED") }
+    )
+}

@@ -1,0 +1,422 @@
+//! Reading a scenario: bytes → UTF-8 → YAML (with key paths) → [`ScenarioFile`] → [`Scenario`].
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::Duration;
+
+use serde_saphyr::Spanned;
+
+use super::error::{Error, Location, Result};
+use super::file::{
+    BackoffFile, ConsumerFile, ExpectFile, ListSemanticFile, ObjectFile, ScenarioFile, StepFile, WatcherFile,
+};
+use super::model::{
+    Action, Backoff, Consumer, Expect, Expected, ObjectSpec, ResourceSpec, Scenario, ServerSpec, SetUp, Step,
+    WatcherSettings, Write,
+};
+use crate::fault::Fault;
+
+/// A scenario longer than this is surely a typo (`duration: 20h` for `20m`).
+const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Repeated updates expand into single steps; more than this is surely a typo.
+const MAX_STEPS: usize = 100_000;
+/// The YAML node budget: stops alias bombs in milliseconds (serde-saphyr's budget).
+const MAX_NODES: usize = 200_000;
+
+/// Reads and validates the scenario at `path`.
+///
+/// # Errors
+/// [`Error::Read`] when the file cannot be read, [`Error::NotUtf8`], [`Error::Parse`] with
+/// file, line, column and key path, or [`Error::Invalid`] for impossible contents.
+pub fn load(path: impl AsRef<Path>) -> Result<Scenario> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+    let file = path.display().to_string();
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|e| Error::NotUtf8 { file: file.clone(), offset: e.valid_up_to() })?;
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+    parse(text, &file, stem)
+}
+
+impl Scenario {
+    /// Reads and validates the scenario at `path`; see [`load`].
+    ///
+    /// # Errors
+    /// As [`load`].
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        load(path)
+    }
+
+    /// Parses and validates a scenario given as YAML text. Errors name the file as `<string>`.
+    ///
+    /// # Errors
+    /// [`Error::Parse`] or [`Error::Invalid`], as for [`load`].
+    pub fn from_yaml(yaml: &str) -> Result<Self> {
+        parse(yaml, "<string>", None)
+    }
+}
+
+fn parse(text: &str, file: &str, stem: Option<String>) -> Result<Scenario> {
+    let raw = deserialize(text, file)?;
+    Validator { file }.scenario(raw, stem)
+}
+
+fn deserialize(text: &str, file: &str) -> Result<ScenarioFile> {
+    let path = RefCell::new(String::new());
+    let mut options = serde_saphyr::Options::default();
+    options.with_snippet = false;
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = MAX_NODES;
+    options.budget = Some(budget);
+    let result = serde_saphyr::with_deserializer_from_str_with_options(text, options, |de| {
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            *path.borrow_mut() = e.path().to_string();
+            e.into_inner()
+        })
+    });
+    result.map_err(|e| {
+        let location = e.location();
+        let key = path.into_inner();
+        Error::Parse {
+            location: Location {
+                file: file.to_owned(),
+                line: location.map(|l| l.line()),
+                column: location.map(|l| l.column()),
+                key: if key == "." { String::new() } else { key },
+            },
+            message: message_of(&e),
+        }
+    })
+}
+
+/// serde-saphyr's message without its own "at line X, column Y" suffix, which
+/// [`Location`] already says.
+fn message_of(e: &serde_saphyr::Error) -> String {
+    let text = e.without_snippet().to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    }
+}
+
+struct Validator<'a> {
+    file: &'a str,
+}
+
+impl Validator<'_> {
+    fn invalid(&self, key: impl Into<String>, at: Option<&serde_saphyr::Location>, message: impl Into<String>) -> Error {
+        Error::Invalid {
+            location: Location {
+                file: self.file.to_owned(),
+                line: at.map(serde_saphyr::Location::line),
+                column: at.map(serde_saphyr::Location::column),
+                key: key.into(),
+            },
+            message: message.into(),
+        }
+    }
+
+    fn scenario(&self, raw: ScenarioFile, stem: Option<String>) -> Result<Scenario> {
+        let name = raw.name.or(stem).unwrap_or_else(|| "scenario".to_owned());
+        if name.trim().is_empty() {
+            return Err(self.invalid("name", None, "the name must not be empty"));
+        }
+        let duration = raw.duration.get();
+        if duration.is_zero() || duration > MAX_DURATION {
+            return Err(self.invalid("duration", None, format!("must be above 0s and at most 7 days, found {}", raw.duration)));
+        }
+        let resource = ResourceSpec {
+            group: raw.resource.group,
+            version: raw.resource.version,
+            kind: raw.resource.kind,
+            plural: raw.resource.plural,
+            namespaced: raw.resource.namespaced,
+        };
+        for (key, value) in [("resource.version", &resource.version), ("resource.kind", &resource.kind), ("resource.plural", &resource.plural)] {
+            if value.trim().is_empty() || value.contains('/') {
+                return Err(self.invalid(key, None, format!("must be a non-empty name without `/`, found {value:?}")));
+            }
+        }
+        let mut objects = Vec::new();
+        let mut live = BTreeSet::new();
+        for (i, object) in raw.resource.objects.into_iter().enumerate() {
+            let key = format!("resource.objects[{i}]");
+            let object = self.object(&key, object, resource.namespaced)?;
+            if !live.insert((object.namespace.clone(), object.name.clone())) {
+                return Err(self.invalid(key, None, format!("object {} is listed twice", display_key(&object.namespace, &object.name))));
+            }
+            objects.push(object);
+        }
+        let server = ServerSpec {
+            watch_cache: raw.server.watch_cache.unwrap_or(true),
+            bookmark_interval: raw.server.bookmark_interval.map_or(Duration::from_secs(60), |s| s.get()),
+            churn_interval: raw.server.churn_interval.map(|s| s.get()),
+            compaction_interval: raw.server.compaction_interval.map(|s| s.get()),
+            max_requests: raw.server.max_requests.unwrap_or(10_000),
+        };
+        for (key, value) in [
+            ("server.bookmark_interval", Some(server.bookmark_interval)),
+            ("server.churn_interval", server.churn_interval),
+            ("server.compaction_interval", server.compaction_interval),
+        ] {
+            if value.is_some_and(|v| v < Duration::from_millis(100)) {
+                return Err(self.invalid(key, None, "must be at least 100ms"));
+            }
+        }
+        let timeline = self.timeline(raw.timeline, duration, resource.namespaced, live)?;
+        let watchers = self.watchers(raw.watchers, &raw.expect)?;
+        let expect = Expect {
+            deadline: raw.expect.deadline.get(),
+            max_relists: raw.expect.max_relists,
+            max_requests_per_minute: raw.expect.max_requests_per_minute,
+        };
+        Ok(Scenario {
+            name,
+            description: raw.description.unwrap_or_default().trim().to_owned(),
+            seed: raw.seed.unwrap_or(0),
+            duration,
+            resource,
+            objects,
+            server,
+            timeline,
+            watchers,
+            expect,
+        })
+    }
+
+    fn object(&self, key: &str, raw: ObjectFile, namespaced: bool) -> Result<ObjectSpec> {
+        let namespace = self.namespace(key, raw.namespace, namespaced)?;
+        if raw.body.contains_key("metadata") || raw.body.contains_key("kind") || raw.body.contains_key("apiVersion") {
+            return Err(self.invalid(format!("{key}.body"), None, "`metadata`, `kind` and `apiVersion` are set by the server; use `name`, `namespace` and `labels`"));
+        }
+        Ok(ObjectSpec { name: self.name(key, raw.name)?, namespace, labels: raw.labels, body: raw.body })
+    }
+
+    fn name(&self, key: &str, name: String) -> Result<String> {
+        let valid = !name.is_empty()
+            && name.len() <= 253
+            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+        if valid { Ok(name) } else { Err(self.invalid(format!("{key}.name"), None, format!("{name:?} is not a valid object name (lowercase letters, digits, `-` and `.`)"))) }
+    }
+
+    fn namespace(&self, key: &str, namespace: Option<String>, namespaced: bool) -> Result<Option<String>> {
+        match (namespaced, namespace) {
+            (true, None) => Ok(Some("default".to_owned())),
+            (true, Some(ns)) if !ns.is_empty() && !ns.contains('/') => Ok(Some(ns)),
+            (true, Some(ns)) => Err(self.invalid(format!("{key}.namespace"), None, format!("{ns:?} is not a valid namespace"))),
+            (false, None) => Ok(None),
+            (false, Some(_)) => Err(self.invalid(format!("{key}.namespace"), None, "the resource is cluster-scoped (`namespaced: false`), so objects take no namespace")),
+        }
+    }
+
+    fn timeline(&self, raw: Vec<StepFile>, duration: Duration, namespaced: bool, mut live: BTreeSet<(Option<String>, String)>) -> Result<Vec<Step>> {
+        let mut steps = Vec::new();
+        let mut previous = Duration::ZERO;
+        for (i, raw) in raw.into_iter().enumerate() {
+            let key = format!("timeline[{i}]");
+            let at = step_at(&raw);
+            if at < previous {
+                return Err(self.invalid(format!("{key}.at"), None, format!("timeline out of order: {} comes after a step at {}", fmt(at), fmt(previous))));
+            }
+            if at > duration {
+                return Err(self.invalid(format!("{key}.at"), None, format!("{} is past the scenario's duration of {}", fmt(at), fmt(duration))));
+            }
+            previous = at;
+            let (action, every, until) = self.action(&key, raw, namespaced)?;
+            let times = self.repeat(&key, at, every, until, duration)?;
+            for at in times {
+                steps.push(Step { at, action: action.clone() });
+                if steps.len() > MAX_STEPS {
+                    return Err(self.invalid(key, None, format!("the timeline expands to more than {MAX_STEPS} steps")));
+                }
+            }
+        }
+        // Repeated updates interleave with later steps; a stable sort keeps declaration order
+        // among steps at the same instant.
+        steps.sort_by_key(|s| s.at);
+        self.check_writes(&steps, &mut live)?;
+        Ok(steps)
+    }
+
+    fn action(&self, key: &str, raw: StepFile, namespaced: bool) -> Result<(Action, Option<Duration>, Option<Duration>)> {
+        Ok(match raw {
+            StepFile::Create { name, namespace, labels, body, .. } => {
+                let object = self.object(key, ObjectFile { name, namespace, labels, body }, namespaced)?;
+                (Action::Write(Write::Create(object)), None, None)
+            }
+            StepFile::Update { every, until, name, namespace, labels, body, .. } => {
+                let namespace = self.namespace(key, namespace, namespaced)?;
+                let name = self.name(key, name)?;
+                (Action::Write(Write::Update { name, namespace, labels, body }), every.map(|s| s.get()), until.map(|s| s.get()))
+            }
+            StepFile::Delete { name, namespace, .. } => {
+                let namespace = self.namespace(key, namespace, namespaced)?;
+                (Action::Write(Write::Delete { name: self.name(key, name)?, namespace }), None, None)
+            }
+            StepFile::Idle { duration, .. } => (Action::Fault(Fault::Idle { duration: self.window(key, duration.get())? }), None, None),
+            StepFile::Compact { retain, .. } => (Action::Fault(Fault::Compact { retain: retain.map(|s| s.get()) }), None, None),
+            StepFile::DropBookmarks { duration, .. } => {
+                (Action::Fault(Fault::DropBookmarks { duration: self.window(key, duration.get())? }), None, None)
+            }
+            StepFile::ExpireWatches { .. } => (Action::Fault(Fault::ExpireWatches), None, None),
+        })
+    }
+
+    fn window(&self, key: &str, duration: Duration) -> Result<Duration> {
+        if duration.is_zero() { Err(self.invalid(format!("{key}.for"), None, "a window fault must last longer than 0s")) } else { Ok(duration) }
+    }
+
+    fn repeat(&self, key: &str, at: Duration, every: Option<Duration>, until: Option<Duration>, duration: Duration) -> Result<Vec<Duration>> {
+        match (every, until) {
+            (None, None) => Ok(vec![at]),
+            (Some(_), None) => Err(self.invalid(format!("{key}.until"), None, "`every` needs `until`: when do the repeats stop?")),
+            (None, Some(_)) => Err(self.invalid(format!("{key}.every"), None, "`until` needs `every`: how often does the step repeat?")),
+            (Some(every), Some(until)) => {
+                if every < Duration::from_millis(1) {
+                    return Err(self.invalid(format!("{key}.every"), None, "must be at least 1ms"));
+                }
+                if until < at || until > duration {
+                    return Err(self.invalid(format!("{key}.until"), None, format!("must lie between `at` ({}) and the scenario's duration ({}), found {}", fmt(at), fmt(duration), fmt(until))));
+                }
+                let count = (until - at).as_nanos() / every.as_nanos() + 1;
+                if count > MAX_STEPS as u128 {
+                    return Err(self.invalid(format!("{key}.every"), None, format!("repeats {count} times; at most {MAX_STEPS} steps are allowed")));
+                }
+                let count = u32::try_from(count).expect("count is at most MAX_STEPS");
+                Ok((0..count).map(|n| at + every * n).collect())
+            }
+        }
+    }
+
+    /// Replays the writes so each one names an object that exists (or, for `create`, does not),
+    /// and no write lands inside an `idle` window.
+    fn check_writes(&self, steps: &[Step], live: &mut BTreeSet<(Option<String>, String)>) -> Result<()> {
+        let idle: Vec<(Duration, Duration)> = steps
+            .iter()
+            .filter_map(|s| match &s.action {
+                Action::Fault(Fault::Idle { duration }) => Some((s.at, s.at + *duration)),
+                _ => None,
+            })
+            .collect();
+        for step in steps {
+            let Action::Write(write) = &step.action else { continue };
+            let (namespace, name, verb) = match write {
+                Write::Create(o) => (&o.namespace, &o.name, "create"),
+                Write::Update { namespace, name, .. } => (namespace, name, "update"),
+                Write::Delete { namespace, name } => (namespace, name, "delete"),
+            };
+            let where_ = format!("timeline ({verb} {} at {})", display_key(namespace, name), fmt(step.at));
+            if let Some((start, end)) = idle.iter().find(|(start, end)| (*start..*end).contains(&step.at)) {
+                return Err(self.invalid(where_, None, format!("a write inside the idle window {}..{} contradicts it", fmt(*start), fmt(*end))));
+            }
+            let key = (namespace.clone(), name.clone());
+            let exists = live.contains(&key);
+            match write {
+                Write::Create(_) if exists => return Err(self.invalid(where_, None, "the object already exists at that time")),
+                Write::Create(_) => {
+                    live.insert(key);
+                }
+                Write::Update { .. } if !exists => return Err(self.invalid(where_, None, "no such object at that time")),
+                Write::Update { .. } => {}
+                Write::Delete { .. } if !exists => return Err(self.invalid(where_, None, "no such object at that time")),
+                Write::Delete { .. } => {
+                    live.remove(&key);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn watchers(&self, raw: Vec<WatcherFile>, expect: &ExpectFile) -> Result<Vec<SetUp>> {
+        if raw.is_empty() {
+            return Err(self.invalid("watchers", None, "the watcher matrix is empty: name at least one set-up"));
+        }
+        let mut expected: BTreeMap<&str, (Expected, &Spanned<String>)> = BTreeMap::new();
+        for (list, outcome) in [(&expect.recover, Expected::Recover), (&expect.fail, Expected::Fail)] {
+            for name in list {
+                if expected.insert(&name.value, (outcome, name)).is_some() {
+                    return Err(self.invalid("expect", Some(&name.referenced), format!("set-up `{}` is named twice in `recover`/`fail`", name.value)));
+                }
+            }
+        }
+        let mut seen = BTreeSet::new();
+        let mut setups = Vec::new();
+        for (i, w) in raw.into_iter().enumerate() {
+            let key = format!("watchers[{i}]");
+            let name = w.name.value.clone();
+            if name.trim().is_empty() {
+                return Err(self.invalid(format!("{key}.name"), Some(&w.name.referenced), "the name must not be empty"));
+            }
+            if !seen.insert(name.clone()) {
+                return Err(self.invalid(format!("{key}.name"), Some(&w.name.referenced), format!("duplicate set-up name `{name}`")));
+            }
+            let Some((outcome, _)) = expected.remove(name.as_str()) else {
+                return Err(self.invalid("expect", Some(&w.name.referenced), format!("set-up `{name}` is in neither `expect.recover` nor `expect.fail`")));
+            };
+            let c = w.config;
+            let timeout = match c.timeout {
+                None => None,
+                Some(t) if t.get().subsec_nanos() != 0 => {
+                    return Err(self.invalid(format!("{key}.config.timeout"), None, format!("watch timeouts are whole seconds (`timeoutSeconds`), found {t}")));
+                }
+                Some(t) => Some(u32::try_from(t.get().as_secs()).map_err(|_| self.invalid(format!("{key}.config.timeout"), None, "too large"))?),
+            };
+            let defaults = WatcherSettings::default();
+            let config = WatcherSettings {
+                bookmarks: c.bookmarks.unwrap_or(defaults.bookmarks),
+                timeout,
+                page_size: match c.page_size {
+                    None => defaults.page_size,
+                    Some(0) => None,
+                    Some(n) => Some(n),
+                },
+                any_semantic: matches!(c.list_semantic, Some(ListSemanticFile::Any)),
+                streaming_lists: c.streaming_lists.unwrap_or(false),
+                label_selector: c.label_selector,
+                field_selector: c.field_selector,
+            };
+            setups.push(SetUp {
+                name,
+                config,
+                backoff: match w.backoff.unwrap_or(BackoffFile::Default) {
+                    BackoffFile::None => Backoff::None,
+                    BackoffFile::Default => Backoff::Default,
+                },
+                consumer: match w.consumer.unwrap_or(ConsumerFile::Reflector) {
+                    ConsumerFile::Reflector => Consumer::Reflector,
+                    ConsumerFile::ContinueOnError => Consumer::ContinueOnError,
+                    ConsumerFile::StopOnError => Consumer::StopOnError,
+                },
+                expected: outcome,
+            });
+        }
+        if let Some((name, (_, spanned))) = expected.into_iter().next() {
+            return Err(self.invalid("expect", Some(&spanned.referenced), format!("`{name}` is not a set-up in `watchers`")));
+        }
+        Ok(setups)
+    }
+}
+
+fn step_at(raw: &StepFile) -> Duration {
+    match raw {
+        StepFile::Create { at, .. }
+        | StepFile::Update { at, .. }
+        | StepFile::Delete { at, .. }
+        | StepFile::Idle { at, .. }
+        | StepFile::Compact { at, .. }
+        | StepFile::DropBookmarks { at, .. }
+        | StepFile::ExpireWatches { at } => at.get(),
+    }
+}
+
+fn fmt(d: Duration) -> String {
+    super::duration::format(d)
+}
+
+fn display_key(namespace: &Option<String>, name: &str) -> String {
+    match namespace {
+        Some(ns) => format!("{ns}/{name}"),
+        None => name.to_owned(),
+    }
+}

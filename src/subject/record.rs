@@ -1,0 +1,75 @@
+//! Turning what a watcher emits into trace events.
+
+use kube::ResourceExt;
+use kube::api::DynamicObject;
+use kube::runtime::watcher;
+
+use crate::trace::{ObjectKey, TraceKind, WatcherFault};
+
+/// The trace key of an object: `namespace/name`, or `name` when cluster-scoped.
+#[must_use]
+pub fn key_of(object: &DynamicObject) -> ObjectKey {
+    match object.namespace() {
+        Some(ns) => format!("{ns}/{}", object.name_any()),
+        None => object.name_any(),
+    }
+}
+
+/// The object's resourceVersion as a number; 0 when absent or not a number.
+#[must_use]
+pub(super) fn resource_version(object: &DynamicObject) -> u64 {
+    object.resource_version().and_then(|rv| rv.parse().ok()).unwrap_or(0)
+}
+
+/// The trace event for one watcher event.
+#[must_use]
+pub fn event(event: &watcher::Event<DynamicObject>) -> TraceKind {
+    match event {
+        watcher::Event::Init => TraceKind::Init,
+        watcher::Event::InitApply(o) => TraceKind::InitApply { key: key_of(o), resource_version: resource_version(o) },
+        watcher::Event::InitDone => TraceKind::InitDone,
+        watcher::Event::Apply(o) => TraceKind::Apply { key: key_of(o), resource_version: resource_version(o) },
+        watcher::Event::Delete(o) => TraceKind::Delete { key: key_of(o), resource_version: resource_version(o) },
+    }
+}
+
+/// The trace form of a watcher error: its variant, code and reason, and the full message.
+#[must_use]
+pub fn error(error: &watcher::Error) -> WatcherFault {
+    let (variant, status) = match error {
+        watcher::Error::InitialListFailed(e) => ("InitialListFailed", client_status(e)),
+        watcher::Error::WatchStartFailed(e) => ("WatchStartFailed", client_status(e)),
+        watcher::Error::WatchFailed(e) => ("WatchFailed", client_status(e)),
+        watcher::Error::WatchError(status) => ("WatchError", Some((status.code, status.reason.clone(), status.message.clone()))),
+        watcher::Error::NoResourceVersion => ("NoResourceVersion", None),
+    };
+    WatcherFault {
+        variant: variant.to_owned(),
+        code: status.as_ref().map(|s| s.0),
+        reason: status.as_ref().map(|s| s.1.clone()).filter(|r| !r.is_empty()),
+        status_message: status.map(|s| s.2).filter(|m| !m.is_empty()),
+        message: error_chain(error),
+    }
+}
+
+fn client_status(error: &kube::Error) -> Option<(u16, String, String)> {
+    match error {
+        kube::Error::Api(status) => Some((status.code, status.reason.clone(), status.message.clone())),
+        _ => None,
+    }
+}
+
+/// The error and its sources, joined with `: `.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,224 @@
+//! The one vocabulary every module shares: a [`Trace`] of [`TraceEvent`]s in virtual time.
+//!
+//! The server records the truth (writes, faults, requests and how each watch ended); the subject
+//! records what the watcher emitted. The verdict reads nothing else. A [`Recorder`] stamps
+//! events with virtual time since the start of the run; it must be created inside the run's
+//! (paused) tokio runtime.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// One thing that happened, at a virtual time since the start of the run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TraceEvent {
+    /// Virtual time since the start of the run.
+    pub at: Duration,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: TraceKind,
+}
+
+/// An object's identity: `namespace/name`, or `name` when cluster-scoped.
+pub type ObjectKey = String;
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TraceKind {
+    /// The server wrote the watched resource (the truth changed).
+    Write {
+        /// Which object.
+        key: ObjectKey,
+        /// The revision of the write.
+        resource_version: u64,
+        /// `false` for a delete.
+        exists: bool,
+    },
+    /// A fault started.
+    Fault {
+        /// Its `kind:`.
+        fault: String,
+    },
+    /// History was compacted: revisions below `revision` are gone.
+    Compacted {
+        /// The first revision still servable.
+        revision: u64,
+    },
+    /// The server answered a request (for a watch: the response head was sent).
+    Request(RequestRecord),
+    /// A watch response ended.
+    WatchEnded {
+        /// The request's sequence number.
+        request: u64,
+        /// How it ended.
+        reason: WatchEnd,
+        /// Events sent, bookmarks included.
+        events: u64,
+    },
+    /// The watcher emitted `Event::Init`.
+    Init,
+    /// The watcher emitted `Event::InitApply`.
+    InitApply {
+        /// Which object.
+        key: ObjectKey,
+        /// Its resourceVersion as the watcher saw it.
+        resource_version: u64,
+    },
+    /// The watcher emitted `Event::InitDone`.
+    InitDone,
+    /// The watcher emitted `Event::Apply`.
+    Apply {
+        /// Which object.
+        key: ObjectKey,
+        /// Its resourceVersion as the watcher saw it.
+        resource_version: u64,
+    },
+    /// The watcher emitted `Event::Delete`.
+    Delete {
+        /// Which object.
+        key: ObjectKey,
+        /// The deletion's resourceVersion as the watcher saw it.
+        resource_version: u64,
+    },
+    /// The watcher emitted an error.
+    WatcherError(WatcherFault),
+    /// The consumer stopped: nothing more will be read from the watcher.
+    StreamEnded {
+        /// Why, in words.
+        cause: String,
+    },
+    /// The run was stopped early because the watcher passed the scenario's request cap.
+    Storm {
+        /// Requests made by then.
+        requests: u64,
+    },
+    /// The reflector's store at the end of the run.
+    Store {
+        /// Each object with its resourceVersion.
+        objects: Vec<(ObjectKey, u64)>,
+    },
+}
+
+/// One request as the server saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequestRecord {
+    /// Sequence number within the run, from 1.
+    pub id: u64,
+    /// `GET`, ...
+    pub method: String,
+    /// The path.
+    pub path: String,
+    /// The raw query string.
+    pub query: String,
+    /// The HTTP status sent.
+    pub status: u16,
+    /// What kind of request the server took it for.
+    pub verb: Verb,
+}
+
+/// What kind of request the server took a request for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verb {
+    /// A LIST (first page: no `continue`).
+    List,
+    /// A later LIST page (with `continue`).
+    ListPage,
+    /// A WATCH.
+    Watch,
+    /// A GET of one object.
+    Get,
+    /// Discovery or anything else.
+    Other,
+}
+
+/// How a watch response ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "end", rename_all = "snake_case")]
+pub enum WatchEnd {
+    /// `timeoutSeconds` ran out: clean end of stream.
+    Timeout,
+    /// An ERROR event was sent, then the stream ended.
+    Error {
+        /// The Status code.
+        code: u16,
+        /// The Status reason.
+        reason: String,
+        /// The Status message.
+        message: String,
+    },
+    /// The client went away (or the run ended).
+    ClientGone,
+}
+
+/// An error the watcher emitted, reduced to what a verdict needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WatcherFault {
+    /// The `watcher::Error` variant: `InitialListFailed`, `WatchStartFailed`, `WatchError`, ...
+    pub variant: String,
+    /// The HTTP or Status code, when there is one.
+    pub code: Option<u16>,
+    /// The Status reason, when there is one.
+    pub reason: Option<String>,
+    /// The Status message, when there is one.
+    pub status_message: Option<String>,
+    /// The full message.
+    pub message: String,
+}
+
+/// A run's events in the order they happened.
+pub type Trace = Vec<TraceEvent>;
+
+/// Appends events stamped with virtual time. Cheap to clone; clones share one trace.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    start: tokio::time::Instant,
+    events: Arc<Mutex<Trace>>,
+}
+
+impl Recorder {
+    /// A recorder whose time zero is now. Must be called inside the run's tokio runtime.
+    #[must_use]
+    pub fn start() -> Self {
+        Self { start: tokio::time::Instant::now(), events: Arc::default() }
+    }
+
+    /// Virtual time since the start.
+    #[must_use]
+    pub fn now(&self) -> Duration {
+        tokio::time::Instant::now().duration_since(self.start)
+    }
+
+    /// The instant of virtual time `at` after the start.
+    #[must_use]
+    pub fn instant(&self, at: Duration) -> tokio::time::Instant {
+        self.start + at
+    }
+
+    /// Records `kind` at the current virtual time.
+    pub fn record(&self, kind: TraceKind) {
+        let event = TraceEvent { at: self.now(), kind };
+        self.events.lock().expect("trace lock is never poisoned: pushes cannot panic").push(event);
+    }
+
+    /// How many events are recorded so far.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.events.lock().expect("trace lock is never poisoned").len()
+    }
+
+    /// Whether nothing is recorded yet.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A copy of everything recorded so far.
+    #[must_use]
+    pub fn snapshot(&self) -> Trace {
+        self.events.lock().expect("trace lock is never poisoned").clone()
+    }
+}

@@ -1,0 +1,192 @@
+//! The oracle: (scenario, set-up, trace) → [`Verdict`]. Pure: no I/O, no clock.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::diagnosis;
+use super::model::{Check, CheckName, Figures, Verdict};
+use super::view::{describe_difference, samples};
+use crate::scenario::{Scenario, SetUp, format_duration as fmt};
+use crate::trace::{RequestRecord, Trace, TraceKind, Verb, WatchEnd};
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// Judges one set-up's run from its trace.
+#[must_use]
+pub fn judge(scenario: &Scenario, setup: &SetUp, trace: &Trace) -> Verdict {
+    let requests: Vec<(Duration, &RequestRecord)> = trace
+        .iter()
+        .filter_map(|e| match &e.kind {
+            TraceKind::Request(r) => Some((e.at, r)),
+            _ => None,
+        })
+        .collect();
+    let watch_ends: BTreeMap<u64, &WatchEnd> = trace
+        .iter()
+        .filter_map(|e| match &e.kind {
+            TraceKind::WatchEnded { request, reason, .. } => Some((*request, reason)),
+            _ => None,
+        })
+        .collect();
+    let errors: Vec<Duration> = trace.iter().filter(|e| matches!(e.kind, TraceKind::WatcherError(_))).map(|e| e.at).collect();
+    let ended = trace.iter().find_map(|e| match &e.kind {
+        TraceKind::StreamEnded { cause } => Some((e.at, cause.as_str())),
+        _ => None,
+    });
+    let storm = trace.iter().find_map(|e| match e.kind {
+        TraceKind::Storm { requests } => Some((e.at, requests)),
+        _ => None,
+    });
+    let (samples, view, truth) = samples(trace);
+    let store = trace.iter().rev().find_map(|e| match &e.kind {
+        TraceKind::Store { objects } => Some(objects.iter().cloned().collect::<BTreeMap<_, _>>()),
+        _ => None,
+    });
+
+    let first_fault = scenario.first_fault().unwrap_or(Duration::ZERO);
+    let last_fault = scenario.last_fault_end().unwrap_or(Duration::ZERO);
+
+    let first_error = errors.iter().copied().find(|t| *t >= first_fault);
+    let first_gap = samples.iter().find(|s| s.at >= first_fault && !s.in_sync).map(|s| s.at);
+    let disrupted_at = match (first_error, first_gap) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    // Back in sync: a healthy request after the last error, and the view equal to the truth
+    // from the last gap on.
+    let last_error = errors.last().copied();
+    let healthy_after = |t: Duration| {
+        requests.iter().find(|(at, r)| *at >= t && r.status == 200 && healthy(r, &watch_ends)).map(|(at, _)| *at)
+    };
+    let last_gap_end = samples
+        .iter()
+        .rposition(|s| !s.in_sync)
+        .map(|i| samples.get(i + 1).filter(|s| s.in_sync).map(|s| s.at));
+    let in_sync_at_end = samples.last().is_none_or(|s| s.in_sync) && view == truth;
+    let converged = in_sync_at_end && ended.is_none() && storm.is_none() && store.as_ref().is_none_or(|s| *s == truth);
+    let recovered_at = if !converged {
+        None
+    } else {
+        match disrupted_at {
+            None => None,
+            Some(_) => {
+                let after_error = last_error.map_or(Some(Duration::ZERO), healthy_after);
+                let after_gap = match last_gap_end {
+                    None => Some(Duration::ZERO),
+                    Some(end) => end,
+                };
+                match (after_error, after_gap) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                }
+            }
+        }
+    };
+
+    let relists = u32::try_from(requests.iter().filter(|(_, r)| lists(r)).count().saturating_sub(1)).unwrap_or(u32::MAX);
+    let peak = peak_per_minute(&requests.iter().map(|(at, _)| *at).collect::<Vec<_>>());
+    let figures = Figures {
+        requests: requests.len() as u64,
+        relists,
+        errors: u32::try_from(errors.len()).unwrap_or(u32::MAX),
+        peak_requests_per_minute: peak,
+        disrupted_at,
+        recovered_at,
+        recovery_latency: recovered_at.zip(disrupted_at).map(|(r, d)| r.saturating_sub(d)),
+    };
+
+    let mut checks = Vec::new();
+    checks.push(match (ended, storm) {
+        (Some((at, cause)), _) => Check { name: CheckName::Survived, passed: false, detail: format!("the stream ended at {}: {cause}", fmt(at)) },
+        (None, Some((at, n))) => Check {
+            name: CheckName::Survived,
+            passed: false,
+            detail: format!("the run was stopped at {} after {n} requests, past the cap of {}", fmt(at), scenario.server.max_requests),
+        },
+        (None, None) => Check { name: CheckName::Survived, passed: true, detail: "the consumer read to the end".into() },
+    });
+    let store_detail = match &store {
+        Some(store) if *store != truth => format!("; the reflector store differs from the truth: {}", describe_difference(store, &truth)),
+        _ => String::new(),
+    };
+    checks.push(Check {
+        name: CheckName::Converged,
+        passed: converged,
+        detail: if converged {
+            format!("the view matched the truth's {} objects at the end", truth.len())
+        } else if view == truth && store_detail.is_empty() {
+            "the view matched the truth at the end only because nothing changed after the watcher stopped".into()
+        } else if view == truth {
+            store_detail.trim_start_matches("; ").to_owned()
+        } else {
+            format!("at the end the view differs from the truth: {}{store_detail}", describe_difference(&view, &truth))
+        },
+    });
+    let deadline = scenario.expect.deadline;
+    checks.push(match (converged, recovered_at) {
+        (false, _) => Check { name: CheckName::Deadline, passed: false, detail: "never back in sync".into() },
+        (true, None) => Check { name: CheckName::Deadline, passed: true, detail: "never out of sync: no recovery needed".into() },
+        (true, Some(at)) => {
+            let after = at.saturating_sub(last_fault);
+            let when = if at <= last_fault {
+                format!("before the last fault ended at {}", fmt(last_fault))
+            } else {
+                format!("{} after the last fault ended at {}", fmt(after), fmt(last_fault))
+            };
+            Check {
+                name: CheckName::Deadline,
+                passed: after <= deadline,
+                detail: format!("back in sync at {}, {when} (deadline {})", fmt(at), fmt(deadline)),
+            }
+        }
+    });
+    if let Some(max) = scenario.expect.max_relists {
+        checks.push(Check { name: CheckName::Relists, passed: relists <= max, detail: format!("{relists} relists (at most {max})") });
+    }
+    if let Some(max) = scenario.expect.max_requests_per_minute {
+        checks.push(Check {
+            name: CheckName::RequestRate,
+            passed: peak <= max,
+            detail: format!("at most {peak} requests in any minute (bound {max})"),
+        });
+    }
+    let recovered = checks.iter().all(|c| c.passed);
+    let diagnosis = (!recovered).then(|| diagnosis::explain(setup, trace, &checks, &watch_ends));
+    Verdict { recovered, checks, figures, diagnosis }
+}
+
+/// A request after which the watcher is served again: not a watch that only carried an ERROR.
+fn healthy(request: &RequestRecord, watch_ends: &BTreeMap<u64, &WatchEnd>) -> bool {
+    request.verb != Verb::Watch || !matches!(watch_ends.get(&request.id), Some(WatchEnd::Error { .. }))
+}
+
+/// A request that (re)loads the whole state: a first LIST page, or a streaming list.
+pub(super) fn lists(request: &RequestRecord) -> bool {
+    request.verb == Verb::List || (request.verb == Verb::Watch && request.query.contains("sendInitialEvents=true"))
+}
+
+/// The most requests in any window of one minute.
+fn peak_per_minute(times: &[Duration]) -> u32 {
+    let mut peak = 0;
+    let mut start = 0;
+    for (end, at) in times.iter().enumerate() {
+        while *at - times[start] >= MINUTE {
+            start += 1;
+        }
+        peak = peak.max(end - start + 1);
+    }
+    u32::try_from(peak).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_peak_counts_requests_in_the_busiest_sliding_minute() {
+        let s = |v: &[u64]| v.iter().map(|s| Duration::from_secs(*s)).collect::<Vec<_>>();
+        assert_eq!(peak_per_minute(&[]), 0);
+        assert_eq!(peak_per_minute(&s(&[0, 30, 59, 60, 61, 200])), 4);
+        assert_eq!(peak_per_minute(&s(&[0, 60, 120])), 1);
+    }
+}

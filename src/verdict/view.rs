@@ -1,0 +1,158 @@
+//! Folding a trace into the truth and the watcher's view over time.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::trace::{ObjectKey, Trace, TraceKind};
+
+/// Objects and their resourceVersions.
+pub type Objects = BTreeMap<ObjectKey, u64>;
+
+/// The watcher's view as a reflector store builds it: `Init` starts a buffer, `InitApply`
+/// fills it, `InitDone` swaps it in (kube-runtime `reflector/store.rs`).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ViewFold {
+    /// The view so far.
+    pub view: Objects,
+    buffer: Option<Objects>,
+}
+
+impl ViewFold {
+    /// Applies one trace event; events that are not the watcher's are ignored.
+    pub fn apply(&mut self, kind: &TraceKind) {
+        match kind {
+            TraceKind::Init => self.buffer = Some(Objects::new()),
+            TraceKind::InitApply { key, resource_version } => {
+                self.buffer.as_mut().unwrap_or(&mut self.view).insert(key.clone(), *resource_version);
+            }
+            TraceKind::InitDone => {
+                if let Some(buffer) = self.buffer.take() {
+                    self.view = buffer;
+                }
+            }
+            TraceKind::Apply { key, resource_version } => {
+                self.view.insert(key.clone(), *resource_version);
+            }
+            TraceKind::Delete { key, .. } => {
+                self.view.remove(key);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The server's truth: every write applied.
+pub(super) fn apply_truth(truth: &mut Objects, kind: &TraceKind) {
+    if let TraceKind::Write { key, resource_version, exists } = kind {
+        if *exists {
+            truth.insert(key.clone(), *resource_version);
+        } else {
+            truth.remove(key);
+        }
+    }
+}
+
+/// The view and the truth after every instant at which either changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sample {
+    /// The instant.
+    pub at: Duration,
+    /// Whether the view equals the truth then.
+    pub in_sync: bool,
+}
+
+/// Samples the comparison after all events of each instant: the in-memory transport delivers
+/// a write to a healthy watcher at the same virtual instant, so a healthy watcher is never out
+/// of sync at any sample.
+#[must_use]
+pub fn samples(trace: &Trace) -> (Vec<Sample>, Objects, Objects) {
+    let mut truth = Objects::new();
+    let mut fold = ViewFold::default();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < trace.len() {
+        let at = trace[i].at;
+        let mut changed = false;
+        while i < trace.len() && trace[i].at == at {
+            let kind = &trace[i].kind;
+            changed |= matches!(
+                kind,
+                TraceKind::Write { .. } | TraceKind::InitDone | TraceKind::Apply { .. } | TraceKind::Delete { .. } | TraceKind::InitApply { .. }
+            );
+            apply_truth(&mut truth, kind);
+            fold.apply(kind);
+            i += 1;
+        }
+        if changed {
+            out.push(Sample { at, in_sync: fold.view == truth });
+        }
+    }
+    (out, fold.view, truth)
+}
+
+/// What differs between a view and the truth, in words for a diagnosis.
+#[must_use]
+pub fn describe_difference(view: &Objects, truth: &Objects) -> String {
+    let missing: Vec<&str> = truth.keys().filter(|k| !view.contains_key(*k)).map(String::as_str).collect();
+    let ghosts: Vec<&str> = view.keys().filter(|k| !truth.contains_key(*k)).map(String::as_str).collect();
+    let stale: Vec<String> = view
+        .iter()
+        .filter_map(|(k, rv)| truth.get(k).filter(|t| *t != rv).map(|t| format!("{k} at resourceVersion {rv}, truth {t}")))
+        .collect();
+    let mut parts = Vec::new();
+    if !missing.is_empty() {
+        parts.push(format!("missing {}", list(&missing)));
+    }
+    if !ghosts.is_empty() {
+        parts.push(format!("ghosts (deleted in truth) {}", list(&ghosts)));
+    }
+    if !stale.is_empty() {
+        parts.push(format!("stale {}", list(&stale)));
+    }
+    parts.join("; ")
+}
+
+fn list<S: AsRef<str>>(items: &[S]) -> String {
+    const SHOWN: usize = 3;
+    let shown: Vec<&str> = items.iter().take(SHOWN).map(AsRef::as_ref).collect();
+    if items.len() > SHOWN { format!("{} and {} more", shown.join(", "), items.len() - SHOWN) } else { shown.join(", ") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::TraceEvent;
+
+    fn at(s: u64, kind: TraceKind) -> TraceEvent {
+        TraceEvent { at: Duration::from_secs(s), kind }
+    }
+
+    fn write(key: &str, rv: u64, exists: bool) -> TraceKind {
+        TraceKind::Write { key: key.into(), resource_version: rv, exists }
+    }
+
+    #[test]
+    fn a_relist_replaces_the_view_only_when_it_is_done() {
+        let mut fold = ViewFold::default();
+        fold.apply(&TraceKind::Apply { key: "a".into(), resource_version: 1 });
+        fold.apply(&TraceKind::Init);
+        fold.apply(&TraceKind::InitApply { key: "b".into(), resource_version: 2 });
+        assert_eq!(fold.view.keys().collect::<Vec<_>>(), ["a"], "the old view stands until InitDone");
+        fold.apply(&TraceKind::InitDone);
+        assert_eq!(fold.view.keys().collect::<Vec<_>>(), ["b"]);
+    }
+
+    #[test]
+    fn a_missed_delete_leaves_a_ghost_and_samples_show_the_gap() {
+        let trace = vec![
+            at(0, write("a", 1, true)),
+            at(0, TraceKind::Init),
+            at(0, TraceKind::InitApply { key: "a".into(), resource_version: 1 }),
+            at(0, TraceKind::InitDone),
+            at(5, write("a", 2, false)),
+        ];
+        let (samples, view, truth) = samples(&trace);
+        assert_eq!(samples, vec![Sample { at: Duration::ZERO, in_sync: true }, Sample { at: Duration::from_secs(5), in_sync: false }]);
+        assert_eq!(describe_difference(&view, &truth), "ghosts (deleted in truth) a");
+    }
+}
