@@ -23,6 +23,7 @@ pub mod fault;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod selector;
 pub mod subject;
 pub mod trace;
 pub mod transport;

@@ -32,6 +32,8 @@ pub enum TraceKind {
     Write {
         /// Which object.
         key: ObjectKey,
+        /// Its labels after the write (before it, for a delete).
+        labels: std::collections::BTreeMap<String, String>,
         /// The revision of the write.
         resource_version: u64,
         /// `false` for a delete.

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::body::Body;
 use super::query::{Query, Version};
-use super::selector::Selector;
+use crate::selector::Selector;
 use super::server::{Inner, json};
 use super::status::{FieldError, FieldErrorKind, Status};
 
@@ -155,7 +155,7 @@ async fn try_list(inner: &Inner, namespace: Option<&str>, query: &Query) -> Resu
         .state_at(snapshot)
         .into_iter()
         .filter(|o| namespace.is_none_or(|ns| o.namespace.as_deref() == Some(ns)))
-        .filter(|o| selector.matches(o))
+        .filter(|o| selector.matches(&o.name, o.namespace.as_deref(), &o.labels))
         .filter(|o| start_after.as_ref().is_none_or(|after| o.key().as_str() > after.as_str()))
         .collect();
     let (page, rest) = match limit {

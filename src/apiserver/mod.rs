@@ -12,7 +12,6 @@ mod discovery;
 mod list;
 mod query;
 mod route;
-mod selector;
 mod server;
 mod status;
 mod store;

@@ -121,6 +121,7 @@ impl ApiServer {
         let object = change.after.as_ref().or(change.before.as_ref()).expect("a change has an object on one side");
         self.inner.recorder.record(TraceKind::Write {
             key: object.key(),
+            labels: object.labels.clone(),
             resource_version: change.revision,
             exists: change.after.is_some(),
         });

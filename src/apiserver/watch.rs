@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use super::body::Body;
 use super::query::{Query, Version};
-use super::selector::Selector;
+use crate::selector::Selector;
 use super::server::Inner;
 use super::status::{FieldError, FieldErrorKind, Status};
 use super::store::{Change, StoredObject};
@@ -172,7 +172,7 @@ impl Session {
     }
 
     fn visible(&self, object: &StoredObject) -> bool {
-        self.namespace.as_ref().is_none_or(|ns| object.namespace.as_ref() == Some(ns)) && self.selector.matches(object)
+        self.namespace.as_ref().is_none_or(|ns| object.namespace.as_ref() == Some(ns)) && self.selector.matches(&object.name, object.namespace.as_deref(), &object.labels)
     }
 
     fn push(&mut self, line: Vec<u8>) {

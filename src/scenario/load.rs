@@ -16,6 +16,7 @@ use super::model::{
     WatcherSettings, Write,
 };
 use crate::fault::Fault;
+use crate::selector::Selector;
 
 /// A scenario longer than this is surely a typo (`duration: 20h` for `20m`).
 const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -362,6 +363,9 @@ impl Validator<'_> {
                 }
                 Some(t) => Some(u32::try_from(t.get().as_secs()).map_err(|_| self.invalid(format!("{key}.config.timeout"), None, "too large"))?),
             };
+            if let Err(message) = Selector::parse(c.label_selector.as_deref(), c.field_selector.as_deref()) {
+                return Err(self.invalid(format!("{key}.config"), None, format!("the selector would be refused by the API server: {message}")));
+            }
             let defaults = WatcherSettings::default();
             let config = WatcherSettings {
                 bookmarks: c.bookmarks.unwrap_or(defaults.bookmarks),

@@ -7,6 +7,7 @@ use super::diagnosis;
 use super::model::{Check, CheckName, Figures, Verdict};
 use super::view::{describe_difference, samples};
 use crate::scenario::{Scenario, SetUp, format_duration as fmt};
+use crate::selector::Selector;
 use crate::trace::{RequestRecord, Trace, TraceKind, Verb, WatchEnd};
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -37,7 +38,9 @@ pub fn judge(scenario: &Scenario, setup: &SetUp, trace: &Trace) -> Verdict {
         TraceKind::Storm { requests } => Some((e.at, requests)),
         _ => None,
     });
-    let (samples, view, truth) = samples(trace);
+    // The loader validated both selectors, so the default (select everything) is never used.
+    let selector = Selector::parse(setup.config.label_selector.as_deref(), setup.config.field_selector.as_deref()).unwrap_or_default();
+    let (samples, view, truth) = samples(trace, &selector);
     let store = trace.iter().rev().find_map(|e| match &e.kind {
         TraceKind::Store { objects } => Some(objects.iter().cloned().collect::<BTreeMap<_, _>>()),
         _ => None,

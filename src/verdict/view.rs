@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::selector::Selector;
 use crate::trace::{ObjectKey, Trace, TraceKind};
 
 /// Objects and their resourceVersions.
@@ -41,10 +42,15 @@ impl ViewFold {
     }
 }
 
-/// The server's truth: every write applied.
-pub(super) fn apply_truth(truth: &mut Objects, kind: &TraceKind) {
-    if let TraceKind::Write { key, resource_version, exists } = kind {
-        if *exists {
+/// The server's truth as a watcher with `selector` should see it: every write applied, and an
+/// object present only while the selector selects it.
+pub(super) fn apply_truth(truth: &mut Objects, kind: &TraceKind, selector: &Selector) {
+    if let TraceKind::Write { key, labels, resource_version, exists } = kind {
+        let (namespace, name) = match key.split_once('/') {
+            Some((ns, name)) => (Some(ns), name),
+            None => (None, key.as_str()),
+        };
+        if *exists && selector.matches(name, namespace, labels) {
             truth.insert(key.clone(), *resource_version);
         } else {
             truth.remove(key);
@@ -65,7 +71,7 @@ pub struct Sample {
 /// a write to a healthy watcher at the same virtual instant, so a healthy watcher is never out
 /// of sync at any sample.
 #[must_use]
-pub fn samples(trace: &Trace) -> (Vec<Sample>, Objects, Objects) {
+pub fn samples(trace: &Trace, selector: &Selector) -> (Vec<Sample>, Objects, Objects) {
     let mut truth = Objects::new();
     let mut fold = ViewFold::default();
     let mut out = Vec::new();
@@ -79,7 +85,7 @@ pub fn samples(trace: &Trace) -> (Vec<Sample>, Objects, Objects) {
                 kind,
                 TraceKind::Write { .. } | TraceKind::InitDone | TraceKind::Apply { .. } | TraceKind::Delete { .. } | TraceKind::InitApply { .. }
             );
-            apply_truth(&mut truth, kind);
+            apply_truth(&mut truth, kind, selector);
             fold.apply(kind);
             i += 1;
         }
@@ -128,7 +134,7 @@ mod tests {
     }
 
     fn write(key: &str, rv: u64, exists: bool) -> TraceKind {
-        TraceKind::Write { key: key.into(), resource_version: rv, exists }
+        TraceKind::Write { key: key.into(), labels: BTreeMap::new(), resource_version: rv, exists }
     }
 
     #[test]
@@ -151,8 +157,24 @@ mod tests {
             at(0, TraceKind::InitDone),
             at(5, write("a", 2, false)),
         ];
-        let (samples, view, truth) = samples(&trace);
+        let (samples, view, truth) = samples(&trace, &Selector::default());
         assert_eq!(samples, vec![Sample { at: Duration::ZERO, in_sync: true }, Sample { at: Duration::from_secs(5), in_sync: false }]);
         assert_eq!(describe_difference(&view, &truth), "ghosts (deleted in truth) a");
+    }
+
+    #[test]
+    fn a_selecting_watcher_is_judged_against_the_truth_it_selects() {
+        let web = |rv, exists, app: &str| TraceKind::Write {
+            key: "shop/web-0".into(),
+            labels: [("app".to_owned(), app.to_owned())].into(),
+            resource_version: rv,
+            exists,
+        };
+        let selector = Selector::parse(Some("app=web"), None).unwrap();
+        let mut truth = Objects::new();
+        apply_truth(&mut truth, &web(1, true, "web"), &selector);
+        assert_eq!(truth.len(), 1);
+        apply_truth(&mut truth, &web(2, true, "db"), &selector);
+        assert!(truth.is_empty(), "an object that stops matching leaves the selected truth");
     }
 }

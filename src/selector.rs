@@ -1,13 +1,12 @@
 //! Label and field selectors, parsed the way apimachinery's `labels.Parse` and
-//! `fields.ParseSelector` read them.
+//! `fields.ParseSelector` read them. Shared by the server (what a LIST or WATCH returns) and the
+//! verdict (what truth a selecting watcher should see).
 
 use std::collections::BTreeMap;
 
-use super::store::StoredObject;
-
 /// A parsed `labelSelector` plus `fieldSelector`; empty matches everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Selector {
+pub struct Selector {
     labels: Vec<LabelRequirement>,
     fields: Vec<FieldRequirement>,
 }
@@ -37,7 +36,10 @@ enum Field {
 
 impl Selector {
     /// Parses both selectors. The error is the message of a 400 BadRequest.
-    pub(crate) fn parse(labels: Option<&str>, fields: Option<&str>) -> Result<Self, String> {
+    ///
+    /// # Errors
+    /// The apiserver's message for a malformed or unsupported selector.
+    pub fn parse(labels: Option<&str>, fields: Option<&str>) -> Result<Self, String> {
         Ok(Self {
             labels: labels.map(parse_labels).transpose()?.unwrap_or_default(),
             fields: fields.map(parse_fields).transpose()?.unwrap_or_default(),
@@ -46,16 +48,19 @@ impl Selector {
 
     /// Whether any selector is set: `remainingItemCount` is only sent without one
     /// (apiserver `storage/continue.go`).
-    pub(crate) fn is_empty(&self) -> bool {
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
         self.labels.is_empty() && self.fields.is_empty()
     }
 
-    pub(crate) fn matches(&self, object: &StoredObject) -> bool {
-        self.labels.iter().all(|r| r.matches(&object.labels))
+    /// Whether an object with this name, namespace and labels is selected.
+    #[must_use]
+    pub fn matches(&self, name: &str, namespace: Option<&str>, labels: &BTreeMap<String, String>) -> bool {
+        self.labels.iter().all(|r| r.matches(labels))
             && self.fields.iter().all(|r| {
                 let actual = match r.field {
-                    Field::Name => object.name.as_str(),
-                    Field::Namespace => object.namespace.as_deref().unwrap_or(""),
+                    Field::Name => name,
+                    Field::Namespace => namespace.unwrap_or(""),
                 };
                 (actual == r.value) == r.equal
             })
@@ -187,22 +192,13 @@ fn parse_fields(text: &str) -> Result<Vec<FieldRequirement>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
-    fn object(name: &str, labels: &[(&str, &str)]) -> StoredObject {
-        StoredObject {
-            name: name.into(),
-            namespace: Some("default".into()),
-            uid: String::new(),
-            resource_version: 1,
-            created: Duration::ZERO,
-            labels: labels.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect(),
-            body: BTreeMap::new(),
-        }
+    fn object(name: &str, labels: &[(&str, &str)]) -> (String, BTreeMap<String, String>) {
+        (name.into(), labels.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect())
     }
 
-    fn matches(labels: &str, o: &StoredObject) -> bool {
-        Selector::parse(Some(labels), None).unwrap().matches(o)
+    fn matches(labels: &str, o: &(String, BTreeMap<String, String>)) -> bool {
+        Selector::parse(Some(labels), None).unwrap().matches(&o.0, Some("default"), &o.1)
     }
 
     #[test]
@@ -220,7 +216,7 @@ mod tests {
     fn field_selectors_know_name_and_namespace_and_reject_the_rest() {
         let o = object("a", &[]);
         let s = Selector::parse(None, Some("metadata.name=a,metadata.namespace!=kube-system")).unwrap();
-        assert!(s.matches(&o));
+        assert!(s.matches(&o.0, Some("default"), &o.1));
         assert_eq!(Selector::parse(None, Some("spec.nodeName=n1")).unwrap_err(), "field label not supported: spec.nodeName");
     }
 
