@@ -186,10 +186,10 @@ fn run_one(scenario: &Scenario, setup: &SetUp) -> Result<Trace, Error> {
             () = tokio::time::sleep(scenario.duration) => {}
         }
         let _ = stop.send(());
-        if let Err(error) = consumer.await {
-            if error.is_panic() {
-                recorder.record(TraceKind::StreamEnded { cause: "the consumer panicked".into() });
-            }
+        if let Err(error) = consumer.await
+            && error.is_panic()
+        {
+            recorder.record(TraceKind::StreamEnded { cause: "the consumer panicked".into() });
         }
         player.abort();
         Ok(recorder.snapshot())

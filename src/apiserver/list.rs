@@ -56,7 +56,7 @@ enum Match {
 }
 
 /// Checks `ListOptions` the way apimachinery `ValidateListOptions` does.
-fn validate(query: &Query, version: Version, has_continue: bool) -> Result<Match, Status> {
+fn validate(query: &Query, version: Version, has_continue: bool) -> Result<Match, Box<Status>> {
     let mut errors = Vec::new();
     let matching = match query.get("resourceVersionMatch") {
         None | Some("") => Match::Unset,
@@ -86,7 +86,7 @@ fn validate(query: &Query, version: Version, has_continue: bool) -> Result<Match
     if query.get("sendInitialEvents").is_some() {
         errors.push(FieldError { field: "sendInitialEvents", kind: FieldErrorKind::Forbidden, detail: "sendInitialEvents is forbidden for list".into() });
     }
-    if errors.is_empty() { Ok(matching) } else { Err(Status::invalid_list_options(&errors)) }
+    if errors.is_empty() { Ok(matching) } else { Err(Box::new(Status::invalid_list_options(&errors))) }
 }
 
 fn forbidden(detail: &str) -> FieldError {
@@ -104,7 +104,7 @@ async fn try_list(inner: &Inner, namespace: Option<&str>, query: &Query) -> Resu
     let bad = |m: String| Status::bad_request(m).into_response();
     let version = Version::parse(query.get("resourceVersion")).map_err(bad)?;
     let continue_ = query.get("continue").filter(|c| !c.is_empty());
-    let matching = validate(query, version, continue_.is_some()).map_err(Status::into_response)?;
+    let matching = validate(query, version, continue_.is_some()).map_err(|s| s.into_response())?;
     if continue_.is_some() && matches!(version, Version::At(_)) {
         return Err(bad("specifying resource version is not allowed when using continue".into()));
     }

@@ -21,7 +21,7 @@ pub(crate) struct Status {
     pub(crate) message: String,
     pub(crate) reason: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    details: Option<Details>,
+    details: Option<Box<Details>>,
     pub(crate) code: u16,
 }
 
@@ -89,25 +89,25 @@ impl Status {
 
     /// 404 for a path the server does not serve (go-restful's handler: `details` is `{}`).
     pub(crate) fn not_found_path() -> Self {
-        Self { details: Some(Details::default()), ..Self::new(404, "NotFound", "the server could not find the requested resource") }
+        Self { details: Some(Box::default()), ..Self::new(404, "NotFound", "the server could not find the requested resource") }
     }
 
     /// 404 for a missing object: `events "foo" not found`.
     pub(crate) fn not_found_object(plural: &str, group: &str, name: &str) -> Self {
         Self {
-            details: Some(Details {
+            details: Some(Box::new(Details {
                 name: Some(name.to_owned()),
                 group: (!group.is_empty()).then(|| group.to_owned()),
                 kind: Some(plural.to_owned()),
                 ..Details::default()
-            }),
+            })),
             ..Self::new(404, "NotFound", format!("{plural} \"{name}\" not found"))
         }
     }
 
     /// 405 for a method the resource does not allow here (the simulator is read-only on the wire).
     pub(crate) fn method_not_allowed() -> Self {
-        Self { details: Some(Details::default()), ..Self::new(405, "MethodNotAllowed", "the server does not allow this method on the requested resource") }
+        Self { details: Some(Box::default()), ..Self::new(405, "MethodNotAllowed", "the server does not allow this method on the requested resource") }
     }
 
     /// 410 for an exact LIST below the compaction point (`etcd3/errors.go`).
@@ -143,7 +143,7 @@ impl Status {
         let rendered: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.kind.render(&e.detail))).collect();
         let joined = if rendered.len() == 1 { rendered[0].clone() } else { format!("[{}]", rendered.join(", ")) };
         Self {
-            details: Some(Details {
+            details: Some(Box::new(Details {
                 group: Some("meta.k8s.io".to_owned()),
                 kind: Some("ListOptions".to_owned()),
                 causes: errors
@@ -151,7 +151,7 @@ impl Status {
                     .map(|e| Cause { reason: e.kind.reason(), message: e.kind.render(&e.detail), field: Some(e.field) })
                     .collect(),
                 ..Details::default()
-            }),
+            })),
             ..Self::new(422, "Invalid", format!("ListOptions.meta.k8s.io \"\" is invalid: {joined}"))
         }
     }
@@ -160,11 +160,11 @@ impl Status {
     /// (`storage.NewTooLargeResourceVersionError`, `Retry-After: 1`).
     pub(crate) fn too_large_resource_version(requested: u64, current: u64) -> Self {
         Self {
-            details: Some(Details {
+            details: Some(Box::new(Details {
                 causes: vec![Cause { reason: "ResourceVersionTooLarge", message: "Too large resource version".into(), field: None }],
                 retry_after_seconds: Some(1),
                 ..Details::default()
-            }),
+            })),
             ..Self::new(504, "Timeout", format!("Timeout: Too large resource version: {requested}, current: {current}"))
         }
     }

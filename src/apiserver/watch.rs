@@ -72,26 +72,27 @@ struct Session {
 }
 
 impl Session {
-    fn open(inner: Arc<Inner>, request: u64, namespace: Option<String>, query: &Query) -> Result<Self, Status> {
-        let version = Version::parse(query.get("resourceVersion")).map_err(Status::bad_request)?;
-        let selector = Selector::parse(query.get("labelSelector"), query.get("fieldSelector")).map_err(Status::bad_request)?;
-        let timeout = query.integer("timeoutSeconds").map_err(Status::bad_request)?.filter(|t| *t > 0);
+    fn open(inner: Arc<Inner>, request: u64, namespace: Option<String>, query: &Query) -> Result<Self, Box<Status>> {
+        let bad = |message: String| Box::new(Status::bad_request(message));
+        let version = Version::parse(query.get("resourceVersion")).map_err(bad)?;
+        let selector = Selector::parse(query.get("labelSelector"), query.get("fieldSelector")).map_err(bad)?;
+        let timeout = query.integer("timeoutSeconds").map_err(bad)?.filter(|t| *t > 0);
         let send_initial = query.get("sendInitialEvents").map(|_| query.flag("sendInitialEvents"));
         let rv_match = query.get("resourceVersionMatch").filter(|m| !m.is_empty());
         match (send_initial, rv_match) {
             (Some(_), m) if m != Some("NotOlderThan") => {
-                return Err(Status::invalid_list_options(&[FieldError {
+                return Err(Box::new(Status::invalid_list_options(&[FieldError {
                     field: "resourceVersionMatch",
                     kind: FieldErrorKind::Forbidden,
                     detail: "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan".into(),
-                }]));
+                }])));
             }
             (None, Some(_)) => {
-                return Err(Status::invalid_list_options(&[FieldError {
+                return Err(Box::new(Status::invalid_list_options(&[FieldError {
                     field: "resourceVersionMatch",
                     kind: FieldErrorKind::Forbidden,
                     detail: "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided".into(),
-                }]));
+                }])));
             }
             _ => {}
         }

@@ -67,7 +67,7 @@ pub fn format(d: Duration) -> String {
     }
     if seconds > 0 || millis > 0 {
         if millis > 0 {
-            let frac = format!("{:03}", millis);
+            let frac = format!("{millis:03}");
             out.push_str(&format!("{seconds}.{}s", frac.trim_end_matches('0')));
         } else {
             out.push_str(&format!("{seconds}s"));

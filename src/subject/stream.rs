@@ -33,16 +33,19 @@ pub fn api_resource(resource: &ResourceSpec) -> ApiResource {
 /// The `watcher::Config` a set-up describes; every field not set keeps kube's default.
 #[must_use]
 pub fn watcher_config(settings: &WatcherSettings) -> watcher::Config {
-    let mut config = watcher::Config::default();
-    config.bookmarks = settings.bookmarks;
-    config.timeout = settings.timeout;
-    config.page_size = settings.page_size;
-    config.list_semantic = if settings.any_semantic { ListSemantic::Any } else { ListSemantic::MostRecent };
-    config.initial_list_strategy =
-        if settings.streaming_lists { InitialListStrategy::StreamingList } else { InitialListStrategy::ListWatch };
-    config.label_selector = settings.label_selector.clone();
-    config.field_selector = settings.field_selector.clone();
-    config
+    watcher::Config {
+        bookmarks: settings.bookmarks,
+        timeout: settings.timeout,
+        page_size: settings.page_size,
+        list_semantic: if settings.any_semantic { ListSemantic::Any } else { ListSemantic::MostRecent },
+        initial_list_strategy: if settings.streaming_lists {
+            InitialListStrategy::StreamingList
+        } else {
+            InitialListStrategy::ListWatch
+        },
+        label_selector: settings.label_selector.clone(),
+        field_selector: settings.field_selector.clone(),
+    }
 }
 
 /// kube's `DefaultBackoff` parameters (800 ms → 30 s, factor 2, jitter, reset after 120 s
