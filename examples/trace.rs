@@ -10,12 +10,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let wanted = args.next();
     let scenario = scenario::load(&path)?;
     let report = run::run(&scenario, &run::RunOptions::default())?;
-    for outcome in report.outcomes.iter().filter(|o| wanted.as_ref().is_none_or(|w| *w == o.setup)) {
+    for outcome in report
+        .outcomes
+        .iter()
+        .filter(|o| wanted.as_ref().is_none_or(|w| *w == o.setup))
+    {
         eprintln!("== {}", outcome.setup);
         for event in &outcome.trace {
             let at = scenario::format_duration(event.at);
             match &event.kind {
-                TraceKind::Request(r) => eprintln!("{at:>10}  {} {}?{} -> {}", r.method, r.path, r.query, r.status),
+                TraceKind::Request(r) => eprintln!(
+                    "{at:>10}  {} {}?{} -> {}",
+                    r.method, r.path, r.query, r.status
+                ),
                 other => eprintln!("{at:>10}  {other:?}"),
             }
         }

@@ -11,8 +11,16 @@ fn main() -> ExitCode {
         Err(e) => {
             // NB: clap's own exit code for bad flags is 2 too; help and version exit 0.
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(HARNESS_ERROR) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(HARNESS_ERROR)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
-    cli::run(args, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
+    cli::run(
+        args,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    )
 }

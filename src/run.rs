@@ -28,7 +28,9 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        Self { wall_timeout: Duration::from_secs(60) }
+        Self {
+            wall_timeout: Duration::from_secs(60),
+        }
     }
 }
 
@@ -122,9 +124,20 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport, Error
             Finished::Not(why) => (Trace::new(), Verdict::not_finished(why)),
         };
         let as_expected = verdict.recovered == (setup.expected == Expected::Recover);
-        outcomes.push(Outcome { setup: setup.name.clone(), expected: setup.expected, verdict, as_expected, trace });
+        outcomes.push(Outcome {
+            setup: setup.name.clone(),
+            expected: setup.expected,
+            verdict,
+            as_expected,
+            trace,
+        });
     }
-    Ok(RunReport { scenario: scenario.name.clone(), seed: scenario.seed, duration: scenario.duration, outcomes })
+    Ok(RunReport {
+        scenario: scenario.name.clone(),
+        seed: scenario.seed,
+        duration: scenario.duration,
+        outcomes,
+    })
 }
 
 enum Finished {
@@ -133,16 +146,25 @@ enum Finished {
 }
 
 /// Runs one set-up on its own thread, waiting at most `wall_timeout` of wall time.
-fn run_isolated(scenario: &Scenario, setup: &SetUp, wall_timeout: Duration) -> Result<Finished, Error> {
+fn run_isolated(
+    scenario: &Scenario,
+    setup: &SetUp,
+    wall_timeout: Duration,
+) -> Result<Finished, Error> {
     let (tx, rx) = mpsc::channel();
     let (scenario, setup) = (scenario.clone(), setup.clone());
     let name = setup.name.clone();
-    let spawned = std::thread::Builder::new().name(format!("run-{name}")).spawn(move || {
-        // NB: the receiver may be gone when the run was given up as hung; nothing to tell then.
-        let _ = tx.send(run_one(&scenario, &setup));
-    });
+    let spawned = std::thread::Builder::new()
+        .name(format!("run-{name}"))
+        .spawn(move || {
+            // NB: the receiver may be gone when the run was given up as hung; nothing to tell then.
+            let _ = tx.send(run_one(&scenario, &setup));
+        });
     if let Err(source) = spawned {
-        return Err(Error::Runtime { setup: name, source });
+        return Err(Error::Runtime {
+            setup: name,
+            source,
+        });
     }
     match rx.recv_timeout(wall_timeout) {
         Ok(result) => result.map(Finished::Trace),
@@ -150,7 +172,9 @@ fn run_isolated(scenario: &Scenario, setup: &SetUp, wall_timeout: Duration) -> R
             "hung: the run did not finish within {} of wall time (a hot loop that never lets virtual time advance?)",
             crate::scenario::format_duration(wall_timeout)
         ))),
-        Err(mpsc::RecvTimeoutError::Disconnected) => Ok(Finished::Not("the harness thread running this set-up panicked".into())),
+        Err(mpsc::RecvTimeoutError::Disconnected) => Ok(Finished::Not(
+            "the harness thread running this set-up panicked".into(),
+        )),
     }
 }
 
@@ -160,16 +184,30 @@ fn run_one(scenario: &Scenario, setup: &SetUp) -> Result<Trace, Error> {
         .enable_time()
         .start_paused(true)
         .build()
-        .map_err(|source| Error::Runtime { setup: setup.name.clone(), source })?;
+        .map_err(|source| Error::Runtime {
+            setup: setup.name.clone(),
+            source,
+        })?;
     runtime.block_on(async {
         let recorder = Recorder::start();
         let server = ApiServer::new(scenario, recorder.clone());
-        let client = transport::client(server.clone(), &transport::config())
-            .map_err(|source| Error::Client { setup: setup.name.clone(), source })?;
-        let stream = subject::watch_stream(client, &scenario.resource, &setup.config, setup.backoff, scenario.seed);
+        let client = transport::client(server.clone(), &transport::config()).map_err(|source| {
+            Error::Client {
+                setup: setup.name.clone(),
+                source,
+            }
+        })?;
+        let stream = subject::watch_stream(
+            client,
+            &scenario.resource,
+            &setup.config,
+            setup.backoff,
+            scenario.seed,
+        );
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let consumer = tokio::spawn({
-            let (resource, recorder, consumer) = (scenario.resource.clone(), recorder.clone(), setup.consumer);
+            let (resource, recorder, consumer) =
+                (scenario.resource.clone(), recorder.clone(), setup.consumer);
             async move {
                 subject::drive(consumer, stream, &resource, recorder, async {
                     let _ = stopped.await;
@@ -189,7 +227,9 @@ fn run_one(scenario: &Scenario, setup: &SetUp) -> Result<Trace, Error> {
         if let Err(error) = consumer.await
             && error.is_panic()
         {
-            recorder.record(TraceKind::StreamEnded { cause: "the consumer panicked".into() });
+            recorder.record(TraceKind::StreamEnded {
+                cause: "the consumer panicked".into(),
+            });
         }
         player.abort();
         Ok(recorder.snapshot())

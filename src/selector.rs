@@ -55,7 +55,12 @@ impl Selector {
 
     /// Whether an object with this name, namespace and labels is selected.
     #[must_use]
-    pub fn matches(&self, name: &str, namespace: Option<&str>, labels: &BTreeMap<String, String>) -> bool {
+    pub fn matches(
+        &self,
+        name: &str,
+        namespace: Option<&str>,
+        labels: &BTreeMap<String, String>,
+    ) -> bool {
         self.labels.iter().all(|r| r.matches(labels))
             && self.fields.iter().all(|r| {
                 let actual = match r.field {
@@ -74,8 +79,14 @@ impl LabelRequirement {
             Self::NotExists(k) => !labels.contains_key(k),
             Self::In(k, values) => labels.get(k).is_some_and(|v| values.contains(v)),
             Self::NotIn(k, values) => labels.get(k).is_none_or(|v| !values.contains(v)),
-            Self::Gt(k, n) => labels.get(k).and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v > *n),
-            Self::Lt(k, n) => labels.get(k).and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v < *n),
+            Self::Gt(k, n) => labels
+                .get(k)
+                .and_then(|v| v.parse::<i64>().ok())
+                .is_some_and(|v| v > *n),
+            Self::Lt(k, n) => labels
+                .get(k)
+                .and_then(|v| v.parse::<i64>().ok())
+                .is_some_and(|v| v < *n),
         }
     }
 }
@@ -103,25 +114,37 @@ fn split_top_level(text: &str) -> Vec<&str> {
 fn valid_key(key: &str) -> bool {
     !key.is_empty()
         && key.len() <= 316
-        && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
 }
 
 fn valid_value(value: &str) -> bool {
-    value.len() <= 63 && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    value.len() <= 63
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 fn parse_labels(text: &str) -> Result<Vec<LabelRequirement>, String> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
-    split_top_level(text).into_iter().map(|part| parse_label(part.trim(), text)).collect()
+    split_top_level(text)
+        .into_iter()
+        .map(|part| parse_label(part.trim(), text))
+        .collect()
 }
 
 fn parse_label(part: &str, whole: &str) -> Result<LabelRequirement, String> {
     let bad = |why: &str| format!("unable to parse requirement: {why} in label selector {whole:?}");
     if let Some(key) = part.strip_prefix('!') {
         let key = key.trim();
-        return if valid_key(key) { Ok(LabelRequirement::NotExists(key.into())) } else { Err(bad("invalid key")) };
+        return if valid_key(key) {
+            Ok(LabelRequirement::NotExists(key.into()))
+        } else {
+            Err(bad("invalid key"))
+        };
     }
     for (op, negate) in [("!=", true), ("==", false), ("=", false)] {
         if let Some((key, value)) = part.split_once(op) {
@@ -138,9 +161,16 @@ fn parse_label(part: &str, whole: &str) -> Result<LabelRequirement, String> {
     }
     for (op, gt) in [(">", true), ("<", false)] {
         if let Some((key, value)) = part.split_once(op) {
-            let n = value.trim().parse::<i64>().map_err(|_| bad("for 'Gt', 'Lt' operators, the value must be an integer"))?;
+            let n = value
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| bad("for 'Gt', 'Lt' operators, the value must be an integer"))?;
             let key = key.trim().to_owned();
-            return Ok(if gt { LabelRequirement::Gt(key, n) } else { LabelRequirement::Lt(key, n) });
+            return Ok(if gt {
+                LabelRequirement::Gt(key, n)
+            } else {
+                LabelRequirement::Lt(key, n)
+            });
         }
     }
     let words: Vec<&str> = part.splitn(2, char::is_whitespace).collect();
@@ -154,14 +184,25 @@ fn parse_label(part: &str, whole: &str) -> Result<LabelRequirement, String> {
             return Err(bad("found unexpected operator"));
         };
         let list = list.trim();
-        let inner = list.strip_prefix('(').and_then(|l| l.strip_suffix(')')).ok_or_else(|| bad("expected a parenthesised set"))?;
+        let inner = list
+            .strip_prefix('(')
+            .and_then(|l| l.strip_suffix(')'))
+            .ok_or_else(|| bad("expected a parenthesised set"))?;
         let values: Vec<String> = inner.split(',').map(|v| v.trim().to_owned()).collect();
         if values.iter().any(|v| !valid_value(v)) || !valid_key(words[0]) {
             return Err(bad("invalid key or value"));
         }
-        return Ok(if negate { LabelRequirement::NotIn(words[0].into(), values) } else { LabelRequirement::In(words[0].into(), values) });
+        return Ok(if negate {
+            LabelRequirement::NotIn(words[0].into(), values)
+        } else {
+            LabelRequirement::In(words[0].into(), values)
+        });
     }
-    if valid_key(part) { Ok(LabelRequirement::Exists(part.into())) } else { Err(bad("invalid key")) }
+    if valid_key(part) {
+        Ok(LabelRequirement::Exists(part.into()))
+    } else {
+        Err(bad("invalid key"))
+    }
 }
 
 fn parse_fields(text: &str) -> Result<Vec<FieldRequirement>, String> {
@@ -177,14 +218,20 @@ fn parse_fields(text: &str) -> Result<Vec<FieldRequirement>, String> {
             } else if let Some((f, v)) = part.split_once('=') {
                 (f, v, true)
             } else {
-                return Err(format!("invalid selector: '{text}'; can't understand '{part}'"));
+                return Err(format!(
+                    "invalid selector: '{text}'; can't understand '{part}'"
+                ));
             };
             let field = match field.trim() {
                 "metadata.name" => Field::Name,
                 "metadata.namespace" => Field::Namespace,
                 other => return Err(format!("field label not supported: {other}")),
             };
-            Ok(FieldRequirement { field, value: value.trim().to_owned(), equal })
+            Ok(FieldRequirement {
+                field,
+                value: value.trim().to_owned(),
+                equal,
+            })
         })
         .collect()
 }
@@ -194,11 +241,19 @@ mod tests {
     use super::*;
 
     fn object(name: &str, labels: &[(&str, &str)]) -> (String, BTreeMap<String, String>) {
-        (name.into(), labels.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect())
+        (
+            name.into(),
+            labels
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect(),
+        )
     }
 
     fn matches(labels: &str, o: &(String, BTreeMap<String, String>)) -> bool {
-        Selector::parse(Some(labels), None).unwrap().matches(&o.0, Some("default"), &o.1)
+        Selector::parse(Some(labels), None)
+            .unwrap()
+            .matches(&o.0, Some("default"), &o.1)
     }
 
     #[test]
@@ -215,9 +270,16 @@ mod tests {
     #[test]
     fn field_selectors_know_name_and_namespace_and_reject_the_rest() {
         let o = object("a", &[]);
-        let s = Selector::parse(None, Some("metadata.name=a,metadata.namespace!=kube-system")).unwrap();
+        let s = Selector::parse(
+            None,
+            Some("metadata.name=a,metadata.namespace!=kube-system"),
+        )
+        .unwrap();
         assert!(s.matches(&o.0, Some("default"), &o.1));
-        assert_eq!(Selector::parse(None, Some("spec.nodeName=n1")).unwrap_err(), "field label not supported: spec.nodeName");
+        assert_eq!(
+            Selector::parse(None, Some("spec.nodeName=n1")).unwrap_err(),
+            "field label not supported: spec.nodeName"
+        );
     }
 
     #[test]

@@ -185,7 +185,10 @@ impl Recorder {
     /// A recorder whose time zero is now. Must be called inside the run's tokio runtime.
     #[must_use]
     pub fn start() -> Self {
-        Self { start: tokio::time::Instant::now(), events: Arc::default() }
+        Self {
+            start: tokio::time::Instant::now(),
+            events: Arc::default(),
+        }
     }
 
     /// Virtual time since the start.
@@ -202,14 +205,23 @@ impl Recorder {
 
     /// Records `kind` at the current virtual time.
     pub fn record(&self, kind: TraceKind) {
-        let event = TraceEvent { at: self.now(), kind };
-        self.events.lock().expect("trace lock is never poisoned: pushes cannot panic").push(event);
+        let event = TraceEvent {
+            at: self.now(),
+            kind,
+        };
+        self.events
+            .lock()
+            .expect("trace lock is never poisoned: pushes cannot panic")
+            .push(event);
     }
 
     /// How many events are recorded so far.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.events.lock().expect("trace lock is never poisoned").len()
+        self.events
+            .lock()
+            .expect("trace lock is never poisoned")
+            .len()
     }
 
     /// Whether nothing is recorded yet.
@@ -221,6 +233,9 @@ impl Recorder {
     /// A copy of everything recorded so far.
     #[must_use]
     pub fn snapshot(&self) -> Trace {
-        self.events.lock().expect("trace lock is never poisoned").clone()
+        self.events
+            .lock()
+            .expect("trace lock is never poisoned")
+            .clone()
     }
 }

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::body::Body;
 use super::query::{Query, Version};
-use crate::selector::Selector;
 use super::server::{Inner, json};
 use super::status::{FieldError, FieldErrorKind, Status};
+use crate::selector::Selector;
 
 /// How long the watch cache waits for a revision it has not reached before answering 504
 /// (`blockTimeout` in apiserver `cacher/watch_cache.go`).
@@ -28,7 +28,11 @@ struct ContinueToken {
 }
 
 pub(super) fn encode_continue(rv: i64, last_key: &str) -> String {
-    let token = ContinueToken { v: "meta.k8s.io/v1".into(), rv, start: format!("{last_key}\u{0}") };
+    let token = ContinueToken {
+        v: "meta.k8s.io/v1".into(),
+        rv,
+        start: format!("{last_key}\u{0}"),
+    };
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).expect("a token serializes"))
 }
 
@@ -39,7 +43,10 @@ fn decode_continue(raw: &str) -> Result<(i64, String), String> {
     let token: ContinueToken =
         serde_json::from_slice(&bytes).map_err(|e| format!("invalid continue token: {e}"))?;
     if token.v != "meta.k8s.io/v1" {
-        return Err(format!("invalid continue token: got version {:?}, expected meta.k8s.io/v1", token.v));
+        return Err(format!(
+            "invalid continue token: got version {:?}, expected meta.k8s.io/v1",
+            token.v
+        ));
     }
     if token.rv < -1 || token.rv == 0 {
         return Err("invalid continue token: incorrect encoded start resourceVersion (version meta.k8s.io/v1)".into());
@@ -73,24 +80,42 @@ fn validate(query: &Query, version: Version, has_continue: bool) -> Result<Match
     };
     if matching != Match::Unset {
         if has_continue {
-            errors.push(forbidden("resourceVersionMatch is forbidden when continue is provided"));
+            errors.push(forbidden(
+                "resourceVersionMatch is forbidden when continue is provided",
+            ));
         }
         match version {
-            Version::Unset => errors.push(forbidden("resourceVersionMatch is forbidden unless resourceVersion is provided")),
+            Version::Unset => errors.push(forbidden(
+                "resourceVersionMatch is forbidden unless resourceVersion is provided",
+            )),
             Version::Zero if matching == Match::Exact => {
-                errors.push(forbidden("resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""));
+                errors.push(forbidden(
+                    "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+                ));
             }
             _ => {}
         }
     }
     if query.get("sendInitialEvents").is_some() {
-        errors.push(FieldError { field: "sendInitialEvents", kind: FieldErrorKind::Forbidden, detail: "sendInitialEvents is forbidden for list".into() });
+        errors.push(FieldError {
+            field: "sendInitialEvents",
+            kind: FieldErrorKind::Forbidden,
+            detail: "sendInitialEvents is forbidden for list".into(),
+        });
     }
-    if errors.is_empty() { Ok(matching) } else { Err(Box::new(Status::invalid_list_options(&errors))) }
+    if errors.is_empty() {
+        Ok(matching)
+    } else {
+        Err(Box::new(Status::invalid_list_options(&errors)))
+    }
 }
 
 fn forbidden(detail: &str) -> FieldError {
-    FieldError { field: "resourceVersionMatch", kind: FieldErrorKind::Forbidden, detail: detail.into() }
+    FieldError {
+        field: "resourceVersionMatch",
+        kind: FieldErrorKind::Forbidden,
+        detail: detail.into(),
+    }
 }
 
 /// Answers a LIST of the collection (in `namespace`, or across all namespaces).
@@ -100,19 +125,34 @@ pub(super) async fn list(inner: &Inner, namespace: Option<&str>, query: &Query) 
     }
 }
 
-async fn try_list(inner: &Inner, namespace: Option<&str>, query: &Query) -> Result<Response<Body>, Response<Body>> {
+async fn try_list(
+    inner: &Inner,
+    namespace: Option<&str>,
+    query: &Query,
+) -> Result<Response<Body>, Response<Body>> {
     let bad = |m: String| Status::bad_request(m).into_response();
     let version = Version::parse(query.get("resourceVersion")).map_err(bad)?;
     let continue_ = query.get("continue").filter(|c| !c.is_empty());
     let matching = validate(query, version, continue_.is_some()).map_err(|s| s.into_response())?;
     if continue_.is_some() && matches!(version, Version::At(_)) {
-        return Err(bad("specifying resource version is not allowed when using continue".into()));
+        return Err(bad(
+            "specifying resource version is not allowed when using continue".into(),
+        ));
     }
-    let selector = Selector::parse(query.get("labelSelector"), query.get("fieldSelector")).map_err(bad)?;
-    let limit = query.integer("limit").map_err(bad)?.filter(|l| *l > 0).map(|l| usize::try_from(l).unwrap_or(usize::MAX));
+    let selector =
+        Selector::parse(query.get("labelSelector"), query.get("fieldSelector")).map_err(bad)?;
+    let limit = query
+        .integer("limit")
+        .map_err(bad)?
+        .filter(|l| *l > 0)
+        .map(|l| usize::try_from(l).unwrap_or(usize::MAX));
     // With a watch cache, RV=0 is served from the cache and the limit is ignored
     // (`computeListLimit` in apiserver `cacher.go`); without one (Events) etcd honours it.
-    let limit = if version == Version::Zero && inner.spec.watch_cache { None } else { limit };
+    let limit = if version == Version::Zero && inner.spec.watch_cache {
+        None
+    } else {
+        limit
+    };
 
     let (snapshot, start_after) = if let Some(token) = continue_ {
         let (rv, start) = decode_continue(token).map_err(bad)?;
@@ -123,13 +163,16 @@ async fn try_list(inner: &Inner, namespace: Option<&str>, query: &Query) -> Resu
         } else {
             let rv = u64::try_from(rv).expect("decode_continue rejects negatives other than -1");
             if rv < state.store.compacted() {
-                return Err(Status::continue_expired(encode_continue(-1, &last_key)).into_response());
+                return Err(
+                    Status::continue_expired(encode_continue(-1, &last_key)).into_response()
+                );
             }
             (rv, Some(last_key))
         }
     } else {
         // The legacy rule: a limit with an RV and no match means Exact (reference §1.3).
-        let exact = matching == Match::Exact || (matching == Match::Unset && limit.is_some() && matches!(version, Version::At(_)));
+        let exact = matching == Match::Exact
+            || (matching == Match::Unset && limit.is_some() && matches!(version, Version::At(_)));
         match version {
             Version::Unset | Version::Zero => (inner.lock().store.revision(), None),
             Version::At(n) => {
@@ -156,18 +199,29 @@ async fn try_list(inner: &Inner, namespace: Option<&str>, query: &Query) -> Resu
         .into_iter()
         .filter(|o| namespace.is_none_or(|ns| o.namespace.as_deref() == Some(ns)))
         .filter(|o| selector.matches(&o.name, o.namespace.as_deref(), &o.labels))
-        .filter(|o| start_after.as_ref().is_none_or(|after| o.key().as_str() > after.as_str()))
+        .filter(|o| {
+            start_after
+                .as_ref()
+                .is_none_or(|after| o.key().as_str() > after.as_str())
+        })
         .collect();
     let (page, rest) = match limit {
         Some(limit) if matching.len() > limit => matching.split_at(limit),
         _ => (matching.as_slice(), &[][..]),
     };
     let continue_token = (!rest.is_empty()).then(|| {
-        let last = page.last().map_or_else(|| start_after.clone().unwrap_or_default(), |o| o.key());
+        let last = page
+            .last()
+            .map_or_else(|| start_after.clone().unwrap_or_default(), |o| o.key());
         encode_continue(i64::try_from(snapshot).unwrap_or(i64::MAX), &last)
     });
     let remaining = (!rest.is_empty() && selector.is_empty()).then_some(rest.len() as u64);
-    Ok(json(inner.wire.list(page, snapshot, continue_token, remaining)))
+    Ok(json(inner.wire.list(
+        page,
+        snapshot,
+        continue_token,
+        remaining,
+    )))
 }
 
 /// The current revision, after waiting for it to reach `wanted` the way the watch cache does;
@@ -193,12 +247,19 @@ mod tests {
             encode_continue(12345, "default/pod-b"),
             "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6MTIzNDUsInN0YXJ0IjoiZGVmYXVsdC9wb2QtYlx1MDAwMCJ9"
         );
-        assert_eq!(decode_continue(&encode_continue(-1, "a/b")).unwrap(), (-1, "a/b\u{0}".to_owned()));
+        assert_eq!(
+            decode_continue(&encode_continue(-1, "a/b")).unwrap(),
+            (-1, "a/b\u{0}".to_owned())
+        );
     }
 
     #[test]
     fn malformed_continue_tokens_are_rejected_with_the_reason() {
-        assert!(decode_continue("!!!").unwrap_err().starts_with("invalid continue token: continue key is not valid"));
+        assert!(
+            decode_continue("!!!")
+                .unwrap_err()
+                .starts_with("invalid continue token: continue key is not valid")
+        );
         assert!(decode_continue(&URL_SAFE_NO_PAD.encode(b"{}")).is_err());
     }
 
@@ -209,6 +270,11 @@ mod tests {
         assert_eq!(validate(&q, Version::Zero, false).unwrap_err().code, 422);
         assert_eq!(validate(&q, Version::At(5), false).unwrap(), Match::Exact);
         let q = Query::parse(Some("resourceVersionMatch=Foo&resourceVersion=5"));
-        assert!(validate(&q, Version::At(5), false).unwrap_err().message.contains("Unsupported value: \"Foo\""));
+        assert!(
+            validate(&q, Version::At(5), false)
+                .unwrap_err()
+                .message
+                .contains("Unsupported value: \"Foo\"")
+        );
     }
 }

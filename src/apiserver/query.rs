@@ -12,7 +12,9 @@ impl Query {
     pub(crate) fn parse(raw: Option<&str>) -> Self {
         let mut values = BTreeMap::new();
         for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
-            values.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+            values
+                .entry(k.into_owned())
+                .or_insert_with(|| v.into_owned());
         }
         Self { values }
     }
@@ -24,14 +26,18 @@ impl Query {
     /// Booleans are false only when absent, `0` or `false` in any case; anything else,
     /// an empty value included, is true (apimachinery `runtime/conversion.go`).
     pub(crate) fn flag(&self, key: &str) -> bool {
-        self.get(key).is_some_and(|v| v != "0" && !v.eq_ignore_ascii_case("false"))
+        self.get(key)
+            .is_some_and(|v| v != "0" && !v.eq_ignore_ascii_case("false"))
     }
 
     /// An integer parameter; the error is a 400 message.
     pub(crate) fn integer(&self, key: &str) -> Result<Option<i64>, String> {
         self.get(key)
             .filter(|v| !v.is_empty())
-            .map(|v| v.parse::<i64>().map_err(|_| format!("invalid value for {key}: {v:?} is not an integer")))
+            .map(|v| {
+                v.parse::<i64>()
+                    .map_err(|_| format!("invalid value for {key}: {v:?} is not an integer"))
+            })
             .transpose()
     }
 }

@@ -8,10 +8,19 @@ pub(crate) enum Route {
     Version,
     CoreVersions,
     Groups,
-    GroupVersion { group: String, version: String },
+    GroupVersion {
+        group: String,
+        version: String,
+    },
     /// The collection, in one namespace or across all; `forced_watch` for `/watch/` paths.
-    Collection { namespace: Option<String>, forced_watch: bool },
-    Object { namespace: Option<String>, name: String },
+    Collection {
+        namespace: Option<String>,
+        forced_watch: bool,
+    },
+    Object {
+        namespace: Option<String>,
+        name: String,
+    },
     NotFound,
 }
 
@@ -22,10 +31,22 @@ impl Route {
             ["version"] => Self::Version,
             ["api"] => Self::CoreVersions,
             ["apis"] => Self::Groups,
-            ["api", version] => Self::GroupVersion { group: String::new(), version: (*version).into() },
-            ["apis", group, version] => Self::GroupVersion { group: (*group).into(), version: (*version).into() },
-            ["api", version, rest @ ..] if resource.group.is_empty() && *version == resource.version => Self::resource(rest, resource),
-            ["apis", group, version, rest @ ..] if *group == resource.group && *version == resource.version => {
+            ["api", version] => Self::GroupVersion {
+                group: String::new(),
+                version: (*version).into(),
+            },
+            ["apis", group, version] => Self::GroupVersion {
+                group: (*group).into(),
+                version: (*version).into(),
+            },
+            ["api", version, rest @ ..]
+                if resource.group.is_empty() && *version == resource.version =>
+            {
+                Self::resource(rest, resource)
+            }
+            ["apis", group, version, rest @ ..]
+                if *group == resource.group && *version == resource.version =>
+            {
                 Self::resource(rest, resource)
             }
             _ => Self::NotFound,
@@ -40,11 +61,23 @@ impl Route {
         let plural = resource.plural.as_str();
         let namespaced = resource.namespaced;
         match rest {
-            [p] if *p == plural => Self::Collection { namespace: None, forced_watch },
-            [p, name] if *p == plural && !forced_watch && !namespaced => Self::Object { namespace: None, name: (*name).into() },
-            ["namespaces", ns, p] if *p == plural && namespaced => Self::Collection { namespace: Some((*ns).into()), forced_watch },
+            [p] if *p == plural => Self::Collection {
+                namespace: None,
+                forced_watch,
+            },
+            [p, name] if *p == plural && !forced_watch && !namespaced => Self::Object {
+                namespace: None,
+                name: (*name).into(),
+            },
+            ["namespaces", ns, p] if *p == plural && namespaced => Self::Collection {
+                namespace: Some((*ns).into()),
+                forced_watch,
+            },
             ["namespaces", ns, p, name] if *p == plural && namespaced && !forced_watch => {
-                Self::Object { namespace: Some((*ns).into()), name: (*name).into() }
+                Self::Object {
+                    namespace: Some((*ns).into()),
+                    name: (*name).into(),
+                }
             }
             _ => Self::NotFound,
         }
@@ -56,16 +89,46 @@ mod tests {
     use super::*;
 
     fn events() -> ResourceSpec {
-        ResourceSpec { group: String::new(), version: "v1".into(), kind: "Event".into(), plural: "events".into(), namespaced: true }
+        ResourceSpec {
+            group: String::new(),
+            version: "v1".into(),
+            kind: "Event".into(),
+            plural: "events".into(),
+            namespaced: true,
+        }
     }
 
     #[test]
     fn namespaced_and_cluster_wide_collections_and_objects_resolve() {
         let r = events();
-        assert_eq!(Route::of("/api/v1/events", &r), Route::Collection { namespace: None, forced_watch: false });
-        assert_eq!(Route::of("/api/v1/namespaces/default/events", &r), Route::Collection { namespace: Some("default".into()), forced_watch: false });
-        assert_eq!(Route::of("/api/v1/watch/namespaces/default/events", &r), Route::Collection { namespace: Some("default".into()), forced_watch: true });
-        assert_eq!(Route::of("/api/v1/namespaces/default/events/ev-1", &r), Route::Object { namespace: Some("default".into()), name: "ev-1".into() });
+        assert_eq!(
+            Route::of("/api/v1/events", &r),
+            Route::Collection {
+                namespace: None,
+                forced_watch: false
+            }
+        );
+        assert_eq!(
+            Route::of("/api/v1/namespaces/default/events", &r),
+            Route::Collection {
+                namespace: Some("default".into()),
+                forced_watch: false
+            }
+        );
+        assert_eq!(
+            Route::of("/api/v1/watch/namespaces/default/events", &r),
+            Route::Collection {
+                namespace: Some("default".into()),
+                forced_watch: true
+            }
+        );
+        assert_eq!(
+            Route::of("/api/v1/namespaces/default/events/ev-1", &r),
+            Route::Object {
+                namespace: Some("default".into()),
+                name: "ev-1".into()
+            }
+        );
     }
 
     #[test]
@@ -73,7 +136,11 @@ mod tests {
         let r = events();
         assert_eq!(Route::of("/api/v1/pods", &r), Route::NotFound);
         assert_eq!(Route::of("/apis/apps/v1/deployments", &r), Route::NotFound);
-        assert_eq!(Route::of("/api/v1/events/ev-1", &r), Route::NotFound, "a namespaced object needs its namespace");
+        assert_eq!(
+            Route::of("/api/v1/events/ev-1", &r),
+            Route::NotFound,
+            "a namespaced object needs its namespace"
+        );
         assert_eq!(Route::of("/apis", &r), Route::Groups);
     }
 }

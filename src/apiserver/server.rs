@@ -102,10 +102,20 @@ impl ApiServer {
         let mut state = self.inner.lock();
         let result = match write {
             Write::Create(spec) => state.store.create(spec, now),
-            Write::Update { name, namespace, labels, body } => {
-                state.store.update(&key_of(namespace.as_deref(), name), labels.as_ref(), body, now)
+            Write::Update {
+                name,
+                namespace,
+                labels,
+                body,
+            } => state.store.update(
+                &key_of(namespace.as_deref(), name),
+                labels.as_ref(),
+                body,
+                now,
+            ),
+            Write::Delete { name, namespace } => {
+                state.store.delete(&key_of(namespace.as_deref(), name), now)
             }
-            Write::Delete { name, namespace } => state.store.delete(&key_of(namespace.as_deref(), name), now),
         };
         match result {
             Ok(change) => {
@@ -118,7 +128,11 @@ impl ApiServer {
     }
 
     fn record_change(&self, change: &Change) {
-        let object = change.after.as_ref().or(change.before.as_ref()).expect("a change has an object on one side");
+        let object = change
+            .after
+            .as_ref()
+            .or(change.before.as_ref())
+            .expect("a change has an object on one side");
         self.inner.recorder.record(TraceKind::Write {
             key: object.key(),
             labels: object.labels.clone(),
@@ -137,12 +151,16 @@ impl ApiServer {
     /// Compacts history below `floor` and records the new floor.
     pub fn compact_to(&self, floor: u64) {
         let floor = self.inner.lock().store.compact(floor);
-        self.inner.recorder.record(TraceKind::Compacted { revision: floor });
+        self.inner
+            .recorder
+            .record(TraceKind::Compacted { revision: floor });
     }
 
     /// Starts a fault now.
     pub fn inject(&self, fault: &Fault) {
-        self.inner.recorder.record(TraceKind::Fault { fault: fault.kind().to_owned() });
+        self.inner.recorder.record(TraceKind::Fault {
+            fault: fault.kind().to_owned(),
+        });
         let now = self.now();
         match fault {
             Fault::Compact { retain } => {
@@ -189,21 +207,33 @@ impl ApiServer {
         let query = Query::parse(Some(&raw_query));
         let route = Route::of(&path, &self.inner.resource);
         let (verb, response) = self.dispatch(id, &method, route, &query).await;
-        self.inner.recorder.record(TraceKind::Request(RequestRecord {
-            id,
-            method: method.to_string(),
-            path,
-            query: raw_query,
-            status: response.status().as_u16(),
-            verb,
-        }));
+        self.inner
+            .recorder
+            .record(TraceKind::Request(RequestRecord {
+                id,
+                method: method.to_string(),
+                path,
+                query: raw_query,
+                status: response.status().as_u16(),
+                verb,
+            }));
         response
     }
 
-    async fn dispatch(&self, id: u64, method: &Method, route: Route, query: &Query) -> (Verb, Response<Body>) {
+    async fn dispatch(
+        &self,
+        id: u64,
+        method: &Method,
+        route: Route,
+        query: &Query,
+    ) -> (Verb, Response<Body>) {
         let verb = match &route {
-            Route::Collection { forced_watch, .. } if *forced_watch || query.flag("watch") => Verb::Watch,
-            Route::Collection { .. } if query.get("continue").is_some_and(|c| !c.is_empty()) => Verb::ListPage,
+            Route::Collection { forced_watch, .. } if *forced_watch || query.flag("watch") => {
+                Verb::Watch
+            }
+            Route::Collection { .. } if query.get("continue").is_some_and(|c| !c.is_empty()) => {
+                Verb::ListPage
+            }
             Route::Collection { .. } => Verb::List,
             Route::Object { .. } => Verb::Get,
             _ => Verb::Other,
@@ -218,14 +248,18 @@ impl ApiServer {
             Route::Version => json(discovery::version()),
             Route::CoreVersions => json(discovery::core_versions()),
             Route::Groups => json(discovery::groups(&self.inner.resource)),
-            Route::GroupVersion { group, version } => match discovery::resources(&self.inner.resource, &group, &version) {
-                Some(body) => json(body),
-                None => Status::not_found_path().into_response(),
-            },
+            Route::GroupVersion { group, version } => {
+                match discovery::resources(&self.inner.resource, &group, &version) {
+                    Some(body) => json(body),
+                    None => Status::not_found_path().into_response(),
+                }
+            }
             Route::Collection { namespace, .. } if verb == Verb::Watch => {
                 watch_stream::start(Arc::clone(&self.inner), id, namespace, query)
             }
-            Route::Collection { namespace, .. } => list::list(&self.inner, namespace.as_deref(), query).await,
+            Route::Collection { namespace, .. } => {
+                list::list(&self.inner, namespace.as_deref(), query).await
+            }
             Route::Object { namespace, name } => self.get(namespace.as_deref(), &name),
             Route::NotFound => unreachable!("handled above"),
         };
@@ -236,7 +270,12 @@ impl ApiServer {
         let state = self.inner.lock();
         match state.store.get(&key_of(namespace, name)) {
             Some(object) => json(self.inner.wire.object(object)),
-            None => Status::not_found_object(&self.inner.resource.plural, &self.inner.resource.group, name).into_response(),
+            None => Status::not_found_object(
+                &self.inner.resource.plural,
+                &self.inner.resource.group,
+                name,
+            )
+            .into_response(),
         }
     }
 }
@@ -244,7 +283,9 @@ impl ApiServer {
 impl Inner {
     /// Locks the state. NB: never held across an `.await`.
     pub(super) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().expect("server state lock is never poisoned: no code panics while holding it")
+        self.state
+            .lock()
+            .expect("server state lock is never poisoned: no code panics while holding it")
     }
 }
 

@@ -89,7 +89,14 @@ impl Status {
 
     /// 404 for a path the server does not serve (go-restful's handler: `details` is `{}`).
     pub(crate) fn not_found_path() -> Self {
-        Self { details: Some(Box::default()), ..Self::new(404, "NotFound", "the server could not find the requested resource") }
+        Self {
+            details: Some(Box::default()),
+            ..Self::new(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            )
+        }
     }
 
     /// 404 for a missing object: `events "foo" not found`.
@@ -107,29 +114,50 @@ impl Status {
 
     /// 405 for a method the resource does not allow here (the simulator is read-only on the wire).
     pub(crate) fn method_not_allowed() -> Self {
-        Self { details: Some(Box::default()), ..Self::new(405, "MethodNotAllowed", "the server does not allow this method on the requested resource") }
+        Self {
+            details: Some(Box::default()),
+            ..Self::new(
+                405,
+                "MethodNotAllowed",
+                "the server does not allow this method on the requested resource",
+            )
+        }
     }
 
     /// 410 for an exact LIST below the compaction point (`etcd3/errors.go`).
     pub(crate) fn list_too_old() -> Self {
-        Self::new(410, "Expired", "The resourceVersion for the provided list is too old.")
+        Self::new(
+            410,
+            "Expired",
+            "The resourceVersion for the provided list is too old.",
+        )
     }
 
     /// 410 for a watch from a compacted revision, etcd's wording (resources without a watch cache).
     pub(crate) fn watch_too_old_etcd() -> Self {
-        Self::new(410, "Expired", "The resourceVersion for the provided watch is too old.")
+        Self::new(
+            410,
+            "Expired",
+            "The resourceVersion for the provided watch is too old.",
+        )
     }
 
     /// 410 for a watch from a revision older than the watch cache's window
     /// (`watch_cache_history.go`: `too old resource version: %d (%d)`).
     pub(crate) fn watch_too_old_cache(requested: u64, oldest_minus_one: u64) -> Self {
-        Self::new(410, "Expired", format!("too old resource version: {requested} ({oldest_minus_one})"))
+        Self::new(
+            410,
+            "Expired",
+            format!("too old resource version: {requested} ({oldest_minus_one})"),
+        )
     }
 
     /// 410 for an expired continue token, carrying a replacement token (`inconsistentContinue`).
     pub(crate) fn continue_expired(replacement: String) -> Self {
         Self {
-            metadata: StatusMeta { continue_: Some(replacement) },
+            metadata: StatusMeta {
+                continue_: Some(replacement),
+            },
             ..Self::new(
                 410,
                 "Expired",
@@ -140,19 +168,34 @@ impl Status {
 
     /// 422 Invalid for `ListOptions`, one cause per field error, joined as `[e1, e2]` when many.
     pub(crate) fn invalid_list_options(errors: &[FieldError]) -> Self {
-        let rendered: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.kind.render(&e.detail))).collect();
-        let joined = if rendered.len() == 1 { rendered[0].clone() } else { format!("[{}]", rendered.join(", ")) };
+        let rendered: Vec<String> = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.kind.render(&e.detail)))
+            .collect();
+        let joined = if rendered.len() == 1 {
+            rendered[0].clone()
+        } else {
+            format!("[{}]", rendered.join(", "))
+        };
         Self {
             details: Some(Box::new(Details {
                 group: Some("meta.k8s.io".to_owned()),
                 kind: Some("ListOptions".to_owned()),
                 causes: errors
                     .iter()
-                    .map(|e| Cause { reason: e.kind.reason(), message: e.kind.render(&e.detail), field: Some(e.field) })
+                    .map(|e| Cause {
+                        reason: e.kind.reason(),
+                        message: e.kind.render(&e.detail),
+                        field: Some(e.field),
+                    })
                     .collect(),
                 ..Details::default()
             })),
-            ..Self::new(422, "Invalid", format!("ListOptions.meta.k8s.io \"\" is invalid: {joined}"))
+            ..Self::new(
+                422,
+                "Invalid",
+                format!("ListOptions.meta.k8s.io \"\" is invalid: {joined}"),
+            )
         }
     }
 
@@ -161,11 +204,19 @@ impl Status {
     pub(crate) fn too_large_resource_version(requested: u64, current: u64) -> Self {
         Self {
             details: Some(Box::new(Details {
-                causes: vec![Cause { reason: "ResourceVersionTooLarge", message: "Too large resource version".into(), field: None }],
+                causes: vec![Cause {
+                    reason: "ResourceVersionTooLarge",
+                    message: "Too large resource version".into(),
+                    field: None,
+                }],
                 retry_after_seconds: Some(1),
                 ..Details::default()
             })),
-            ..Self::new(504, "Timeout", format!("Timeout: Too large resource version: {requested}, current: {current}"))
+            ..Self::new(
+                504,
+                "Timeout",
+                format!("Timeout: Too large resource version: {requested}, current: {current}"),
+            )
         }
     }
 
@@ -182,10 +233,17 @@ impl Status {
             .status(StatusCode::from_u16(self.code).expect("Status codes are valid HTTP codes"))
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::CACHE_CONTROL, "no-cache, private");
-        if let Some(after) = self.details.as_ref().and_then(|d| d.retry_after_seconds).filter(|s| *s > 0) {
+        if let Some(after) = self
+            .details
+            .as_ref()
+            .and_then(|d| d.retry_after_seconds)
+            .filter(|s| *s > 0)
+        {
             builder = builder.header(header::RETRY_AFTER, after.to_string());
         }
-        builder.body(full(Bytes::from(self.to_json_line()))).expect("the response head is valid")
+        builder
+            .body(full(Bytes::from(self.to_json_line())))
+            .expect("the response head is valid")
     }
 }
 
@@ -236,11 +294,22 @@ mod tests {
     #[test]
     fn several_list_option_errors_join_in_brackets_with_one_cause_each() {
         let status = Status::invalid_list_options(&[
-            FieldError { field: "resourceVersionMatch", kind: FieldErrorKind::Forbidden, detail: "resourceVersionMatch is forbidden unless resourceVersion is provided".into() },
-            FieldError { field: "resourceVersionMatch", kind: FieldErrorKind::Unsupported, detail: "\"Foo\": supported values: \"Exact\", \"NotOlderThan\", \"\"".into() },
+            FieldError {
+                field: "resourceVersionMatch",
+                kind: FieldErrorKind::Forbidden,
+                detail: "resourceVersionMatch is forbidden unless resourceVersion is provided"
+                    .into(),
+            },
+            FieldError {
+                field: "resourceVersionMatch",
+                kind: FieldErrorKind::Unsupported,
+                detail: "\"Foo\": supported values: \"Exact\", \"NotOlderThan\", \"\"".into(),
+            },
         ]);
         assert_eq!(status.code, 422);
-        assert!(status.message.starts_with("ListOptions.meta.k8s.io \"\" is invalid: [resourceVersionMatch: Forbidden: "));
+        assert!(status.message.starts_with(
+            "ListOptions.meta.k8s.io \"\" is invalid: [resourceVersionMatch: Forbidden: "
+        ));
         assert_eq!(status.details.as_ref().unwrap().causes.len(), 2);
     }
 

@@ -93,7 +93,11 @@ impl Store {
         self.next_revision(now)
     }
 
-    pub(crate) fn create(&mut self, spec: &ObjectSpec, now: Duration) -> Result<Change, WriteError> {
+    pub(crate) fn create(
+        &mut self,
+        spec: &ObjectSpec,
+        now: Duration,
+    ) -> Result<Change, WriteError> {
         let key = key_of(spec.namespace.as_deref(), &spec.name);
         if self.current(&key).is_some() {
             return Err(WriteError::Exists(key));
@@ -119,7 +123,10 @@ impl Store {
         body: &BTreeMap<String, serde_json::Value>,
         now: Duration,
     ) -> Result<Change, WriteError> {
-        let before = self.current(key).cloned().ok_or_else(|| WriteError::Missing(key.clone()))?;
+        let before = self
+            .current(key)
+            .cloned()
+            .ok_or_else(|| WriteError::Missing(key.clone()))?;
         let revision = self.next_revision(now);
         let mut after = before.clone();
         after.resource_version = revision;
@@ -133,20 +140,39 @@ impl Store {
     }
 
     pub(crate) fn delete(&mut self, key: &Key, now: Duration) -> Result<Change, WriteError> {
-        let before = self.current(key).cloned().ok_or_else(|| WriteError::Missing(key.clone()))?;
+        let before = self
+            .current(key)
+            .cloned()
+            .ok_or_else(|| WriteError::Missing(key.clone()))?;
         let revision = self.next_revision(now);
         Ok(self.commit(key.clone(), Some(before), None, revision))
     }
 
-    fn commit(&mut self, key: Key, before: Option<StoredObject>, after: Option<StoredObject>, revision: u64) -> Change {
-        self.versions.entry(key).or_default().push((revision, after.clone()));
-        let change = Change { revision, before, after };
+    fn commit(
+        &mut self,
+        key: Key,
+        before: Option<StoredObject>,
+        after: Option<StoredObject>,
+        revision: u64,
+    ) -> Change {
+        self.versions
+            .entry(key)
+            .or_default()
+            .push((revision, after.clone()));
+        let change = Change {
+            revision,
+            before,
+            after,
+        };
         self.history.push_back(change.clone());
         change
     }
 
     fn current(&self, key: &Key) -> Option<&StoredObject> {
-        self.versions.get(key).and_then(|v| v.last()).and_then(|(_, o)| o.as_ref())
+        self.versions
+            .get(key)
+            .and_then(|v| v.last())
+            .and_then(|(_, o)| o.as_ref())
     }
 
     /// One object as of now.
@@ -159,7 +185,11 @@ impl Store {
         self.versions
             .values()
             .filter_map(|versions| {
-                versions.iter().rev().find(|(rv, _)| *rv <= revision).and_then(|(_, o)| o.as_ref())
+                versions
+                    .iter()
+                    .rev()
+                    .find(|(rv, _)| *rv <= revision)
+                    .and_then(|(_, o)| o.as_ref())
             })
             .collect()
     }
@@ -186,7 +216,10 @@ impl Store {
             self.taken_at.pop_front();
         }
         self.versions.retain(|_, versions| {
-            let keep_from = versions.iter().rposition(|(rv, _)| *rv < floor).unwrap_or(0);
+            let keep_from = versions
+                .iter()
+                .rposition(|(rv, _)| *rv < floor)
+                .unwrap_or(0);
             versions.drain(..keep_from);
             // A key whose only remaining version is an old deletion is gone for good.
             !(versions.len() == 1 && versions[0].1.is_none() && versions[0].0 < floor)
@@ -198,7 +231,10 @@ impl Store {
     /// at or after `now - retain`, or the next revision if none was.
     pub(crate) fn floor_retaining(&self, retain: Duration, now: Duration) -> u64 {
         let since = now.saturating_sub(retain);
-        self.taken_at.iter().find(|(_, at)| *at >= since).map_or(self.revision + 1, |(rv, _)| *rv)
+        self.taken_at
+            .iter()
+            .find(|(_, at)| *at >= since)
+            .map_or(self.revision + 1, |(rv, _)| *rv)
     }
 }
 
@@ -207,7 +243,12 @@ mod tests {
     use super::*;
 
     fn spec(name: &str) -> ObjectSpec {
-        ObjectSpec { name: name.into(), namespace: Some("default".into()), labels: BTreeMap::new(), body: BTreeMap::new() }
+        ObjectSpec {
+            name: name.into(),
+            namespace: Some("default".into()),
+            labels: BTreeMap::new(),
+            body: BTreeMap::new(),
+        }
     }
 
     const T: Duration = Duration::ZERO;
@@ -217,7 +258,9 @@ mod tests {
         let mut store = Store::default();
         assert_eq!(store.create(&spec("a"), T).unwrap().revision, 1);
         assert_eq!(store.churn(T), 2);
-        let change = store.update(&"default/a".into(), None, &BTreeMap::new(), T).unwrap();
+        let change = store
+            .update(&"default/a".into(), None, &BTreeMap::new(), T)
+            .unwrap();
         assert_eq!(change.revision, 3);
         assert_eq!(change.before.unwrap().resource_version, 1);
         assert_eq!(store.delete(&"default/a".into(), T).unwrap().revision, 4);
@@ -229,9 +272,17 @@ mod tests {
         let mut store = Store::default();
         store.create(&spec("a"), T).unwrap();
         store.create(&spec("b"), T).unwrap();
-        store.update(&"default/a".into(), None, &BTreeMap::new(), T).unwrap();
+        store
+            .update(&"default/a".into(), None, &BTreeMap::new(), T)
+            .unwrap();
         store.delete(&"default/b".into(), T).unwrap();
-        let at = |rv| store.state_at(rv).iter().map(|o| (o.name.clone(), o.resource_version)).collect::<Vec<_>>();
+        let at = |rv| {
+            store
+                .state_at(rv)
+                .iter()
+                .map(|o| (o.name.clone(), o.resource_version))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(at(2), vec![("a".into(), 1), ("b".into(), 2)]);
         assert_eq!(at(4), vec![("a".into(), 3)]);
     }
@@ -244,7 +295,10 @@ mod tests {
         store.delete(&"default/b".into(), T).unwrap();
         store.churn(T);
         assert_eq!(store.compact(4), 4);
-        assert!(store.changes_after(1).is_none(), "changes after 1 start at 2, below the floor");
+        assert!(
+            store.changes_after(1).is_none(),
+            "changes after 1 start at 2, below the floor"
+        );
         assert_eq!(store.changes_after(3).unwrap().count(), 0);
         assert_eq!(store.state_at(4).len(), 1);
         assert_eq!(store.state_at(4)[0].name, "a");
@@ -257,6 +311,9 @@ mod tests {
         store.churn(Duration::from_secs(100));
         let floor = store.floor_retaining(Duration::from_secs(30), Duration::from_secs(120));
         assert_eq!(floor, 2);
-        assert_eq!(store.floor_retaining(Duration::from_secs(1), Duration::from_secs(120)), 3);
+        assert_eq!(
+            store.floor_retaining(Duration::from_secs(1), Duration::from_secs(120)),
+            3
+        );
     }
 }

@@ -57,7 +57,12 @@ async fn steps(server: &ApiServer, scenario: &Scenario) {
     }
 }
 
-async fn every(server: &ApiServer, interval: Option<Duration>, end: Duration, tick: impl Fn(&ApiServer)) {
+async fn every(
+    server: &ApiServer,
+    interval: Option<Duration>,
+    end: Duration,
+    tick: impl Fn(&ApiServer),
+) {
     let Some(interval) = interval else { return };
     let mut at = interval;
     while at <= end {

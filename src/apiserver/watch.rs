@@ -19,12 +19,12 @@ use tokio::time::Instant;
 
 use super::body::Body;
 use super::query::{Query, Version};
-use crate::selector::Selector;
 use super::server::Inner;
 use super::status::{FieldError, FieldErrorKind, Status};
 use super::store::{Change, StoredObject};
 use super::wire::{EventType, Wire};
 use crate::fault::Action;
+use crate::selector::Selector;
 use crate::trace::{TraceKind, WatchEnd};
 
 /// A bookmark goes out this long before the watch deadline, so a client that reconnects resumes
@@ -35,11 +35,19 @@ const BOOKMARK_BEFORE_DEADLINE: Duration = Duration::from_secs(2);
 const MIN_REQUEST_TIMEOUT: Duration = Duration::from_secs(1800);
 
 /// Starts a watch; errors found before the stream starts are plain HTTP errors (§2.2).
-pub(super) fn start(inner: Arc<Inner>, request: u64, namespace: Option<String>, query: &Query) -> Response<Body> {
+pub(super) fn start(
+    inner: Arc<Inner>,
+    request: u64,
+    namespace: Option<String>,
+    query: &Query,
+) -> Response<Body> {
     match Session::open(inner, request, namespace, query) {
         Ok(session) => {
             let stream = futures::stream::unfold(session, |mut session| async move {
-                session.next_line().await.map(|line| (Ok::<_, std::io::Error>(Frame::data(line)), session))
+                session
+                    .next_line()
+                    .await
+                    .map(|line| (Ok::<_, std::io::Error>(Frame::data(line)), session))
             });
             Response::builder()
                 .status(200)
@@ -72,19 +80,32 @@ struct Session {
 }
 
 impl Session {
-    fn open(inner: Arc<Inner>, request: u64, namespace: Option<String>, query: &Query) -> Result<Self, Box<Status>> {
+    fn open(
+        inner: Arc<Inner>,
+        request: u64,
+        namespace: Option<String>,
+        query: &Query,
+    ) -> Result<Self, Box<Status>> {
         let bad = |message: String| Box::new(Status::bad_request(message));
         let version = Version::parse(query.get("resourceVersion")).map_err(bad)?;
-        let selector = Selector::parse(query.get("labelSelector"), query.get("fieldSelector")).map_err(bad)?;
-        let timeout = query.integer("timeoutSeconds").map_err(bad)?.filter(|t| *t > 0);
-        let send_initial = query.get("sendInitialEvents").map(|_| query.flag("sendInitialEvents"));
+        let selector =
+            Selector::parse(query.get("labelSelector"), query.get("fieldSelector")).map_err(bad)?;
+        let timeout = query
+            .integer("timeoutSeconds")
+            .map_err(bad)?
+            .filter(|t| *t > 0);
+        let send_initial = query
+            .get("sendInitialEvents")
+            .map(|_| query.flag("sendInitialEvents"));
         let rv_match = query.get("resourceVersionMatch").filter(|m| !m.is_empty());
         match (send_initial, rv_match) {
             (Some(_), m) if m != Some("NotOlderThan") => {
                 return Err(Box::new(Status::invalid_list_options(&[FieldError {
                     field: "resourceVersionMatch",
                     kind: FieldErrorKind::Forbidden,
-                    detail: "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan".into(),
+                    detail:
+                        "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"
+                            .into(),
                 }])));
             }
             (None, Some(_)) => {
@@ -98,7 +119,11 @@ impl Session {
         }
         let now = Instant::now();
         let timeout = match timeout {
-            Some(seconds) => Duration::from_secs(u64::try_from(seconds).unwrap_or(u64::MAX / 4).min(365 * 24 * 3600)),
+            Some(seconds) => Duration::from_secs(
+                u64::try_from(seconds)
+                    .unwrap_or(u64::MAX / 4)
+                    .min(365 * 24 * 3600),
+            ),
             None => MIN_REQUEST_TIMEOUT.mul_f64(1.0 + inner.lock().rng.f64()),
         };
         let deadline = now + timeout;
@@ -166,14 +191,25 @@ impl Session {
         let lines: Vec<Bytes> = objects
             .iter()
             .filter(|o| self.visible(o))
-            .map(|o| Bytes::from(self.inner.wire.event(EventType::Added, o, o.resource_version)))
+            .map(|o| {
+                Bytes::from(
+                    self.inner
+                        .wire
+                        .event(EventType::Added, o, o.resource_version),
+                )
+            })
             .collect();
         self.events += lines.len() as u64;
         lines
     }
 
     fn visible(&self, object: &StoredObject) -> bool {
-        self.namespace.as_ref().is_none_or(|ns| object.namespace.as_ref() == Some(ns)) && self.selector.matches(&object.name, object.namespace.as_deref(), &object.labels)
+        self.namespace
+            .as_ref()
+            .is_none_or(|ns| object.namespace.as_ref() == Some(ns))
+            && self
+                .selector
+                .matches(&object.name, object.namespace.as_deref(), &object.labels)
     }
 
     fn push(&mut self, line: Vec<u8>) {
@@ -183,7 +219,11 @@ impl Session {
 
     fn fail(&mut self, status: &Status) {
         self.push(Wire::error(status));
-        self.ending = Some(WatchEnd::Error { code: status.code, reason: status.reason.to_owned(), message: status.message.clone() });
+        self.ending = Some(WatchEnd::Error {
+            code: status.code,
+            reason: status.reason.to_owned(),
+            message: status.message.clone(),
+        });
     }
 
     fn schedule_bookmark(&mut self, from: Instant) {
@@ -191,7 +231,10 @@ impl Session {
             return;
         }
         let heartbeat = from + self.inner.spec.bookmark_interval;
-        let pre_timeout = self.deadline.checked_sub(BOOKMARK_BEFORE_DEADLINE).unwrap_or(self.deadline);
+        let pre_timeout = self
+            .deadline
+            .checked_sub(BOOKMARK_BEFORE_DEADLINE)
+            .unwrap_or(self.deadline);
         self.next_bookmark = if heartbeat < pre_timeout {
             Some(heartbeat)
         } else if from < pre_timeout {
@@ -220,10 +263,12 @@ impl Session {
     fn catch_up(&mut self) {
         let lines: Option<(Vec<Option<Vec<u8>>>, u64)> = {
             let state = self.inner.lock();
-            state
-                .store
-                .changes_after(self.cursor)
-                .map(|changes| (changes.map(|c| self.line_for(c)).collect(), state.store.revision()))
+            state.store.changes_after(self.cursor).map(|changes| {
+                (
+                    changes.map(|c| self.line_for(c)).collect(),
+                    state.store.revision(),
+                )
+            })
         };
         match lines {
             Some((lines, scanned)) => {
@@ -298,7 +343,11 @@ impl Session {
     fn finish(&mut self, reason: WatchEnd) {
         if !self.ended {
             self.ended = true;
-            self.inner.recorder.record(TraceKind::WatchEnded { request: self.request, reason, events: self.events });
+            self.inner.recorder.record(TraceKind::WatchEnded {
+                request: self.request,
+                reason,
+                events: self.events,
+            });
         }
     }
 }

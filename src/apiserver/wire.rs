@@ -17,13 +17,16 @@ const EPOCH_SECONDS: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 /// RFC 3339 seconds, as `metav1.Time` marshals.
 pub(crate) fn timestamp(at: Duration) -> String {
     let seconds = EPOCH_SECONDS + i64::try_from(at.as_secs()).unwrap_or(i64::MAX / 2);
-    jiff::Timestamp::from_second(seconds).map_or_else(|_| "2026-01-01T00:00:00Z".to_owned(), |t| t.to_string())
+    jiff::Timestamp::from_second(seconds)
+        .map_or_else(|_| "2026-01-01T00:00:00Z".to_owned(), |t| t.to_string())
 }
 
 /// Whether list items carry `kind`/`apiVersion`: built-in types do not (kubernetes#3030), custom
 /// resources (unstructured) do.
 fn items_carry_type(resource: &ResourceSpec) -> bool {
-    let builtin = resource.group.is_empty() || !resource.group.contains('.') || resource.group.ends_with(".k8s.io");
+    let builtin = resource.group.is_empty()
+        || !resource.group.contains('.')
+        || resource.group.ends_with(".k8s.io");
     !builtin
 }
 
@@ -52,7 +55,11 @@ struct Object<'a> {
     body: &'a BTreeMap<String, serde_json::Value>,
 }
 
-fn object<'a>(o: &'a StoredObject, typed: Option<(&'a str, &'a str)>, resource_version: u64) -> Object<'a> {
+fn object<'a>(
+    o: &'a StoredObject,
+    typed: Option<(&'a str, &'a str)>,
+    resource_version: u64,
+) -> Object<'a> {
     Object {
         kind: typed.map(|t| t.0),
         api_version: typed.map(|t| t.1),
@@ -163,20 +170,41 @@ impl Wire {
     }
 
     /// A LIST page.
-    pub(crate) fn list(&self, items: &[&StoredObject], revision: u64, continue_: Option<String>, remaining: Option<u64>) -> Vec<u8> {
+    pub(crate) fn list(
+        &self,
+        items: &[&StoredObject],
+        revision: u64,
+        continue_: Option<String>,
+        remaining: Option<u64>,
+    ) -> Vec<u8> {
         let typed = if self.items_typed { self.typed() } else { None };
         line(&List {
             kind: &self.list_kind,
             api_version: &self.api_version,
-            metadata: ListMeta { resource_version: revision.to_string(), continue_, remaining_item_count: remaining },
-            items: items.iter().map(|o| object(o, typed, o.resource_version)).collect(),
+            metadata: ListMeta {
+                resource_version: revision.to_string(),
+                continue_,
+                remaining_item_count: remaining,
+            },
+            items: items
+                .iter()
+                .map(|o| object(o, typed, o.resource_version))
+                .collect(),
         })
     }
 
     /// An ADDED/MODIFIED/DELETED event; a DELETED one carries the deletion's revision
     /// (`updateResourceVersion` in apiserver `cache_watcher.go`).
-    pub(crate) fn event(&self, type_: EventType, o: &StoredObject, resource_version: u64) -> Vec<u8> {
-        line(&WatchEvent { type_: type_.as_str(), object: object(o, self.typed(), resource_version) })
+    pub(crate) fn event(
+        &self,
+        type_: EventType,
+        o: &StoredObject,
+        resource_version: u64,
+    ) -> Vec<u8> {
+        line(&WatchEvent {
+            type_: type_.as_str(),
+            object: object(o, self.typed(), resource_version),
+        })
     }
 
     /// A BOOKMARK: the minimal `{kind, apiVersion, metadata:{resourceVersion}}` form the reference
@@ -191,14 +219,20 @@ impl Wire {
             object: Bookmark {
                 kind: &self.kind,
                 api_version: &self.api_version,
-                metadata: BookmarkMeta { resource_version: resource_version.to_string(), annotations },
+                metadata: BookmarkMeta {
+                    resource_version: resource_version.to_string(),
+                    annotations,
+                },
             },
         })
     }
 
     /// An ERROR event carrying a Status.
     pub(crate) fn error(status: &Status) -> Vec<u8> {
-        line(&WatchEvent { type_: "ERROR", object: status })
+        line(&WatchEvent {
+            type_: "ERROR",
+            object: status,
+        })
     }
 }
 
@@ -207,7 +241,13 @@ mod tests {
     use super::*;
 
     fn event_resource() -> ResourceSpec {
-        ResourceSpec { group: String::new(), version: "v1".into(), kind: "Event".into(), plural: "events".into(), namespaced: true }
+        ResourceSpec {
+            group: String::new(),
+            version: "v1".into(),
+            kind: "Event".into(),
+            plural: "events".into(),
+            namespaced: true,
+        }
     }
 
     fn stored() -> StoredObject {
@@ -232,7 +272,10 @@ mod tests {
         );
         let event = String::from_utf8(wire.event(EventType::Deleted, &stored(), 12)).unwrap();
         assert!(event.starts_with("{\"type\":\"DELETED\",\"object\":{\"kind\":\"Event\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"a\""));
-        assert!(event.contains("\"resourceVersion\":\"12\""), "a DELETED event carries the deletion's revision");
+        assert!(
+            event.contains("\"resourceVersion\":\"12\""),
+            "a DELETED event carries the deletion's revision"
+        );
     }
 
     #[test]

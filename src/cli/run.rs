@@ -34,15 +34,29 @@ fn execute(args: Args, out: &mut impl Write) -> anyhow::Result<bool> {
         Command::Check { paths } => {
             for path in expand(&paths)? {
                 let scenario = scenario::load(&path)?;
-                writeln!(out, "{}: ok ({}, {} set-ups)", path.display(), scenario.name, scenario.watchers.len())?;
+                writeln!(
+                    out,
+                    "{}: ok ({}, {} set-ups)",
+                    path.display(),
+                    scenario.name,
+                    scenario.watchers.len()
+                )?;
             }
             Ok(true)
         }
-        Command::Run { paths, format, wall_timeout } => {
+        Command::Run {
+            paths,
+            format,
+            wall_timeout,
+        } => {
             let files = expand(&paths)?;
             // Load everything first: a bad file stops the run before anything runs.
-            let scenarios = files.iter().map(scenario::load).collect::<Result<Vec<_>, _>>()?;
-            let options = RunOptions::default().wall_timeout(Duration::from_secs(wall_timeout.max(1)));
+            let scenarios = files
+                .iter()
+                .map(scenario::load)
+                .collect::<Result<Vec<_>, _>>()?;
+            let options =
+                RunOptions::default().wall_timeout(Duration::from_secs(wall_timeout.max(1)));
             let mut reports = Vec::new();
             for scenario in &scenarios {
                 tracing::info!(scenario = %scenario.name, "running");

@@ -72,7 +72,9 @@ impl Fault {
     pub fn rule(&self, at: Duration) -> Option<FaultRule> {
         match self {
             Self::Idle { duration } => Some(FaultRule::silence(at, *duration, "idle")),
-            Self::DropBookmarks { duration } => Some(FaultRule::silence(at, *duration, "drop_bookmarks")),
+            Self::DropBookmarks { duration } => {
+                Some(FaultRule::silence(at, *duration, "drop_bookmarks"))
+            }
             Self::Compact { .. } | Self::ExpireWatches => None,
         }
     }

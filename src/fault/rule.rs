@@ -23,11 +23,19 @@ impl FaultRule {
     /// A rule that drops bookmarks from `start` for `duration`.
     #[must_use]
     pub fn silence(start: Duration, duration: Duration, cause: &'static str) -> Self {
-        Self { start, end: start + duration, cause }
+        Self {
+            start,
+            end: start + duration,
+            cause,
+        }
     }
 
     fn bookmark(&self, now: Duration) -> Action {
-        if (self.start..self.end).contains(&now) { Action::Drop(self.cause) } else { Action::Pass }
+        if (self.start..self.end).contains(&now) {
+            Action::Drop(self.cause)
+        } else {
+            Action::Pass
+        }
     }
 }
 
@@ -46,7 +54,11 @@ impl FaultRules {
     /// What to do with a bookmark due at virtual time `now`: the first rule that does not pass wins.
     #[must_use]
     pub fn bookmark(&self, now: Duration) -> Action {
-        self.rules.iter().map(|r| r.bookmark(now)).find(|a| *a != Action::Pass).unwrap_or(Action::Pass)
+        self.rules
+            .iter()
+            .map(|r| r.bookmark(now))
+            .find(|a| *a != Action::Pass)
+            .unwrap_or(Action::Pass)
     }
 }
 

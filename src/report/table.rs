@@ -5,7 +5,9 @@ use std::io;
 use crate::run::RunReport;
 use crate::scenario::{Expected, format_duration};
 
-const HEADERS: [&str; 8] = ["SCENARIO", "SET-UP", "EXPECTED", "RESULT", "RELISTS", "REQUESTS", "RECOVERY", ""];
+const HEADERS: [&str; 8] = [
+    "SCENARIO", "SET-UP", "EXPECTED", "RESULT", "RELISTS", "REQUESTS", "RECOVERY", "",
+];
 
 /// Writes the table. Deterministic: no clock, no colour.
 ///
@@ -29,11 +31,19 @@ pub fn write(reports: &[RunReport], out: &mut impl io::Write) -> io::Result<()> 
                         Expected::Recover => "recover".into(),
                         Expected::Fail => "fail".into(),
                     },
-                    if o.verdict.recovered { "recovered".into() } else { "NOT recovered".into() },
+                    if o.verdict.recovered {
+                        "recovered".into()
+                    } else {
+                        "NOT recovered".into()
+                    },
                     f.relists.to_string(),
                     f.requests.to_string(),
                     recovery,
-                    if o.as_expected { "ok".into() } else { "UNEXPECTED".into() },
+                    if o.as_expected {
+                        "ok".into()
+                    } else {
+                        "UNEXPECTED".into()
+                    },
                 ],
                 o.verdict.diagnosis.clone(),
             ));
@@ -46,7 +56,11 @@ pub fn write(reports: &[RunReport], out: &mut impl io::Write) -> io::Result<()> 
         }
     }
     let line = |cells: &[String; 8]| {
-        let padded: Vec<String> = cells.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
         padded.join("  ").trim_end().to_owned()
     };
     writeln!(out, "{}", line(&HEADERS.map(String::from)))?;
@@ -57,12 +71,20 @@ pub fn write(reports: &[RunReport], out: &mut impl io::Write) -> io::Result<()> 
         }
     }
     let total = rows.len();
-    let unexpected = reports.iter().flat_map(|r| &r.outcomes).filter(|o| !o.as_expected).count();
+    let unexpected = reports
+        .iter()
+        .flat_map(|r| &r.outcomes)
+        .filter(|o| !o.as_expected)
+        .count();
     writeln!(out)?;
     writeln!(
         out,
         "{} of {total} set-ups as expected{}; jitter seeded per scenario",
         total - unexpected,
-        if unexpected == 0 { String::new() } else { format!(", {unexpected} UNEXPECTED") }
+        if unexpected == 0 {
+            String::new()
+        } else {
+            format!(", {unexpected} UNEXPECTED")
+        }
     )
 }

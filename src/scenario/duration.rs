@@ -31,17 +31,20 @@ impl From<Duration> for Span {
 pub(crate) fn parse(text: &str) -> Result<Duration, String> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
-        return Err("expected a duration such as `30s`, `5m` or `1h30m`, found an empty string".into());
+        return Err(
+            "expected a duration such as `30s`, `5m` or `1h30m`, found an empty string".into(),
+        );
     }
     if trimmed.chars().all(|c| c.is_ascii_digit() || c == '.') {
         return Err(format!(
             "expected a duration with a unit such as `{trimmed}s` or `{trimmed}ms`, found a bare number `{trimmed}`"
         ));
     }
-    let signed: jiff::SignedDuration = trimmed
-        .parse()
-        .map_err(|e| format!("expected a duration such as `30s`, `5m` or `1h30m`, found `{trimmed}` ({e})"))?;
-    Duration::try_from(signed).map_err(|_| format!("expected a non-negative duration, found `{trimmed}`"))
+    let signed: jiff::SignedDuration = trimmed.parse().map_err(|e| {
+        format!("expected a duration such as `30s`, `5m` or `1h30m`, found `{trimmed}` ({e})")
+    })?;
+    Duration::try_from(signed)
+        .map_err(|_| format!("expected a non-negative duration, found `{trimmed}`"))
 }
 
 /// Formats a duration the way the reports show it: `4m50.8s`, `800ms`, `0s`.
@@ -105,10 +108,14 @@ impl<'de> Deserialize<'de> for Span {
                 )))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Span, E> {
-                Err(E::custom(format!("expected a non-negative duration with a unit, found `{v}`")))
+                Err(E::custom(format!(
+                    "expected a non-negative duration with a unit, found `{v}`"
+                )))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Span, E> {
-                Err(E::custom(format!("expected a duration with a unit such as `{v}s`, found a bare number `{v}`")))
+                Err(E::custom(format!(
+                    "expected a duration with a unit such as `{v}s`, found a bare number `{v}`"
+                )))
             }
         }
         d.deserialize_any(SpanVisitor)
@@ -138,9 +145,19 @@ mod tests {
 
     #[test]
     fn formatting_is_compact_and_round_trips() {
-        for (d, s) in [(0, "0s"), (800, "800ms"), (290_800, "4m50.8s"), (3_600_000, "1h"), (61_050, "1m1.05s")] {
+        for (d, s) in [
+            (0, "0s"),
+            (800, "800ms"),
+            (290_800, "4m50.8s"),
+            (3_600_000, "1h"),
+            (61_050, "1m1.05s"),
+        ] {
             assert_eq!(format(Duration::from_millis(d)), s);
-            assert_eq!(parse(s).unwrap(), Duration::from_millis(d), "{s} round-trips");
+            assert_eq!(
+                parse(s).unwrap(),
+                Duration::from_millis(d),
+                "{s} round-trips"
+            );
         }
     }
 }

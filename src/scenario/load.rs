@@ -9,11 +9,12 @@ use serde_saphyr::Spanned;
 
 use super::error::{Error, Location, Result};
 use super::file::{
-    BackoffFile, ConsumerFile, ExpectFile, ListSemanticFile, ObjectFile, ScenarioFile, StepFile, WatcherFile,
+    BackoffFile, ConsumerFile, ExpectFile, ListSemanticFile, ObjectFile, ScenarioFile, StepFile,
+    WatcherFile,
 };
 use super::model::{
-    Action, Backoff, Consumer, Expect, Expected, ObjectSpec, ResourceSpec, Scenario, ServerSpec, SetUp, Step,
-    WatcherSettings, Write,
+    Action, Backoff, Consumer, Expect, Expected, ObjectSpec, ResourceSpec, Scenario, ServerSpec,
+    SetUp, Step, WatcherSettings, Write,
 };
 use crate::fault::Fault;
 use crate::selector::Selector;
@@ -32,10 +33,15 @@ const MAX_NODES: usize = 200_000;
 /// file, line, column and key path, or [`Error::Invalid`] for impossible contents.
 pub fn load(path: impl AsRef<Path>) -> Result<Scenario> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let file = path.display().to_string();
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|e| Error::NotUtf8 { file: file.clone(), offset: e.valid_up_to() })?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| Error::NotUtf8 {
+        file: file.clone(),
+        offset: e.valid_up_to(),
+    })?;
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
     parse(text, &file, stem)
 }
@@ -106,7 +112,12 @@ struct Validator<'a> {
 }
 
 impl Validator<'_> {
-    fn invalid(&self, key: impl Into<String>, at: Option<&serde_saphyr::Location>, message: impl Into<String>) -> Error {
+    fn invalid(
+        &self,
+        key: impl Into<String>,
+        at: Option<&serde_saphyr::Location>,
+        message: impl Into<String>,
+    ) -> Error {
         Error::Invalid {
             location: Location {
                 file: self.file.to_owned(),
@@ -125,7 +136,14 @@ impl Validator<'_> {
         }
         let duration = raw.duration.get();
         if duration.is_zero() || duration > MAX_DURATION {
-            return Err(self.invalid("duration", None, format!("must be above 0s and at most 7 days, found {}", raw.duration)));
+            return Err(self.invalid(
+                "duration",
+                None,
+                format!(
+                    "must be above 0s and at most 7 days, found {}",
+                    raw.duration
+                ),
+            ));
         }
         let resource = ResourceSpec {
             group: raw.resource.group,
@@ -134,9 +152,17 @@ impl Validator<'_> {
             plural: raw.resource.plural,
             namespaced: raw.resource.namespaced,
         };
-        for (key, value) in [("resource.version", &resource.version), ("resource.kind", &resource.kind), ("resource.plural", &resource.plural)] {
+        for (key, value) in [
+            ("resource.version", &resource.version),
+            ("resource.kind", &resource.kind),
+            ("resource.plural", &resource.plural),
+        ] {
             if value.trim().is_empty() || value.contains('/') {
-                return Err(self.invalid(key, None, format!("must be a non-empty name without `/`, found {value:?}")));
+                return Err(self.invalid(
+                    key,
+                    None,
+                    format!("must be a non-empty name without `/`, found {value:?}"),
+                ));
             }
         }
         let mut objects = Vec::new();
@@ -145,13 +171,23 @@ impl Validator<'_> {
             let key = format!("resource.objects[{i}]");
             let object = self.object(&key, object, resource.namespaced)?;
             if !live.insert((object.namespace.clone(), object.name.clone())) {
-                return Err(self.invalid(key, None, format!("object {} is listed twice", display_key(&object.namespace, &object.name))));
+                return Err(self.invalid(
+                    key,
+                    None,
+                    format!(
+                        "object {} is listed twice",
+                        display_key(&object.namespace, &object.name)
+                    ),
+                ));
             }
             objects.push(object);
         }
         let server = ServerSpec {
             watch_cache: raw.server.watch_cache.unwrap_or(true),
-            bookmark_interval: raw.server.bookmark_interval.map_or(Duration::from_secs(60), |s| s.get()),
+            bookmark_interval: raw
+                .server
+                .bookmark_interval
+                .map_or(Duration::from_secs(60), |s| s.get()),
             churn_interval: raw.server.churn_interval.map(|s| s.get()),
             compaction_interval: raw.server.compaction_interval.map(|s| s.get()),
             max_requests: raw.server.max_requests.unwrap_or(10_000),
@@ -188,20 +224,45 @@ impl Validator<'_> {
 
     fn object(&self, key: &str, raw: ObjectFile, namespaced: bool) -> Result<ObjectSpec> {
         let namespace = self.namespace(key, raw.namespace, namespaced)?;
-        if raw.body.contains_key("metadata") || raw.body.contains_key("kind") || raw.body.contains_key("apiVersion") {
+        if raw.body.contains_key("metadata")
+            || raw.body.contains_key("kind")
+            || raw.body.contains_key("apiVersion")
+        {
             return Err(self.invalid(format!("{key}.body"), None, "`metadata`, `kind` and `apiVersion` are set by the server; use `name`, `namespace` and `labels`"));
         }
-        Ok(ObjectSpec { name: self.name(key, raw.name)?, namespace, labels: raw.labels, body: raw.body })
+        Ok(ObjectSpec {
+            name: self.name(key, raw.name)?,
+            namespace,
+            labels: raw.labels,
+            body: raw.body,
+        })
     }
 
     fn name(&self, key: &str, name: String) -> Result<String> {
         let valid = !name.is_empty()
             && name.len() <= 253
-            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
-        if valid { Ok(name) } else { Err(self.invalid(format!("{key}.name"), None, format!("{name:?} is not a valid object name (lowercase letters, digits, `-` and `.`)"))) }
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+        if valid {
+            Ok(name)
+        } else {
+            Err(self.invalid(
+                format!("{key}.name"),
+                None,
+                format!(
+                    "{name:?} is not a valid object name (lowercase letters, digits, `-` and `.`)"
+                ),
+            ))
+        }
     }
 
-    fn namespace(&self, key: &str, namespace: Option<String>, namespaced: bool) -> Result<Option<String>> {
+    fn namespace(
+        &self,
+        key: &str,
+        namespace: Option<String>,
+        namespaced: bool,
+    ) -> Result<Option<String>> {
         match (namespaced, namespace) {
             (true, None) => Ok(Some("default".to_owned())),
             (true, Some(ns)) if !ns.is_empty() && !ns.contains('/') => Ok(Some(ns)),
@@ -211,25 +272,54 @@ impl Validator<'_> {
         }
     }
 
-    fn timeline(&self, raw: Vec<StepFile>, duration: Duration, namespaced: bool, mut live: BTreeSet<(Option<String>, String)>) -> Result<Vec<Step>> {
+    fn timeline(
+        &self,
+        raw: Vec<StepFile>,
+        duration: Duration,
+        namespaced: bool,
+        mut live: BTreeSet<(Option<String>, String)>,
+    ) -> Result<Vec<Step>> {
         let mut steps = Vec::new();
         let mut previous = Duration::ZERO;
         for (i, raw) in raw.into_iter().enumerate() {
             let key = format!("timeline[{i}]");
             let at = step_at(&raw);
             if at < previous {
-                return Err(self.invalid(format!("{key}.at"), None, format!("timeline out of order: {} comes after a step at {}", fmt(at), fmt(previous))));
+                return Err(self.invalid(
+                    format!("{key}.at"),
+                    None,
+                    format!(
+                        "timeline out of order: {} comes after a step at {}",
+                        fmt(at),
+                        fmt(previous)
+                    ),
+                ));
             }
             if at > duration {
-                return Err(self.invalid(format!("{key}.at"), None, format!("{} is past the scenario's duration of {}", fmt(at), fmt(duration))));
+                return Err(self.invalid(
+                    format!("{key}.at"),
+                    None,
+                    format!(
+                        "{} is past the scenario's duration of {}",
+                        fmt(at),
+                        fmt(duration)
+                    ),
+                ));
             }
             previous = at;
             let (action, every, until) = self.action(&key, raw, namespaced)?;
             let times = self.repeat(&key, at, every, until, duration)?;
             for at in times {
-                steps.push(Step { at, action: action.clone() });
+                steps.push(Step {
+                    at,
+                    action: action.clone(),
+                });
                 if steps.len() > MAX_STEPS {
-                    return Err(self.invalid(key, None, format!("the timeline expands to more than {MAX_STEPS} steps")));
+                    return Err(self.invalid(
+                        key,
+                        None,
+                        format!("the timeline expands to more than {MAX_STEPS} steps"),
+                    ));
                 }
             }
         }
@@ -240,49 +330,147 @@ impl Validator<'_> {
         Ok(steps)
     }
 
-    fn action(&self, key: &str, raw: StepFile, namespaced: bool) -> Result<(Action, Option<Duration>, Option<Duration>)> {
+    fn action(
+        &self,
+        key: &str,
+        raw: StepFile,
+        namespaced: bool,
+    ) -> Result<(Action, Option<Duration>, Option<Duration>)> {
         Ok(match raw {
-            StepFile::Create { name, namespace, labels, body, .. } => {
-                let object = self.object(key, ObjectFile { name, namespace, labels, body }, namespaced)?;
+            StepFile::Create {
+                name,
+                namespace,
+                labels,
+                body,
+                ..
+            } => {
+                let object = self.object(
+                    key,
+                    ObjectFile {
+                        name,
+                        namespace,
+                        labels,
+                        body,
+                    },
+                    namespaced,
+                )?;
                 (Action::Write(Write::Create(object)), None, None)
             }
-            StepFile::Update { every, until, name, namespace, labels, body, .. } => {
+            StepFile::Update {
+                every,
+                until,
+                name,
+                namespace,
+                labels,
+                body,
+                ..
+            } => {
                 let namespace = self.namespace(key, namespace, namespaced)?;
                 let name = self.name(key, name)?;
-                (Action::Write(Write::Update { name, namespace, labels, body }), every.map(|s| s.get()), until.map(|s| s.get()))
+                (
+                    Action::Write(Write::Update {
+                        name,
+                        namespace,
+                        labels,
+                        body,
+                    }),
+                    every.map(|s| s.get()),
+                    until.map(|s| s.get()),
+                )
             }
-            StepFile::Delete { name, namespace, .. } => {
+            StepFile::Delete {
+                name, namespace, ..
+            } => {
                 let namespace = self.namespace(key, namespace, namespaced)?;
-                (Action::Write(Write::Delete { name: self.name(key, name)?, namespace }), None, None)
+                (
+                    Action::Write(Write::Delete {
+                        name: self.name(key, name)?,
+                        namespace,
+                    }),
+                    None,
+                    None,
+                )
             }
-            StepFile::Idle { duration, .. } => (Action::Fault(Fault::Idle { duration: self.window(key, duration.get())? }), None, None),
-            StepFile::Compact { retain, .. } => (Action::Fault(Fault::Compact { retain: retain.map(|s| s.get()) }), None, None),
-            StepFile::DropBookmarks { duration, .. } => {
-                (Action::Fault(Fault::DropBookmarks { duration: self.window(key, duration.get())? }), None, None)
-            }
+            StepFile::Idle { duration, .. } => (
+                Action::Fault(Fault::Idle {
+                    duration: self.window(key, duration.get())?,
+                }),
+                None,
+                None,
+            ),
+            StepFile::Compact { retain, .. } => (
+                Action::Fault(Fault::Compact {
+                    retain: retain.map(|s| s.get()),
+                }),
+                None,
+                None,
+            ),
+            StepFile::DropBookmarks { duration, .. } => (
+                Action::Fault(Fault::DropBookmarks {
+                    duration: self.window(key, duration.get())?,
+                }),
+                None,
+                None,
+            ),
             StepFile::ExpireWatches { .. } => (Action::Fault(Fault::ExpireWatches), None, None),
         })
     }
 
     fn window(&self, key: &str, duration: Duration) -> Result<Duration> {
-        if duration.is_zero() { Err(self.invalid(format!("{key}.for"), None, "a window fault must last longer than 0s")) } else { Ok(duration) }
+        if duration.is_zero() {
+            Err(self.invalid(
+                format!("{key}.for"),
+                None,
+                "a window fault must last longer than 0s",
+            ))
+        } else {
+            Ok(duration)
+        }
     }
 
-    fn repeat(&self, key: &str, at: Duration, every: Option<Duration>, until: Option<Duration>, duration: Duration) -> Result<Vec<Duration>> {
+    fn repeat(
+        &self,
+        key: &str,
+        at: Duration,
+        every: Option<Duration>,
+        until: Option<Duration>,
+        duration: Duration,
+    ) -> Result<Vec<Duration>> {
         match (every, until) {
             (None, None) => Ok(vec![at]),
-            (Some(_), None) => Err(self.invalid(format!("{key}.until"), None, "`every` needs `until`: when do the repeats stop?")),
-            (None, Some(_)) => Err(self.invalid(format!("{key}.every"), None, "`until` needs `every`: how often does the step repeat?")),
+            (Some(_), None) => Err(self.invalid(
+                format!("{key}.until"),
+                None,
+                "`every` needs `until`: when do the repeats stop?",
+            )),
+            (None, Some(_)) => Err(self.invalid(
+                format!("{key}.every"),
+                None,
+                "`until` needs `every`: how often does the step repeat?",
+            )),
             (Some(every), Some(until)) => {
                 if every < Duration::from_millis(1) {
                     return Err(self.invalid(format!("{key}.every"), None, "must be at least 1ms"));
                 }
                 if until < at || until > duration {
-                    return Err(self.invalid(format!("{key}.until"), None, format!("must lie between `at` ({}) and the scenario's duration ({}), found {}", fmt(at), fmt(duration), fmt(until))));
+                    return Err(self.invalid(
+                        format!("{key}.until"),
+                        None,
+                        format!(
+                            "must lie between `at` ({}) and the scenario's duration ({}), found {}",
+                            fmt(at),
+                            fmt(duration),
+                            fmt(until)
+                        ),
+                    ));
                 }
                 let count = (until - at).as_nanos() / every.as_nanos() + 1;
                 if count > MAX_STEPS as u128 {
-                    return Err(self.invalid(format!("{key}.every"), None, format!("repeats {count} times; at most {MAX_STEPS} steps are allowed")));
+                    return Err(self.invalid(
+                        format!("{key}.every"),
+                        None,
+                        format!("repeats {count} times; at most {MAX_STEPS} steps are allowed"),
+                    ));
                 }
                 let count = u32::try_from(count).expect("count is at most MAX_STEPS");
                 Ok((0..count).map(|n| at + every * n).collect())
@@ -292,7 +480,11 @@ impl Validator<'_> {
 
     /// Replays the writes so each one names an object that exists (or, for `create`, does not),
     /// and no write lands inside an `idle` window.
-    fn check_writes(&self, steps: &[Step], live: &mut BTreeSet<(Option<String>, String)>) -> Result<()> {
+    fn check_writes(
+        &self,
+        steps: &[Step],
+        live: &mut BTreeSet<(Option<String>, String)>,
+    ) -> Result<()> {
         let idle: Vec<(Duration, Duration)> = steps
             .iter()
             .filter_map(|s| match &s.action {
@@ -301,26 +493,55 @@ impl Validator<'_> {
             })
             .collect();
         for step in steps {
-            let Action::Write(write) = &step.action else { continue };
+            let Action::Write(write) = &step.action else {
+                continue;
+            };
             let (namespace, name, verb) = match write {
                 Write::Create(o) => (&o.namespace, &o.name, "create"),
-                Write::Update { namespace, name, .. } => (namespace, name, "update"),
+                Write::Update {
+                    namespace, name, ..
+                } => (namespace, name, "update"),
                 Write::Delete { namespace, name } => (namespace, name, "delete"),
             };
-            let where_ = format!("timeline ({verb} {} at {})", display_key(namespace, name), fmt(step.at));
-            if let Some((start, end)) = idle.iter().find(|(start, end)| (*start..*end).contains(&step.at)) {
-                return Err(self.invalid(where_, None, format!("a write inside the idle window {}..{} contradicts it", fmt(*start), fmt(*end))));
+            let where_ = format!(
+                "timeline ({verb} {} at {})",
+                display_key(namespace, name),
+                fmt(step.at)
+            );
+            if let Some((start, end)) = idle
+                .iter()
+                .find(|(start, end)| (*start..*end).contains(&step.at))
+            {
+                return Err(self.invalid(
+                    where_,
+                    None,
+                    format!(
+                        "a write inside the idle window {}..{} contradicts it",
+                        fmt(*start),
+                        fmt(*end)
+                    ),
+                ));
             }
             let key = (namespace.clone(), name.clone());
             let exists = live.contains(&key);
             match write {
-                Write::Create(_) if exists => return Err(self.invalid(where_, None, "the object already exists at that time")),
+                Write::Create(_) if exists => {
+                    return Err(self.invalid(
+                        where_,
+                        None,
+                        "the object already exists at that time",
+                    ));
+                }
                 Write::Create(_) => {
                     live.insert(key);
                 }
-                Write::Update { .. } if !exists => return Err(self.invalid(where_, None, "no such object at that time")),
+                Write::Update { .. } if !exists => {
+                    return Err(self.invalid(where_, None, "no such object at that time"));
+                }
                 Write::Update { .. } => {}
-                Write::Delete { .. } if !exists => return Err(self.invalid(where_, None, "no such object at that time")),
+                Write::Delete { .. } if !exists => {
+                    return Err(self.invalid(where_, None, "no such object at that time"));
+                }
                 Write::Delete { .. } => {
                     live.remove(&key);
                 }
@@ -331,13 +552,24 @@ impl Validator<'_> {
 
     fn watchers(&self, raw: Vec<WatcherFile>, expect: &ExpectFile) -> Result<Vec<SetUp>> {
         if raw.is_empty() {
-            return Err(self.invalid("watchers", None, "the watcher matrix is empty: name at least one set-up"));
+            return Err(self.invalid(
+                "watchers",
+                None,
+                "the watcher matrix is empty: name at least one set-up",
+            ));
         }
         let mut expected: BTreeMap<&str, (Expected, &Spanned<String>)> = BTreeMap::new();
-        for (list, outcome) in [(&expect.recover, Expected::Recover), (&expect.fail, Expected::Fail)] {
+        for (list, outcome) in [
+            (&expect.recover, Expected::Recover),
+            (&expect.fail, Expected::Fail),
+        ] {
             for name in list {
                 if expected.insert(&name.value, (outcome, name)).is_some() {
-                    return Err(self.invalid("expect", Some(&name.referenced), format!("set-up `{}` is named twice in `recover`/`fail`", name.value)));
+                    return Err(self.invalid(
+                        "expect",
+                        Some(&name.referenced),
+                        format!("set-up `{}` is named twice in `recover`/`fail`", name.value),
+                    ));
                 }
             }
         }
@@ -347,24 +579,48 @@ impl Validator<'_> {
             let key = format!("watchers[{i}]");
             let name = w.name.value.clone();
             if name.trim().is_empty() {
-                return Err(self.invalid(format!("{key}.name"), Some(&w.name.referenced), "the name must not be empty"));
+                return Err(self.invalid(
+                    format!("{key}.name"),
+                    Some(&w.name.referenced),
+                    "the name must not be empty",
+                ));
             }
             if !seen.insert(name.clone()) {
-                return Err(self.invalid(format!("{key}.name"), Some(&w.name.referenced), format!("duplicate set-up name `{name}`")));
+                return Err(self.invalid(
+                    format!("{key}.name"),
+                    Some(&w.name.referenced),
+                    format!("duplicate set-up name `{name}`"),
+                ));
             }
             let Some((outcome, _)) = expected.remove(name.as_str()) else {
-                return Err(self.invalid("expect", Some(&w.name.referenced), format!("set-up `{name}` is in neither `expect.recover` nor `expect.fail`")));
+                return Err(self.invalid(
+                    "expect",
+                    Some(&w.name.referenced),
+                    format!("set-up `{name}` is in neither `expect.recover` nor `expect.fail`"),
+                ));
             };
             let c = w.config;
             let timeout = match c.timeout {
                 None => None,
                 Some(t) if t.get().subsec_nanos() != 0 => {
-                    return Err(self.invalid(format!("{key}.config.timeout"), None, format!("watch timeouts are whole seconds (`timeoutSeconds`), found {t}")));
+                    return Err(self.invalid(
+                        format!("{key}.config.timeout"),
+                        None,
+                        format!("watch timeouts are whole seconds (`timeoutSeconds`), found {t}"),
+                    ));
                 }
-                Some(t) => Some(u32::try_from(t.get().as_secs()).map_err(|_| self.invalid(format!("{key}.config.timeout"), None, "too large"))?),
+                Some(t) => Some(u32::try_from(t.get().as_secs()).map_err(|_| {
+                    self.invalid(format!("{key}.config.timeout"), None, "too large")
+                })?),
             };
-            if let Err(message) = Selector::parse(c.label_selector.as_deref(), c.field_selector.as_deref()) {
-                return Err(self.invalid(format!("{key}.config"), None, format!("the selector would be refused by the API server: {message}")));
+            if let Err(message) =
+                Selector::parse(c.label_selector.as_deref(), c.field_selector.as_deref())
+            {
+                return Err(self.invalid(
+                    format!("{key}.config"),
+                    None,
+                    format!("the selector would be refused by the API server: {message}"),
+                ));
             }
             let defaults = WatcherSettings::default();
             let config = WatcherSettings {
@@ -396,7 +652,11 @@ impl Validator<'_> {
             });
         }
         if let Some((name, (_, spanned))) = expected.into_iter().next() {
-            return Err(self.invalid("expect", Some(&spanned.referenced), format!("`{name}` is not a set-up in `watchers`")));
+            return Err(self.invalid(
+                "expect",
+                Some(&spanned.referenced),
+                format!("`{name}` is not a set-up in `watchers`"),
+            ));
         }
         Ok(setups)
     }

@@ -13,6 +13,6 @@ pub use duration::{Span, format as format_duration};
 pub use error::{Error, Location, Result};
 pub use load::load;
 pub use model::{
-    Action, Backoff, Consumer, Expect, Expected, ObjectSpec, ResourceSpec, Scenario, ServerSpec, SetUp, Step,
-    WatcherSettings, Write,
+    Action, Backoff, Consumer, Expect, Expected, ObjectSpec, ResourceSpec, Scenario, ServerSpec,
+    SetUp, Step, WatcherSettings, Write,
 };

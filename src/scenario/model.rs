@@ -53,7 +53,11 @@ impl ResourceSpec {
     /// `v1` for the core group, `group/version` otherwise.
     #[must_use]
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() { self.version.clone() } else { format!("{}/{}", self.group, self.version) }
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
     }
 }
 
@@ -255,6 +259,9 @@ impl Scenario {
     /// The time of the first fault on the timeline.
     #[must_use]
     pub fn first_fault(&self) -> Option<Duration> {
-        self.timeline.iter().find(|s| matches!(s.action, Action::Fault(_))).map(|s| s.at)
+        self.timeline
+            .iter()
+            .find(|s| matches!(s.action, Action::Fault(_)))
+            .map(|s| s.at)
     }
 }

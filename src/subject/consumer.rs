@@ -37,8 +37,11 @@ pub async fn drive(
                     until.await;
                 }
             }
-            let mut objects: Vec<(String, u64)> =
-                reader.state().iter().map(|o| (record::key_of(o), record::resource_version(o))).collect();
+            let mut objects: Vec<(String, u64)> = reader
+                .state()
+                .iter()
+                .map(|o| (record::key_of(o), record::resource_version(o)))
+                .collect();
             objects.sort();
             recorder.record(TraceKind::Store { objects });
         }
@@ -66,7 +69,10 @@ pub async fn drive(
 }
 
 /// Every item read; errors recorded and skipped, as a controller's `for_each` does.
-async fn continue_on_error(mut stream: futures::stream::BoxStream<'static, WatchItem>, recorder: &Recorder) {
+async fn continue_on_error(
+    mut stream: futures::stream::BoxStream<'static, WatchItem>,
+    recorder: &Recorder,
+) {
     while let Some(item) = stream.next().await {
         match item {
             Ok(event) => recorder.record(record::event(&event)),
@@ -84,7 +90,10 @@ async fn stop_on_error(mut stream: WatchStream, recorder: &Recorder) -> String {
             Ok(None) => return "the watcher stream returned None".into(),
             Err(error) => {
                 let fault = record::error(&error);
-                let cause = format!("the consumer returned the watcher's error ({})", fault.message);
+                let cause = format!(
+                    "the consumer returned the watcher's error ({})",
+                    fault.message
+                );
                 recorder.record(TraceKind::WatcherError(fault));
                 return cause;
             }

@@ -10,4 +10,6 @@ mod stream;
 
 pub use consumer::drive;
 pub use record::{error as record_error, event as record_event, key_of};
-pub use stream::{WatchItem, WatchStream, api_resource, seeded_default_backoff, watch_stream, watcher_config};
+pub use stream::{
+    WatchItem, WatchStream, api_resource, seeded_default_backoff, watch_stream, watcher_config,
+};

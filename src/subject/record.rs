@@ -18,7 +18,10 @@ pub fn key_of(object: &DynamicObject) -> ObjectKey {
 /// The object's resourceVersion as a number; 0 when absent or not a number.
 #[must_use]
 pub(super) fn resource_version(object: &DynamicObject) -> u64 {
-    object.resource_version().and_then(|rv| rv.parse().ok()).unwrap_or(0)
+    object
+        .resource_version()
+        .and_then(|rv| rv.parse().ok())
+        .unwrap_or(0)
 }
 
 /// The trace event for one watcher event.
@@ -26,10 +29,19 @@ pub(super) fn resource_version(object: &DynamicObject) -> u64 {
 pub fn event(event: &watcher::Event<DynamicObject>) -> TraceKind {
     match event {
         watcher::Event::Init => TraceKind::Init,
-        watcher::Event::InitApply(o) => TraceKind::InitApply { key: key_of(o), resource_version: resource_version(o) },
+        watcher::Event::InitApply(o) => TraceKind::InitApply {
+            key: key_of(o),
+            resource_version: resource_version(o),
+        },
         watcher::Event::InitDone => TraceKind::InitDone,
-        watcher::Event::Apply(o) => TraceKind::Apply { key: key_of(o), resource_version: resource_version(o) },
-        watcher::Event::Delete(o) => TraceKind::Delete { key: key_of(o), resource_version: resource_version(o) },
+        watcher::Event::Apply(o) => TraceKind::Apply {
+            key: key_of(o),
+            resource_version: resource_version(o),
+        },
+        watcher::Event::Delete(o) => TraceKind::Delete {
+            key: key_of(o),
+            resource_version: resource_version(o),
+        },
     }
 }
 
@@ -40,13 +52,19 @@ pub fn error(error: &watcher::Error) -> WatcherFault {
         watcher::Error::InitialListFailed(e) => ("InitialListFailed", client_status(e)),
         watcher::Error::WatchStartFailed(e) => ("WatchStartFailed", client_status(e)),
         watcher::Error::WatchFailed(e) => ("WatchFailed", client_status(e)),
-        watcher::Error::WatchError(status) => ("WatchError", Some((status.code, status.reason.clone(), status.message.clone()))),
+        watcher::Error::WatchError(status) => (
+            "WatchError",
+            Some((status.code, status.reason.clone(), status.message.clone())),
+        ),
         watcher::Error::NoResourceVersion => ("NoResourceVersion", None),
     };
     WatcherFault {
         variant: variant.to_owned(),
         code: status.as_ref().map(|s| s.0),
-        reason: status.as_ref().map(|s| s.1.clone()).filter(|r| !r.is_empty()),
+        reason: status
+            .as_ref()
+            .map(|s| s.1.clone())
+            .filter(|r| !r.is_empty()),
         status_message: status.map(|s| s.2).filter(|m| !m.is_empty()),
         message: error_chain(error),
     }
@@ -54,7 +72,9 @@ pub fn error(error: &watcher::Error) -> WatcherFault {
 
 fn client_status(error: &kube::Error) -> Option<(u16, String, String)> {
     match error {
-        kube::Error::Api(status) => Some((status.code, status.reason.clone(), status.message.clone())),
+        kube::Error::Api(status) => {
+            Some((status.code, status.reason.clone(), status.message.clone()))
+        }
         _ => None,
     }
 }

@@ -6,9 +6,9 @@ use std::time::Duration;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use kube::api::{Api, ApiResource, DynamicObject};
+use kube::runtime::WatchStreamExt;
 use kube::runtime::utils::ResetTimerBackoff;
 use kube::runtime::watcher::{self, ExponentialBackoff, InitialListStrategy, ListSemantic};
-use kube::runtime::WatchStreamExt;
 
 use crate::scenario::{Backoff, ResourceSpec, WatcherSettings};
 
@@ -37,7 +37,11 @@ pub fn watcher_config(settings: &WatcherSettings) -> watcher::Config {
         bookmarks: settings.bookmarks,
         timeout: settings.timeout,
         page_size: settings.page_size,
-        list_semantic: if settings.any_semantic { ListSemantic::Any } else { ListSemantic::MostRecent },
+        list_semantic: if settings.any_semantic {
+            ListSemantic::Any
+        } else {
+            ListSemantic::MostRecent
+        },
         initial_list_strategy: if settings.streaming_lists {
             InitialListStrategy::StreamingList
         } else {
@@ -65,7 +69,13 @@ pub fn seeded_default_backoff(seed: u64) -> ResetTimerBackoff<ExponentialBackoff
 
 /// The watcher stream of a set-up over `client`, across all namespaces.
 #[must_use]
-pub fn watch_stream(client: kube::Client, resource: &ResourceSpec, settings: &WatcherSettings, backoff: Backoff, seed: u64) -> WatchStream {
+pub fn watch_stream(
+    client: kube::Client,
+    resource: &ResourceSpec,
+    settings: &WatcherSettings,
+    backoff: Backoff,
+    seed: u64,
+) -> WatchStream {
     let api: Api<DynamicObject> = Api::all_with(client, &api_resource(resource));
     let stream = watcher(api, settings);
     match backoff {
@@ -74,6 +84,9 @@ pub fn watch_stream(client: kube::Client, resource: &ResourceSpec, settings: &Wa
     }
 }
 
-fn watcher(api: Api<DynamicObject>, settings: &WatcherSettings) -> impl futures::Stream<Item = WatchItem> + Send + 'static {
+fn watcher(
+    api: Api<DynamicObject>,
+    settings: &WatcherSettings,
+) -> impl futures::Stream<Item = WatchItem> + Send + 'static {
     watcher::watcher(api, watcher_config(settings))
 }

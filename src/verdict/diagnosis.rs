@@ -8,7 +8,12 @@ use crate::scenario::{Consumer, SetUp, format_duration as fmt};
 use crate::trace::{RequestRecord, Trace, TraceKind, Verb, WatchEnd, WatcherFault};
 
 /// One sentence or two on why `setup` did not recover, from its first failing check.
-pub(super) fn explain(setup: &SetUp, trace: &Trace, checks: &[Check], watch_ends: &BTreeMap<u64, &WatchEnd>) -> String {
+pub(super) fn explain(
+    setup: &SetUp,
+    trace: &Trace,
+    checks: &[Check],
+    watch_ends: &BTreeMap<u64, &WatchEnd>,
+) -> String {
     let Some(failed) = checks.iter().find(|c| !c.passed) else {
         return String::new();
     };
@@ -23,7 +28,11 @@ pub(super) fn explain(setup: &SetUp, trace: &Trace, checks: &[Check], watch_ends
             if let Some((at, fault)) = last_error {
                 text = format!("the stream ended at {} after {}", fmt(at), describe(fault));
                 if setup.consumer == Consumer::StopOnError {
-                    let remedy = if fault.code == Some(410) { "relisted" } else { "retried" };
+                    let remedy = if fault.code == Some(410) {
+                        "relisted"
+                    } else {
+                        "retried"
+                    };
                     text.push_str(&format!(
                         "; the consumer ({}) stopped on an error that kube's watcher recovers from by itself: it would have {remedy}",
                         setup.consumer.as_str()
@@ -35,11 +44,17 @@ pub(super) fn explain(setup: &SetUp, trace: &Trace, checks: &[Check], watch_ends
         CheckName::Converged => {
             let mut text = failed.detail.clone();
             if let Some((at, fault)) = last_error {
-                text.push_str(&format!("; last watcher error at {}: {}", fmt(at), describe(fault)));
+                text.push_str(&format!(
+                    "; last watcher error at {}: {}",
+                    fmt(at),
+                    describe(fault)
+                ));
             }
             with_pattern(text, pattern)
         }
-        CheckName::Deadline | CheckName::Relists | CheckName::RequestRate => with_pattern(failed.detail.clone(), pattern),
+        CheckName::Deadline | CheckName::Relists | CheckName::RequestRate => {
+            with_pattern(failed.detail.clone(), pattern)
+        }
     }
 }
 
@@ -68,10 +83,17 @@ fn describe(fault: &WatcherFault) -> String {
 /// The most repeated request shape, when one repeats: "19 watch requests at
 /// resourceVersion=10 over 10m50s, each answered ERROR 410 Expired".
 fn request_pattern(trace: &Trace, watch_ends: &BTreeMap<u64, &WatchEnd>) -> Option<String> {
-    let mut groups: BTreeMap<(String, String, String), (usize, Duration, Duration)> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, String, String), (usize, Duration, Duration)> =
+        BTreeMap::new();
     for event in trace {
-        let TraceKind::Request(r) = &event.kind else { continue };
-        let key = (verb(r).to_owned(), resource_version(r), outcome(r, watch_ends));
+        let TraceKind::Request(r) = &event.kind else {
+            continue;
+        };
+        let key = (
+            verb(r).to_owned(),
+            resource_version(r),
+            outcome(r, watch_ends),
+        );
         let entry = groups.entry(key).or_insert((0, event.at, event.at));
         entry.0 += 1;
         entry.2 = event.at;
@@ -83,8 +105,15 @@ fn request_pattern(trace: &Trace, watch_ends: &BTreeMap<u64, &WatchEnd>) -> Opti
     if count < 3 {
         return None;
     }
-    let at = if rv.is_empty() { String::new() } else { format!(" at resourceVersion={rv}") };
-    Some(format!("{count} {verb} requests{at} over {}, each answered {outcome}", fmt(last - first)))
+    let at = if rv.is_empty() {
+        String::new()
+    } else {
+        format!(" at resourceVersion={rv}")
+    };
+    Some(format!(
+        "{count} {verb} requests{at} over {}, each answered {outcome}",
+        fmt(last - first)
+    ))
 }
 
 fn verb(r: &RequestRecord) -> &'static str {
@@ -106,7 +135,9 @@ fn resource_version(r: &RequestRecord) -> String {
 
 fn outcome(r: &RequestRecord, watch_ends: &BTreeMap<u64, &WatchEnd>) -> String {
     match watch_ends.get(&r.id) {
-        Some(WatchEnd::Error { code, reason, .. }) if r.status == 200 => format!("ERROR {code} {reason}"),
+        Some(WatchEnd::Error { code, reason, .. }) if r.status == 200 => {
+            format!("ERROR {code} {reason}")
+        }
         _ => r.status.to_string(),
     }
 }

@@ -25,11 +25,17 @@ pub fn judge(scenario: &Scenario, setup: &SetUp, trace: &Trace) -> Verdict {
     let watch_ends: BTreeMap<u64, &WatchEnd> = trace
         .iter()
         .filter_map(|e| match &e.kind {
-            TraceKind::WatchEnded { request, reason, .. } => Some((*request, reason)),
+            TraceKind::WatchEnded {
+                request, reason, ..
+            } => Some((*request, reason)),
             _ => None,
         })
         .collect();
-    let errors: Vec<Duration> = trace.iter().filter(|e| matches!(e.kind, TraceKind::WatcherError(_))).map(|e| e.at).collect();
+    let errors: Vec<Duration> = trace
+        .iter()
+        .filter(|e| matches!(e.kind, TraceKind::WatcherError(_)))
+        .map(|e| e.at)
+        .collect();
     let ended = trace.iter().find_map(|e| match &e.kind {
         TraceKind::StreamEnded { cause } => Some((e.at, cause.as_str())),
         _ => None,
@@ -39,7 +45,11 @@ pub fn judge(scenario: &Scenario, setup: &SetUp, trace: &Trace) -> Verdict {
         _ => None,
     });
     // The loader validated both selectors, so the default (select everything) is never used.
-    let selector = Selector::parse(setup.config.label_selector.as_deref(), setup.config.field_selector.as_deref()).unwrap_or_default();
+    let selector = Selector::parse(
+        setup.config.label_selector.as_deref(),
+        setup.config.field_selector.as_deref(),
+    )
+    .unwrap_or_default();
     let (samples, view, truth) = samples(trace, &selector);
     let store = trace.iter().rev().find_map(|e| match &e.kind {
         TraceKind::Store { objects } => Some(objects.iter().cloned().collect::<BTreeMap<_, _>>()),
@@ -50,7 +60,10 @@ pub fn judge(scenario: &Scenario, setup: &SetUp, trace: &Trace) -> Verdict {
     let last_fault = scenario.last_fault_end().unwrap_or(Duration::ZERO);
 
     let first_error = errors.iter().copied().find(|t| *t >= first_fault);
-    let first_gap = samples.iter().find(|s| s.at >= first_fault && !s.in_sync).map(|s| s.at);
+    let first_gap = samples
+        .iter()
+        .find(|s| s.at >= first_fault && !s.in_sync)
+        .map(|s| s.at);
     let disrupted_at = match (first_error, first_gap) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -59,14 +72,20 @@ pub fn judge(scenario: &Scenario, setup: &SetUp, trace: &Trace) -> Verdict {
     // from the last gap on.
     let last_error = errors.last().copied();
     let healthy_after = |t: Duration| {
-        requests.iter().find(|(at, r)| *at >= t && r.status == 200 && healthy(r, &watch_ends)).map(|(at, _)| *at)
+        requests
+            .iter()
+            .find(|(at, r)| *at >= t && r.status == 200 && healthy(r, &watch_ends))
+            .map(|(at, _)| *at)
     };
     let last_gap_end = samples
         .iter()
         .rposition(|s| !s.in_sync)
         .map(|i| samples.get(i + 1).filter(|s| s.in_sync).map(|s| s.at));
     let in_sync_at_end = samples.last().is_none_or(|s| s.in_sync) && view == truth;
-    let converged = in_sync_at_end && ended.is_none() && storm.is_none() && store.as_ref().is_none_or(|s| *s == truth);
+    let converged = in_sync_at_end
+        && ended.is_none()
+        && storm.is_none()
+        && store.as_ref().is_none_or(|s| *s == truth);
     let recovered_at = if !converged {
         None
     } else {
@@ -86,7 +105,14 @@ pub fn judge(scenario: &Scenario, setup: &SetUp, trace: &Trace) -> Verdict {
         }
     };
 
-    let relists = u32::try_from(requests.iter().filter(|(_, r)| lists(r)).count().saturating_sub(1)).unwrap_or(u32::MAX);
+    let relists = u32::try_from(
+        requests
+            .iter()
+            .filter(|(_, r)| lists(r))
+            .count()
+            .saturating_sub(1),
+    )
+    .unwrap_or(u32::MAX);
     let peak = peak_per_minute(&requests.iter().map(|(at, _)| *at).collect::<Vec<_>>());
     let figures = Figures {
         requests: requests.len() as u64,
@@ -95,21 +121,38 @@ pub fn judge(scenario: &Scenario, setup: &SetUp, trace: &Trace) -> Verdict {
         peak_requests_per_minute: peak,
         disrupted_at,
         recovered_at,
-        recovery_latency: recovered_at.zip(disrupted_at).map(|(r, d)| r.saturating_sub(d)),
+        recovery_latency: recovered_at
+            .zip(disrupted_at)
+            .map(|(r, d)| r.saturating_sub(d)),
     };
 
     let mut checks = Vec::new();
     checks.push(match (ended, storm) {
-        (Some((at, cause)), _) => Check { name: CheckName::Survived, passed: false, detail: format!("the stream ended at {}: {cause}", fmt(at)) },
+        (Some((at, cause)), _) => Check {
+            name: CheckName::Survived,
+            passed: false,
+            detail: format!("the stream ended at {}: {cause}", fmt(at)),
+        },
         (None, Some((at, n))) => Check {
             name: CheckName::Survived,
             passed: false,
-            detail: format!("the run was stopped at {} after {n} requests, past the cap of {}", fmt(at), scenario.server.max_requests),
+            detail: format!(
+                "the run was stopped at {} after {n} requests, past the cap of {}",
+                fmt(at),
+                scenario.server.max_requests
+            ),
         },
-        (None, None) => Check { name: CheckName::Survived, passed: true, detail: "the consumer read to the end".into() },
+        (None, None) => Check {
+            name: CheckName::Survived,
+            passed: true,
+            detail: "the consumer read to the end".into(),
+        },
     });
     let store_detail = match &store {
-        Some(store) if *store != truth => format!("; the reflector store differs from the truth: {}", describe_difference(store, &truth)),
+        Some(store) if *store != truth => format!(
+            "; the reflector store differs from the truth: {}",
+            describe_difference(store, &truth)
+        ),
         _ => String::new(),
     };
     checks.push(Check {
@@ -127,24 +170,47 @@ pub fn judge(scenario: &Scenario, setup: &SetUp, trace: &Trace) -> Verdict {
     });
     let deadline = scenario.expect.deadline;
     checks.push(match (converged, recovered_at) {
-        (false, _) => Check { name: CheckName::Deadline, passed: false, detail: "never back in sync".into() },
-        (true, None) => Check { name: CheckName::Deadline, passed: true, detail: "never out of sync: no recovery needed".into() },
+        (false, _) => Check {
+            name: CheckName::Deadline,
+            passed: false,
+            detail: "never back in sync".into(),
+        },
+        (true, None) => Check {
+            name: CheckName::Deadline,
+            passed: true,
+            detail: "never out of sync: no recovery needed".into(),
+        },
         (true, Some(at)) => {
             let after = at.saturating_sub(last_fault);
             let when = if at <= last_fault {
                 format!("before the last fault ended at {}", fmt(last_fault))
             } else {
-                format!("{} after the last fault ended at {}", fmt(after), fmt(last_fault))
+                format!(
+                    "{} after the last fault ended at {}",
+                    fmt(after),
+                    fmt(last_fault)
+                )
             };
             Check {
                 name: CheckName::Deadline,
                 passed: after <= deadline,
-                detail: format!("back in sync at {}, {when} (deadline {})", fmt(at), fmt(deadline)),
+                detail: format!(
+                    "back in sync at {}, {when} (deadline {})",
+                    fmt(at),
+                    fmt(deadline)
+                ),
             }
         }
     });
     if let Some(max) = scenario.expect.max_relists {
-        checks.push(Check { name: CheckName::Relists, passed: relists <= max, detail: format!("{relists} relists (at most {max})") });
+        checks.push(Check {
+            name: CheckName::Relists,
+            passed: relists <= max,
+            detail: format!(
+                "{relists} relist{} (at most {max})",
+                if relists == 1 { "" } else { "s" }
+            ),
+        });
     }
     if let Some(max) = scenario.expect.max_requests_per_minute {
         checks.push(Check {
@@ -155,17 +221,24 @@ pub fn judge(scenario: &Scenario, setup: &SetUp, trace: &Trace) -> Verdict {
     }
     let recovered = checks.iter().all(|c| c.passed);
     let diagnosis = (!recovered).then(|| diagnosis::explain(setup, trace, &checks, &watch_ends));
-    Verdict { recovered, checks, figures, diagnosis }
+    Verdict {
+        recovered,
+        checks,
+        figures,
+        diagnosis,
+    }
 }
 
 /// A request after which the watcher is served again: not a watch that only carried an ERROR.
 fn healthy(request: &RequestRecord, watch_ends: &BTreeMap<u64, &WatchEnd>) -> bool {
-    request.verb != Verb::Watch || !matches!(watch_ends.get(&request.id), Some(WatchEnd::Error { .. }))
+    request.verb != Verb::Watch
+        || !matches!(watch_ends.get(&request.id), Some(WatchEnd::Error { .. }))
 }
 
 /// A request that (re)loads the whole state: a first LIST page, or a streaming list.
 pub(super) fn lists(request: &RequestRecord) -> bool {
-    request.verb == Verb::List || (request.verb == Verb::Watch && request.query.contains("sendInitialEvents=true"))
+    request.verb == Verb::List
+        || (request.verb == Verb::Watch && request.query.contains("sendInitialEvents=true"))
 }
 
 /// The most requests in any window of one minute.
@@ -187,7 +260,11 @@ mod tests {
 
     #[test]
     fn the_peak_counts_requests_in_the_busiest_sliding_minute() {
-        let s = |v: &[u64]| v.iter().map(|s| Duration::from_secs(*s)).collect::<Vec<_>>();
+        let s = |v: &[u64]| {
+            v.iter()
+                .map(|s| Duration::from_secs(*s))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(peak_per_minute(&[]), 0);
         assert_eq!(peak_per_minute(&s(&[0, 30, 59, 60, 61, 200])), 4);
         assert_eq!(peak_per_minute(&s(&[0, 60, 120])), 1);

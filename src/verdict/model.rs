@@ -73,7 +73,11 @@ impl Verdict {
     pub fn not_finished(why: String) -> Self {
         Self {
             recovered: false,
-            checks: vec![Check { name: CheckName::Survived, passed: false, detail: why.clone() }],
+            checks: vec![Check {
+                name: CheckName::Survived,
+                passed: false,
+                detail: why.clone(),
+            }],
             figures: Figures::default(),
             diagnosis: Some(why),
         }

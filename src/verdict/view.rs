@@ -23,15 +23,24 @@ impl ViewFold {
     pub fn apply(&mut self, kind: &TraceKind) {
         match kind {
             TraceKind::Init => self.buffer = Some(Objects::new()),
-            TraceKind::InitApply { key, resource_version } => {
-                self.buffer.as_mut().unwrap_or(&mut self.view).insert(key.clone(), *resource_version);
+            TraceKind::InitApply {
+                key,
+                resource_version,
+            } => {
+                self.buffer
+                    .as_mut()
+                    .unwrap_or(&mut self.view)
+                    .insert(key.clone(), *resource_version);
             }
             TraceKind::InitDone => {
                 if let Some(buffer) = self.buffer.take() {
                     self.view = buffer;
                 }
             }
-            TraceKind::Apply { key, resource_version } => {
+            TraceKind::Apply {
+                key,
+                resource_version,
+            } => {
                 self.view.insert(key.clone(), *resource_version);
             }
             TraceKind::Delete { key, .. } => {
@@ -45,7 +54,13 @@ impl ViewFold {
 /// The server's truth as a watcher with `selector` should see it: every write applied, and an
 /// object present only while the selector selects it.
 pub(super) fn apply_truth(truth: &mut Objects, kind: &TraceKind, selector: &Selector) {
-    if let TraceKind::Write { key, labels, resource_version, exists } = kind {
+    if let TraceKind::Write {
+        key,
+        labels,
+        resource_version,
+        exists,
+    } = kind
+    {
         let (namespace, name) = match key.split_once('/') {
             Some((ns, name)) => (Some(ns), name),
             None => (None, key.as_str()),
@@ -83,14 +98,21 @@ pub fn samples(trace: &Trace, selector: &Selector) -> (Vec<Sample>, Objects, Obj
             let kind = &trace[i].kind;
             changed |= matches!(
                 kind,
-                TraceKind::Write { .. } | TraceKind::InitDone | TraceKind::Apply { .. } | TraceKind::Delete { .. } | TraceKind::InitApply { .. }
+                TraceKind::Write { .. }
+                    | TraceKind::InitDone
+                    | TraceKind::Apply { .. }
+                    | TraceKind::Delete { .. }
+                    | TraceKind::InitApply { .. }
             );
             apply_truth(&mut truth, kind, selector);
             fold.apply(kind);
             i += 1;
         }
         if changed {
-            out.push(Sample { at, in_sync: fold.view == truth });
+            out.push(Sample {
+                at,
+                in_sync: fold.view == truth,
+            });
         }
     }
     (out, fold.view, truth)
@@ -99,11 +121,24 @@ pub fn samples(trace: &Trace, selector: &Selector) -> (Vec<Sample>, Objects, Obj
 /// What differs between a view and the truth, in words for a diagnosis.
 #[must_use]
 pub fn describe_difference(view: &Objects, truth: &Objects) -> String {
-    let missing: Vec<&str> = truth.keys().filter(|k| !view.contains_key(*k)).map(String::as_str).collect();
-    let ghosts: Vec<&str> = view.keys().filter(|k| !truth.contains_key(*k)).map(String::as_str).collect();
+    let missing: Vec<&str> = truth
+        .keys()
+        .filter(|k| !view.contains_key(*k))
+        .map(String::as_str)
+        .collect();
+    let ghosts: Vec<&str> = view
+        .keys()
+        .filter(|k| !truth.contains_key(*k))
+        .map(String::as_str)
+        .collect();
     let stale: Vec<String> = view
         .iter()
-        .filter_map(|(k, rv)| truth.get(k).filter(|t| *t != rv).map(|t| format!("{k} at resourceVersion {rv}, truth {t}")))
+        .filter_map(|(k, rv)| {
+            truth
+                .get(k)
+                .filter(|t| *t != rv)
+                .map(|t| format!("{k} at resourceVersion {rv}, truth {t}"))
+        })
         .collect();
     let mut parts = Vec::new();
     if !missing.is_empty() {
@@ -121,7 +156,11 @@ pub fn describe_difference(view: &Objects, truth: &Objects) -> String {
 fn list<S: AsRef<str>>(items: &[S]) -> String {
     const SHOWN: usize = 3;
     let shown: Vec<&str> = items.iter().take(SHOWN).map(AsRef::as_ref).collect();
-    if items.len() > SHOWN { format!("{} and {} more", shown.join(", "), items.len() - SHOWN) } else { shown.join(", ") }
+    if items.len() > SHOWN {
+        format!("{} and {} more", shown.join(", "), items.len() - SHOWN)
+    } else {
+        shown.join(", ")
+    }
 }
 
 #[cfg(test)]
@@ -130,20 +169,38 @@ mod tests {
     use crate::trace::TraceEvent;
 
     fn at(s: u64, kind: TraceKind) -> TraceEvent {
-        TraceEvent { at: Duration::from_secs(s), kind }
+        TraceEvent {
+            at: Duration::from_secs(s),
+            kind,
+        }
     }
 
     fn write(key: &str, rv: u64, exists: bool) -> TraceKind {
-        TraceKind::Write { key: key.into(), labels: BTreeMap::new(), resource_version: rv, exists }
+        TraceKind::Write {
+            key: key.into(),
+            labels: BTreeMap::new(),
+            resource_version: rv,
+            exists,
+        }
     }
 
     #[test]
     fn a_relist_replaces_the_view_only_when_it_is_done() {
         let mut fold = ViewFold::default();
-        fold.apply(&TraceKind::Apply { key: "a".into(), resource_version: 1 });
+        fold.apply(&TraceKind::Apply {
+            key: "a".into(),
+            resource_version: 1,
+        });
         fold.apply(&TraceKind::Init);
-        fold.apply(&TraceKind::InitApply { key: "b".into(), resource_version: 2 });
-        assert_eq!(fold.view.keys().collect::<Vec<_>>(), ["a"], "the old view stands until InitDone");
+        fold.apply(&TraceKind::InitApply {
+            key: "b".into(),
+            resource_version: 2,
+        });
+        assert_eq!(
+            fold.view.keys().collect::<Vec<_>>(),
+            ["a"],
+            "the old view stands until InitDone"
+        );
         fold.apply(&TraceKind::InitDone);
         assert_eq!(fold.view.keys().collect::<Vec<_>>(), ["b"]);
     }
@@ -153,13 +210,34 @@ mod tests {
         let trace = vec![
             at(0, write("a", 1, true)),
             at(0, TraceKind::Init),
-            at(0, TraceKind::InitApply { key: "a".into(), resource_version: 1 }),
+            at(
+                0,
+                TraceKind::InitApply {
+                    key: "a".into(),
+                    resource_version: 1,
+                },
+            ),
             at(0, TraceKind::InitDone),
             at(5, write("a", 2, false)),
         ];
         let (samples, view, truth) = samples(&trace, &Selector::default());
-        assert_eq!(samples, vec![Sample { at: Duration::ZERO, in_sync: true }, Sample { at: Duration::from_secs(5), in_sync: false }]);
-        assert_eq!(describe_difference(&view, &truth), "ghosts (deleted in truth) a");
+        assert_eq!(
+            samples,
+            vec![
+                Sample {
+                    at: Duration::ZERO,
+                    in_sync: true
+                },
+                Sample {
+                    at: Duration::from_secs(5),
+                    in_sync: false
+                }
+            ]
+        );
+        assert_eq!(
+            describe_difference(&view, &truth),
+            "ghosts (deleted in truth) a"
+        );
     }
 
     #[test]
@@ -175,6 +253,9 @@ mod tests {
         apply_truth(&mut truth, &web(1, true, "web"), &selector);
         assert_eq!(truth.len(), 1);
         apply_truth(&mut truth, &web(2, true, "db"), &selector);
-        assert!(truth.is_empty(), "an object that stops matching leaves the selected truth");
+        assert!(
+            truth.is_empty(),
+            "an object that stops matching leaves the selected truth"
+        );
     }
 }

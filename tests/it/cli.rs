@@ -1,0 +1,109 @@
+//! The `harness` binary: reports, exit codes and error messages.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn harness(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs");
+    (
+        output.status.code().expect("the binary exits, not killed"),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn idle_expire_prints_a_row_per_set_up_and_exits_0() {
+    let (code, out, _) = harness(&["run", "scenarios/idle-expire.yaml"]);
+    assert_eq!(code, 0, "{out}");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn a_verdict_that_contradicts_expect_exits_1() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/idle-expire.yaml"
+    ))
+    .unwrap();
+    let path = temp_file(
+        "contradicted.yaml",
+        &text.replace(
+            "recover: [defaults, no-backoff, no-bookmarks]\n  fail: [stop-on-error]",
+            "recover: [defaults, no-backoff, no-bookmarks, stop-on-error]",
+        ),
+    );
+    let (code, out, _) = harness(&["run", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("UNEXPECTED"), "{out}");
+}
+
+#[test]
+fn an_unknown_key_exits_2_naming_file_line_and_key() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/idle-expire.yaml"
+    ))
+    .unwrap();
+    let path = temp_file(
+        "unknown-key.yaml",
+        &text.replace("seed: 1615\n", "seed: 1615\nseeed: 1\n"),
+    );
+    let (code, _, err) = harness(&["run", path.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown-key.yaml:11:1"), "{err}");
+    assert!(err.contains("unknown field `seeed`"), "{err}");
+}
+
+#[test]
+fn a_bad_duration_exits_2_naming_file_line_and_key() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/idle-expire.yaml"
+    ))
+    .unwrap();
+    let path = temp_file(
+        "bad-duration.yaml",
+        &text.replace("duration: 20m", "duration: twenty"),
+    );
+    let (code, _, err) = harness(&["run", path.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("bad-duration.yaml:11:11") && err.contains("`duration`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_file_and_a_bad_flag_exit_2() {
+    assert_eq!(harness(&["run", "scenarios/nope.yaml"]).0, 2);
+    assert_eq!(
+        harness(&["run", "--format", "xml", "scenarios/idle-expire.yaml"]).0,
+        2
+    );
+}
+
+#[test]
+fn json_output_is_byte_identical_across_processes() {
+    let (_, first, _) = harness(&["run", "--format", "json", "scenarios/"]);
+    let (_, second, _) = harness(&["run", "--format", "json", "scenarios/"]);
+    assert!(first.contains("\"schema\": \"kube-watch-harness/report/v1\""));
+    assert_eq!(first, second);
+}
+
+#[test]
+fn check_validates_without_running() {
+    let (code, out, _) = harness(&["check", "scenarios/"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 3, "{out}");
+}

@@ -1,0 +1,8 @@
+//! The one integration test binary (one link step): the server against the wire reference,
+//! the built-in scenarios, scenario errors, and the command line.
+
+mod apiserver;
+mod cli;
+mod fixture;
+mod scenario_errors;
+mod scenarios;

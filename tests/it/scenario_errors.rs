@@ -1,0 +1,152 @@
+//! Bad scenario files are rejected with the file, the line and column, and the key.
+
+use kube_watch_harness::scenario::Scenario;
+
+const GOOD: &str = "duration: 5m
+resource:
+  version: v1
+  kind: ConfigMap
+  plural: configmaps
+  objects:
+    - { name: a }
+timeline:
+  - { at: 1m, kind: compact }
+watchers:
+  - name: w
+expect:
+  deadline: 1m
+  recover: [w]
+";
+
+fn error(yaml: &str) -> String {
+    Scenario::from_yaml(yaml)
+        .expect_err("the file is bad")
+        .to_string()
+}
+
+#[test]
+fn the_good_file_loads() {
+    let scenario = Scenario::from_yaml(GOOD).unwrap();
+    assert_eq!(scenario.watchers.len(), 1);
+}
+
+#[test]
+fn an_unknown_key_names_line_column_key_and_the_expected_keys() {
+    let message =
+        error(&GOOD.replace("  kind: ConfigMap\n", "  kind: ConfigMap\n  colour: blue\n"));
+    insta::assert_snapshot!(message, @"<string>:5:3: at `resource.colour`: unknown field `colour`, expected one of group, version, kind, plural, namespaced, objects");
+}
+
+#[test]
+fn a_bad_duration_names_its_line_and_key() {
+    let message = error(&GOOD.replace("deadline: 1m", "deadline: soon"));
+    insta::assert_snapshot!(message);
+    assert!(message.contains(":13:"), "{message}");
+    assert!(message.contains("expect.deadline"), "{message}");
+}
+
+#[test]
+fn a_bare_number_is_not_a_duration() {
+    let message = error(&GOOD.replace("duration: 5m", "duration: 300"));
+    assert!(
+        message.contains("`duration`") && message.contains("bare number"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_wrong_type_names_the_key() {
+    let message = error(&GOOD.replace(
+        "  - name: w\n",
+        "  - name: w\n    config: { page_size: many }\n",
+    ));
+    insta::assert_snapshot!(message);
+}
+
+#[test]
+fn an_unknown_fault_kind_lists_the_known_ones() {
+    let message = error(&GOOD.replace("kind: compact", "kind: explode"));
+    insta::assert_snapshot!(message);
+}
+
+#[test]
+fn a_timeline_out_of_order_is_rejected() {
+    let message = error(&GOOD.replace(
+        "  - { at: 1m, kind: compact }\n",
+        "  - { at: 2m, kind: compact }\n  - { at: 1m, kind: compact }\n",
+    ));
+    assert!(
+        message.contains("timeline[1].at") && message.contains("out of order"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_set_up_missing_from_expect_is_rejected_at_its_line() {
+    let message = error(&GOOD.replace("  - name: w\n", "  - name: w\n  - name: v\n"));
+    assert!(message.starts_with("<string>:12:"), "{message}");
+    assert!(message.contains("`v` is in neither"), "{message}");
+}
+
+#[test]
+fn duplicate_set_up_names_and_an_empty_matrix_are_rejected() {
+    assert!(
+        error(&GOOD.replace("  - name: w\n", "  - name: w\n  - name: w\n"))
+            .contains("duplicate set-up name `w`")
+    );
+    assert!(
+        error(
+            &GOOD
+                .replace("watchers:\n  - name: w\n", "watchers: []\n")
+                .replace("recover: [w]", "recover: []")
+        )
+        .contains("matrix is empty")
+    );
+}
+
+#[test]
+fn a_write_to_a_missing_object_is_rejected() {
+    let message = error(&GOOD.replace("kind: compact }", "kind: update, name: nope }"));
+    assert!(
+        message.contains("update default/nope at 1m") && message.contains("no such object"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_invalid_selector_is_rejected_before_the_server_would() {
+    let message = error(&GOOD.replace(
+        "  - name: w\n",
+        "  - name: w\n    config: { field_selector: spec.nodeName=n1 }\n",
+    ));
+    assert!(
+        message.contains("field label not supported: spec.nodeName"),
+        "{message}"
+    );
+}
+
+#[test]
+fn non_utf8_files_name_the_byte_offset() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let path = dir.join("not-utf8.yaml");
+    std::fs::write(&path, b"duration: 5m\nname: \xff\xfe\n").unwrap();
+    let message = kube_watch_harness::scenario::load(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(message.ends_with("not valid UTF-8 at byte 19"), "{message}");
+}
+
+#[test]
+fn an_alias_bomb_is_stopped_by_the_node_budget() {
+    let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 0..9 {
+        let prev = if i == 0 {
+            "a".to_owned()
+        } else {
+            format!("b{}", i - 1)
+        };
+        bomb.push_str(&format!("b{i}: &b{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+    }
+    let message = error(&bomb);
+    assert!(message.starts_with("<string>"), "{message}");
+}

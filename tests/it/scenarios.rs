@@ -1,0 +1,74 @@
+//! Every built-in scenario runs, matches its `expect` block, and reports the same bytes twice.
+
+use kube_watch_harness::report;
+use kube_watch_harness::run::{RunOptions, run};
+use kube_watch_harness::scenario;
+
+fn json_report(path: &std::path::Path) -> String {
+    let scenario = scenario::load(path).expect("built-in scenarios load");
+    let report = run(&scenario, &RunOptions::default()).expect("built-in scenarios run");
+    let mut out = Vec::new();
+    report::json::write(&[report], &mut out).expect("writing to a Vec cannot fail");
+    String::from_utf8(out).expect("the report is UTF-8")
+}
+
+#[test]
+fn every_scenario_report_matches_its_snapshot_and_its_expectations() {
+    insta::glob!("../../scenarios", "*.yaml", |path| {
+        let json = json_report(path);
+        insta::assert_snapshot!(json);
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            value["as_expected"],
+            true,
+            "{}: every set-up does what `expect` says",
+            path.display()
+        );
+    });
+}
+
+#[test]
+fn two_runs_of_a_scenario_give_byte_identical_json() {
+    insta::glob!("../../scenarios", "*.yaml", |path| {
+        assert_eq!(
+            json_report(path),
+            json_report(path),
+            "{} is deterministic",
+            path.display()
+        );
+    });
+}
+
+#[test]
+fn idle_expire_covers_twenty_minutes_and_the_410_ends_stop_on_error() {
+    let scenario = scenario::load(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/idle-expire.yaml"
+    ))
+    .unwrap();
+    assert!(scenario.duration >= std::time::Duration::from_secs(20 * 60));
+    let report = run(&scenario, &RunOptions::default()).unwrap();
+    let defaults = report
+        .outcomes
+        .iter()
+        .find(|o| o.setup == "defaults")
+        .unwrap();
+    assert!(defaults.verdict.recovered);
+    assert!(
+        defaults.verdict.figures.relists >= 1,
+        "recovering from a 410 takes a relist"
+    );
+    assert!(defaults.verdict.figures.recovery_latency.is_some());
+    let stopped = report
+        .outcomes
+        .iter()
+        .find(|o| o.setup == "stop-on-error")
+        .unwrap();
+    assert!(!stopped.verdict.recovered);
+    let diagnosis = stopped.verdict.diagnosis.as_deref().unwrap();
+    assert!(diagnosis.contains("410 Expired"), "{diagnosis}");
+    assert!(
+        diagnosis.contains("The resourceVersion for the provided watch is too old."),
+        "{diagnosis}"
+    );
+}
