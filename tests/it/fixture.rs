@@ -10,7 +10,7 @@ use kube_watch_harness::trace::Recorder;
 use kube_watch_harness::transport;
 
 /// A minimal scenario around `server:` settings and objects, for server tests.
-pub fn scenario(server: &str, objects: &str) -> Scenario {
+pub(crate) fn scenario(server: &str, objects: &str) -> Scenario {
     let yaml = format!(
         "duration: 1h\nresource: {{ version: v1, kind: ConfigMap, plural: configmaps, objects: [{objects}] }}\nserver: {{ {server} }}\nwatchers: [{{ name: w }}]\nexpect: {{ deadline: 1m, recover: [w] }}\n"
     );
@@ -18,19 +18,19 @@ pub fn scenario(server: &str, objects: &str) -> Scenario {
 }
 
 /// A server and a client over the in-memory transport. Must be called in a paused runtime.
-pub struct World {
-    pub server: ApiServer,
-    pub client: kube::Client,
-    pub recorder: Recorder,
+pub(crate) struct World {
+    pub(crate) server: ApiServer,
+    pub(crate) client: kube::Client,
+    pub(crate) recorder: Recorder,
 }
 
 impl World {
-    pub fn new(scenario: &Scenario) -> Self {
+    pub(crate) fn new(scenario: &Scenario) -> Self {
         Self::with_config(scenario, transport::config())
     }
 
     /// With kube's client retry of 429/503/504 off, to see the server's first answer.
-    pub fn without_client_retry(scenario: &Scenario) -> Self {
+    pub(crate) fn without_client_retry(scenario: &Scenario) -> Self {
         let mut config = transport::config();
         config.default_retry = false;
         Self::with_config(scenario, config)
@@ -48,7 +48,7 @@ impl World {
     }
 
     /// A GET through the real client stack; the raw status, headers and body.
-    pub async fn get(&self, path_and_query: &str) -> http::Response<Bytes> {
+    pub(crate) async fn get(&self, path_and_query: &str) -> http::Response<Bytes> {
         let request = http::Request::get(path_and_query)
             .body(kube::client::Body::empty())
             .unwrap();
@@ -62,7 +62,7 @@ impl World {
     }
 
     /// A watch: each line with the virtual time it arrived, until the stream ends.
-    pub async fn watch_lines(
+    pub(crate) async fn watch_lines(
         &self,
         path_and_query: &str,
         limit: Duration,
@@ -100,6 +100,6 @@ impl World {
     }
 }
 
-pub fn json(bytes: &[u8]) -> serde_json::Value {
+pub(crate) fn json(bytes: &[u8]) -> serde_json::Value {
     serde_json::from_slice(bytes).expect("the body is JSON")
 }
