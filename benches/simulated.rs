@@ -5,7 +5,10 @@
 //! Run with `cargo bench --bench simulated`. After criterion's own figures it prints the
 //! ratio of each scenario to the floor and its virtual seconds per wall second.
 
-#![expect(missing_docs, reason = "criterion_group! generates an undocumented pub fn")]
+#![expect(
+    missing_docs,
+    reason = "criterion_group! generates an undocumented pub fn"
+)]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -20,7 +23,11 @@ use kube_watch_harness::transport;
 const SCENARIOS: [&str; 3] = ["idle-expire", "forced-410", "dropped-bookmarks"];
 
 fn load(name: &str) -> Scenario {
-    scenario::load(format!("{}/scenarios/{name}.yaml", env!("CARGO_MANIFEST_DIR"))).expect("built-in scenarios load")
+    scenario::load(format!(
+        "{}/scenarios/{name}.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("built-in scenarios load")
 }
 
 /// One LIST through a fresh world: the least a set-up's run can cost.
@@ -33,8 +40,15 @@ fn bare_list(scenario: &Scenario) {
     runtime.block_on(async {
         let server = ApiServer::new(scenario, Recorder::start());
         let client = transport::client(server, &transport::config()).expect("the client builds");
-        let request = http::Request::get("/api/v1/events?limit=500").body(Vec::new()).expect("a valid request");
-        black_box(client.request_text(request).await.expect("the LIST succeeds"));
+        let request = http::Request::get("/api/v1/events?limit=500")
+            .body(Vec::new())
+            .expect("a valid request");
+        black_box(
+            client
+                .request_text(request)
+                .await
+                .expect("the LIST succeeds"),
+        );
     });
 }
 
@@ -48,7 +62,9 @@ fn per_run(iterations: u32, mut f: impl FnMut()) -> Duration {
 
 fn bench(c: &mut Criterion) {
     let idle = load("idle-expire");
-    c.bench_function("floor: one bare LIST in a fresh world", |b| b.iter(|| bare_list(&idle)));
+    c.bench_function("floor: one bare LIST in a fresh world", |b| {
+        b.iter(|| bare_list(&idle))
+    });
     for name in SCENARIOS {
         let scenario = load(name);
         let options = RunOptions::default();

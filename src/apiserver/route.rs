@@ -89,13 +89,7 @@ mod tests {
     use super::*;
 
     fn events() -> ResourceSpec {
-        ResourceSpec {
-            group: String::new(),
-            version: "v1".into(),
-            kind: "Event".into(),
-            plural: "events".into(),
-            namespaced: true,
-        }
+        ResourceSpec::core_events()
     }
 
     #[test]

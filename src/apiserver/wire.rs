@@ -241,13 +241,7 @@ mod tests {
     use super::*;
 
     fn event_resource() -> ResourceSpec {
-        ResourceSpec {
-            group: String::new(),
-            version: "v1".into(),
-            kind: "Event".into(),
-            plural: "events".into(),
-            namespaced: true,
-        }
+        ResourceSpec::core_events()
     }
 
     fn stored() -> StoredObject {

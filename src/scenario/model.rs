@@ -61,6 +61,20 @@ impl ResourceSpec {
     }
 }
 
+#[cfg(test)]
+impl ResourceSpec {
+    /// core/v1 `events`, the resource unit tests use.
+    pub(crate) fn core_events() -> Self {
+        Self {
+            group: String::new(),
+            version: "v1".into(),
+            kind: "Event".into(),
+            plural: "events".into(),
+            namespaced: true,
+        }
+    }
+}
+
 /// One object: identity, labels, and the fields besides `metadata`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ObjectSpec {

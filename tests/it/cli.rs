@@ -16,9 +16,19 @@ fn harness(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-fn temp_file(name: &str, text: &str) -> PathBuf {
+/// idle-expire.yaml with `from` replaced by `to`, written to a temporary file `name`.
+fn idle_expire_with(name: &str, from: &str, to: &str) -> PathBuf {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/idle-expire.yaml"
+    ))
+    .unwrap();
+    assert!(
+        text.contains(from),
+        "idle-expire.yaml still contains {from:?}"
+    );
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, text.replace(from, to)).unwrap();
     path
 }
 
@@ -31,17 +41,10 @@ fn idle_expire_prints_a_row_per_set_up_and_exits_0() {
 
 #[test]
 fn a_verdict_that_contradicts_expect_exits_1() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/scenarios/idle-expire.yaml"
-    ))
-    .unwrap();
-    let path = temp_file(
+    let path = idle_expire_with(
         "contradicted.yaml",
-        &text.replace(
-            "recover: [defaults, no-backoff, no-bookmarks]\n  fail: [stop-on-error]",
-            "recover: [defaults, no-backoff, no-bookmarks, stop-on-error]",
-        ),
+        "recover: [defaults, no-backoff, no-bookmarks]\n  fail: [stop-on-error]",
+        "recover: [defaults, no-backoff, no-bookmarks, stop-on-error]",
     );
     let (code, out, _) = harness(&["run", path.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
@@ -50,15 +53,7 @@ fn a_verdict_that_contradicts_expect_exits_1() {
 
 #[test]
 fn an_unknown_key_exits_2_naming_file_line_and_key() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/scenarios/idle-expire.yaml"
-    ))
-    .unwrap();
-    let path = temp_file(
-        "unknown-key.yaml",
-        &text.replace("seed: 1615\n", "seed: 1615\nseeed: 1\n"),
-    );
+    let path = idle_expire_with("unknown-key.yaml", "seed: 1615\n", "seed: 1615\nseeed: 1\n");
     let (code, _, err) = harness(&["run", path.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains("unknown-key.yaml:11:1"), "{err}");
@@ -67,15 +62,7 @@ fn an_unknown_key_exits_2_naming_file_line_and_key() {
 
 #[test]
 fn a_bad_duration_exits_2_naming_file_line_and_key() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/scenarios/idle-expire.yaml"
-    ))
-    .unwrap();
-    let path = temp_file(
-        "bad-duration.yaml",
-        &text.replace("duration: 20m", "duration: twenty"),
-    );
+    let path = idle_expire_with("bad-duration.yaml", "duration: 20m", "duration: twenty");
     let (code, _, err) = harness(&["run", path.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(
