@@ -22,6 +22,13 @@ pub fn run(args: Args, out: &mut impl Write, err: &mut impl Write) -> ExitCode {
     match execute(args, out) {
         Ok(true) => ExitCode::from(PASSED),
         Ok(false) => ExitCode::from(VERDICT_FAILED),
+        // A reader that went away (`harness run ... | head`) is not a harness failure.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::from(PASSED)
+        }
         Err(e) => {
             let _ = writeln!(err, "error: {e:#}");
             ExitCode::from(HARNESS_ERROR)
