@@ -215,21 +215,6 @@ impl Recorder {
             .push(event);
     }
 
-    /// How many events are recorded so far.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.events
-            .lock()
-            .expect("trace lock is never poisoned")
-            .len()
-    }
-
-    /// Whether nothing is recorded yet.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// A copy of everything recorded so far.
     #[must_use]
     pub fn snapshot(&self) -> Trace {

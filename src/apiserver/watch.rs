@@ -154,12 +154,7 @@ impl Session {
                 // Too old: 200, one ERROR event, end of stream (reference §2.5).
                 let floor = state.store.compacted();
                 drop(state);
-                let status = if session.inner.spec.watch_cache {
-                    Status::watch_too_old_cache(n, floor.saturating_sub(1))
-                } else {
-                    Status::watch_too_old_etcd()
-                };
-                session.fail(&status);
+                session.fail_too_old(n, floor.saturating_sub(1));
             }
             (Version::At(n), None | Some(false)) => {
                 drop(state);
@@ -226,6 +221,17 @@ impl Session {
         });
     }
 
+    /// Ends the watch with a 410 in this resource's wording: the watch cache names the
+    /// requested and oldest-minus-one revisions, etcd (no cache: Events) does not (reference §2.5).
+    fn fail_too_old(&mut self, requested: u64, oldest_minus_one: u64) {
+        let status = if self.inner.spec.watch_cache {
+            Status::watch_too_old_cache(requested, oldest_minus_one)
+        } else {
+            Status::watch_too_old_etcd()
+        };
+        self.fail(&status);
+    }
+
     fn schedule_bookmark(&mut self, from: Instant) {
         if !self.bookmarks {
             return;
@@ -281,12 +287,7 @@ impl Session {
             }
             None => {
                 let floor = self.inner.lock().store.compacted();
-                let status = if self.inner.spec.watch_cache {
-                    Status::watch_too_old_cache(self.cursor, floor.saturating_sub(1))
-                } else {
-                    Status::watch_too_old_etcd()
-                };
-                self.fail(&status);
+                self.fail_too_old(self.cursor, floor.saturating_sub(1));
             }
         }
     }
@@ -313,12 +314,7 @@ impl Session {
                 changed = self.expiry.changed() => {
                     if changed.is_ok() {
                         let floor = self.inner.lock().store.revision();
-                        let status = if self.inner.spec.watch_cache {
-                            Status::watch_too_old_cache(self.cursor, floor)
-                        } else {
-                            Status::watch_too_old_etcd()
-                        };
-                        self.fail(&status);
+                        self.fail_too_old(self.cursor, floor);
                     }
                 }
                 _ = self.revisions.changed() => {}

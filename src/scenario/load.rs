@@ -307,7 +307,14 @@ impl Validator<'_> {
                 ));
             }
             previous = at;
-            let (action, every, until) = self.action(&key, raw, namespaced)?;
+            // Only `update` repeats; `repeat` rejects half a pair.
+            let (every, until) = match &raw {
+                StepFile::Update { every, until, .. } => {
+                    (every.map(|s| s.get()), until.map(|s| s.get()))
+                }
+                _ => (None, None),
+            };
+            let action = self.action(&key, raw, namespaced)?;
             let times = self.repeat(&key, at, every, until, duration)?;
             for at in times {
                 steps.push(Step {
@@ -330,12 +337,7 @@ impl Validator<'_> {
         Ok(steps)
     }
 
-    fn action(
-        &self,
-        key: &str,
-        raw: StepFile,
-        namespaced: bool,
-    ) -> Result<(Action, Option<Duration>, Option<Duration>)> {
+    fn action(&self, key: &str, raw: StepFile, namespaced: bool) -> Result<Action> {
         Ok(match raw {
             StepFile::Create {
                 name,
@@ -354,11 +356,9 @@ impl Validator<'_> {
                     },
                     namespaced,
                 )?;
-                (Action::Write(Write::Create(object)), None, None)
+                Action::Write(Write::Create(object))
             }
             StepFile::Update {
-                every,
-                until,
                 name,
                 namespace,
                 labels,
@@ -367,52 +367,32 @@ impl Validator<'_> {
             } => {
                 let namespace = self.namespace(key, namespace, namespaced)?;
                 let name = self.name(key, name)?;
-                (
-                    Action::Write(Write::Update {
-                        name,
-                        namespace,
-                        labels,
-                        body,
-                    }),
-                    every.map(|s| s.get()),
-                    until.map(|s| s.get()),
-                )
+                Action::Write(Write::Update {
+                    name,
+                    namespace,
+                    labels,
+                    body,
+                })
             }
             StepFile::Delete {
                 name, namespace, ..
             } => {
                 let namespace = self.namespace(key, namespace, namespaced)?;
-                (
-                    Action::Write(Write::Delete {
-                        name: self.name(key, name)?,
-                        namespace,
-                    }),
-                    None,
-                    None,
-                )
+                Action::Write(Write::Delete {
+                    name: self.name(key, name)?,
+                    namespace,
+                })
             }
-            StepFile::Idle { duration, .. } => (
-                Action::Fault(Fault::Idle {
-                    duration: self.window(key, duration.get())?,
-                }),
-                None,
-                None,
-            ),
-            StepFile::Compact { retain, .. } => (
-                Action::Fault(Fault::Compact {
-                    retain: retain.map(|s| s.get()),
-                }),
-                None,
-                None,
-            ),
-            StepFile::DropBookmarks { duration, .. } => (
-                Action::Fault(Fault::DropBookmarks {
-                    duration: self.window(key, duration.get())?,
-                }),
-                None,
-                None,
-            ),
-            StepFile::ExpireWatches { .. } => (Action::Fault(Fault::ExpireWatches), None, None),
+            StepFile::Idle { duration, .. } => Action::Fault(Fault::Idle {
+                duration: self.window(key, duration.get())?,
+            }),
+            StepFile::Compact { retain, .. } => Action::Fault(Fault::Compact {
+                retain: retain.map(|s| s.get()),
+            }),
+            StepFile::DropBookmarks { duration, .. } => Action::Fault(Fault::DropBookmarks {
+                duration: self.window(key, duration.get())?,
+            }),
+            StepFile::ExpireWatches { .. } => Action::Fault(Fault::ExpireWatches),
         })
     }
 
