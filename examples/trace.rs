@@ -1,6 +1,8 @@
 //! Prints the request log and watcher events of one set-up of a scenario, for debugging.
 //!
 //! `cargo run --example trace -- scenarios/idle-expire.yaml defaults`
+//!
+//! With `KWH_LIVE_SPEED=N` in the environment the set-ups run against a live server sped up N×.
 
 use kube_watch_harness::{run, scenario, trace::TraceKind};
 
@@ -9,7 +11,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = args.next().ok_or("usage: trace SCENARIO [SET-UP]")?;
     let wanted = args.next();
     let scenario = scenario::load(&path)?;
-    let report = run::run(&scenario, &run::RunOptions::default())?;
+    let mut options = run::RunOptions::default();
+    if let Ok(speed) = std::env::var("KWH_LIVE_SPEED") {
+        options = options.mode(run::Mode::Live {
+            speed: speed.parse()?,
+        });
+    }
+    let report = run::run(&scenario, &options)?;
     for outcome in report
         .outcomes
         .iter()

@@ -12,24 +12,33 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::apiserver::{self, ApiServer};
+use crate::live::{LiveOptions, LiveServer};
 use crate::scenario::{Expected, Scenario, SetUp};
 use crate::subject;
 use crate::trace::{Recorder, Trace, TraceKind};
 use crate::transport;
 use crate::verdict::{self, Verdict};
 
+/// Wall time a live delivery (write → server → loopback TCP → kube → consumer) may take on a
+/// busy machine before the gap counts as a disruption; multiplied by the speed in virtual time.
+const LIVE_DELIVERY_LAG: Duration = Duration::from_millis(50);
+
 /// How to run scenarios.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RunOptions {
-    /// Wall-clock time one set-up may take before it is reported as hung. Default 60 s.
+    /// Wall-clock time one set-up may take before it is reported as hung. Default 60 s; in
+    /// live mode the scenario's own wall duration is added.
     pub wall_timeout: Duration,
+    /// Where set-ups run. Default [`Mode::Simulated`].
+    pub mode: Mode,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
         Self {
             wall_timeout: Duration::from_secs(60),
+            mode: Mode::Simulated,
         }
     }
 }
@@ -41,6 +50,30 @@ impl RunOptions {
         self.wall_timeout = timeout;
         self
     }
+
+    /// Sets [`RunOptions::mode`].
+    #[must_use]
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+}
+
+/// Where a set-up's watcher meets its server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Mode {
+    /// A paused clock and an in-memory transport: deterministic, and a 30-minute scenario takes
+    /// milliseconds.
+    #[default]
+    Simulated,
+    /// A [`LiveServer`] on loopback TCP with the wall clock sped up `speed`×; the kube client's
+    /// timeouts and the set-up's backoff are scaled to match. For checking that the simulation
+    /// agrees with real I/O.
+    Live {
+        /// Virtual seconds per wall second.
+        speed: u32,
+    },
 }
 
 /// Why the harness itself could not run.
@@ -66,7 +99,16 @@ pub enum Error {
         setup: String,
         /// The cause.
         #[source]
-        source: transport::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The live server could not start.
+    #[error("failed to start the live server for set-up {setup}")]
+    Live {
+        /// The set-up.
+        setup: String,
+        /// The cause.
+        #[source]
+        source: crate::live::Error,
     },
 }
 
@@ -114,11 +156,25 @@ pub struct Outcome {
 /// # Errors
 /// [`Error::Runtime`] or [`Error::Client`] when a run cannot even start.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport, Error> {
-    let mut outcomes = Vec::new();
+    let mut wall_timeout = options.wall_timeout;
+    let mut lag = verdict::DELIVERY_LAG;
+    if let Mode::Live { speed } = options.mode {
+        wall_timeout += scenario.duration / speed.max(1);
+        lag = lag.max(LIVE_DELIVERY_LAG * speed);
+    }
+    // Every set-up starts at once on its own thread; they share nothing, so this only changes
+    // how long the whole matrix takes, never a trace.
+    let started = std::time::Instant::now();
+    let mut pending = Vec::new();
     for setup in &scenario.watchers {
-        let (trace, verdict) = match run_isolated(scenario, setup, options.wall_timeout)? {
+        pending.push((setup, spawn_isolated(scenario, setup, options.mode)?));
+    }
+    let mut outcomes = Vec::new();
+    for (setup, receiver) in pending {
+        let left = wall_timeout.saturating_sub(started.elapsed());
+        let (trace, verdict) = match wait(&receiver, left, wall_timeout)? {
             Finished::Trace(trace) => {
-                let verdict = verdict::judge(scenario, setup, &trace);
+                let verdict = verdict::judge_with_lag(scenario, setup, &trace, lag);
                 (trace, verdict)
             }
             Finished::Not(why) => (Trace::new(), Verdict::not_finished(why)),
@@ -145,28 +201,29 @@ enum Finished {
     Not(String),
 }
 
-/// Runs one set-up on its own thread, waiting at most `wall_timeout` of wall time.
-fn run_isolated(
-    scenario: &Scenario,
-    setup: &SetUp,
-    wall_timeout: Duration,
-) -> Result<Finished, Error> {
+type Receiver = mpsc::Receiver<Result<Trace, Error>>;
+
+/// Starts one set-up on its own thread.
+fn spawn_isolated(scenario: &Scenario, setup: &SetUp, mode: Mode) -> Result<Receiver, Error> {
     let (tx, rx) = mpsc::channel();
     let (scenario, setup) = (scenario.clone(), setup.clone());
     let name = setup.name.clone();
-    let spawned = std::thread::Builder::new()
+    std::thread::Builder::new()
         .name(format!("run-{name}"))
         .spawn(move || {
             // NB: the receiver may be gone when the run was given up as hung; nothing to tell then.
-            let _ = tx.send(run_one(&scenario, &setup));
-        });
-    if let Err(source) = spawned {
-        return Err(Error::Runtime {
+            let _ = tx.send(run_one(&scenario, &setup, mode));
+        })
+        .map_err(|source| Error::Runtime {
             setup: name,
             source,
-        });
-    }
-    match rx.recv_timeout(wall_timeout) {
+        })?;
+    Ok(rx)
+}
+
+/// Waits at most `left` for a set-up started with [`spawn_isolated`].
+fn wait(receiver: &Receiver, left: Duration, wall_timeout: Duration) -> Result<Finished, Error> {
+    match receiver.recv_timeout(left) {
         Ok(result) => result.map(Finished::Trace),
         Err(mpsc::RecvTimeoutError::Timeout) => Ok(Finished::Not(format!(
             "hung: the run did not finish within {} of wall time (a hot loop that never lets virtual time advance?)",
@@ -178,60 +235,99 @@ fn run_isolated(
     }
 }
 
-/// One set-up in a fresh world: paused clock, in-memory transport, timeline, consumer.
-fn run_one(scenario: &Scenario, setup: &SetUp) -> Result<Trace, Error> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .map_err(|source| Error::Runtime {
-            setup: setup.name.clone(),
-            source,
-        })?;
-    runtime.block_on(async {
-        let recorder = Recorder::start();
-        let server = ApiServer::new(scenario, recorder.clone());
-        let client = transport::client(server.clone(), &transport::config()).map_err(|source| {
-            Error::Client {
-                setup: setup.name.clone(),
-                source,
-            }
-        })?;
-        let stream = subject::watch_stream(
-            client,
-            &scenario.resource,
-            &setup.config,
-            setup.backoff,
-            scenario.seed,
-        );
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let consumer = tokio::spawn({
-            let (resource, recorder, consumer) =
-                (scenario.resource.clone(), recorder.clone(), setup.consumer);
-            async move {
-                subject::drive(consumer, stream, &resource, recorder, async {
-                    let _ = stopped.await;
-                })
-                .await;
-            }
+/// One set-up in a fresh world with its own runtime.
+fn run_one(scenario: &Scenario, setup: &SetUp, mode: Mode) -> Result<Trace, Error> {
+    let runtime_error = |source| Error::Runtime {
+        setup: setup.name.clone(),
+        source,
+    };
+    let client_error = |source: Box<dyn std::error::Error + Send + Sync>| Error::Client {
+        setup: setup.name.clone(),
+        source,
+    };
+    match mode {
+        Mode::Simulated => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .map_err(runtime_error)?;
+            runtime.block_on(async {
+                let server = ApiServer::new(scenario, Recorder::start());
+                let client = transport::client(server.clone(), &transport::config())
+                    .map_err(|e| client_error(e.into()))?;
+                let player = tokio::spawn(apiserver::play(server.clone(), scenario.clone()));
+                let trace = exercise(scenario, setup, &server, client).await;
+                player.abort();
+                Ok(trace)
+            })
+        }
+        Mode::Live { speed } => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(runtime_error)?;
+            runtime.block_on(async {
+                let options = LiveOptions::default().speed(speed);
+                let live = LiveServer::start(scenario, &options)
+                    .await
+                    .map_err(|source| Error::Live {
+                        setup: setup.name.clone(),
+                        source,
+                    })?;
+                let config = live.kube_config().await.map_err(|source| Error::Live {
+                    setup: setup.name.clone(),
+                    source,
+                })?;
+                let client = kube::Client::try_from(config).map_err(|e| client_error(e.into()))?;
+                Ok(exercise(scenario, setup, live.server(), client).await)
+            })
+        }
+    }
+}
+
+/// Runs the set-up's watcher against `server` (whose timeline is playing) until the scenario
+/// ends or the request cap is passed, and returns the trace.
+async fn exercise(
+    scenario: &Scenario,
+    setup: &SetUp,
+    server: &ApiServer,
+    client: kube::Client,
+) -> Trace {
+    let recorder = server.recorder().clone();
+    let stream = subject::watch_stream(
+        client,
+        &scenario.resource,
+        &setup.config,
+        setup.backoff,
+        scenario.seed,
+        recorder.speed(),
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let consumer = tokio::spawn({
+        let (resource, recorder, consumer) =
+            (scenario.resource.clone(), recorder.clone(), setup.consumer);
+        async move {
+            subject::drive(consumer, stream, &resource, recorder, async {
+                let _ = stopped.await;
+            })
+            .await;
+        }
+    });
+    tokio::select! {
+        biased;
+        () = server.storm() => {
+            recorder.record(TraceKind::Storm { requests: scenario.server.max_requests + 1 });
+        }
+        () = recorder.sleep_until(scenario.duration) => {}
+    }
+    let _ = stop.send(());
+    if let Err(error) = consumer.await
+        && error.is_panic()
+    {
+        recorder.record(TraceKind::StreamEnded {
+            cause: "the consumer panicked".into(),
         });
-        let player = tokio::spawn(apiserver::play(server.clone(), scenario.clone()));
-        tokio::select! {
-            biased;
-            () = server.storm() => {
-                recorder.record(TraceKind::Storm { requests: scenario.server.max_requests + 1 });
-            }
-            () = tokio::time::sleep(scenario.duration) => {}
-        }
-        let _ = stop.send(());
-        if let Err(error) = consumer.await
-            && error.is_panic()
-        {
-            recorder.record(TraceKind::StreamEnded {
-                cause: "the consumer panicked".into(),
-            });
-        }
-        player.abort();
-        Ok(recorder.snapshot())
-    })
+    }
+    recorder.snapshot()
 }

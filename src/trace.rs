@@ -174,33 +174,66 @@ pub struct WatcherFault {
 /// A run's events in the order they happened.
 pub type Trace = Vec<TraceEvent>;
 
-/// Appends events stamped with virtual time. Cheap to clone; clones share one trace.
+/// Appends events stamped with virtual time, and is the run's clock. Cheap to clone; clones
+/// share one trace.
+///
+/// Virtual time is tokio time multiplied by `speed`: 1 in simulated mode (where tokio's clock is
+/// paused and jumps), N in a live server sped up N× (where tokio's clock is the wall clock).
+/// Everything on the server that waits converts through [`Recorder::instant`], so both modes
+/// share one notion of "when".
 #[derive(Debug, Clone)]
 pub struct Recorder {
     start: tokio::time::Instant,
+    speed: u32,
     events: Arc<Mutex<Trace>>,
 }
 
 impl Recorder {
-    /// A recorder whose time zero is now. Must be called inside the run's tokio runtime.
+    /// A recorder whose time zero is now, at real speed. Must be called inside the run's
+    /// tokio runtime.
     #[must_use]
     pub fn start() -> Self {
+        Self::start_scaled(1)
+    }
+
+    /// A recorder whose time zero is now and whose virtual time runs `speed` times faster than
+    /// tokio's clock (0 counts as 1). Must be called inside the run's tokio runtime.
+    #[must_use]
+    pub fn start_scaled(speed: u32) -> Self {
         Self {
             start: tokio::time::Instant::now(),
+            speed: speed.max(1),
             events: Arc::default(),
         }
+    }
+
+    /// How many virtual seconds pass per second of tokio time.
+    #[must_use]
+    pub fn speed(&self) -> u32 {
+        self.speed
     }
 
     /// Virtual time since the start.
     #[must_use]
     pub fn now(&self) -> Duration {
-        tokio::time::Instant::now().duration_since(self.start)
+        tokio::time::Instant::now().duration_since(self.start) * self.speed
     }
 
-    /// The instant of virtual time `at` after the start.
+    /// The tokio instant at which virtual time `at` is reached.
     #[must_use]
     pub fn instant(&self, at: Duration) -> tokio::time::Instant {
-        self.start + at
+        self.start + at / self.speed
+    }
+
+    /// Sleeps until virtual time `at`.
+    pub async fn sleep_until(&self, at: Duration) {
+        tokio::time::sleep_until(self.instant(at)).await;
+    }
+
+    /// The tokio duration a virtual span takes.
+    #[must_use]
+    pub fn real(&self, span: Duration) -> Duration {
+        span / self.speed
     }
 
     /// Records `kind` at the current virtual time.

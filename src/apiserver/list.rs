@@ -232,7 +232,11 @@ async fn wait_for_revision(inner: &Inner, wanted: u64) -> u64 {
         return current;
     }
     let mut rx = inner.revision.subscribe();
-    let _ = tokio::time::timeout(CACHE_BLOCK_TIMEOUT, rx.wait_for(|rv| *rv >= wanted)).await;
+    let _ = tokio::time::timeout(
+        inner.recorder.real(CACHE_BLOCK_TIMEOUT),
+        rx.wait_for(|rv| *rv >= wanted),
+    )
+    .await;
     inner.lock().store.revision()
 }
 

@@ -20,4 +20,4 @@ mod watch;
 mod wire;
 
 pub use server::ApiServer;
-pub use timeline::{play, serve};
+pub use timeline::{play, serve, serve_live};

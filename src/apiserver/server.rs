@@ -87,6 +87,12 @@ impl ApiServer {
         self.inner.recorder.now()
     }
 
+    /// The run's recorder, which is also its clock.
+    #[must_use]
+    pub fn recorder(&self) -> &Recorder {
+        &self.inner.recorder
+    }
+
     /// The current global revision.
     #[must_use]
     pub fn revision(&self) -> u64 {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::server::ApiServer;
@@ -15,9 +15,32 @@ use crate::scenario::{Action, Scenario};
 /// Largest request head the server reads; a larger one gets 431 and the connection closes.
 const MAX_HEADER_BYTES: usize = 64 * 1024;
 
+/// How long a live client may take to send a request head (hyper's default is 30 s too).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Serves HTTP/1.1 on `io` until the client closes it. Errors are the client's (a reset,
 /// a malformed request) and are logged, never raised.
 pub async fn serve<I>(server: ApiServer, io: I)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    serve_with(server, io, http1::Builder::new()).await;
+}
+
+/// Serves HTTP/1.1 on a real connection: as [`serve`], and a client that has not sent a whole
+/// request head within [`HEADER_READ_TIMEOUT`] of wall time (slowloris) is disconnected.
+pub async fn serve_live<I>(server: ApiServer, io: I)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    serve_with(server, io, builder).await;
+}
+
+async fn serve_with<I>(server: ApiServer, io: I, mut builder: http1::Builder)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -25,7 +48,7 @@ where
         let server = server.clone();
         async move { Ok::<_, Infallible>(server.handle(request).await) }
     });
-    let result = http1::Builder::new()
+    let result = builder
         .max_buf_size(MAX_HEADER_BYTES)
         .keep_alive(true)
         .serve_connection(TokioIo::new(io), service)
@@ -87,8 +110,5 @@ async fn compaction(server: &ApiServer, interval: Option<Duration>, end: Duratio
 }
 
 async fn sleep_to(server: &ApiServer, at: Duration) {
-    let now = server.now();
-    if at > now {
-        tokio::time::sleep(at - now).await;
-    }
+    server.recorder().sleep_until(at).await;
 }

@@ -15,7 +15,6 @@ use http::{Response, header};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
 use tokio::sync::watch;
-use tokio::time::Instant;
 
 use super::body::Body;
 use super::query::{Query, Version};
@@ -25,7 +24,7 @@ use super::store::{Change, StoredObject};
 use super::wire::{EventType, Wire};
 use crate::fault::Action;
 use crate::selector::Selector;
-use crate::trace::{TraceKind, WatchEnd};
+use crate::trace::{Recorder, TraceKind, WatchEnd};
 
 /// A bookmark goes out this long before the watch deadline, so a client that reconnects resumes
 /// from a fresh revision (`nextBookmarkTime` in apiserver `cacher/cache_watcher.go`).
@@ -68,8 +67,9 @@ struct Session {
     /// The last revision this watch has delivered up to.
     cursor: u64,
     bookmarks: bool,
-    next_bookmark: Option<Instant>,
-    deadline: Instant,
+    /// Virtual times, converted to tokio instants only to sleep (see `Recorder`).
+    next_bookmark: Option<Duration>,
+    deadline: Duration,
     pending: VecDeque<Bytes>,
     /// Why the stream ends once `pending` drains.
     ending: Option<WatchEnd>,
@@ -117,7 +117,7 @@ impl Session {
             }
             _ => {}
         }
-        let now = Instant::now();
+        let now = inner.recorder.now();
         let timeout = match timeout {
             Some(seconds) => Duration::from_secs(
                 u64::try_from(seconds)
@@ -232,7 +232,7 @@ impl Session {
         self.fail(&status);
     }
 
-    fn schedule_bookmark(&mut self, from: Instant) {
+    fn schedule_bookmark(&mut self, from: Duration) {
         if !self.bookmarks {
             return;
         }
@@ -318,10 +318,10 @@ impl Session {
                     }
                 }
                 _ = self.revisions.changed() => {}
-                () = tokio::time::sleep_until(self.deadline) => {
+                () = self.inner.recorder.sleep_until(self.deadline) => {
                     self.ending = Some(WatchEnd::Timeout);
                 }
-                () = sleep_until_some(bookmark_at) => {
+                () = sleep_until_some(&self.inner.recorder, bookmark_at) => {
                     let at = bookmark_at.expect("sleep_until_some only wakes for Some");
                     let now = self.inner.recorder.now();
                     if self.inner.lock().rules.bookmark(now) == Action::Pass {
@@ -348,9 +348,9 @@ impl Session {
     }
 }
 
-async fn sleep_until_some(at: Option<Instant>) {
+async fn sleep_until_some(recorder: &Recorder, at: Option<Duration>) {
     match at {
-        Some(at) => tokio::time::sleep_until(at).await,
+        Some(at) => recorder.sleep_until(at).await,
         None => futures::future::pending().await,
     }
 }

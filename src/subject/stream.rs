@@ -55,19 +55,27 @@ pub fn watcher_config(settings: &WatcherSettings) -> watcher::Config {
 /// kube's `DefaultBackoff` parameters (800 ms → 30 s, factor 2, jitter, reset after 120 s
 /// quiet: kube-runtime `watcher.rs`, from client-go's reflector) with the jitter seeded, so
 /// retry times are the same in every run. kube's own `default_backoff()` cannot be seeded.
+///
+/// Every delay is divided by `speed`, so against a live server sped up N× the watcher waits
+/// the same *virtual* time as in simulated mode (speed 1).
 #[must_use]
-pub fn seeded_default_backoff(seed: u64) -> ResetTimerBackoff<ExponentialBackoff> {
+pub fn seeded_default_backoff(seed: u64, speed: u32) -> ResetTimerBackoff<ExponentialBackoff> {
+    let speed = speed.max(1);
     let builder = backon::ExponentialBuilder::default()
-        .with_min_delay(Duration::from_millis(800))
-        .with_max_delay(Duration::from_secs(30))
+        .with_min_delay(Duration::from_millis(800) / speed)
+        .with_max_delay(Duration::from_secs(30) / speed)
         .with_factor(2.0)
         .without_max_times()
         .with_jitter()
         .with_jitter_seed(seed);
-    ResetTimerBackoff::new(ExponentialBackoff::from(builder), Duration::from_secs(120))
+    ResetTimerBackoff::new(
+        ExponentialBackoff::from(builder),
+        Duration::from_secs(120) / speed,
+    )
 }
 
-/// The watcher stream of a set-up over `client`, across all namespaces.
+/// The watcher stream of a set-up over `client`, across all namespaces. `speed` scales the
+/// backoff as in [`seeded_default_backoff`].
 #[must_use]
 pub fn watch_stream(
     client: kube::Client,
@@ -75,12 +83,13 @@ pub fn watch_stream(
     settings: &WatcherSettings,
     backoff: Backoff,
     seed: u64,
+    speed: u32,
 ) -> WatchStream {
     let api: Api<DynamicObject> = Api::all_with(client, &api_resource(resource));
     let stream = watcher(api, settings);
     match backoff {
         Backoff::None => stream.boxed(),
-        Backoff::Default => stream.backoff(seeded_default_backoff(seed)).boxed(),
+        Backoff::Default => stream.backoff(seeded_default_backoff(seed, speed)).boxed(),
     }
 }
 

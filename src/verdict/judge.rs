@@ -12,9 +12,22 @@ use crate::trace::{RequestRecord, Trace, TraceKind, Verb, WatchEnd};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
-/// Judges one set-up's run from its trace.
+/// How long delivering a write to a healthy watcher may take before the gap counts as a
+/// disruption, in simulated mode. The in-memory transport delivers in zero virtual time, so
+/// this only forgives what a real network would also take.
+pub const DELIVERY_LAG: Duration = Duration::from_secs(1);
+
+/// Judges one set-up's run from its trace, forgiving [`DELIVERY_LAG`] of delivery time.
 #[must_use]
 pub fn judge(scenario: &Scenario, setup: &SetUp, trace: &Trace) -> Verdict {
+    judge_with_lag(scenario, setup, trace, DELIVERY_LAG)
+}
+
+/// Judges one set-up's run from its trace. A stretch where the view differs from the truth
+/// counts as a disruption only if it lasts longer than `lag`: a live server sped up N× turns
+/// each millisecond of real delivery time into N of virtual time.
+#[must_use]
+pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Duration) -> Verdict {
     let requests: Vec<(Duration, &RequestRecord)> = trace
         .iter()
         .filter_map(|e| match &e.kind {
@@ -60,10 +73,11 @@ pub fn judge(scenario: &Scenario, setup: &SetUp, trace: &Trace) -> Verdict {
     let last_fault = scenario.last_fault_end().unwrap_or(Duration::ZERO);
 
     let first_error = errors.iter().copied().find(|t| *t >= first_fault);
-    let first_gap = samples
+    let gaps = gaps(&samples, lag);
+    let first_gap = gaps
         .iter()
-        .find(|s| s.at >= first_fault && !s.in_sync)
-        .map(|s| s.at);
+        .find(|(start, _)| *start >= first_fault)
+        .map(|(start, _)| *start);
     let disrupted_at = match (first_error, first_gap) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -77,10 +91,7 @@ pub fn judge(scenario: &Scenario, setup: &SetUp, trace: &Trace) -> Verdict {
             .find(|(at, r)| *at >= t && r.status == 200 && healthy(r, &watch_ends))
             .map(|(at, _)| *at)
     };
-    let last_gap_end = samples
-        .iter()
-        .rposition(|s| !s.in_sync)
-        .map(|i| samples.get(i + 1).filter(|s| s.in_sync).map(|s| s.at));
+    let last_gap_end = gaps.last().map(|(_, end)| *end);
     let in_sync_at_end = samples.last().is_none_or(|s| s.in_sync) && view == truth;
     let converged = in_sync_at_end
         && ended.is_none()
@@ -229,6 +240,29 @@ pub fn judge(scenario: &Scenario, setup: &SetUp, trace: &Trace) -> Verdict {
     }
 }
 
+/// The stretches where the view differed from the truth for longer than `lag`, as
+/// `(start, end)`; `end` is `None` for one still open at the end of the trace.
+fn gaps(samples: &[super::Sample], lag: Duration) -> Vec<(Duration, Option<Duration>)> {
+    let mut gaps = Vec::new();
+    let mut open = None;
+    for sample in samples {
+        match (open, sample.in_sync) {
+            (None, false) => open = Some(sample.at),
+            (Some(start), true) => {
+                if sample.at - start > lag {
+                    gaps.push((start, Some(sample.at)));
+                }
+                open = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(start) = open {
+        gaps.push((start, None));
+    }
+    gaps
+}
+
 /// A request after which the watcher is served again: not a watch that only carried an ERROR.
 fn healthy(request: &RequestRecord, watch_ends: &BTreeMap<u64, &WatchEnd>) -> bool {
     request.verb != Verb::Watch
@@ -268,5 +302,27 @@ mod tests {
         assert_eq!(peak_per_minute(&[]), 0);
         assert_eq!(peak_per_minute(&s(&[0, 30, 59, 60, 61, 200])), 4);
         assert_eq!(peak_per_minute(&s(&[0, 60, 120])), 1);
+    }
+
+    #[test]
+    fn only_gaps_longer_than_the_delivery_lag_count_and_an_open_one_always_does() {
+        let sample = |ms: u64, in_sync: bool| super::super::Sample {
+            at: Duration::from_millis(ms),
+            in_sync,
+        };
+        let samples = [
+            sample(0, true),
+            sample(100, false),
+            sample(900, true),
+            sample(2_000, false),
+            sample(5_000, true),
+            sample(9_000, false),
+        ];
+        let ms = Duration::from_millis;
+        assert_eq!(
+            gaps(&samples, ms(1_000)),
+            vec![(ms(2_000), Some(ms(5_000))), (ms(9_000), None)]
+        );
+        assert_eq!(gaps(&samples, ms(0)).len(), 3);
     }
 }

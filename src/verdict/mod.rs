@@ -11,6 +11,6 @@ mod judge;
 mod model;
 mod view;
 
-pub use judge::judge;
+pub use judge::{DELIVERY_LAG, judge, judge_with_lag};
 pub use model::{Check, CheckName, Figures, Verdict};
 pub use view::{Objects, Sample, ViewFold, describe_difference, samples};

@@ -4,5 +4,6 @@
 mod apiserver;
 mod cli;
 mod fixture;
+mod live;
 mod scenario_errors;
 mod scenarios;

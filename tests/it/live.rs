@@ -1,0 +1,73 @@
+//! Live mode: the same scenarios over real loopback TCP with a sped-up wall clock agree with
+//! the simulation.
+
+use std::path::PathBuf;
+
+use kube_watch_harness::run::{Mode, RunOptions, RunReport, run};
+use kube_watch_harness::scenario;
+
+/// Fast enough that the catalogue takes seconds, slow enough that a loaded 2-core machine's
+/// scheduling jitter (tens of ms, i.e. seconds of virtual time) stays well inside the
+/// scenarios' bookmark intervals and deadlines.
+const SPEED: u32 = 100;
+
+fn built_in_scenarios() -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"))
+            .expect("the scenarios directory is there")
+            .map(|entry| entry.expect("readable directory").path())
+            .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+    paths.sort();
+    paths
+}
+
+/// What must agree: per set-up, whether it recovered and which checks failed.
+fn verdicts(report: &RunReport) -> Vec<(String, bool, Vec<String>)> {
+    report
+        .outcomes
+        .iter()
+        .map(|o| {
+            let failed = o
+                .verdict
+                .checks
+                .iter()
+                .filter(|c| !c.passed)
+                .map(|c| format!("{:?}", c.name))
+                .collect();
+            (o.setup.clone(), o.verdict.recovered, failed)
+        })
+        .collect()
+}
+
+#[test]
+fn every_built_in_scenario_gets_the_same_verdicts_live_as_simulated() {
+    let runs: Vec<_> = built_in_scenarios()
+        .into_iter()
+        .map(|path| {
+            std::thread::spawn(move || {
+                let scenario = scenario::load(&path).expect("built-in scenarios load");
+                let simulated = run(&scenario, &RunOptions::default()).expect("simulated run");
+                let live = run(
+                    &scenario,
+                    &RunOptions::default().mode(Mode::Live { speed: SPEED }),
+                )
+                .expect("live run");
+                (path, simulated, live)
+            })
+        })
+        .collect();
+    for handle in runs {
+        let (path, simulated, live) = handle.join().expect("a run thread does not panic");
+        assert_eq!(
+            verdicts(&live),
+            verdicts(&simulated),
+            "{}: live (speed {SPEED}) and simulated verdicts agree\nlive: {:#?}",
+            path.display(),
+            live.outcomes
+                .iter()
+                .map(|o| (&o.setup, &o.verdict))
+                .collect::<Vec<_>>()
+        );
+    }
+}
