@@ -118,7 +118,7 @@ impl LiveServer {
             addr: options.addr,
             source,
         })?;
-        let recorder = Recorder::start_scaled(options.speed);
+        let recorder = Recorder::start_live(options.speed);
         let server = ApiServer::new(scenario, recorder);
         let accept = tokio::spawn(accept(
             listener,

@@ -171,6 +171,9 @@ pub struct WatcherFault {
     pub message: String,
 }
 
+/// Where a simulated run's virtual time zero falls on the wall: 2026-01-01T00:00:00Z.
+pub const SIMULATED_EPOCH: jiff::Timestamp = jiff::Timestamp::constant(1_767_225_600, 0);
+
 /// A run's events in the order they happened.
 pub type Trace = Vec<TraceEvent>;
 
@@ -184,27 +187,42 @@ pub type Trace = Vec<TraceEvent>;
 #[derive(Debug, Clone)]
 pub struct Recorder {
     start: tokio::time::Instant,
+    epoch: jiff::Timestamp,
     speed: u32,
     events: Arc<Mutex<Trace>>,
 }
 
 impl Recorder {
-    /// A recorder whose time zero is now, at real speed. Must be called inside the run's
-    /// tokio runtime.
+    /// A simulated run's recorder: time zero is now, at tokio's speed, and on the wall it is
+    /// [`SIMULATED_EPOCH`], so timestamps are the same in every run. Must be called inside the
+    /// run's tokio runtime.
     #[must_use]
     pub fn start() -> Self {
-        Self::start_scaled(1)
-    }
-
-    /// A recorder whose time zero is now and whose virtual time runs `speed` times faster than
-    /// tokio's clock (0 counts as 1). Must be called inside the run's tokio runtime.
-    #[must_use]
-    pub fn start_scaled(speed: u32) -> Self {
         Self {
             start: tokio::time::Instant::now(),
+            epoch: SIMULATED_EPOCH,
+            speed: 1,
+            events: Arc::default(),
+        }
+    }
+
+    /// A live run's recorder: time zero is now on the wall clock, and virtual time runs
+    /// `speed` times faster than it (0 counts as 1). Must be called inside the run's tokio
+    /// runtime.
+    #[must_use]
+    pub fn start_live(speed: u32) -> Self {
+        Self {
+            start: tokio::time::Instant::now(),
+            epoch: jiff::Timestamp::now(),
             speed: speed.max(1),
             events: Arc::default(),
         }
+    }
+
+    /// Virtual time zero on the wall (for `creationTimestamp`s).
+    #[must_use]
+    pub fn epoch(&self) -> jiff::Timestamp {
+        self.epoch
     }
 
     /// How many virtual seconds pass per second of tokio time.

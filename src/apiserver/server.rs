@@ -62,7 +62,7 @@ impl ApiServer {
             inner: Arc::new(Inner {
                 resource: scenario.resource.clone(),
                 spec: scenario.server.clone(),
-                wire: Wire::new(&scenario.resource),
+                wire: Wire::new(&scenario.resource, recorder.epoch()),
                 recorder,
                 state: Mutex::new(State {
                     store: Store::default(),

@@ -10,15 +10,16 @@ use super::status::Status;
 use super::store::StoredObject;
 use crate::scenario::ResourceSpec;
 
-/// Virtual time zero on the wall: creation timestamps are this plus the virtual offset, so
-/// they are the same in every run.
-const EPOCH_SECONDS: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
-
-/// RFC 3339 seconds, as `metav1.Time` marshals.
-pub(crate) fn timestamp(at: Duration) -> String {
-    let seconds = EPOCH_SECONDS + i64::try_from(at.as_secs()).unwrap_or(i64::MAX / 2);
-    jiff::Timestamp::from_second(seconds)
-        .map_or_else(|_| "2026-01-01T00:00:00Z".to_owned(), |t| t.to_string())
+/// RFC 3339 seconds of virtual time `at` on a run whose time zero is `epoch`, as `metav1.Time`
+/// marshals.
+fn timestamp(epoch: jiff::Timestamp, at: Duration) -> String {
+    let at = jiff::SignedDuration::try_from(at).unwrap_or(jiff::SignedDuration::MAX);
+    epoch
+        .checked_add(at)
+        .unwrap_or(epoch)
+        .round(jiff::Unit::Second)
+        .unwrap_or(epoch)
+        .to_string()
 }
 
 /// Whether list items carry `kind`/`apiVersion`: built-in types do not (kubernetes#3030), custom
@@ -56,6 +57,7 @@ struct Object<'a> {
 }
 
 fn object<'a>(
+    epoch: jiff::Timestamp,
     o: &'a StoredObject,
     typed: Option<(&'a str, &'a str)>,
     resource_version: u64,
@@ -68,7 +70,7 @@ fn object<'a>(
             namespace: o.namespace.as_deref(),
             uid: &o.uid,
             resource_version: resource_version.to_string(),
-            creation_timestamp: timestamp(o.created),
+            creation_timestamp: timestamp(epoch, o.created),
             labels: &o.labels,
         },
         body: &o.body,
@@ -78,6 +80,7 @@ fn object<'a>(
 /// Renders the resource's objects, lists and events.
 #[derive(Debug, Clone)]
 pub(crate) struct Wire {
+    epoch: jiff::Timestamp,
     kind: String,
     list_kind: String,
     api_version: String,
@@ -151,8 +154,10 @@ fn line(value: &impl Serialize) -> Vec<u8> {
 }
 
 impl Wire {
-    pub(crate) fn new(resource: &ResourceSpec) -> Self {
+    /// The wire form of `resource` on a run whose virtual time zero is `epoch` on the wall.
+    pub(crate) fn new(resource: &ResourceSpec, epoch: jiff::Timestamp) -> Self {
         Self {
+            epoch,
             kind: resource.kind.clone(),
             list_kind: format!("{}List", resource.kind),
             api_version: resource.api_version(),
@@ -166,7 +171,7 @@ impl Wire {
 
     /// A single object (GET): it carries its type.
     pub(crate) fn object(&self, o: &StoredObject) -> Vec<u8> {
-        line(&object(o, self.typed(), o.resource_version))
+        line(&object(self.epoch, o, self.typed(), o.resource_version))
     }
 
     /// A LIST page.
@@ -188,7 +193,7 @@ impl Wire {
             },
             items: items
                 .iter()
-                .map(|o| object(o, typed, o.resource_version))
+                .map(|o| object(self.epoch, o, typed, o.resource_version))
                 .collect(),
         })
     }
@@ -203,7 +208,7 @@ impl Wire {
     ) -> Vec<u8> {
         line(&WatchEvent {
             type_: type_.as_str(),
-            object: object(o, self.typed(), resource_version),
+            object: object(self.epoch, o, self.typed(), resource_version),
         })
     }
 
@@ -258,7 +263,7 @@ mod tests {
 
     #[test]
     fn list_items_of_builtin_kinds_carry_no_type_but_watch_events_do() {
-        let wire = Wire::new(&event_resource());
+        let wire = Wire::new(&event_resource(), crate::trace::SIMULATED_EPOCH);
         let list = String::from_utf8(wire.list(&[&stored()], 9, None, None)).unwrap();
         assert_eq!(
             list,
@@ -274,7 +279,7 @@ mod tests {
 
     #[test]
     fn bookmarks_are_minimal_and_the_initial_events_end_one_is_annotated() {
-        let wire = Wire::new(&event_resource());
+        let wire = Wire::new(&event_resource(), crate::trace::SIMULATED_EPOCH);
         assert_eq!(
             String::from_utf8(wire.bookmark(100, false)).unwrap(),
             "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Event\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"100\"}}}\n"

@@ -1,5 +1,6 @@
 //! Command-line arguments, as clap parses them.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -27,6 +28,22 @@ pub enum Command {
         /// Wall-clock seconds one set-up may take before it is reported as hung.
         #[arg(long, default_value_t = 60)]
         wall_timeout: u64,
+    },
+    /// Serve a scenario on a real TCP port for any client (kubectl, client-go, ...), playing its
+    /// timeline on the wall clock, until the timeline ends or Ctrl-C.
+    Serve {
+        /// The scenario file.
+        path: PathBuf,
+        /// Address to listen on. Loopback unless you say otherwise: the server has no auth.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        addr: SocketAddr,
+        /// Where to write the kubeconfig for clients. Default: a file in the temporary
+        /// directory named after the port, removed on exit.
+        #[arg(long)]
+        kubeconfig: Option<PathBuf>,
+        /// Play the timeline this many times faster than real time.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        speed: u32,
     },
     /// Validate scenario files without running them.
     Check {

@@ -5,6 +5,7 @@
 
 mod args;
 mod run;
+mod serve;
 
 pub use args::{Args, Command, Format};
 pub use run::{HARNESS_ERROR, PASSED, VERDICT_FAILED, run};

@@ -19,7 +19,7 @@ pub const HARNESS_ERROR: u8 = 2;
 
 /// Runs the parsed command, writing reports to `out` and errors to `err`.
 pub fn run(args: Args, out: &mut impl Write, err: &mut impl Write) -> ExitCode {
-    match execute(args, out) {
+    match execute(args, out, err) {
         Ok(true) => ExitCode::from(PASSED),
         Ok(false) => ExitCode::from(VERDICT_FAILED),
         // A reader that went away (`harness run ... | head`) is not a harness failure.
@@ -36,8 +36,23 @@ pub fn run(args: Args, out: &mut impl Write, err: &mut impl Write) -> ExitCode {
     }
 }
 
-fn execute(args: Args, out: &mut impl Write) -> anyhow::Result<bool> {
+fn execute(args: Args, out: &mut impl Write, err: &mut impl Write) -> anyhow::Result<bool> {
     match args.command {
+        Command::Serve {
+            path,
+            addr,
+            kubeconfig,
+            speed,
+        } => {
+            let request = super::serve::Request {
+                path: &path,
+                addr,
+                kubeconfig,
+                speed,
+            };
+            super::serve::serve(&request, out, err)?;
+            Ok(true)
+        }
         Command::Check { paths } => {
             for path in expand(&paths)? {
                 let scenario = scenario::load(&path)?;

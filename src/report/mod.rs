@@ -1,5 +1,7 @@
-//! Rendering run reports: [`table`] for terminals, [`json`] for machines. Renderers take the
-//! reports and a writer; they never read a clock, so output is deterministic.
+//! Rendering run reports: [`table`] for terminals, [`json`] for machines, and [`requests`] for
+//! a live server's request log. Renderers take what they render and never read a clock, so
+//! output is deterministic.
 
 pub mod json;
+pub mod requests;
 pub mod table;

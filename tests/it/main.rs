@@ -4,6 +4,7 @@
 mod apiserver;
 mod cli;
 mod fixture;
+mod kubectl;
 mod live;
 mod scenario_errors;
 mod scenarios;
