@@ -1,41 +1,142 @@
 //! Discovery: `/version`, `/api`, `/api/v1`, `/apis`, `/apis/{group}/{version}` (reference §6).
+//!
+//! Typed bodies, so keys come in the Go structs' field order as `encoding/json` writes them
+//! (`apimachinery:pkg/apis/meta/v1/types.go`, `pkg/version/types.go`).
 
-use serde_json::json;
+use serde::Serialize;
 
 use crate::scenario::ResourceSpec;
 
-fn line(value: &serde_json::Value) -> Vec<u8> {
-    let mut out = serde_json::to_vec(value).expect("JSON values serialize");
+fn line(value: &impl Serialize) -> Vec<u8> {
+    let mut out = serde_json::to_vec(value).expect("discovery types always serialize");
     out.push(b'\n');
     out
 }
 
+/// `version.Info`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VersionInfo {
+    major: &'static str,
+    minor: &'static str,
+    git_version: &'static str,
+    git_commit: &'static str,
+    git_tree_state: &'static str,
+    build_date: &'static str,
+    go_version: &'static str,
+    compiler: &'static str,
+    platform: &'static str,
+}
+
 /// `/version`: what kube-rs `apiserver_version()` and `kubectl version` read.
 pub(super) fn version() -> Vec<u8> {
-    line(&json!({
-        "major": "1", "minor": "34", "gitVersion": "v1.34.0",
-        "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
-        "buildDate": "2025-08-27T00:00:00Z", "goVersion": "go1.24.6", "compiler": "gc", "platform": "linux/amd64"
-    }))
+    line(&VersionInfo {
+        major: "1",
+        minor: "34",
+        git_version: "v1.34.0",
+        git_commit: "0000000000000000000000000000000000000000",
+        git_tree_state: "clean",
+        build_date: "2025-08-27T00:00:00Z",
+        go_version: "go1.24.6",
+        compiler: "gc",
+        platform: "linux/amd64",
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ServerAddress {
+    #[serde(rename = "clientCIDR")]
+    client_cidr: &'static str,
+    server_address: &'static str,
+}
+
+/// `metav1.APIVersions`; real servers leave `apiVersion` out here (reference §6).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ApiVersions {
+    kind: &'static str,
+    versions: [&'static str; 1],
+    #[serde(rename = "serverAddressByClientCIDRs")]
+    server_address_by_client_cidrs: [ServerAddress; 1],
 }
 
 /// `/api`: the core group's versions.
 pub(super) fn core_versions() -> Vec<u8> {
-    line(&json!({
-        "kind": "APIVersions", "versions": ["v1"],
-        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}]
-    }))
+    line(&ApiVersions {
+        kind: "APIVersions",
+        versions: ["v1"],
+        server_address_by_client_cidrs: [ServerAddress {
+            client_cidr: "0.0.0.0/0",
+            server_address: "127.0.0.1:6443",
+        }],
+    })
+}
+
+#[derive(Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
+struct GroupVersion {
+    group_version: String,
+    version: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ApiGroup {
+    name: String,
+    versions: Vec<GroupVersion>,
+    preferred_version: GroupVersion,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ApiGroupList {
+    kind: &'static str,
+    api_version: &'static str,
+    groups: Vec<ApiGroup>,
 }
 
 /// `/apis`: must answer 200 even when empty, or kubectl fails (reference §6).
 pub(super) fn groups(resource: &ResourceSpec) -> Vec<u8> {
-    let groups: Vec<serde_json::Value> = if resource.group.is_empty() {
+    let groups = if resource.group.is_empty() {
         Vec::new()
     } else {
-        let gv = json!({"groupVersion": resource.api_version(), "version": resource.version});
-        vec![json!({"name": resource.group, "versions": [gv.clone()], "preferredVersion": gv})]
+        let gv = GroupVersion {
+            group_version: resource.api_version(),
+            version: resource.version.clone(),
+        };
+        vec![ApiGroup {
+            name: resource.group.clone(),
+            versions: vec![gv.clone()],
+            preferred_version: gv,
+        }]
     };
-    line(&json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}))
+    line(&ApiGroupList {
+        kind: "APIGroupList",
+        api_version: "v1",
+        groups,
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ApiResource<'a> {
+    name: &'a str,
+    singular_name: String,
+    namespaced: bool,
+    kind: &'a str,
+    verbs: [&'static str; 3],
+}
+
+/// `metav1.APIResourceList`; `apiVersion` only on named groups (reference §6).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ApiResourceList<'a> {
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_version: Option<&'static str>,
+    group_version: String,
+    resources: Vec<ApiResource<'a>>,
 }
 
 /// `/api/v1` or `/apis/{group}/{version}`: the resource list, when it is the resource's.
@@ -45,17 +146,24 @@ pub(super) fn resources(resource: &ResourceSpec, group: &str, version: &str) -> 
     if !core_v1 && !ours {
         return None;
     }
-    let entries: Vec<serde_json::Value> = if ours {
-        vec![json!({
-            "name": resource.plural, "singularName": resource.kind.to_lowercase(), "namespaced": resource.namespaced,
-            "kind": resource.kind, "verbs": ["get", "list", "watch"]
-        })]
-    } else {
-        Vec::new()
-    };
-    let mut body = json!({"kind": "APIResourceList", "groupVersion": if group.is_empty() { version.to_owned() } else { format!("{group}/{version}") }, "resources": entries});
-    if !group.is_empty() {
-        body["apiVersion"] = json!("v1");
+    let mut resources = Vec::new();
+    if ours {
+        resources.push(ApiResource {
+            name: &resource.plural,
+            singular_name: resource.kind.to_lowercase(),
+            namespaced: resource.namespaced,
+            kind: &resource.kind,
+            verbs: ["get", "list", "watch"],
+        });
     }
-    Some(line(&body))
+    Some(line(&ApiResourceList {
+        kind: "APIResourceList",
+        api_version: (!group.is_empty()).then_some("v1"),
+        group_version: if group.is_empty() {
+            version.to_owned()
+        } else {
+            format!("{group}/{version}")
+        },
+        resources,
+    }))
 }

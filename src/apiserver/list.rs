@@ -36,10 +36,25 @@ pub(super) fn encode_continue(rv: i64, last_key: &str) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).expect("a token serializes"))
 }
 
+/// Where Go's `base64.RawURLEncoding` reports a `CorruptInputError`, which the apiserver's
+/// message quotes (reference §1.4).
+fn go_corrupt_input_offset(error: &base64::DecodeError, raw: &str) -> usize {
+    match error {
+        base64::DecodeError::InvalidByte(offset, _)
+        | base64::DecodeError::InvalidLastSymbol(offset, _) => *offset,
+        // A dangling last symbol (length 4n+1): Go names the byte after the last full quantum.
+        base64::DecodeError::InvalidLength(_) => raw.len() - raw.len() % 4,
+        base64::DecodeError::InvalidPadding => raw.find('=').unwrap_or(raw.len()),
+    }
+}
+
 fn decode_continue(raw: &str) -> Result<(i64, String), String> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(raw.trim_end_matches('='))
-        .map_err(|e| format!("invalid continue token: continue key is not valid: {e}"))?;
+    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|e| {
+        format!(
+            "invalid continue token: continue key is not valid: illegal base64 data at input byte {}",
+            go_corrupt_input_offset(&e, raw)
+        )
+    })?;
     let token: ContinueToken =
         serde_json::from_slice(&bytes).map_err(|e| format!("invalid continue token: {e}"))?;
     if token.v != "meta.k8s.io/v1" {
@@ -259,10 +274,9 @@ mod tests {
 
     #[test]
     fn malformed_continue_tokens_are_rejected_with_the_reason() {
-        assert!(
-            decode_continue("!!!")
-                .unwrap_err()
-                .starts_with("invalid continue token: continue key is not valid")
+        assert_eq!(
+            decode_continue("eyJ2!!!").unwrap_err(),
+            "invalid continue token: continue key is not valid: illegal base64 data at input byte 4"
         );
         assert!(decode_continue(&URL_SAFE_NO_PAD.encode(b"{}")).is_err());
     }

@@ -21,6 +21,10 @@ use crate::fault::{Fault, FaultRules};
 use crate::scenario::{ResourceSpec, Scenario, ServerSpec, Write};
 use crate::trace::{Recorder, RequestRecord, TraceKind, Verb};
 
+/// Largest request line plus headers answered: Go's `DefaultMaxHeaderBytes`, which
+/// kube-apiserver keeps (1 MiB). hyper's read buffer is larger, so this answers first.
+pub(super) const MAX_HEADER_BYTES: usize = 1 << 20;
+
 /// The simulated kube-apiserver for one run. Cheap to clone; clones share one world.
 #[derive(Debug, Clone)]
 pub struct ApiServer {
@@ -209,10 +213,23 @@ impl ApiServer {
         };
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
+        let head_bytes = request.uri().to_string().len()
+            + request
+                .headers()
+                .iter()
+                .map(|(name, value)| name.as_str().len() + value.len() + 4)
+                .sum::<usize>();
         let raw_query = request.uri().query().unwrap_or("").to_owned();
         let query = Query::parse(Some(&raw_query));
         let route = Route::of(&path, &self.inner.resource);
-        let (verb, response) = self.dispatch(id, &method, route, &query).await;
+        let (verb, response) = if head_bytes > MAX_HEADER_BYTES {
+            (
+                Verb::Other,
+                Status::header_too_large(MAX_HEADER_BYTES).into_response(),
+            )
+        } else {
+            self.dispatch(id, &method, route, &query).await
+        };
         self.inner
             .recorder
             .record(TraceKind::Request(RequestRecord {

@@ -19,6 +19,8 @@ pub(crate) struct Status {
     metadata: StatusMeta,
     status: &'static str,
     pub(crate) message: String,
+    /// `StatusReasonUnknown` is `""`, which Go omits.
+    #[serde(skip_serializing_if = "str::is_empty")]
     pub(crate) reason: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     details: Option<Box<Details>>,
@@ -85,6 +87,17 @@ impl Status {
     /// 400 BadRequest with `message`.
     pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "BadRequest", message)
+    }
+
+    /// 431 for a request head past the server's limit. Go's own server would answer this in
+    /// plain text before the apiserver saw the request; a Status (reason Unknown, omitted) keeps
+    /// one error format for clients that parse them.
+    pub(crate) fn header_too_large(limit: usize) -> Self {
+        Self::new(
+            431,
+            "",
+            format!("request header fields too large: the limit is {limit} bytes"),
+        )
     }
 
     /// 404 for a path the server does not serve (go-restful's handler: `details` is `{}`).

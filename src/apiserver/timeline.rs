@@ -12,8 +12,13 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::server::ApiServer;
 use crate::scenario::{Action, Scenario};
 
-/// Largest request head the server reads; a larger one gets 431 and the connection closes.
-const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// hyper's read buffer: above the server's own header limit (`server::MAX_HEADER_BYTES`), which
+/// answers with a Status; a head larger than this gets hyper's bare 431 and the connection
+/// closes.
+const READ_BUFFER_BYTES: usize = 2 * super::server::MAX_HEADER_BYTES;
+
+/// Headers per request hyper parses (its default is 100; Go has no count limit, only bytes).
+const MAX_HEADERS: usize = 1024;
 
 /// How long a live client may take to send a request head (hyper's default is 30 s too).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -49,7 +54,8 @@ where
         async move { Ok::<_, Infallible>(server.handle(request).await) }
     });
     let result = builder
-        .max_buf_size(MAX_HEADER_BYTES)
+        .max_buf_size(READ_BUFFER_BYTES)
+        .max_headers(MAX_HEADERS)
         .keep_alive(true)
         .serve_connection(TokioIo::new(io), service)
         .await;

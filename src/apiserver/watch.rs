@@ -98,6 +98,13 @@ impl Session {
             .get("sendInitialEvents")
             .map(|_| query.flag("sendInitialEvents"));
         let rv_match = query.get("resourceVersionMatch").filter(|m| !m.is_empty());
+        if send_initial.is_some() && !inner.spec.watch_list {
+            return Err(Box::new(Status::invalid_list_options(&[FieldError {
+                field: "sendInitialEvents",
+                kind: FieldErrorKind::Forbidden,
+                detail: "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled".into(),
+            }])));
+        }
         match (send_initial, rv_match) {
             (Some(_), m) if m != Some("NotOlderThan") => {
                 return Err(Box::new(Status::invalid_list_options(&[FieldError {
@@ -117,6 +124,14 @@ impl Session {
             }
             _ => {}
         }
+        // With the WatchList gate on, a watch from ""/"0" that names neither parameter is
+        // defaulted to a streaming list (`SetListOptionsDefaults` in apimachinery
+        // `internalversion/defaults.go`): with bookmarks allowed it ends its initial events
+        // with the annotated bookmark although the client never asked (reference §2.7).
+        let send_initial = match (send_initial, rv_match, version) {
+            (None, None, Version::Unset | Version::Zero) if inner.spec.watch_list => Some(true),
+            _ => send_initial,
+        };
         let now = inner.recorder.now();
         let timeout = match timeout {
             Some(seconds) => Duration::from_secs(

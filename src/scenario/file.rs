@@ -64,6 +64,7 @@ pub(crate) struct ObjectFile {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ServerFile {
     pub(crate) watch_cache: Option<bool>,
+    pub(crate) watch_list: Option<bool>,
     pub(crate) bookmark_interval: Option<Span>,
     pub(crate) churn_interval: Option<Span>,
     pub(crate) compaction_interval: Option<Span>,

@@ -184,6 +184,7 @@ impl Validator<'_> {
         }
         let server = ServerSpec {
             watch_cache: raw.server.watch_cache.unwrap_or(true),
+            watch_list: raw.server.watch_list.unwrap_or(true),
             bookmark_interval: raw
                 .server
                 .bookmark_interval

@@ -95,6 +95,11 @@ pub struct ServerSpec {
     /// (kubernetes `DefaultWatchCacheSizes` sets them to 0): no bookmarks, and etcd's
     /// "too old" messages instead of the cache's.
     pub watch_cache: bool,
+    /// Whether the `WatchList` feature gate is on. Default `true`, as on 1.34 (the version
+    /// `/version` reports). Off, any `sendInitialEvents` gets 422 and clients fall back to
+    /// LIST+WATCH; on, a watch from resourceVersion ""/"0" without watch-list parameters is
+    /// quietly defaulted to one (reference §2.7, §3).
+    pub watch_list: bool,
     /// How often an open watch gets a bookmark. Default 1 minute (`defaultBookmarkFrequency`
     /// in apiserver `cacher.go`).
     pub bookmark_interval: Duration,

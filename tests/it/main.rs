@@ -6,5 +6,7 @@ mod cli;
 mod fixture;
 mod kubectl;
 mod live;
+mod malformed;
 mod scenario_errors;
 mod scenarios;
+mod wire;
