@@ -94,3 +94,38 @@ fn check_validates_without_running() {
     assert_eq!(code, 0);
     assert_eq!(out.lines().count(), 3, "{out}");
 }
+
+#[test]
+fn serve_plays_the_timeline_to_its_end_warns_off_loopback_and_removes_its_kubeconfig() {
+    let (code, out, err) = harness(&[
+        "serve",
+        "tests/scenarios/kubectl-watch.yaml",
+        "--speed",
+        "100",
+        "--addr",
+        "0.0.0.0:0",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.starts_with("warning: listening on 0.0.0.0:0, beyond this machine"),
+        "{err}"
+    );
+    let kubeconfig = out
+        .lines()
+        .find_map(|l| l.strip_prefix("kubeconfig: "))
+        .expect("the kubeconfig path is printed");
+    assert!(
+        !std::path::Path::new(kubeconfig).exists(),
+        "the kubeconfig serve created is gone after exit"
+    );
+    assert!(out.contains("timeline ended at 20s: 0 requests"), "{out}");
+    assert!(out.contains("faults played: expire_watches at 12"), "{out}");
+}
+
+#[test]
+fn serve_refuses_a_bad_scenario_with_exit_2_and_binds_nothing() {
+    let (code, out, err) = harness(&["serve", "tests/scenarios/missing.yaml"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("tests/scenarios/missing.yaml"), "{err}");
+}
