@@ -254,7 +254,9 @@ fn run_one(scenario: &Scenario, setup: &SetUp, mode: Mode) -> Result<Trace, Erro
                 .map_err(runtime_error)?;
             runtime.block_on(async {
                 let server = ApiServer::new(scenario, Recorder::start());
-                let client = transport::client(server.clone(), &transport::config())
+                let mut config = transport::config();
+                apply_client_settings(&mut config, setup, server.recorder());
+                let client = transport::client(server.clone(), &config)
                     .map_err(|e| client_error(e.into()))?;
                 let player = tokio::spawn(apiserver::play(server.clone(), scenario.clone()));
                 let trace = exercise(scenario, setup, &server, client).await;
@@ -275,15 +277,22 @@ fn run_one(scenario: &Scenario, setup: &SetUp, mode: Mode) -> Result<Trace, Erro
                         setup: setup.name.clone(),
                         source,
                     })?;
-                let config = live.kube_config().await.map_err(|source| Error::Live {
+                let mut config = live.kube_config().await.map_err(|source| Error::Live {
                     setup: setup.name.clone(),
                     source,
                 })?;
+                apply_client_settings(&mut config, setup, live.server().recorder());
                 let client = kube::Client::try_from(config).map_err(|e| client_error(e.into()))?;
                 Ok(exercise(scenario, setup, live.server(), client).await)
             })
         }
     }
+}
+
+/// The set-up's kube client settings, its read timeout in the run's tokio time.
+fn apply_client_settings(config: &mut kube::Config, setup: &SetUp, recorder: &Recorder) {
+    config.default_retry = setup.client.retry;
+    config.read_timeout = setup.client.read_timeout.map(|t| recorder.real(t));
 }
 
 /// Runs the set-up's watcher against `server` (whose timeline is playing) until the scenario
@@ -295,20 +304,13 @@ async fn exercise(
     client: kube::Client,
 ) -> Trace {
     let recorder = server.recorder().clone();
-    let stream = subject::watch_stream(
-        client,
-        &scenario.resource,
-        &setup.config,
-        setup.backoff,
-        scenario.seed,
-        recorder.speed(),
-    );
+    let (stream, store) =
+        subject::subject_stream(client, &scenario.resource, setup, scenario.seed, &recorder);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let consumer = tokio::spawn({
-        let (resource, recorder, consumer) =
-            (scenario.resource.clone(), recorder.clone(), setup.consumer);
+        let (recorder, consumer) = (recorder.clone(), setup.consumer);
         async move {
-            subject::drive(consumer, stream, &resource, recorder, async {
+            subject::drive(consumer, stream, store, recorder, async {
                 let _ = stopped.await;
             })
             .await;

@@ -154,6 +154,15 @@ pub enum WatchEnd {
     },
     /// The client went away (or the run ended).
     ClientGone,
+    /// An `empty_watch` fault: 200 and an immediate end, no event.
+    Empty,
+    /// A `cut_stream` or `restart` fault cut it: `clean`, `mid_chunk` or `reset`.
+    Cut {
+        /// How.
+        how: String,
+    },
+    /// A `stall_stream` fault left it half-open until the client went away.
+    Stalled,
 }
 
 /// An error the watcher emitted, reduced to what a verdict needs.

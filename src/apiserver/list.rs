@@ -133,9 +133,16 @@ fn forbidden(detail: &str) -> FieldError {
     }
 }
 
-/// Answers a LIST of the collection (in `namespace`, or across all namespaces).
-pub(super) async fn list(inner: &Inner, namespace: Option<&str>, query: &Query) -> Response<Body> {
-    match try_list(inner, namespace, query).await {
+/// Answers a LIST of the collection (in `namespace`, or across all namespaces). With
+/// `expire_continue` (the fault), a page's continue token is answered as if etcd had compacted
+/// its revision.
+pub(super) async fn list(
+    inner: &Inner,
+    namespace: Option<&str>,
+    query: &Query,
+    expire_continue: bool,
+) -> Response<Body> {
+    match try_list(inner, namespace, query, expire_continue).await {
         Ok(response) | Err(response) => response,
     }
 }
@@ -144,6 +151,7 @@ async fn try_list(
     inner: &Inner,
     namespace: Option<&str>,
     query: &Query,
+    expire_continue: bool,
 ) -> Result<Response<Body>, Response<Body>> {
     let bad = |m: String| Status::bad_request(m).into_response();
     let version = Version::parse(query.get("resourceVersion")).map_err(bad)?;
@@ -177,7 +185,7 @@ async fn try_list(
             (state.store.revision(), Some(last_key))
         } else {
             let rv = u64::try_from(rv).expect("decode_continue rejects negatives other than -1");
-            if rv < state.store.compacted() {
+            if rv < state.store.compacted() || expire_continue {
                 return Err(
                     Status::continue_expired(encode_continue(-1, &last_key)).into_response()
                 );

@@ -7,6 +7,7 @@
 //! connection, [`play`] for a scenario's timeline. This module never imports `subject` or
 //! `verdict`.
 
+mod answer;
 mod body;
 mod discovery;
 mod list;

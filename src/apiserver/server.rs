@@ -8,6 +8,7 @@ use bytes::Bytes;
 use http::{Method, Request, Response, header};
 use tokio::sync::watch;
 
+use super::answer;
 use super::body::{Body, full};
 use super::discovery;
 use super::list;
@@ -15,9 +16,9 @@ use super::query::Query;
 use super::route::Route;
 use super::status::Status;
 use super::store::{Change, Store, key_of};
-use super::watch as watch_stream;
+use super::watch::{self as watch_stream, Opening};
 use super::wire::Wire;
-use crate::fault::{Fault, FaultRules};
+use crate::fault::{Fault, FaultRules, RequestFaults, RequestInfo};
 use crate::scenario::{ResourceSpec, Scenario, ServerSpec, Write};
 use crate::trace::{Recorder, RequestRecord, TraceKind, Verb};
 
@@ -42,6 +43,10 @@ pub(super) struct Inner {
     pub(super) revision: watch::Sender<u64>,
     /// Bumped by `expire_watches`: every watch opened before the bump ends with a 410.
     pub(super) expiry: watch::Sender<u64>,
+    /// Bumped by `restart`: every open watch is reset.
+    pub(super) restarts: watch::Sender<u64>,
+    /// The rule ids of `cut_stream` / `stall_stream` faults so far, for open watches to claim.
+    pub(super) instant: watch::Sender<Vec<usize>>,
     /// Set once the request cap is passed.
     storm: watch::Sender<bool>,
 }
@@ -61,6 +66,8 @@ impl ApiServer {
     pub fn new(scenario: &Scenario, recorder: Recorder) -> Self {
         let (revision, _) = watch::channel(0);
         let (expiry, _) = watch::channel(0);
+        let (restarts, _) = watch::channel(0);
+        let (instant, _) = watch::channel(Vec::new());
         let (storm, _) = watch::channel(false);
         let server = Self {
             inner: Arc::new(Inner {
@@ -76,6 +83,8 @@ impl ApiServer {
                 }),
                 revision,
                 expiry,
+                restarts,
+                instant,
                 storm,
             }),
         };
@@ -186,12 +195,34 @@ impl ApiServer {
             Fault::ExpireWatches => {
                 self.inner.expiry.send_modify(|epoch| *epoch += 1);
             }
-            Fault::Idle { .. } | Fault::DropBookmarks { .. } => {
-                if let Some(rule) = fault.rule(now) {
-                    self.inner.lock().rules.push(rule);
+            Fault::Restart { restart } => {
+                let (changes, revision) = {
+                    let mut state = self.inner.lock();
+                    let changes = state.store.restart(*restart, now);
+                    (changes, state.store.revision())
+                };
+                for change in &changes {
+                    self.record_change(change);
                 }
+                // Every open watch is reset, as when the apiserver process goes away.
+                self.inner.restarts.send_modify(|epoch| *epoch += 1);
+                self.inner.revision.send_replace(revision);
+            }
+            Fault::CutStream { .. } | Fault::StallStream { .. } => {
+                let id = self.install(fault, now);
+                // Watches open now get to claim it; later ones meet it in `on_watch_start`.
+                self.inner.instant.send_modify(|ids| ids.push(id));
+            }
+            _ => {
+                self.install(fault, now);
             }
         }
+    }
+
+    fn install(&self, fault: &Fault, now: Duration) -> usize {
+        let mut state = self.inner.lock();
+        let revision = state.store.revision();
+        state.rules.install(fault, now, revision)
     }
 
     /// Resolves once the run has passed `server.max_requests` requests: a request storm.
@@ -222,25 +253,51 @@ impl ApiServer {
         let raw_query = request.uri().query().unwrap_or("").to_owned();
         let query = Query::parse(Some(&raw_query));
         let route = Route::of(&path, &self.inner.resource);
-        let (verb, response) = if head_bytes > MAX_HEADER_BYTES {
-            (
-                Verb::Other,
-                Status::header_too_large(MAX_HEADER_BYTES).into_response(),
-            )
-        } else {
-            self.dispatch(id, &method, route, &query).await
+        let verb = verb_of(&route, &query);
+        let info = RequestInfo {
+            verb,
+            path: &path,
+            query: &raw_query,
         };
+        let faults = if verb == Verb::Other || method != Method::GET {
+            RequestFaults::default()
+        } else {
+            let now = self.now();
+            self.inner.lock().rules.on_request(now, &info)
+        };
+        if let Some(delay) = faults.delay {
+            let recorder = &self.inner.recorder;
+            recorder.sleep_until(recorder.now() + delay).await;
+        }
+        let response = if head_bytes > MAX_HEADER_BYTES {
+            Status::header_too_large(MAX_HEADER_BYTES).into_response()
+        } else if let Some(answer) = faults.answer {
+            match answer::respond(&self.inner, id, &route, &query, &info, answer).await {
+                Some(response) => response,
+                None => {
+                    // `hang_headers`: the request is logged, and its answer never comes.
+                    self.log(id, &method, &info, 0);
+                    return futures::future::pending().await;
+                }
+            }
+        } else {
+            self.dispatch(id, &method, route, &query, &info).await
+        };
+        self.log(id, &method, &info, response.status().as_u16());
+        response
+    }
+
+    fn log(&self, id: u64, method: &Method, info: &RequestInfo<'_>, status: u16) {
         self.inner
             .recorder
             .record(TraceKind::Request(RequestRecord {
                 id,
                 method: method.to_string(),
-                path,
-                query: raw_query,
-                status: response.status().as_u16(),
-                verb,
+                path: info.path.to_owned(),
+                query: info.query.to_owned(),
+                status,
+                verb: info.verb,
             }));
-        response
     }
 
     async fn dispatch(
@@ -249,25 +306,15 @@ impl ApiServer {
         method: &Method,
         route: Route,
         query: &Query,
-    ) -> (Verb, Response<Body>) {
-        let verb = match &route {
-            Route::Collection { forced_watch, .. } if *forced_watch || query.flag("watch") => {
-                Verb::Watch
-            }
-            Route::Collection { .. } if query.get("continue").is_some_and(|c| !c.is_empty()) => {
-                Verb::ListPage
-            }
-            Route::Collection { .. } => Verb::List,
-            Route::Object { .. } => Verb::Get,
-            _ => Verb::Other,
-        };
+        info: &RequestInfo<'_>,
+    ) -> Response<Body> {
         if route == Route::NotFound {
-            return (verb, Status::not_found_path().into_response());
+            return Status::not_found_path().into_response();
         }
         if method != Method::GET {
-            return (verb, Status::method_not_allowed().into_response());
+            return Status::method_not_allowed().into_response();
         }
-        let response = match route {
+        match route {
             Route::Version => json(discovery::version()),
             Route::CoreVersions => json(discovery::core_versions()),
             Route::Groups => json(discovery::groups(&self.inner.resource)),
@@ -277,16 +324,20 @@ impl ApiServer {
                     None => Status::not_found_path().into_response(),
                 }
             }
-            Route::Collection { namespace, .. } if verb == Verb::Watch => {
-                watch_stream::start(Arc::clone(&self.inner), id, namespace, query)
-            }
+            Route::Collection { namespace, .. } if info.verb == Verb::Watch => watch_stream::start(
+                Arc::clone(&self.inner),
+                id,
+                namespace,
+                query,
+                info,
+                Opening::Normal,
+            ),
             Route::Collection { namespace, .. } => {
-                list::list(&self.inner, namespace.as_deref(), query).await
+                list::list(&self.inner, namespace.as_deref(), query, false).await
             }
             Route::Object { namespace, name } => self.get(namespace.as_deref(), &name),
             Route::NotFound => unreachable!("handled above"),
-        };
-        (verb, response)
+        }
     }
 
     fn get(&self, namespace: Option<&str>, name: &str) -> Response<Body> {
@@ -300,6 +351,21 @@ impl ApiServer {
             )
             .into_response(),
         }
+    }
+}
+
+/// What the server takes a request for, from its route and query.
+fn verb_of(route: &Route, query: &Query) -> Verb {
+    match route {
+        Route::Collection { forced_watch, .. } if *forced_watch || query.flag("watch") => {
+            Verb::Watch
+        }
+        Route::Collection { .. } if query.get("continue").is_some_and(|c| !c.is_empty()) => {
+            Verb::ListPage
+        }
+        Route::Collection { .. } => Verb::List,
+        Route::Object { .. } => Verb::Get,
+        _ => Verb::Other,
     }
 }
 

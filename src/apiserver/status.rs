@@ -24,7 +24,17 @@ pub(crate) struct Status {
     pub(crate) reason: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     details: Option<Box<Details>>,
+    /// Go's `omitempty`: a Status without a code (as some proxies send) leaves it out.
+    #[serde(skip_serializing_if = "is_zero")]
     pub(crate) code: u16,
+    /// The HTTP status of the response carrying it: `code`, unless the code was left out.
+    #[serde(skip)]
+    http: u16,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(code: &u16) -> bool {
+    *code == 0
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -49,6 +59,7 @@ struct Details {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 struct Cause {
+    #[serde(skip_serializing_if = "str::is_empty")]
     reason: &'static str,
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -81,7 +92,82 @@ impl Status {
             reason,
             details: None,
             code,
+            http: code,
         }
+    }
+
+    /// The same Status without its `code` field; the response keeps the HTTP status.
+    pub(crate) fn without_code(self) -> Self {
+        Self { code: 0, ..self }
+    }
+
+    /// Sets `details.retryAfterSeconds` (and so the `Retry-After` header).
+    pub(crate) fn with_retry_after(mut self, seconds: u32) -> Self {
+        self.details
+            .get_or_insert_with(Box::default)
+            .retry_after_seconds = Some(seconds);
+        self
+    }
+
+    /// 403 for an anonymous user (reference §4): `pods is forbidden: User "system:anonymous"
+    /// cannot watch resource "pods" in API group "" in the namespace "default"`.
+    pub(crate) fn forbidden(
+        plural: &str,
+        group: &str,
+        verb: &str,
+        namespace: Option<&str>,
+    ) -> Self {
+        let scope = match namespace {
+            Some(ns) => format!("in the namespace \"{ns}\""),
+            None => "at the cluster scope".to_owned(),
+        };
+        Self {
+            details: Some(Box::new(Details {
+                group: (!group.is_empty()).then(|| group.to_owned()),
+                kind: Some(plural.to_owned()),
+                ..Details::default()
+            })),
+            ..Self::new(
+                403,
+                "Forbidden",
+                format!(
+                    "{plural} is forbidden: User \"system:anonymous\" cannot {verb} resource \"{plural}\" in API group \"{group}\" {scope}"
+                ),
+            )
+        }
+    }
+
+    /// 429 from a watch cache that is not ready (`cacher.go`).
+    pub(crate) fn too_many_requests() -> Self {
+        Self::new(429, "TooManyRequests", "storage is (re)initializing")
+    }
+
+    /// 500 from etcd losing its leader.
+    pub(crate) fn internal_error() -> Self {
+        Self {
+            details: Some(Box::new(Details {
+                causes: vec![Cause {
+                    reason: "",
+                    message: "etcdserver: leader changed".to_owned(),
+                    field: None,
+                }],
+                ..Details::default()
+            })),
+            ..Self::new(
+                500,
+                "InternalError",
+                "Internal error occurred: etcdserver: leader changed",
+            )
+        }
+    }
+
+    /// 503 in the words client-go uses when nothing more is known.
+    pub(crate) fn service_unavailable() -> Self {
+        Self::new(
+            503,
+            "ServiceUnavailable",
+            "the server is currently unable to handle the request",
+        )
     }
 
     /// 400 BadRequest with `message`.
@@ -243,7 +329,7 @@ impl Status {
     /// The HTTP response: status equal to `code`, `Retry-After` when `retryAfterSeconds > 0`.
     pub(crate) fn into_response(self) -> Response<Body> {
         let mut builder = Response::builder()
-            .status(StatusCode::from_u16(self.code).expect("Status codes are valid HTTP codes"))
+            .status(StatusCode::from_u16(self.http).expect("Status codes are valid HTTP codes"))
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::CACHE_CONTROL, "no-cache, private");
         if let Some(after) = self

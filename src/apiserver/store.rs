@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
+use crate::fault::Restart;
 use crate::scenario::ObjectSpec;
 
 /// `namespace/name`, or `name` for cluster-scoped objects; sorts like etcd keys within a resource.
@@ -227,6 +228,72 @@ impl Store {
         floor
     }
 
+    /// A restart. The watch cache's history is always lost: every revision before the current
+    /// one is compacted. `Reset` writes every object again from revision 1 (a fresh etcd);
+    /// `Regress` brings back the state of `by` revisions ago (an etcd backup restore), and the
+    /// clock counts on from there. Returns how each object changed, for the truth.
+    pub(crate) fn restart(&mut self, restart: Restart, now: Duration) -> Vec<Change> {
+        let before: BTreeMap<Key, StoredObject> = self
+            .versions
+            .iter()
+            .filter_map(|(k, v)| {
+                v.last()
+                    .and_then(|(_, o)| o.clone())
+                    .map(|o| (k.clone(), o))
+            })
+            .collect();
+        let after: BTreeMap<Key, StoredObject> = match restart {
+            Restart::Keep => before.clone(),
+            Restart::Reset => {
+                self.revision = 0;
+                self.taken_at.clear();
+                before
+                    .iter()
+                    .map(|(key, object)| {
+                        let revision = self.next_revision(now);
+                        let mut object = object.clone();
+                        object.resource_version = revision;
+                        (key.clone(), object)
+                    })
+                    .collect()
+            }
+            Restart::Regress { by } => {
+                let target = self.revision.saturating_sub(by).max(self.compacted);
+                let restored = self
+                    .state_at(target)
+                    .into_iter()
+                    .map(|o| (o.key(), o.clone()))
+                    .collect();
+                self.revision = target;
+                self.taken_at.retain(|(rv, _)| *rv <= target);
+                restored
+            }
+        };
+        if restart != Restart::Keep {
+            self.history.clear();
+            self.versions = after
+                .iter()
+                .map(|(key, o)| (key.clone(), vec![(o.resource_version, Some(o.clone()))]))
+                .collect();
+        }
+        self.compacted = 0;
+        self.compact(self.revision);
+        before
+            .keys()
+            .chain(after.keys())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .filter_map(|key| {
+                let (old, new) = (before.get(key), after.get(key));
+                (old != new).then(|| Change {
+                    revision: new.map_or(self.revision, |o| o.resource_version),
+                    before: old.cloned(),
+                    after: new.cloned(),
+                })
+            })
+            .collect()
+    }
+
     /// The floor that keeps revisions taken within `retain` of `now`: the first revision taken
     /// at or after `now - retain`, or the next revision if none was.
     pub(crate) fn floor_retaining(&self, retain: Duration, now: Duration) -> u64 {
@@ -302,6 +369,43 @@ mod tests {
         assert_eq!(store.changes_after(3).unwrap().count(), 0);
         assert_eq!(store.state_at(4).len(), 1);
         assert_eq!(store.state_at(4)[0].name, "a");
+    }
+
+    #[test]
+    fn a_reset_restart_restamps_every_object_from_revision_one_and_forgets_history() {
+        let mut store = Store::default();
+        store.churn(Duration::ZERO);
+        for name in ["a", "b"] {
+            store.create(&spec(name), Duration::ZERO).unwrap();
+        }
+        let changes = store.restart(Restart::Reset, Duration::ZERO);
+        assert_eq!(store.revision(), 2);
+        assert_eq!(
+            changes.iter().map(|c| c.revision).collect::<Vec<_>>(),
+            [1, 2]
+        );
+        assert!(
+            store.changes_after(0).is_none(),
+            "history before the restart is gone"
+        );
+        assert!(store.changes_after(2).is_some());
+    }
+
+    #[test]
+    fn a_regress_restart_brings_back_the_state_of_then_and_reuses_revisions() {
+        let mut store = Store::default();
+        store.create(&spec("a"), Duration::ZERO).unwrap();
+        store.create(&spec("b"), Duration::ZERO).unwrap();
+        store
+            .delete(&"default/a".to_owned(), Duration::ZERO)
+            .unwrap();
+        let changes = store.restart(Restart::Regress { by: 2 }, Duration::ZERO);
+        assert_eq!(store.revision(), 1);
+        let names: Vec<&str> = store.state_at(1).iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["a"], "a is back, b never was");
+        assert_eq!(changes.len(), 2);
+        let next = store.create(&spec("c"), Duration::ZERO).unwrap();
+        assert_eq!(next.revision, 2, "revision 2 is taken a second time");
     }
 
     #[test]

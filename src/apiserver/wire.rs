@@ -215,6 +215,15 @@ impl Wire {
     /// A BOOKMARK: the minimal `{kind, apiVersion, metadata:{resourceVersion}}` form the reference
     /// recommends, plus the `k8s.io/initial-events-end` annotation ending a streaming list.
     pub(crate) fn bookmark(&self, resource_version: u64, initial_events_end: bool) -> Vec<u8> {
+        self.bookmark_at(resource_version.to_string(), initial_events_end)
+    }
+
+    /// A BOOKMARK whose `resourceVersion` is given as written, even empty (a fault).
+    pub(crate) fn bookmark_at(
+        &self,
+        resource_version: String,
+        initial_events_end: bool,
+    ) -> Vec<u8> {
         let mut annotations = BTreeMap::new();
         if initial_events_end {
             annotations.insert("k8s.io/initial-events-end", "true");
@@ -225,11 +234,26 @@ impl Wire {
                 kind: &self.kind,
                 api_version: &self.api_version,
                 metadata: BookmarkMeta {
-                    resource_version: resource_version.to_string(),
+                    resource_version,
                     annotations,
                 },
             },
         })
+    }
+
+    /// The `object` of an event line without its `{"type","object"}` envelope (a
+    /// `malformed_event` fault of shape `wrong_shape`), bytes as they were.
+    pub(crate) fn without_envelope(line: &[u8]) -> Vec<u8> {
+        const KEY: &[u8] = b"\"object\":";
+        let start = line
+            .windows(KEY.len())
+            .position(|w| w == KEY)
+            .map_or(0, |i| i + KEY.len());
+        // Every event line ends with the envelope's `}` and the newline.
+        let end = line.len().saturating_sub(2).max(start);
+        let mut out = line[start..end].to_vec();
+        out.push(b'\n');
+        out
     }
 
     /// An ERROR event carrying a Status.

@@ -1,19 +1,121 @@
-//! Faults: the typed spec a scenario names ([`Fault`]) and the rules the server consults
-//! while it serves ([`FaultRules`]).
+//! Faults: the typed spec a scenario names ([`Fault`]), whom it hits ([`Target`]), and the
+//! rules the server consults while it serves ([`FaultRules`]).
 //!
-//! Instant faults (`compact`, `expire_watches`) act on the server once, at their time.
-//! Window faults (`idle`, `drop_bookmarks`) become [`FaultRule`]s with a start and an end; the
-//! server asks [`FaultRules::bookmark`] before every bookmark it would send. Rules are checked in
-//! declaration order and the first one that is not [`Action::Pass`] wins (as in turmoil's
+//! Each fault has one faithful wire form (shared/docs/k8s-watch-semantics.md §7). Three kinds:
+//! - **instant** faults act on the server once, at their time (`compact`, `expire_watches`,
+//!   `restart`), and `cut_stream` / `stall_stream` also hit the watches open at that moment;
+//! - **window** faults on bookmarks (`idle`, `drop_bookmarks`, `stale_bookmarks`,
+//!   `empty_bookmarks`) change every bookmark due inside `[at, at + for)`;
+//! - **request** faults hit the requests that match their [`Target`]: verbs, a time window, a
+//!   count, and substrings of the path and query.
+//!
+//! Rules are checked in declaration order and the first that applies wins (as in turmoil's
 //! `rule.rs`). This module owns no I/O and never reads a clock: callers pass the virtual time.
 
 mod rule;
 
-pub use rule::{Action, FaultRule, FaultRules};
+pub use rule::{
+    BookmarkAction, FaultRules, OpenWatchHit, RequestFault, RequestFaults, RequestInfo,
+    StreamFaults, TargetVerb,
+};
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// Whom a request or stream fault hits. Every field narrows; none set means every request of
+/// the fault's kind from its start on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Target {
+    /// The verbs it hits; empty means every verb the fault applies to.
+    pub verbs: Vec<TargetVerb>,
+    /// How long after its start it hits (`for:`); `None` means until the end of the run.
+    pub window: Option<Duration>,
+    /// How many matching requests (or, for instant stream faults, open watches) it hits.
+    pub count: Option<u64>,
+    /// A substring the request path must contain.
+    pub path: Option<String>,
+    /// A substring the raw query string must contain.
+    pub query: Option<String>,
+}
+
+/// How a 410 at watch start is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GoneForm {
+    /// HTTP 200, one `ERROR` event, end of stream: what kube-apiserver does (reference §2.5).
+    Event,
+    /// An HTTP 410 response with a Status body, as proxies and aggregated API servers do.
+    Http,
+}
+
+/// Whose words a 410 uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GoneMessage {
+    /// The watch cache's `too old resource version: N (M)`.
+    Cache,
+    /// etcd's `The resourceVersion for the provided watch is too old.`
+    Etcd,
+}
+
+/// How a watch stream is cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cut {
+    /// A clean end: the final zero-length chunk, as at a timeout.
+    Clean,
+    /// The connection closes in the middle of an event line, without the final chunk.
+    MidChunk,
+    /// The connection closes between events, without the final chunk.
+    Reset,
+}
+
+/// How an error response is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorBody {
+    /// A `metav1.Status` JSON body, the apiserver's own form.
+    Status,
+    /// Plain text, as priority-and-fairness and Go's HTTP server write (reference §4, 429 (b)).
+    Text,
+}
+
+/// What a `latency` fault slows down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LatencyOn {
+    /// Each matching request waits before it is answered.
+    Requests,
+    /// Each event on a matching watch arrives late.
+    Events,
+}
+
+/// How an event line is malformed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Malformed {
+    /// The line is cut in half (then ends with its newline): invalid JSON.
+    Truncated,
+    /// Valid JSON of the wrong shape: the object without its `{"type","object"}` envelope.
+    WrongShape,
+}
+
+/// What a restart does to the resourceVersion clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "revision", rename_all = "snake_case")]
+pub enum Restart {
+    /// The clock goes on; only the watch cache's history is lost (an apiserver restart).
+    Keep,
+    /// etcd starts afresh: every object is written again from revision 1.
+    Reset,
+    /// etcd is restored from a backup taken `by` revisions ago: the state of then comes back
+    /// and the clock counts on from there, reusing revisions clients have already seen.
+    Regress {
+        /// How many revisions back.
+        by: u64,
+    },
+}
 
 /// One fault on a scenario's timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -41,9 +143,99 @@ pub enum Fault {
         /// How long bookmarks are dropped.
         duration: Duration,
     },
+    /// For `duration`, bookmarks carry the revision the server had when the fault began, not
+    /// the current one: a lagging cache.
+    StaleBookmarks {
+        /// How long bookmarks are stale.
+        duration: Duration,
+    },
+    /// For `duration`, bookmarks carry an empty `resourceVersion`.
+    EmptyBookmarks {
+        /// How long bookmarks are empty.
+        duration: Duration,
+    },
+    /// Streaming lists never get their `k8s.io/initial-events-end` bookmark.
+    DropInitialEventsEnd {
+        /// Which watches.
+        target: Target,
+    },
     /// Every open watch gets one `ERROR` event carrying a 410 `Expired` Status and then ends,
     /// the way a watcher that fell behind a compaction is cancelled.
     ExpireWatches,
+    /// Matching watches get a 410 as soon as they start.
+    #[serde(rename = "watch_410")]
+    Watch410 {
+        /// ERROR event in a 200, or an HTTP 410.
+        form: GoneForm,
+        /// The cache's or etcd's words.
+        message: GoneMessage,
+        /// Whether the Status carries its `code` (some proxies and old servers leave it out).
+        code: bool,
+        /// Which watches.
+        target: Target,
+    },
+    /// Matching watches get HTTP 200 and an immediate end of stream, with no event at all, as
+    /// real servers do for stale Events watches (kubernetes#104171).
+    EmptyWatch {
+        /// Which watches.
+        target: Target,
+    },
+    /// Watches open now, and matching ones that start later, are cut.
+    CutStream {
+        /// How.
+        how: Cut,
+        /// Which watches.
+        target: Target,
+    },
+    /// Watches open now, and matching ones that start later, go half-open: the connection
+    /// stays and nothing more arrives, not even the end at the timeout.
+    StallStream {
+        /// Which watches.
+        target: Target,
+    },
+    /// Matching requests are accepted and their response headers never come.
+    HangHeaders {
+        /// Which requests.
+        target: Target,
+    },
+    /// Matching requests get an HTTP error.
+    HttpError {
+        /// 403, 429, 500, 503 or 504.
+        status: u16,
+        /// Status JSON or plain text.
+        body: ErrorBody,
+        /// `Retry-After` (and `retryAfterSeconds`), in whole seconds.
+        retry_after: Option<u32>,
+        /// Which requests.
+        target: Target,
+    },
+    /// Matching requests, or the events of matching watches, are delayed.
+    Latency {
+        /// By how much.
+        delay: Duration,
+        /// Requests or events.
+        on: LatencyOn,
+        /// Which requests or watches.
+        target: Target,
+    },
+    /// Event lines on matching watches are malformed; `target.count` counts lines.
+    MalformedEvent {
+        /// How.
+        shape: Malformed,
+        /// Which watches.
+        target: Target,
+    },
+    /// The continue tokens of matching LIST pages have expired: 410 with a replacement token.
+    /// `count: 1` expires one attempt; no count expires every attempt.
+    ExpireContinue {
+        /// Which pages.
+        target: Target,
+    },
+    /// The server restarts: every open watch is reset and the watch cache's history is lost.
+    Restart {
+        /// What happens to the resourceVersion clock.
+        restart: Restart,
+    },
 }
 
 impl Fault {
@@ -54,28 +246,98 @@ impl Fault {
             Self::Idle { .. } => "idle",
             Self::Compact { .. } => "compact",
             Self::DropBookmarks { .. } => "drop_bookmarks",
+            Self::StaleBookmarks { .. } => "stale_bookmarks",
+            Self::EmptyBookmarks { .. } => "empty_bookmarks",
+            Self::DropInitialEventsEnd { .. } => "drop_initial_events_end",
             Self::ExpireWatches => "expire_watches",
+            Self::Watch410 { .. } => "watch_410",
+            Self::EmptyWatch { .. } => "empty_watch",
+            Self::CutStream { .. } => "cut_stream",
+            Self::StallStream { .. } => "stall_stream",
+            Self::HangHeaders { .. } => "hang_headers",
+            Self::HttpError { .. } => "http_error",
+            Self::Latency { .. } => "latency",
+            Self::MalformedEvent { .. } => "malformed_event",
+            Self::ExpireContinue { .. } => "expire_continue",
+            Self::Restart { .. } => "restart",
         }
     }
 
-    /// How long the fault lasts (zero for instant faults).
+    /// Every `kind:` a fault can be written with.
+    pub const KINDS: &'static [&'static str] = &[
+        "idle",
+        "compact",
+        "drop_bookmarks",
+        "stale_bookmarks",
+        "empty_bookmarks",
+        "drop_initial_events_end",
+        "expire_watches",
+        "watch_410",
+        "empty_watch",
+        "cut_stream",
+        "stall_stream",
+        "hang_headers",
+        "http_error",
+        "latency",
+        "malformed_event",
+        "expire_continue",
+        "restart",
+    ];
+
+    /// Who it hits, for request and stream faults.
+    #[must_use]
+    pub fn target(&self) -> Option<&Target> {
+        match self {
+            Self::DropInitialEventsEnd { target }
+            | Self::Watch410 { target, .. }
+            | Self::EmptyWatch { target }
+            | Self::CutStream { target, .. }
+            | Self::StallStream { target }
+            | Self::HangHeaders { target }
+            | Self::HttpError { target, .. }
+            | Self::Latency { target, .. }
+            | Self::MalformedEvent { target, .. }
+            | Self::ExpireContinue { target } => Some(target),
+            Self::Idle { .. }
+            | Self::Compact { .. }
+            | Self::DropBookmarks { .. }
+            | Self::StaleBookmarks { .. }
+            | Self::EmptyBookmarks { .. }
+            | Self::ExpireWatches
+            | Self::Restart { .. } => None,
+        }
+    }
+
+    /// How long the fault lasts: its window, zero for instant faults and for request faults
+    /// without a window (those end when their count is used up, which the timeline cannot
+    /// know).
     #[must_use]
     pub fn duration(&self) -> Duration {
         match self {
-            Self::Idle { duration } | Self::DropBookmarks { duration } => *duration,
-            Self::Compact { .. } | Self::ExpireWatches => Duration::ZERO,
+            Self::Idle { duration }
+            | Self::DropBookmarks { duration }
+            | Self::StaleBookmarks { duration }
+            | Self::EmptyBookmarks { duration } => *duration,
+            other => other
+                .target()
+                .and_then(|t| t.window)
+                .unwrap_or(Duration::ZERO),
         }
     }
 
-    /// The window rule this fault installs when it starts at `at`, if it is a window fault.
+    /// The verbs a fault can hit at all.
     #[must_use]
-    pub fn rule(&self, at: Duration) -> Option<FaultRule> {
+    pub fn applicable_verbs(&self) -> &'static [TargetVerb] {
+        const WATCH: &[TargetVerb] = &[TargetVerb::Watch];
+        const ANY: &[TargetVerb] = &[TargetVerb::List, TargetVerb::Watch, TargetVerb::Get];
         match self {
-            Self::Idle { duration } => Some(FaultRule::silence(at, *duration, "idle")),
-            Self::DropBookmarks { duration } => {
-                Some(FaultRule::silence(at, *duration, "drop_bookmarks"))
-            }
-            Self::Compact { .. } | Self::ExpireWatches => None,
+            Self::ExpireContinue { .. } => &[TargetVerb::List],
+            Self::HttpError { .. } | Self::HangHeaders { .. } => ANY,
+            Self::Latency { on, .. } => match on {
+                LatencyOn::Requests => ANY,
+                LatencyOn::Events => WATCH,
+            },
+            _ => WATCH,
         }
     }
 }

@@ -1,40 +1,170 @@
-//! Window rules and the first-non-`Pass`-wins evaluation.
+//! The rules a run's faults install, and how the server asks them about each bookmark, request
+//! and watch. First applicable rule wins; counts are used up as rules apply.
 
 use std::time::Duration;
 
-/// What a rule says about one thing the server is about to send.
+use serde::{Deserialize, Serialize};
+
+#[cfg(test)]
+use super::Target;
+use super::{Cut, ErrorBody, Fault, GoneForm, GoneMessage, LatencyOn, Malformed};
+use crate::trace::Verb;
+
+/// A verb a fault can target, as scenarios write it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetVerb {
+    /// LIST, every page.
+    List,
+    /// WATCH.
+    Watch,
+    /// GET of one object.
+    Get,
+}
+
+impl TargetVerb {
+    fn covers(self, verb: Verb) -> bool {
+        matches!(
+            (self, verb),
+            (Self::List, Verb::List | Verb::ListPage)
+                | (Self::Watch, Verb::Watch)
+                | (Self::Get, Verb::Get)
+        )
+    }
+}
+
+/// What the server knows about a request when it asks the rules.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestInfo<'a> {
+    /// The verb the server took it for.
+    pub verb: Verb,
+    /// The path.
+    pub path: &'a str,
+    /// The raw query string.
+    pub query: &'a str,
+}
+
+/// What to do with a bookmark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// No rule applies: send it as usual.
+pub enum BookmarkAction {
+    /// Send it as usual.
     Pass,
     /// Leave it out; the `&str` names the fault that dropped it.
     Drop(&'static str),
+    /// Send it with this old revision instead of the current one.
+    Stale(u64),
+    /// Send it with an empty `resourceVersion`.
+    Empty,
 }
 
-/// A fault in force for `[start, end)` of virtual time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FaultRule {
+/// How a request fault answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestFault {
+    /// A 410 at watch start.
+    Gone {
+        /// Event or HTTP.
+        form: GoneForm,
+        /// Whose words.
+        message: GoneMessage,
+        /// Whether the Status carries `code`.
+        code: bool,
+    },
+    /// 200 and an immediate end of stream.
+    EmptyWatch,
+    /// No response head, ever.
+    HangHeaders,
+    /// An HTTP error.
+    HttpError {
+        /// The status code.
+        status: u16,
+        /// Status JSON or text.
+        body: ErrorBody,
+        /// Retry-After seconds.
+        retry_after: Option<u32>,
+    },
+    /// The continue token is treated as expired.
+    ExpireContinue,
+}
+
+/// What the rules say about one request: wait first, then answer with a fault or normally.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestFaults {
+    /// Wait this long before anything else.
+    pub delay: Option<Duration>,
+    /// Answer with this instead of serving.
+    pub answer: Option<RequestFault>,
+}
+
+/// What an instant stream fault does to an open watch it hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenWatchHit {
+    /// Cut it.
+    Cut(Cut),
+    /// Leave it half-open.
+    Stall,
+}
+
+/// What the rules say about a watch that starts now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StreamFaults {
+    /// Cut right after it starts.
+    pub cut: Option<Cut>,
+    /// Half-open from the start.
+    pub stall: bool,
+    /// Each event arrives this late.
+    pub event_delay: Option<Duration>,
+    /// A streaming list's end marker is never sent.
+    pub drop_end_marker: bool,
+    /// Rules that may malform this watch's lines (ask [`FaultRules::malform`] per line).
+    pub malformed: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+struct Rule {
+    fault: Fault,
     start: Duration,
-    end: Duration,
-    cause: &'static str,
+    end: Option<Duration>,
+    remaining: Option<u64>,
+    /// The revision when the rule was installed (`stale_bookmarks` sends it).
+    revision: u64,
 }
 
-impl FaultRule {
-    /// A rule that drops bookmarks from `start` for `duration`.
-    #[must_use]
-    pub fn silence(start: Duration, duration: Duration, cause: &'static str) -> Self {
-        Self {
-            start,
-            end: start + duration,
-            cause,
-        }
+impl Rule {
+    fn active(&self, now: Duration) -> bool {
+        now >= self.start
+            && self.end.is_none_or(|end| now < end)
+            && self.remaining.is_none_or(|n| n > 0)
     }
 
-    fn bookmark(&self, now: Duration) -> Action {
-        if (self.start..self.end).contains(&now) {
-            Action::Drop(self.cause)
+    fn matches(&self, now: Duration, request: &RequestInfo<'_>) -> bool {
+        let Some(target) = self.fault.target() else {
+            return false;
+        };
+        let verbs = if target.verbs.is_empty() {
+            self.fault.applicable_verbs()
         } else {
-            Action::Pass
+            &target.verbs
+        };
+        self.active(now)
+            && verbs.iter().any(|v| v.covers(request.verb))
+            && self
+                .fault
+                .applicable_verbs()
+                .iter()
+                .any(|v| v.covers(request.verb))
+            && target
+                .path
+                .as_ref()
+                .is_none_or(|p| request.path.contains(p))
+            && target
+                .query
+                .as_ref()
+                .is_none_or(|q| request.query.contains(q))
+    }
+
+    fn use_one(&mut self) {
+        if let Some(n) = &mut self.remaining {
+            *n = n.saturating_sub(1);
         }
     }
 }
@@ -42,23 +172,185 @@ impl FaultRule {
 /// The rules of one run, in declaration order.
 #[derive(Debug, Clone, Default)]
 pub struct FaultRules {
-    rules: Vec<FaultRule>,
+    rules: Vec<Rule>,
 }
 
 impl FaultRules {
-    /// Adds a rule after the ones already there.
-    pub fn push(&mut self, rule: FaultRule) {
-        self.rules.push(rule);
+    /// Installs `fault` as a rule starting at `at`, when the server's revision is `revision`.
+    /// Returns the rule's id.
+    pub fn install(&mut self, fault: &Fault, at: Duration, revision: u64) -> usize {
+        let (end, remaining) = match (fault.duration(), fault.target()) {
+            (window, _) if !window.is_zero() => {
+                (Some(at + window), fault.target().and_then(|t| t.count))
+            }
+            (_, Some(target)) => (None, target.count),
+            (_, None) => (Some(at), None),
+        };
+        self.rules.push(Rule {
+            fault: fault.clone(),
+            start: at,
+            end,
+            remaining,
+            revision,
+        });
+        self.rules.len() - 1
     }
 
-    /// What to do with a bookmark due at virtual time `now`: the first rule that does not pass wins.
+    /// What to do with a bookmark due at virtual time `now`.
     #[must_use]
-    pub fn bookmark(&self, now: Duration) -> Action {
+    pub fn bookmark(&self, now: Duration) -> BookmarkAction {
         self.rules
             .iter()
-            .map(|r| r.bookmark(now))
-            .find(|a| *a != Action::Pass)
-            .unwrap_or(Action::Pass)
+            .filter(|r| r.active(now))
+            .find_map(|r| match r.fault {
+                Fault::Idle { .. } => Some(BookmarkAction::Drop("idle")),
+                Fault::DropBookmarks { .. } => Some(BookmarkAction::Drop("drop_bookmarks")),
+                Fault::StaleBookmarks { .. } => Some(BookmarkAction::Stale(r.revision)),
+                Fault::EmptyBookmarks { .. } => Some(BookmarkAction::Empty),
+                _ => None,
+            })
+            .unwrap_or(BookmarkAction::Pass)
+    }
+
+    /// What happens to a request arriving at `now`; uses up the counts of the rules that apply.
+    pub fn on_request(&mut self, now: Duration, request: &RequestInfo<'_>) -> RequestFaults {
+        let mut faults = RequestFaults::default();
+        for rule in &mut self.rules {
+            if !rule.matches(now, request) {
+                continue;
+            }
+            let answer = match rule.fault {
+                Fault::Latency {
+                    delay,
+                    on: LatencyOn::Requests,
+                    ..
+                } if faults.delay.is_none() => {
+                    faults.delay = Some(delay);
+                    rule.use_one();
+                    continue;
+                }
+                Fault::Watch410 {
+                    form,
+                    message,
+                    code,
+                    ..
+                } => RequestFault::Gone {
+                    form,
+                    message,
+                    code,
+                },
+                Fault::EmptyWatch { .. } => RequestFault::EmptyWatch,
+                Fault::HangHeaders { .. } => RequestFault::HangHeaders,
+                Fault::HttpError {
+                    status,
+                    body,
+                    retry_after,
+                    ..
+                } => RequestFault::HttpError {
+                    status,
+                    body,
+                    retry_after,
+                },
+                Fault::ExpireContinue { .. } if request.verb == Verb::ListPage => {
+                    RequestFault::ExpireContinue
+                }
+                _ => continue,
+            };
+            if faults.answer.is_none() {
+                faults.answer = Some(answer);
+                rule.use_one();
+            }
+        }
+        faults
+    }
+
+    /// What happens to a watch starting at `now` (after [`FaultRules::on_request`] let it
+    /// through); uses up the counts of the rules that apply.
+    pub fn on_watch_start(&mut self, now: Duration, request: &RequestInfo<'_>) -> StreamFaults {
+        let mut faults = StreamFaults::default();
+        for (id, rule) in self.rules.iter_mut().enumerate() {
+            if !rule.matches(now, request) {
+                continue;
+            }
+            let applied = match rule.fault {
+                Fault::CutStream { how, .. } if faults.cut.is_none() && !faults.stall => {
+                    faults.cut = Some(how);
+                    true
+                }
+                Fault::StallStream { .. } if faults.cut.is_none() && !faults.stall => {
+                    faults.stall = true;
+                    true
+                }
+                Fault::Latency {
+                    delay,
+                    on: LatencyOn::Events,
+                    ..
+                } if faults.event_delay.is_none() => {
+                    faults.event_delay = Some(delay);
+                    true
+                }
+                Fault::DropInitialEventsEnd { .. } if !faults.drop_end_marker => {
+                    faults.drop_end_marker = true;
+                    true
+                }
+                Fault::MalformedEvent { .. } => {
+                    // Counted per line, in `malform`.
+                    faults.malformed.push(id);
+                    false
+                }
+                _ => false,
+            };
+            if applied {
+                rule.use_one();
+            }
+        }
+        faults
+    }
+
+    /// What rule `id` (a `cut_stream` or `stall_stream` injected just now) does to an open
+    /// watch of `request`, if it hits it; uses up one of its count when it does.
+    pub fn claim_open_watch(
+        &mut self,
+        id: usize,
+        now: Duration,
+        request: &RequestInfo<'_>,
+    ) -> Option<OpenWatchHit> {
+        let rule = self.rules.get_mut(id)?;
+        if !rule.matches(now, request) {
+            return None;
+        }
+        let hit = match rule.fault {
+            Fault::CutStream { how, .. } => OpenWatchHit::Cut(how),
+            Fault::StallStream { .. } => OpenWatchHit::Stall,
+            _ => return None,
+        };
+        rule.use_one();
+        Some(hit)
+    }
+
+    /// Whether the next line of a watch that rule `id` matched is malformed, and how; uses up
+    /// one of its count when it is.
+    pub fn malform(&mut self, id: usize, now: Duration) -> Option<Malformed> {
+        let rule = self.rules.get_mut(id)?;
+        match rule.fault {
+            Fault::MalformedEvent { shape, .. } if rule.active(now) => {
+                rule.use_one();
+                Some(shape)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A target from its parts, for tests.
+#[cfg(test)]
+fn target(verbs: &[TargetVerb], window: Option<u64>, count: Option<u64>) -> Target {
+    Target {
+        verbs: verbs.to_vec(),
+        window: window.map(Duration::from_secs),
+        count,
+        path: None,
+        query: None,
     }
 }
 
@@ -68,22 +360,103 @@ mod tests {
 
     const S: fn(u64) -> Duration = Duration::from_secs;
 
-    #[test]
-    fn a_window_drops_bookmarks_only_inside_its_half_open_range() {
-        let mut rules = FaultRules::default();
-        rules.push(FaultRule::silence(S(60), S(60), "drop_bookmarks"));
-        assert_eq!(rules.bookmark(S(59)), Action::Pass);
-        assert_eq!(rules.bookmark(S(60)), Action::Drop("drop_bookmarks"));
-        assert_eq!(rules.bookmark(S(119)), Action::Drop("drop_bookmarks"));
-        assert_eq!(rules.bookmark(S(120)), Action::Pass);
+    fn watch() -> RequestInfo<'static> {
+        RequestInfo {
+            verb: Verb::Watch,
+            path: "/api/v1/pods",
+            query: "watch=true",
+        }
     }
 
     #[test]
-    fn the_first_rule_that_does_not_pass_names_the_cause() {
+    fn a_window_drops_bookmarks_only_inside_its_half_open_range() {
         let mut rules = FaultRules::default();
-        rules.push(FaultRule::silence(S(0), S(100), "idle"));
-        rules.push(FaultRule::silence(S(50), S(100), "drop_bookmarks"));
-        assert_eq!(rules.bookmark(S(60)), Action::Drop("idle"));
-        assert_eq!(rules.bookmark(S(120)), Action::Drop("drop_bookmarks"));
+        rules.install(&Fault::DropBookmarks { duration: S(60) }, S(60), 1);
+        assert_eq!(rules.bookmark(S(59)), BookmarkAction::Pass);
+        assert_eq!(
+            rules.bookmark(S(60)),
+            BookmarkAction::Drop("drop_bookmarks")
+        );
+        assert_eq!(
+            rules.bookmark(S(119)),
+            BookmarkAction::Drop("drop_bookmarks")
+        );
+        assert_eq!(rules.bookmark(S(120)), BookmarkAction::Pass);
+    }
+
+    #[test]
+    fn the_first_bookmark_rule_that_applies_wins_and_stale_ones_carry_the_old_revision() {
+        let mut rules = FaultRules::default();
+        rules.install(&Fault::StaleBookmarks { duration: S(100) }, S(0), 42);
+        rules.install(&Fault::Idle { duration: S(100) }, S(0), 50);
+        assert_eq!(rules.bookmark(S(10)), BookmarkAction::Stale(42));
+    }
+
+    #[test]
+    fn a_counted_request_fault_hits_exactly_that_many_matching_requests() {
+        let mut rules = FaultRules::default();
+        let fault = Fault::HttpError {
+            status: 503,
+            body: ErrorBody::Status,
+            retry_after: None,
+            target: target(&[TargetVerb::Watch], None, Some(2)),
+        };
+        rules.install(&fault, S(10), 1);
+        let list = RequestInfo {
+            verb: Verb::List,
+            ..watch()
+        };
+        assert_eq!(rules.on_request(S(5), &watch()).answer, None, "not yet");
+        assert_eq!(rules.on_request(S(10), &list).answer, None, "not a watch");
+        assert!(rules.on_request(S(10), &watch()).answer.is_some());
+        assert!(rules.on_request(S(11), &watch()).answer.is_some());
+        assert_eq!(rules.on_request(S(12), &watch()).answer, None, "used up");
+    }
+
+    #[test]
+    fn a_windowed_request_fault_matches_path_and_query_substrings_inside_its_window() {
+        let mut rules = FaultRules::default();
+        let mut t = target(&[], Some(60), None);
+        t.path = Some("/namespaces/shop/".into());
+        t.query = Some("resourceVersion=0".into());
+        rules.install(&Fault::EmptyWatch { target: t }, S(0), 1);
+        let shop = RequestInfo {
+            verb: Verb::Watch,
+            path: "/api/v1/namespaces/shop/pods",
+            query: "watch=1&resourceVersion=0",
+        };
+        assert_eq!(
+            rules.on_request(S(1), &shop).answer,
+            Some(RequestFault::EmptyWatch)
+        );
+        assert_eq!(rules.on_request(S(1), &watch()).answer, None, "other path");
+        assert_eq!(rules.on_request(S(60), &shop).answer, None, "window over");
+    }
+
+    #[test]
+    fn request_latency_adds_to_a_fault_answer_and_stream_rules_count_watches() {
+        let mut rules = FaultRules::default();
+        rules.install(
+            &Fault::Latency {
+                delay: S(2),
+                on: LatencyOn::Requests,
+                target: target(&[], None, None),
+            },
+            S(0),
+            1,
+        );
+        rules.install(
+            &Fault::CutStream {
+                how: Cut::Reset,
+                target: target(&[], None, Some(1)),
+            },
+            S(0),
+            1,
+        );
+        let faults = rules.on_request(S(1), &watch());
+        assert_eq!(faults.delay, Some(S(2)));
+        assert_eq!(faults.answer, None);
+        assert_eq!(rules.on_watch_start(S(1), &watch()).cut, Some(Cut::Reset));
+        assert_eq!(rules.on_watch_start(S(1), &watch()).cut, None, "count 1");
     }
 }

@@ -30,6 +30,9 @@ pub fn summary(trace: &Trace, at: Duration, interrupted: bool) -> String {
                     WatchEnd::Timeout => "timeout".to_owned(),
                     WatchEnd::Error { code, reason, .. } => format!("ERROR {code} {reason}"),
                     WatchEnd::ClientGone => "closed by the client".to_owned(),
+                    WatchEnd::Empty => "empty (fault)".to_owned(),
+                    WatchEnd::Cut { how } => format!("cut ({how})"),
+                    WatchEnd::Stalled => "stalled, then closed by the client".to_owned(),
                 };
                 *ends.entry(name).or_default() += 1;
             }

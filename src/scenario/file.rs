@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::duration::Span;
+use crate::fault::{Cut, ErrorBody, GoneForm, GoneMessage, LatencyOn, Malformed, TargetVerb};
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -71,51 +72,74 @@ pub(crate) struct ServerFile {
     pub(crate) max_requests: Option<u64>,
 }
 
-/// One timeline entry: a workload write or a fault, tagged by `kind:`.
+/// One timeline entry: a workload write or a fault, named by `kind:`. One flat struct, so that
+/// serde still rejects keys no kind has; the loader rejects keys this entry's kind does not
+/// take, naming both.
 #[derive(Debug, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub(crate) enum StepFile {
-    Create {
-        at: Span,
-        name: String,
-        namespace: Option<String>,
-        #[serde(default)]
-        labels: BTreeMap<String, String>,
-        #[serde(default)]
-        body: BTreeMap<String, serde_json::Value>,
-    },
-    Update {
-        at: Span,
-        every: Option<Span>,
-        until: Option<Span>,
-        name: String,
-        namespace: Option<String>,
-        labels: Option<BTreeMap<String, String>>,
-        #[serde(default)]
-        body: BTreeMap<String, serde_json::Value>,
-    },
-    Delete {
-        at: Span,
-        name: String,
-        namespace: Option<String>,
-    },
-    Idle {
-        at: Span,
-        #[serde(rename = "for")]
-        duration: Span,
-    },
-    Compact {
-        at: Span,
-        retain: Option<Span>,
-    },
-    DropBookmarks {
-        at: Span,
-        #[serde(rename = "for")]
-        duration: Span,
-    },
-    ExpireWatches {
-        at: Span,
-    },
+#[serde(deny_unknown_fields)]
+pub(crate) struct StepFile {
+    pub(crate) at: Span,
+    pub(crate) kind: StepKind,
+    pub(crate) every: Option<Span>,
+    pub(crate) until: Option<Span>,
+    pub(crate) name: Option<String>,
+    pub(crate) namespace: Option<String>,
+    pub(crate) labels: Option<BTreeMap<String, String>>,
+    pub(crate) body: Option<BTreeMap<String, serde_json::Value>>,
+    #[serde(rename = "for")]
+    pub(crate) window: Option<Span>,
+    pub(crate) retain: Option<Span>,
+    pub(crate) count: Option<u64>,
+    pub(crate) verbs: Option<Vec<TargetVerb>>,
+    pub(crate) path: Option<String>,
+    pub(crate) query: Option<String>,
+    pub(crate) form: Option<GoneForm>,
+    pub(crate) message: Option<GoneMessage>,
+    pub(crate) code: Option<bool>,
+    pub(crate) how: Option<Cut>,
+    pub(crate) status: Option<u16>,
+    pub(crate) format: Option<ErrorBody>,
+    pub(crate) retry_after: Option<Span>,
+    pub(crate) delay: Option<Span>,
+    pub(crate) on: Option<LatencyOn>,
+    pub(crate) shape: Option<Malformed>,
+    pub(crate) revision: Option<RestartFile>,
+    pub(crate) by: Option<u64>,
+}
+
+/// The `kind:` of a timeline entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum StepKind {
+    Create,
+    Update,
+    Delete,
+    Idle,
+    Compact,
+    DropBookmarks,
+    StaleBookmarks,
+    EmptyBookmarks,
+    DropInitialEventsEnd,
+    ExpireWatches,
+    #[serde(rename = "watch_410")]
+    Watch410,
+    EmptyWatch,
+    CutStream,
+    StallStream,
+    HangHeaders,
+    HttpError,
+    Latency,
+    MalformedEvent,
+    ExpireContinue,
+    Restart,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum RestartFile {
+    Keep,
+    Reset,
+    Regress,
 }
 
 /// One watcher set-up of the matrix.
@@ -126,7 +150,26 @@ pub(crate) struct WatcherFile {
     #[serde(default)]
     pub(crate) config: WatcherConfigFile,
     pub(crate) backoff: Option<BackoffFile>,
+    pub(crate) backoff_on: Option<BackoffOnFile>,
     pub(crate) consumer: Option<ConsumerFile>,
+    #[serde(default)]
+    pub(crate) client: ClientFile,
+}
+
+/// The kube client settings that change recovery.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ClientFile {
+    pub(crate) retry: Option<bool>,
+    pub(crate) read_timeout: Option<Span>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum BackoffOnFile {
+    Watcher,
+    AppliedObjects,
+    TouchedObjects,
 }
 
 /// The fields of kube-runtime's `watcher::Config`; each absent one keeps kube's default.
@@ -140,6 +183,7 @@ pub(crate) struct WatcherConfigFile {
     pub(crate) streaming_lists: Option<bool>,
     pub(crate) label_selector: Option<String>,
     pub(crate) field_selector: Option<String>,
+    pub(crate) metadata_only: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -149,11 +193,26 @@ pub(crate) enum ListSemanticFile {
     Any,
 }
 
+/// `none`, `default`, or `{ exponential: { initial, max, factor } }`.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum BackoffFile {
     None,
     Default,
+    Exponential(ExponentialFile),
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExponentialFile {
+    pub(crate) initial: Span,
+    pub(crate) max: Span,
+    #[serde(default = "two")]
+    pub(crate) factor: f64,
+}
+
+fn two() -> f64 {
+    2.0
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]

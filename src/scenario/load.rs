@@ -9,14 +9,14 @@ use serde_saphyr::Spanned;
 
 use super::error::{Error, Location, Result};
 use super::file::{
-    BackoffFile, ConsumerFile, ExpectFile, ListSemanticFile, ObjectFile, ScenarioFile, StepFile,
-    WatcherFile,
+    BackoffFile, BackoffOnFile, ConsumerFile, ExpectFile, ListSemanticFile, ObjectFile,
+    ScenarioFile, StepFile, WatcherFile,
 };
 use super::model::{
-    Action, Backoff, Consumer, Expect, Expected, ObjectSpec, ResourceSpec, Scenario, ServerSpec,
-    SetUp, Step, WatcherSettings, Write,
+    Action, Backoff, BackoffOn, ClientSettings, Consumer, Expect, Expected, ObjectSpec,
+    ResourceSpec, Scenario, ServerSpec, SetUp, Step, WatcherSettings, Write,
 };
-use crate::fault::Fault;
+use crate::fault::{Fault, Restart};
 use crate::selector::Selector;
 
 /// A scenario longer than this is surely a typo (`duration: 20h` for `20m`).
@@ -107,12 +107,12 @@ fn message_of(e: &serde_saphyr::Error) -> String {
     }
 }
 
-struct Validator<'a> {
+pub(super) struct Validator<'a> {
     file: &'a str,
 }
 
 impl Validator<'_> {
-    fn invalid(
+    pub(super) fn invalid(
         &self,
         key: impl Into<String>,
         at: Option<&serde_saphyr::Location>,
@@ -202,7 +202,13 @@ impl Validator<'_> {
                 return Err(self.invalid(key, None, "must be at least 100ms"));
             }
         }
-        let timeline = self.timeline(raw.timeline, duration, resource.namespaced, live)?;
+        let timeline = self.timeline(
+            raw.timeline,
+            duration,
+            resource.namespaced,
+            raw.server.watch_cache.unwrap_or(true),
+            live,
+        )?;
         let watchers = self.watchers(raw.watchers, &raw.expect)?;
         let expect = Expect {
             deadline: raw.expect.deadline.get(),
@@ -223,7 +229,12 @@ impl Validator<'_> {
         })
     }
 
-    fn object(&self, key: &str, raw: ObjectFile, namespaced: bool) -> Result<ObjectSpec> {
+    pub(super) fn object(
+        &self,
+        key: &str,
+        raw: ObjectFile,
+        namespaced: bool,
+    ) -> Result<ObjectSpec> {
         let namespace = self.namespace(key, raw.namespace, namespaced)?;
         if raw.body.contains_key("metadata")
             || raw.body.contains_key("kind")
@@ -239,7 +250,7 @@ impl Validator<'_> {
         })
     }
 
-    fn name(&self, key: &str, name: String) -> Result<String> {
+    pub(super) fn name(&self, key: &str, name: String) -> Result<String> {
         let valid = !name.is_empty()
             && name.len() <= 253
             && name
@@ -258,7 +269,7 @@ impl Validator<'_> {
         }
     }
 
-    fn namespace(
+    pub(super) fn namespace(
         &self,
         key: &str,
         namespace: Option<String>,
@@ -278,6 +289,7 @@ impl Validator<'_> {
         raw: Vec<StepFile>,
         duration: Duration,
         namespaced: bool,
+        watch_cache: bool,
         mut live: BTreeSet<(Option<String>, String)>,
     ) -> Result<Vec<Step>> {
         let mut steps = Vec::new();
@@ -308,14 +320,9 @@ impl Validator<'_> {
                 ));
             }
             previous = at;
-            // Only `update` repeats; `repeat` rejects half a pair.
-            let (every, until) = match &raw {
-                StepFile::Update { every, until, .. } => {
-                    (every.map(|s| s.get()), until.map(|s| s.get()))
-                }
-                _ => (None, None),
-            };
-            let action = self.action(&key, raw, namespaced)?;
+            // `action` rejects `every` on kinds that cannot repeat; `repeat` rejects half a pair.
+            let (every, until) = (raw.every.map(|s| s.get()), raw.until.map(|s| s.get()));
+            let action = self.action(&key, raw, namespaced, watch_cache)?;
             let times = self.repeat(&key, at, every, until, duration)?;
             for at in times {
                 steps.push(Step {
@@ -336,77 +343,6 @@ impl Validator<'_> {
         steps.sort_by_key(|s| s.at);
         self.check_writes(&steps, &mut live)?;
         Ok(steps)
-    }
-
-    fn action(&self, key: &str, raw: StepFile, namespaced: bool) -> Result<Action> {
-        Ok(match raw {
-            StepFile::Create {
-                name,
-                namespace,
-                labels,
-                body,
-                ..
-            } => {
-                let object = self.object(
-                    key,
-                    ObjectFile {
-                        name,
-                        namespace,
-                        labels,
-                        body,
-                    },
-                    namespaced,
-                )?;
-                Action::Write(Write::Create(object))
-            }
-            StepFile::Update {
-                name,
-                namespace,
-                labels,
-                body,
-                ..
-            } => {
-                let namespace = self.namespace(key, namespace, namespaced)?;
-                let name = self.name(key, name)?;
-                Action::Write(Write::Update {
-                    name,
-                    namespace,
-                    labels,
-                    body,
-                })
-            }
-            StepFile::Delete {
-                name, namespace, ..
-            } => {
-                let namespace = self.namespace(key, namespace, namespaced)?;
-                Action::Write(Write::Delete {
-                    name: self.name(key, name)?,
-                    namespace,
-                })
-            }
-            StepFile::Idle { duration, .. } => Action::Fault(Fault::Idle {
-                duration: self.window(key, duration.get())?,
-            }),
-            StepFile::Compact { retain, .. } => Action::Fault(Fault::Compact {
-                retain: retain.map(|s| s.get()),
-            }),
-            StepFile::DropBookmarks { duration, .. } => Action::Fault(Fault::DropBookmarks {
-                duration: self.window(key, duration.get())?,
-            }),
-            StepFile::ExpireWatches { .. } => Action::Fault(Fault::ExpireWatches),
-        })
-    }
-
-    fn window(&self, key: &str, duration: Duration) -> Result<Duration> {
-        if duration.is_zero() {
-            Err(self.invalid(
-                format!("{key}.for"),
-                None,
-                "a window fault must last longer than 0s",
-            ))
-        } else {
-            Ok(duration)
-        }
     }
 
     fn repeat(
@@ -473,7 +409,16 @@ impl Validator<'_> {
                 _ => None,
             })
             .collect();
+        // After etcd is reset or restored, which objects exist depends on revisions the loader
+        // cannot know; the server skips (and logs) a write it refuses.
+        let mut replay = true;
         for step in steps {
+            if let Action::Fault(Fault::Restart {
+                restart: Restart::Reset | Restart::Regress { .. },
+            }) = &step.action
+            {
+                replay = false;
+            }
             let Action::Write(write) = &step.action else {
                 continue;
             };
@@ -502,6 +447,9 @@ impl Validator<'_> {
                         fmt(*end)
                     ),
                 ));
+            }
+            if !replay {
+                continue;
             }
             let key = (namespace.clone(), name.clone());
             let exists = live.contains(&key);
@@ -616,14 +564,53 @@ impl Validator<'_> {
                 streaming_lists: c.streaming_lists.unwrap_or(false),
                 label_selector: c.label_selector,
                 field_selector: c.field_selector,
+                metadata_only: c.metadata_only.unwrap_or(false),
+            };
+            let backoff = match w.backoff.unwrap_or(BackoffFile::Default) {
+                BackoffFile::None => Backoff::None,
+                BackoffFile::Default => Backoff::Default,
+                BackoffFile::Exponential(e) => {
+                    let (initial, max) = (e.initial.get(), e.max.get());
+                    if initial.is_zero() || max < initial {
+                        return Err(self.invalid(
+                            format!("{key}.backoff.exponential"),
+                            None,
+                            "needs 0 < initial <= max",
+                        ));
+                    }
+                    if !(1.0..=100.0).contains(&e.factor) {
+                        return Err(self.invalid(
+                            format!("{key}.backoff.exponential.factor"),
+                            None,
+                            format!("must be between 1 and 100, found {}", e.factor),
+                        ));
+                    }
+                    Backoff::Exponential {
+                        initial,
+                        max,
+                        factor: e.factor,
+                    }
+                }
+            };
+            let defaults = ClientSettings::default();
+            let client = ClientSettings {
+                retry: w.client.retry.unwrap_or(defaults.retry),
+                read_timeout: match w.client.read_timeout {
+                    None => defaults.read_timeout,
+                    Some(t) if t.get().is_zero() => None,
+                    Some(t) => Some(t.get()),
+                },
             };
             setups.push(SetUp {
                 name,
                 config,
-                backoff: match w.backoff.unwrap_or(BackoffFile::Default) {
-                    BackoffFile::None => Backoff::None,
-                    BackoffFile::Default => Backoff::Default,
+                backoff,
+                backoff_on: match w.backoff_on.unwrap_or(BackoffOnFile::Watcher) {
+                    BackoffOnFile::Watcher => BackoffOn::Watcher,
+                    BackoffOnFile::AppliedObjects => BackoffOn::AppliedObjects,
+                    BackoffOnFile::TouchedObjects => BackoffOn::TouchedObjects,
                 },
+                client,
                 consumer: match w.consumer.unwrap_or(ConsumerFile::Reflector) {
                     ConsumerFile::Reflector => Consumer::Reflector,
                     ConsumerFile::ContinueOnError => Consumer::ContinueOnError,
@@ -644,15 +631,7 @@ impl Validator<'_> {
 }
 
 fn step_at(raw: &StepFile) -> Duration {
-    match raw {
-        StepFile::Create { at, .. }
-        | StepFile::Update { at, .. }
-        | StepFile::Delete { at, .. }
-        | StepFile::Idle { at, .. }
-        | StepFile::Compact { at, .. }
-        | StepFile::DropBookmarks { at, .. }
-        | StepFile::ExpireWatches { at } => at.get(),
-    }
+    raw.at.get()
 }
 
 fn fmt(d: Duration) -> String {

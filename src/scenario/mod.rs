@@ -8,11 +8,12 @@ mod error;
 mod file;
 mod load;
 mod model;
+mod step;
 
 pub use duration::{Span, format as format_duration};
 pub use error::{Error, Location, Result};
 pub use load::load;
 pub use model::{
-    Action, Backoff, Consumer, Expect, Expected, ObjectSpec, ResourceSpec, Scenario, ServerSpec,
-    SetUp, Step, WatcherSettings, Write,
+    Action, Backoff, BackoffOn, ClientSettings, Consumer, Expect, Expected, ObjectSpec,
+    ResourceSpec, Scenario, ServerSpec, SetUp, Step, WatcherSettings, Write,
 };

@@ -158,15 +158,20 @@ pub enum Write {
     },
 }
 
-/// A watcher set-up: kube-runtime `watcher::Config`, a backoff and a consumer pattern.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A watcher set-up: kube-runtime `watcher::Config`, a backoff and where it sits, the kube
+/// client's settings, and a consumer pattern.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SetUp {
     /// Unique name within the scenario.
     pub name: String,
     /// The `watcher::Config` fields.
     pub config: WatcherSettings,
-    /// Backoff applied to the watcher stream.
+    /// Backoff applied to the stream.
     pub backoff: Backoff,
+    /// Where in the stream the backoff sits.
+    pub backoff_on: BackoffOn,
+    /// The kube client's settings.
+    pub client: ClientSettings,
     /// How the stream is consumed.
     pub consumer: Consumer,
     /// What the scenario expects of this set-up.
@@ -190,6 +195,8 @@ pub struct WatcherSettings {
     pub label_selector: Option<String>,
     /// Field selector.
     pub field_selector: Option<String>,
+    /// `metadata_watcher` (PartialObjectMetadata) instead of `watcher`. Default `false`.
+    pub metadata_only: bool,
 }
 
 impl Default for WatcherSettings {
@@ -202,12 +209,13 @@ impl Default for WatcherSettings {
             streaming_lists: false,
             label_selector: None,
             field_selector: None,
+            metadata_only: false,
         }
     }
 }
 
-/// Backoff on the watcher stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Backoff on the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Backoff {
     /// No backoff: the watcher retries on the next poll.
@@ -215,6 +223,46 @@ pub enum Backoff {
     /// kube's `default_backoff()` parameters (800 ms → 30 s, factor 2, jitter, reset after
     /// 120 s), with the jitter seeded from the scenario seed.
     Default,
+    /// Exponential from `initial` to `max` by `factor`, with seeded jitter and no reset.
+    Exponential {
+        /// The first delay.
+        initial: Duration,
+        /// The longest delay.
+        max: Duration,
+        /// The growth factor.
+        factor: f64,
+    },
+}
+
+/// Where the backoff sits: on the watcher's event stream, or after it is flattened to objects
+/// (`watcher(..).applied_objects().backoff(..)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackoffOn {
+    /// `watcher(..).backoff(..)`: the consumer reads events.
+    Watcher,
+    /// `watcher(..).applied_objects().backoff(..)`: the consumer reads applied objects.
+    AppliedObjects,
+    /// `watcher(..).touched_objects().backoff(..)`: the consumer reads touched objects.
+    TouchedObjects,
+}
+
+/// The kube client settings that change recovery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ClientSettings {
+    /// kube's retry layer for 429/503/504 (`Config::default_retry`). Default `true`.
+    pub retry: bool,
+    /// The read timeout (`Config::read_timeout`). Default kube's 295 s; `None` is no timeout.
+    pub read_timeout: Option<Duration>,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        Self {
+            retry: true,
+            read_timeout: Some(Duration::from_secs(295)),
+        }
+    }
 }
 
 /// How the watcher stream is consumed.

@@ -1,7 +1,7 @@
 //! The subject: a real kube-runtime watcher built from a set-up, consumed the way the set-up
 //! says, recording into the trace every event it emitted, every error and how it ended.
 //!
-//! Entry points: [`watch_stream`] builds the stream; [`drive`] consumes it. The subject knows
+//! Entry points: [`subject_stream`] builds the stream; [`drive`] consumes it. The subject knows
 //! nothing of the server: it only holds a kube `Client`.
 
 mod consumer;
@@ -11,5 +11,6 @@ mod stream;
 pub use consumer::drive;
 pub use record::{error as record_error, event as record_event, key_of};
 pub use stream::{
-    WatchItem, WatchStream, api_resource, seeded_default_backoff, watch_stream, watcher_config,
+    SubjectStream, WatchItem, WatchStream, api_resource, seeded_default_backoff, subject_stream,
+    watcher_config,
 };

@@ -1,22 +1,31 @@
-//! Building the watcher under test from a set-up: kube-runtime's `watcher()` with the set-up's
-//! `watcher::Config`, wrapped in the set-up's backoff.
+//! Building the watcher under test from a set-up: kube-runtime's `watcher()` (over
+//! `PartialObjectMeta` for metadata-only set-ups) with the set-up's `watcher::Config`, its backoff where the set-up puts
+//! it, and, for a reflector, the store it feeds.
 
 use std::time::Duration;
 
-use futures::StreamExt;
 use futures::stream::BoxStream;
+use futures::{Stream, StreamExt};
 use kube::api::{Api, ApiResource, DynamicObject};
+use kube::core::PartialObjectMeta;
 use kube::runtime::WatchStreamExt;
-use kube::runtime::utils::ResetTimerBackoff;
+use kube::runtime::reflector::{self, Store, store::Writer};
+use kube::runtime::utils::{Backoff as KubeBackoff, ResetTimerBackoff};
 use kube::runtime::watcher::{self, ExponentialBackoff, InitialListStrategy, ListSemantic};
 
-use crate::scenario::{Backoff, ResourceSpec, WatcherSettings};
+use super::record;
+use crate::scenario::{Backoff, BackoffOn, Consumer, ResourceSpec, SetUp, WatcherSettings};
+use crate::trace::{Recorder, TraceKind};
 
-/// The item type every watcher under test yields.
+/// The item type of a watcher under test.
 pub type WatchItem = watcher::Result<watcher::Event<DynamicObject>>;
 
 /// A boxed watcher stream.
 pub type WatchStream = BoxStream<'static, WatchItem>;
+
+/// What the consumer reads: one `Ok` per item (an event, or an object once flattened), or the
+/// error the stream yields. What the watcher emitted is already in the trace.
+pub type SubjectStream = BoxStream<'static, Result<(), watcher::Error>>;
 
 /// The kube `ApiResource` for the scenario's resource.
 #[must_use]
@@ -61,41 +70,145 @@ pub fn watcher_config(settings: &WatcherSettings) -> watcher::Config {
 #[must_use]
 pub fn seeded_default_backoff(seed: u64, speed: u32) -> ResetTimerBackoff<ExponentialBackoff> {
     let speed = speed.max(1);
-    let builder = backon::ExponentialBuilder::default()
-        .with_min_delay(Duration::from_millis(800) / speed)
-        .with_max_delay(Duration::from_secs(30) / speed)
-        .with_factor(2.0)
-        .without_max_times()
-        .with_jitter()
-        .with_jitter_seed(seed);
     ResetTimerBackoff::new(
-        ExponentialBackoff::from(builder),
+        exponential(
+            Duration::from_millis(800) / speed,
+            Duration::from_secs(30) / speed,
+            2.0,
+            seed,
+        ),
         Duration::from_secs(120) / speed,
     )
 }
 
-/// The watcher stream of a set-up over `client`, across all namespaces. `speed` scales the
-/// backoff as in [`seeded_default_backoff`].
-#[must_use]
-pub fn watch_stream(
-    client: kube::Client,
-    resource: &ResourceSpec,
-    settings: &WatcherSettings,
-    backoff: Backoff,
-    seed: u64,
-    speed: u32,
-) -> WatchStream {
-    let api: Api<DynamicObject> = Api::all_with(client, &api_resource(resource));
-    let stream = watcher(api, settings);
+fn exponential(initial: Duration, max: Duration, factor: f64, seed: u64) -> ExponentialBackoff {
+    ExponentialBackoff::from(
+        backon::ExponentialBuilder::default()
+            .with_min_delay(initial)
+            .with_max_delay(max)
+            .with_factor(factor as f32)
+            .without_max_times()
+            .with_jitter()
+            .with_jitter_seed(seed),
+    )
+}
+
+/// The set-up's backoff, scaled by `speed` like [`seeded_default_backoff`].
+fn backoff_of(backoff: Backoff, seed: u64, speed: u32) -> Option<Box<dyn KubeBackoff>> {
+    let speed = speed.max(1);
     match backoff {
-        Backoff::None => stream.boxed(),
-        Backoff::Default => stream.backoff(seeded_default_backoff(seed, speed)).boxed(),
+        Backoff::None => None,
+        Backoff::Default => Some(Box::new(seeded_default_backoff(seed, speed))),
+        Backoff::Exponential {
+            initial,
+            max,
+            factor,
+        } => Some(Box::new(exponential(
+            initial / speed,
+            max / speed,
+            factor,
+            seed,
+        ))),
     }
 }
 
+/// The watcher over `client` across all namespaces: a metadata-only watcher mapped to
+/// metadata-only `DynamicObject`s when the set-up asks, so everything downstream is one type.
 fn watcher(
-    api: Api<DynamicObject>,
+    client: kube::Client,
+    resource: &ResourceSpec,
     settings: &WatcherSettings,
-) -> impl futures::Stream<Item = WatchItem> + Send + 'static {
-    watcher::watcher(api, watcher_config(settings))
+) -> WatchStream {
+    let api_resource = api_resource(resource);
+    let config = watcher_config(settings);
+    if settings.metadata_only {
+        // kube 5: an `Api<PartialObjectMeta<K>>` makes metadata-only requests.
+        let api: Api<PartialObjectMeta<DynamicObject>> = Api::all_with(client, &api_resource);
+        let types = kube::core::TypeMeta {
+            api_version: api_resource.api_version.clone(),
+            kind: api_resource.kind.clone(),
+        };
+        watcher::watcher(api, config)
+            .map(move |item| item.map(|event| event.map_object(&types)))
+            .boxed()
+    } else {
+        let api: Api<DynamicObject> = Api::all_with(client, &api_resource);
+        watcher::watcher(api, config).boxed()
+    }
+}
+
+trait MapObject {
+    fn map_object(self, types: &kube::core::TypeMeta) -> watcher::Event<DynamicObject>;
+}
+
+impl MapObject for watcher::Event<PartialObjectMeta<DynamicObject>> {
+    fn map_object(self, types: &kube::core::TypeMeta) -> watcher::Event<DynamicObject> {
+        let object = |meta: PartialObjectMeta<DynamicObject>| DynamicObject {
+            types: Some(types.clone()),
+            metadata: meta.metadata,
+            data: serde_json::Value::Null,
+        };
+        match self {
+            watcher::Event::Init => watcher::Event::Init,
+            watcher::Event::InitApply(o) => watcher::Event::InitApply(object(o)),
+            watcher::Event::InitDone => watcher::Event::InitDone,
+            watcher::Event::Apply(o) => watcher::Event::Apply(object(o)),
+            watcher::Event::Delete(o) => watcher::Event::Delete(object(o)),
+        }
+    }
+}
+
+/// The stream a set-up's consumer reads, and the reflector's store when it has one. Every
+/// event and error the watcher emits is recorded as it passes.
+///
+/// `watcher` → backoff (when on the watcher) → reflector (for that consumer) → record →
+/// `applied_objects()`/`touched_objects()` and their backoff (when there).
+#[must_use]
+pub fn subject_stream(
+    client: kube::Client,
+    resource: &ResourceSpec,
+    setup: &SetUp,
+    seed: u64,
+    recorder: &Recorder,
+) -> (SubjectStream, Option<Store<DynamicObject>>) {
+    let mut backoff = backoff_of(setup.backoff, seed, recorder.speed());
+    let mut stream = watcher(client, resource, &setup.config);
+    if setup.backoff_on == BackoffOn::Watcher
+        && let Some(backoff) = backoff.take()
+    {
+        stream = stream.backoff(backoff).boxed();
+    }
+    let mut store = None;
+    if setup.consumer == Consumer::Reflector {
+        let writer: Writer<DynamicObject> = Writer::new(api_resource(resource));
+        store = Some(writer.as_reader());
+        stream = reflector::reflector(writer, stream).boxed();
+    }
+    let recorder = recorder.clone();
+    let recorded = stream.inspect(move |item| match item {
+        Ok(event) => recorder.record(record::event(event)),
+        Err(error) => recorder.record(TraceKind::WatcherError(record::error(error))),
+    });
+    let consumed = match setup.backoff_on {
+        BackoffOn::Watcher => erase(recorded),
+        BackoffOn::AppliedObjects => flattened(recorded.applied_objects(), backoff),
+        BackoffOn::TouchedObjects => flattened(recorded.touched_objects(), backoff),
+    };
+    (consumed, store)
+}
+
+fn erase<T: Send + 'static>(
+    stream: impl Stream<Item = Result<T, watcher::Error>> + Send + 'static,
+) -> SubjectStream {
+    stream.map(|item| item.map(|_| ())).boxed()
+}
+
+fn flattened(
+    stream: impl Stream<Item = Result<DynamicObject, watcher::Error>> + Send + 'static,
+    backoff: Option<Box<dyn KubeBackoff>>,
+) -> SubjectStream {
+    match backoff {
+        Some(backoff) => erase(stream.backoff(backoff)),
+        None => erase(stream),
+    }
 }

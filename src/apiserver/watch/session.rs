@@ -1,0 +1,468 @@
+//! One watch: what it has delivered, what it owes, when it ends, and the faults that hit it.
+
+use std::collections::VecDeque;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::watch;
+
+use super::Opening;
+use super::options::WatchOptions;
+use crate::apiserver::query::{Query, Version};
+use crate::apiserver::server::Inner;
+use crate::apiserver::status::Status;
+use crate::apiserver::store::{Change, StoredObject};
+use crate::apiserver::wire::{EventType, Wire};
+use crate::fault::{BookmarkAction, Cut, Malformed, OpenWatchHit, RequestInfo, StreamFaults};
+use crate::selector::Selector;
+use crate::trace::{Recorder, TraceKind, Verb, WatchEnd};
+
+/// A bookmark goes out this long before the watch deadline, so a client that reconnects resumes
+/// from a fresh revision (`nextBookmarkTime` in apiserver `cacher/cache_watcher.go`).
+const BOOKMARK_BEFORE_DEADLINE: Duration = Duration::from_secs(2);
+/// Without `timeoutSeconds`, the apiserver picks `minRequestTimeout * (1 + rand[0,1))` with
+/// `--min-request-timeout` 1800 s: 30 to 60 minutes (apiserver `endpoints/handlers/get.go`).
+const MIN_REQUEST_TIMEOUT: Duration = Duration::from_secs(1800);
+/// Longest `timeoutSeconds` honoured, so deadlines cannot overflow.
+const MAX_TIMEOUT_SECONDS: u64 = 365 * 24 * 3600;
+
+pub(super) struct Session {
+    inner: Arc<Inner>,
+    request: u64,
+    path: String,
+    query: String,
+    namespace: Option<String>,
+    selector: Selector,
+    /// The last revision this watch has delivered up to.
+    cursor: u64,
+    bookmarks: bool,
+    /// Virtual times, converted to tokio instants only to sleep (see `Recorder`).
+    next_bookmark: Option<Duration>,
+    deadline: Duration,
+    pending: VecDeque<Bytes>,
+    /// Why the stream ends once `pending` drains.
+    ending: Option<WatchEnd>,
+    ended: bool,
+    events: u64,
+    faults: StreamFaults,
+    /// A cut waiting to happen; `MidChunk` waits for a line to cut.
+    cut: Option<Cut>,
+    /// The half-line of a `mid_chunk` cut has gone out: the connection closes next.
+    abort: bool,
+    stalled: bool,
+    /// Changes are held back until then (`latency` on events).
+    hold_until: Option<Duration>,
+    revisions: watch::Receiver<u64>,
+    expiry: watch::Receiver<u64>,
+    restarts: watch::Receiver<u64>,
+    instant: watch::Receiver<Vec<usize>>,
+    instant_seen: usize,
+}
+
+impl Session {
+    pub(super) fn open(
+        inner: Arc<Inner>,
+        request: u64,
+        namespace: Option<String>,
+        query: &Query,
+        info: &RequestInfo<'_>,
+        opening: Opening,
+    ) -> Result<Self, Box<Status>> {
+        let options = WatchOptions::parse(&inner, query)?;
+        let now = inner.recorder.now();
+        let timeout = match options.timeout {
+            Some(seconds) => Duration::from_secs(seconds.min(MAX_TIMEOUT_SECONDS)),
+            None => MIN_REQUEST_TIMEOUT.mul_f64(1.0 + inner.lock().rng.f64()),
+        };
+        let faults = match opening {
+            Opening::Normal => inner.lock().rules.on_watch_start(now, info),
+            Opening::Gone(_) | Opening::Empty => StreamFaults::default(),
+        };
+        let instant = inner.instant.subscribe();
+        let instant_seen = instant.borrow().len();
+        let mut session = Self {
+            revisions: inner.revision.subscribe(),
+            expiry: inner.expiry.subscribe(),
+            restarts: inner.restarts.subscribe(),
+            instant,
+            instant_seen,
+            request,
+            path: info.path.to_owned(),
+            query: info.query.to_owned(),
+            namespace,
+            selector: options.selector,
+            cursor: 0,
+            bookmarks: options.allow_bookmarks && inner.spec.watch_cache,
+            next_bookmark: None,
+            deadline: now + timeout,
+            pending: VecDeque::new(),
+            ending: None,
+            ended: false,
+            events: 0,
+            cut: faults.cut,
+            stalled: faults.stall,
+            faults,
+            abort: false,
+            hold_until: None,
+            inner,
+        };
+        session.expiry.mark_unchanged();
+        session.restarts.mark_unchanged();
+        session.schedule_bookmark(now);
+        match opening {
+            Opening::Gone(status) => {
+                session.fail(&status);
+                return Ok(session);
+            }
+            Opening::Empty => {
+                session.ending = Some(WatchEnd::Empty);
+                return Ok(session);
+            }
+            Opening::Normal => {}
+        }
+        let inner = Arc::clone(&session.inner);
+        let state = inner.lock();
+        let current = state.store.revision();
+        match (options.version, options.send_initial) {
+            (Version::At(n), _) if n + 1 < state.store.compacted() => {
+                // Too old: 200, one ERROR event, end of stream (reference §2.5).
+                let floor = state.store.compacted();
+                drop(state);
+                session.fail_too_old(n, floor.saturating_sub(1));
+            }
+            (Version::At(n), false) => {
+                drop(state);
+                session.cursor = n;
+            }
+            (_, send_initial) => {
+                // The state as synthetic ADDEDs in key order, then changes (reference §2.7). A
+                // streaming list ends them with the annotated bookmark when bookmarks are
+                // allowed (`isListWatchRequest`; reference §3).
+                let objects = state.store.state_at(current);
+                let objects: Vec<StoredObject> = objects
+                    .into_iter()
+                    .filter(|o| session.visible(o))
+                    .cloned()
+                    .collect();
+                drop(state);
+                for object in &objects {
+                    let line =
+                        session
+                            .inner
+                            .wire
+                            .event(EventType::Added, object, object.resource_version);
+                    session.push_event(line);
+                }
+                session.cursor = current;
+                if send_initial && options.allow_bookmarks && !session.faults.drop_end_marker {
+                    session.push(session.inner.wire.bookmark(current, true));
+                }
+            }
+        }
+        Ok(session)
+    }
+
+    fn visible(&self, object: &StoredObject) -> bool {
+        self.namespace
+            .as_ref()
+            .is_none_or(|ns| object.namespace.as_ref() == Some(ns))
+            && self
+                .selector
+                .matches(&object.name, object.namespace.as_deref(), &object.labels)
+    }
+
+    fn push(&mut self, line: Vec<u8>) {
+        self.events += 1;
+        self.pending.push_back(Bytes::from(line));
+    }
+
+    /// Queues an object event, malformed if a `malformed_event` rule says so.
+    fn push_event(&mut self, line: Vec<u8>) {
+        let now = self.inner.recorder.now();
+        let shape = {
+            let mut state = self.inner.lock();
+            self.faults
+                .malformed
+                .iter()
+                .find_map(|id| state.rules.malform(*id, now))
+        };
+        let line = match shape {
+            None => line,
+            Some(Malformed::Truncated) => {
+                let mut half = line[..line.len() / 2].to_vec();
+                half.push(b'\n');
+                half
+            }
+            Some(Malformed::WrongShape) => Wire::without_envelope(&line),
+        };
+        self.push(line);
+    }
+
+    fn fail(&mut self, status: &Status) {
+        self.push(Wire::error(status));
+        self.ending = Some(WatchEnd::Error {
+            code: status.code,
+            reason: status.reason.to_owned(),
+            message: status.message.clone(),
+        });
+    }
+
+    /// Ends the watch with a 410 in this resource's wording: the watch cache names the
+    /// requested and oldest-minus-one revisions, etcd (no cache: Events) does not (reference §2.5).
+    fn fail_too_old(&mut self, requested: u64, oldest_minus_one: u64) {
+        let status = if self.inner.spec.watch_cache {
+            Status::watch_too_old_cache(requested, oldest_minus_one)
+        } else {
+            Status::watch_too_old_etcd()
+        };
+        self.fail(&status);
+    }
+
+    fn schedule_bookmark(&mut self, from: Duration) {
+        if !self.bookmarks {
+            return;
+        }
+        let heartbeat = from + self.inner.spec.bookmark_interval;
+        let pre_timeout = self
+            .deadline
+            .checked_sub(BOOKMARK_BEFORE_DEADLINE)
+            .unwrap_or(self.deadline);
+        self.next_bookmark = if heartbeat < pre_timeout {
+            Some(heartbeat)
+        } else if from < pre_timeout {
+            Some(pre_timeout)
+        } else {
+            None
+        };
+    }
+
+    /// The event for one change as this watch sees it: selector transitions become
+    /// ADDED/DELETED (`convertToWatchEvent` in apiserver `cache_watcher.go`).
+    fn line_for(&self, change: &Change) -> Option<Vec<u8>> {
+        let before = change.before.as_ref().filter(|o| self.visible(o));
+        let after = change.after.as_ref().filter(|o| self.visible(o));
+        let wire = &self.inner.wire;
+        match (before, after) {
+            (None, Some(after)) => Some(wire.event(EventType::Added, after, change.revision)),
+            (Some(_), Some(after)) => Some(wire.event(EventType::Modified, after, change.revision)),
+            (Some(before), None) => Some(wire.event(EventType::Deleted, before, change.revision)),
+            (None, None) => None,
+        }
+    }
+
+    /// Moves every change after the cursor into `pending`, or ends the watch with a 410 when
+    /// compaction took some of them (etcd cancels such a watcher). Held back while a
+    /// `latency` fault delays this watch's events.
+    fn catch_up(&mut self) {
+        if self
+            .hold_until
+            .is_some_and(|t| self.inner.recorder.now() < t)
+        {
+            return;
+        }
+        self.hold_until = None;
+        let lines: Option<(Vec<Option<Vec<u8>>>, u64)> = {
+            let state = self.inner.lock();
+            state.store.changes_after(self.cursor).map(|changes| {
+                (
+                    changes.map(|c| self.line_for(c)).collect(),
+                    state.store.revision(),
+                )
+            })
+        };
+        match lines {
+            Some((lines, scanned)) => {
+                // Caught up with every revision so far, this resource's or not: like a synced
+                // etcd watcher, a later compaction cannot leave it behind.
+                self.cursor = self.cursor.max(scanned);
+                for line in lines.into_iter().flatten() {
+                    self.push_event(line);
+                }
+            }
+            None => {
+                let floor = self.inner.lock().store.compacted();
+                self.fail_too_old(self.cursor, floor.saturating_sub(1));
+            }
+        }
+    }
+
+    /// The next bytes of the body: `None` ends it cleanly, `Err` cuts the connection.
+    pub(super) async fn next_line(&mut self) -> Option<io::Result<Bytes>> {
+        loop {
+            if self.abort || self.cut == Some(Cut::Reset) {
+                return self.cut_off();
+            }
+            if self.cut == Some(Cut::Clean) {
+                self.pending.clear();
+                self.finish(WatchEnd::Cut {
+                    how: "clean".into(),
+                });
+                return None;
+            }
+            if self.stalled {
+                self.pending.clear();
+                // Half-open: nothing more, ever; hyper drops the body when the client leaves.
+                return futures::future::pending().await;
+            }
+            if let Some(line) = self.pending.pop_front() {
+                if self.cut == Some(Cut::MidChunk) {
+                    self.abort = true;
+                    self.finish(WatchEnd::Cut {
+                        how: "mid_chunk".into(),
+                    });
+                    return Some(Ok(line.slice(..line.len() / 2)));
+                }
+                return Some(Ok(line));
+            }
+            if let Some(reason) = self.ending.take() {
+                self.finish(reason);
+                return None;
+            }
+            if self.ended {
+                return None;
+            }
+            self.catch_up();
+            if !self.pending.is_empty() || self.ending.is_some() {
+                continue;
+            }
+            self.wait().await;
+        }
+    }
+
+    /// Ends the body with an error, so hyper closes the connection without the final chunk.
+    fn cut_off(&mut self) -> Option<io::Result<Bytes>> {
+        if self.ended && !self.abort {
+            return None;
+        }
+        if !self.ended {
+            self.ended = true;
+            self.record_end(WatchEnd::Cut {
+                how: "reset".into(),
+            });
+        }
+        self.abort = false;
+        self.cut = None;
+        Some(Err(io::Error::new(
+            io::ErrorKind::ConnectionReset,
+            "cut_stream: the connection is cut",
+        )))
+    }
+
+    /// Waits for the next thing that can happen to this watch.
+    async fn wait(&mut self) {
+        let bookmark_at = self.next_bookmark;
+        let hold_until = self.hold_until;
+        let recorder = self.inner.recorder.clone();
+        tokio::select! {
+            biased;
+            changed = self.restarts.changed() => {
+                if changed.is_ok() {
+                    self.cut = Some(Cut::Reset);
+                }
+            }
+            changed = self.expiry.changed() => {
+                if changed.is_ok() {
+                    let floor = self.inner.lock().store.revision();
+                    self.fail_too_old(self.cursor, floor);
+                }
+            }
+            changed = self.instant.changed() => {
+                if changed.is_ok() {
+                    self.claim_instant_faults();
+                }
+            }
+            _ = self.revisions.changed() => {
+                if let (Some(delay), None) = (self.faults.event_delay, self.hold_until) {
+                    self.hold_until = Some(recorder.now() + delay);
+                }
+            }
+            () = recorder.sleep_until(self.deadline) => {
+                self.ending = Some(WatchEnd::Timeout);
+            }
+            () = sleep_until_some(&recorder, hold_until) => {}
+            () = sleep_until_some(&recorder, bookmark_at) => {
+                let at = bookmark_at.expect("sleep_until_some only wakes for Some");
+                self.send_bookmark();
+                self.schedule_bookmark(at);
+            }
+        }
+    }
+
+    fn send_bookmark(&mut self) {
+        let now = self.inner.recorder.now();
+        let action = self.inner.lock().rules.bookmark(now);
+        // While events are held back, a bookmark must not promise revisions not yet sent.
+        let delayed = self.hold_until.is_some();
+        if !delayed {
+            self.catch_up();
+        }
+        let revision = if delayed {
+            self.cursor
+        } else {
+            let revision = self.inner.lock().store.revision();
+            self.cursor = self.cursor.max(revision);
+            revision
+        };
+        let line = match action {
+            BookmarkAction::Pass => self.inner.wire.bookmark(revision, false),
+            BookmarkAction::Drop(_) => return,
+            BookmarkAction::Stale(old) => self.inner.wire.bookmark(old.min(revision), false),
+            BookmarkAction::Empty => self.inner.wire.bookmark_at(String::new(), false),
+        };
+        self.push(line);
+    }
+
+    fn claim_instant_faults(&mut self) {
+        let ids: Vec<usize> = self.instant.borrow_and_update()[self.instant_seen..].to_vec();
+        self.instant_seen += ids.len();
+        let now = self.inner.recorder.now();
+        let info = RequestInfo {
+            verb: Verb::Watch,
+            path: &self.path,
+            query: &self.query,
+        };
+        for id in ids {
+            let hit = self.inner.lock().rules.claim_open_watch(id, now, &info);
+            match hit {
+                Some(OpenWatchHit::Cut(how)) if self.cut.is_none() => self.cut = Some(how),
+                Some(OpenWatchHit::Stall) => self.stalled = true,
+                _ => {}
+            }
+        }
+    }
+
+    fn finish(&mut self, reason: WatchEnd) {
+        if !self.ended {
+            self.ended = true;
+            self.record_end(reason);
+        }
+    }
+
+    fn record_end(&self, reason: WatchEnd) {
+        self.inner.recorder.record(TraceKind::WatchEnded {
+            request: self.request,
+            reason,
+            events: self.events,
+        });
+    }
+}
+
+async fn sleep_until_some(recorder: &Recorder, at: Option<Duration>) {
+    match at {
+        Some(at) => recorder.sleep_until(at).await,
+        None => futures::future::pending().await,
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let reason = if self.stalled {
+            WatchEnd::Stalled
+        } else {
+            WatchEnd::ClientGone
+        };
+        self.finish(reason);
+    }
+}
