@@ -239,7 +239,7 @@ async fn try_list(
         encode_continue(i64::try_from(snapshot).unwrap_or(i64::MAX), &last)
     });
     let remaining = (!rest.is_empty() && selector.is_empty()).then_some(rest.len() as u64);
-    Ok(json(inner.wire.list(
+    Ok(json(inner.wire(query).list(
         page,
         snapshot,
         continue_token,

@@ -2,10 +2,13 @@
 
 use std::collections::BTreeMap;
 
-/// The decoded query string; the first value of a repeated key wins.
+/// The decoded query string; the first value of a repeated key wins. It also carries the one
+/// fact from the headers that changes how the answer is rendered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Query {
     values: BTreeMap<String, String>,
+    /// The `Accept` header asks for `PartialObjectMetadata` (metadata-only clients).
+    pub(crate) metadata_only: bool,
 }
 
 impl Query {
@@ -16,7 +19,10 @@ impl Query {
                 .entry(k.into_owned())
                 .or_insert_with(|| v.into_owned());
         }
-        Self { values }
+        Self {
+            values,
+            metadata_only: false,
+        }
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&str> {

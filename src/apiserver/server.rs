@@ -36,7 +36,8 @@ pub struct ApiServer {
 pub(super) struct Inner {
     pub(super) resource: ResourceSpec,
     pub(super) spec: ServerSpec,
-    pub(super) wire: Wire,
+    wire: Wire,
+    metadata_wire: Wire,
     pub(super) recorder: Recorder,
     state: Mutex<State>,
     /// The current revision, so open watches wake on every write.
@@ -74,6 +75,7 @@ impl ApiServer {
                 resource: scenario.resource.clone(),
                 spec: scenario.server.clone(),
                 wire: Wire::new(&scenario.resource, recorder.epoch()),
+                metadata_wire: Wire::metadata(recorder.epoch()),
                 recorder,
                 state: Mutex::new(State {
                     store: Store::default(),
@@ -251,7 +253,13 @@ impl ApiServer {
                 .map(|(name, value)| name.as_str().len() + value.len() + 4)
                 .sum::<usize>();
         let raw_query = request.uri().query().unwrap_or("").to_owned();
-        let query = Query::parse(Some(&raw_query));
+        let mut query = Query::parse(Some(&raw_query));
+        query.metadata_only = request
+            .headers()
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.contains("as=PartialObjectMetadata"));
         let route = Route::of(&path, &self.inner.resource);
         let verb = verb_of(&route, &query);
         let info = RequestInfo {
@@ -335,15 +343,15 @@ impl ApiServer {
             Route::Collection { namespace, .. } => {
                 list::list(&self.inner, namespace.as_deref(), query, false).await
             }
-            Route::Object { namespace, name } => self.get(namespace.as_deref(), &name),
+            Route::Object { namespace, name } => self.get(namespace.as_deref(), &name, query),
             Route::NotFound => unreachable!("handled above"),
         }
     }
 
-    fn get(&self, namespace: Option<&str>, name: &str) -> Response<Body> {
+    fn get(&self, namespace: Option<&str>, name: &str, query: &Query) -> Response<Body> {
         let state = self.inner.lock();
         match state.store.get(&key_of(namespace, name)) {
-            Some(object) => json(self.inner.wire.object(object)),
+            Some(object) => json(self.inner.wire(query).object(object)),
             None => Status::not_found_object(
                 &self.inner.resource.plural,
                 &self.inner.resource.group,
@@ -370,6 +378,20 @@ fn verb_of(route: &Route, query: &Query) -> Verb {
 }
 
 impl Inner {
+    /// How to render answers to `query`: the resource's own form, or metadata only.
+    pub(super) fn wire(&self, query: &Query) -> &Wire {
+        self.wire_for(query.metadata_only)
+    }
+
+    /// The resource's own form, or metadata only.
+    pub(super) fn wire_for(&self, metadata_only: bool) -> &Wire {
+        if metadata_only {
+            &self.metadata_wire
+        } else {
+            &self.wire
+        }
+    }
+
     /// Locks the state. NB: never held across an `.await`.
     pub(super) fn lock(&self) -> MutexGuard<'_, State> {
         self.state

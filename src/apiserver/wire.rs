@@ -59,6 +59,7 @@ struct Object<'a> {
 fn object<'a>(
     epoch: jiff::Timestamp,
     o: &'a StoredObject,
+    body: &'a BTreeMap<String, serde_json::Value>,
     typed: Option<(&'a str, &'a str)>,
     resource_version: u64,
 ) -> Object<'a> {
@@ -73,7 +74,7 @@ fn object<'a>(
             creation_timestamp: timestamp(epoch, o.created),
             labels: &o.labels,
         },
-        body: &o.body,
+        body,
     }
 }
 
@@ -81,6 +82,8 @@ fn object<'a>(
 #[derive(Debug, Clone)]
 pub(crate) struct Wire {
     epoch: jiff::Timestamp,
+    /// `PartialObjectMetadata`: objects are their metadata alone.
+    metadata_only: bool,
     kind: String,
     list_kind: String,
     api_version: String,
@@ -158,10 +161,35 @@ impl Wire {
     pub(crate) fn new(resource: &ResourceSpec, epoch: jiff::Timestamp) -> Self {
         Self {
             epoch,
+            metadata_only: false,
             kind: resource.kind.clone(),
             list_kind: format!("{}List", resource.kind),
             api_version: resource.api_version(),
             items_typed: items_carry_type(resource),
+        }
+    }
+
+    /// The `PartialObjectMetadata` form metadata-only clients ask for with
+    /// `Accept: application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1` (apiserver
+    /// `endpoints/handlers/response.go`, `asPartialObjectMetadataList`): every item and event
+    /// object is typed `meta.k8s.io/v1 PartialObjectMetadata` and holds only `metadata`.
+    pub(crate) fn metadata(epoch: jiff::Timestamp) -> Self {
+        Self {
+            epoch,
+            metadata_only: true,
+            kind: "PartialObjectMetadata".to_owned(),
+            list_kind: "PartialObjectMetadataList".to_owned(),
+            api_version: "meta.k8s.io/v1".to_owned(),
+            items_typed: true,
+        }
+    }
+
+    fn body<'a>(&self, o: &'a StoredObject) -> &'a BTreeMap<String, serde_json::Value> {
+        static NO_BODY: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+        if self.metadata_only {
+            &NO_BODY
+        } else {
+            &o.body
         }
     }
 
@@ -171,7 +199,13 @@ impl Wire {
 
     /// A single object (GET): it carries its type.
     pub(crate) fn object(&self, o: &StoredObject) -> Vec<u8> {
-        line(&object(self.epoch, o, self.typed(), o.resource_version))
+        line(&object(
+            self.epoch,
+            o,
+            self.body(o),
+            self.typed(),
+            o.resource_version,
+        ))
     }
 
     /// A LIST page.
@@ -193,7 +227,7 @@ impl Wire {
             },
             items: items
                 .iter()
-                .map(|o| object(self.epoch, o, typed, o.resource_version))
+                .map(|o| object(self.epoch, o, self.body(o), typed, o.resource_version))
                 .collect(),
         })
     }
@@ -208,7 +242,7 @@ impl Wire {
     ) -> Vec<u8> {
         line(&WatchEvent {
             type_: type_.as_str(),
-            object: object(self.epoch, o, self.typed(), resource_version),
+            object: object(self.epoch, o, self.body(o), self.typed(), resource_version),
         })
     }
 

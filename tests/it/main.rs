@@ -3,6 +3,7 @@
 
 mod apiserver;
 mod cli;
+mod fault_wire;
 mod fixture;
 mod kubectl;
 mod live;

@@ -25,11 +25,15 @@ const BOOKMARK_BEFORE_DEADLINE: Duration = Duration::from_secs(2);
 /// Without `timeoutSeconds`, the apiserver picks `minRequestTimeout * (1 + rand[0,1))` with
 /// `--min-request-timeout` 1800 s: 30 to 60 minutes (apiserver `endpoints/handlers/get.go`).
 const MIN_REQUEST_TIMEOUT: Duration = Duration::from_secs(1800);
+/// How long a `mid_chunk` cut waits between sending half a line and closing.
+const FLUSH_PAUSE: Duration = Duration::from_millis(1);
 /// Longest `timeoutSeconds` honoured, so deadlines cannot overflow.
 const MAX_TIMEOUT_SECONDS: u64 = 365 * 24 * 3600;
 
 pub(super) struct Session {
     inner: Arc<Inner>,
+    /// Metadata-only answers (`PartialObjectMetadata`).
+    metadata_only: bool,
     request: u64,
     path: String,
     query: String,
@@ -89,6 +93,7 @@ impl Session {
             instant,
             instant_seen,
             request,
+            metadata_only: query.metadata_only,
             path: info.path.to_owned(),
             query: info.query.to_owned(),
             namespace,
@@ -150,18 +155,21 @@ impl Session {
                 for object in &objects {
                     let line =
                         session
-                            .inner
-                            .wire
+                            .wire()
                             .event(EventType::Added, object, object.resource_version);
                     session.push_event(line);
                 }
                 session.cursor = current;
                 if send_initial && options.allow_bookmarks && !session.faults.drop_end_marker {
-                    session.push(session.inner.wire.bookmark(current, true));
+                    session.push(session.wire().bookmark(current, true));
                 }
             }
         }
         Ok(session)
+    }
+
+    fn wire(&self) -> &Wire {
+        self.inner.wire_for(self.metadata_only)
     }
 
     fn visible(&self, object: &StoredObject) -> bool {
@@ -243,7 +251,7 @@ impl Session {
     fn line_for(&self, change: &Change) -> Option<Vec<u8>> {
         let before = change.before.as_ref().filter(|o| self.visible(o));
         let after = change.after.as_ref().filter(|o| self.visible(o));
-        let wire = &self.inner.wire;
+        let wire = self.wire();
         match (before, after) {
             (None, Some(after)) => Some(wire.event(EventType::Added, after, change.revision)),
             (Some(_), Some(after)) => Some(wire.event(EventType::Modified, after, change.revision)),
@@ -291,7 +299,14 @@ impl Session {
     /// The next bytes of the body: `None` ends it cleanly, `Err` cuts the connection.
     pub(super) async fn next_line(&mut self) -> Option<io::Result<Bytes>> {
         loop {
-            if self.abort || self.cut == Some(Cut::Reset) {
+            if self.abort {
+                // hyper buffers the half line and would poll the body again before writing
+                // it: give it a moment, so the line is cut on the wire and not in a buffer.
+                let recorder = &self.inner.recorder;
+                recorder.sleep_until(recorder.now() + FLUSH_PAUSE).await;
+                return self.cut_off();
+            }
+            if self.cut == Some(Cut::Reset) {
                 return self.cut_off();
             }
             if self.cut == Some(Cut::Clean) {
@@ -406,10 +421,10 @@ impl Session {
             revision
         };
         let line = match action {
-            BookmarkAction::Pass => self.inner.wire.bookmark(revision, false),
+            BookmarkAction::Pass => self.wire().bookmark(revision, false),
             BookmarkAction::Drop(_) => return,
-            BookmarkAction::Stale(old) => self.inner.wire.bookmark(old.min(revision), false),
-            BookmarkAction::Empty => self.inner.wire.bookmark_at(String::new(), false),
+            BookmarkAction::Stale(old) => self.wire().bookmark(old.min(revision), false),
+            BookmarkAction::Empty => self.wire().bookmark_at(String::new(), false),
         };
         self.push(line);
     }
