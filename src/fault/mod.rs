@@ -180,15 +180,15 @@ pub enum Fault {
         /// Which watches.
         target: Target,
     },
-    /// Watches open now, and matching ones that start later, are cut.
+    /// Watches open now are cut; with a window (`for:`), so are matching ones that start in it.
     CutStream {
         /// How.
         how: Cut,
         /// Which watches.
         target: Target,
     },
-    /// Watches open now, and matching ones that start later, go half-open: the connection
-    /// stays and nothing more arrives, not even the end at the timeout.
+    /// Watches open now go half-open, and with a window (`for:`) so do matching ones that start
+    /// in it: the connection stays and nothing more arrives, not even the end at the timeout.
     StallStream {
         /// Which watches.
         target: Target,

@@ -111,12 +111,8 @@ pub struct StreamFaults {
     pub cut: Option<Cut>,
     /// Half-open from the start.
     pub stall: bool,
-    /// Each event arrives this late.
-    pub event_delay: Option<Duration>,
     /// A streaming list's end marker is never sent.
     pub drop_end_marker: bool,
-    /// Rules that may malform this watch's lines (ask [`FaultRules::malform`] per line).
-    pub malformed: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -160,6 +156,15 @@ impl Rule {
                 .query
                 .as_ref()
                 .is_none_or(|q| request.query.contains(q))
+    }
+
+    /// A `cut_stream` or `stall_stream` without a window hits the watches open when it
+    /// happens, and no later one.
+    fn hits_only_open_watches(&self) -> bool {
+        matches!(
+            self.fault,
+            Fault::CutStream { .. } | Fault::StallStream { .. }
+        ) && self.fault.target().is_some_and(|t| t.window.is_none())
     }
 
     fn use_one(&mut self) {
@@ -268,8 +273,8 @@ impl FaultRules {
     /// through); uses up the counts of the rules that apply.
     pub fn on_watch_start(&mut self, now: Duration, request: &RequestInfo<'_>) -> StreamFaults {
         let mut faults = StreamFaults::default();
-        for (id, rule) in self.rules.iter_mut().enumerate() {
-            if !rule.matches(now, request) {
+        for rule in &mut self.rules {
+            if !rule.matches(now, request) || rule.hits_only_open_watches() {
                 continue;
             }
             let applied = match rule.fault {
@@ -281,22 +286,9 @@ impl FaultRules {
                     faults.stall = true;
                     true
                 }
-                Fault::Latency {
-                    delay,
-                    on: LatencyOn::Events,
-                    ..
-                } if faults.event_delay.is_none() => {
-                    faults.event_delay = Some(delay);
-                    true
-                }
                 Fault::DropInitialEventsEnd { .. } if !faults.drop_end_marker => {
                     faults.drop_end_marker = true;
                     true
-                }
-                Fault::MalformedEvent { .. } => {
-                    // Counted per line, in `malform`.
-                    faults.malformed.push(id);
-                    false
                 }
                 _ => false,
             };
@@ -305,6 +297,22 @@ impl FaultRules {
             }
         }
         faults
+    }
+
+    /// How late the changes reaching a watch of `request` at `now` are delivered, when a
+    /// `latency` fault on events is in force; uses up one of its count when it is.
+    pub fn event_delay(&mut self, now: Duration, request: &RequestInfo<'_>) -> Option<Duration> {
+        self.rules.iter_mut().find_map(|rule| match rule.fault {
+            Fault::Latency {
+                delay,
+                on: LatencyOn::Events,
+                ..
+            } if rule.matches(now, request) => {
+                rule.use_one();
+                Some(delay)
+            }
+            _ => None,
+        })
     }
 
     /// What rule `id` (a `cut_stream` or `stall_stream` injected just now) does to an open
@@ -328,17 +336,16 @@ impl FaultRules {
         Some(hit)
     }
 
-    /// Whether the next line of a watch that rule `id` matched is malformed, and how; uses up
-    /// one of its count when it is.
-    pub fn malform(&mut self, id: usize, now: Duration) -> Option<Malformed> {
-        let rule = self.rules.get_mut(id)?;
-        match rule.fault {
-            Fault::MalformedEvent { shape, .. } if rule.active(now) => {
+    /// Whether the event line a watch of `request` is about to send at `now` is malformed, and
+    /// how; uses up one of the rule's count when it is.
+    pub fn malform(&mut self, now: Duration, request: &RequestInfo<'_>) -> Option<Malformed> {
+        self.rules.iter_mut().find_map(|rule| match rule.fault {
+            Fault::MalformedEvent { shape, .. } if rule.matches(now, request) => {
                 rule.use_one();
                 Some(shape)
             }
             _ => None,
-        }
+        })
     }
 }
 
@@ -456,7 +463,23 @@ mod tests {
         let faults = rules.on_request(S(1), &watch());
         assert_eq!(faults.delay, Some(S(2)));
         assert_eq!(faults.answer, None);
-        assert_eq!(rules.on_watch_start(S(1), &watch()).cut, Some(Cut::Reset));
-        assert_eq!(rules.on_watch_start(S(1), &watch()).cut, None, "count 1");
+        assert_eq!(rules.on_watch_start(S(1), &watch()).cut, None, "no window: open watches only");
+        assert!(rules.claim_open_watch(1, S(0), &watch()).is_some());
+        assert!(rules.claim_open_watch(1, S(0), &watch()).is_none(), "count 1");
+    }
+
+    #[test]
+    fn a_cut_with_a_window_also_hits_watches_that_start_inside_it() {
+        let mut rules = FaultRules::default();
+        rules.install(
+            &Fault::CutStream {
+                how: Cut::Clean,
+                target: target(&[], Some(60), None),
+            },
+            S(0),
+            1,
+        );
+        assert_eq!(rules.on_watch_start(S(30), &watch()).cut, Some(Cut::Clean));
+        assert_eq!(rules.on_watch_start(S(60), &watch()).cut, None);
     }
 }

@@ -96,11 +96,11 @@ macro_rules! wire_form {
 const UPDATES: &str =
     "  - { at: 0s, every: 20s, until: 1h, kind: update, name: a, namespace: default }\n";
 
-wire_form!(idle_sends_no_bytes_at_all, server: "bookmark_interval: 10s", timeline: "  - { at: 0s, kind: idle, for: 50s }", target: WATCH, limit: 70);
+wire_form!(idle_sends_no_bytes_at_all, server: "bookmark_interval: 10s, churn_interval: 1s", timeline: "  - { at: 0s, kind: idle, for: 50s }", target: WATCH, limit: 70);
 wire_form!(compact_makes_a_resume_from_before_it_an_error_event, server: "", timeline: "  - { at: 0s, kind: update, name: a, namespace: default }\n  - { at: 0s, kind: compact }", target: WATCH, limit: 10);
-wire_form!(drop_bookmarks_leaves_them_out_for_its_window, server: "bookmark_interval: 10s", timeline: "  - { at: 0s, kind: drop_bookmarks, for: 25s }", target: WATCH, limit: 40);
+wire_form!(drop_bookmarks_leaves_them_out_for_its_window, server: "bookmark_interval: 10s, churn_interval: 1s", timeline: "  - { at: 0s, kind: drop_bookmarks, for: 25s }", target: WATCH, limit: 40);
 wire_form!(stale_bookmarks_carry_the_revision_of_the_fault_start, server: "bookmark_interval: 10s, churn_interval: 1s", timeline: "  - { at: 0s, kind: stale_bookmarks, for: 25s }", target: WATCH, limit: 40);
-wire_form!(empty_bookmarks_carry_an_empty_resource_version, server: "bookmark_interval: 10s", timeline: "  - { at: 0s, kind: empty_bookmarks, for: 15s }", target: WATCH, limit: 20);
+wire_form!(empty_bookmarks_carry_an_empty_resource_version, server: "bookmark_interval: 10s, churn_interval: 1s", timeline: "  - { at: 0s, kind: empty_bookmarks, for: 15s }", target: WATCH, limit: 20);
 wire_form!(drop_initial_events_end_leaves_a_streaming_list_without_its_marker, server: "", timeline: "  - { at: 0s, kind: drop_initial_events_end }", target: "/api/v1/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=5", limit: 10);
 wire_form!(expire_watches_ends_an_open_watch_with_one_410_event, server: "", timeline: "  - { at: 5s, kind: expire_watches }", target: WATCH, limit: 10);
 wire_form!(watch_410_as_an_event_in_the_cache_words, server: "", timeline: "  - { at: 0s, kind: watch_410 }", target: WATCH, limit: 10);

@@ -41,6 +41,9 @@ pub(super) struct Session {
     selector: Selector,
     /// The last revision this watch has delivered up to.
     cursor: u64,
+    /// The revision it started from: the watch cache sends nothing, bookmarks included, at or
+    /// below it (`cacheWatcher.process` in apiserver `cache_watcher.go`).
+    start: u64,
     bookmarks: bool,
     /// Virtual times, converted to tokio instants only to sleep (see `Recorder`).
     next_bookmark: Option<Duration>,
@@ -99,6 +102,7 @@ impl Session {
             namespace,
             selector: options.selector,
             cursor: 0,
+            start: 0,
             bookmarks: options.allow_bookmarks && inner.spec.watch_cache,
             next_bookmark: None,
             deadline: now + timeout,
@@ -140,6 +144,7 @@ impl Session {
             (Version::At(n), false) => {
                 drop(state);
                 session.cursor = n;
+                session.start = n;
             }
             (_, send_initial) => {
                 // The state as synthetic ADDEDs in key order, then changes (reference §2.7). A
@@ -160,6 +165,7 @@ impl Session {
                     session.push_event(line);
                 }
                 session.cursor = current;
+                session.start = current;
                 if send_initial && options.allow_bookmarks && !session.faults.drop_end_marker {
                     session.push(session.wire().bookmark(current, true));
                 }
@@ -189,13 +195,12 @@ impl Session {
     /// Queues an object event, malformed if a `malformed_event` rule says so.
     fn push_event(&mut self, line: Vec<u8>) {
         let now = self.inner.recorder.now();
-        let shape = {
-            let mut state = self.inner.lock();
-            self.faults
-                .malformed
-                .iter()
-                .find_map(|id| state.rules.malform(*id, now))
+        let info = RequestInfo {
+            verb: Verb::Watch,
+            path: &self.path,
+            query: &self.query,
         };
+        let shape = self.inner.lock().rules.malform(now, &info);
         let line = match shape {
             None => line,
             Some(Malformed::Truncated) => {
@@ -389,8 +394,11 @@ impl Session {
                 }
             }
             _ = self.revisions.changed() => {
-                if let (Some(delay), None) = (self.faults.event_delay, self.hold_until) {
-                    self.hold_until = Some(recorder.now() + delay);
+                if self.hold_until.is_none() {
+                    let now = recorder.now();
+                    let info = RequestInfo { verb: Verb::Watch, path: &self.path, query: &self.query };
+                    let delay = self.inner.lock().rules.event_delay(now, &info);
+                    self.hold_until = delay.map(|d| now + d);
                 }
             }
             () = recorder.sleep_until(self.deadline) => {
@@ -420,6 +428,9 @@ impl Session {
             self.cursor = self.cursor.max(revision);
             revision
         };
+        if revision <= self.start {
+            return;
+        }
         let line = match action {
             BookmarkAction::Pass => self.wire().bookmark(revision, false),
             BookmarkAction::Drop(_) => return,
