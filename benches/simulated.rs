@@ -39,7 +39,7 @@ fn bare_list(scenario: &Scenario) {
         .expect("a runtime builds");
     runtime.block_on(async {
         let server = ApiServer::new(scenario, Recorder::start());
-        let client = transport::client(server, &transport::config()).expect("the client builds");
+        let client = transport::client(server, &transport::config(), 0).expect("the client builds");
         let request = http::Request::get("/api/v1/events?limit=500")
             .body(Vec::new())
             .expect("a valid request");

@@ -120,12 +120,13 @@ impl LiveServer {
         })?;
         let recorder = Recorder::start_live(options.speed);
         let server = ApiServer::new(scenario, recorder);
+        // `play` applies the steps at time zero before any connection is accepted.
+        let player = tokio::spawn(apiserver::play(server.clone(), scenario.clone()));
         let accept = tokio::spawn(accept(
             listener,
             server.clone(),
             Arc::new(Semaphore::new(options.max_connections)),
         ));
-        let player = tokio::spawn(apiserver::play(server.clone(), scenario.clone()));
         Ok(Self {
             addr,
             server,

@@ -256,7 +256,7 @@ fn run_one(scenario: &Scenario, setup: &SetUp, mode: Mode) -> Result<Trace, Erro
                 let server = ApiServer::new(scenario, Recorder::start());
                 let mut config = transport::config();
                 apply_client_settings(&mut config, setup, server.recorder());
-                let client = transport::client(server.clone(), &config)
+                let client = transport::client(server.clone(), &config, scenario.seed)
                     .map_err(|e| client_error(e.into()))?;
                 let player = tokio::spawn(apiserver::play(server.clone(), scenario.clone()));
                 let trace = exercise(scenario, setup, &server, client).await;
@@ -282,7 +282,8 @@ fn run_one(scenario: &Scenario, setup: &SetUp, mode: Mode) -> Result<Trace, Erro
                     source,
                 })?;
                 apply_client_settings(&mut config, setup, live.server().recorder());
-                let client = kube::Client::try_from(config).map_err(|e| client_error(e.into()))?;
+                let client = transport::tcp_client(&config, scenario.seed, speed)
+                    .map_err(|e| client_error(e.into()))?;
                 Ok(exercise(scenario, setup, live.server(), client).await)
             })
         }

@@ -65,24 +65,40 @@ where
 }
 
 /// Plays the scenario's timeline, background churn and periodic compaction on `server` until
-/// the scenario's duration has passed. Must run inside the run's runtime; times are relative
-/// to the server's recorder start.
-pub async fn play(server: ApiServer, scenario: Scenario) {
-    let end = scenario.duration;
-    tokio::join!(
-        steps(&server, &scenario),
-        every(&server, scenario.server.churn_interval, end, |s| s.churn()),
-        compaction(&server, scenario.server.compaction_interval, end),
-    );
+/// the scenario's duration has passed. Times are relative to the server's recorder start.
+///
+/// The steps at time zero are applied before this returns, so no request can arrive before
+/// them, whichever task the runtime polls first; the rest happens in the returned future.
+pub fn play(server: ApiServer, scenario: Scenario) -> impl Future<Output = ()> + Send + 'static {
+    let at_start = scenario
+        .timeline
+        .iter()
+        .take_while(|step| step.at.is_zero())
+        .count();
+    for step in &scenario.timeline[..at_start] {
+        apply(&server, &step.action);
+    }
+    async move {
+        let end = scenario.duration;
+        tokio::join!(
+            steps(&server, &scenario, at_start),
+            every(&server, scenario.server.churn_interval, end, |s| s.churn()),
+            compaction(&server, scenario.server.compaction_interval, end),
+        );
+    }
 }
 
-async fn steps(server: &ApiServer, scenario: &Scenario) {
-    for step in &scenario.timeline {
+fn apply(server: &ApiServer, action: &Action) {
+    match action {
+        Action::Write(write) => server.write(write),
+        Action::Fault(fault) => server.inject(fault),
+    }
+}
+
+async fn steps(server: &ApiServer, scenario: &Scenario, skip: usize) {
+    for step in &scenario.timeline[skip..] {
         sleep_to(server, step.at).await;
-        match &step.action {
-            Action::Write(write) => server.write(write),
-            Action::Fault(fault) => server.inject(fault),
-        }
+        apply(server, &step.action);
     }
 }
 

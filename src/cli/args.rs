@@ -45,6 +45,12 @@ pub enum Command {
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         speed: u32,
     },
+    /// Show the scenario catalogue: what each scenario models, its faults and set-ups.
+    List {
+        /// Scenario files or directories.
+        #[arg(default_value = "scenarios")]
+        paths: Vec<PathBuf>,
+    },
     /// Validate scenario files without running them.
     Check {
         /// Scenario files, or directories of `*.yaml` scenarios.

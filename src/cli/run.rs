@@ -53,6 +53,10 @@ fn execute(args: Args, out: &mut impl Write, err: &mut impl Write) -> anyhow::Re
             super::serve::serve(&request, out, err)?;
             Ok(true)
         }
+        Command::List { paths } => {
+            super::list::list(&expand(&paths)?, out)?;
+            Ok(true)
+        }
         Command::Check { paths } => {
             for path in expand(&paths)? {
                 let scenario = scenario::load(&path)?;

@@ -463,9 +463,16 @@ mod tests {
         let faults = rules.on_request(S(1), &watch());
         assert_eq!(faults.delay, Some(S(2)));
         assert_eq!(faults.answer, None);
-        assert_eq!(rules.on_watch_start(S(1), &watch()).cut, None, "no window: open watches only");
+        assert_eq!(
+            rules.on_watch_start(S(1), &watch()).cut,
+            None,
+            "no window: open watches only"
+        );
         assert!(rules.claim_open_watch(1, S(0), &watch()).is_some());
-        assert!(rules.claim_open_watch(1, S(0), &watch()).is_none(), "count 1");
+        assert!(
+            rules.claim_open_watch(1, S(0), &watch()).is_none(),
+            "count 1"
+        );
     }
 
     #[test]

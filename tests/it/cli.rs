@@ -92,7 +92,35 @@ fn json_output_is_byte_identical_across_processes() {
 fn check_validates_without_running() {
     let (code, out, _) = harness(&["check", "scenarios/"]);
     assert_eq!(code, 0);
-    assert_eq!(out.lines().count(), 3, "{out}");
+    assert_eq!(out.lines().count(), scenario_files().len(), "{out}");
+    assert!(out.lines().all(|l| l.ends_with("set-ups)")), "{out}");
+}
+
+fn scenario_files() -> Vec<PathBuf> {
+    std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect()
+}
+
+#[test]
+fn the_catalogue_has_at_least_20_scenarios_each_described_and_listed_with_its_faults() {
+    assert!(scenario_files().len() >= 20);
+    let (code, out, err) = harness(&["list"]);
+    assert_eq!(code, 0, "{err}");
+    for path in scenario_files() {
+        let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        let entry = out
+            .split("\n\n")
+            .find(|e| e.starts_with(&format!("{stem}  (")))
+            .unwrap_or_else(|| panic!("{stem} is listed:\n{out}"));
+        assert!(entry.contains("faults: "), "{entry}");
+        assert!(
+            entry.lines().skip(1).map(str::len).sum::<usize>() > 100,
+            "{stem} has a description of the situation it models:\n{entry}"
+        );
+    }
 }
 
 #[test]

@@ -39,7 +39,7 @@ impl World {
     fn with_config(scenario: &Scenario, config: kube::Config) -> Self {
         let recorder = Recorder::start();
         let server = ApiServer::new(scenario, recorder.clone());
-        let client = transport::client(server.clone(), &config).expect("the client builds");
+        let client = transport::client(server.clone(), &config, 0).expect("the client builds");
         Self {
             server,
             client,

@@ -22,21 +22,15 @@ fn built_in_scenarios() -> Vec<PathBuf> {
     paths
 }
 
-/// What must agree: per set-up, whether it recovered and which checks failed.
-fn verdicts(report: &RunReport) -> Vec<(String, bool, Vec<String>)> {
+/// What must agree: per set-up, whether it recovered. Which checks a failing set-up fails may
+/// differ: a hot retry loop reaches the request cap in zero virtual time over the in-memory
+/// transport, while over TCP each round trip takes real time, so the same loop can fail on
+/// its request rate first.
+fn verdicts(report: &RunReport) -> Vec<(String, bool)> {
     report
         .outcomes
         .iter()
-        .map(|o| {
-            let failed = o
-                .verdict
-                .checks
-                .iter()
-                .filter(|c| !c.passed)
-                .map(|c| format!("{:?}", c.name))
-                .collect();
-            (o.setup.clone(), o.verdict.recovered, failed)
-        })
+        .map(|o| (o.setup.clone(), o.verdict.recovered))
         .collect()
 }
 
