@@ -7,11 +7,7 @@ use serde::Serialize;
 
 use crate::scenario::ResourceSpec;
 
-fn line(value: &impl Serialize) -> Vec<u8> {
-    let mut out = serde_json::to_vec(value).expect("discovery types always serialize");
-    out.push(b'\n');
-    out
-}
+use super::wire::line;
 
 /// `version.Info`.
 #[derive(Serialize)]

@@ -321,9 +321,7 @@ impl Status {
 
     /// The compact JSON body with Go's trailing newline.
     pub(crate) fn to_json_line(&self) -> Vec<u8> {
-        let mut out = serde_json::to_vec(self).expect("a Status always serializes");
-        out.push(b'\n');
-        out
+        super::wire::line(self)
     }
 
     /// The HTTP response: status equal to `code`, `Retry-After` when `retryAfterSeconds > 0`.

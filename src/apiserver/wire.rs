@@ -150,8 +150,33 @@ impl EventType {
     }
 }
 
-fn line(value: &impl Serialize) -> Vec<u8> {
-    let mut out = serde_json::to_vec(value).expect("wire types always serialize");
+/// `value` as Go's `json.NewEncoder(w).Encode` writes it (reference §0): compact, `<`, `>`
+/// and `&` escaped as `\u003c`, `\u003e`, `\u0026` (and U+2028/U+2029 as `\u2028`/`\u2029`),
+/// and one trailing newline. Those characters can only occur inside JSON strings, so replacing
+/// them in the output is exact.
+pub(crate) fn line(value: &impl Serialize) -> Vec<u8> {
+    let plain = serde_json::to_vec(value).expect("wire types always serialize");
+    let mut out = Vec::with_capacity(plain.len() + 1);
+    let mut rest = plain.as_slice();
+    while let Some((first, tail)) = rest.split_first() {
+        match (first, tail) {
+            (b'<', _) => out.extend_from_slice(b"\\u003c"),
+            (b'>', _) => out.extend_from_slice(b"\\u003e"),
+            (b'&', _) => out.extend_from_slice(b"\\u0026"),
+            // U+2028 and U+2029 are E2 80 A8 and E2 80 A9 in UTF-8.
+            (0xE2, [0x80, last @ (0xA8 | 0xA9), ..]) => {
+                out.extend_from_slice(if *last == 0xA8 {
+                    b"\\u2028"
+                } else {
+                    b"\\u2029"
+                });
+                rest = &tail[2..];
+                continue;
+            }
+            _ => out.push(*first),
+        }
+        rest = tail;
+    }
     out.push(b'\n');
     out
 }
@@ -332,6 +357,15 @@ mod tests {
         assert!(
             event.contains("\"resourceVersion\":\"12\""),
             "a DELETED event carries the deletion's revision"
+        );
+    }
+
+    #[test]
+    fn strings_are_escaped_the_way_go_encodes_them() {
+        let encoded = line(&serde_json::json!({ "m": "a<b>&c\u{2028}d\u{2029}é" }));
+        assert_eq!(
+            String::from_utf8(encoded).unwrap(),
+            "{\"m\":\"a\\u003cb\\u003e\\u0026c\\u2028d\\u2029é\"}\n"
         );
     }
 

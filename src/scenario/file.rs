@@ -231,6 +231,8 @@ pub(crate) struct ExpectFile {
     pub(crate) max_relists: Option<u32>,
     pub(crate) max_requests_per_minute: Option<u32>,
     #[serde(default)]
+    pub(crate) checkpoints: Vec<Span>,
+    #[serde(default)]
     pub(crate) recover: Vec<Spanned<String>>,
     #[serde(default)]
     pub(crate) fail: Vec<Spanned<String>>,

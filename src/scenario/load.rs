@@ -210,10 +210,27 @@ impl Validator<'_> {
             live,
         )?;
         let watchers = self.watchers(raw.watchers, &raw.expect)?;
+        let mut checkpoints = Vec::new();
+        for (i, at) in raw.expect.checkpoints.iter().enumerate() {
+            let at = at.get();
+            if at > duration {
+                return Err(self.invalid(
+                    format!("expect.checkpoints[{i}]"),
+                    None,
+                    format!(
+                        "{} is past the scenario's duration of {}",
+                        fmt(at),
+                        fmt(duration)
+                    ),
+                ));
+            }
+            checkpoints.push(at);
+        }
         let expect = Expect {
             deadline: raw.expect.deadline.get(),
             max_relists: raw.expect.max_relists,
             max_requests_per_minute: raw.expect.max_requests_per_minute,
+            checkpoints,
         };
         Ok(Scenario {
             name,

@@ -308,6 +308,8 @@ pub struct Expect {
     pub max_relists: Option<u32>,
     /// Most requests in any sliding minute of virtual time.
     pub max_requests_per_minute: Option<u32>,
+    /// Instants at which the view must have no ghosts and no losses.
+    pub checkpoints: Vec<Duration>,
 }
 
 impl Scenario {

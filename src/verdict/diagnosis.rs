@@ -22,7 +22,7 @@ pub(super) fn explain(
         _ => None,
     });
     let pattern = request_pattern(trace, watch_ends);
-    match failed.name {
+    let text = match failed.name {
         CheckName::Survived => {
             let mut text = failed.detail.clone();
             if let Some((at, fault)) = last_error {
@@ -52,10 +52,37 @@ pub(super) fn explain(
             }
             with_pattern(text, pattern)
         }
+        CheckName::Monotonic | CheckName::Resumable | CheckName::Checkpoints => {
+            let mut text = failed.detail.clone();
+            if let Some((at, fault)) = last_error {
+                text.push_str(&format!(
+                    "; last watcher error at {}: {}",
+                    fmt(at),
+                    describe(fault)
+                ));
+            }
+            with_pattern(text, pattern)
+        }
         CheckName::Deadline | CheckName::Relists | CheckName::RequestRate => {
             with_pattern(failed.detail.clone(), pattern)
         }
+    };
+    match faults(trace) {
+        Some(faults) => format!("{text}; faults: {faults}"),
+        None => text,
     }
+}
+
+/// `watch_410 at 2m, compact at 4m`: the faults in the order they played.
+fn faults(trace: &Trace) -> Option<String> {
+    let played: Vec<String> = trace
+        .iter()
+        .filter_map(|e| match &e.kind {
+            TraceKind::Fault { fault } => Some(format!("{fault} at {}", fmt(e.at))),
+            _ => None,
+        })
+        .collect();
+    (!played.is_empty()).then(|| played.join(", "))
 }
 
 fn with_pattern(text: String, pattern: Option<String>) -> String {
@@ -110,8 +137,16 @@ fn request_pattern(trace: &Trace, watch_ends: &BTreeMap<u64, &WatchEnd>) -> Opti
     } else {
         format!(" at resourceVersion={rv}")
     };
+    let relist = trace
+        .iter()
+        .filter(|e| e.at >= last)
+        .find(|e| matches!(&e.kind, TraceKind::Request(r) if super::judge::lists(r)));
+    let then = match relist {
+        Some(e) => format!("; a relist followed at {}", fmt(e.at)),
+        None => "; no relist followed".to_owned(),
+    };
     Some(format!(
-        "{count} {verb} requests{at} over {}, each answered {outcome}",
+        "{count} {verb} requests{at} over {}, each answered {outcome}{then}",
         fmt(last - first)
     ))
 }
@@ -135,9 +170,13 @@ fn resource_version(r: &RequestRecord) -> String {
 
 fn outcome(r: &RequestRecord, watch_ends: &BTreeMap<u64, &WatchEnd>) -> String {
     match watch_ends.get(&r.id) {
+        _ if r.status == 0 => "never (no response head)".to_owned(),
         Some(WatchEnd::Error { code, reason, .. }) if r.status == 200 => {
             format!("ERROR {code} {reason}")
         }
+        Some(WatchEnd::Empty) => "200 and an immediate end, no event".to_owned(),
+        Some(WatchEnd::Cut { how }) => format!("200, then cut ({how})"),
+        Some(WatchEnd::Stalled) => "200, then nothing (half-open)".to_owned(),
         _ => r.status.to_string(),
     }
 }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::diagnosis;
+use super::history;
 use super::model::{Check, CheckName, Figures, Verdict};
 use super::view::{describe_difference, samples};
 use crate::scenario::{Scenario, SetUp, format_duration as fmt};
@@ -135,6 +136,10 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
         recovery_latency: recovered_at
             .zip(disrupted_at)
             .map(|(r, d)| r.saturating_sub(d)),
+        blind_time: gaps
+            .iter()
+            .map(|(start, end)| end.unwrap_or(scenario.duration).saturating_sub(*start))
+            .max(),
     };
 
     let mut checks = Vec::new();
@@ -229,6 +234,49 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
             passed: peak <= max,
             detail: format!("at most {peak} requests in any minute (bound {max})"),
         });
+    }
+    checks.push(match history::monotonic(trace) {
+        Ok(objects) => Check {
+            name: CheckName::Monotonic,
+            passed: true,
+            detail: format!("resourceVersions rose for each of {objects} objects the watcher saw"),
+        },
+        Err(detail) => Check {
+            name: CheckName::Monotonic,
+            passed: false,
+            detail,
+        },
+    });
+    checks.push(match history::resumable(trace, &selector) {
+        Ok(resumes) => Check {
+            name: CheckName::Resumable,
+            passed: true,
+            detail: format!(
+                "{resumes} resumed watch{} delivered every change after the resume point",
+                if resumes == 1 { "" } else { "es" }
+            ),
+        },
+        Err(detail) => Check {
+            name: CheckName::Resumable,
+            passed: false,
+            detail,
+        },
+    });
+    if !scenario.expect.checkpoints.is_empty() {
+        checks.push(
+            match history::checkpoints(trace, &selector, &scenario.expect.checkpoints, lag) {
+                Ok(n) => Check {
+                    name: CheckName::Checkpoints,
+                    passed: true,
+                    detail: format!("no ghosts and no losses at the {n} checkpoints"),
+                },
+                Err(detail) => Check {
+                    name: CheckName::Checkpoints,
+                    passed: false,
+                    detail,
+                },
+            },
+        );
     }
     let recovered = checks.iter().all(|c| c.passed);
     let diagnosis = (!recovered).then(|| diagnosis::explain(setup, trace, &checks, &watch_ends));

@@ -7,6 +7,7 @@
 //! A failure comes with a diagnosis in words.
 
 mod diagnosis;
+mod history;
 mod judge;
 mod model;
 mod view;

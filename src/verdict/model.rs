@@ -44,6 +44,12 @@ pub enum CheckName {
     Relists,
     /// Requests per sliding minute within the bound.
     RequestRate,
+    /// Per object, the resourceVersions the watcher emitted never went backwards.
+    Monotonic,
+    /// Every resumed watch delivered every change after its resume point.
+    Resumable,
+    /// No ghosts and no losses at the scenario's checkpoints.
+    Checkpoints,
 }
 
 /// Costs and timings of one run, in virtual time.
@@ -64,6 +70,9 @@ pub struct Figures {
     pub recovered_at: Option<Duration>,
     /// `recovered_at - disrupted_at`.
     pub recovery_latency: Option<Duration>,
+    /// The longest stretch in which the view differed from the truth (past the delivery lag);
+    /// `None` if it never did.
+    pub blind_time: Option<Duration>,
 }
 
 impl Verdict {
