@@ -6,14 +6,37 @@
 //! [`verdict`] checks each watcher's view against the server's truth and explains failures;
 //! [`report`] renders the result.
 //!
-//! ```no_run
-//! use kube_watch_harness::{run, scenario};
+//! Test your own watcher code from `cargo test`: the closure gets a kube `Client` connected to
+//! the scenario's server and returns the stream your controller consumes. A 10-minute scenario
+//! runs in milliseconds, the same way every time.
 //!
-//! let scenario = scenario::load("scenarios/idle-expire.yaml")?;
-//! let report = run::run(&scenario, &run::RunOptions::default())?;
-//! for outcome in &report.outcomes {
-//!     println!("{}: {}", outcome.setup, if outcome.verdict.recovered { "recovered" } else { "not recovered" });
-//! }
+//! ```
+//! use k8s_openapi::api::core::v1::ConfigMap;
+//! use kube::Api;
+//! use kube::runtime::{WatchStreamExt, watcher};
+//! use kube_watch_harness::scenario::Scenario;
+//!
+//! let scenario = Scenario::from_yaml(r#"
+//! duration: 10m
+//! resource:
+//!   version: v1
+//!   kind: ConfigMap
+//!   plural: configmaps
+//!   objects: [{ name: app-config, namespace: default }]
+//! timeline:
+//!   - { at: 2m, kind: expire_watches }
+//!   - { at: 3m, kind: update, name: app-config, namespace: default }
+//! watchers: [{ name: defaults }]
+//! expect: { deadline: 1m, recover: [defaults] }
+//! "#)?;
+//!
+//! let outcome = scenario.run_with(|client| {
+//!     watcher(Api::<ConfigMap>::all(client), watcher::Config::default()).default_backoff()
+//! })?;
+//! outcome.assert_recovered();
+//!
+//! // The scenario's own matrix of kube-rs set-ups, judged against its `expect` block.
+//! scenario.run()?.assert_as_expected();
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

@@ -37,7 +37,12 @@ pub async fn drive(
         let mut objects: Vec<(String, u64)> = store
             .state()
             .iter()
-            .map(|o| (record::key_of(o), record::resource_version(o)))
+            .map(|o| {
+                (
+                    record::key_of(o.as_ref()),
+                    record::resource_version(o.as_ref()),
+                )
+            })
             .collect();
         objects.sort();
         recorder.record(TraceKind::Store { objects });

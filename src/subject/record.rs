@@ -1,14 +1,13 @@
 //! Turning what a watcher emits into trace events.
 
-use kube::ResourceExt;
-use kube::api::DynamicObject;
 use kube::runtime::watcher;
+use kube::{Resource, ResourceExt};
 
 use crate::trace::{ObjectKey, TraceKind, WatcherFault};
 
 /// The trace key of an object: `namespace/name`, or `name` when cluster-scoped.
 #[must_use]
-pub fn key_of(object: &DynamicObject) -> ObjectKey {
+pub fn key_of<K: Resource>(object: &K) -> ObjectKey {
     match object.namespace() {
         Some(ns) => format!("{ns}/{}", object.name_any()),
         None => object.name_any(),
@@ -17,7 +16,7 @@ pub fn key_of(object: &DynamicObject) -> ObjectKey {
 
 /// The object's resourceVersion as a number; 0 when absent or not a number.
 #[must_use]
-pub(super) fn resource_version(object: &DynamicObject) -> u64 {
+pub(super) fn resource_version<K: Resource>(object: &K) -> u64 {
     object
         .resource_version()
         .and_then(|rv| rv.parse().ok())
@@ -26,7 +25,7 @@ pub(super) fn resource_version(object: &DynamicObject) -> u64 {
 
 /// The trace event for one watcher event.
 #[must_use]
-pub fn event(event: &watcher::Event<DynamicObject>) -> TraceKind {
+pub fn event<K: Resource>(event: &watcher::Event<K>) -> TraceKind {
     match event {
         watcher::Event::Init => TraceKind::Init,
         watcher::Event::InitApply(o) => TraceKind::InitApply {

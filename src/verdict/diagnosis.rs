@@ -25,6 +25,13 @@ pub(super) fn explain(
     let text = match failed.name {
         CheckName::Survived => {
             let mut text = failed.detail.clone();
+            if last_error.is_none()
+                && let Some(answer) = last_server_failure(trace, watch_ends)
+            {
+                text.push_str(&format!(
+                    ", right after the server's {answer}; the stream never yielded that error"
+                ));
+            }
             if let Some((at, fault)) = last_error {
                 text = format!("the stream ended at {} after {}", fmt(at), describe(fault));
                 if setup.consumer == Consumer::StopOnError {
@@ -71,6 +78,23 @@ pub(super) fn explain(
         Some(faults) => format!("{text}; faults: {faults}"),
         None => text,
     }
+}
+
+/// The last failure the server answered, in words: `ERROR 410 Expired on a watch at 5m`.
+fn last_server_failure(trace: &Trace, watch_ends: &BTreeMap<u64, &WatchEnd>) -> Option<String> {
+    trace.iter().rev().find_map(|e| match &e.kind {
+        TraceKind::WatchEnded {
+            reason: WatchEnd::Error { code, reason, .. },
+            ..
+        } => Some(format!("ERROR {code} {reason} on a watch at {}", fmt(e.at))),
+        TraceKind::Request(r) if r.status >= 400 => Some(format!(
+            "{} to a {} at {}",
+            outcome(r, watch_ends),
+            verb(r),
+            fmt(e.at)
+        )),
+        _ => None,
+    })
 }
 
 /// `watch_410 at 2m, compact at 4m`: the faults in the order they played.

@@ -10,4 +10,5 @@ mod live;
 mod malformed;
 mod scenario_errors;
 mod scenarios;
+mod user_watcher;
 mod wire;

@@ -1,0 +1,70 @@
+//! How a kube-rs user tests their own watcher code: load a scenario, hand the harness a
+//! closure that builds the stream from the client it is given, assert it recovered.
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::Api;
+use kube::runtime::{WatchStreamExt, watcher};
+use kube_watch_harness::scenario::Scenario;
+
+fn forced_410() -> Scenario {
+    Scenario::load(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/forced-410.yaml"
+    ))
+    .expect("the built-in scenario loads")
+}
+
+#[test]
+fn my_configmap_watcher_with_default_backoff_recovers_from_a_forced_410() {
+    let outcome = forced_410()
+        .run_with(|client| {
+            watcher(Api::<ConfigMap>::all(client), watcher::Config::default()).default_backoff()
+        })
+        .expect("the run starts");
+    outcome.assert_recovered();
+    assert_eq!(
+        outcome.verdict.figures.relists, 1,
+        "one relist after the 410"
+    );
+}
+
+#[test]
+fn a_watcher_that_gives_up_at_the_first_error_is_reported_with_the_reason() {
+    let outcome = forced_410()
+        .run_with(|client| {
+            watcher(Api::<ConfigMap>::all(client), watcher::Config::default())
+                .take_while(|item| std::future::ready(item.is_ok()))
+        })
+        .expect("the run starts");
+    let why =
+        std::panic::catch_unwind(|| outcome.assert_recovered()).expect_err("it did not recover");
+    let message = why.downcast_ref::<String>().expect("a formatted message");
+    assert!(message.contains("did not recover"), "{message}");
+    assert!(
+        message.contains("410"),
+        "the diagnosis names the 410: {message}"
+    );
+}
+
+#[test]
+fn a_panic_in_my_code_is_my_runs_failure_not_the_harness_crash() {
+    let outcome = forced_410()
+        .run_with(|client| {
+            watcher(Api::<ConfigMap>::all(client), watcher::Config::default()).map(|item| {
+                assert!(item.is_ok(), "my code panics on errors");
+                item
+            })
+        })
+        .expect("the run starts");
+    assert!(!outcome.verdict.recovered);
+    assert!(
+        outcome
+            .verdict
+            .diagnosis
+            .as_deref()
+            .is_some_and(|d| d.contains("panicked")),
+        "{:?}",
+        outcome.verdict.diagnosis
+    );
+}
