@@ -28,6 +28,10 @@ pub enum Command {
         /// Wall-clock seconds one set-up may take before it is reported as hung.
         #[arg(long, default_value_t = 60)]
         wall_timeout: u64,
+        /// Also write every report there: `report.json`, `junit.xml`, and a timeline
+        /// `<scenario>.svg` per scenario. The directory is created if missing.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Serve a scenario on a real TCP port for any client (kubectl, client-go, ...), playing its
     /// timeline on the wall clock, until the timeline ends or Ctrl-C.
@@ -64,6 +68,8 @@ pub enum Command {
 pub enum Format {
     /// A table for terminals.
     Table,
-    /// JSON with a versioned schema.
+    /// JSON with a versioned schema (`docs/report.schema.json`).
     Json,
+    /// JUnit XML for CI.
+    Junit,
 }

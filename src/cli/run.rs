@@ -1,6 +1,8 @@
 //! Running the CLI: resolve paths, load, run, render, and map the result to an exit code.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+
+use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -74,6 +76,7 @@ fn execute(args: Args, out: &mut impl Write, err: &mut impl Write) -> anyhow::Re
             paths,
             format,
             wall_timeout,
+            out: out_dir,
         } => {
             let files = expand(&paths)?;
             // Load everything first: a bad file stops the run before anything runs.
@@ -83,18 +86,78 @@ fn execute(args: Args, out: &mut impl Write, err: &mut impl Write) -> anyhow::Re
                 .collect::<Result<Vec<_>, _>>()?;
             let options =
                 RunOptions::default().wall_timeout(Duration::from_secs(wall_timeout.max(1)));
+            let progress = std::io::stderr().is_terminal() && scenarios.len() > 1;
             let mut reports = Vec::new();
-            for scenario in &scenarios {
-                tracing::info!(scenario = %scenario.name, "running");
+            for (i, scenario) in scenarios.iter().enumerate() {
+                if progress {
+                    // NB: progress is for people; logs and pipes get only the report.
+                    let _ = write!(
+                        err,
+                        "\r[{}/{}] {:<40}",
+                        i + 1,
+                        scenarios.len(),
+                        scenario.name
+                    );
+                }
                 reports.push(run_scenario(scenario, &options)?);
             }
+            if progress {
+                let _ = write!(err, "\r{:<50}\r", "");
+            }
+            if let Some(dir) = &out_dir {
+                write_reports(dir, &scenarios, &reports)?;
+            }
             match format {
-                Format::Table => report::table::write(&reports, out)?,
+                Format::Table => {
+                    let colour = std::io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+                    report::table::write_styled(&reports, out, colour)?;
+                }
                 Format::Json => report::json::write(&reports, out)?,
+                Format::Junit => report::junit::write(&reports, out)?,
             }
             Ok(reports.iter().all(crate::run::RunReport::as_expected))
         }
     }
+}
+
+/// Writes `report.json`, `junit.xml` and one `<scenario>.svg` per scenario into `dir`.
+fn write_reports(
+    dir: &Path,
+    scenarios: &[scenario::Scenario],
+    reports: &[crate::run::RunReport],
+) -> anyhow::Result<()> {
+    let context = |path: &Path| format!("failed to write {}", path.display());
+    std::fs::create_dir_all(dir).with_context(|| context(dir))?;
+    let create = |name: &str| -> anyhow::Result<(PathBuf, std::io::BufWriter<std::fs::File>)> {
+        let path = dir.join(name);
+        let file = std::fs::File::create(&path).with_context(|| context(&path))?;
+        Ok((path, std::io::BufWriter::new(file)))
+    };
+    let (path, mut file) = create("report.json")?;
+    report::json::write(reports, &mut file).with_context(|| context(&path))?;
+    file.flush().with_context(|| context(&path))?;
+    let (path, mut file) = create("junit.xml")?;
+    report::junit::write(reports, &mut file).with_context(|| context(&path))?;
+    file.flush().with_context(|| context(&path))?;
+    for (scenario, report) in scenarios.iter().zip(reports) {
+        // Scenario names become file names: only the characters that are safe everywhere.
+        let stem: String = scenario
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let (path, mut file) = create(&format!("{stem}.svg"))?;
+        report::svg::write(scenario, report, &mut file).with_context(|| context(&path))?;
+        file.flush().with_context(|| context(&path))?;
+    }
+    Ok(())
 }
 
 /// Files as given, and the `*.yaml` files of directories in name order.

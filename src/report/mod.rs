@@ -3,5 +3,7 @@
 //! output is deterministic.
 
 pub mod json;
+pub mod junit;
 pub mod requests;
+pub mod svg;
 pub mod table;

@@ -2,6 +2,8 @@
 
 use std::io;
 
+use anstyle::{AnsiColor, Style};
+
 use crate::run::RunReport;
 use crate::scenario::{Expected, format_duration};
 
@@ -9,11 +11,37 @@ const HEADERS: [&str; 8] = [
     "SCENARIO", "SET-UP", "EXPECTED", "RESULT", "RELISTS", "REQUESTS", "RECOVERY", "",
 ];
 
-/// Writes the table. Deterministic: no clock, no colour.
+/// Writes the table without colour. Deterministic: no clock.
 ///
 /// # Errors
 /// Any error of `out`.
 pub fn write(reports: &[RunReport], out: &mut impl io::Write) -> io::Result<()> {
+    write_styled(reports, out, false)
+}
+
+/// The style of a cell: results and expectations in green or red when `colour` is on.
+fn style(column: usize, cell: &str, colour: bool) -> Style {
+    if !colour {
+        return Style::new();
+    }
+    let bad = AnsiColor::Red.on_default().bold();
+    match (column, cell) {
+        (3, "recovered") | (7, "ok") => AnsiColor::Green.on_default(),
+        (3, _) | (7, "UNEXPECTED") => bad,
+        _ => Style::new(),
+    }
+}
+
+/// Writes the table, with ANSI colour when `colour` is on (a terminal that did not ask for
+/// `NO_COLOR`).
+///
+/// # Errors
+/// Any error of `out`.
+pub fn write_styled(
+    reports: &[RunReport],
+    out: &mut impl io::Write,
+    colour: bool,
+) -> io::Result<()> {
     let mut rows: Vec<([String; 8], Option<String>)> = Vec::new();
     for report in reports {
         for o in &report.outcomes {
@@ -55,17 +83,25 @@ pub fn write(reports: &[RunReport], out: &mut impl io::Write) -> io::Result<()> 
             *w = (*w).max(cell.chars().count());
         }
     }
-    let line = |cells: &[String; 8]| {
+    let line = |cells: &[String; 8], colour: bool| {
         let padded: Vec<String> = cells
             .iter()
             .zip(widths)
-            .map(|(c, w)| format!("{c:<w$}"))
+            .enumerate()
+            .map(|(i, (c, w))| {
+                let s = style(i, c, colour);
+                // NB: padding first, so escape codes never count towards the width.
+                format!(
+                    "{s}{c}{s:#}{}",
+                    " ".repeat(w.saturating_sub(c.chars().count()))
+                )
+            })
             .collect();
         padded.join("  ").trim_end().to_owned()
     };
-    writeln!(out, "{}", line(&HEADERS.map(String::from)))?;
+    writeln!(out, "{}", line(&HEADERS.map(String::from), false))?;
     for (row, diagnosis) in &rows {
-        writeln!(out, "{}", line(row))?;
+        writeln!(out, "{}", line(row, colour))?;
         if let Some(d) = diagnosis {
             writeln!(out, "    why: {d}")?;
         }

@@ -251,10 +251,13 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
         Ok(resumes) => Check {
             name: CheckName::Resumable,
             passed: true,
-            detail: format!(
-                "{resumes} resumed watch{} delivered every change after the resume point",
-                if resumes == 1 { "" } else { "es" }
-            ),
+            detail: match resumes {
+                0 => "no watch resumed from an earlier resume point".to_owned(),
+                1 => "the resumed watch delivered every change after its resume point".to_owned(),
+                n => format!(
+                    "all {n} resumed watches delivered every change after their resume points"
+                ),
+            },
         },
         Err(detail) => Check {
             name: CheckName::Resumable,
@@ -290,7 +293,8 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
 
 /// The stretches where the view differed from the truth for longer than `lag`, as
 /// `(start, end)`; `end` is `None` for one still open at the end of the trace.
-fn gaps(samples: &[super::Sample], lag: Duration) -> Vec<(Duration, Option<Duration>)> {
+#[must_use]
+pub fn gaps(samples: &[super::Sample], lag: Duration) -> Vec<(Duration, Option<Duration>)> {
     let mut gaps = Vec::new();
     let mut open = None;
     for sample in samples {
@@ -318,7 +322,8 @@ fn healthy(request: &RequestRecord, watch_ends: &BTreeMap<u64, &WatchEnd>) -> bo
 }
 
 /// A request that (re)loads the whole state: a first LIST page, or a streaming list.
-pub(super) fn lists(request: &RequestRecord) -> bool {
+#[must_use]
+pub fn lists(request: &RequestRecord) -> bool {
     request.verb == Verb::List
         || (request.verb == Verb::Watch && request.query.contains("sendInitialEvents=true"))
 }

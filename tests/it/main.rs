@@ -8,6 +8,7 @@ mod fixture;
 mod kubectl;
 mod live;
 mod malformed;
+mod report;
 mod scenario_errors;
 mod scenarios;
 mod user_watcher;
