@@ -55,12 +55,28 @@ pub enum Command {
         #[arg(default_value = "scenarios")]
         paths: Vec<PathBuf>,
     },
+    /// Print a JSON Schema: of scenario files (for editors; `scenario.schema.json`) or of the
+    /// JSON report (`report.schema.json`).
+    Schema {
+        /// Which document.
+        #[arg(value_enum, default_value_t = SchemaOf::Scenario)]
+        of: SchemaOf,
+    },
     /// Validate scenario files without running them.
     Check {
         /// Scenario files, or directories of `*.yaml` scenarios.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+}
+
+/// The documents with a JSON Schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaOf {
+    /// Scenario files.
+    Scenario,
+    /// The JSON report.
+    Report,
 }
 
 /// Report formats.

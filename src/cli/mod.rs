@@ -8,5 +8,5 @@ mod list;
 mod run;
 mod serve;
 
-pub use args::{Args, Command, Format};
+pub use args::{Args, Command, Format, SchemaOf};
 pub use run::{HARNESS_ERROR, PASSED, VERDICT_FAILED, run};

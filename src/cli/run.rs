@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use super::args::{Args, Command, Format};
+use super::args::{Args, Command, Format, SchemaOf};
 use crate::report;
 use crate::run::{RunOptions, run as run_scenario};
 use crate::scenario;
@@ -53,6 +53,14 @@ fn execute(args: Args, out: &mut impl Write, err: &mut impl Write) -> anyhow::Re
                 speed,
             };
             super::serve::serve(&request, out, err)?;
+            Ok(true)
+        }
+        Command::Schema { of } => {
+            let schema = match of {
+                SchemaOf::Scenario => scenario::json_schema(),
+                SchemaOf::Report => report::json::json_schema(),
+            };
+            out.write_all(schema.as_bytes())?;
             Ok(true)
         }
         Command::List { paths } => {

@@ -40,7 +40,7 @@ pub struct Target {
 }
 
 /// How a 410 at watch start is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GoneForm {
     /// HTTP 200, one `ERROR` event, end of stream: what kube-apiserver does (reference §2.5).
@@ -50,7 +50,7 @@ pub enum GoneForm {
 }
 
 /// Whose words a 410 uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GoneMessage {
     /// The watch cache's `too old resource version: N (M)`.
@@ -60,7 +60,7 @@ pub enum GoneMessage {
 }
 
 /// How a watch stream is cut.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Cut {
     /// A clean end: the final zero-length chunk, as at a timeout.
@@ -72,7 +72,7 @@ pub enum Cut {
 }
 
 /// How an error response is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorBody {
     /// A `metav1.Status` JSON body, the apiserver's own form.
@@ -82,7 +82,7 @@ pub enum ErrorBody {
 }
 
 /// What a `latency` fault slows down.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LatencyOn {
     /// Each matching request waits before it is answered.
@@ -92,7 +92,7 @@ pub enum LatencyOn {
 }
 
 /// How an event line is malformed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Malformed {
     /// The line is cut in half (then ends with its newline): invalid JSON.

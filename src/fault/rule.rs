@@ -11,7 +11,7 @@ use super::{Cut, ErrorBody, Fault, GoneForm, GoneMessage, LatencyOn, Malformed};
 use crate::trace::Verb;
 
 /// A verb a fault can target, as scenarios write it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TargetVerb {
     /// LIST, every page.

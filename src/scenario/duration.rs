@@ -13,6 +13,21 @@ use serde::{Deserialize, Serialize, Serializer};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Span(pub Duration);
 
+/// In a JSON Schema a duration is a string in jiff's friendly format.
+impl schemars::JsonSchema for Span {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A duration such as `30s`, `5m`, `1h30m` or `20 minutes`.",
+            "pattern": "^[0-9]"
+        })
+    }
+}
+
 impl Span {
     /// The span as a std `Duration`.
     #[must_use]

@@ -5,31 +5,42 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::duration::Span;
 use crate::fault::{Cut, ErrorBody, GoneForm, GoneMessage, LatencyOn, Malformed, TargetVerb};
 
-/// The whole file.
-#[derive(Debug, Deserialize)]
+/// A kube-watch-harness scenario: a workload and faults on a timeline, the watcher set-ups to
+/// test, and what "recovered" means.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ScenarioFile {
+    /// Short name; default: the file stem.
     pub(crate) name: Option<String>,
+    /// The real-world situation the scenario models, with a link where one exists.
     pub(crate) description: Option<String>,
+    /// Seeds every random choice of a run: backoff jitter, the server's default watch timeouts.
     pub(crate) seed: Option<u64>,
+    /// Virtual time the run covers.
     pub(crate) duration: Span,
+    /// What is watched, and the objects it starts with.
     pub(crate) resource: ResourceFile,
+    /// How the simulated API server behaves.
     #[serde(default)]
     pub(crate) server: ServerFile,
+    /// Writes and faults, in time order, each named by `kind:`.
     #[serde(default)]
     pub(crate) timeline: Vec<StepFile>,
+    /// The watcher set-ups to test; each runs in a fresh, isolated world.
     pub(crate) watchers: Vec<WatcherFile>,
+    /// What "recovered" means, and which set-ups are expected to.
     pub(crate) expect: ExpectFile,
 }
 
 /// What is watched, and the objects it starts with.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ResourceFile {
     #[serde(default)]
@@ -48,7 +59,7 @@ fn yes() -> bool {
 }
 
 /// One object of the watched resource.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ObjectFile {
     pub(crate) name: String,
@@ -61,7 +72,7 @@ pub(crate) struct ObjectFile {
 }
 
 /// How the simulated API server behaves.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ServerFile {
     pub(crate) watch_cache: Option<bool>,
@@ -75,7 +86,7 @@ pub(crate) struct ServerFile {
 /// One timeline entry: a workload write or a fault, named by `kind:`. One flat struct, so that
 /// serde still rejects keys no kind has; the loader rejects keys this entry's kind does not
 /// take, naming both.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StepFile {
     pub(crate) at: Span,
@@ -101,14 +112,14 @@ pub(crate) struct StepFile {
     pub(crate) format: Option<ErrorBody>,
     pub(crate) retry_after: Option<Span>,
     pub(crate) delay: Option<Span>,
-    pub(crate) on: Option<LatencyOn>,
+    pub(crate) slows: Option<LatencyOn>,
     pub(crate) shape: Option<Malformed>,
     pub(crate) revision: Option<RestartFile>,
     pub(crate) by: Option<u64>,
 }
 
 /// The `kind:` of a timeline entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum StepKind {
     Create,
@@ -134,7 +145,7 @@ pub(crate) enum StepKind {
     Restart,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum RestartFile {
     Keep,
@@ -143,9 +154,10 @@ pub(crate) enum RestartFile {
 }
 
 /// One watcher set-up of the matrix.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WatcherFile {
+    #[schemars(with = "String")]
     pub(crate) name: Spanned<String>,
     #[serde(default)]
     pub(crate) config: WatcherConfigFile,
@@ -157,14 +169,14 @@ pub(crate) struct WatcherFile {
 }
 
 /// The kube client settings that change recovery.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ClientFile {
     pub(crate) retry: Option<bool>,
     pub(crate) read_timeout: Option<Span>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum BackoffOnFile {
     Watcher,
@@ -173,7 +185,7 @@ pub(crate) enum BackoffOnFile {
 }
 
 /// The fields of kube-runtime's `watcher::Config`; each absent one keeps kube's default.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WatcherConfigFile {
     pub(crate) bookmarks: Option<bool>,
@@ -186,7 +198,7 @@ pub(crate) struct WatcherConfigFile {
     pub(crate) metadata_only: Option<bool>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum ListSemanticFile {
     MostRecent,
@@ -194,7 +206,7 @@ pub(crate) enum ListSemanticFile {
 }
 
 /// `none`, `default`, or `{ exponential: { initial, max, factor } }`.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum BackoffFile {
     None,
@@ -202,7 +214,7 @@ pub(crate) enum BackoffFile {
     Exponential(ExponentialFile),
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExponentialFile {
     pub(crate) initial: Span,
@@ -215,7 +227,7 @@ fn two() -> f64 {
     2.0
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum ConsumerFile {
     Reflector,
@@ -224,7 +236,7 @@ pub(crate) enum ConsumerFile {
 }
 
 /// What "recovered" means for this scenario.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExpectFile {
     pub(crate) deadline: Span,
@@ -233,7 +245,9 @@ pub(crate) struct ExpectFile {
     #[serde(default)]
     pub(crate) checkpoints: Vec<Span>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub(crate) recover: Vec<Spanned<String>>,
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub(crate) fail: Vec<Spanned<String>>,
 }

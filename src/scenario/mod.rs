@@ -11,6 +11,17 @@ mod model;
 mod step;
 
 pub use duration::{Span, format as format_duration};
+
+/// The JSON Schema of scenario files, generated from the types the loader parses with, for
+/// editors (`scenario.schema.json` in the repository is this, kept current by a test).
+#[must_use]
+pub fn json_schema() -> String {
+    let mut schema = schemars::schema_for!(file::ScenarioFile);
+    schema.insert("title".into(), "kube-watch-harness scenario".into());
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
+    text.push('\n');
+    text
+}
 pub use error::{Error, Location, Result};
 pub use load::load;
 pub use model::{

@@ -290,7 +290,7 @@ impl Consumer {
 }
 
 /// The outcome the scenario expects of a set-up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Expected {
     /// It must recover.

@@ -43,7 +43,7 @@ impl StepFile {
             ("format", self.format.is_some()),
             ("retry_after", self.retry_after.is_some()),
             ("delay", self.delay.is_some()),
-            ("on", self.on.is_some()),
+            ("slows", self.slows.is_some()),
             ("shape", self.shape.is_some()),
             ("revision", self.revision.is_some()),
             ("by", self.by.is_some()),
@@ -96,7 +96,7 @@ fn allowed(kind: StepKind) -> Vec<&'static str> {
         StepKind::Watch410 => [TARGET, &["form", "message", "code"]].concat(),
         StepKind::CutStream => [TARGET, &["how"]].concat(),
         StepKind::HttpError => [TARGET, &["status", "format", "retry_after"]].concat(),
-        StepKind::Latency => [TARGET, &["delay", "on"]].concat(),
+        StepKind::Latency => [TARGET, &["delay", "slows"]].concat(),
         StepKind::MalformedEvent => [TARGET, &["shape"]].concat(),
         StepKind::DropInitialEventsEnd
         | StepKind::EmptyWatch
@@ -340,7 +340,7 @@ impl Validator<'_> {
                 needs(raw.delay.is_some(), "delay")?;
                 Fault::Latency {
                     delay: raw.delay.map(|s| s.get()).unwrap_or(Duration::ZERO),
-                    on: raw.on.unwrap_or(LatencyOn::Requests),
+                    on: raw.slows.unwrap_or(LatencyOn::Requests),
                     target,
                 }
             }

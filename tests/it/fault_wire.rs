@@ -120,7 +120,7 @@ wire_form!(http_error_503_with_retry_after, server: "", timeline: "  - { at: 0s,
 wire_form!(http_error_503_in_text, server: "", timeline: "  - { at: 0s, kind: http_error, status: 503, format: text }", target: "/api/v1/configmaps", limit: 1);
 wire_form!(http_error_504_is_resource_version_too_large, server: "", timeline: "  - { at: 0s, kind: http_error, status: 504 }", target: "/api/v1/configmaps?resourceVersion=99", limit: 1);
 wire_form!(latency_on_requests_delays_the_answer, server: "", timeline: "  - { at: 0s, kind: latency, delay: 7s }", target: "/api/v1/namespaces/default/configmaps/b", limit: 10);
-wire_form!(latency_on_events_delays_each_event, server: "", timeline: &format!("{UPDATES}  - {{ at: 0s, kind: latency, on: events, delay: 3s }}"), target: WATCH, limit: 45);
+wire_form!(latency_on_events_delays_each_event, server: "", timeline: &format!("{UPDATES}  - {{ at: 0s, kind: latency, slows: events, delay: 3s }}"), target: WATCH, limit: 45);
 wire_form!(malformed_event_truncated_cuts_a_line_in_half, server: "", timeline: &format!("{UPDATES}  - {{ at: 0s, kind: malformed_event, shape: truncated, count: 1 }}"), target: WATCH, limit: 45);
 wire_form!(malformed_event_wrong_shape_drops_the_envelope, server: "", timeline: &format!("{UPDATES}  - {{ at: 0s, kind: malformed_event, shape: wrong_shape, count: 1 }}"), target: WATCH, limit: 25);
 wire_form!(expire_continue_answers_a_page_with_410_and_a_replacement_token, server: "", timeline: "  - { at: 0s, kind: expire_continue, count: 1 }", target: "/api/v1/configmaps?limit=1&continue=eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6Miwic3RhcnQiOiJkZWZhdWx0L2FcdTAwMDAifQ", limit: 1);

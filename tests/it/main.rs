@@ -11,5 +11,6 @@ mod malformed;
 mod report;
 mod scenario_errors;
 mod scenarios;
+mod schema;
 mod user_watcher;
 mod wire;

@@ -1,0 +1,25 @@
+//! The checked-in JSON Schemas are the ones the types generate.
+
+use kube_watch_harness::{report, scenario};
+
+fn checked_in(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/{name}", env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_else(|e| panic!("{name} is checked in: {e}"))
+}
+
+#[test]
+fn the_scenario_schema_for_editors_is_current() {
+    assert!(
+        checked_in("scenario.schema.json") == scenario::json_schema(),
+        "scenario.schema.json is stale: run `cargo run -- schema > scenario.schema.json`"
+    );
+}
+
+#[test]
+fn the_report_schema_is_current_and_names_the_report_version() {
+    assert!(
+        checked_in("report.schema.json") == report::json::json_schema(),
+        "report.schema.json is stale: run `cargo run -- schema report > report.schema.json`"
+    );
+    assert!(report::json::SCHEMA.ends_with("/v2"));
+}
