@@ -56,7 +56,7 @@ fn an_unknown_key_exits_2_naming_file_line_and_key() {
     let path = idle_expire_with("unknown-key.yaml", "seed: 1615\n", "seed: 1615\nseeed: 1\n");
     let (code, _, err) = harness(&["run", path.to_str().unwrap()]);
     assert_eq!(code, 2);
-    assert!(err.contains("unknown-key.yaml:11:1"), "{err}");
+    assert!(err.contains("unknown-key.yaml:12:1"), "{err}");
     assert!(err.contains("unknown field `seeed`"), "{err}");
 }
 
@@ -66,7 +66,7 @@ fn a_bad_duration_exits_2_naming_file_line_and_key() {
     let (code, _, err) = harness(&["run", path.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(
-        err.contains("bad-duration.yaml:11:11") && err.contains("`duration`"),
+        err.contains("bad-duration.yaml:12:11") && err.contains("`duration`"),
         "{err}"
     );
 }
@@ -84,7 +84,7 @@ fn a_missing_file_and_a_bad_flag_exit_2() {
 fn json_output_is_byte_identical_across_processes() {
     let (_, first, _) = harness(&["run", "--format", "json", "scenarios/"]);
     let (_, second, _) = harness(&["run", "--format", "json", "scenarios/"]);
-    assert!(first.contains("\"schema\": \"kube-watch-harness/report/v1\""));
+    assert!(first.contains("\"schema\": \"kube-watch-harness/report/v2\""));
     assert_eq!(first, second);
 }
 
