@@ -379,3 +379,198 @@ mod tests {
         assert_eq!(gaps(&samples, ms(0)).len(), 3);
     }
 }
+
+/// Each check of the judge, with a trace that passes it and one that fails it.
+#[cfg(test)]
+mod check_tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::trace::TraceEvent;
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    /// A 10-minute scenario with a fault at 1m, deadline 1m, at most 1 relist and 5 requests a
+    /// minute.
+    fn scenario() -> Scenario {
+        Scenario::from_yaml(
+            "duration: 10m
+resource: { version: v1, kind: ConfigMap, plural: configmaps, objects: [{ name: a }] }
+timeline: [{ at: 1m, kind: expire_watches }]
+watchers: [{ name: w }]
+expect: { deadline: 1m, max_relists: 1, max_requests_per_minute: 5, recover: [w] }
+",
+        )
+        .expect("the test scenario is valid")
+    }
+
+    fn at(secs: u64, kind: TraceKind) -> TraceEvent {
+        TraceEvent { at: S(secs), kind }
+    }
+
+    fn request(secs: u64, id: u64, verb: Verb, status: u16) -> TraceEvent {
+        at(
+            secs,
+            TraceKind::Request(RequestRecord {
+                id,
+                method: "GET".into(),
+                path: "/api/v1/configmaps".into(),
+                query: String::new(),
+                status,
+                verb,
+            }),
+        )
+    }
+
+    fn write(secs: u64, rv: u64) -> TraceEvent {
+        at(
+            secs,
+            TraceKind::Write {
+                key: "default/a".into(),
+                labels: BTreeMap::new(),
+                resource_version: rv,
+                exists: true,
+            },
+        )
+    }
+
+    fn apply(secs: u64, rv: u64) -> TraceEvent {
+        at(
+            secs,
+            TraceKind::Apply {
+                key: "default/a".into(),
+                resource_version: rv,
+            },
+        )
+    }
+
+    /// The object, listed and watched: a healthy run.
+    fn healthy() -> Trace {
+        vec![
+            write(0, 1),
+            request(0, 1, Verb::List, 200),
+            at(0, TraceKind::Init),
+            at(
+                0,
+                TraceKind::InitApply {
+                    key: "default/a".into(),
+                    resource_version: 1,
+                },
+            ),
+            at(0, TraceKind::InitDone),
+            request(0, 2, Verb::Watch, 200),
+        ]
+    }
+
+    fn check(trace: &Trace, name: CheckName) -> Check {
+        let scenario = scenario();
+        judge(&scenario, &scenario.watchers[0], trace)
+            .checks
+            .into_iter()
+            .find(|c| c.name == name)
+            .expect("the check ran")
+    }
+
+    #[test]
+    fn survived_passes_while_the_stream_lives_and_fails_when_it_ends() {
+        assert!(check(&healthy(), CheckName::Survived).passed);
+        let mut ended = healthy();
+        ended.push(at(
+            70,
+            TraceKind::StreamEnded {
+                cause: "the consumer returned the watcher's error".into(),
+            },
+        ));
+        let failed = check(&ended, CheckName::Survived);
+        assert!(!failed.passed);
+        assert!(
+            failed.detail.starts_with("the stream ended at 1m10s"),
+            "{}",
+            failed.detail
+        );
+    }
+
+    #[test]
+    fn converged_passes_when_the_view_ends_equal_to_the_truth_and_fails_on_a_missed_write() {
+        let mut caught_up = healthy();
+        caught_up.extend([write(120, 5), apply(120, 5)]);
+        assert!(check(&caught_up, CheckName::Converged).passed);
+        let mut missed = healthy();
+        missed.push(write(120, 5));
+        let failed = check(&missed, CheckName::Converged);
+        assert!(!failed.passed);
+        assert!(
+            failed.detail.contains("stale default/a"),
+            "{}",
+            failed.detail
+        );
+    }
+
+    #[test]
+    fn deadline_passes_when_back_in_sync_in_time_and_fails_when_late() {
+        let disrupted = |back: u64| {
+            let mut trace = healthy();
+            trace.extend([
+                at(
+                    60,
+                    TraceKind::WatcherError(crate::trace::WatcherFault {
+                        variant: "WatchError".into(),
+                        code: Some(410),
+                        reason: Some("Expired".into()),
+                        status_message: None,
+                        message: "too old".into(),
+                    }),
+                ),
+                write(61, 3),
+                request(back, 3, Verb::List, 200),
+                apply(back, 3),
+            ]);
+            trace
+        };
+        assert!(check(&disrupted(90), CheckName::Deadline).passed);
+        let late = check(&disrupted(300), CheckName::Deadline);
+        assert!(!late.passed);
+        assert!(
+            late.detail.contains("back in sync at 5m"),
+            "{}",
+            late.detail
+        );
+    }
+
+    #[test]
+    fn relists_pass_within_the_bound_and_fail_past_it() {
+        let mut once = healthy();
+        once.push(request(70, 3, Verb::List, 200));
+        assert!(check(&once, CheckName::Relists).passed);
+        let mut twice = once;
+        twice.push(request(80, 4, Verb::List, 200));
+        assert!(!check(&twice, CheckName::Relists).passed);
+    }
+
+    #[test]
+    fn the_request_rate_passes_when_paced_and_fails_on_a_burst() {
+        let paced: Trace = (0..10)
+            .map(|i| request(i * 20, i, Verb::Watch, 200))
+            .collect();
+        assert!(check(&paced, CheckName::RequestRate).passed);
+        let burst: Trace = (0..10)
+            .map(|i| request(100 + i, i, Verb::Watch, 410))
+            .collect();
+        let failed = check(&burst, CheckName::RequestRate);
+        assert!(!failed.passed);
+        assert!(
+            failed.detail.contains("at most 10 requests"),
+            "{}",
+            failed.detail
+        );
+    }
+
+    #[test]
+    fn blind_time_is_the_longest_stretch_out_of_sync() {
+        let mut trace = healthy();
+        trace.extend([write(100, 3), apply(130, 3), write(200, 4), apply(210, 4)]);
+        let scenario = scenario();
+        let verdict = judge(&scenario, &scenario.watchers[0], &trace);
+        assert_eq!(verdict.figures.blind_time, Some(S(30)));
+    }
+}

@@ -85,6 +85,13 @@ fn the_svg_timeline_shows_the_idle_window_the_compaction_the_410_the_relist_and_
         assert!(svg.contains(shown), "the timeline shows {shown:?}");
     }
     assert!(svg.contains("410"), "the 410 is on the timeline");
+    let shown_in_readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/idle-expire.svg"))
+            .expect("README's timeline is checked in");
+    assert!(
+        shown_in_readme == svg,
+        "docs/idle-expire.svg is stale: `cargo run -- run scenarios/idle-expire.yaml --out DIR` and copy it"
+    );
     insta::assert_snapshot!(svg);
 }
 
