@@ -1,8 +1,10 @@
 //! One set-up in one fresh world: its own thread, its own tokio runtime, its own server, a
 //! kube client to it, and the subject's stream consumed until the scenario ends.
 
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use kube::api::DynamicObject;
 use kube::runtime::reflector::Store;
@@ -26,7 +28,48 @@ pub(super) enum Finished {
     Not(String),
 }
 
-pub(super) type Receiver = mpsc::Receiver<Result<Trace, Error>>;
+/// What the waiting side holds of a running world: where its result comes, and a watchdog to
+/// see its last activity and ask it to stop.
+pub(super) struct Running {
+    receiver: mpsc::Receiver<Result<Trace, Error>>,
+    watchdog: Arc<Watchdog>,
+}
+
+/// Shared between a world and whoever waits for it.
+#[derive(Default)]
+struct Watchdog {
+    /// The world's recorder, once it exists: its trace shows the last activity.
+    recorder: Mutex<Option<Recorder>>,
+    /// Asks the world to stop; a world that still yields to its runtime does.
+    cancel: Notify,
+}
+
+impl Watchdog {
+    /// The last thing the world recorded, in words.
+    fn last_activity(&self) -> String {
+        let trace = self
+            .recorder
+            .lock()
+            .ok()
+            .and_then(|slot| slot.as_ref().map(Recorder::snapshot))
+            .unwrap_or_default();
+        match trace.last() {
+            None => "nothing was recorded".to_owned(),
+            Some(event) => {
+                let what = match &event.kind {
+                    TraceKind::Request(r) => {
+                        format!("{} {}?{} answered {}", r.method, r.path, r.query, r.status)
+                    }
+                    other => format!("{other:?}"),
+                };
+                format!(
+                    "the last activity, at {} of virtual time, was {what}",
+                    crate::scenario::format_duration(event.at)
+                )
+            }
+        }
+    }
+}
 
 /// Starts one set-up on its own thread.
 pub(super) fn spawn(
@@ -34,38 +77,49 @@ pub(super) fn spawn(
     setup: &SetUp,
     mode: Mode,
     make: MakeSubject,
-) -> Result<Receiver, Error> {
+) -> Result<Running, Error> {
     let (tx, rx) = mpsc::channel();
     let (scenario, setup) = (scenario.clone(), setup.clone());
     let name = setup.name.clone();
+    let watchdog = Arc::new(Watchdog::default());
+    let world_watchdog = Arc::clone(&watchdog);
     std::thread::Builder::new()
         .name(format!("run-{name}"))
         .spawn(move || {
             // NB: the receiver may be gone when the run was given up as hung; nothing to tell then.
-            let _ = tx.send(run_one(&scenario, &setup, mode, make));
+            let _ = tx.send(run_one(&scenario, &setup, mode, make, &world_watchdog));
         })
         .map_err(|source| Error::Runtime {
             setup: name,
             source,
         })?;
-    Ok(rx)
+    Ok(Running {
+        receiver: rx,
+        watchdog,
+    })
 }
 
-/// Waits at most `left` for a set-up started with [`spawn`].
+/// Waits at most `left` for a set-up started with [`spawn`]. A run that passes it is asked to
+/// stop and reported as hung, with its last activity; one whose thread died, as such.
 pub(super) fn wait(
-    receiver: &Receiver,
+    running: &Running,
     left: Duration,
     wall_timeout: Duration,
 ) -> Result<Finished, Error> {
-    match receiver.recv_timeout(left) {
+    match running.receiver.recv_timeout(left) {
         Ok(result) => result.map(Finished::Trace),
-        Err(mpsc::RecvTimeoutError::Timeout) => Ok(Finished::Not(format!(
-            "hung: the run did not finish within {} of wall time (a hot loop that never lets virtual time advance?)",
-            crate::scenario::format_duration(wall_timeout)
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            running.watchdog.cancel.notify_one();
+            Ok(Finished::Not(format!(
+                "hung: the run did not finish within {} of wall time (a loop that never lets virtual time advance?); {}",
+                crate::scenario::format_duration(wall_timeout),
+                running.watchdog.last_activity()
+            )))
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => Ok(Finished::Not(format!(
+            "the harness thread running this set-up panicked; {}",
+            running.watchdog.last_activity()
         ))),
-        Err(mpsc::RecvTimeoutError::Disconnected) => Ok(Finished::Not(
-            "the harness thread running this set-up panicked".into(),
-        )),
     }
 }
 
@@ -75,6 +129,7 @@ fn run_one(
     setup: &SetUp,
     mode: Mode,
     make: MakeSubject,
+    watchdog: &Watchdog,
 ) -> Result<Trace, Error> {
     let runtime_error = |source| Error::Runtime {
         setup: setup.name.clone(),
@@ -98,7 +153,7 @@ fn run_one(
                 let client = transport::client(server.clone(), &config, scenario.seed)
                     .map_err(|e| client_error(e.into()))?;
                 let player = tokio::spawn(apiserver::play(server.clone(), scenario.clone()));
-                let trace = exercise(scenario, setup, &server, client, make).await;
+                let trace = exercise(scenario, setup, &server, client, make, watchdog).await;
                 player.abort();
                 Ok(trace)
             })
@@ -123,7 +178,7 @@ fn run_one(
                 apply_client_settings(&mut config, setup, live.server().recorder());
                 let client = transport::tcp_client(&config, scenario.seed, speed)
                     .map_err(|e| client_error(e.into()))?;
-                Ok(exercise(scenario, setup, live.server(), client, make).await)
+                Ok(exercise(scenario, setup, live.server(), client, make, watchdog).await)
             })
         }
     }
@@ -143,8 +198,12 @@ async fn exercise(
     server: &ApiServer,
     client: kube::Client,
     make: MakeSubject,
+    watchdog: &Watchdog,
 ) -> Trace {
     let recorder = server.recorder().clone();
+    if let Ok(mut slot) = watchdog.recorder.lock() {
+        *slot = Some(recorder.clone());
+    }
     let (stream, store) = make(client, &recorder);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let consumer = tokio::spawn({
@@ -162,14 +221,29 @@ async fn exercise(
             recorder.record(TraceKind::Storm { requests: scenario.server.max_requests + 1 });
         }
         () = recorder.sleep_until(scenario.duration) => {}
+        () = watchdog.cancel.notified() => {}
     }
     let _ = stop.send(());
-    if let Err(error) = consumer.await
-        && error.is_panic()
-    {
-        recorder.record(TraceKind::StreamEnded {
+    let abort = consumer.abort_handle();
+    match tokio::time::timeout(recorder.real(CONSUMER_STOP), consumer).await {
+        Ok(Err(error)) if error.is_panic() => recorder.record(TraceKind::StreamEnded {
             cause: "the consumer panicked".into(),
-        });
+        }),
+        Ok(_) => {}
+        Err(_) => {
+            // The consumer ignored the stop (it never yields to its runtime's timer): the run
+            // is over all the same.
+            abort.abort();
+            recorder.record(TraceKind::StreamEnded {
+                cause: format!(
+                    "the consumer did not stop within {} of the end of the run",
+                    crate::scenario::format_duration(CONSUMER_STOP)
+                ),
+            });
+        }
     }
     recorder.snapshot()
 }
+
+/// How long (virtual time) a consumer has to stop after the run ends.
+const CONSUMER_STOP: Duration = Duration::from_secs(10);

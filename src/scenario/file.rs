@@ -24,7 +24,8 @@ pub(crate) struct ScenarioFile {
     /// Seeds every random choice of a run: backoff jitter, the server's default watch timeouts.
     pub(crate) seed: Option<u64>,
     /// Virtual time the run covers.
-    pub(crate) duration: Span,
+    #[schemars(with = "Span")]
+    pub(crate) duration: Spanned<Span>,
     /// What is watched, and the objects it starts with.
     pub(crate) resource: ResourceFile,
     /// How the simulated API server behaves.
@@ -34,7 +35,8 @@ pub(crate) struct ScenarioFile {
     #[serde(default)]
     pub(crate) timeline: Vec<StepFile>,
     /// The watcher set-ups to test; each runs in a fresh, isolated world.
-    pub(crate) watchers: Vec<WatcherFile>,
+    #[schemars(with = "Vec<WatcherFile>")]
+    pub(crate) watchers: Spanned<Vec<WatcherFile>>,
     /// What "recovered" means, and which set-ups are expected to.
     pub(crate) expect: ExpectFile,
 }
@@ -62,7 +64,8 @@ fn yes() -> bool {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ObjectFile {
-    pub(crate) name: String,
+    #[schemars(with = "String")]
+    pub(crate) name: Spanned<String>,
     pub(crate) namespace: Option<String>,
     #[serde(default)]
     pub(crate) labels: BTreeMap<String, String>,
@@ -89,7 +92,8 @@ pub(crate) struct ServerFile {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StepFile {
-    pub(crate) at: Span,
+    #[schemars(with = "Span")]
+    pub(crate) at: Spanned<Span>,
     pub(crate) kind: StepKind,
     pub(crate) every: Option<Span>,
     pub(crate) until: Option<Span>,
@@ -243,7 +247,8 @@ pub(crate) struct ExpectFile {
     pub(crate) max_relists: Option<u32>,
     pub(crate) max_requests_per_minute: Option<u32>,
     #[serde(default)]
-    pub(crate) checkpoints: Vec<Span>,
+    #[schemars(with = "Vec<Span>")]
+    pub(crate) checkpoints: Vec<Spanned<Span>>,
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub(crate) recover: Vec<Spanned<String>>,

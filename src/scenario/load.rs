@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
-use serde_saphyr::Spanned;
+use serde_saphyr::{Location as Place, Spanned};
 
 use super::error::{Error, Location, Result};
 use super::file::{
@@ -90,7 +90,20 @@ fn deserialize(text: &str, file: &str) -> Result<ScenarioFile> {
                 file: file.to_owned(),
                 line: location.map(|l| l.line()),
                 column: location.map(|l| l.column()),
-                key: if key == "." { String::new() } else { key },
+                // The path of a duplicate key ends in `?`: serde never got to name it, the
+                // message does.
+                key: match key.as_str() {
+                    "." => String::new(),
+                    "?" => e
+                        .without_snippet()
+                        .to_string()
+                        .strip_prefix("duplicate mapping key: ")
+                        .and_then(|rest| rest.split(',').next())
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned(),
+                    _ => key,
+                },
             },
             message: message_of(&e),
         }
@@ -101,9 +114,46 @@ fn deserialize(text: &str, file: &str) -> Result<ScenarioFile> {
 /// [`Location`] already says.
 fn message_of(e: &serde_saphyr::Error) -> String {
     let text = e.without_snippet().to_string();
-    match text.rfind(" at line ") {
+    if text.contains("budget breached") {
+        return format!(
+            "the document expands to more than {MAX_NODES} YAML nodes (an alias bomb?); refused before it could"
+        );
+    }
+    if let Some(rest) = text.strip_prefix("duplicate mapping key: ") {
+        let name = rest.split(',').next().unwrap_or(rest).trim();
+        return format!("the key `{name}` appears twice in one mapping");
+    }
+    let text = match text.rfind(" at line ") {
         Some(i) => text[..i].to_owned(),
         None => text,
+    };
+    with_suggestion(text)
+}
+
+/// serde's "unknown field `colr`, expected one of a, b" (or "unknown variant"), with the
+/// closest expected name when one is close: "; did you mean `color`?".
+fn with_suggestion(message: String) -> String {
+    let Some((unknown, expected)) = message
+        .split_once("unknown field `")
+        .or_else(|| message.split_once("unknown variant `"))
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .and_then(|(unknown, rest)| {
+            rest.split_once("expected one of ")
+                .or_else(|| rest.split_once("expected "))
+                .map(|(_, expected)| (unknown, expected))
+        })
+    else {
+        return message;
+    };
+    let closest = expected
+        .split(", ")
+        .map(|name| name.trim_matches(|c| c == '`' || c == ' '))
+        .map(|name| (strsim::damerau_levenshtein(unknown, name), name))
+        .filter(|(distance, name)| *distance <= (name.len() / 3).max(2))
+        .min();
+    match closest {
+        Some((_, name)) => format!("{message}; did you mean `{name}`?"),
+        None => message,
     }
 }
 
@@ -134,14 +184,14 @@ impl Validator<'_> {
         if name.trim().is_empty() {
             return Err(self.invalid("name", None, "the name must not be empty"));
         }
-        let duration = raw.duration.get();
+        let duration = raw.duration.value.get();
         if duration.is_zero() || duration > MAX_DURATION {
             return Err(self.invalid(
                 "duration",
-                None,
+                Some(&raw.duration.referenced),
                 format!(
                     "must be above 0s and at most 7 days, found {}",
-                    raw.duration
+                    raw.duration.value
                 ),
             ));
         }
@@ -212,11 +262,11 @@ impl Validator<'_> {
         let watchers = self.watchers(raw.watchers, &raw.expect)?;
         let mut checkpoints = Vec::new();
         for (i, at) in raw.expect.checkpoints.iter().enumerate() {
-            let at = at.get();
+            let (at, here) = (at.value.get(), at.referenced);
             if at > duration {
                 return Err(self.invalid(
                     format!("expect.checkpoints[{i}]"),
-                    None,
+                    Some(&here),
                     format!(
                         "{} is past the scenario's duration of {}",
                         fmt(at),
@@ -252,22 +302,23 @@ impl Validator<'_> {
         raw: ObjectFile,
         namespaced: bool,
     ) -> Result<ObjectSpec> {
-        let namespace = self.namespace(key, raw.namespace, namespaced)?;
+        let here = raw.name.referenced;
+        let namespace = self.namespace(key, raw.namespace, namespaced, Some(&here))?;
         if raw.body.contains_key("metadata")
             || raw.body.contains_key("kind")
             || raw.body.contains_key("apiVersion")
         {
-            return Err(self.invalid(format!("{key}.body"), None, "`metadata`, `kind` and `apiVersion` are set by the server; use `name`, `namespace` and `labels`"));
+            return Err(self.invalid(format!("{key}.body"), Some(&here), "`metadata`, `kind` and `apiVersion` are set by the server; use `name`, `namespace` and `labels`"));
         }
         Ok(ObjectSpec {
-            name: self.name(key, raw.name)?,
+            name: self.name(key, raw.name.value, Some(&here))?,
             namespace,
             labels: raw.labels,
             body: raw.body,
         })
     }
 
-    pub(super) fn name(&self, key: &str, name: String) -> Result<String> {
+    pub(super) fn name(&self, key: &str, name: String, here: Option<&Place>) -> Result<String> {
         let valid = !name.is_empty()
             && name.len() <= 253
             && name
@@ -278,7 +329,7 @@ impl Validator<'_> {
         } else {
             Err(self.invalid(
                 format!("{key}.name"),
-                None,
+                here,
                 format!(
                     "{name:?} is not a valid object name (lowercase letters, digits, `-` and `.`)"
                 ),
@@ -291,13 +342,14 @@ impl Validator<'_> {
         key: &str,
         namespace: Option<String>,
         namespaced: bool,
+        here: Option<&Place>,
     ) -> Result<Option<String>> {
         match (namespaced, namespace) {
             (true, None) => Ok(Some("default".to_owned())),
             (true, Some(ns)) if !ns.is_empty() && !ns.contains('/') => Ok(Some(ns)),
-            (true, Some(ns)) => Err(self.invalid(format!("{key}.namespace"), None, format!("{ns:?} is not a valid namespace"))),
+            (true, Some(ns)) => Err(self.invalid(format!("{key}.namespace"), here, format!("{ns:?} is not a valid namespace"))),
             (false, None) => Ok(None),
-            (false, Some(_)) => Err(self.invalid(format!("{key}.namespace"), None, "the resource is cluster-scoped (`namespaced: false`), so objects take no namespace")),
+            (false, Some(_)) => Err(self.invalid(format!("{key}.namespace"), here, "the resource is cluster-scoped (`namespaced: false`), so objects take no namespace")),
         }
     }
 
@@ -313,11 +365,12 @@ impl Validator<'_> {
         let mut previous = Duration::ZERO;
         for (i, raw) in raw.into_iter().enumerate() {
             let key = format!("timeline[{i}]");
-            let at = step_at(&raw);
+            let at = raw.at.value.get();
+            let here = raw.at.referenced;
             if at < previous {
                 return Err(self.invalid(
                     format!("{key}.at"),
-                    None,
+                    Some(&here),
                     format!(
                         "timeline out of order: {} comes after a step at {}",
                         fmt(at),
@@ -328,7 +381,7 @@ impl Validator<'_> {
             if at > duration {
                 return Err(self.invalid(
                     format!("{key}.at"),
-                    None,
+                    Some(&here),
                     format!(
                         "{} is past the scenario's duration of {}",
                         fmt(at),
@@ -339,17 +392,20 @@ impl Validator<'_> {
             previous = at;
             // `action` rejects `every` on kinds that cannot repeat; `repeat` rejects half a pair.
             let (every, until) = (raw.every.map(|s| s.get()), raw.until.map(|s| s.get()));
-            let action = self.action(&key, raw, namespaced, watch_cache)?;
-            let times = self.repeat(&key, at, every, until, duration)?;
+            let action = self.action(&key, raw, namespaced, watch_cache, &here)?;
+            let times = self.repeat(&key, at, every, until, duration, &here)?;
             for at in times {
-                steps.push(Step {
-                    at,
-                    action: action.clone(),
-                });
+                steps.push((
+                    Step {
+                        at,
+                        action: action.clone(),
+                    },
+                    here,
+                ));
                 if steps.len() > MAX_STEPS {
                     return Err(self.invalid(
                         key,
-                        None,
+                        Some(&here),
                         format!("the timeline expands to more than {MAX_STEPS} steps"),
                     ));
                 }
@@ -357,9 +413,9 @@ impl Validator<'_> {
         }
         // Repeated updates interleave with later steps; a stable sort keeps declaration order
         // among steps at the same instant.
-        steps.sort_by_key(|s| s.at);
+        steps.sort_by_key(|(s, _)| s.at);
         self.check_writes(&steps, &mut live)?;
-        Ok(steps)
+        Ok(steps.into_iter().map(|(step, _)| step).collect())
     }
 
     fn repeat(
@@ -369,27 +425,32 @@ impl Validator<'_> {
         every: Option<Duration>,
         until: Option<Duration>,
         duration: Duration,
+        here: &Place,
     ) -> Result<Vec<Duration>> {
         match (every, until) {
             (None, None) => Ok(vec![at]),
             (Some(_), None) => Err(self.invalid(
                 format!("{key}.until"),
-                None,
+                Some(here),
                 "`every` needs `until`: when do the repeats stop?",
             )),
             (None, Some(_)) => Err(self.invalid(
                 format!("{key}.every"),
-                None,
+                Some(here),
                 "`until` needs `every`: how often does the step repeat?",
             )),
             (Some(every), Some(until)) => {
                 if every < Duration::from_millis(1) {
-                    return Err(self.invalid(format!("{key}.every"), None, "must be at least 1ms"));
+                    return Err(self.invalid(
+                        format!("{key}.every"),
+                        Some(here),
+                        "must be at least 1ms",
+                    ));
                 }
                 if until < at || until > duration {
                     return Err(self.invalid(
                         format!("{key}.until"),
-                        None,
+                        Some(here),
                         format!(
                             "must lie between `at` ({}) and the scenario's duration ({}), found {}",
                             fmt(at),
@@ -402,7 +463,7 @@ impl Validator<'_> {
                 if count > MAX_STEPS as u128 {
                     return Err(self.invalid(
                         format!("{key}.every"),
-                        None,
+                        Some(here),
                         format!("repeats {count} times; at most {MAX_STEPS} steps are allowed"),
                     ));
                 }
@@ -416,12 +477,12 @@ impl Validator<'_> {
     /// and no write lands inside an `idle` window.
     fn check_writes(
         &self,
-        steps: &[Step],
+        steps: &[(Step, Place)],
         live: &mut BTreeSet<(Option<String>, String)>,
     ) -> Result<()> {
         let idle: Vec<(Duration, Duration)> = steps
             .iter()
-            .filter_map(|s| match &s.action {
+            .filter_map(|(s, _)| match &s.action {
                 Action::Fault(Fault::Idle { duration }) => Some((s.at, s.at + *duration)),
                 _ => None,
             })
@@ -429,7 +490,7 @@ impl Validator<'_> {
         // After etcd is reset or restored, which objects exist depends on revisions the loader
         // cannot know; the server skips (and logs) a write it refuses.
         let mut replay = true;
-        for step in steps {
+        for (step, here) in steps {
             if let Action::Fault(Fault::Restart {
                 restart: Restart::Reset | Restart::Regress { .. },
             }) = &step.action
@@ -457,7 +518,7 @@ impl Validator<'_> {
             {
                 return Err(self.invalid(
                     where_,
-                    None,
+                    Some(here),
                     format!(
                         "a write inside the idle window {}..{} contradicts it",
                         fmt(*start),
@@ -474,7 +535,7 @@ impl Validator<'_> {
                 Write::Create(_) if exists => {
                     return Err(self.invalid(
                         where_,
-                        None,
+                        Some(here),
                         "the object already exists at that time",
                     ));
                 }
@@ -482,11 +543,11 @@ impl Validator<'_> {
                     live.insert(key);
                 }
                 Write::Update { .. } if !exists => {
-                    return Err(self.invalid(where_, None, "no such object at that time"));
+                    return Err(self.invalid(where_, Some(here), "no such object at that time"));
                 }
                 Write::Update { .. } => {}
                 Write::Delete { .. } if !exists => {
-                    return Err(self.invalid(where_, None, "no such object at that time"));
+                    return Err(self.invalid(where_, Some(here), "no such object at that time"));
                 }
                 Write::Delete { .. } => {
                     live.remove(&key);
@@ -496,11 +557,12 @@ impl Validator<'_> {
         Ok(())
     }
 
-    fn watchers(&self, raw: Vec<WatcherFile>, expect: &ExpectFile) -> Result<Vec<SetUp>> {
+    fn watchers(&self, raw: Spanned<Vec<WatcherFile>>, expect: &ExpectFile) -> Result<Vec<SetUp>> {
+        let (raw, here) = (raw.value, raw.referenced);
         if raw.is_empty() {
             return Err(self.invalid(
                 "watchers",
-                None,
+                Some(&here),
                 "the watcher matrix is empty: name at least one set-up",
             ));
         }
@@ -523,6 +585,7 @@ impl Validator<'_> {
         let mut setups = Vec::new();
         for (i, w) in raw.into_iter().enumerate() {
             let key = format!("watchers[{i}]");
+            let here = w.name.referenced;
             let name = w.name.value.clone();
             if name.trim().is_empty() {
                 return Err(self.invalid(
@@ -551,12 +614,12 @@ impl Validator<'_> {
                 Some(t) if t.get().subsec_nanos() != 0 => {
                     return Err(self.invalid(
                         format!("{key}.config.timeout"),
-                        None,
+                        Some(&here),
                         format!("watch timeouts are whole seconds (`timeoutSeconds`), found {t}"),
                     ));
                 }
                 Some(t) => Some(u32::try_from(t.get().as_secs()).map_err(|_| {
-                    self.invalid(format!("{key}.config.timeout"), None, "too large")
+                    self.invalid(format!("{key}.config.timeout"), Some(&here), "too large")
                 })?),
             };
             if let Err(message) =
@@ -564,7 +627,7 @@ impl Validator<'_> {
             {
                 return Err(self.invalid(
                     format!("{key}.config"),
-                    None,
+                    Some(&here),
                     format!("the selector would be refused by the API server: {message}"),
                 ));
             }
@@ -591,14 +654,14 @@ impl Validator<'_> {
                     if initial.is_zero() || max < initial {
                         return Err(self.invalid(
                             format!("{key}.backoff.exponential"),
-                            None,
+                            Some(&here),
                             "needs 0 < initial <= max",
                         ));
                     }
                     if !(1.0..=100.0).contains(&e.factor) {
                         return Err(self.invalid(
                             format!("{key}.backoff.exponential.factor"),
-                            None,
+                            Some(&here),
                             format!("must be between 1 and 100, found {}", e.factor),
                         ));
                     }
@@ -647,10 +710,6 @@ impl Validator<'_> {
     }
 }
 
-fn step_at(raw: &StepFile) -> Duration {
-    raw.at.get()
-}
-
 fn fmt(d: Duration) -> String {
     super::duration::format(d)
 }
@@ -659,5 +718,27 @@ fn display_key(namespace: &Option<String>, name: &str) -> String {
     match namespace {
         Some(ns) => format!("{ns}/{name}"),
         None => name.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod suggestion_tests {
+    use super::with_suggestion;
+
+    #[test]
+    fn a_near_miss_gets_the_closest_name_and_a_far_one_gets_none() {
+        assert_eq!(
+            with_suggestion(
+                "unknown variant `cut_strem`, expected one of idle, cut_stream, stall_stream"
+                    .into()
+            ),
+            "unknown variant `cut_strem`, expected one of idle, cut_stream, stall_stream; did you mean `cut_stream`?"
+        );
+        assert_eq!(
+            with_suggestion("unknown field `seeed`, expected one of `name`, `seed`".into()),
+            "unknown field `seeed`, expected one of `name`, `seed`; did you mean `seed`?"
+        );
+        let far = "unknown variant `explode`, expected one of idle, compact";
+        assert_eq!(with_suggestion(far.into()), far);
     }
 }

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use serde_saphyr::Location as Place;
+
 use super::error::Result;
 use super::file::{ObjectFile, RestartFile, StepFile, StepKind};
 use super::load::Validator;
@@ -124,6 +126,7 @@ impl Validator<'_> {
         raw: StepFile,
         namespaced: bool,
         watch_cache: bool,
+        here: &Place,
     ) -> Result<Action> {
         let kind = raw.kind;
         let allowed = allowed(kind);
@@ -135,7 +138,7 @@ impl Validator<'_> {
             };
             return Err(self.invalid(
                 format!("{key}.{extra}"),
-                None,
+                Some(here),
                 format!(
                     "`{extra}` does not apply to `kind: {}`, which takes {takes}",
                     kind_name(kind)
@@ -148,14 +151,14 @@ impl Validator<'_> {
             } else {
                 Err(self.invalid(
                     format!("{key}.{field}"),
-                    None,
+                    Some(here),
                     format!("`kind: {}` needs `{field}`", kind_name(kind)),
                 ))
             }
         };
         let write_name = |name: Option<String>| -> Result<String> {
             needs(name.is_some(), "name")?;
-            self.name(key, name.unwrap_or_default())
+            self.name(key, name.unwrap_or_default(), Some(here))
         };
         Ok(match kind {
             StepKind::Create => {
@@ -163,7 +166,11 @@ impl Validator<'_> {
                 let object = self.object(
                     key,
                     ObjectFile {
-                        name: raw.name.unwrap_or_default(),
+                        name: serde_saphyr::Spanned::new(
+                            raw.name.unwrap_or_default(),
+                            *here,
+                            *here,
+                        ),
                         namespace: raw.namespace,
                         labels: raw.labels.unwrap_or_default(),
                         body: raw.body.unwrap_or_default(),
@@ -176,7 +183,7 @@ impl Validator<'_> {
                 let name = write_name(raw.name)?;
                 Action::Write(Write::Update {
                     name,
-                    namespace: self.namespace(key, raw.namespace, namespaced)?,
+                    namespace: self.namespace(key, raw.namespace, namespaced, Some(here))?,
                     labels: raw.labels,
                     body: raw.body.unwrap_or_default(),
                 })
@@ -185,7 +192,7 @@ impl Validator<'_> {
                 let name = write_name(raw.name)?;
                 Action::Write(Write::Delete {
                     name,
-                    namespace: self.namespace(key, raw.namespace, namespaced)?,
+                    namespace: self.namespace(key, raw.namespace, namespaced, Some(here))?,
                 })
             }
             StepKind::Idle
@@ -193,7 +200,7 @@ impl Validator<'_> {
             | StepKind::StaleBookmarks
             | StepKind::EmptyBookmarks => {
                 needs(raw.window.is_some(), "for")?;
-                let duration = self.window(key, raw.window.map(|s| s.get()))?;
+                let duration = self.window(key, raw.window.map(|s| s.get()), here)?;
                 Action::Fault(match kind {
                     StepKind::Idle => Fault::Idle { duration },
                     StepKind::DropBookmarks => Fault::DropBookmarks { duration },
@@ -212,14 +219,14 @@ impl Validator<'_> {
                     (Some(RestartFile::Regress), _) => {
                         return Err(self.invalid(
                             format!("{key}.by"),
-                            None,
+                            Some(here),
                             "`revision: regress` needs `by`: how many revisions back (at least 1)",
                         ));
                     }
                     (_, Some(_)) => {
                         return Err(self.invalid(
                             format!("{key}.by"),
-                            None,
+                            Some(here),
                             "`by` only applies to `revision: regress`",
                         ));
                     }
@@ -229,7 +236,7 @@ impl Validator<'_> {
                 Action::Fault(Fault::Restart { restart })
             }
             _ => {
-                let fault = self.request_fault(key, &raw, watch_cache)?;
+                let fault = self.request_fault(key, &raw, watch_cache, here)?;
                 let verbs = fault.applicable_verbs();
                 if let Some(bad) = fault
                     .target()
@@ -237,7 +244,7 @@ impl Validator<'_> {
                 {
                     return Err(self.invalid(
                         format!("{key}.verbs"),
-                        None,
+                        Some(here),
                         format!(
                             "`kind: {}` cannot hit `{}` requests; it hits {}",
                             kind_name(kind),
@@ -255,18 +262,24 @@ impl Validator<'_> {
         })
     }
 
-    fn request_fault(&self, key: &str, raw: &StepFile, watch_cache: bool) -> Result<Fault> {
+    fn request_fault(
+        &self,
+        key: &str,
+        raw: &StepFile,
+        watch_cache: bool,
+        here: &Place,
+    ) -> Result<Fault> {
         let target = Target {
             verbs: raw.verbs.clone().unwrap_or_default(),
             window: match raw.window {
                 None => None,
-                Some(w) => Some(self.window(key, Some(w.get()))?),
+                Some(w) => Some(self.window(key, Some(w.get()), here)?),
             },
             count: match raw.count {
                 Some(0) => {
                     return Err(self.invalid(
                         format!("{key}.count"),
-                        None,
+                        Some(here),
                         "must be at least 1 (leave it out to hit every matching request)",
                     ));
                 }
@@ -281,7 +294,7 @@ impl Validator<'_> {
             } else {
                 Err(self.invalid(
                     format!("{key}.{field}"),
-                    None,
+                    Some(here),
                     format!("`kind: {}` needs `{field}`", kind_name(raw.kind)),
                 ))
             }
@@ -312,7 +325,7 @@ impl Validator<'_> {
                 if !HTTP_ERRORS.contains(&status) {
                     return Err(self.invalid(
                         format!("{key}.status"),
-                        None,
+                        Some(here),
                         format!("{status} is not one of the errors the server can give: 403, 429, 500, 503, 504"),
                     ));
                 }
@@ -321,12 +334,12 @@ impl Validator<'_> {
                     Some(d) if d.subsec_nanos() != 0 || d.is_zero() => {
                         return Err(self.invalid(
                             format!("{key}.retry_after"),
-                            None,
+                            Some(here),
                             "Retry-After is whole seconds, at least 1s",
                         ));
                     }
                     Some(d) => Some(u32::try_from(d.as_secs()).map_err(|_| {
-                        self.invalid(format!("{key}.retry_after"), None, "too large")
+                        self.invalid(format!("{key}.retry_after"), Some(here), "too large")
                     })?),
                 };
                 Fault::HttpError {
@@ -355,12 +368,12 @@ impl Validator<'_> {
         })
     }
 
-    fn window(&self, key: &str, duration: Option<Duration>) -> Result<Duration> {
+    fn window(&self, key: &str, duration: Option<Duration>, here: &Place) -> Result<Duration> {
         match duration {
             Some(d) if !d.is_zero() => Ok(d),
             _ => Err(self.invalid(
                 format!("{key}.for"),
-                None,
+                Some(here),
                 "a window fault must last longer than 0s",
             )),
         }

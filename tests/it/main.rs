@@ -2,9 +2,11 @@
 //! the built-in scenarios, scenario errors, and the command line.
 
 mod apiserver;
+mod bad_files;
 mod cli;
 mod fault_wire;
 mod fixture;
+mod fuzz;
 mod kubectl;
 mod live;
 mod malformed;

@@ -68,3 +68,30 @@ fn a_panic_in_my_code_is_my_runs_failure_not_the_harness_crash() {
         outcome.verdict.diagnosis
     );
 }
+
+#[test]
+fn a_watcher_that_never_lets_time_pass_is_reported_as_hung_with_its_last_activity() {
+    use kube_watch_harness::run::RunOptions;
+    use std::task::Poll;
+
+    let options = RunOptions::default().wall_timeout(std::time::Duration::from_secs(1));
+    let outcome = forced_410()
+        .run_with_options(&options, |_client| {
+            // Always woken, never ready: the runtime is never idle, so virtual time stands still.
+            futures::stream::poll_fn(|cx| {
+                cx.waker().wake_by_ref();
+                Poll::<Option<watcher::Result<watcher::Event<ConfigMap>>>>::Pending
+            })
+        })
+        .expect("the run starts");
+    assert!(!outcome.verdict.recovered);
+    let why = outcome.verdict.diagnosis.as_deref().unwrap_or_default();
+    assert!(
+        why.starts_with("hung: the run did not finish within 1s of wall time"),
+        "{why}"
+    );
+    assert!(
+        why.contains("the last activity, at 0s of virtual time"),
+        "{why}"
+    );
+}
