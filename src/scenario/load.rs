@@ -84,7 +84,7 @@ fn deserialize(text: &str, file: &str) -> Result<ScenarioFile> {
     });
     result.map_err(|e| {
         let location = e.location();
-        let key = path.into_inner();
+        let key = without_span_segments(&path.into_inner());
         Error::Parse {
             location: Location {
                 file: file.to_owned(),
@@ -108,6 +108,29 @@ fn deserialize(text: &str, file: &str) -> Result<ScenarioFile> {
             message: message_of(&e),
         }
     })
+}
+
+/// The key path as the file spells it: fields parsed as `Spanned<T>` add a `.value` segment
+/// that is not in the file.
+fn without_span_segments(path: &str) -> String {
+    let mut out = path
+        .replace("watchers.value", "watchers")
+        .replace("duration.value", "duration")
+        .replace(".at.value", ".at")
+        .replace(".name.value", ".name");
+    for list in ["checkpoints[", "recover[", "fail["] {
+        let mut from = 0;
+        while let Some(start) = out[from..].find(list).map(|i| i + from) {
+            let Some(close) = out[start..].find(']').map(|i| i + start) else {
+                break;
+            };
+            if out[close + 1..].starts_with(".value") {
+                out.replace_range(close + 1..close + 7, "");
+            }
+            from = close + 1;
+        }
+    }
+    out
 }
 
 /// serde-saphyr's message without its own "at line X, column Y" suffix, which
@@ -718,6 +741,28 @@ fn display_key(namespace: &Option<String>, name: &str) -> String {
     match namespace {
         Some(ns) => format!("{ns}/{name}"),
         None => name.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::without_span_segments;
+
+    #[test]
+    fn span_segments_are_left_out_of_key_paths() {
+        assert_eq!(without_span_segments("duration.value"), "duration");
+        assert_eq!(
+            without_span_segments("watchers.value[1].name.value"),
+            "watchers[1].name"
+        );
+        assert_eq!(
+            without_span_segments("expect.checkpoints[0].value"),
+            "expect.checkpoints[0]"
+        );
+        assert_eq!(
+            without_span_segments("resource.objects[0].body.value"),
+            "resource.objects[0].body.value"
+        );
     }
 }
 

@@ -46,7 +46,7 @@ fn every_bad_file_is_refused_naming_its_file_line_and_key() {
         let name = path.file_name().unwrap().to_str().unwrap();
         let message = message(path);
         assert!(message.starts_with(&format!("{name}:")), "{message}");
-        let located = message[name.len()..].starts_with(|c: char| c == ':')
+        let located = message[name.len()..].starts_with(':')
             && message[name.len() + 1..].starts_with(|c: char| c.is_ascii_digit());
         assert!(
             located || message.contains("at byte"),
