@@ -236,7 +236,7 @@ async fn exercise(
             abort.abort();
             recorder.record(TraceKind::StreamEnded {
                 cause: format!(
-                    "the consumer did not stop within {} of the end of the run",
+                    "hung: the consumer did not stop within {} (virtual) of the end of the run",
                     crate::scenario::format_duration(CONSUMER_STOP)
                 ),
             });

@@ -9,6 +9,7 @@ mod fixture;
 mod fuzz;
 mod kubectl;
 mod live;
+mod load;
 mod malformed;
 mod report;
 mod scenario_errors;
