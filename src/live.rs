@@ -34,6 +34,9 @@ pub struct LiveOptions {
     pub speed: u32,
     /// Connections served at once; further ones wait in the listen backlog. Default 4,096.
     pub max_connections: usize,
+    /// How long a client may take to send a request head before it is disconnected
+    /// (slowloris). Default 30 s, hyper's own default.
+    pub header_timeout: Duration,
 }
 
 impl Default for LiveOptions {
@@ -42,6 +45,7 @@ impl Default for LiveOptions {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             speed: 1,
             max_connections: 4096,
+            header_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -51,6 +55,13 @@ impl LiveOptions {
     #[must_use]
     pub fn addr(mut self, addr: SocketAddr) -> Self {
         self.addr = addr;
+        self
+    }
+
+    /// Sets [`LiveOptions::header_timeout`].
+    #[must_use]
+    pub fn header_timeout(mut self, timeout: Duration) -> Self {
+        self.header_timeout = timeout;
         self
     }
 
@@ -126,6 +137,7 @@ impl LiveServer {
             listener,
             server.clone(),
             Arc::new(Semaphore::new(options.max_connections)),
+            options.header_timeout,
         ));
         Ok(Self {
             addr,
@@ -231,7 +243,12 @@ impl Drop for LiveServer {
     }
 }
 
-async fn accept(listener: TcpListener, server: ApiServer, slots: Arc<Semaphore>) {
+async fn accept(
+    listener: TcpListener,
+    server: ApiServer,
+    slots: Arc<Semaphore>,
+    header_timeout: Duration,
+) {
     loop {
         // NB: waiting for a slot before accepting leaves further connections in the kernel's
         // backlog: the number of connections served, and so memory, stays bounded.
@@ -244,7 +261,7 @@ async fn accept(listener: TcpListener, server: ApiServer, slots: Arc<Semaphore>)
                 let _ = stream.set_nodelay(true);
                 let server = server.clone();
                 tokio::spawn(async move {
-                    apiserver::serve_live(server, stream).await;
+                    apiserver::serve_live(server, stream, header_timeout).await;
                     drop(slot);
                 });
             }

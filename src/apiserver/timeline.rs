@@ -20,9 +20,6 @@ const READ_BUFFER_BYTES: usize = 2 * super::server::MAX_HEADER_BYTES;
 /// Headers per request hyper parses (its default is 100; Go has no count limit, only bytes).
 const MAX_HEADERS: usize = 1024;
 
-/// How long a live client may take to send a request head (hyper's default is 30 s too).
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// Serves HTTP/1.1 on `io` until the client closes it. Errors are the client's (a reset,
 /// a malformed request) and are logged, never raised.
 pub async fn serve<I>(server: ApiServer, io: I)
@@ -33,15 +30,15 @@ where
 }
 
 /// Serves HTTP/1.1 on a real connection: as [`serve`], and a client that has not sent a whole
-/// request head within [`HEADER_READ_TIMEOUT`] of wall time (slowloris) is disconnected.
-pub async fn serve_live<I>(server: ApiServer, io: I)
+/// request head within `header_timeout` of wall time (slowloris) is disconnected.
+pub async fn serve_live<I>(server: ApiServer, io: I, header_timeout: Duration)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+        .header_read_timeout(header_timeout);
     serve_with(server, io, builder).await;
 }
 

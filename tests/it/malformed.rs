@@ -115,3 +115,22 @@ async fn malformed_requests_get_status_errors_and_the_server_keeps_serving() {
     assert!(status_line(&fine).starts_with("HTTP/1.1 200"), "{fine}");
     assert!(body(&fine).contains("\"name\":\"a\""), "{fine}");
 }
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_request_head_is_disconnected() {
+    let options = LiveOptions::default().header_timeout(Duration::from_millis(200));
+    let server = LiveServer::start(&scenario("", "{ name: a }"), &options)
+        .await
+        .expect("binds loopback");
+    let mut slow = TcpStream::connect(server.addr()).await.unwrap();
+    slow.write_all(b"GET /api/v1/configmaps HTTP/1.1\r\nHost: h\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), slow.read_to_end(&mut answer))
+        .await
+        .expect("the server hangs up on the slow client")
+        .expect("the read ends cleanly or with the server's answer");
+    let fine = exchange(&server, &get("/api/v1/configmaps")).await;
+    assert!(status_line(&fine).starts_with("HTTP/1.1 200"), "{fine}");
+}
