@@ -1,9 +1,10 @@
-//! Simulated-mode speed: the wall time of a whole built-in scenario in virtual time, beside a
-//! floor measured in the same run — one bare LIST round trip through the same in-memory kube
-//! client stack (fresh paused runtime, server and client, as every set-up gets).
+//! Simulated-mode speed: the wall time of every built-in scenario (all its set-ups, as
+//! `harness run` runs them) beside a floor measured in the same run — one bare LIST round trip
+//! through the same in-memory kube client stack (fresh paused runtime, server and client, as
+//! every set-up gets) — and the whole catalogue's wall time. Also prints each scenario's
+//! recovery latency in virtual time for its `defaults` set-up.
 //!
-//! Run with `cargo bench --bench simulated`. After criterion's own figures it prints the
-//! ratio of each scenario to the floor and its virtual seconds per wall second.
+//! Run with `cargo bench --bench simulated`.
 
 #![expect(
     missing_docs,
@@ -20,14 +21,17 @@ use kube_watch_harness::scenario::{self, Scenario};
 use kube_watch_harness::trace::Recorder;
 use kube_watch_harness::transport;
 
-const SCENARIOS: [&str; 3] = ["idle-expire", "forced-410", "dropped-bookmarks"];
-
-fn load(name: &str) -> Scenario {
-    scenario::load(format!(
-        "{}/scenarios/{name}.yaml",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .expect("built-in scenarios load")
+fn catalogue() -> Vec<Scenario> {
+    let mut paths: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"))
+        .expect("the catalogue is there")
+        .map(|e| e.expect("readable").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| scenario::load(p).expect("built-in scenarios load"))
+        .collect()
 }
 
 /// One LIST through a fresh world: the least a set-up's run can cost.
@@ -61,36 +65,64 @@ fn per_run(iterations: u32, mut f: impl FnMut()) -> Duration {
 }
 
 fn bench(c: &mut Criterion) {
-    let idle = load("idle-expire");
+    let scenarios = catalogue();
+    let idle = scenarios
+        .iter()
+        .find(|s| s.name == "idle-expire")
+        .expect("idle-expire is built in");
     c.bench_function("floor: one bare LIST in a fresh world", |b| {
-        b.iter(|| bare_list(&idle))
+        b.iter(|| bare_list(idle));
     });
-    for name in SCENARIOS {
-        let scenario = load(name);
+    for name in ["idle-expire", "forced-410", "dropped-bookmarks"] {
+        let scenario = scenarios.iter().find(|s| s.name == name).expect("built in");
         let options = RunOptions::default();
         c.bench_function(&format!("scenario: {name} (all set-ups)"), |b| {
-            b.iter(|| black_box(run(&scenario, &options).expect("the scenario runs")));
+            b.iter(|| black_box(run(scenario, &options).expect("the scenario runs")));
         });
     }
 
     // Ratios against the floor, measured back to back in this run (machines here are noisy).
-    let floor = per_run(200, || bare_list(&idle));
+    let floor = per_run(200, || bare_list(idle));
     eprintln!("\nfloor (bare LIST, fresh world): {floor:?}");
-    for name in SCENARIOS {
-        let scenario = load(name);
-        let options = RunOptions::default();
-        let wall = per_run(20, || {
-            black_box(run(&scenario, &options).expect("the scenario runs"));
-        });
+    eprintln!(
+        "scenario | set-ups | wall | vs floor | virtual s per wall s | defaults' recovery (virtual)"
+    );
+    let options = RunOptions::default();
+    let mut catalogue_wall = Duration::ZERO;
+    for scenario in &scenarios {
+        let started = Instant::now();
+        let report = run(scenario, &options).expect("the scenario runs");
+        let wall = started.elapsed();
+        catalogue_wall += wall;
         let setups = scenario.watchers.len() as u32;
         let virtual_seconds = scenario.duration.as_secs_f64() * f64::from(setups);
+        let recovery = report
+            .outcomes
+            .iter()
+            .find(|o| o.setup == "defaults")
+            .map_or("no defaults set-up".to_owned(), |o| {
+                match (o.verdict.recovered, o.verdict.figures.recovery_latency) {
+                    (true, Some(latency)) => scenario::format_duration(latency),
+                    (true, None) => "undisrupted".to_owned(),
+                    (false, _) => "does not recover".to_owned(),
+                }
+            });
         eprintln!(
-            "{name}: {wall:?} for {setups} set-ups x {}s virtual = {:.0}x the floor, {:.0} virtual s per wall s",
-            scenario.duration.as_secs(),
+            "{} | {setups} | {wall:?} | {:.0}x | {:.0} | {recovery}",
+            scenario.name,
             wall.as_secs_f64() / floor.as_secs_f64(),
             virtual_seconds / wall.as_secs_f64(),
         );
     }
+    let started = Instant::now();
+    for scenario in &scenarios {
+        black_box(run(scenario, &options).expect("the scenario runs"));
+    }
+    eprintln!(
+        "whole catalogue ({} scenarios), one after the other: {:?} (summed above: {catalogue_wall:?})",
+        scenarios.len(),
+        started.elapsed()
+    );
 }
 
 criterion_group! {

@@ -6,6 +6,7 @@
 //! resource, which is exactly why quiet watches go stale (reference §5.3).
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::fault::Restart;
@@ -40,14 +41,15 @@ pub(crate) fn key_of(namespace: Option<&str>, name: &str) -> Key {
     }
 }
 
-/// A change to the watched resource, as history keeps it.
+/// A change to the watched resource, as history keeps it. Objects are shared (`Arc`) between
+/// the versions and the history: a write allocates its new object once.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Change {
     pub(crate) revision: u64,
     /// The object before the change (`None` for a create).
-    pub(crate) before: Option<StoredObject>,
+    pub(crate) before: Option<Arc<StoredObject>>,
     /// The object after the change (`None` for a delete).
-    pub(crate) after: Option<StoredObject>,
+    pub(crate) after: Option<Arc<StoredObject>>,
 }
 
 /// Why a write was refused; the timeline is validated, so this only happens on a bug.
@@ -65,7 +67,7 @@ pub(crate) struct Store {
     /// Revisions below this are compacted away.
     compacted: u64,
     /// Per key, versions in revision order; `None` marks a deletion.
-    versions: BTreeMap<Key, Vec<(u64, Option<StoredObject>)>>,
+    versions: BTreeMap<Key, Vec<(u64, Option<Arc<StoredObject>>)>>,
     history: VecDeque<Change>,
     /// When each revision was taken, for time-based compaction (`retain`).
     taken_at: VecDeque<(u64, Duration)>,
@@ -114,7 +116,7 @@ impl Store {
             labels: spec.labels.clone(),
             body: spec.body.clone(),
         };
-        Ok(self.commit(key, None, Some(object), revision))
+        Ok(self.commit(key, Some(object), revision))
     }
 
     pub(crate) fn update(
@@ -124,12 +126,11 @@ impl Store {
         body: &BTreeMap<String, serde_json::Value>,
         now: Duration,
     ) -> Result<Change, WriteError> {
-        let before = self
+        let mut after = self
             .current(key)
             .cloned()
             .ok_or_else(|| WriteError::Missing(key.clone()))?;
         let revision = self.next_revision(now);
-        let mut after = before.clone();
         after.resource_version = revision;
         if let Some(labels) = labels {
             after.labels = labels.clone();
@@ -137,25 +138,26 @@ impl Store {
         for (field, value) in body {
             after.body.insert(field.clone(), value.clone());
         }
-        Ok(self.commit(key.clone(), Some(before), Some(after), revision))
+        Ok(self.commit(key.clone(), Some(after), revision))
     }
 
     pub(crate) fn delete(&mut self, key: &Key, now: Duration) -> Result<Change, WriteError> {
-        let before = self
-            .current(key)
-            .cloned()
-            .ok_or_else(|| WriteError::Missing(key.clone()))?;
+        if self.current(key).is_none() {
+            return Err(WriteError::Missing(key.clone()));
+        }
         let revision = self.next_revision(now);
-        Ok(self.commit(key.clone(), Some(before), None, revision))
+        Ok(self.commit(key.clone(), None, revision))
     }
 
-    fn commit(
-        &mut self,
-        key: Key,
-        before: Option<StoredObject>,
-        after: Option<StoredObject>,
-        revision: u64,
-    ) -> Change {
+    /// Records `after` (`None`: a deletion) as `key`'s version at `revision`. The version it
+    /// replaces is shared, not copied: a write allocates its new object once.
+    fn commit(&mut self, key: Key, after: Option<StoredObject>, revision: u64) -> Change {
+        let before = self
+            .versions
+            .get(&key)
+            .and_then(|v| v.last())
+            .and_then(|(_, o)| o.clone());
+        let after = after.map(Arc::new);
         self.versions
             .entry(key)
             .or_default()
@@ -173,7 +175,7 @@ impl Store {
         self.versions
             .get(key)
             .and_then(|v| v.last())
-            .and_then(|(_, o)| o.as_ref())
+            .and_then(|(_, o)| o.as_deref())
     }
 
     /// One object as of now.
@@ -190,7 +192,7 @@ impl Store {
                     .iter()
                     .rev()
                     .find(|(rv, _)| *rv <= revision)
-                    .and_then(|(_, o)| o.as_ref())
+                    .and_then(|(_, o)| o.as_deref())
             })
             .collect()
     }
@@ -238,7 +240,7 @@ impl Store {
             .iter()
             .filter_map(|(k, v)| {
                 v.last()
-                    .and_then(|(_, o)| o.clone())
+                    .and_then(|(_, o)| o.as_deref().cloned())
                     .map(|o| (k.clone(), o))
             })
             .collect();
@@ -273,7 +275,12 @@ impl Store {
             self.history.clear();
             self.versions = after
                 .iter()
-                .map(|(key, o)| (key.clone(), vec![(o.resource_version, Some(o.clone()))]))
+                .map(|(key, o)| {
+                    (
+                        key.clone(),
+                        vec![(o.resource_version, Some(Arc::new(o.clone())))],
+                    )
+                })
                 .collect();
         }
         self.compacted = 0;
@@ -287,8 +294,8 @@ impl Store {
                 let (old, new) = (before.get(key), after.get(key));
                 (old != new).then(|| Change {
                     revision: new.map_or(self.revision, |o| o.resource_version),
-                    before: old.cloned(),
-                    after: new.cloned(),
+                    before: old.cloned().map(Arc::new),
+                    after: new.cloned().map(Arc::new),
                 })
             })
             .collect()

@@ -155,8 +155,13 @@ impl EventType {
 /// and one trailing newline. Those characters can only occur inside JSON strings, so replacing
 /// them in the output is exact.
 pub(crate) fn line(value: &impl Serialize) -> Vec<u8> {
-    let plain = serde_json::to_vec(value).expect("wire types always serialize");
-    let mut out = Vec::with_capacity(plain.len() + 1);
+    let mut plain = serde_json::to_vec(value).expect("wire types always serialize");
+    // Most lines have nothing to escape: one scan, no copy.
+    if !plain.iter().any(|b| matches!(b, b'<' | b'>' | b'&' | 0xE2)) {
+        plain.push(b'\n');
+        return plain;
+    }
+    let mut out = Vec::with_capacity(plain.len() + 16);
     let mut rest = plain.as_slice();
     while let Some((first, tail)) = rest.split_first() {
         match (first, tail) {

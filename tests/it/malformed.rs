@@ -11,14 +11,15 @@ use crate::fixture::scenario;
 
 /// Sends `request` bytes on a fresh connection and reads until the server closes it.
 async fn exchange(server: &LiveServer, request: &[u8]) -> String {
+    let head = String::from_utf8_lossy(&request[..request.len().min(40)]).into_owned();
     let mut stream = TcpStream::connect(server.addr()).await.expect("connects");
     // NB: a server that closes early may reset the rest of a large write; what it answered
     // before that is still readable.
     let _ = stream.write_all(request).await;
     let mut answer = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut answer))
+    let _ = tokio::time::timeout(Duration::from_secs(60), stream.read_to_end(&mut answer))
         .await
-        .expect("the server answers and closes within 30 s");
+        .unwrap_or_else(|_| panic!("the server answers and closes within 60 s: {head:?}"));
     String::from_utf8_lossy(&answer).into_owned()
 }
 

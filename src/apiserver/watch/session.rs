@@ -5,7 +5,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use tokio::sync::watch;
 
 use super::Opening;
@@ -25,6 +25,8 @@ const BOOKMARK_BEFORE_DEADLINE: Duration = Duration::from_secs(2);
 /// Without `timeoutSeconds`, the apiserver picks `minRequestTimeout * (1 + rand[0,1))` with
 /// `--min-request-timeout` 1800 s: 30 to 60 minutes (apiserver `endpoints/handlers/get.go`).
 const MIN_REQUEST_TIMEOUT: Duration = Duration::from_secs(1800);
+/// Largest HTTP chunk a watch writes when events queue up.
+const MAX_CHUNK: usize = 64 * 1024;
 /// How long a `mid_chunk` cut waits between sending half a line and closing.
 const FLUSH_PAUSE: Duration = Duration::from_millis(1);
 /// Longest `timeoutSeconds` honoured, so deadlines cannot overflow.
@@ -334,7 +336,7 @@ impl Session {
                     });
                     return Some(Ok(line.slice(..line.len() / 2)));
                 }
-                return Some(Ok(line));
+                return Some(Ok(self.batch(line)));
             }
             if let Some(reason) = self.ending.take() {
                 self.finish(reason);
@@ -349,6 +351,26 @@ impl Session {
             }
             self.wait().await;
         }
+    }
+
+    /// `first` and the lines queued behind it, up to [`MAX_CHUNK`], as one HTTP chunk: the
+    /// apiserver's encoder flushes when its queue is empty, so one chunk often carries several
+    /// events (reference §2.2), and a chunk per event would cost a wake-up per event.
+    fn batch(&mut self, first: Bytes) -> Bytes {
+        if self.pending.is_empty() {
+            return first;
+        }
+        let mut chunk =
+            BytesMut::with_capacity(MAX_CHUNK.min(first.len() * (self.pending.len() + 1)));
+        chunk.extend_from_slice(&first);
+        while let Some(next) = self.pending.front() {
+            if chunk.len() + next.len() > MAX_CHUNK {
+                break;
+            }
+            chunk.extend_from_slice(next);
+            self.pending.pop_front();
+        }
+        chunk.freeze()
     }
 
     /// Ends the body with an error, so hyper closes the connection without the final chunk.
