@@ -61,13 +61,16 @@ pub(crate) enum WriteError {
     Missing(Key),
 }
 
+/// One version of a key: its revision and the object then (`None` marks a deletion).
+type Version = (u64, Option<Arc<StoredObject>>);
+
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     revision: u64,
     /// Revisions below this are compacted away.
     compacted: u64,
-    /// Per key, versions in revision order; `None` marks a deletion.
-    versions: BTreeMap<Key, Vec<(u64, Option<Arc<StoredObject>>)>>,
+    /// Per key, versions in revision order.
+    versions: BTreeMap<Key, Vec<Version>>,
     history: VecDeque<Change>,
     /// When each revision was taken, for time-based compaction (`retain`).
     taken_at: VecDeque<(u64, Duration)>,
