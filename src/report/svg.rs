@@ -216,16 +216,7 @@ fn lane(
             (x2 - x1).max(1.0)
         );
     }
-    let ends: std::collections::BTreeMap<u64, &WatchEnd> = outcome
-        .trace
-        .iter()
-        .filter_map(|e| match &e.kind {
-            TraceKind::WatchEnded {
-                request, reason, ..
-            } => Some((*request, reason)),
-            _ => None,
-        })
-        .collect();
+    let ends = verdict::watch_ends(&outcome.trace);
     for event in &outcome.trace {
         let x = scale.x(event.at);
         match &event.kind {

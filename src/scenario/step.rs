@@ -145,17 +145,7 @@ impl Validator<'_> {
                 ),
             ));
         }
-        let needs = |value: bool, field: &str| {
-            if value {
-                Ok(())
-            } else {
-                Err(self.invalid(
-                    format!("{key}.{field}"),
-                    Some(here),
-                    format!("`kind: {}` needs `{field}`", kind_name(kind)),
-                ))
-            }
-        };
+        let needs = |value: bool, field: &str| self.needs(value, key, field, kind, here);
         let write_name = |name: Option<String>| -> Result<String> {
             needs(name.is_some(), "name")?;
             self.name(key, name.unwrap_or_default(), Some(here))
@@ -288,17 +278,7 @@ impl Validator<'_> {
             path: raw.path.clone(),
             query: raw.query.clone(),
         };
-        let needs = |value: bool, field: &str| {
-            if value {
-                Ok(())
-            } else {
-                Err(self.invalid(
-                    format!("{key}.{field}"),
-                    Some(here),
-                    format!("`kind: {}` needs `{field}`", kind_name(raw.kind)),
-                ))
-            }
-        };
+        let needs = |value: bool, field: &str| self.needs(value, key, field, raw.kind, here);
         Ok(match raw.kind {
             StepKind::Watch410 => Fault::Watch410 {
                 form: raw.form.unwrap_or(GoneForm::Event),
@@ -366,6 +346,19 @@ impl Validator<'_> {
             }
             _ => unreachable!("writes, windows and instant faults are handled by `action`"),
         })
+    }
+
+    /// `Ok` when the entry sets `field`, which its `kind` needs.
+    fn needs(&self, set: bool, key: &str, field: &str, kind: StepKind, here: &Place) -> Result<()> {
+        if set {
+            Ok(())
+        } else {
+            Err(self.invalid(
+                format!("{key}.{field}"),
+                Some(here),
+                format!("`kind: {}` needs `{field}`", kind_name(kind)),
+            ))
+        }
     }
 
     fn window(&self, key: &str, duration: Option<Duration>, here: &Place) -> Result<Duration> {

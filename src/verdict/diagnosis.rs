@@ -48,18 +48,10 @@ pub(super) fn explain(
             }
             with_pattern(text, pattern)
         }
-        CheckName::Converged => {
-            let mut text = failed.detail.clone();
-            if let Some((at, fault)) = last_error {
-                text.push_str(&format!(
-                    "; last watcher error at {}: {}",
-                    fmt(at),
-                    describe(fault)
-                ));
-            }
-            with_pattern(text, pattern)
-        }
-        CheckName::Monotonic | CheckName::Resumable | CheckName::Checkpoints => {
+        CheckName::Converged
+        | CheckName::Monotonic
+        | CheckName::Resumable
+        | CheckName::Checkpoints => {
             let mut text = failed.detail.clone();
             if let Some((at, fault)) = last_error {
                 text.push_str(&format!(

@@ -11,25 +11,32 @@ use crate::scenario::format_duration as fmt;
 use crate::selector::Selector;
 use crate::trace::{ObjectKey, Trace, TraceKind, Verb};
 
+/// The object and resourceVersion of an event the watcher emitted.
+fn emitted_change(kind: &TraceKind) -> Option<(&ObjectKey, u64)> {
+    match kind {
+        TraceKind::InitApply {
+            key,
+            resource_version,
+        }
+        | TraceKind::Apply {
+            key,
+            resource_version,
+        }
+        | TraceKind::Delete {
+            key,
+            resource_version,
+        } => Some((key, *resource_version)),
+        _ => None,
+    }
+}
+
 /// Per object, the resourceVersions the watcher emitted never go backwards. Returns how many
 /// objects were followed, or the first regression in words.
 pub(super) fn monotonic(trace: &Trace) -> Result<usize, String> {
     let mut last: BTreeMap<&ObjectKey, u64> = BTreeMap::new();
     for event in trace {
-        let (key, rv) = match &event.kind {
-            TraceKind::InitApply {
-                key,
-                resource_version,
-            }
-            | TraceKind::Apply {
-                key,
-                resource_version,
-            }
-            | TraceKind::Delete {
-                key,
-                resource_version,
-            } => (key, *resource_version),
-            _ => continue,
+        let Some((key, rv)) = emitted_change(&event.kind) else {
+            continue;
         };
         if rv == 0 {
             continue;
@@ -88,21 +95,10 @@ pub(super) fn resumable(trace: &Trace, selector: &Selector) -> Result<usize, Str
     let expected = expected_changes(trace, selector);
     // When the watcher first emitted each change: only what came before the resume counts.
     let mut emitted: BTreeMap<(&ObjectKey, u64), Duration> = BTreeMap::new();
-    for (change, at) in trace.iter().filter_map(|e| match &e.kind {
-        TraceKind::InitApply {
-            key,
-            resource_version,
-        }
-        | TraceKind::Apply {
-            key,
-            resource_version,
-        }
-        | TraceKind::Delete {
-            key,
-            resource_version,
-        } => Some(((key, *resource_version), e.at)),
-        _ => None,
-    }) {
+    for (change, at) in trace
+        .iter()
+        .filter_map(|e| emitted_change(&e.kind).map(|change| (change, e.at)))
+    {
         emitted.entry(change).or_insert(at);
     }
     let mut previous: Option<(u64, Duration)> = None;

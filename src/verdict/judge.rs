@@ -36,15 +36,7 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
             _ => None,
         })
         .collect();
-    let watch_ends: BTreeMap<u64, &WatchEnd> = trace
-        .iter()
-        .filter_map(|e| match &e.kind {
-            TraceKind::WatchEnded {
-                request, reason, ..
-            } => Some((*request, reason)),
-            _ => None,
-        })
-        .collect();
+    let watch_ends = watch_ends(trace);
     let errors: Vec<Duration> = trace
         .iter()
         .filter(|e| matches!(e.kind, TraceKind::WatcherError(_)))
@@ -313,6 +305,20 @@ pub fn gaps(samples: &[super::Sample], lag: Duration) -> Vec<(Duration, Option<D
         gaps.push((start, None));
     }
     gaps
+}
+
+/// How each watch request ended, by request id.
+#[must_use]
+pub fn watch_ends(trace: &Trace) -> BTreeMap<u64, &WatchEnd> {
+    trace
+        .iter()
+        .filter_map(|e| match &e.kind {
+            TraceKind::WatchEnded {
+                request, reason, ..
+            } => Some((*request, reason)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// A request after which the watcher is served again: not a watch that only carried an ERROR.

@@ -12,6 +12,6 @@ mod judge;
 mod model;
 mod view;
 
-pub use judge::{DELIVERY_LAG, gaps, judge, judge_with_lag, lists};
+pub use judge::{DELIVERY_LAG, gaps, judge, judge_with_lag, lists, watch_ends};
 pub use model::{Check, CheckName, Figures, Verdict};
 pub use view::{Objects, Sample, ViewFold, describe_difference, samples};
