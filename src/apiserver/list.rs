@@ -216,31 +216,25 @@ async fn try_list(
     };
 
     let state = inner.lock();
-    let matching: Vec<_> = state
+    let mut matching = state
         .store
-        .state_at(snapshot)
-        .into_iter()
+        .state_at_after(snapshot, start_after.as_deref())
         .filter(|o| namespace.is_none_or(|ns| o.namespace.as_deref() == Some(ns)))
-        .filter(|o| selector.matches(&o.name, o.namespace.as_deref(), &o.labels))
-        .filter(|o| {
-            start_after
-                .as_ref()
-                .is_none_or(|after| o.key().as_str() > after.as_str())
-        })
-        .collect();
-    let (page, rest) = match limit {
-        Some(limit) if matching.len() > limit => matching.split_at(limit),
-        _ => (matching.as_slice(), &[][..]),
+        .filter(|o| selector.matches(&o.name, o.namespace.as_deref(), &o.labels));
+    let page: Vec<_> = match limit {
+        Some(limit) => matching.by_ref().take(limit).collect(),
+        None => matching.by_ref().collect(),
     };
-    let continue_token = (!rest.is_empty()).then(|| {
+    let rest = matching.count();
+    let continue_token = (rest > 0).then(|| {
         let last = page
             .last()
             .map_or_else(|| start_after.clone().unwrap_or_default(), |o| o.key());
         encode_continue(i64::try_from(snapshot).unwrap_or(i64::MAX), &last)
     });
-    let remaining = (!rest.is_empty() && selector.is_empty()).then_some(rest.len() as u64);
+    let remaining = (rest > 0 && selector.is_empty()).then_some(rest as u64);
     Ok(json(inner.wire(query).list(
-        page,
+        &page,
         snapshot,
         continue_token,
         remaining,

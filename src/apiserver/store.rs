@@ -6,6 +6,7 @@
 //! resource, which is exactly why quiet watches go stale (reference §5.3).
 
 use std::collections::{BTreeMap, VecDeque};
+use std::ops::Bound;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -198,6 +199,25 @@ impl Store {
                     .and_then(|(_, o)| o.as_deref())
             })
             .collect()
+    }
+
+    /// The objects alive at `revision` whose keys sort after `after`, in key order: one LIST
+    /// page scans from its continue key, not from the start.
+    pub(crate) fn state_at_after<'a>(
+        &'a self,
+        revision: u64,
+        after: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a StoredObject> + 'a {
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        self.versions
+            .range::<str, _>((from, Bound::Unbounded))
+            .filter_map(move |(_, versions)| {
+                versions
+                    .iter()
+                    .rev()
+                    .find(|(rv, _)| *rv <= revision)
+                    .and_then(|(_, o)| o.as_deref())
+            })
     }
 
     /// Every change after `revision`, in order. `None` when some of them were compacted away.
