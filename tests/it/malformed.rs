@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use kube_watch_harness::live::{LiveOptions, LiveServer};
+use kube_watch_harness::trace::TraceKind;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -134,4 +135,56 @@ async fn a_client_that_never_finishes_its_request_head_is_disconnected() {
         .expect("the read ends cleanly or with the server's answer");
     let fine = exchange(&server, &get("/api/v1/configmaps")).await;
     assert!(status_line(&fine).starts_with("HTTP/1.1 200"), "{fine}");
+}
+
+#[tokio::test]
+async fn past_the_connection_bound_a_client_waits_until_a_slot_frees() {
+    let mut options = LiveOptions::default();
+    options.max_connections = 1;
+    let server = LiveServer::start(&scenario("", "{ name: a }"), &options)
+        .await
+        .expect("binds loopback");
+    // The one slot: a watch that ends after a second of wall time, then its connection closes.
+    let holder = {
+        let addr = server.addr();
+        tokio::spawn(async move {
+            let mut stream = TcpStream::connect(addr).await.unwrap();
+            stream
+                .write_all(b"GET /api/v1/configmaps?watch=true&resourceVersion=1&timeoutSeconds=1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+                .await
+                .unwrap();
+            let mut answer = Vec::new();
+            let _ = stream.read_to_end(&mut answer).await;
+        })
+    };
+    // Wait until the holder's watch is being served.
+    loop {
+        let watching =
+            server.server().recorder().snapshot().iter().any(
+                |e| matches!(&e.kind, TraceKind::Request(r) if r.query.contains("watch=true")),
+            );
+        if watching {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    let answer = tokio::time::timeout(
+        Duration::from_secs(60),
+        exchange(&server, &get("/api/v1/configmaps")),
+    )
+    .await
+    .expect("the waiting client is served once the slot frees");
+    holder.await.unwrap();
+    assert!(status_line(&answer).starts_with("HTTP/1.1 200"), "{answer}");
+    // The server's own log orders what happened: the watch ended before the LIST was taken.
+    let trace = server.server().recorder().snapshot();
+    let position = |wanted: &dyn Fn(&TraceKind) -> bool| trace.iter().position(|e| wanted(&e.kind));
+    let watch_ended =
+        position(&|k| matches!(k, TraceKind::WatchEnded { .. })).expect("the watch ended");
+    let listed = position(&|k| matches!(k, TraceKind::Request(r) if !r.query.contains("watch")))
+        .expect("the LIST was served");
+    assert!(
+        listed > watch_ended,
+        "the second client was served only after the first connection's watch ended"
+    );
 }
