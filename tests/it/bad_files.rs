@@ -7,16 +7,7 @@ use std::process::Command;
 
 use kube_watch_harness::scenario;
 
-fn bad_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> =
-        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/bad"))
-            .expect("tests/bad exists")
-            .map(|e| e.expect("readable").path())
-            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-            .collect();
-    files.sort();
-    files
-}
+use crate::fixture::yaml_files;
 
 /// Errors about the file as a whole, or its YAML syntax, have no key to name.
 const WHOLE_FILE: &[&str] = &[
@@ -37,7 +28,11 @@ fn message(path: &Path) -> String {
 
 #[test]
 fn there_are_at_least_30_bad_files() {
-    assert!(bad_files().len() >= 30, "{}", bad_files().len());
+    assert!(
+        yaml_files("tests/bad").len() >= 30,
+        "{}",
+        yaml_files("tests/bad").len()
+    );
 }
 
 #[test]
@@ -64,7 +59,7 @@ fn every_bad_file_is_refused_naming_its_file_line_and_key() {
 
 #[test]
 fn the_cli_exits_2_on_each_bad_file_without_panicking() {
-    for path in bad_files() {
+    for path in yaml_files("tests/bad") {
         let output = Command::new(env!("CARGO_BIN_EXE_harness"))
             .arg("check")
             .arg(&path)

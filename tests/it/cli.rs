@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::fixture::yaml_files;
+
 fn harness(args: &[&str]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_harness"))
         .args(args)
@@ -92,24 +94,16 @@ fn json_output_is_byte_identical_across_processes() {
 fn check_validates_without_running() {
     let (code, out, _) = harness(&["check", "scenarios/"]);
     assert_eq!(code, 0);
-    assert_eq!(out.lines().count(), scenario_files().len(), "{out}");
+    assert_eq!(out.lines().count(), yaml_files("scenarios").len(), "{out}");
     assert!(out.lines().all(|l| l.ends_with("set-ups)")), "{out}");
-}
-
-fn scenario_files() -> Vec<PathBuf> {
-    std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect()
 }
 
 #[test]
 fn the_catalogue_has_at_least_20_scenarios_each_described_and_listed_with_its_faults() {
-    assert!(scenario_files().len() >= 20);
+    assert!(yaml_files("scenarios").len() >= 20);
     let (code, out, err) = harness(&["list"]);
     assert_eq!(code, 0, "{err}");
-    for path in scenario_files() {
+    for path in yaml_files("scenarios") {
         let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
         let entry = out
             .split("\n\n")

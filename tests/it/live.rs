@@ -1,26 +1,15 @@
 //! Live mode: the same scenarios over real loopback TCP with a sped-up wall clock agree with
 //! the simulation.
 
-use std::path::PathBuf;
-
 use kube_watch_harness::run::{Mode, RunOptions, RunReport, run};
 use kube_watch_harness::scenario;
+
+use crate::fixture::yaml_files;
 
 /// Fast enough that the catalogue takes seconds, slow enough that a loaded 2-core machine's
 /// scheduling jitter (tens of ms, i.e. seconds of virtual time) stays well inside the
 /// scenarios' bookmark intervals and deadlines.
 const SPEED: u32 = 100;
-
-fn built_in_scenarios() -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> =
-        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"))
-            .expect("the scenarios directory is there")
-            .map(|entry| entry.expect("readable directory").path())
-            .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-            .collect();
-    paths.sort();
-    paths
-}
 
 /// What must agree: per set-up, whether it recovered. Which checks a failing set-up fails may
 /// differ: a hot retry loop reaches the request cap in zero virtual time over the in-memory
@@ -36,7 +25,7 @@ fn verdicts(report: &RunReport) -> Vec<(String, bool)> {
 
 #[test]
 fn every_built_in_scenario_gets_the_same_verdicts_live_as_simulated() {
-    let runs: Vec<_> = built_in_scenarios()
+    let runs: Vec<_> = yaml_files("scenarios")
         .into_iter()
         .map(|path| {
             std::thread::spawn(move || {
