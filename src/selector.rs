@@ -53,6 +53,15 @@ impl Selector {
         self.labels.is_empty() && self.fields.is_empty()
     }
 
+    /// A label this selector requires, with the values it allows (`k=v`, `k in (a,b)`): a
+    /// watch can be indexed by it, since only objects with one of those labels can match.
+    pub(crate) fn required_label(&self) -> Option<(&str, &[String])> {
+        self.labels.iter().find_map(|r| match r {
+            LabelRequirement::In(key, values) => Some((key.as_str(), values.as_slice())),
+            _ => None,
+        })
+    }
+
     /// Whether an object with this name, namespace and labels is selected.
     #[must_use]
     pub fn matches(

@@ -1,6 +1,7 @@
 //! LIST: resourceVersion × resourceVersionMatch, pagination with continue tokens, selectors
 //! (reference §1).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use base64::Engine;
@@ -17,6 +18,36 @@ use crate::selector::Selector;
 /// How long the watch cache waits for a revision it has not reached before answering 504
 /// (`blockTimeout` in apiserver `cacher/watch_cache.go`).
 const CACHE_BLOCK_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How many objects remain after a page, by where the page ended: `(revision, namespace, last
+/// key)`. The state at a past revision never changes, so the next page's count is this one
+/// minus its length, and a paginated LIST costs the objects it returns rather than the square
+/// of them. Only a restart, which reuses revisions, invalidates it.
+#[derive(Debug, Default)]
+pub(super) struct RemainingCounts(HashMap<(u64, Option<String>, String), u64>);
+
+impl RemainingCounts {
+    /// Counts kept at most: enough for every client paginating at once; past it, forget all.
+    const CAPACITY: usize = 4096;
+
+    pub(super) fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    fn get(&self, revision: u64, namespace: Option<&str>, after: &str) -> Option<u64> {
+        self.0
+            .get(&(revision, namespace.map(str::to_owned), after.to_owned()))
+            .copied()
+    }
+
+    fn keep(&mut self, revision: u64, namespace: Option<&str>, last: String, remaining: u64) {
+        if self.0.len() >= Self::CAPACITY {
+            self.0.clear();
+        }
+        self.0
+            .insert((revision, namespace.map(str::to_owned), last), remaining);
+    }
+}
 
 /// The apiserver's continue token: base64url (no padding) of this JSON
 /// (apiserver `storage/continue.go`). `rv: -1` means "the rest, at the latest revision".
@@ -215,24 +246,36 @@ async fn try_list(
         }
     };
 
-    let state = inner.lock();
+    let mut state = inner.lock();
+    let state = &mut *state;
     let mut matching = state
         .store
         .state_at_after(snapshot, start_after.as_deref())
         .filter(|o| namespace.is_none_or(|ns| o.namespace.as_deref() == Some(ns)))
-        .filter(|o| selector.matches(&o.name, o.namespace.as_deref(), &o.labels));
+        .filter(|o| selector.matches(&o.name, o.namespace.as_deref(), &o.labels))
+        .peekable();
     let page: Vec<_> = match limit {
         Some(limit) => matching.by_ref().take(limit).collect(),
         None => matching.by_ref().collect(),
     };
-    let rest = matching.count();
-    let continue_token = (rest > 0).then(|| {
-        let last = page
-            .last()
-            .map_or_else(|| start_after.clone().unwrap_or_default(), |o| o.key());
-        encode_continue(i64::try_from(snapshot).unwrap_or(i64::MAX), &last)
+    let more = matching.peek().is_some();
+    let last = page
+        .last()
+        .map_or_else(|| start_after.clone().unwrap_or_default(), |o| o.key());
+    // `remainingItemCount` is only sent without a selector (apiserver `storage/continue.go`).
+    let remaining = (more && selector.is_empty()).then(|| {
+        let known = start_after
+            .as_deref()
+            .and_then(|after| state.remaining.get(snapshot, namespace, after))
+            .and_then(|before| before.checked_sub(page.len() as u64));
+        let remaining = known.unwrap_or_else(|| matching.count() as u64);
+        state
+            .remaining
+            .keep(snapshot, namespace, last.clone(), remaining);
+        remaining
     });
-    let remaining = (rest > 0 && selector.is_empty()).then_some(rest as u64);
+    let continue_token =
+        more.then(|| encode_continue(i64::try_from(snapshot).unwrap_or(i64::MAX), &last));
     Ok(json(inner.wire(query).list(
         &page,
         snapshot,

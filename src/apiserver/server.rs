@@ -11,12 +11,12 @@ use tokio::sync::watch;
 use super::answer;
 use super::body::{Body, full};
 use super::discovery;
-use super::list;
+use super::list::{self, RemainingCounts};
 use super::query::Query;
 use super::route::Route;
 use super::status::Status;
 use super::store::{Change, Store, key_of};
-use super::watch::{self as watch_stream, Opening};
+use super::watch::{self as watch_stream, Fanout, Opening};
 use super::wire::Wire;
 use crate::fault::{Fault, FaultRules, RequestFaults, RequestInfo};
 use crate::scenario::{ResourceSpec, Scenario, ServerSpec, Write};
@@ -40,7 +40,7 @@ pub(super) struct Inner {
     metadata_wire: Wire,
     pub(super) recorder: Recorder,
     state: Mutex<State>,
-    /// The current revision, so open watches wake on every write.
+    /// The current revision, for LISTs waiting for a revision to come.
     pub(super) revision: watch::Sender<u64>,
     /// Bumped by `expire_watches`: every watch opened before the bump ends with a 410.
     pub(super) expiry: watch::Sender<u64>,
@@ -57,6 +57,10 @@ pub(super) struct State {
     pub(super) store: Store,
     pub(super) rules: FaultRules,
     pub(super) rng: fastrand::Rng,
+    /// The open watches, by what they select.
+    pub(super) fanout: Fanout,
+    /// What paginated LISTs have left to send.
+    pub(super) remaining: RemainingCounts,
     requests: u64,
 }
 
@@ -81,6 +85,8 @@ impl ApiServer {
                     store: Store::default(),
                     rules: FaultRules::default(),
                     rng: fastrand::Rng::with_seed(scenario.seed),
+                    fanout: Fanout::default(),
+                    remaining: RemainingCounts::default(),
                     requests: 0,
                 }),
                 revision,
@@ -140,6 +146,7 @@ impl ApiServer {
         };
         match result {
             Ok(change) => {
+                state.fanout.dispatch(&change);
                 drop(state);
                 self.record_change(&change);
                 self.inner.revision.send_replace(change.revision);
@@ -201,6 +208,8 @@ impl ApiServer {
                 let (changes, revision) = {
                     let mut state = self.inner.lock();
                     let changes = state.store.restart(*restart, now);
+                    // Revisions are reused: what was counted at them no longer holds.
+                    state.remaining.clear();
                     (changes, state.store.revision())
                 };
                 for change in &changes {

@@ -10,6 +10,7 @@ use std::ops::Bound;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::wire::Encodings;
 use crate::fault::Restart;
 use crate::scenario::ObjectSpec;
 
@@ -27,6 +28,8 @@ pub(crate) struct StoredObject {
     pub(crate) created: Duration,
     pub(crate) labels: BTreeMap<String, String>,
     pub(crate) body: BTreeMap<String, serde_json::Value>,
+    /// Its serialized forms, made once for every reader.
+    pub(crate) encodings: Encodings,
 }
 
 impl StoredObject {
@@ -51,6 +54,8 @@ pub(crate) struct Change {
     pub(crate) before: Option<Arc<StoredObject>>,
     /// The object after the change (`None` for a delete).
     pub(crate) after: Option<Arc<StoredObject>>,
+    /// The serialized forms of `before` at this revision: what a DELETED event carries.
+    pub(crate) deleted: Encodings,
 }
 
 /// Why a write was refused; the timeline is validated, so this only happens on a bug.
@@ -72,7 +77,8 @@ pub(crate) struct Store {
     compacted: u64,
     /// Per key, versions in revision order.
     versions: BTreeMap<Key, Vec<Version>>,
-    history: VecDeque<Change>,
+    /// Shared with the watches the changes were handed to.
+    history: VecDeque<Arc<Change>>,
     /// When each revision was taken, for time-based compaction (`retain`).
     taken_at: VecDeque<(u64, Duration)>,
     uids: u64,
@@ -104,7 +110,7 @@ impl Store {
         &mut self,
         spec: &ObjectSpec,
         now: Duration,
-    ) -> Result<Change, WriteError> {
+    ) -> Result<Arc<Change>, WriteError> {
         let key = key_of(spec.namespace.as_deref(), &spec.name);
         if self.current(&key).is_some() {
             return Err(WriteError::Exists(key));
@@ -119,6 +125,7 @@ impl Store {
             created: now,
             labels: spec.labels.clone(),
             body: spec.body.clone(),
+            encodings: Encodings::default(),
         };
         Ok(self.commit(key, Some(object), revision))
     }
@@ -129,7 +136,7 @@ impl Store {
         labels: Option<&BTreeMap<String, String>>,
         body: &BTreeMap<String, serde_json::Value>,
         now: Duration,
-    ) -> Result<Change, WriteError> {
+    ) -> Result<Arc<Change>, WriteError> {
         let mut after = self
             .current(key)
             .cloned()
@@ -145,7 +152,7 @@ impl Store {
         Ok(self.commit(key.clone(), Some(after), revision))
     }
 
-    pub(crate) fn delete(&mut self, key: &Key, now: Duration) -> Result<Change, WriteError> {
+    pub(crate) fn delete(&mut self, key: &Key, now: Duration) -> Result<Arc<Change>, WriteError> {
         if self.current(key).is_none() {
             return Err(WriteError::Missing(key.clone()));
         }
@@ -155,7 +162,7 @@ impl Store {
 
     /// Records `after` (`None`: a deletion) as `key`'s version at `revision`. The version it
     /// replaces is shared, not copied: a write allocates its new object once.
-    fn commit(&mut self, key: Key, after: Option<StoredObject>, revision: u64) -> Change {
+    fn commit(&mut self, key: Key, after: Option<StoredObject>, revision: u64) -> Arc<Change> {
         let before = self
             .versions
             .get(&key)
@@ -166,12 +173,13 @@ impl Store {
             .entry(key)
             .or_default()
             .push((revision, after.clone()));
-        let change = Change {
+        let change = Arc::new(Change {
             revision,
             before,
             after,
-        };
-        self.history.push_back(change.clone());
+            deleted: Encodings::default(),
+        });
+        self.history.push_back(Arc::clone(&change));
         change
     }
 
@@ -221,7 +229,10 @@ impl Store {
     }
 
     /// Every change after `revision`, in order. `None` when some of them were compacted away.
-    pub(crate) fn changes_after(&self, revision: u64) -> Option<impl Iterator<Item = &Change>> {
+    pub(crate) fn changes_after(
+        &self,
+        revision: u64,
+    ) -> Option<impl Iterator<Item = &Arc<Change>>> {
         if revision + 1 < self.compacted {
             return None;
         }
@@ -319,6 +330,7 @@ impl Store {
                     revision: new.map_or(self.revision, |o| o.resource_version),
                     before: old.cloned().map(Arc::new),
                     after: new.cloned().map(Arc::new),
+                    deleted: Encodings::default(),
                 })
             })
             .collect()
@@ -359,7 +371,7 @@ mod tests {
             .update(&"default/a".into(), None, &BTreeMap::new(), T)
             .unwrap();
         assert_eq!(change.revision, 3);
-        assert_eq!(change.before.unwrap().resource_version, 1);
+        assert_eq!(change.before.as_ref().unwrap().resource_version, 1);
         assert_eq!(store.delete(&"default/a".into(), T).unwrap().revision, 4);
         assert_eq!(store.revision(), 4);
     }

@@ -2,8 +2,10 @@
 //! `encoding/json`'s trailing newline (reference §0, §1.2, §2.3).
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 use std::time::Duration;
 
+use bytes::{BufMut, Bytes, BytesMut};
 use serde::Serialize;
 
 use super::status::Status;
@@ -101,12 +103,11 @@ struct ListMeta {
 }
 
 #[derive(Serialize)]
-struct List<'a> {
+struct ListHead<'a> {
     kind: &'a str,
     #[serde(rename = "apiVersion")]
     api_version: &'a str,
     metadata: ListMeta,
-    items: Vec<Object<'a>>,
 }
 
 #[derive(Serialize)]
@@ -141,11 +142,12 @@ pub(crate) enum EventType {
 }
 
 impl EventType {
-    fn as_str(self) -> &'static str {
+    /// `{"type":"…","object":`: what comes before the object on an event line.
+    fn envelope(self) -> &'static [u8] {
         match self {
-            Self::Added => "ADDED",
-            Self::Modified => "MODIFIED",
-            Self::Deleted => "DELETED",
+            Self::Added => b"{\"type\":\"ADDED\",\"object\":",
+            Self::Modified => b"{\"type\":\"MODIFIED\",\"object\":",
+            Self::Deleted => b"{\"type\":\"DELETED\",\"object\":",
         }
     }
 }
@@ -155,10 +157,16 @@ impl EventType {
 /// and one trailing newline. Those characters can only occur inside JSON strings, so replacing
 /// them in the output is exact.
 pub(crate) fn line(value: &impl Serialize) -> Vec<u8> {
-    let mut plain = serde_json::to_vec(value).expect("wire types always serialize");
-    // Most lines have nothing to escape: one scan, no copy.
+    let mut out = json(value);
+    out.push(b'\n');
+    out
+}
+
+/// `value` as Go's encoder writes it, without the trailing newline: a piece of a line.
+fn json(value: &impl Serialize) -> Vec<u8> {
+    let plain = serde_json::to_vec(value).expect("wire types always serialize");
+    // Most values have nothing to escape: one scan, no copy.
     if !plain.iter().any(|b| matches!(b, b'<' | b'>' | b'&' | 0xE2)) {
-        plain.push(b'\n');
         return plain;
     }
     let mut out = Vec::with_capacity(plain.len() + 16);
@@ -182,8 +190,90 @@ pub(crate) fn line(value: &impl Serialize) -> Vec<u8> {
         }
         rest = tail;
     }
-    out.push(b'\n');
     out
+}
+
+/// The serialized forms of one object, each made the first time it is sent and then shared by
+/// every LIST and watch that sends it, as the apiserver's watch cache serializes an object once
+/// for all its watchers (`cachingObject`, apiserver `storage/cacher/caching_object.go`).
+///
+/// A clone starts empty: clones are made to be edited (an update, a restart's restamp), and a
+/// form of the original would be stale. Two caches always compare equal: they say nothing about
+/// the object.
+#[derive(Debug, Default)]
+pub(crate) struct Encodings([OnceLock<Bytes>; 3]);
+
+impl Clone for Encodings {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for Encodings {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// Which form of an object: the slots of [`Encodings`].
+#[derive(Debug, Clone, Copy)]
+enum Form {
+    /// Without `kind`/`apiVersion`: a built-in type's LIST item.
+    Untyped = 0,
+    /// With them: a single object, a watch event's object, a custom resource's LIST item.
+    Typed = 1,
+    /// `PartialObjectMetadata`.
+    Metadata = 2,
+}
+
+/// One line of a watch stream: whole bytes, or an object event whose object is shared with
+/// every other watch that sends it; the envelope is written around it when the line goes out.
+#[derive(Debug, Clone)]
+pub(crate) enum Line {
+    Whole(Bytes),
+    Event(EventType, Bytes),
+}
+
+impl Line {
+    const EVENT_END: &[u8] = b"}\n";
+
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Self::Whole(bytes) => bytes.len(),
+            Self::Event(type_, object) => {
+                type_.envelope().len() + object.len() + Self::EVENT_END.len()
+            }
+        }
+    }
+
+    pub(crate) fn write_into(&self, out: &mut BytesMut) {
+        match self {
+            Self::Whole(bytes) => out.put_slice(bytes),
+            Self::Event(type_, object) => {
+                out.put_slice(type_.envelope());
+                out.put_slice(object);
+                out.put_slice(Self::EVENT_END);
+            }
+        }
+    }
+
+    /// The line as one piece of bytes.
+    pub(crate) fn into_bytes(self) -> Bytes {
+        match self {
+            Self::Whole(bytes) => bytes,
+            Self::Event(..) => {
+                let mut out = BytesMut::with_capacity(self.len());
+                self.write_into(&mut out);
+                out.freeze()
+            }
+        }
+    }
+}
+
+impl From<Vec<u8>> for Line {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self::Whole(Bytes::from(bytes))
+    }
 }
 
 impl Wire {
@@ -227,18 +317,39 @@ impl Wire {
         Some((&self.kind, &self.api_version))
     }
 
-    /// A single object (GET): it carries its type.
-    pub(crate) fn object(&self, o: &StoredObject) -> Vec<u8> {
-        line(&object(
-            self.epoch,
-            o,
-            self.body(o),
-            self.typed(),
-            o.resource_version,
-        ))
+    /// `o` in `form`, serialized once per object and shared from then on.
+    fn encoded(&self, o: &StoredObject, form: Form) -> Bytes {
+        let form = if self.metadata_only {
+            Form::Metadata
+        } else {
+            form
+        };
+        o.encodings.0[form as usize]
+            .get_or_init(|| {
+                let typed = match form {
+                    Form::Untyped => None,
+                    Form::Typed | Form::Metadata => self.typed(),
+                };
+                Bytes::from(json(&object(
+                    self.epoch,
+                    o,
+                    self.body(o),
+                    typed,
+                    o.resource_version,
+                )))
+            })
+            .clone()
     }
 
-    /// A LIST page.
+    /// A single object (GET): it carries its type.
+    pub(crate) fn object(&self, o: &StoredObject) -> Vec<u8> {
+        let mut out = self.encoded(o, Form::Typed).to_vec();
+        out.push(b'\n');
+        out
+    }
+
+    /// A LIST page. Written around the items' shared forms: `{"kind",…,"metadata":{…}`, then
+    /// `,"items":[…]}` — the bytes serde would write for the whole list.
     pub(crate) fn list(
         &self,
         items: &[&StoredObject],
@@ -246,8 +357,13 @@ impl Wire {
         continue_: Option<String>,
         remaining: Option<u64>,
     ) -> Vec<u8> {
-        let typed = if self.items_typed { self.typed() } else { None };
-        line(&List {
+        let form = if self.items_typed {
+            Form::Typed
+        } else {
+            Form::Untyped
+        };
+        let items: Vec<Bytes> = items.iter().map(|o| self.encoded(o, form)).collect();
+        let mut out = json(&ListHead {
             kind: &self.list_kind,
             api_version: &self.api_version,
             metadata: ListMeta {
@@ -255,25 +371,50 @@ impl Wire {
                 continue_,
                 remaining_item_count: remaining,
             },
-            items: items
-                .iter()
-                .map(|o| object(self.epoch, o, self.body(o), typed, o.resource_version))
-                .collect(),
-        })
+        });
+        out.reserve(items.iter().map(|i| i.len() + 1).sum::<usize>() + 16);
+        out.pop(); // the list's closing brace
+        out.extend_from_slice(b",\"items\":[");
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(item);
+        }
+        out.extend_from_slice(b"]}\n");
+        out
     }
 
-    /// An ADDED/MODIFIED/DELETED event; a DELETED one carries the deletion's revision
-    /// (`updateResourceVersion` in apiserver `cache_watcher.go`).
-    pub(crate) fn event(
+    /// An ADDED or MODIFIED event of `o`, or the DELETED event of an object deleted in its
+    /// own resourceVersion's write.
+    pub(crate) fn event(&self, type_: EventType, o: &StoredObject) -> Line {
+        Line::Event(type_, self.encoded(o, Form::Typed))
+    }
+
+    /// The DELETED event of `before`, which carries the deletion's `revision`
+    /// (`updateResourceVersion` in apiserver `cache_watcher.go`); its form is kept in
+    /// `encodings`, the change's own.
+    pub(crate) fn deleted(
         &self,
-        type_: EventType,
-        o: &StoredObject,
-        resource_version: u64,
-    ) -> Vec<u8> {
-        line(&WatchEvent {
-            type_: type_.as_str(),
-            object: object(self.epoch, o, self.body(o), self.typed(), resource_version),
-        })
+        before: &StoredObject,
+        revision: u64,
+        encodings: &Encodings,
+    ) -> Line {
+        let slot = if self.metadata_only {
+            Form::Metadata
+        } else {
+            Form::Typed
+        };
+        let object = encodings.0[slot as usize].get_or_init(|| {
+            Bytes::from(json(&object(
+                self.epoch,
+                before,
+                self.body(before),
+                self.typed(),
+                revision,
+            )))
+        });
+        Line::Event(EventType::Deleted, object.clone())
     }
 
     /// A BOOKMARK: the minimal `{kind, apiVersion, metadata:{resourceVersion}}` form the reference
@@ -346,6 +487,7 @@ mod tests {
             created: Duration::from_secs(61),
             labels: BTreeMap::new(),
             body: [("reason".to_owned(), serde_json::json!("Started"))].into(),
+            encodings: Encodings::default(),
         }
     }
 
@@ -357,7 +499,8 @@ mod tests {
             list,
             "{\"kind\":\"EventList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"9\"},\"items\":[{\"metadata\":{\"name\":\"a\",\"namespace\":\"default\",\"uid\":\"u\",\"resourceVersion\":\"7\",\"creationTimestamp\":\"2026-01-01T00:01:01Z\"},\"reason\":\"Started\"}]}\n"
         );
-        let event = String::from_utf8(wire.event(EventType::Deleted, &stored(), 12)).unwrap();
+        let deleted = wire.deleted(&stored(), 12, &Encodings::default());
+        let event = String::from_utf8(deleted.into_bytes().to_vec()).unwrap();
         assert!(event.starts_with("{\"type\":\"DELETED\",\"object\":{\"kind\":\"Event\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"a\""));
         assert!(
             event.contains("\"resourceVersion\":\"12\""),

@@ -228,6 +228,91 @@ async fn selectors_and_namespaced_paths_narrow_lists_and_counts_are_left_out_wit
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn remaining_item_counts_stay_exact_page_after_page_while_the_collection_changes() {
+    let objects: Vec<String> = (0..7)
+        .map(|i| format!("{{ name: o{i}, namespace: ns{} }}", i % 2))
+        .collect();
+    let world = World::new(&scenario("", &objects.join(", ")));
+    for (path, total) in [
+        ("/api/v1/configmaps?limit=2", 7),
+        ("/api/v1/namespaces/ns0/configmaps?limit=1", 4),
+    ] {
+        let mut seen = 0;
+        let mut next = path.to_owned();
+        let mut pages = 0;
+        loop {
+            let page = json(world.get(&next).await.body());
+            seen += page["items"].as_array().unwrap().len();
+            pages += 1;
+            // The pages are a snapshot: writes after the first page change nothing in them.
+            // (In ns1, which the second listing leaves out.)
+            world.server.write(&Write::Create(ObjectSpec {
+                name: format!("late-{pages}"),
+                namespace: Some("ns1".into()),
+                labels: Default::default(),
+                body: Default::default(),
+            }));
+            let Some(token) = page["metadata"]["continue"].as_str() else {
+                assert!(page["metadata"].get("remainingItemCount").is_none());
+                break;
+            };
+            assert_eq!(
+                page["metadata"]["remainingItemCount"],
+                total - seen,
+                "{path}, page {pages}"
+            );
+            next = format!("{path}&continue={token}");
+        }
+        assert_eq!(seen, total, "{path}: every object once");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_write_reaches_exactly_the_open_watches_that_select_it() {
+    let world = World::new(&scenario(
+        "",
+        "{ name: a, namespace: one, labels: { app: web } }",
+    ));
+    let watch = |query: &'static str| {
+        let world = &world;
+        async move {
+            world
+                .watch_lines(
+                    &format!("/api/v1/{query}watch=true&resourceVersion=1&timeoutSeconds=5"),
+                    SECS(60),
+                )
+                .await
+        }
+    };
+    let server = world.server.clone();
+    let writes = async {
+        tokio::time::sleep(SECS(1)).await;
+        for (name, namespace, app) in [("b", "one", "db"), ("c", "two", "web"), ("d", "one", "web")]
+        {
+            server.write(&Write::Create(ObjectSpec {
+                name: name.into(),
+                namespace: Some(namespace.into()),
+                labels: [("app".to_owned(), app.to_owned())].into(),
+                body: Default::default(),
+            }));
+        }
+    };
+    let (all, one, web, one_web, none, ()) = tokio::join!(
+        watch("configmaps?"),
+        watch("namespaces/one/configmaps?"),
+        watch("configmaps?labelSelector=app%3Dweb&"),
+        watch("namespaces/one/configmaps?labelSelector=app%20in%20(web,api)&"),
+        watch("configmaps?labelSelector=app%3Dnothing&"),
+        writes
+    );
+    assert_eq!(event_summary(&all), ["ADDED b 2", "ADDED c 3", "ADDED d 4"]);
+    assert_eq!(event_summary(&one), ["ADDED b 2", "ADDED d 4"]);
+    assert_eq!(event_summary(&web), ["ADDED c 3", "ADDED d 4"]);
+    assert_eq!(event_summary(&one_web), ["ADDED d 4"]);
+    assert_eq!(event_summary(&none), Vec::<String>::new());
+}
+
 fn event_summary(lines: &[(Duration, String)]) -> Vec<String> {
     lines
         .iter()

@@ -3,8 +3,10 @@
 //! forms for compacted revisions, and the stream faults (cut, stall, late or malformed lines).
 //!
 //! Each watch is a [`session::Session`] that the response body polls: no task per watch, and
-//! when the client goes away hyper drops the body and the session records how it ended.
+//! when the client goes away hyper drops the body and the session records how it ended. Writes
+//! reach the sessions that select them through the [`Fanout`].
 
+mod fanout;
 mod options;
 mod session;
 
@@ -20,6 +22,7 @@ use super::query::Query;
 use super::server::Inner;
 use super::status::Status;
 use crate::fault::RequestInfo;
+pub(super) use fanout::Fanout;
 use session::Session;
 
 /// How a watch begins.

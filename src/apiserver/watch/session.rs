@@ -9,14 +9,14 @@ use bytes::{Bytes, BytesMut};
 use tokio::sync::watch;
 
 use super::Opening;
+use super::fanout::{Filter, Inbox};
 use super::options::WatchOptions;
 use crate::apiserver::query::{Query, Version};
-use crate::apiserver::server::Inner;
+use crate::apiserver::server::{Inner, State};
 use crate::apiserver::status::Status;
-use crate::apiserver::store::{Change, StoredObject};
-use crate::apiserver::wire::{EventType, Wire};
+use crate::apiserver::store::Change;
+use crate::apiserver::wire::{EventType, Line, Wire};
 use crate::fault::{BookmarkAction, Cut, Malformed, OpenWatchHit, RequestInfo, StreamFaults};
-use crate::selector::Selector;
 use crate::trace::{Recorder, TraceKind, Verb, WatchEnd};
 
 /// A bookmark goes out this long before the watch deadline, so a client that reconnects resumes
@@ -39,8 +39,12 @@ pub(super) struct Session {
     request: u64,
     path: String,
     query: String,
-    namespace: Option<String>,
-    selector: Selector,
+    filter: Arc<Filter>,
+    /// Its place in the server's fan-out while it is open, and where the changes it selects
+    /// arrive.
+    subscription: Option<(u64, Inbox)>,
+    /// Changes taken from the inbox (or from history, when resuming) and not yet sent.
+    queued: VecDeque<Arc<Change>>,
     /// The last revision this watch has delivered up to.
     cursor: u64,
     /// The revision it started from: the watch cache sends nothing, bookmarks included, at or
@@ -50,7 +54,7 @@ pub(super) struct Session {
     /// Virtual times, converted to tokio instants only to sleep (see `Recorder`).
     next_bookmark: Option<Duration>,
     deadline: Duration,
-    pending: VecDeque<Bytes>,
+    pending: VecDeque<Line>,
     /// Why the stream ends once `pending` drains.
     ending: Option<WatchEnd>,
     ended: bool,
@@ -63,7 +67,6 @@ pub(super) struct Session {
     stalled: bool,
     /// Changes are held back until then (`latency` on events).
     hold_until: Option<Duration>,
-    revisions: watch::Receiver<u64>,
     expiry: watch::Receiver<u64>,
     restarts: watch::Receiver<u64>,
     instant: watch::Receiver<Vec<usize>>,
@@ -91,8 +94,11 @@ impl Session {
         };
         let instant = inner.instant.subscribe();
         let instant_seen = instant.borrow().len();
+        let filter = Arc::new(Filter {
+            namespace,
+            selector: options.selector,
+        });
         let mut session = Self {
-            revisions: inner.revision.subscribe(),
             expiry: inner.expiry.subscribe(),
             restarts: inner.restarts.subscribe(),
             instant,
@@ -101,8 +107,9 @@ impl Session {
             metadata_only: query.metadata_only,
             path: info.path.to_owned(),
             query: info.query.to_owned(),
-            namespace,
-            selector: options.selector,
+            filter,
+            subscription: None,
+            queued: VecDeque::new(),
             cursor: 0,
             start: 0,
             bookmarks: options.allow_bookmarks && inner.spec.watch_cache,
@@ -134,7 +141,7 @@ impl Session {
             Opening::Normal => {}
         }
         let inner = Arc::clone(&session.inner);
-        let state = inner.lock();
+        let mut state = inner.lock();
         let current = state.store.revision();
         match (options.version, options.send_initial) {
             (Version::At(n), _) if n + 1 < state.store.compacted() => {
@@ -142,30 +149,34 @@ impl Session {
                 let floor = state.store.compacted();
                 drop(state);
                 session.fail_too_old(n, floor.saturating_sub(1));
+                return Ok(session);
             }
             (Version::At(n), false) => {
-                drop(state);
                 session.cursor = n;
                 session.start = n;
+                let filter = &session.filter;
+                session.queued = state
+                    .store
+                    .changes_after(n)
+                    .into_iter()
+                    .flatten()
+                    .filter(|c| filter.wants(c))
+                    .cloned()
+                    .collect();
             }
             (_, send_initial) => {
                 // The state as synthetic ADDEDs in key order, then changes (reference §2.7). A
                 // streaming list ends them with the annotated bookmark when bookmarks are
                 // allowed (`isListWatchRequest`; reference §3).
-                let objects = state.store.state_at(current);
-                let objects: Vec<StoredObject> = objects
+                let wire = session.wire();
+                let lines: Vec<Line> = state
+                    .store
+                    .state_at(current)
                     .into_iter()
-                    .filter(|o| session.visible(o))
-                    .cloned()
+                    .filter(|o| session.filter.sees(o))
+                    .map(|o| wire.event(EventType::Added, o))
                     .collect();
-                drop(state);
-                for object in &objects {
-                    let line =
-                        session
-                            .wire()
-                            .event(EventType::Added, object, object.resource_version);
-                    session.push_event(line);
-                }
+                session.push_events(&mut state, lines);
                 session.cursor = current;
                 session.start = current;
                 if send_initial && options.allow_bookmarks && !session.faults.drop_end_marker {
@@ -173,6 +184,9 @@ impl Session {
                 }
             }
         }
+        // In the same lock as the snapshot above: no change is missed or sent twice.
+        session.subscription = Some(state.fanout.subscribe(Arc::clone(&session.filter)));
+        drop(state);
         Ok(session)
     }
 
@@ -180,39 +194,39 @@ impl Session {
         self.inner.wire_for(self.metadata_only)
     }
 
-    fn visible(&self, object: &StoredObject) -> bool {
-        self.namespace
-            .as_ref()
-            .is_none_or(|ns| object.namespace.as_ref() == Some(ns))
-            && self
-                .selector
-                .matches(&object.name, object.namespace.as_deref(), &object.labels)
-    }
-
-    fn push(&mut self, line: Vec<u8>) {
+    fn push(&mut self, line: impl Into<Line>) {
         self.events += 1;
-        self.pending.push_back(Bytes::from(line));
+        self.pending.push_back(line.into());
     }
 
-    /// Queues an object event, malformed if a `malformed_event` rule says so.
-    fn push_event(&mut self, line: Vec<u8>) {
+    /// Queues object events, each malformed if a `malformed_event` rule says so.
+    fn push_events(&mut self, state: &mut State, lines: Vec<Line>) {
         let now = self.inner.recorder.now();
         let info = RequestInfo {
             verb: Verb::Watch,
             path: &self.path,
             query: &self.query,
         };
-        let shape = self.inner.lock().rules.malform(now, &info);
-        let line = match shape {
-            None => line,
-            Some(Malformed::Truncated) => {
-                let mut half = line[..line.len() / 2].to_vec();
-                half.push(b'\n');
-                half
-            }
-            Some(Malformed::WrongShape) => Wire::without_envelope(&line),
-        };
-        self.push(line);
+        let shaped: Vec<Line> = lines
+            .into_iter()
+            .map(|line| match state.rules.malform(now, &info) {
+                None => line,
+                Some(shape) => {
+                    let whole = line.into_bytes();
+                    Line::from(match shape {
+                        Malformed::Truncated => {
+                            let mut half = whole[..whole.len() / 2].to_vec();
+                            half.push(b'\n');
+                            half
+                        }
+                        Malformed::WrongShape => Wire::without_envelope(&whole),
+                    })
+                }
+            })
+            .collect();
+        for line in shaped {
+            self.push(line);
+        }
     }
 
     fn fail(&mut self, status: &Status) {
@@ -255,21 +269,21 @@ impl Session {
 
     /// The event for one change as this watch sees it: selector transitions become
     /// ADDED/DELETED (`convertToWatchEvent` in apiserver `cache_watcher.go`).
-    fn line_for(&self, change: &Change) -> Option<Vec<u8>> {
-        let before = change.before.as_ref().filter(|o| self.visible(o));
-        let after = change.after.as_ref().filter(|o| self.visible(o));
+    fn line_for(&self, change: &Change) -> Option<Line> {
+        let before = change.before.as_ref().filter(|o| self.filter.sees(o));
+        let after = change.after.as_ref().filter(|o| self.filter.sees(o));
         let wire = self.wire();
         match (before, after) {
-            (None, Some(after)) => Some(wire.event(EventType::Added, after, change.revision)),
-            (Some(_), Some(after)) => Some(wire.event(EventType::Modified, after, change.revision)),
-            (Some(before), None) => Some(wire.event(EventType::Deleted, before, change.revision)),
+            (None, Some(after)) => Some(wire.event(EventType::Added, after)),
+            (Some(_), Some(after)) => Some(wire.event(EventType::Modified, after)),
+            (Some(before), None) => Some(wire.deleted(before, change.revision, &change.deleted)),
             (None, None) => None,
         }
     }
 
-    /// Moves every change after the cursor into `pending`, or ends the watch with a 410 when
-    /// compaction took some of them (etcd cancels such a watcher). Held back while a
-    /// `latency` fault delays this watch's events.
+    /// Moves the changes handed to this watch into `pending`, or ends the watch with a 410 when
+    /// compaction took one of them before it was sent (etcd cancels such a watcher). Held back
+    /// while a `latency` fault delays this watch's events.
     fn catch_up(&mut self) {
         if self
             .hold_until
@@ -278,29 +292,32 @@ impl Session {
             return;
         }
         self.hold_until = None;
-        let lines: Option<(Vec<Option<Vec<u8>>>, u64)> = {
-            let state = self.inner.lock();
-            state.store.changes_after(self.cursor).map(|changes| {
-                (
-                    changes.map(|c| self.line_for(c)).collect(),
-                    state.store.revision(),
-                )
-            })
-        };
-        match lines {
-            Some((lines, scanned)) => {
-                // Caught up with every revision so far, this resource's or not: like a synced
-                // etcd watcher, a later compaction cannot leave it behind.
-                self.cursor = self.cursor.max(scanned);
-                for line in lines.into_iter().flatten() {
-                    self.push_event(line);
-                }
-            }
-            None => {
-                let floor = self.inner.lock().store.compacted();
-                self.fail_too_old(self.cursor, floor.saturating_sub(1));
+        if let Some((_, inbox)) = &mut self.subscription {
+            while let Ok(change) = inbox.try_recv() {
+                self.queued.push_back(change);
             }
         }
+        // A watch from a revision the server has not reached yet waits for it.
+        let start = self.start;
+        self.queued.retain(|c| c.revision > start);
+        let inner = Arc::clone(&self.inner);
+        let mut state = inner.lock();
+        let floor = state.store.compacted();
+        if self.queued.front().is_some_and(|c| c.revision < floor) {
+            drop(state);
+            self.queued.clear();
+            self.fail_too_old(self.cursor, floor.saturating_sub(1));
+            return;
+        }
+        let queued = std::mem::take(&mut self.queued);
+        let lines: Vec<Line> = queued
+            .iter()
+            .filter_map(|change| self.line_for(change))
+            .collect();
+        self.push_events(&mut state, lines);
+        // Caught up with every revision so far, this resource's or not: like a synced etcd
+        // watcher, a later compaction cannot leave it behind.
+        self.cursor = self.cursor.max(state.store.revision());
     }
 
     /// The next bytes of the body: `None` ends it cleanly, `Err` cuts the connection.
@@ -325,6 +342,7 @@ impl Session {
             }
             if self.stalled {
                 self.pending.clear();
+                self.leave_fanout();
                 // Half-open: nothing more, ever; hyper drops the body when the client leaves.
                 return futures::future::pending().await;
             }
@@ -334,6 +352,7 @@ impl Session {
                     self.finish(WatchEnd::Cut {
                         how: "mid_chunk".into(),
                     });
+                    let line = line.into_bytes();
                     return Some(Ok(line.slice(..line.len() / 2)));
                 }
                 return Some(Ok(self.batch(line)));
@@ -356,18 +375,18 @@ impl Session {
     /// `first` and the lines queued behind it, up to [`MAX_CHUNK`], as one HTTP chunk: the
     /// apiserver's encoder flushes when its queue is empty, so one chunk often carries several
     /// events (reference §2.2), and a chunk per event would cost a wake-up per event.
-    fn batch(&mut self, first: Bytes) -> Bytes {
+    fn batch(&mut self, first: Line) -> Bytes {
         if self.pending.is_empty() {
-            return first;
+            return first.into_bytes();
         }
         let mut chunk =
             BytesMut::with_capacity(MAX_CHUNK.min(first.len() * (self.pending.len() + 1)));
-        chunk.extend_from_slice(&first);
+        first.write_into(&mut chunk);
         while let Some(next) = self.pending.front() {
             if chunk.len() + next.len() > MAX_CHUNK {
                 break;
             }
-            chunk.extend_from_slice(next);
+            next.write_into(&mut chunk);
             self.pending.pop_front();
         }
         chunk.freeze()
@@ -380,6 +399,7 @@ impl Session {
         }
         if !self.ended {
             self.ended = true;
+            self.leave_fanout();
             self.record_end(WatchEnd::Cut {
                 how: "reset".into(),
             });
@@ -415,7 +435,8 @@ impl Session {
                     self.claim_instant_faults();
                 }
             }
-            _ = self.revisions.changed() => {
+            change = next_change(&mut self.subscription) => {
+                self.queued.push_back(change);
                 if self.hold_until.is_none() {
                     let now = recorder.now();
                     let info = RequestInfo { verb: Verb::Watch, path: &self.path, query: &self.query };
@@ -484,8 +505,17 @@ impl Session {
     fn finish(&mut self, reason: WatchEnd) {
         if !self.ended {
             self.ended = true;
+            self.leave_fanout();
             self.record_end(reason);
         }
+    }
+
+    /// Stops changes coming: the watch has ended or will never send again.
+    fn leave_fanout(&mut self) {
+        if let Some((id, _)) = self.subscription.take() {
+            self.inner.lock().fanout.unsubscribe(id);
+        }
+        self.queued.clear();
     }
 
     fn record_end(&self, reason: WatchEnd) {
@@ -495,6 +525,16 @@ impl Session {
             events: self.events,
         });
     }
+}
+
+/// The next change handed to this watch; never, once it has left the fan-out.
+async fn next_change(subscription: &mut Option<(u64, Inbox)>) -> Arc<Change> {
+    if let Some((_, inbox)) = subscription
+        && let Some(change) = inbox.recv().await
+    {
+        return change;
+    }
+    futures::future::pending().await
 }
 
 async fn sleep_until_some(recorder: &Recorder, at: Option<Duration>) {
@@ -512,5 +552,6 @@ impl Drop for Session {
             WatchEnd::ClientGone
         };
         self.finish(reason);
+        self.leave_fanout();
     }
 }
