@@ -22,7 +22,7 @@ use kube::runtime::watcher;
 use kube_watch_harness::apiserver::ApiServer;
 use kube_watch_harness::fault::{Fault, GoneForm, GoneMessage, Target};
 use kube_watch_harness::scenario::{ObjectSpec, Scenario, Write};
-use kube_watch_harness::trace::Recorder;
+use kube_watch_harness::trace::{Recorder, TraceKind, Verb};
 use kube_watch_harness::transport;
 
 fn empty() -> Scenario {
@@ -193,6 +193,22 @@ fn per_write_with_idle(idle: usize) -> Duration {
         }
         for _ in 0..idle {
             synced_rx.recv().await.expect("every idle watcher syncs");
+        }
+        // A watcher reports its sync before it sends its watch: wait until the server has
+        // answered every watch request, so the measurement holds only writes to open watches.
+        let open_watches = || {
+            server
+                .recorder()
+                .snapshot()
+                .iter()
+                .filter(|e| matches!(&e.kind, TraceKind::Request(r) if r.verb == Verb::Watch))
+                .count()
+        };
+        let mut turns = 0_u32;
+        while open_watches() < idle {
+            turns += 1;
+            assert!(turns < 1_000_000, "the idle watches open");
+            tokio::task::yield_now().await;
         }
         let writes = 1000_u32;
         let started = Instant::now();

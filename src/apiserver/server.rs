@@ -146,6 +146,9 @@ impl ApiServer {
         };
         match result {
             Ok(change) => {
+                if let Some(after) = &change.after {
+                    self.inner.wire.prepare(after);
+                }
                 state.fanout.dispatch(&change);
                 drop(state);
                 self.record_change(&change);
@@ -221,6 +224,9 @@ impl ApiServer {
             }
             Fault::CutStream { .. } | Fault::StallStream { .. } => {
                 let id = self.install(fault, now);
+                // Every open watch holds a receiver and claims it once.
+                let open = self.inner.instant.receiver_count();
+                self.inner.lock().rules.await_claims(id, open);
                 // Watches open now get to claim it; later ones meet it in `on_watch_start`.
                 self.inner.instant.send_modify(|ids| ids.push(id));
             }

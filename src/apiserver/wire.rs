@@ -1,6 +1,7 @@
 //! JSON on the wire: objects, lists, watch events and bookmarks, in Go's key order with
 //! `encoding/json`'s trailing newline (reference §0, §1.2, §2.3).
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -49,10 +50,9 @@ struct ObjectMeta<'a> {
 
 #[derive(Serialize)]
 struct Object<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    kind: Option<&'a str>,
-    #[serde(rename = "apiVersion", skip_serializing_if = "Option::is_none")]
-    api_version: Option<&'a str>,
+    kind: &'a str,
+    #[serde(rename = "apiVersion")]
+    api_version: &'a str,
     metadata: ObjectMeta<'a>,
     #[serde(flatten)]
     body: &'a BTreeMap<String, serde_json::Value>,
@@ -62,12 +62,12 @@ fn object<'a>(
     epoch: jiff::Timestamp,
     o: &'a StoredObject,
     body: &'a BTreeMap<String, serde_json::Value>,
-    typed: Option<(&'a str, &'a str)>,
+    (kind, api_version): (&'a str, &'a str),
     resource_version: u64,
 ) -> Object<'a> {
     Object {
-        kind: typed.map(|t| t.0),
-        api_version: typed.map(|t| t.1),
+        kind,
+        api_version,
         metadata: ObjectMeta {
             name: &o.name,
             namespace: o.namespace.as_deref(),
@@ -90,6 +90,26 @@ pub(crate) struct Wire {
     list_kind: String,
     api_version: String,
     items_typed: bool,
+    /// `"kind":"…","apiVersion":"…",`: what a typed form has after its `{` and an untyped one
+    /// has not.
+    type_fields: Vec<u8>,
+}
+
+/// The type fields alone, to measure them.
+#[derive(Serialize)]
+struct TypeFields<'a> {
+    kind: &'a str,
+    #[serde(rename = "apiVersion")]
+    api_version: &'a str,
+}
+
+impl<'a> TypeFields<'a> {
+    fn of(wire: &'a Wire) -> Self {
+        Self {
+            kind: &wire.kind,
+            api_version: &wire.api_version,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -154,23 +174,54 @@ impl EventType {
 
 /// `value` as Go's `json.NewEncoder(w).Encode` writes it (reference §0): compact, `<`, `>`
 /// and `&` escaped as `\u003c`, `\u003e`, `\u0026` (and U+2028/U+2029 as `\u2028`/`\u2029`),
-/// and one trailing newline. Those characters can only occur inside JSON strings, so replacing
-/// them in the output is exact.
+/// and one trailing newline.
 pub(crate) fn line(value: &impl Serialize) -> Vec<u8> {
-    let mut out = json(value);
-    out.push(b'\n');
-    out
+    with_json(value, |json| {
+        let mut out = Vec::with_capacity(json.len() + 1);
+        out.extend_from_slice(json);
+        out.push(b'\n');
+        out
+    })
 }
 
-/// `value` as Go's encoder writes it, without the trailing newline: a piece of a line.
-fn json(value: &impl Serialize) -> Vec<u8> {
-    let plain = serde_json::to_vec(value).expect("wire types always serialize");
-    // Most values have nothing to escape: one scan, no copy.
-    if !plain.iter().any(|b| matches!(b, b'<' | b'>' | b'&' | 0xE2)) {
-        return plain;
-    }
-    let mut out = Vec::with_capacity(plain.len() + 16);
-    let mut rest = plain.as_slice();
+/// `value` as Go's encoder writes it, without the trailing newline, in an allocation of its
+/// exact size: a form kept for as long as its object.
+fn encode(value: &impl Serialize) -> Bytes {
+    with_json(value, Bytes::copy_from_slice)
+}
+
+thread_local! {
+    /// Where values are serialized and escaped before they are copied out. A `Vec` grown while
+    /// serializing leaves up to twice its length allocated, and a kept form then costs twice
+    /// its memory and its page faults: the scratch space is reused instead.
+    static SCRATCH: RefCell<(Vec<u8>, Vec<u8>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Calls `f` with `value` serialized as Go's encoder writes it, without the trailing newline.
+fn with_json<R>(value: &impl Serialize, f: impl FnOnce(&[u8]) -> R) -> R {
+    SCRATCH.with_borrow_mut(|(plain, escaped)| {
+        plain.clear();
+        serde_json::to_writer(&mut *plain, value).expect("wire types always serialize");
+        // Most values have nothing to escape. NB: the scan runs over whole blocks without an
+        // early exit, so that it vectorizes.
+        let needs_escape = plain.chunks(64).any(|block| {
+            block.iter().fold(false, |found, b| {
+                found | matches!(b, b'<' | b'>' | b'&' | 0xE2)
+            })
+        });
+        if !needs_escape {
+            return f(plain);
+        }
+        go_escape(plain, escaped);
+        f(escaped)
+    })
+}
+
+/// Replaces what Go's encoder escapes and serde_json does not. Those characters can only occur
+/// inside JSON strings, so replacing them in the output is exact.
+fn go_escape(plain: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let mut rest = plain;
     while let Some((first, tail)) = rest.split_first() {
         match (first, tail) {
             (b'<', _) => out.extend_from_slice(b"\\u003c"),
@@ -190,18 +241,19 @@ fn json(value: &impl Serialize) -> Vec<u8> {
         }
         rest = tail;
     }
-    out
 }
 
-/// The serialized forms of one object, each made the first time it is sent and then shared by
-/// every LIST and watch that sends it, as the apiserver's watch cache serializes an object once
-/// for all its watchers (`cachingObject`, apiserver `storage/cacher/caching_object.go`).
+/// The serialized forms of one object — typed, and `PartialObjectMetadata` — each made once and
+/// then shared by every GET, LIST and watch that sends it, as the apiserver's watch cache
+/// serializes an object once for all its watchers (`cachingObject`, apiserver
+/// `storage/cacher/caching_object.go`). A built-in type's LIST item is the typed form without
+/// its `kind` and `apiVersion`, so it is cut from it rather than made again.
 ///
 /// A clone starts empty: clones are made to be edited (an update, a restart's restamp), and a
 /// form of the original would be stale. Two caches always compare equal: they say nothing about
 /// the object.
 #[derive(Debug, Default)]
-pub(crate) struct Encodings([OnceLock<Bytes>; 3]);
+pub(crate) struct Encodings([OnceLock<Bytes>; 2]);
 
 impl Clone for Encodings {
     fn clone(&self) -> Self {
@@ -213,17 +265,6 @@ impl PartialEq for Encodings {
     fn eq(&self, _: &Self) -> bool {
         true
     }
-}
-
-/// Which form of an object: the slots of [`Encodings`].
-#[derive(Debug, Clone, Copy)]
-enum Form {
-    /// Without `kind`/`apiVersion`: a built-in type's LIST item.
-    Untyped = 0,
-    /// With them: a single object, a watch event's object, a custom resource's LIST item.
-    Typed = 1,
-    /// `PartialObjectMetadata`.
-    Metadata = 2,
 }
 
 /// One line of a watch stream: whole bytes, or an object event whose object is shared with
@@ -286,7 +327,19 @@ impl Wire {
             list_kind: format!("{}List", resource.kind),
             api_version: resource.api_version(),
             items_typed: items_carry_type(resource),
+            type_fields: Vec::new(),
         }
+        .measured()
+    }
+
+    fn measured(mut self) -> Self {
+        // `{"kind":"…","apiVersion":"…"}`: the fields, less the braces, plus the comma after them.
+        let mut fields = with_json(&TypeFields::of(&self), <[u8]>::to_vec);
+        fields.remove(0);
+        fields.pop();
+        fields.push(b',');
+        self.type_fields = fields;
+        self
     }
 
     /// The `PartialObjectMetadata` form metadata-only clients ask for with
@@ -301,7 +354,9 @@ impl Wire {
             list_kind: "PartialObjectMetadataList".to_owned(),
             api_version: "meta.k8s.io/v1".to_owned(),
             items_typed: true,
+            type_fields: Vec::new(),
         }
+        .measured()
     }
 
     fn body<'a>(&self, o: &'a StoredObject) -> &'a BTreeMap<String, serde_json::Value> {
@@ -313,37 +368,34 @@ impl Wire {
         }
     }
 
-    fn typed(&self) -> Option<(&str, &str)> {
-        Some((&self.kind, &self.api_version))
+    fn typed(&self) -> (&str, &str) {
+        (&self.kind, &self.api_version)
     }
 
-    /// `o` in `form`, serialized once per object and shared from then on.
-    fn encoded(&self, o: &StoredObject, form: Form) -> Bytes {
-        let form = if self.metadata_only {
-            Form::Metadata
-        } else {
-            form
-        };
-        o.encodings.0[form as usize]
-            .get_or_init(|| {
-                let typed = match form {
-                    Form::Untyped => None,
-                    Form::Typed | Form::Metadata => self.typed(),
-                };
-                Bytes::from(json(&object(
-                    self.epoch,
-                    o,
-                    self.body(o),
-                    typed,
-                    o.resource_version,
-                )))
-            })
-            .clone()
+    /// `o`'s typed form, serialized once per object and shared from then on.
+    fn encoded<'a>(&self, o: &'a StoredObject) -> &'a Bytes {
+        o.encodings.0[usize::from(self.metadata_only)].get_or_init(|| {
+            encode(&object(
+                self.epoch,
+                o,
+                self.body(o),
+                self.typed(),
+                o.resource_version,
+            ))
+        })
+    }
+
+    /// Serializes `o` now, as it is written: the apiserver encodes an object on its way to etcd,
+    /// and here every watch and LIST then only copies the bytes.
+    pub(crate) fn prepare(&self, o: &StoredObject) {
+        self.encoded(o);
     }
 
     /// A single object (GET): it carries its type.
     pub(crate) fn object(&self, o: &StoredObject) -> Vec<u8> {
-        let mut out = self.encoded(o, Form::Typed).to_vec();
+        let typed = self.encoded(o);
+        let mut out = Vec::with_capacity(typed.len() + 1);
+        out.extend_from_slice(typed);
         out.push(b'\n');
         out
     }
@@ -357,13 +409,8 @@ impl Wire {
         continue_: Option<String>,
         remaining: Option<u64>,
     ) -> Vec<u8> {
-        let form = if self.items_typed {
-            Form::Typed
-        } else {
-            Form::Untyped
-        };
-        let items: Vec<Bytes> = items.iter().map(|o| self.encoded(o, form)).collect();
-        let mut out = json(&ListHead {
+        let items: Vec<&Bytes> = items.iter().map(|o| self.encoded(o)).collect();
+        let mut out = line(&ListHead {
             kind: &self.list_kind,
             api_version: &self.api_version,
             metadata: ListMeta {
@@ -373,22 +420,31 @@ impl Wire {
             },
         });
         out.reserve(items.iter().map(|i| i.len() + 1).sum::<usize>() + 16);
-        out.pop(); // the list's closing brace
+        out.truncate(out.len() - 2); // the list's closing brace and newline
         out.extend_from_slice(b",\"items\":[");
         for (i, item) in items.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            out.extend_from_slice(item);
+            if self.items_typed {
+                out.extend_from_slice(item);
+            } else {
+                // Built-in types' items carry no type (kubernetes#3030): the typed form less
+                // its type fields.
+                let rest = item[1..]
+                    .strip_prefix(self.type_fields.as_slice())
+                    .expect("a typed form starts with its type fields");
+                out.push(b'{');
+                out.extend_from_slice(rest);
+            }
         }
         out.extend_from_slice(b"]}\n");
         out
     }
 
-    /// An ADDED or MODIFIED event of `o`, or the DELETED event of an object deleted in its
-    /// own resourceVersion's write.
+    /// An ADDED or MODIFIED event of `o`.
     pub(crate) fn event(&self, type_: EventType, o: &StoredObject) -> Line {
-        Line::Event(type_, self.encoded(o, Form::Typed))
+        Line::Event(type_, self.encoded(o).clone())
     }
 
     /// The DELETED event of `before`, which carries the deletion's `revision`
@@ -400,19 +456,14 @@ impl Wire {
         revision: u64,
         encodings: &Encodings,
     ) -> Line {
-        let slot = if self.metadata_only {
-            Form::Metadata
-        } else {
-            Form::Typed
-        };
-        let object = encodings.0[slot as usize].get_or_init(|| {
-            Bytes::from(json(&object(
+        let object = encodings.0[usize::from(self.metadata_only)].get_or_init(|| {
+            encode(&object(
                 self.epoch,
                 before,
                 self.body(before),
                 self.typed(),
                 revision,
-            )))
+            ))
         });
         Line::Event(EventType::Deleted, object.clone())
     }

@@ -117,12 +117,17 @@ pub struct StreamFaults {
 
 #[derive(Debug, Clone)]
 struct Rule {
+    /// Its id, for the open watches that claim it.
+    id: usize,
     fault: Fault,
     start: Duration,
     end: Option<Duration>,
     remaining: Option<u64>,
     /// The revision when the rule was installed (`stale_bookmarks` sends it).
     revision: u64,
+    /// For a fault that hits only the watches open when it happens: how many of them have yet
+    /// to claim it.
+    claims_left: Option<usize>,
 }
 
 impl Rule {
@@ -167,6 +172,13 @@ impl Rule {
         ) && self.fault.target().is_some_and(|t| t.window.is_none())
     }
 
+    /// Whether the rule can never apply again, at `now` or later.
+    fn retired(&self, now: Duration) -> bool {
+        self.remaining == Some(0)
+            || self.end.is_some_and(|end| now >= end)
+            || self.claims_left == Some(0)
+    }
+
     fn use_one(&mut self) {
         if let Some(n) = &mut self.remaining {
             *n = n.saturating_sub(1);
@@ -174,16 +186,20 @@ impl Rule {
     }
 }
 
-/// The rules of one run, in declaration order.
+/// The rules of one run in force, in declaration order. Rules that can no longer apply are
+/// dropped as new ones come, so the cost of asking stays with the faults in force and does not
+/// grow with every fault a long run has had.
 #[derive(Debug, Clone, Default)]
 pub struct FaultRules {
     rules: Vec<Rule>,
+    next_id: usize,
 }
 
 impl FaultRules {
     /// Installs `fault` as a rule starting at `at`, when the server's revision is `revision`.
     /// Returns the rule's id.
     pub fn install(&mut self, fault: &Fault, at: Duration, revision: u64) -> usize {
+        self.rules.retain(|rule| !rule.retired(at));
         let (end, remaining) = match (fault.duration(), fault.target()) {
             (window, _) if !window.is_zero() => {
                 (Some(at + window), fault.target().and_then(|t| t.count))
@@ -191,14 +207,28 @@ impl FaultRules {
             (_, Some(target)) => (None, target.count),
             (_, None) => (Some(at), None),
         };
+        let id = self.next_id;
+        self.next_id += 1;
         self.rules.push(Rule {
+            id,
             fault: fault.clone(),
             start: at,
             end,
             remaining,
             revision,
+            claims_left: None,
         });
-        self.rules.len() - 1
+        id
+    }
+
+    /// Rule `id` hits only the watches open now, and `open` of them will claim it: once they
+    /// all have, it is retired.
+    pub fn await_claims(&mut self, id: usize, open: usize) {
+        if let Some(rule) = self.rules.iter_mut().find(|r| r.id == id)
+            && rule.hits_only_open_watches()
+        {
+            rule.claims_left = Some(open);
+        }
     }
 
     /// What to do with a bookmark due at virtual time `now`.
@@ -323,7 +353,10 @@ impl FaultRules {
         now: Duration,
         request: &RequestInfo<'_>,
     ) -> Option<OpenWatchHit> {
-        let rule = self.rules.get_mut(id)?;
+        let rule = self.rules.iter_mut().find(|r| r.id == id)?;
+        if let Some(left) = &mut rule.claims_left {
+            *left = left.saturating_sub(1);
+        }
         if !rule.matches(now, request) {
             return None;
         }
@@ -473,6 +506,40 @@ mod tests {
             rules.claim_open_watch(1, S(0), &watch()).is_none(),
             "count 1"
         );
+    }
+
+    #[test]
+    fn rules_that_can_no_longer_apply_are_dropped_and_ids_stay_stable() {
+        let mut rules = FaultRules::default();
+        let windowed = rules.install(&Fault::DropBookmarks { duration: S(10) }, S(0), 1);
+        let counted = rules.install(
+            &Fault::EmptyWatch {
+                target: target(&[], None, Some(1)),
+            },
+            S(0),
+            1,
+        );
+        let cut = Fault::CutStream {
+            how: Cut::Reset,
+            target: target(&[], None, None),
+        };
+        let instant = rules.install(&cut, S(0), 1);
+        rules.await_claims(instant, 2);
+        assert!(rules.on_request(S(1), &watch()).answer.is_some());
+        assert!(rules.claim_open_watch(instant, S(1), &watch()).is_some());
+        let later = rules.install(&cut, S(20), 1);
+        assert_eq!(
+            rules.rules.iter().map(|r| r.id).collect::<Vec<_>>(),
+            [instant, later],
+            "the window is over and the count used up; one open watch has yet to claim"
+        );
+        assert!(rules.claim_open_watch(instant, S(20), &watch()).is_some());
+        rules.install(&Fault::DropBookmarks { duration: S(10) }, S(21), 1);
+        assert!(
+            rules.rules.iter().all(|r| r.id != instant),
+            "claimed by every watch that was open"
+        );
+        assert!(windowed < counted && counted < instant && instant < later);
     }
 
     #[test]
