@@ -1,5 +1,5 @@
-//! Scale, in two shapes, each with wall time and peak memory (the process's high-water mark,
-//! reset before each measurement through `/proc/self/clear_refs`):
+//! Scale, in two shapes, each with wall time and peak memory (the high-water mark of a process
+//! that measures that shape alone):
 //! - one kube-rs watcher (page size 500) over 10,000 and 100,000 objects: initial sync, then a
 //!   410 and the full relist it forces;
 //! - 100 and 1,000 concurrent watchers over 1,000 objects while the workload writes; and the
@@ -210,7 +210,7 @@ fn per_write_with_idle(idle: usize) -> Duration {
             assert!(turns < 1_000_000, "the idle watches open");
             tokio::task::yield_now().await;
         }
-        let writes = 1000_u32;
+        let writes = 10_000_u32;
         let started = Instant::now();
         for i in 0..writes {
             server.write(&Write::Update {
@@ -226,7 +226,64 @@ fn per_write_with_idle(idle: usize) -> Duration {
     })
 }
 
+/// Set in a child process: the one shape it measures.
+const SHAPE: &str = "SCALE_BENCH_SHAPE";
+
+/// Measures one shape and returns its table row.
+fn shape_row(shape: &str) -> String {
+    reset_peak();
+    let (size, wall) = match shape.split_once(':') {
+        Some(("objects", n)) => {
+            let n = n.parse().expect("a count");
+            let (sync, relist) = one_watcher(n);
+            (
+                format!("{n} objects"),
+                format!("sync {sync:?}, 410 + relist {relist:?}"),
+            )
+        }
+        Some(("watchers", n)) => {
+            let n = n.parse().expect("a count");
+            (format!("{n} watchers"), format!("{:?}", many_watchers(n)))
+        }
+        _ => panic!("unknown shape {shape}"),
+    };
+    let what = if shape.starts_with("objects") {
+        "one watcher (page 500)"
+    } else {
+        "watchers over 1,000 objects, 100 writes"
+    };
+    format!("{what} | {size} | {wall} | {:.0} MiB", peak_mib())
+}
+
+/// Runs `shape` in a process of its own (this bench again, with [`SHAPE`] set), so that its
+/// peak memory is its own and not what an earlier shape left on the heap.
+fn in_own_process(shape: &str) -> String {
+    let exe = std::env::current_exe().expect("the bench knows its own path");
+    let output = std::process::Command::new(exe)
+        .args(["--bench", "no bench matches this"])
+        .env(SHAPE, shape)
+        .output()
+        .expect("the bench runs itself");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("row: "))
+        .map_or_else(
+            || {
+                format!(
+                    "{shape}: failed: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                )
+            },
+            str::to_owned,
+        )
+}
+
 fn bench(c: &mut Criterion) {
+    if let Ok(shape) = std::env::var(SHAPE) {
+        println!("row: {}", shape_row(&shape));
+        return;
+    }
     c.bench_function("one watcher, 10,000 objects: sync, 410, relist", |b| {
         b.iter_custom(|iterations| {
             (0..iterations)
@@ -237,27 +294,29 @@ fn bench(c: &mut Criterion) {
                 .sum::<Duration>()
         });
     });
-    eprintln!("\nshape | size | wall | peak memory");
-    for n in [10_000, 100_000] {
-        reset_peak();
-        let (sync, relist) = one_watcher(n);
-        eprintln!(
-            "one watcher (page 500) | {n} objects | sync {sync:?}, 410 + relist {relist:?} | {:.0} MiB",
-            peak_mib()
-        );
+    eprintln!("\nshape | size | wall | peak memory (each in a process of its own)");
+    for shape in [
+        "objects:10000",
+        "objects:100000",
+        "watchers:100",
+        "watchers:1000",
+    ] {
+        eprintln!("{}", in_own_process(shape));
     }
-    for watchers in [100, 1000] {
-        reset_peak();
-        let wall = many_watchers(watchers);
-        eprintln!(
-            "watchers over 1,000 objects, 100 writes | {watchers} watchers | {wall:?} | {:.0} MiB",
-            peak_mib()
-        );
+    // Medians of rounds interleaved across the sizes: single runs here vary by 2x.
+    let sizes = [0, 100, 1000];
+    let mut rounds: [Vec<Duration>; 3] = Default::default();
+    for _ in 0..5 {
+        for (times, idle) in rounds.iter_mut().zip(sizes) {
+            times.push(per_write_with_idle(idle));
+        }
     }
-    for idle in [0, 100, 1000] {
+    for (mut times, idle) in rounds.into_iter().zip(sizes) {
+        times.sort();
         eprintln!(
-            "per write, idle watchers open | {idle} idle | {:?} | -",
-            per_write_with_idle(idle)
+            "per write, idle watchers open | {idle} idle | median {:?} of {} | -",
+            times[times.len() / 2],
+            times.len()
         );
     }
 }

@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
 use futures::{StreamExt, TryStreamExt};
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::Frame;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, WatchEvent, WatchParams};
 use kube_watch_harness::apiserver::ApiServer;
@@ -28,6 +29,8 @@ use kube_watch_harness::trace::Recorder;
 use kube_watch_harness::transport;
 
 const EVENTS: u64 = 5_000;
+/// The server's largest HTTP chunk (`MAX_CHUNK` in `apiserver/watch/session.rs`).
+const CHUNK: usize = 64 * 1024;
 
 fn scenario() -> Scenario {
     Scenario::from_yaml(
@@ -197,6 +200,60 @@ fn on_its_own_thread() -> Duration {
     elapsed
 }
 
+/// The ceiling over the same transport: `bytes`, in chunks of the server's size, from a stub
+/// HTTP/1.1 server on a thread of its own over loopback TCP, into the same kube-rs watch. What
+/// kube's client stack costs on top of decoding, whatever the server.
+fn stub_on_its_own_thread(bytes: Bytes) -> Duration {
+    let (ready, started) = std::sync::mpsc::channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for the stub");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("the stub binds loopback");
+            ready
+                .send(listener.local_addr().expect("a bound address"))
+                .expect("the bench waits for the stub");
+            let (stream, _) = listener.accept().await.expect("the watch connects");
+            let service = hyper::service::service_fn(move |_request| {
+                let frames: Vec<Result<Frame<Bytes>, Infallible>> = bytes
+                    .chunks(CHUNK)
+                    .map(|chunk| Ok(Frame::data(bytes.slice_ref(chunk))))
+                    .collect();
+                // Then nothing, as an open watch with nothing more to say.
+                let body = StreamBody::new(
+                    futures::stream::iter(frames).chain(futures::stream::pending()),
+                );
+                async move { Ok::<_, Infallible>(http::Response::new(body)) }
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            tokio::select! {
+                _ = connection => {}
+                _ = stopped => {}
+            }
+        });
+    });
+    let addr = started.recv().expect("the stub starts");
+    let elapsed = isolated(async {
+        let config = kube::Config::new(format!("http://{addr}").parse().expect("a URL"));
+        let client = transport::tcp_client(&config, 0, 1).expect("a client");
+        let api: Api<ConfigMap> = Api::all(client);
+        let started = Instant::now();
+        let seen = count_modified(&api, 1).await;
+        let elapsed = started.elapsed();
+        assert_eq!(seen, EVENTS, "every event decodes");
+        elapsed
+    });
+    let _ = stop.send(());
+    thread.join().expect("the stub thread ends");
+    elapsed
+}
+
 /// The decoder's ceiling: the same bytes from memory, through the same kube `Client` stack.
 async fn from_memory(bytes: Bytes) -> Duration {
     let stub = tower::service_fn(move |_request: http::Request<kube::client::Body>| {
@@ -251,6 +308,16 @@ fn bench(c: &mut Criterion) {
             });
         },
     );
+    c.bench_function(
+        "stub HTTP server on its own thread: the same bytes over loopback TCP",
+        |b| {
+            b.iter_custom(|iterations| {
+                (0..iterations)
+                    .map(|_| stub_on_its_own_thread(bytes.clone()))
+                    .sum::<Duration>()
+            });
+        },
+    );
     c.bench_function("server alone: history drained, not decoded", |b| {
         b.iter_custom(|iterations| {
             (0..iterations)
@@ -268,15 +335,16 @@ fn bench(c: &mut Criterion) {
     // The summary: runs of each, interleaved so that drift on a noisy machine hits all alike,
     // and their medians.
     let runs = 21;
-    let mut times: [Vec<Duration>; 5] = Default::default();
+    let mut times: [Vec<Duration>; 6] = Default::default();
     for _ in 0..runs {
         times[0].push(isolated(from_memory(bytes.clone())));
         times[1].push(isolated(from_history()));
         times[2].push(isolated(through_the_server()).0);
         times[3].push(on_its_own_thread());
         times[4].push(isolated(raw_from_history()));
+        times[5].push(stub_on_its_own_thread(bytes.clone()));
     }
-    let [ceiling, history, writes, own_thread, alone] = times.map(|mut t| {
+    let [ceiling, history, writes, own_thread, alone, stub] = times.map(|mut t| {
         t.sort();
         EVENTS as f64 / t[t.len() / 2].as_secs_f64()
     });
@@ -286,17 +354,19 @@ fn bench(c: &mut Criterion) {
          one thread (simulated mode), from history: {history:.0} events/s = {:.2}x the ceiling\n\
          one thread (simulated mode), with the writes: {writes:.0} events/s = {:.2}x\n\
          server on its own thread, loopback TCP, from history: {own_thread:.0} events/s = {:.2}x\n\
+         a stub HTTP server on its own thread, loopback TCP, the same bytes: {stub:.0} events/s = {:.2}x\n\
          the server alone (from history, bytes counted, not decoded): {alone:.0} events/s = {:.2}x",
         history / ceiling,
         writes / ceiling,
         own_thread / ceiling,
+        stub / ceiling,
         alone / ceiling,
     );
 }
 
 criterion_group! {
     name = benches;
-    config = Criterion::default().sample_size(10).measurement_time(Duration::from_secs(5)).warm_up_time(Duration::from_secs(1));
+    config = Criterion::default().sample_size(10).measurement_time(Duration::from_secs(8)).warm_up_time(Duration::from_secs(1));
     targets = bench
 }
 criterion_main!(benches);

@@ -313,6 +313,84 @@ async fn a_write_reaches_exactly_the_open_watches_that_select_it() {
     assert_eq!(event_summary(&none), Vec::<String>::new());
 }
 
+/// `n` updates of `a` of about 1 KiB each: more history than one HTTP chunk holds.
+fn big_updates(world: &World, n: usize) {
+    for i in 0..n {
+        world.server.write(&Write::Update {
+            name: "a".into(),
+            namespace: Some("default".into()),
+            labels: None,
+            body: [(
+                "data".to_owned(),
+                serde_json::json!({ "i": i.to_string(), "filler": "x".repeat(1000) }),
+            )]
+            .into(),
+        });
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_watch_resumed_from_far_back_sends_its_backlog_in_order_then_what_comes_after() {
+    let world = World::new(&scenario("", "{ name: a }"));
+    big_updates(&world, 300);
+    let server = world.server.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(SECS(1)).await;
+        server.write(&Write::Delete {
+            name: "a".into(),
+            namespace: Some("default".into()),
+        });
+    });
+    let lines = world
+        .watch_lines(
+            "/api/v1/configmaps?watch=true&resourceVersion=1&timeoutSeconds=5",
+            SECS(60),
+        )
+        .await;
+    let expected: Vec<String> = (2..=301)
+        .map(|rv| format!("MODIFIED a {rv}"))
+        .chain(["DELETED a 302".to_owned()])
+        .collect();
+    assert_eq!(event_summary(&lines), expected);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_compaction_overtaking_a_backlog_still_being_sent_ends_the_watch_with_a_410() {
+    use http_body_util::BodyExt;
+    let world = World::new(&scenario("", "{ name: a }"));
+    // Far more than the pipe and hyper's buffers hold before the client reads.
+    big_updates(&world, 2000);
+    let request =
+        http::Request::get("/api/v1/configmaps?watch=true&resourceVersion=1&timeoutSeconds=5")
+            .body(kube::client::Body::empty())
+            .unwrap();
+    let mut body = world
+        .client
+        .send(request)
+        .await
+        .expect("the watch starts")
+        .into_body();
+    let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+    // etcd cancels a watcher that compaction has overtaken (reference §2.5).
+    world.server.compact_to(world.server.revision() + 1);
+    let mut rest = Vec::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame.expect("the stream ends cleanly").into_data() {
+            rest.extend_from_slice(&data);
+        }
+    }
+    let text = String::from_utf8([first.to_vec(), rest].concat()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines.len() < 2000,
+        "compaction came before the backlog was all sent: {} lines",
+        lines.len()
+    );
+    let last = json(lines.last().unwrap().as_bytes());
+    assert_eq!(last["type"], "ERROR");
+    assert_eq!(last["object"]["code"], 410);
+}
+
 fn event_summary(lines: &[(Duration, String)]) -> Vec<String> {
     lines
         .iter()

@@ -43,7 +43,10 @@ pub(super) struct Session {
     /// Its place in the server's fan-out while it is open, and where the changes it selects
     /// arrive.
     subscription: Option<(u64, Inbox)>,
-    /// Changes taken from the inbox (or from history, when resuming) and not yet sent.
+    /// A watch resumed from an old revision first sends the history after it, up to this
+    /// revision (the one it opened at), read a chunk's worth at a time.
+    backlog: Option<u64>,
+    /// Changes taken from the inbox and not yet sent.
     queued: VecDeque<Arc<Change>>,
     /// The last revision this watch has delivered up to.
     cursor: u64,
@@ -109,6 +112,7 @@ impl Session {
             query: info.query.to_owned(),
             filter,
             subscription: None,
+            backlog: None,
             queued: VecDeque::new(),
             cursor: 0,
             start: 0,
@@ -154,15 +158,7 @@ impl Session {
             (Version::At(n), false) => {
                 session.cursor = n;
                 session.start = n;
-                let filter = &session.filter;
-                session.queued = state
-                    .store
-                    .changes_after(n)
-                    .into_iter()
-                    .flatten()
-                    .filter(|c| filter.wants(c))
-                    .cloned()
-                    .collect();
+                session.backlog = (n < current).then_some(current);
             }
             (_, send_initial) => {
                 // The state as synthetic ADDEDs in key order, then changes (reference §2.7). A
@@ -281,9 +277,18 @@ impl Session {
         }
     }
 
-    /// Moves the changes handed to this watch into `pending`, or ends the watch with a 410 when
-    /// compaction took one of them before it was sent (etcd cancels such a watcher). Held back
-    /// while a `latency` fault delays this watch's events.
+    /// Queues a change handed to this watch. A watch from a revision the server has not reached
+    /// yet waits for it: changes at or below its start are not for it.
+    fn enqueue(&mut self, change: Arc<Change>) {
+        if change.revision > self.start {
+            self.queued.push_back(change);
+        }
+    }
+
+    /// Moves the changes handed to this watch into `pending`, a chunk's worth at a time so that
+    /// a long backlog starts flowing at once; or ends the watch with a 410 when compaction took
+    /// one of them before it was sent (etcd cancels such a watcher). Held back while a
+    /// `latency` fault delays this watch's events.
     fn catch_up(&mut self) {
         if self
             .hold_until
@@ -292,32 +297,64 @@ impl Session {
             return;
         }
         self.hold_until = None;
-        if let Some((_, inbox)) = &mut self.subscription {
-            while let Ok(change) = inbox.try_recv() {
-                self.queued.push_back(change);
-            }
+        while let Some(change) = self
+            .subscription
+            .as_mut()
+            .and_then(|(_, inbox)| inbox.try_recv().ok())
+        {
+            self.enqueue(change);
         }
-        // A watch from a revision the server has not reached yet waits for it.
-        let start = self.start;
-        self.queued.retain(|c| c.revision > start);
         let inner = Arc::clone(&self.inner);
         let mut state = inner.lock();
         let floor = state.store.compacted();
-        if self.queued.front().is_some_and(|c| c.revision < floor) {
-            drop(state);
-            self.queued.clear();
-            self.fail_too_old(self.cursor, floor.saturating_sub(1));
-            return;
+        let mut lines = Vec::new();
+        let mut bytes = 0;
+        if let Some(until) = self.backlog {
+            let Some(changes) = state.store.changes_after(self.cursor) else {
+                drop(state);
+                self.fail_too_old(self.cursor, floor.saturating_sub(1));
+                return;
+            };
+            let mut done = true;
+            for change in changes.take_while(|c| c.revision <= until) {
+                if bytes >= MAX_CHUNK {
+                    done = false;
+                    break;
+                }
+                if let Some(line) = self.line_for(change) {
+                    bytes += line.len();
+                    lines.push(line);
+                }
+                self.cursor = change.revision;
+            }
+            if done {
+                self.backlog = None;
+                self.cursor = self.cursor.max(until);
+            }
         }
-        let queued = std::mem::take(&mut self.queued);
-        let lines: Vec<Line> = queued
-            .iter()
-            .filter_map(|change| self.line_for(change))
-            .collect();
+        if self.backlog.is_none() {
+            if self.queued.front().is_some_and(|c| c.revision < floor) {
+                drop(state);
+                self.queued.clear();
+                self.fail_too_old(self.cursor, floor.saturating_sub(1));
+                return;
+            }
+            while bytes < MAX_CHUNK
+                && let Some(change) = self.queued.pop_front()
+            {
+                if let Some(line) = self.line_for(&change) {
+                    bytes += line.len();
+                    lines.push(line);
+                }
+                self.cursor = self.cursor.max(change.revision);
+            }
+        }
         self.push_events(&mut state, lines);
-        // Caught up with every revision so far, this resource's or not: like a synced etcd
-        // watcher, a later compaction cannot leave it behind.
-        self.cursor = self.cursor.max(state.store.revision());
+        if self.backlog.is_none() && self.queued.is_empty() {
+            // Caught up with every revision so far, this resource's or not: like a synced etcd
+            // watcher, a later compaction cannot leave it behind.
+            self.cursor = self.cursor.max(state.store.revision());
+        }
     }
 
     /// The next bytes of the body: `None` ends it cleanly, `Err` cuts the connection.
@@ -436,7 +473,7 @@ impl Session {
                 }
             }
             change = next_change(&mut self.subscription) => {
-                self.queued.push_back(change);
+                self.enqueue(change);
                 if self.hold_until.is_none() {
                     let now = recorder.now();
                     let info = RequestInfo { verb: Verb::Watch, path: &self.path, query: &self.query };
@@ -459,11 +496,13 @@ impl Session {
     fn send_bookmark(&mut self) {
         let now = self.inner.recorder.now();
         let action = self.inner.lock().rules.bookmark(now);
-        // While events are held back, a bookmark must not promise revisions not yet sent.
-        let delayed = self.hold_until.is_some();
-        if !delayed {
+        // While events are held back or still queued, a bookmark must not promise revisions not
+        // yet sent.
+        if self.hold_until.is_none() {
             self.catch_up();
         }
+        let delayed =
+            self.hold_until.is_some() || self.backlog.is_some() || !self.queued.is_empty();
         let revision = if delayed {
             self.cursor
         } else {
