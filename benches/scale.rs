@@ -281,7 +281,7 @@ fn in_own_process(shape: &str) -> String {
 
 fn bench(c: &mut Criterion) {
     if let Ok(shape) = std::env::var(SHAPE) {
-        println!("row: {}", shape_row(&shape));
+        eprintln!("row: {}", shape_row(&shape));
         return;
     }
     c.bench_function("one watcher, 10,000 objects: sync, 410, relist", |b| {
