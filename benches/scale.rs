@@ -264,19 +264,11 @@ fn in_own_process(shape: &str) -> String {
         .env(SHAPE, shape)
         .output()
         .expect("the bench runs itself");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    stdout
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    stderr
         .lines()
         .find_map(|l| l.strip_prefix("row: "))
-        .map_or_else(
-            || {
-                format!(
-                    "{shape}: failed: {}",
-                    String::from_utf8_lossy(&output.stderr)
-                )
-            },
-            str::to_owned,
-        )
+        .map_or_else(|| format!("{shape}: failed: {stderr}"), str::to_owned)
 }
 
 fn bench(c: &mut Criterion) {
