@@ -591,6 +591,5 @@ impl Drop for Session {
             WatchEnd::ClientGone
         };
         self.finish(reason);
-        self.leave_fanout();
     }
 }
