@@ -71,15 +71,36 @@ async fn count_modified(api: &Api<ConfigMap>, from: u64) -> u64 {
     seen
 }
 
-/// The serving path alone: a watch resumed from before `EVENTS` changes already in history.
-async fn from_history() -> Duration {
+/// A simulated server and a client to it; `EVENTS` changes already in history, written after
+/// the returned revision.
+fn with_history() -> (ApiServer, kube::Client, u64) {
     let server = ApiServer::new(&scenario(), Recorder::start());
     let client = transport::client(server.clone(), &transport::config(), 0).expect("a client");
-    let api: Api<ConfigMap> = Api::all(client);
     let from = server.revision();
     for n in 0..EVENTS {
         server.write(&update(n));
     }
+    (server, client, from)
+}
+
+/// The body of a watch from `from`, as raw bytes.
+async fn raw_watch(client: &kube::Client, from: u64) -> kube::client::Body {
+    let request = http::Request::get(format!(
+        "/api/v1/configmaps?watch=true&resourceVersion={from}&timeoutSeconds=3600"
+    ))
+    .body(kube::client::Body::empty())
+    .expect("a request");
+    client
+        .send(request)
+        .await
+        .expect("the watch starts")
+        .into_body()
+}
+
+/// The serving path alone: a watch resumed from before `EVENTS` changes already in history.
+async fn from_history() -> Duration {
+    let (_server, client, from) = with_history();
+    let api: Api<ConfigMap> = Api::all(client);
     let started = Instant::now();
     let seen = count_modified(&api, from).await;
     let elapsed = started.elapsed();
@@ -90,23 +111,9 @@ async fn from_history() -> Duration {
 /// The server alone: the same watch as [`from_history`], its bytes only counted, not decoded.
 /// What the serving path and the HTTP/1.1 transport cost without kube-rs' decoding.
 async fn raw_from_history() -> Duration {
-    let server = ApiServer::new(&scenario(), Recorder::start());
-    let client = transport::client(server.clone(), &transport::config(), 0).expect("a client");
-    let from = server.revision();
-    for n in 0..EVENTS {
-        server.write(&update(n));
-    }
+    let (_server, client, from) = with_history();
     let started = Instant::now();
-    let request = http::Request::get(format!(
-        "/api/v1/configmaps?watch=true&resourceVersion={from}&timeoutSeconds=3600"
-    ))
-    .body(kube::client::Body::empty())
-    .expect("a request");
-    let mut body = client
-        .send(request)
-        .await
-        .expect("the watch starts")
-        .into_body();
+    let mut body = raw_watch(&client, from).await;
     let mut lines = 0;
     while lines < EVENTS {
         let frame = body.frame().await.expect("more frames").expect("a frame");
@@ -136,16 +143,7 @@ async fn through_the_server() -> (Duration, Bytes) {
     let elapsed = started.elapsed();
     assert_eq!(seen, EVENTS, "every event arrives");
     // The same events as bytes, replayed from history, for the ceiling.
-    let request = http::Request::get(format!(
-        "/api/v1/configmaps?watch=true&resourceVersion={from}&timeoutSeconds=3600"
-    ))
-    .body(kube::client::Body::empty())
-    .expect("a request");
-    let mut body = client
-        .send(request)
-        .await
-        .expect("the watch starts")
-        .into_body();
+    let mut body = raw_watch(&client, from).await;
     let mut bytes = Vec::new();
     while bytes.iter().filter(|b| **b == b'\n').count()
         < usize::try_from(EVENTS).unwrap_or(usize::MAX)
@@ -163,40 +161,23 @@ async fn through_the_server() -> (Duration, Bytes) {
 /// TCP into the bench thread's kube-rs watch. The two sides work at once, so this says which of
 /// them limits the rate.
 fn on_its_own_thread() -> Duration {
-    let (ready, started) = std::sync::mpsc::channel();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime for the server");
-        runtime.block_on(async move {
-            let live = LiveServer::start(&scenario(), &LiveOptions::default())
-                .await
-                .expect("the server binds loopback");
-            let config = live.kube_config().await.expect("a kube config");
-            ready
-                .send((live.server().clone(), config))
-                .expect("the bench waits for the server");
-            let _ = stopped.await;
-        });
+    let (started, stop) = on_a_thread(|ready| async move {
+        let live = LiveServer::start(&scenario(), &LiveOptions::default())
+            .await
+            .expect("the server binds loopback");
+        let config = live.kube_config().await.expect("a kube config");
+        ready
+            .send((live.server().clone(), config))
+            .expect("the bench waits for the server");
+        futures::future::pending::<()>().await;
     });
-    let (server, config) = started.recv().expect("the server starts");
+    let (server, config) = started;
     let from = server.revision();
     for n in 0..EVENTS {
         server.write(&update(n));
     }
-    let elapsed = isolated(async {
-        let client = transport::tcp_client(&config, 0, 1).expect("a client");
-        let api: Api<ConfigMap> = Api::all(client);
-        let started = Instant::now();
-        let seen = count_modified(&api, from).await;
-        let elapsed = started.elapsed();
-        assert_eq!(seen, EVENTS, "every event arrives");
-        elapsed
-    });
-    let _ = stop.send(());
-    thread.join().expect("the server thread ends");
+    let elapsed = tcp_watch(&config, from);
+    stop.end();
     elapsed
 }
 
@@ -204,54 +185,85 @@ fn on_its_own_thread() -> Duration {
 /// HTTP/1.1 server on a thread of its own over loopback TCP, into the same kube-rs watch. What
 /// kube's client stack costs on top of decoding, whatever the server.
 fn stub_on_its_own_thread(bytes: Bytes) -> Duration {
+    let (addr, stop) = on_a_thread(move |ready| async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("the stub binds loopback");
+        ready
+            .send(listener.local_addr().expect("a bound address"))
+            .expect("the bench waits for the stub");
+        let (stream, _) = listener.accept().await.expect("the watch connects");
+        let service = hyper::service::service_fn(move |_request| {
+            let frames: Vec<Result<Frame<Bytes>, Infallible>> = bytes
+                .chunks(CHUNK)
+                .map(|chunk| Ok(Frame::data(bytes.slice_ref(chunk))))
+                .collect();
+            // Then nothing, as an open watch with nothing more to say.
+            let body =
+                StreamBody::new(futures::stream::iter(frames).chain(futures::stream::pending()));
+            async move { Ok::<_, Infallible>(http::Response::new(body)) }
+        });
+        let _ = hyper::server::conn::http1::Builder::new()
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+            .await;
+    });
+    let config = kube::Config::new(format!("http://{addr}").parse().expect("a URL"));
+    let elapsed = tcp_watch(&config, 1);
+    stop.end();
+    elapsed
+}
+
+/// A server running on a thread and runtime of its own until [`Stop::end`].
+struct Stop {
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Stop {
+    fn end(self) {
+        let _ = self.stop.send(());
+        self.thread.join().expect("the server thread ends");
+    }
+}
+
+/// Starts `serve` on a thread with a runtime of its own, and returns what it sends on `ready`
+/// once it has.
+fn on_a_thread<R, F>(
+    serve: impl FnOnce(std::sync::mpsc::Sender<R>) -> F + Send + 'static,
+) -> (R, Stop)
+where
+    R: Send + 'static,
+    F: Future<Output = ()>,
+{
     let (ready, started) = std::sync::mpsc::channel();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .expect("a runtime for the stub");
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("the stub binds loopback");
-            ready
-                .send(listener.local_addr().expect("a bound address"))
-                .expect("the bench waits for the stub");
-            let (stream, _) = listener.accept().await.expect("the watch connects");
-            let service = hyper::service::service_fn(move |_request| {
-                let frames: Vec<Result<Frame<Bytes>, Infallible>> = bytes
-                    .chunks(CHUNK)
-                    .map(|chunk| Ok(Frame::data(bytes.slice_ref(chunk))))
-                    .collect();
-                // Then nothing, as an open watch with nothing more to say.
-                let body = StreamBody::new(
-                    futures::stream::iter(frames).chain(futures::stream::pending()),
-                );
-                async move { Ok::<_, Infallible>(http::Response::new(body)) }
+            .expect("a runtime for the server")
+            .block_on(async move {
+                tokio::select! {
+                    () = serve(ready) => {}
+                    _ = stopped => {}
+                }
             });
-            let connection = hyper::server::conn::http1::Builder::new()
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            tokio::select! {
-                _ = connection => {}
-                _ = stopped => {}
-            }
-        });
     });
-    let addr = started.recv().expect("the stub starts");
-    let elapsed = isolated(async {
-        let config = kube::Config::new(format!("http://{addr}").parse().expect("a URL"));
-        let client = transport::tcp_client(&config, 0, 1).expect("a client");
+    let value = started.recv().expect("the server starts");
+    (value, Stop { stop, thread })
+}
+
+/// Times a kube-rs watch from `from` of `EVENTS` MODIFIED events over TCP to `config`'s server.
+fn tcp_watch(config: &kube::Config, from: u64) -> Duration {
+    isolated(async {
+        let client = transport::tcp_client(config, 0, 1).expect("a client");
         let api: Api<ConfigMap> = Api::all(client);
         let started = Instant::now();
-        let seen = count_modified(&api, 1).await;
+        let seen = count_modified(&api, from).await;
         let elapsed = started.elapsed();
-        assert_eq!(seen, EVENTS, "every event decodes");
+        assert_eq!(seen, EVENTS, "every event arrives");
         elapsed
-    });
-    let _ = stop.send(());
-    thread.join().expect("the stub thread ends");
-    elapsed
+    })
 }
 
 /// The decoder's ceiling: the same bytes from memory, through the same kube `Client` stack.

@@ -137,36 +137,19 @@ impl Store {
         body: &BTreeMap<String, serde_json::Value>,
         now: Duration,
     ) -> Result<Arc<Change>, WriteError> {
-        let current = self
+        // NB: a clone starts with no serialized forms (`Encodings`), so none goes stale.
+        let mut after = self
             .current(key)
+            .cloned()
             .ok_or_else(|| WriteError::Missing(key.clone()))?;
-        // Only the fields the write leaves alone are copied: copying a field only to replace it
-        // would allocate and free the old value on every write.
-        let mut new_body: BTreeMap<String, serde_json::Value> = current
-            .body
-            .iter()
-            .filter(|(field, _)| !body.contains_key(*field))
-            .map(|(field, value)| (field.clone(), value.clone()))
-            .collect();
-        new_body.extend(body.iter().map(|(f, v)| (f.clone(), v.clone())));
-        let (name, namespace, uid, created) = (
-            current.name.clone(),
-            current.namespace.clone(),
-            current.uid.clone(),
-            current.created,
-        );
-        let labels = labels.unwrap_or(&current.labels).clone();
         let revision = self.next_revision(now);
-        let after = StoredObject {
-            name,
-            namespace,
-            uid,
-            resource_version: revision,
-            created,
-            labels,
-            body: new_body,
-            encodings: Encodings::default(),
-        };
+        after.resource_version = revision;
+        if let Some(labels) = labels {
+            after.labels = labels.clone();
+        }
+        for (field, value) in body {
+            after.body.insert(field.clone(), value.clone());
+        }
         Ok(self.commit(key.clone(), Some(after), revision))
     }
 
