@@ -44,6 +44,7 @@ pub mod apiserver;
 pub mod cli;
 pub mod fault;
 pub mod live;
+pub mod openapi;
 pub mod report;
 pub mod run;
 pub mod scenario;

@@ -49,8 +49,33 @@ pub enum TraceKind {
         /// The first revision still servable.
         revision: u64,
     },
+    /// The watch cache re-listed at `revision` (a restart, or its own etcd watch was
+    /// compacted away): a watch from an older resourceVersion is too old from now on.
+    WatchCacheReset {
+        /// The revision of its new list.
+        revision: u64,
+    },
     /// The server answered a request (for a watch: the response head was sent).
     Request(RequestRecord),
+    /// A watch request got its 200 (reference §2.2): from which resourceVersion it asked to
+    /// resume, and the lowest one the server could resume a watch from then.
+    WatchOpened {
+        /// The watch request's sequence number.
+        request: u64,
+        /// The resourceVersion it resumes from; `None` for a watch from "now" (unset or `0`)
+        /// or a streaming list.
+        from: Option<u64>,
+        /// The lowest resourceVersion a watch could start from: below it, a 410.
+        floor: u64,
+    },
+    /// The server sent an event on a watch: what went on the wire, beside what the watcher then
+    /// emitted.
+    Sent {
+        /// The watch request's sequence number.
+        request: u64,
+        /// The event.
+        event: SentEvent,
+    },
     /// A watch response ended.
     WatchEnded {
         /// The request's sequence number.
@@ -59,6 +84,14 @@ pub enum TraceKind {
         reason: WatchEnd,
         /// Events sent, bookmarks included.
         events: u64,
+    },
+    /// The kube client the watcher ran on, as built: kube's own settings with the set-up's
+    /// on top.
+    Client {
+        /// Its read timeout, in virtual time; `None`: none at all.
+        read_timeout: Option<Duration>,
+        /// Whether kube's retry of 429/503/504 is on.
+        retry: bool,
     },
     /// The watcher emitted `Event::Init`.
     Init,
@@ -137,6 +170,54 @@ pub enum Verb {
     Other,
 }
 
+/// One event a watch sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SentEvent {
+    /// Its `type`.
+    #[serde(rename = "type")]
+    pub type_: EventType,
+    /// The object's key, for an object event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<ObjectKey>,
+    /// The resourceVersion it carried; `None` for an ERROR, or a bookmark sent with an empty one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_version: Option<u64>,
+    /// How the line was damaged on its way out, if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub damaged: Option<Damage>,
+}
+
+/// The `type` of a watch event, with the end of a streaming list's initial events apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventType {
+    /// `ADDED`.
+    Added,
+    /// `MODIFIED`.
+    Modified,
+    /// `DELETED`.
+    Deleted,
+    /// `BOOKMARK`.
+    Bookmark,
+    /// The `BOOKMARK` annotated `k8s.io/initial-events-end` that ends a streaming list's
+    /// initial events.
+    InitialEventsEnd,
+    /// `ERROR`, carrying a Status.
+    Error,
+}
+
+/// How an event line was damaged on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Damage {
+    /// Cut in half, then ended with its newline: invalid JSON.
+    Truncated,
+    /// Valid JSON without its `{"type","object"}` envelope.
+    WrongShape,
+    /// Half of it went out, then the connection was cut.
+    Cut,
+}
+
 /// How a watch response ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "end", rename_all = "snake_case")]
@@ -163,6 +244,35 @@ pub enum WatchEnd {
     },
     /// A `stall_stream` fault left it half-open until the client went away.
     Stalled,
+    /// The server ended it cleanly, with no ERROR event, before its timeout.
+    Closed {
+        /// Why.
+        why: ClosedWhy,
+    },
+}
+
+/// Why the server ended a watch cleanly before its timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClosedWhy {
+    /// The watch cache re-listed and ended every watch (`Terminating all watchers from
+    /// cacher` in apiserver `storage/cacher/cacher.go`).
+    CacheReset,
+    /// The history it was still catching up on left the watch cache's window: the cacher ends
+    /// such a watch without an ERROR event and lets the re-watch hear the 410
+    /// (`processInterval` in apiserver `storage/cacher/cache_watcher.go`).
+    OutOfWindow,
+}
+
+impl ClosedWhy {
+    /// In words, for reports.
+    #[must_use]
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::CacheReset => "the watch cache re-listed",
+            Self::OutOfWindow => "its backlog left the watch cache's window",
+        }
+    }
 }
 
 /// An error the watcher emitted, reduced to what a verdict needs.

@@ -1,4 +1,8 @@
 //! Answers to requests a fault hits, each in its faithful wire form (reference §4, §7).
+//!
+//! A 410 in the apiserver's own form is never made up here: the fault first takes the history
+//! away ([`super::history`]) and the request is then answered as usual. Only an HTTP 410 at
+//! watch start, a proxy's form that kube-apiserver itself never sends, is answered as is.
 
 use std::sync::Arc;
 
@@ -7,9 +11,9 @@ use http::{Response, header};
 
 use super::body::{Body, full};
 use super::list;
-use super::query::{Query, Version};
+use super::query::Query;
 use super::route::Route;
-use super::server::Inner;
+use super::shared::Shared;
 use super::status::Status;
 use super::watch::{self, Opening};
 use crate::fault::{ErrorBody, GoneForm, GoneMessage, RequestFault, RequestInfo};
@@ -17,7 +21,7 @@ use crate::trace::Verb;
 
 /// The response to a request that `fault` hit; `None` when its head never comes.
 pub(super) async fn respond(
-    inner: &Arc<Inner>,
+    shared: &Arc<Shared>,
     id: u64,
     route: &Route,
     query: &Query,
@@ -31,45 +35,51 @@ pub(super) async fn respond(
     Some(match fault {
         RequestFault::HangHeaders => return None,
         RequestFault::Gone {
-            form,
+            form: GoneForm::Event,
+            code,
+            ..
+        } => {
+            // The rule only hits watches from a resourceVersion, which history can outgrow.
+            if let Some(requested) = info.resource_version {
+                shared.expire_watches_through(requested);
+            }
+            let opening = if code {
+                Opening::Normal
+            } else {
+                Opening::WithoutCode
+            };
+            watch::start(Arc::clone(shared), id, namespace, query, info, opening)
+        }
+        RequestFault::Gone {
+            form: GoneForm::Http,
             message,
             code,
         } => {
-            let mut status = match message {
+            // A proxy's answer, on purpose inconsistent with the server behind it.
+            let status = match message {
                 GoneMessage::Cache => {
-                    let requested = match Version::parse(query.get("resourceVersion")) {
-                        Ok(Version::At(n)) => n,
-                        _ => 0,
-                    };
-                    let current = inner.lock().store.revision();
-                    Status::watch_too_old_cache(requested, current)
+                    let current = shared.lock().store.revision();
+                    Status::watch_too_old_cache(info.resource_version.unwrap_or(0), current)
                 }
                 GoneMessage::Etcd => Status::watch_too_old_etcd(),
             };
-            if !code {
-                status = status.without_code();
-            }
-            match form {
-                GoneForm::Http => status.into_response(),
-                GoneForm::Event => watch::start(
-                    Arc::clone(inner),
-                    id,
-                    namespace,
-                    query,
-                    info,
-                    Opening::Gone(Box::new(status)),
-                ),
-            }
+            if code { status } else { status.without_code() }.into_response()
         }
         RequestFault::EmptyWatch => watch::start(
-            Arc::clone(inner),
+            Arc::clone(shared),
             id,
             namespace,
             query,
             info,
             Opening::Empty,
         ),
-        RequestFault::ExpireContinue => list::list(inner, namespace.as_deref(), query, true).await,
+        RequestFault::ExpireContinue => {
+            // etcd compacts just past the token's revision; the page is then too old by itself.
+            if let Some(revision) = list::continue_revision(query) {
+                shared.expire_list_through(revision);
+            }
+            list::list(shared, namespace.as_deref(), query).await
+        }
         RequestFault::HttpError {
             status,
             body: ErrorBody::Text,
@@ -80,7 +90,7 @@ pub(super) async fn respond(
             body: ErrorBody::Status,
             retry_after,
         } => {
-            let resource = &inner.resource;
+            let resource = &shared.resource;
             let verb = match info.verb {
                 Verb::Watch => "watch",
                 Verb::Get => "get",
@@ -96,9 +106,9 @@ pub(super) async fn respond(
                 429 => Status::too_many_requests().with_retry_after(retry_after.unwrap_or(1)),
                 500 => Status::internal_error(),
                 504 => {
-                    let current = inner.lock().store.revision();
-                    let requested = match Version::parse(query.get("resourceVersion")) {
-                        Ok(Version::At(n)) if n > current => n,
+                    let current = shared.lock().store.revision();
+                    let requested = match info.resource_version {
+                        Some(n) if n > current => n,
                         _ => current + 1,
                     };
                     Status::too_large_resource_version(requested, current)

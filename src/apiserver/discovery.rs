@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::scenario::ResourceSpec;
 
-use super::wire::line;
+use super::json::line;
 
 /// `version.Info`.
 #[derive(Serialize)]

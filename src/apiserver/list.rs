@@ -1,7 +1,6 @@
 //! LIST: resourceVersion × resourceVersionMatch, pagination with continue tokens, selectors
 //! (reference §1).
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use base64::Engine;
@@ -9,45 +8,16 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::Response;
 use serde::{Deserialize, Serialize};
 
-use super::body::Body;
+use super::body::{Body, json};
+use super::cache::retry_after_unready;
 use super::query::{Query, Version};
-use super::server::{Inner, json};
+use super::shared::Shared;
 use super::status::{FieldError, FieldErrorKind, Status};
 use crate::selector::Selector;
 
 /// How long the watch cache waits for a revision it has not reached before answering 504
 /// (`blockTimeout` in apiserver `cacher/watch_cache.go`).
 const CACHE_BLOCK_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// How many objects remain after a page, by where the page ended: `(revision, namespace, last
-/// key)`. The state at a past revision never changes, so the next page's count is this one
-/// minus its length, and a paginated LIST costs the objects it returns rather than the square
-/// of them. Only a restart, which reuses revisions, invalidates it.
-#[derive(Debug, Default)]
-pub(super) struct RemainingCounts(HashMap<(u64, Option<String>, String), u64>);
-
-impl RemainingCounts {
-    /// Counts kept at most: enough for every client paginating at once; past it, forget all.
-    const CAPACITY: usize = 4096;
-
-    pub(super) fn clear(&mut self) {
-        self.0.clear();
-    }
-
-    fn get(&self, revision: u64, namespace: Option<&str>, after: &str) -> Option<u64> {
-        self.0
-            .get(&(revision, namespace.map(str::to_owned), after.to_owned()))
-            .copied()
-    }
-
-    fn keep(&mut self, revision: u64, namespace: Option<&str>, last: String, remaining: u64) {
-        if self.0.len() >= Self::CAPACITY {
-            self.0.clear();
-        }
-        self.0
-            .insert((revision, namespace.map(str::to_owned), last), remaining);
-    }
-}
 
 /// The apiserver's continue token: base64url (no padding) of this JSON
 /// (apiserver `storage/continue.go`). `rv: -1` means "the rest, at the latest revision".
@@ -164,25 +134,28 @@ fn forbidden(detail: &str) -> FieldError {
     }
 }
 
-/// Answers a LIST of the collection (in `namespace`, or across all namespaces). With
-/// `expire_continue` (the fault), a page's continue token is answered as if etcd had compacted
-/// its revision.
+/// Answers a LIST of the collection (in `namespace`, or across all namespaces).
 pub(super) async fn list(
-    inner: &Inner,
+    shared: &Shared,
     namespace: Option<&str>,
     query: &Query,
-    expire_continue: bool,
 ) -> Response<Body> {
-    match try_list(inner, namespace, query, expire_continue).await {
+    match try_list(shared, namespace, query).await {
         Ok(response) | Err(response) => response,
     }
 }
 
+/// The revision a LIST page's continue token names, when it names one (`rv: -1`, "the rest at
+/// the latest revision", names none).
+pub(super) fn continue_revision(query: &Query) -> Option<u64> {
+    let (rv, _) = decode_continue(query.get("continue")?).ok()?;
+    u64::try_from(rv).ok()
+}
+
 async fn try_list(
-    inner: &Inner,
+    inner: &Shared,
     namespace: Option<&str>,
     query: &Query,
-    expire_continue: bool,
 ) -> Result<Response<Body>, Response<Body>> {
     let bad = |m: String| Status::bad_request(m).into_response();
     let version = Version::parse(query.get("resourceVersion")).map_err(bad)?;
@@ -200,9 +173,24 @@ async fn try_list(
         .map_err(bad)?
         .filter(|l| *l > 0)
         .map(|l| usize::try_from(l).unwrap_or(usize::MAX));
+    // A watch cache still (re)initializing sends a LIST with a limit and no selector to etcd
+    // and answers any other 429 (`shouldDelegateListOnNotReadyCache` in apiserver
+    // `cacher/delegator.go`, ResilientWatchCacheInitialization).
+    let unready = {
+        let now = inner.recorder.now();
+        inner.lock().cache.as_ref().and_then(|c| c.unready(now))
+    };
+    if let Some(downtime) = unready
+        && (limit.is_none() || !selector.is_empty())
+    {
+        return Err(Status::too_many_requests()
+            .with_retry_after(retry_after_unready(downtime))
+            .into_response());
+    }
     // With a watch cache, RV=0 is served from the cache and the limit is ignored
     // (`computeListLimit` in apiserver `cacher.go`); without one (Events) etcd honours it.
-    let limit = if version == Version::Zero && inner.spec.watch_cache {
+    let from_cache = inner.spec.watch_cache && unready.is_none();
+    let limit = if version == Version::Zero && from_cache {
         None
     } else {
         limit
@@ -216,7 +204,7 @@ async fn try_list(
             (state.store.revision(), Some(last_key))
         } else {
             let rv = u64::try_from(rv).expect("decode_continue rejects negatives other than -1");
-            if rv < state.store.compacted() || expire_continue {
+            if rv < state.store.compacted() {
                 return Err(
                     Status::continue_expired(encode_continue(-1, &last_key)).into_response()
                 );
@@ -230,9 +218,14 @@ async fn try_list(
         match version {
             Version::Unset | Version::Zero => (inner.lock().store.revision(), None),
             Version::At(n) => {
-                let current = wait_for_revision(inner, n).await;
+                let current = wait_for_revision(inner, n, from_cache).await;
                 if n > current {
-                    return Err(Status::too_large_resource_version(n, current).into_response());
+                    let status = if from_cache {
+                        Status::too_large_resource_version(n, current)
+                    } else {
+                        Status::too_large_resource_version_etcd(n, current)
+                    };
+                    return Err(status.into_response());
                 }
                 if exact {
                     if n < inner.lock().store.compacted() {
@@ -285,10 +278,10 @@ async fn try_list(
 }
 
 /// The current revision, after waiting for it to reach `wanted` the way the watch cache does;
-/// without a watch cache etcd answers at once.
-async fn wait_for_revision(inner: &Inner, wanted: u64) -> u64 {
+/// etcd answers at once.
+async fn wait_for_revision(inner: &Shared, wanted: u64, from_cache: bool) -> u64 {
     let current = inner.lock().store.revision();
-    if current >= wanted || !inner.spec.watch_cache {
+    if current >= wanted || !from_cache {
         return current;
     }
     let mut rx = inner.revision.subscribe();

@@ -1,24 +1,33 @@
 //! The simulated kube-apiserver: a stateful store with one global revision clock, history and
-//! compaction, LIST with pagination, WATCH with bookmarks and timeouts, discovery, and real
-//! `metav1.Status` errors, served by hyper over any byte stream.
+//! compaction, a watch cache with its history window, LIST with pagination, WATCH with
+//! bookmarks and timeouts, discovery, and real `metav1.Status` errors, served by hyper over any
+//! byte stream.
 //!
 //! It follows shared/docs/k8s-watch-semantics.md; each rule names its upstream source where it
 //! is implemented. Entry points: [`ApiServer::new`], [`ApiServer::handle`] and [`serve`] for a
-//! connection, [`play`] for a scenario's timeline. This module never imports `subject` or
-//! `verdict`.
+//! connection, [`play`] for a scenario's timeline. Dependencies point one way: [`ApiServer`]
+//! dispatches to the handlers (`list`, `watch`, `answer`), and they all share `shared::Shared`,
+//! which imports none of them. This module never imports `subject` or `verdict`.
 
 mod answer;
 mod body;
+mod cache;
 mod discovery;
+mod fanout;
+mod history;
+mod json;
 mod list;
 mod query;
+mod remaining;
 mod route;
 mod server;
+mod shared;
 mod status;
 mod store;
 mod timeline;
 mod watch;
 mod wire;
 
+pub use history::Floors;
 pub use server::ApiServer;
 pub use timeline::{play, serve, serve_live};

@@ -57,6 +57,14 @@ pub(crate) enum Version {
 }
 
 impl Version {
+    /// The revision it names, if it names one.
+    pub(crate) fn revision(self) -> Option<u64> {
+        match self {
+            Self::At(n) => Some(n),
+            Self::Unset | Self::Zero => None,
+        }
+    }
+
     /// Parses the parameter; the error is a 400 message.
     pub(crate) fn parse(raw: Option<&str>) -> Result<Self, String> {
         match raw {

@@ -1,25 +1,27 @@
-//! The server: shared state, request dispatch, the request log, and the hooks the timeline
-//! drives (writes, churn, compaction, faults).
+//! The server: request dispatch, the request log, and the hooks the timeline drives (writes,
+//! churn, compaction, faults). What the handlers share lives in [`super::shared`].
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use http::{Method, Request, Response, header};
-use tokio::sync::watch;
 
 use super::answer;
-use super::body::{Body, full};
+use super::body::{Body, json};
+use super::cache::WatchCache;
 use super::discovery;
-use super::list::{self, RemainingCounts};
-use super::query::Query;
+use super::history::Floors;
+use super::fanout::Fanout;
+use super::list;
+use super::remaining::RemainingCounts;
+use super::query::{Query, Version};
 use super::route::Route;
+use super::shared::{Shared, State};
 use super::status::Status;
 use super::store::{Change, Store, key_of};
-use super::watch::{self as watch_stream, Fanout, Opening};
-use super::wire::Wire;
+use super::watch::{self as watch_stream, Opening};
 use crate::fault::{Fault, FaultRules, RequestFaults, RequestInfo};
-use crate::scenario::{ResourceSpec, Scenario, ServerSpec, Write};
+use crate::scenario::{Scenario, Write};
 use crate::trace::{Recorder, RequestRecord, TraceKind, Verb};
 
 /// Largest request line plus headers answered: Go's `DefaultMaxHeaderBytes`, which
@@ -29,39 +31,7 @@ pub(super) const MAX_HEADER_BYTES: usize = 1 << 20;
 /// The simulated kube-apiserver for one run. Cheap to clone; clones share one world.
 #[derive(Debug, Clone)]
 pub struct ApiServer {
-    pub(super) inner: Arc<Inner>,
-}
-
-#[derive(Debug)]
-pub(super) struct Inner {
-    pub(super) resource: ResourceSpec,
-    pub(super) spec: ServerSpec,
-    wire: Wire,
-    metadata_wire: Wire,
-    pub(super) recorder: Recorder,
-    state: Mutex<State>,
-    /// The current revision, for LISTs waiting for a revision to come.
-    pub(super) revision: watch::Sender<u64>,
-    /// Bumped by `expire_watches`: every watch opened before the bump ends with a 410.
-    pub(super) expiry: watch::Sender<u64>,
-    /// Bumped by `restart`: every open watch is reset.
-    pub(super) restarts: watch::Sender<u64>,
-    /// The rule ids of `cut_stream` / `stall_stream` faults so far, for open watches to claim.
-    pub(super) instant: watch::Sender<Vec<usize>>,
-    /// Set once the request cap is passed.
-    storm: watch::Sender<bool>,
-}
-
-#[derive(Debug)]
-pub(super) struct State {
-    pub(super) store: Store,
-    pub(super) rules: FaultRules,
-    pub(super) rng: fastrand::Rng,
-    /// The open watches, by what they select.
-    pub(super) fanout: Fanout,
-    /// What paginated LISTs have left to send.
-    pub(super) remaining: RemainingCounts,
-    requests: u64,
+    pub(super) shared: Arc<Shared>,
 }
 
 impl ApiServer {
@@ -69,35 +39,40 @@ impl ApiServer {
     /// Must be called inside the run's tokio runtime.
     #[must_use]
     pub fn new(scenario: &Scenario, recorder: Recorder) -> Self {
-        let (revision, _) = watch::channel(0);
-        let (expiry, _) = watch::channel(0);
-        let (restarts, _) = watch::channel(0);
-        let (instant, _) = watch::channel(Vec::new());
-        let (storm, _) = watch::channel(false);
+        let state = State {
+            store: Store::default(),
+            cache: None,
+            rules: FaultRules::default(),
+            rng: fastrand::Rng::with_seed(scenario.seed),
+            fanout: Fanout::default(),
+            remaining: RemainingCounts::default(),
+            requests: 0,
+        };
         let server = Self {
-            inner: Arc::new(Inner {
-                resource: scenario.resource.clone(),
-                spec: scenario.server.clone(),
-                wire: Wire::new(&scenario.resource, recorder.epoch()),
-                metadata_wire: Wire::metadata(recorder.epoch()),
+            shared: Arc::new(Shared::new(
+                scenario.resource.clone(),
+                scenario.server.clone(),
                 recorder,
-                state: Mutex::new(State {
-                    store: Store::default(),
-                    rules: FaultRules::default(),
-                    rng: fastrand::Rng::with_seed(scenario.seed),
-                    fanout: Fanout::default(),
-                    remaining: RemainingCounts::default(),
-                    requests: 0,
-                }),
-                revision,
-                expiry,
-                restarts,
-                instant,
-                storm,
-            }),
+                state,
+            )),
         };
         for object in &scenario.objects {
             server.write(&Write::Create(object.clone()));
+        }
+        // The watch cache starts with a list of what etcd holds once the server is up
+        // (`Replace` in apiserver `cacher/watch_cache.go`): the initial objects are its list,
+        // not its history.
+        let spec = &server.shared.spec;
+        if spec.watch_cache {
+            let now = server.now();
+            let mut state = server.shared.lock();
+            let revision = state.store.revision();
+            state.cache = Some(WatchCache::new(
+                spec.watch_cache_window,
+                revision,
+                now,
+                spec.watch_cache_init,
+            ));
         }
         server
     }
@@ -105,19 +80,26 @@ impl ApiServer {
     /// The virtual time since the run started.
     #[must_use]
     pub fn now(&self) -> Duration {
-        self.inner.recorder.now()
+        self.shared.recorder.now()
     }
 
     /// The run's recorder, which is also its clock.
     #[must_use]
     pub fn recorder(&self) -> &Recorder {
-        &self.inner.recorder
+        &self.shared.recorder
     }
 
     /// The current global revision.
     #[must_use]
     pub fn revision(&self) -> u64 {
-        self.inner.lock().store.revision()
+        self.shared.lock().store.revision()
+    }
+
+    /// The oldest revisions the server serves now: etcd's compaction, and where watches can
+    /// start (the watch cache's window for a cached resource).
+    #[must_use]
+    pub fn floors(&self) -> Floors {
+        self.shared.lock().floors()
     }
 
     /// Applies a workload write and records the new truth.
@@ -126,7 +108,7 @@ impl ApiServer {
     /// scenario loader already replayed the timeline, so this only happens on a harness bug.
     pub fn write(&self, write: &Write) {
         let now = self.now();
-        let mut state = self.inner.lock();
+        let mut state = self.shared.lock();
         let result = match write {
             Write::Create(spec) => state.store.create(spec, now),
             Write::Update {
@@ -147,12 +129,15 @@ impl ApiServer {
         match result {
             Ok(change) => {
                 if let Some(after) = &change.after {
-                    self.inner.wire.prepare(after);
+                    self.shared.wire_for(false).prepare(after);
+                }
+                if let Some(cache) = state.cache.as_mut() {
+                    cache.add(Arc::clone(&change), now);
                 }
                 state.fanout.dispatch(&change);
                 drop(state);
                 self.record_change(&change);
-                self.inner.revision.send_replace(change.revision);
+                self.shared.revision.send_replace(change.revision);
             }
             Err(e) => tracing::error!(error = %e, "workload write refused"),
         }
@@ -164,7 +149,7 @@ impl ApiServer {
             .as_ref()
             .or(change.before.as_ref())
             .expect("a change has an object on one side");
-        self.inner.recorder.record(TraceKind::Write {
+        self.shared.recorder.record(TraceKind::Write {
             key: object.key(),
             labels: object.labels.clone(),
             resource_version: change.revision,
@@ -174,61 +159,69 @@ impl ApiServer {
 
     /// A write to some other resource: the revision moves, the watched resource does not.
     pub fn churn(&self) {
-        let now = self.now();
-        let revision = self.inner.lock().store.churn(now);
-        self.inner.revision.send_replace(revision);
+        self.shared.churn();
     }
 
-    /// Compacts history below `floor` and records the new floor.
+    /// Compacts etcd's history at `floor` (revisions below it are gone; at most the current
+    /// revision) and records the new floor. Watches of a cached resource are served from the
+    /// watch cache and do not notice.
     pub fn compact_to(&self, floor: u64) {
-        let floor = self.inner.lock().store.compact(floor);
-        self.inner
-            .recorder
-            .record(TraceKind::Compacted { revision: floor });
+        self.shared.compact(floor);
     }
 
     /// Starts a fault now.
     pub fn inject(&self, fault: &Fault) {
-        self.inner.recorder.record(TraceKind::Fault {
+        self.shared.recorder.record(TraceKind::Fault {
             fault: fault.kind().to_owned(),
         });
         let now = self.now();
         match fault {
             Fault::Compact { retain } => {
                 let floor = {
-                    let state = self.inner.lock();
+                    let state = self.shared.lock();
                     match retain {
                         Some(retain) => state.store.floor_retaining(*retain, now),
-                        None => state.store.revision() + 1,
+                        None => state.store.revision(),
                     }
                 };
                 self.compact_to(floor);
             }
             Fault::ExpireWatches => {
-                self.inner.expiry.send_modify(|epoch| *epoch += 1);
+                let revision = self.revision();
+                self.shared.expire_watches_through(revision);
             }
             Fault::Restart { restart } => {
                 let (changes, revision) = {
-                    let mut state = self.inner.lock();
+                    let mut state = self.shared.lock();
                     let changes = state.store.restart(*restart, now);
                     // Revisions are reused: what was counted at them no longer holds.
                     state.remaining.clear();
-                    (changes, state.store.revision())
+                    let revision = state.store.revision();
+                    // A new apiserver process builds its watch cache afresh from a list.
+                    if let Some(cache) = state.cache.as_mut() {
+                        cache.reset(revision, now, self.shared.spec.watch_cache_init);
+                    }
+                    (changes, revision)
                 };
                 for change in &changes {
                     self.record_change(change);
                 }
+                if self.shared.spec.watch_cache {
+                    self.shared
+                        .recorder
+                        .record(TraceKind::WatchCacheReset { revision });
+                }
                 // Every open watch is reset, as when the apiserver process goes away.
-                self.inner.restarts.send_modify(|epoch| *epoch += 1);
-                self.inner.revision.send_replace(revision);
+                self.shared.restarts.send_modify(|epoch| *epoch += 1);
+                self.shared.revision.send_replace(revision);
             }
             Fault::CutStream { .. } | Fault::StallStream { .. } => {
                 let id = self.install(fault, now);
                 // Every open watch holds a receiver and claims it once.
-                let open = self.inner.instant.receiver_count();
-                self.inner.lock().rules.await_claims(id, open);
+                let open = self.shared.instant.receiver_count();
+                self.shared.lock().rules.await_claims(id, open);
                 // Watches open now get to claim it; later ones meet it in `on_watch_start`.
-                self.inner.instant.send_modify(|ids| ids.push(id));
+                self.shared.instant.send_modify(|ids| ids.push(id));
             }
             _ => {
                 self.install(fault, now);
@@ -237,14 +230,14 @@ impl ApiServer {
     }
 
     fn install(&self, fault: &Fault, now: Duration) -> usize {
-        let mut state = self.inner.lock();
+        let mut state = self.shared.lock();
         let revision = state.store.revision();
         state.rules.install(fault, now, revision)
     }
 
     /// Resolves once the run has passed `server.max_requests` requests: a request storm.
     pub async fn storm(&self) {
-        let mut rx = self.inner.storm.subscribe();
+        let mut rx = self.shared.storm.subscribe();
         // NB: `wait_for` errs only when the sender is gone, which cannot happen while `self` lives.
         let _ = rx.wait_for(|storm| *storm).await;
     }
@@ -252,10 +245,10 @@ impl ApiServer {
     /// Answers one request. Never panics on any input; everything malformed gets a Status.
     pub async fn handle<B>(&self, request: Request<B>) -> Response<Body> {
         let id = {
-            let mut state = self.inner.lock();
+            let mut state = self.shared.lock();
             state.requests += 1;
-            if state.requests > self.inner.spec.max_requests {
-                self.inner.storm.send_replace(true);
+            if state.requests > self.shared.spec.max_requests {
+                self.shared.storm.send_replace(true);
             }
             state.requests
         };
@@ -275,27 +268,31 @@ impl ApiServer {
             .iter()
             .filter_map(|v| v.to_str().ok())
             .any(|v| v.contains("as=PartialObjectMetadata"));
-        let route = Route::of(&path, &self.inner.resource);
+        let route = Route::of(&path, &self.shared.resource);
         let verb = verb_of(&route, &query);
         let info = RequestInfo {
             verb,
             path: &path,
             query: &raw_query,
+            resource_version: match Version::parse(query.get("resourceVersion")) {
+                Ok(Version::At(n)) => Some(n),
+                _ => None,
+            },
         };
         let faults = if verb == Verb::Other || method != Method::GET {
             RequestFaults::default()
         } else {
             let now = self.now();
-            self.inner.lock().rules.on_request(now, &info)
+            self.shared.lock().rules.on_request(now, &info)
         };
         if let Some(delay) = faults.delay {
-            let recorder = &self.inner.recorder;
+            let recorder = &self.shared.recorder;
             recorder.sleep_until(recorder.now() + delay).await;
         }
         let response = if head_bytes > MAX_HEADER_BYTES {
             Status::header_too_large(MAX_HEADER_BYTES).into_response()
         } else if let Some(answer) = faults.answer {
-            match answer::respond(&self.inner, id, &route, &query, &info, answer).await {
+            match answer::respond(&self.shared, id, &route, &query, &info, answer).await {
                 Some(response) => response,
                 None => {
                     // `hang_headers`: the request is logged, and its answer never comes.
@@ -311,7 +308,7 @@ impl ApiServer {
     }
 
     fn log(&self, id: u64, method: &Method, info: &RequestInfo<'_>, status: u16) {
-        self.inner
+        self.shared
             .recorder
             .record(TraceKind::Request(RequestRecord {
                 id,
@@ -340,15 +337,15 @@ impl ApiServer {
         match route {
             Route::Version => json(discovery::version()),
             Route::CoreVersions => json(discovery::core_versions()),
-            Route::Groups => json(discovery::groups(&self.inner.resource)),
+            Route::Groups => json(discovery::groups(&self.shared.resource)),
             Route::GroupVersion { group, version } => {
-                match discovery::resources(&self.inner.resource, &group, &version) {
+                match discovery::resources(&self.shared.resource, &group, &version) {
                     Some(body) => json(body),
                     None => Status::not_found_path().into_response(),
                 }
             }
             Route::Collection { namespace, .. } if info.verb == Verb::Watch => watch_stream::start(
-                Arc::clone(&self.inner),
+                Arc::clone(&self.shared),
                 id,
                 namespace,
                 query,
@@ -356,7 +353,7 @@ impl ApiServer {
                 Opening::Normal,
             ),
             Route::Collection { namespace, .. } => {
-                list::list(&self.inner, namespace.as_deref(), query, false).await
+                list::list(&self.shared, namespace.as_deref(), query).await
             }
             Route::Object { namespace, name } => self.get(namespace.as_deref(), &name, query),
             Route::NotFound => unreachable!("handled above"),
@@ -364,12 +361,12 @@ impl ApiServer {
     }
 
     fn get(&self, namespace: Option<&str>, name: &str, query: &Query) -> Response<Body> {
-        let state = self.inner.lock();
+        let state = self.shared.lock();
         match state.store.get(&key_of(namespace, name)) {
-            Some(object) => json(self.inner.wire(query).object(object)),
+            Some(object) => json(self.shared.wire(query).object(object)),
             None => Status::not_found_object(
-                &self.inner.resource.plural,
-                &self.inner.resource.group,
+                &self.shared.resource.plural,
+                &self.shared.resource.group,
                 name,
             )
             .into_response(),
@@ -390,37 +387,4 @@ fn verb_of(route: &Route, query: &Query) -> Verb {
         Route::Object { .. } => Verb::Get,
         _ => Verb::Other,
     }
-}
-
-impl Inner {
-    /// How to render answers to `query`: the resource's own form, or metadata only.
-    pub(super) fn wire(&self, query: &Query) -> &Wire {
-        self.wire_for(query.metadata_only)
-    }
-
-    /// The resource's own form, or metadata only.
-    pub(super) fn wire_for(&self, metadata_only: bool) -> &Wire {
-        if metadata_only {
-            &self.metadata_wire
-        } else {
-            &self.wire
-        }
-    }
-
-    /// Locks the state. NB: never held across an `.await`.
-    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .expect("server state lock is never poisoned: no code panics while holding it")
-    }
-}
-
-/// A 200 with a whole JSON body.
-pub(super) fn json(body: Vec<u8>) -> Response<Body> {
-    Response::builder()
-        .status(200)
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::CACHE_CONTROL, "no-cache, private")
-        .body(full(Bytes::from(body)))
-        .expect("the response head is valid")
 }

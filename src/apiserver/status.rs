@@ -301,6 +301,16 @@ impl Status {
     /// 504 with cause `ResourceVersionTooLarge`, as the watch cache sends it after waiting
     /// (`storage.NewTooLargeResourceVersionError`, `Retry-After: 1`).
     pub(crate) fn too_large_resource_version(requested: u64, current: u64) -> Self {
+        Self::too_large(requested, current, Some(1))
+    }
+
+    /// The same from etcd, which does not wait: no `retryAfterSeconds` and no `Retry-After`
+    /// (apiserver `storage/etcd3/store.go`; reference §1.7).
+    pub(crate) fn too_large_resource_version_etcd(requested: u64, current: u64) -> Self {
+        Self::too_large(requested, current, None)
+    }
+
+    fn too_large(requested: u64, current: u64, retry_after_seconds: Option<u32>) -> Self {
         Self {
             details: Some(Box::new(Details {
                 causes: vec![Cause {
@@ -308,7 +318,7 @@ impl Status {
                     message: "Too large resource version".into(),
                     field: None,
                 }],
-                retry_after_seconds: Some(1),
+                retry_after_seconds,
                 ..Details::default()
             })),
             ..Self::new(
@@ -321,7 +331,7 @@ impl Status {
 
     /// The compact JSON body with Go's trailing newline.
     pub(crate) fn to_json_line(&self) -> Vec<u8> {
-        super::wire::line(self)
+        super::json::line(self)
     }
 
     /// The HTTP response: status equal to `code`, `Retry-After` when `retryAfterSeconds > 0`.

@@ -7,12 +7,13 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::ops::Bound;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use super::wire::Encodings;
+use bytes::Bytes;
+
 use crate::fault::Restart;
-use crate::scenario::ObjectSpec;
+use crate::scenario::{ObjectSpec, merge_patch};
 
 /// `namespace/name`, or `name` for cluster-scoped objects; sorts like etcd keys within a resource.
 pub(crate) type Key = String;
@@ -56,6 +57,37 @@ pub(crate) struct Change {
     pub(crate) after: Option<Arc<StoredObject>>,
     /// The serialized forms of `before` at this revision: what a DELETED event carries.
     pub(crate) deleted: Encodings,
+}
+
+/// The serialized forms of one object — typed, and `PartialObjectMetadata` — each made once and
+/// then shared by every GET, LIST and watch that sends it, as the apiserver's watch cache
+/// serializes an object once for all its watchers (`cachingObject`, apiserver
+/// `storage/cacher/caching_object.go`). A built-in type's LIST item is the typed form without
+/// its `kind` and `apiVersion`, so it is cut from it rather than made again.
+///
+/// A clone starts empty: clones are made to be edited (an update, a restart's restamp), and a
+/// form of the original would be stale. Two caches always compare equal: they say nothing about
+/// the object.
+#[derive(Debug, Default)]
+pub(crate) struct Encodings([OnceLock<Bytes>; 2]);
+
+impl Clone for Encodings {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for Encodings {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Encodings {
+    /// The slot of the typed form, or of the `PartialObjectMetadata` one.
+    pub(crate) fn form(&self, metadata_only: bool) -> &OnceLock<Bytes> {
+        &self.0[usize::from(metadata_only)]
+    }
 }
 
 /// Why a write was refused; the timeline is validated, so this only happens on a bug.
@@ -147,9 +179,7 @@ impl Store {
         if let Some(labels) = labels {
             after.labels = labels.clone();
         }
-        for (field, value) in body {
-            after.body.insert(field.clone(), value.clone());
-        }
+        merge_patch(&mut after.body, body);
         Ok(self.commit(key.clone(), Some(after), revision))
     }
 
@@ -241,11 +271,12 @@ impl Store {
         Some(self.history.range(start..))
     }
 
-    /// Compacts history below `floor` (never above the current revision + 1), keeping for each
-    /// object the newest version at or below the floor so state there stays servable.
-    /// Returns the new floor.
+    /// Compacts history below `floor`, keeping for each object the newest version at or below
+    /// the floor so state there stays servable. As etcd, it keeps the revision it compacts at,
+    /// so the floor is at most the current revision, and it never moves back. Returns the new
+    /// floor.
     pub(crate) fn compact(&mut self, floor: u64) -> u64 {
-        let floor = floor.min(self.revision + 1).max(self.compacted);
+        let floor = floor.min(self.revision).max(self.compacted);
         self.compacted = floor;
         while self.history.front().is_some_and(|c| c.revision < floor) {
             self.history.pop_front();
@@ -265,11 +296,15 @@ impl Store {
         floor
     }
 
-    /// A restart. The watch cache's history is always lost: every revision before the current
-    /// one is compacted. `Reset` writes every object again from revision 1 (a fresh etcd);
-    /// `Regress` brings back the state of `by` revisions ago (an etcd backup restore), and the
-    /// clock counts on from there. Returns how each object changed, for the truth.
+    /// A restart of etcd. `Keep` (only the apiserver restarts) leaves etcd as it is. `Reset`
+    /// writes every object again from revision 1 (a fresh etcd); `Regress` brings back the
+    /// state of `by` revisions ago (an etcd backup restore), and the clock counts on from
+    /// there; either way etcd's history before the current revision is gone. Returns how each
+    /// object changed, for the truth.
     pub(crate) fn restart(&mut self, restart: Restart, now: Duration) -> Vec<Change> {
+        if restart == Restart::Keep {
+            return Vec::new();
+        }
         let before: BTreeMap<Key, StoredObject> = self
             .versions
             .iter()
@@ -280,7 +315,7 @@ impl Store {
             })
             .collect();
         let after: BTreeMap<Key, StoredObject> = match restart {
-            Restart::Keep => before.clone(),
+            Restart::Keep => unreachable!("handled above"),
             Restart::Reset => {
                 self.revision = 0;
                 self.taken_at.clear();
@@ -306,18 +341,16 @@ impl Store {
                 restored
             }
         };
-        if restart != Restart::Keep {
-            self.history.clear();
-            self.versions = after
-                .iter()
-                .map(|(key, o)| {
-                    (
-                        key.clone(),
-                        vec![(o.resource_version, Some(Arc::new(o.clone())))],
-                    )
-                })
-                .collect();
-        }
+        self.history.clear();
+        self.versions = after
+            .iter()
+            .map(|(key, o)| {
+                (
+                    key.clone(),
+                    vec![(o.resource_version, Some(Arc::new(o.clone())))],
+                )
+            })
+            .collect();
         self.compacted = 0;
         self.compact(self.revision);
         before
@@ -338,13 +371,13 @@ impl Store {
     }
 
     /// The floor that keeps revisions taken within `retain` of `now`: the first revision taken
-    /// at or after `now - retain`, or the next revision if none was.
+    /// at or after `now - retain`, or the current one if none was.
     pub(crate) fn floor_retaining(&self, retain: Duration, now: Duration) -> u64 {
         let since = now.saturating_sub(retain);
         self.taken_at
             .iter()
             .find(|(_, at)| *at >= since)
-            .map_or(self.revision + 1, |(rv, _)| *rv)
+            .map_or(self.revision, |(rv, _)| *rv)
     }
 }
 
@@ -460,7 +493,8 @@ mod tests {
         assert_eq!(floor, 2);
         assert_eq!(
             store.floor_retaining(Duration::from_secs(1), Duration::from_secs(120)),
-            3
+            2,
+            "nothing was taken in the last second: etcd keeps its current revision"
         );
     }
 }

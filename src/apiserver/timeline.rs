@@ -114,16 +114,16 @@ async fn every(
     }
 }
 
-/// etcd's compactor: each run compacts up to the revision recorded at the previous run, so
-/// 5 to 10 minutes of history survive (apiserver `storage/etcd3/compact.go`).
+/// etcd's compactor: each run compacts at the revision recorded at the previous run, so 5 to
+/// 10 minutes of history survive (apiserver `storage/etcd3/compact.go`).
 async fn compaction(server: &ApiServer, interval: Option<Duration>, end: Duration) {
     let Some(interval) = interval else { return };
-    let mut recorded = server.revision() + 1;
+    let mut recorded = server.revision();
     let mut at = interval;
     while at <= end {
         sleep_to(server, at).await;
         server.compact_to(recorded);
-        recorded = server.revision() + 1;
+        recorded = server.revision();
         at += interval;
     }
 }

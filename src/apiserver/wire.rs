@@ -1,16 +1,15 @@
 //! JSON on the wire: objects, lists, watch events and bookmarks, in Go's key order with
 //! `encoding/json`'s trailing newline (reference §0, §1.2, §2.3).
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use serde::Serialize;
 
+use super::json::{encode, line, with_json};
 use super::status::Status;
-use super::store::StoredObject;
+use super::store::{Encodings, StoredObject};
 use crate::scenario::ResourceSpec;
 
 /// RFC 3339 seconds of virtual time `at` on a run whose time zero is `epoch`, as `metav1.Time`
@@ -172,101 +171,6 @@ impl EventType {
     }
 }
 
-/// `value` as Go's `json.NewEncoder(w).Encode` writes it (reference §0): compact, `<`, `>`
-/// and `&` escaped as `\u003c`, `\u003e`, `\u0026` (and U+2028/U+2029 as `\u2028`/`\u2029`),
-/// and one trailing newline.
-pub(crate) fn line(value: &impl Serialize) -> Vec<u8> {
-    with_json(value, |json| {
-        let mut out = Vec::with_capacity(json.len() + 1);
-        out.extend_from_slice(json);
-        out.push(b'\n');
-        out
-    })
-}
-
-/// `value` as Go's encoder writes it, without the trailing newline, in an allocation of its
-/// exact size: a form kept for as long as its object.
-fn encode(value: &impl Serialize) -> Bytes {
-    with_json(value, Bytes::copy_from_slice)
-}
-
-thread_local! {
-    /// Where values are serialized and escaped before they are copied out. A `Vec` grown while
-    /// serializing leaves up to twice its length allocated, and a kept form then costs twice
-    /// its memory and its page faults: the scratch space is reused instead.
-    static SCRATCH: RefCell<(Vec<u8>, Vec<u8>)> = const { RefCell::new((Vec::new(), Vec::new())) };
-}
-
-/// Calls `f` with `value` serialized as Go's encoder writes it, without the trailing newline.
-fn with_json<R>(value: &impl Serialize, f: impl FnOnce(&[u8]) -> R) -> R {
-    SCRATCH.with_borrow_mut(|(plain, escaped)| {
-        plain.clear();
-        serde_json::to_writer(&mut *plain, value).expect("wire types always serialize");
-        // Most values have nothing to escape. NB: the scan runs over whole blocks without an
-        // early exit, so that it vectorizes.
-        let needs_escape = plain.chunks(64).any(|block| {
-            block.iter().fold(false, |found, b| {
-                found | matches!(b, b'<' | b'>' | b'&' | 0xE2)
-            })
-        });
-        if !needs_escape {
-            return f(plain);
-        }
-        go_escape(plain, escaped);
-        f(escaped)
-    })
-}
-
-/// Replaces what Go's encoder escapes and serde_json does not. Those characters can only occur
-/// inside JSON strings, so replacing them in the output is exact.
-fn go_escape(plain: &[u8], out: &mut Vec<u8>) {
-    out.clear();
-    let mut rest = plain;
-    while let Some((first, tail)) = rest.split_first() {
-        match (first, tail) {
-            (b'<', _) => out.extend_from_slice(b"\\u003c"),
-            (b'>', _) => out.extend_from_slice(b"\\u003e"),
-            (b'&', _) => out.extend_from_slice(b"\\u0026"),
-            // U+2028 and U+2029 are E2 80 A8 and E2 80 A9 in UTF-8.
-            (0xE2, [0x80, last @ (0xA8 | 0xA9), ..]) => {
-                out.extend_from_slice(if *last == 0xA8 {
-                    b"\\u2028"
-                } else {
-                    b"\\u2029"
-                });
-                rest = &tail[2..];
-                continue;
-            }
-            _ => out.push(*first),
-        }
-        rest = tail;
-    }
-}
-
-/// The serialized forms of one object — typed, and `PartialObjectMetadata` — each made once and
-/// then shared by every GET, LIST and watch that sends it, as the apiserver's watch cache
-/// serializes an object once for all its watchers (`cachingObject`, apiserver
-/// `storage/cacher/caching_object.go`). A built-in type's LIST item is the typed form without
-/// its `kind` and `apiVersion`, so it is cut from it rather than made again.
-///
-/// A clone starts empty: clones are made to be edited (an update, a restart's restamp), and a
-/// form of the original would be stale. Two caches always compare equal: they say nothing about
-/// the object.
-#[derive(Debug, Default)]
-pub(crate) struct Encodings([OnceLock<Bytes>; 2]);
-
-impl Clone for Encodings {
-    fn clone(&self) -> Self {
-        Self::default()
-    }
-}
-
-impl PartialEq for Encodings {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
 /// One line of a watch stream: whole bytes, or an object event whose object is shared with
 /// every other watch that sends it; the envelope is written around it when the line goes out.
 #[derive(Debug, Clone)]
@@ -374,7 +278,7 @@ impl Wire {
 
     /// `o`'s typed form, serialized once per object and shared from then on.
     fn encoded<'a>(&self, o: &'a StoredObject) -> &'a Bytes {
-        o.encodings.0[usize::from(self.metadata_only)].get_or_init(|| {
+        o.encodings.form(self.metadata_only).get_or_init(|| {
             encode(&object(
                 self.epoch,
                 o,
@@ -456,7 +360,7 @@ impl Wire {
         revision: u64,
         encodings: &Encodings,
     ) -> Line {
-        let object = encodings.0[usize::from(self.metadata_only)].get_or_init(|| {
+        let object = encodings.form(self.metadata_only).get_or_init(|| {
             encode(&object(
                 self.epoch,
                 before,

@@ -129,9 +129,10 @@ pub enum Fault {
         /// How long the quiet lasts.
         duration: Duration,
     },
-    /// History compaction, as etcd does every 5 minutes: every revision older than
-    /// `now - retain` (all of them when `retain` is absent) stops being servable, and a watch or
-    /// exact list from such a revision gets `410 Expired`.
+    /// etcd compacts its history, as it does every 5 minutes: every revision taken before
+    /// `now - retain` (all but the current one when `retain` is absent) is gone, and an exact
+    /// LIST, a continue token or (without a watch cache) a watch from one gets `410 Expired`.
+    /// A cached resource's watches are served from the watch cache and do not notice.
     Compact {
         /// How much recent history survives.
         retain: Option<Duration>,
@@ -159,15 +160,25 @@ pub enum Fault {
         /// Which watches.
         target: Target,
     },
-    /// Every open watch gets one `ERROR` event carrying a 410 `Expired` Status and then ends,
-    /// the way a watcher that fell behind a compaction is cancelled.
+    /// The history the open watches stand on is taken away, as when etcd compacts past
+    /// watchers that fell behind: the cluster moves on, etcd compacts at the current revision,
+    /// and without a watch cache every open watch whose client now holds a compacted
+    /// resourceVersion gets one `ERROR` 410 and ends; with one, the cache's own etcd watch is
+    /// compacted away, so it re-lists and ends every open watch cleanly, and a watch from
+    /// before the re-list gets 200 and `ERROR` 410. The resourceVersions are too old from then
+    /// on, for watches and exact LISTs alike.
     ExpireWatches,
-    /// Matching watches get a 410 as soon as they start.
+    /// Matching watches get a 410 as soon as they start. In the apiserver's own form (an ERROR
+    /// event) the 410 is true: the server first takes the history after the watch's
+    /// resourceVersion away, as a compaction or a watch cache re-list would, so that
+    /// resourceVersion stays too old; only watches from a resourceVersion are hit. As an HTTP
+    /// 410 it is a proxy's answer, and the server behind it is not changed.
     #[serde(rename = "watch_410")]
     Watch410 {
         /// ERROR event in a 200, or an HTTP 410.
         form: GoneForm,
-        /// The cache's or etcd's words.
+        /// The cache's or etcd's words, for an HTTP 410; the ERROR event always speaks for the
+        /// server's backend.
         message: GoneMessage,
         /// Whether the Status carries its `code` (some proxies and old servers leave it out).
         code: bool,
@@ -225,13 +236,16 @@ pub enum Fault {
         /// Which watches.
         target: Target,
     },
-    /// The continue tokens of matching LIST pages have expired: 410 with a replacement token.
-    /// `count: 1` expires one attempt; no count expires every attempt.
+    /// The continue tokens of matching LIST pages have expired: etcd compacts just past the
+    /// token's revision, so the page gets 410 with a replacement token, and an exact LIST at
+    /// that revision is too old too. `count: 1` expires one attempt; no count expires every
+    /// attempt.
     ExpireContinue {
         /// Which pages.
         target: Target,
     },
-    /// The server restarts: every open watch is reset and the watch cache's history is lost.
+    /// The server restarts: every open watch is reset, and the watch cache re-lists from etcd,
+    /// so a watch from before the restart is too old for a cached resource.
     Restart {
         /// What happens to the resourceVersion clock.
         restart: Restart,

@@ -42,6 +42,8 @@ pub struct RequestInfo<'a> {
     pub path: &'a str,
     /// The raw query string.
     pub query: &'a str,
+    /// The `resourceVersion` it asks for, when that names a revision (not unset, `""` or `"0"`).
+    pub resource_version: Option<u64>,
 }
 
 /// What to do with a bookmark.
@@ -264,6 +266,12 @@ impl FaultRules {
                     rule.use_one();
                     continue;
                 }
+                // The apiserver's own 410 is only ever true of a watch from a resourceVersion:
+                // one from "now" cannot be too old.
+                Fault::Watch410 {
+                    form: GoneForm::Event,
+                    ..
+                } if request.resource_version.is_none() => continue,
                 Fault::Watch410 {
                     form,
                     message,
@@ -405,6 +413,7 @@ mod tests {
             verb: Verb::Watch,
             path: "/api/v1/pods",
             query: "watch=true",
+            resource_version: None,
         }
     }
 
@@ -464,6 +473,7 @@ mod tests {
             verb: Verb::Watch,
             path: "/api/v1/namespaces/shop/pods",
             query: "watch=1&resourceVersion=0",
+            resource_version: None,
         };
         assert_eq!(
             rules.on_request(S(1), &shop).answer,

@@ -33,6 +33,9 @@ pub fn summary(trace: &Trace, at: Duration, interrupted: bool) -> String {
                     WatchEnd::Empty => "empty (fault)".to_owned(),
                     WatchEnd::Cut { how } => format!("cut ({how})"),
                     WatchEnd::Stalled => "stalled, then closed by the client".to_owned(),
+                    WatchEnd::Closed { why } => {
+                        format!("closed by the server ({})", why.describe())
+                    }
                 };
                 *ends.entry(name).or_default() += 1;
             }

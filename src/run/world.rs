@@ -184,10 +184,14 @@ fn run_one(
     }
 }
 
-/// The set-up's kube client settings, its read timeout in the run's tokio time.
+/// The set-up's kube client settings over kube's own, its read timeout in the run's tokio time;
+/// what the client then is goes into the trace.
 fn apply_client_settings(config: &mut kube::Config, setup: &SetUp, recorder: &Recorder) {
-    config.default_retry = setup.client.retry;
-    config.read_timeout = setup.client.read_timeout.map(|t| recorder.real(t));
+    setup.client.apply(config, |t| recorder.real(t));
+    recorder.record(TraceKind::Client {
+        read_timeout: config.read_timeout.map(|t| t * recorder.speed()),
+        retry: config.default_retry,
+    });
 }
 
 /// Runs the set-up's watcher against `server` (whose timeline is playing) until the scenario

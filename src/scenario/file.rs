@@ -48,8 +48,10 @@ pub(crate) struct ResourceFile {
     #[serde(default)]
     pub(crate) group: String,
     pub(crate) version: String,
-    pub(crate) kind: String,
-    pub(crate) plural: String,
+    #[schemars(with = "String")]
+    pub(crate) kind: Spanned<String>,
+    #[schemars(with = "String")]
+    pub(crate) plural: Spanned<String>,
     #[serde(default = "yes")]
     pub(crate) namespaced: bool,
     #[serde(default)]
@@ -79,6 +81,9 @@ pub(crate) struct ObjectFile {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ServerFile {
     pub(crate) watch_cache: Option<bool>,
+    #[schemars(with = "Option<Span>")]
+    pub(crate) watch_cache_window: Option<Spanned<Span>>,
+    pub(crate) watch_cache_init: Option<Span>,
     pub(crate) watch_list: Option<bool>,
     pub(crate) bookmark_interval: Option<Span>,
     pub(crate) churn_interval: Option<Span>,

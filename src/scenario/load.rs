@@ -13,10 +13,16 @@ use super::file::{
     ScenarioFile, StepFile, WatcherFile,
 };
 use super::model::{
-    Action, Backoff, BackoffOn, ClientSettings, Consumer, Expect, Expected, ObjectSpec,
-    ResourceSpec, Scenario, ServerSpec, SetUp, Step, WatcherSettings, Write,
+    Action, Backoff, BackoffOn, ClientSettings, Consumer, Expect, Expected, ListSemantic,
+    ObjectSpec, PageSize, ResourceSpec, Scenario, ServerSpec, SetUp, Step, Timeout,
+    WatcherSettings, Write,
 };
 use crate::fault::{Fault, Restart};
+use crate::openapi::{Kind, Violation};
+use crate::scenario::merge_patch;
+
+/// An object's fields besides `metadata`.
+type Body = BTreeMap<String, serde_json::Value>;
 use crate::selector::Selector;
 
 /// A scenario longer than this is surely a typo (`duration: 20h` for `20m`).
@@ -66,7 +72,7 @@ impl Scenario {
 
 fn parse(text: &str, file: &str, stem: Option<String>) -> Result<Scenario> {
     let raw = deserialize(text, file)?;
-    Validator { file }.scenario(raw, stem)
+    Validator { file, kind: None }.scenario(raw, stem)
 }
 
 fn deserialize(text: &str, file: &str) -> Result<ScenarioFile> {
@@ -117,7 +123,10 @@ fn without_span_segments(path: &str) -> String {
         .replace("watchers.value", "watchers")
         .replace("duration.value", "duration")
         .replace(".at.value", ".at")
-        .replace(".name.value", ".name");
+        .replace(".name.value", ".name")
+        .replace("resource.kind.value", "resource.kind")
+        .replace("resource.plural.value", "resource.plural")
+        .replace("watch_cache_window.value", "watch_cache_window");
     for list in ["checkpoints[", "recover[", "fail["] {
         let mut from = 0;
         while let Some(start) = out[from..].find(list).map(|i| i + from) {
@@ -182,6 +191,8 @@ fn with_suggestion(message: String) -> String {
 
 pub(super) struct Validator<'a> {
     file: &'a str,
+    /// The built-in kind the resource is, once known: its objects are checked against it.
+    kind: Option<Kind>,
 }
 
 impl Validator<'_> {
@@ -202,8 +213,12 @@ impl Validator<'_> {
         }
     }
 
-    fn scenario(&self, raw: ScenarioFile, stem: Option<String>) -> Result<Scenario> {
-        let name = raw.name.or(stem).unwrap_or_else(|| "scenario".to_owned());
+    fn scenario(&self, mut raw: ScenarioFile, stem: Option<String>) -> Result<Scenario> {
+        let name = raw
+            .name
+            .take()
+            .or(stem)
+            .unwrap_or_else(|| "scenario".to_owned());
         if name.trim().is_empty() {
             return Err(self.invalid("name", None, "the name must not be empty"));
         }
@@ -219,10 +234,10 @@ impl Validator<'_> {
             ));
         }
         let resource = ResourceSpec {
-            group: raw.resource.group,
-            version: raw.resource.version,
-            kind: raw.resource.kind,
-            plural: raw.resource.plural,
+            group: std::mem::take(&mut raw.resource.group),
+            version: std::mem::take(&mut raw.resource.version),
+            kind: std::mem::take(&mut raw.resource.kind.value),
+            plural: std::mem::take(&mut raw.resource.plural.value),
             namespaced: raw.resource.namespaced,
         };
         for (key, value) in [
@@ -238,12 +253,58 @@ impl Validator<'_> {
                 ));
             }
         }
+        let kind = Kind::find(&resource.group, &resource.version, &resource.kind);
+        if let Some(kind) = &kind {
+            if kind.plural != resource.plural {
+                return Err(self.invalid(
+                    "resource.plural",
+                    Some(&raw.resource.plural.referenced),
+                    format!(
+                        "{} is served as `{}`, found {:?}",
+                        kind.name(),
+                        kind.plural,
+                        resource.plural
+                    ),
+                ));
+            }
+            if kind.namespaced != resource.namespaced {
+                return Err(self.invalid(
+                    "resource.namespaced",
+                    Some(&raw.resource.kind.referenced),
+                    format!(
+                        "{} is {}",
+                        kind.name(),
+                        if kind.namespaced {
+                            "namespaced"
+                        } else {
+                            "cluster-scoped: `namespaced: false`"
+                        }
+                    ),
+                ));
+            }
+        }
+        let this = Validator {
+            file: self.file,
+            kind,
+        };
+        this.rest(raw, name, duration, resource)
+    }
+
+    /// The scenario past its resource, checked against the resource's kind.
+    fn rest(
+        &self,
+        raw: ScenarioFile,
+        name: String,
+        duration: Duration,
+        resource: ResourceSpec,
+    ) -> Result<Scenario> {
         let mut objects = Vec::new();
-        let mut live = BTreeSet::new();
+        let mut live = BTreeMap::new();
         for (i, object) in raw.resource.objects.into_iter().enumerate() {
             let key = format!("resource.objects[{i}]");
             let object = self.object(&key, object, resource.namespaced)?;
-            if !live.insert((object.namespace.clone(), object.name.clone())) {
+            let id = (object.namespace.clone(), object.name.clone());
+            if live.insert(id, object.body.clone()).is_some() {
                 return Err(self.invalid(
                     key,
                     None,
@@ -255,8 +316,29 @@ impl Validator<'_> {
             }
             objects.push(object);
         }
+        let watch_cache_window = raw
+            .server
+            .watch_cache_window
+            .as_ref()
+            .map_or(ServerSpec::MIN_WATCH_CACHE_WINDOW, |s| s.value.get());
+        if watch_cache_window < ServerSpec::MIN_WATCH_CACHE_WINDOW {
+            return Err(self.invalid(
+                "server.watch_cache_window",
+                raw.server.watch_cache_window.as_ref().map(|s| &s.referenced),
+                format!(
+                    "kube-apiserver refuses a watch cache window below {} (`DefaultEventFreshDuration`), found {}",
+                    fmt(ServerSpec::MIN_WATCH_CACHE_WINDOW),
+                    fmt(watch_cache_window)
+                ),
+            ));
+        }
         let server = ServerSpec {
             watch_cache: raw.server.watch_cache.unwrap_or(true),
+            watch_cache_window,
+            watch_cache_init: raw
+                .server
+                .watch_cache_init
+                .map_or(Duration::ZERO, |s| s.get()),
             watch_list: raw.server.watch_list.unwrap_or(true),
             bookmark_interval: raw
                 .server
@@ -333,12 +415,29 @@ impl Validator<'_> {
         {
             return Err(self.invalid(format!("{key}.body"), Some(&here), "`metadata`, `kind` and `apiVersion` are set by the server; use `name`, `namespace` and `labels`"));
         }
+        if let Some(kind) = &self.kind
+            && let Err(violation) = kind.check_body(&raw.body)
+        {
+            return Err(self.unstorable(key, kind, &violation, &here));
+        }
         Ok(ObjectSpec {
             name: self.name(key, raw.name.value, Some(&here))?,
             namespace,
             labels: raw.labels,
             body: raw.body,
         })
+    }
+
+    /// An object kube-apiserver would refuse, at `key.body.<field>`.
+    fn unstorable(&self, key: &str, kind: &Kind, violation: &Violation, here: &Place) -> Error {
+        self.invalid(
+            format!("{key}.body.{}", violation.path),
+            Some(here),
+            format!(
+                "kube-apiserver could not have stored this {}: {violation}",
+                kind.name()
+            ),
+        )
     }
 
     pub(super) fn name(&self, key: &str, name: String, here: Option<&Place>) -> Result<String> {
@@ -382,7 +481,7 @@ impl Validator<'_> {
         duration: Duration,
         namespaced: bool,
         watch_cache: bool,
-        mut live: BTreeSet<(Option<String>, String)>,
+        live: BTreeMap<(Option<String>, String), Body>,
     ) -> Result<Vec<Step>> {
         let mut steps = Vec::new();
         let mut previous = Duration::ZERO;
@@ -424,6 +523,7 @@ impl Validator<'_> {
                         action: action.clone(),
                     },
                     here,
+                    key.clone(),
                 ));
                 if steps.len() > MAX_STEPS {
                     return Err(self.invalid(
@@ -436,9 +536,9 @@ impl Validator<'_> {
         }
         // Repeated updates interleave with later steps; a stable sort keeps declaration order
         // among steps at the same instant.
-        steps.sort_by_key(|(s, _)| s.at);
-        self.check_writes(&steps, &mut live)?;
-        Ok(steps.into_iter().map(|(step, _)| step).collect())
+        steps.sort_by_key(|(s, _, _)| s.at);
+        self.check_writes(&steps, live)?;
+        Ok(steps.into_iter().map(|(step, _, _)| step).collect())
     }
 
     fn repeat(
@@ -497,15 +597,17 @@ impl Validator<'_> {
     }
 
     /// Replays the writes so each one names an object that exists (or, for `create`, does not),
-    /// and no write lands inside an `idle` window.
+    /// no write lands inside an `idle` window, and what each update makes of its object is
+    /// still an object kube-apiserver could store.
     fn check_writes(
         &self,
-        steps: &[(Step, Place)],
-        live: &mut BTreeSet<(Option<String>, String)>,
+        steps: &[(Step, Place, String)],
+        mut known: BTreeMap<(Option<String>, String), Body>,
     ) -> Result<()> {
+        let mut live: BTreeSet<_> = known.keys().cloned().collect();
         let idle: Vec<(Duration, Duration)> = steps
             .iter()
-            .filter_map(|(s, _)| match &s.action {
+            .filter_map(|(s, _, _)| match &s.action {
                 Action::Fault(Fault::Idle { duration }) => Some((s.at, s.at + *duration)),
                 _ => None,
             })
@@ -513,7 +615,7 @@ impl Validator<'_> {
         // After etcd is reset or restored, which objects exist depends on revisions the loader
         // cannot know; the server skips (and logs) a write it refuses.
         let mut replay = true;
-        for (step, here) in steps {
+        for (step, here, step_key) in steps {
             if let Action::Fault(Fault::Restart {
                 restart: Restart::Reset | Restart::Regress { .. },
             }) = &step.action
@@ -549,10 +651,28 @@ impl Validator<'_> {
                     ),
                 ));
             }
+            let key = (namespace.clone(), name.clone());
+            // The bodies are replayed past a restart too: after etcd is restored, an update
+            // applies to whatever version came back, and the one last known stands for it.
+            match write {
+                Write::Create(o) => {
+                    known.insert(key.clone(), o.body.clone());
+                }
+                Write::Update { body: patch, .. } => {
+                    if let (Some(kind), Some(body)) = (&self.kind, known.get_mut(&key)) {
+                        merge_patch(body, patch);
+                        if let Err(violation) = kind.check_body(body) {
+                            return Err(self.unstorable(step_key, kind, &violation, here));
+                        }
+                    }
+                }
+                Write::Delete { .. } => {
+                    known.remove(&key);
+                }
+            }
             if !replay {
                 continue;
             }
-            let key = (namespace.clone(), name.clone());
             let exists = live.contains(&key);
             match write {
                 Write::Create(_) if exists => {
@@ -654,17 +774,18 @@ impl Validator<'_> {
                     format!("the selector would be refused by the API server: {message}"),
                 ));
             }
-            let defaults = WatcherSettings::default();
             let config = WatcherSettings {
-                bookmarks: c.bookmarks.unwrap_or(defaults.bookmarks),
+                bookmarks: c.bookmarks,
                 timeout,
-                page_size: match c.page_size {
-                    None => defaults.page_size,
-                    Some(0) => None,
-                    Some(n) => Some(n),
-                },
-                any_semantic: matches!(c.list_semantic, Some(ListSemanticFile::Any)),
-                streaming_lists: c.streaming_lists.unwrap_or(false),
+                page_size: c.page_size.map(|n| match n {
+                    0 => PageSize::Unlimited,
+                    n => PageSize::Of(n),
+                }),
+                list_semantic: c.list_semantic.map(|l| match l {
+                    ListSemanticFile::MostRecent => ListSemantic::MostRecent,
+                    ListSemanticFile::Any => ListSemantic::Any,
+                }),
+                streaming_lists: c.streaming_lists,
                 label_selector: c.label_selector,
                 field_selector: c.field_selector,
                 metadata_only: c.metadata_only.unwrap_or(false),
@@ -695,14 +816,12 @@ impl Validator<'_> {
                     }
                 }
             };
-            let defaults = ClientSettings::default();
             let client = ClientSettings {
-                retry: w.client.retry.unwrap_or(defaults.retry),
-                read_timeout: match w.client.read_timeout {
-                    None => defaults.read_timeout,
-                    Some(t) if t.get().is_zero() => None,
-                    Some(t) => Some(t.get()),
-                },
+                retry: w.client.retry,
+                read_timeout: w.client.read_timeout.map(|t| match t.get() {
+                    t if t.is_zero() => Timeout::Never,
+                    t => Timeout::After(t),
+                }),
             };
             setups.push(SetUp {
                 name,

@@ -24,7 +24,9 @@ pub fn json_schema() -> String {
 }
 pub use error::{Error, Location, Result};
 pub use load::load;
+pub(crate) use model::merge_patch;
 pub use model::{
-    Action, Backoff, BackoffOn, ClientSettings, Consumer, Expect, Expected, ObjectSpec,
-    ResourceSpec, Scenario, ServerSpec, SetUp, Step, WatcherSettings, Write,
+    Action, Backoff, BackoffOn, ClientSettings, Consumer, Expect, Expected, ListSemantic,
+    ObjectSpec, PageSize, ResourceSpec, Scenario, ServerSpec, SetUp, Step, Timeout,
+    WatcherSettings, Write,
 };

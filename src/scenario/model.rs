@@ -100,6 +100,18 @@ pub struct ServerSpec {
     /// LIST+WATCH; on, a watch from resourceVersion ""/"0" without watch-list parameters is
     /// quietly defaulted to one (reference §2.7, §3).
     pub watch_list: bool,
+    /// How much history the watch cache keeps for watches to resume from
+    /// (`EventsHistoryWindow`, the cache's `eventFreshDuration`). Default and minimum 75 s
+    /// (`DefaultEventFreshDuration` in apiserver `cacher.go`, which refuses a shorter one).
+    /// The cache's ring of events grows while it holds less than this, up to 102,400 events
+    /// (more for a longer window), so a busy resource keeps about this much and a quiet one
+    /// much more (reference §5.1).
+    pub watch_cache_window: Duration,
+    /// How long the watch cache takes to (re)initialize after the server starts, restarts or
+    /// re-lists. Meanwhile watches and LISTs get 429 `storage is (re)initializing`, except a
+    /// LIST with a limit and no selector, which etcd answers (ResilientWatchCacheInitialization;
+    /// reference §5.1). Default 0s: at once.
+    pub watch_cache_init: Duration,
     /// How often an open watch gets a bookmark. Default 1 minute (`defaultBookmarkFrequency`
     /// in apiserver `cacher.go`).
     pub bookmark_interval: Duration,
@@ -111,6 +123,12 @@ pub struct ServerSpec {
     pub compaction_interval: Option<Duration>,
     /// Requests after which a run is stopped as a request storm. Default 10,000.
     pub max_requests: u64,
+}
+
+impl ServerSpec {
+    /// The default and shortest watch cache window: the bookmark frequency (1 min) plus 15 s
+    /// (`DefaultEventFreshDuration` in apiserver `storage/cacher/cacher.go`).
+    pub const MIN_WATCH_CACHE_WINDOW: Duration = Duration::from_secs(75);
 }
 
 /// One timeline entry.
@@ -138,7 +156,9 @@ pub enum Action {
 pub enum Write {
     /// Create a new object.
     Create(ObjectSpec),
-    /// Update an object: replace labels if given, merge `body` fields, bump its resourceVersion.
+    /// Update an object: replace its labels if given, apply `body` to it as a JSON merge patch
+    /// (RFC 7386, `kubectl patch --type merge`: objects merge key by key, `null` removes a
+    /// field, anything else replaces it), and bump its resourceVersion.
     Update {
         /// Name of the object.
         name: String,
@@ -146,7 +166,7 @@ pub enum Write {
         namespace: Option<String>,
         /// New labels, if they change.
         labels: Option<BTreeMap<String, String>>,
-        /// Top-level fields to set.
+        /// The merge patch.
         body: BTreeMap<String, serde_json::Value>,
     },
     /// Delete an object.
@@ -178,19 +198,21 @@ pub struct SetUp {
     pub expected: Expected,
 }
 
-/// Mirrors kube-runtime's `watcher::Config`; each default is kube's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The `watcher::Config` fields a set-up sets. Every field left `None` keeps what kube-runtime's
+/// own `watcher::Config::default()` has, read from kube when the watcher is built, so a kube
+/// upgrade that changes a default changes the harness with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct WatcherSettings {
-    /// `allowWatchBookmarks`. Default `true`.
-    pub bookmarks: bool,
-    /// Watch `timeoutSeconds`. Default `None` (kube sends 290).
+    /// `allowWatchBookmarks` (`Config::bookmarks`).
+    pub bookmarks: Option<bool>,
+    /// Watch `timeoutSeconds` (`Config::timeout`); `Some(0)` asks for none.
     pub timeout: Option<u32>,
-    /// LIST page size. Default `Some(500)`; `page_size: 0` in YAML means no limit.
-    pub page_size: Option<u32>,
-    /// `ListSemantic::Any` (resourceVersion=0) instead of `MostRecent`. Default `false`.
-    pub any_semantic: bool,
-    /// `InitialListStrategy::StreamingList`. Default `false`.
-    pub streaming_lists: bool,
+    /// LIST page size (`Config::page_size`).
+    pub page_size: Option<PageSize>,
+    /// `Config::list_semantic`.
+    pub list_semantic: Option<ListSemantic>,
+    /// `InitialListStrategy::StreamingList` when `true`, `ListWatch` when `false`.
+    pub streaming_lists: Option<bool>,
     /// Label selector.
     pub label_selector: Option<String>,
     /// Field selector.
@@ -199,19 +221,24 @@ pub struct WatcherSettings {
     pub metadata_only: bool,
 }
 
-impl Default for WatcherSettings {
-    fn default() -> Self {
-        Self {
-            bookmarks: true,
-            timeout: None,
-            page_size: Some(500),
-            any_semantic: false,
-            streaming_lists: false,
-            label_selector: None,
-            field_selector: None,
-            metadata_only: false,
-        }
-    }
+/// A LIST page size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageSize {
+    /// No `limit`: the whole collection in one response (`page_size: 0` in YAML).
+    Unlimited,
+    /// `limit=N`.
+    Of(u32),
+}
+
+/// kube-runtime's `ListSemantic`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListSemantic {
+    /// No resourceVersion: a consistent read of the latest state.
+    MostRecent,
+    /// `resourceVersion=0`: any state the server has, possibly stale, from its cache.
+    Any,
 }
 
 /// Backoff on the stream.
@@ -247,20 +274,40 @@ pub enum BackoffOn {
     TouchedObjects,
 }
 
-/// The kube client settings that change recovery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// The kube client settings a set-up sets. Every one left `None` keeps what kube's own
+/// `kube::Config::new` has, read from kube when the client is built; see
+/// [`ClientSettings::apply`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ClientSettings {
-    /// kube's retry layer for 429/503/504 (`Config::default_retry`). Default `true`.
-    pub retry: bool,
-    /// The read timeout (`Config::read_timeout`). Default kube's 295 s; `None` is no timeout.
-    pub read_timeout: Option<Duration>,
+    /// kube's retry layer for 429/503/504 (`Config::default_retry`).
+    pub retry: Option<bool>,
+    /// The read timeout (`Config::read_timeout`). kube 5.0 has none by default: a request
+    /// whose response head never comes waits forever (kube-rs#1945 moved the watch's
+    /// protection to the watcher's idle timeout around `stream.next()`).
+    pub read_timeout: Option<Timeout>,
 }
 
-impl Default for ClientSettings {
-    fn default() -> Self {
-        Self {
-            retry: true,
-            read_timeout: Some(Duration::from_secs(295)),
+/// A client timeout as a set-up sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Timeout {
+    /// No timeout (`0s` in YAML).
+    Never,
+    /// This long.
+    After(Duration),
+}
+
+impl ClientSettings {
+    /// Sets on `config` what this names and leaves the rest as it is; `real` turns a virtual
+    /// duration into the run's tokio time (a live run sped up N× waits 1/N as long).
+    pub fn apply(&self, config: &mut kube::Config, real: impl Fn(Duration) -> Duration) {
+        if let Some(retry) = self.retry {
+            config.default_retry = retry;
+        }
+        match self.read_timeout {
+            None => {}
+            Some(Timeout::Never) => config.read_timeout = None,
+            Some(Timeout::After(t)) => config.read_timeout = Some(real(t)),
         }
     }
 }
@@ -332,5 +379,95 @@ impl Scenario {
             .iter()
             .find(|s| matches!(s.action, Action::Fault(_)))
             .map(|s| s.at)
+    }
+}
+
+/// Applies `patch` to an object's fields as a JSON merge patch (RFC 7386): an object merges
+/// into an object key by key, `null` removes the field, anything else replaces it.
+pub(crate) fn merge_patch(
+    body: &mut BTreeMap<String, serde_json::Value>,
+    patch: &BTreeMap<String, serde_json::Value>,
+) {
+    for (field, value) in patch {
+        match (body.get_mut(field), value) {
+            (_, serde_json::Value::Null) => {
+                body.remove(field);
+            }
+            (Some(serde_json::Value::Object(target)), serde_json::Value::Object(patch)) => {
+                merge_map(target, patch);
+            }
+            _ => {
+                body.insert(field.clone(), strip_nulls(value));
+            }
+        }
+    }
+}
+
+fn merge_map(
+    target: &mut serde_json::Map<String, serde_json::Value>,
+    patch: &serde_json::Map<String, serde_json::Value>,
+) {
+    for (field, value) in patch {
+        match (target.get_mut(field), value) {
+            (_, serde_json::Value::Null) => {
+                target.remove(field);
+            }
+            (Some(serde_json::Value::Object(inner)), serde_json::Value::Object(patch)) => {
+                merge_map(inner, patch);
+            }
+            _ => {
+                target.insert(field.clone(), strip_nulls(value));
+            }
+        }
+    }
+}
+
+/// A patch value set where nothing was: its `null`s remove nothing and are left out (RFC 7386).
+fn strip_nulls(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => serde_json::Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), strip_nulls(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn map(value: serde_json::Value) -> BTreeMap<String, serde_json::Value> {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn a_merge_patch_merges_objects_removes_nulls_and_replaces_the_rest() {
+        let mut body = map(json!({
+            "spec": { "replicas": 3, "selector": { "matchLabels": { "app": "web" } } },
+            "status": { "phase": "Running" },
+            "list": [1, 2]
+        }));
+        merge_patch(
+            &mut body,
+            &map(json!({
+                "spec": { "replicas": 5, "paused": null },
+                "status": null,
+                "list": [3],
+                "data": { "a": "b", "gone": null }
+            })),
+        );
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            json!({
+                "spec": { "replicas": 5, "selector": { "matchLabels": { "app": "web" } } },
+                "list": [3],
+                "data": { "a": "b" }
+            })
+        );
     }
 }

@@ -171,11 +171,23 @@ impl Validator<'_> {
             }
             StepKind::Update => {
                 let name = write_name(raw.name)?;
+                let body = raw.body.unwrap_or_default();
+                // What the patch makes of the object is checked once the writes are replayed.
+                if let Some(field) = ["metadata", "kind", "apiVersion"]
+                    .into_iter()
+                    .find(|f| body.contains_key(*f))
+                {
+                    return Err(self.invalid(
+                        format!("{key}.body.{field}"),
+                        Some(here),
+                        "`metadata`, `kind` and `apiVersion` are set by the server; use `name`, `namespace` and `labels`",
+                    ));
+                }
                 Action::Write(Write::Update {
                     name,
                     namespace: self.namespace(key, raw.namespace, namespaced, Some(here))?,
                     labels: raw.labels,
-                    body: raw.body.unwrap_or_default(),
+                    body,
                 })
             }
             StepKind::Delete => {
@@ -280,16 +292,26 @@ impl Validator<'_> {
         };
         let needs = |value: bool, field: &str| self.needs(value, key, field, raw.kind, here);
         Ok(match raw.kind {
-            StepKind::Watch410 => Fault::Watch410 {
-                form: raw.form.unwrap_or(GoneForm::Event),
-                message: raw.message.unwrap_or(if watch_cache {
-                    GoneMessage::Cache
-                } else {
-                    GoneMessage::Etcd
-                }),
-                code: raw.code.unwrap_or(true),
-                target,
-            },
+            StepKind::Watch410 => {
+                let form = raw.form.unwrap_or(GoneForm::Event);
+                if form == GoneForm::Event && raw.message.is_some() {
+                    return Err(self.invalid(
+                        format!("{key}.message"),
+                        Some(here),
+                        "`message` applies to `form: http` (a proxy's 410); the apiserver's own ERROR event speaks for its backend: the watch cache's words for a cached resource, etcd's otherwise",
+                    ));
+                }
+                Fault::Watch410 {
+                    form,
+                    message: raw.message.unwrap_or(if watch_cache {
+                        GoneMessage::Cache
+                    } else {
+                        GoneMessage::Etcd
+                    }),
+                    code: raw.code.unwrap_or(true),
+                    target,
+                }
+            }
             StepKind::EmptyWatch => Fault::EmptyWatch { target },
             StepKind::CutStream => Fault::CutStream {
                 how: raw.how.unwrap_or(Cut::Reset),

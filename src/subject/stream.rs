@@ -14,7 +14,9 @@ use kube::runtime::utils::{Backoff as KubeBackoff, ResetTimerBackoff};
 use kube::runtime::watcher::{self, ExponentialBackoff, InitialListStrategy, ListSemantic};
 
 use super::record;
-use crate::scenario::{Backoff, BackoffOn, Consumer, ResourceSpec, SetUp, WatcherSettings};
+use crate::scenario::{
+    self, Backoff, BackoffOn, Consumer, PageSize, ResourceSpec, SetUp, WatcherSettings,
+};
 use crate::trace::{Recorder, TraceKind};
 
 /// The item type of a watcher under test.
@@ -39,26 +41,39 @@ pub fn api_resource(resource: &ResourceSpec) -> ApiResource {
     }
 }
 
-/// The `watcher::Config` a set-up describes; every field not set keeps kube's default.
+/// The `watcher::Config` a set-up describes: kube-runtime's `watcher::Config::default()` with
+/// the fields the set-up names set on it.
 #[must_use]
 pub fn watcher_config(settings: &WatcherSettings) -> watcher::Config {
-    watcher::Config {
-        bookmarks: settings.bookmarks,
-        timeout: settings.timeout,
-        page_size: settings.page_size,
-        list_semantic: if settings.any_semantic {
-            ListSemantic::Any
-        } else {
-            ListSemantic::MostRecent
-        },
-        initial_list_strategy: if settings.streaming_lists {
-            InitialListStrategy::StreamingList
-        } else {
-            InitialListStrategy::ListWatch
-        },
-        label_selector: settings.label_selector.clone(),
-        field_selector: settings.field_selector.clone(),
+    let mut config = watcher::Config::default();
+    if let Some(bookmarks) = settings.bookmarks {
+        config.bookmarks = bookmarks;
     }
+    if let Some(timeout) = settings.timeout {
+        config.timeout = Some(timeout);
+    }
+    match settings.page_size {
+        None => {}
+        Some(PageSize::Unlimited) => config.page_size = None,
+        Some(PageSize::Of(n)) => config.page_size = Some(n),
+    }
+    match settings.list_semantic {
+        None => {}
+        Some(scenario::ListSemantic::MostRecent) => config.list_semantic = ListSemantic::MostRecent,
+        Some(scenario::ListSemantic::Any) => config.list_semantic = ListSemantic::Any,
+    }
+    match settings.streaming_lists {
+        None => {}
+        Some(true) => config.initial_list_strategy = InitialListStrategy::StreamingList,
+        Some(false) => config.initial_list_strategy = InitialListStrategy::ListWatch,
+    }
+    if let Some(selector) = &settings.label_selector {
+        config.label_selector = Some(selector.clone());
+    }
+    if let Some(selector) = &settings.field_selector {
+        config.field_selector = Some(selector.clone());
+    }
+    config
 }
 
 /// kube's `DefaultBackoff` parameters (800 ms → 30 s, factor 2, jitter, reset after 120 s
@@ -210,5 +225,72 @@ fn flattened(
     match backoff {
         Some(backoff) => erase(stream.backoff(backoff)),
         None => erase(stream),
+    }
+}
+
+/// The replica against kube-runtime's own `DefaultBackoff`: delays from the same ranges, step
+/// by step, and the same reset after a quiet spell. A kube upgrade that changes either fails
+/// here.
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use kube::runtime::watcher::DefaultBackoff;
+
+    use super::*;
+
+    /// The smallest and largest of each of the first `steps` delays over `draws` sequences.
+    fn ranges(
+        steps: usize,
+        draws: usize,
+        mut make: impl FnMut(u64) -> Box<dyn Iterator<Item = Duration>>,
+    ) -> Vec<(Duration, Duration)> {
+        let sequences: Vec<Vec<Duration>> = (0..draws as u64)
+            .map(|seed| make(seed).take(steps).collect())
+            .collect();
+        (0..steps)
+            .map(|i| {
+                let column = sequences.iter().map(|s| s[i]);
+                (column.clone().min().unwrap(), column.max().unwrap())
+            })
+            .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_seeded_default_backoff_draws_from_the_same_ranges_as_kubes() {
+        // kube's jitter is unseeded; with 400 draws of a uniform jitter, the chance that either
+        // extreme misses its bound by more than 2% is below 1e-3.
+        let kube = ranges(10, 400, |_| Box::new(DefaultBackoff::default()));
+        let ours = ranges(10, 400, |seed| Box::new(seeded_default_backoff(seed, 1)));
+        for (step, ((kube_min, kube_max), (our_min, our_max))) in kube.iter().zip(&ours).enumerate()
+        {
+            let close = |a: Duration, b: Duration| {
+                a.abs_diff(b).as_secs_f64() <= 0.02 * a.max(b).as_secs_f64()
+            };
+            assert!(
+                close(*kube_min, *our_min) && close(*kube_max, *our_max),
+                "step {step}: kube waits {kube_min:?}..{kube_max:?}, the replica {our_min:?}..{our_max:?}"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_seeded_default_backoff_resets_after_the_same_quiet_spell_as_kubes() {
+        let mut kube = DefaultBackoff::default();
+        let mut ours = seeded_default_backoff(5, 1);
+        for _ in 0..6 {
+            kube.next();
+            ours.next();
+        }
+        // Grown well past the first step; after two minutes and a bit without a backoff, both
+        // start again from the first step's range (800 ms to 1.6 s).
+        tokio::time::advance(Duration::from_secs(121)).await;
+        let first = Duration::from_millis(800)..Duration::from_millis(1600);
+        assert!(first.contains(&kube.next().unwrap()), "kube resets");
+        assert!(first.contains(&ours.next().unwrap()), "the replica resets");
+        // Within two minutes, neither does.
+        tokio::time::advance(Duration::from_secs(100)).await;
+        assert!(!first.contains(&kube.next().unwrap()));
+        assert!(!first.contains(&ours.next().unwrap()));
     }
 }

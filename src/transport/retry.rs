@@ -109,3 +109,127 @@ impl<Res> Policy<Request<kube::client::Body>, Response<Res>, BoxError> for Seede
         Some(clone)
     }
 }
+
+/// The replica against kube's own `RetryPolicy::server_retry()`: the same statuses retried, the
+/// same number of times, after delays drawn from the same ranges, and `Retry-After` honoured
+/// the same way. A kube upgrade that changes any of it fails here.
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use kube::client::retry::RetryPolicy;
+    use tower::retry::Policy;
+
+    use super::*;
+
+    type Res = Response<()>;
+
+    fn response(status: u16, retry_after: Option<&str>) -> Result<Res, BoxError> {
+        let mut builder = Response::builder().status(status);
+        if let Some(seconds) = retry_after {
+            builder = builder.header(http::header::RETRY_AFTER, seconds);
+        }
+        Ok(builder.body(()).unwrap())
+    }
+
+    fn request() -> Request<kube::client::Body> {
+        Request::get("/api/v1/pods")
+            .body(kube::client::Body::empty())
+            .unwrap()
+    }
+
+    /// The delays a policy waits before each retry of a request answered `status` every time,
+    /// until it gives up.
+    fn delays<P>(mut policy: P, status: u16, retry_after: Option<&str>) -> Vec<Duration>
+    where
+        P: Policy<Request<kube::client::Body>, Res, BoxError, Future = tokio::time::Sleep>,
+    {
+        let mut out = Vec::new();
+        while let Some(sleep) = policy.retry(&mut request(), &mut response(status, retry_after)) {
+            out.push(sleep.deadline() - Instant::now());
+            assert!(out.len() <= 100, "a retry policy gives up");
+        }
+        out
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_seeded_retry_retries_what_kube_retries_as_often() {
+        for status in [429, 503, 504] {
+            let kube = delays(RetryPolicy::server_retry(), status, None).len();
+            let ours = delays(SeededRetry::new(1, 1), status, None).len();
+            assert_eq!(ours, kube, "retries of a {status}");
+            assert_eq!(kube, 15, "kube 5.0 retries 15 times");
+        }
+        for status in [200, 400, 403, 410, 500] {
+            assert!(delays(RetryPolicy::server_retry(), status, None).is_empty());
+            assert!(delays(SeededRetry::new(1, 1), status, None).is_empty());
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_seeded_retry_draws_its_delays_from_the_same_ranges_as_kube() {
+        // Per attempt, the smallest and largest delay over many draws. kube's jitter is
+        // unseeded, so its draws differ run to run; with 400 draws of a uniform jitter, the
+        // chance that either extreme misses its bound by more than 2% of it is below 1e-3.
+        let range = |draws: Vec<Vec<Duration>>| -> Vec<(Duration, Duration)> {
+            (0..draws[0].len())
+                .map(|i| {
+                    let column = draws.iter().map(|d| d[i]);
+                    (column.clone().min().unwrap(), column.max().unwrap())
+                })
+                .collect()
+        };
+        let kube = range(
+            (0..400)
+                .map(|_| delays(RetryPolicy::server_retry(), 503, None))
+                .collect(),
+        );
+        let ours = range(
+            (0..400)
+                .map(|seed| delays(SeededRetry::new(seed, 1), 503, None))
+                .collect(),
+        );
+        for (attempt, ((kube_min, kube_max), (our_min, our_max))) in
+            kube.iter().zip(&ours).enumerate()
+        {
+            let close = |a: Duration, b: Duration| {
+                a.abs_diff(b).as_secs_f64() <= 0.02 * a.max(b).as_secs_f64()
+            };
+            assert!(
+                close(*kube_min, *our_min) && close(*kube_max, *our_max),
+                "attempt {attempt}: kube waits {kube_min:?}..{kube_max:?}, the replica {our_min:?}..{our_max:?}"
+            );
+        }
+        assert!(ours[0].0 >= Duration::from_millis(5), "from 5 ms");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_seeded_retry_waits_for_retry_after_when_it_is_longer_as_kube_does() {
+        let kube = delays(RetryPolicy::server_retry(), 429, Some("10"));
+        let ours = delays(SeededRetry::new(7, 1), 429, Some("10"));
+        assert_eq!(kube[..5], [Duration::from_secs(10); 5]);
+        assert_eq!(ours[..5], kube[..5]);
+        // Once the backoff outgrows it, the backoff wins in both.
+        assert!(kube.last().unwrap() > &Duration::from_secs(10));
+        assert!(ours.last().unwrap() > &Duration::from_secs(10));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_seeded_retry_repeats_for_a_seed_and_scales_with_the_speed() {
+        assert_eq!(
+            delays(SeededRetry::new(3, 1), 503, None),
+            delays(SeededRetry::new(3, 1), 503, None)
+        );
+        // tower truncates the jitter's whole seconds apart from its fraction, so a scaled delay
+        // is not exactly a tenth; it is the same draw, about a tenth.
+        let live = delays(SeededRetry::new(3, 10), 503, None);
+        let simulated = delays(SeededRetry::new(3, 1), 503, None);
+        for (fast, slow) in live.iter().zip(&simulated) {
+            let ratio = (*fast * 10).as_secs_f64() / slow.as_secs_f64();
+            assert!(
+                (0.5..=2.0).contains(&ratio),
+                "{fast:?} live for {slow:?} simulated"
+            );
+        }
+    }
+}

@@ -4,11 +4,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::model::{Check, CheckName};
-use crate::scenario::{Consumer, SetUp, format_duration as fmt};
+use crate::scenario::{Consumer, Scenario, SetUp, format_duration as fmt};
 use crate::trace::{RequestRecord, Trace, TraceKind, Verb, WatchEnd, WatcherFault};
 
 /// One sentence or two on why `setup` did not recover, from its first failing check.
 pub(super) fn explain(
+    scenario: &Scenario,
     setup: &SetUp,
     trace: &Trace,
     checks: &[Check],
@@ -66,10 +67,87 @@ pub(super) fn explain(
             with_pattern(failed.detail.clone(), pattern)
         }
     };
+    let text = match stuck(setup, trace, watch_ends).or_else(|| read_timeouts(scenario, trace)) {
+        Some(cause) => format!("{cause}; {text}"),
+        None => text,
+    };
     match faults(trace) {
         Some(faults) => format!("{text}; faults: {faults}"),
         None => text,
     }
+}
+
+/// Watches that kube's read timeout ended because it is shorter than the silence between
+/// bookmarks: a quiet watch reads nothing for a bookmark interval at a time.
+fn read_timeouts(scenario: &Scenario, trace: &Trace) -> Option<String> {
+    let read_timeout = trace.iter().find_map(|e| match &e.kind {
+        TraceKind::Client { read_timeout, .. } => *read_timeout,
+        _ => None,
+    })?;
+    let interval = scenario.server.bookmark_interval;
+    if read_timeout >= interval || !scenario.server.watch_cache {
+        return None;
+    }
+    let timed_out: Vec<_> = trace
+        .iter()
+        .filter(|e| {
+            matches!(&e.kind, TraceKind::WatcherError(f)
+                if f.variant == "WatchFailed" && f.message.contains("timed out"))
+        })
+        .map(|e| e.at)
+        .collect();
+    let last = *timed_out.last()?;
+    Some(format!(
+        "kube's read timeout ({}) is shorter than the server's bookmark interval ({}), so a quiet watch reads nothing for longer than it and times out: {} watches ended this way, the last at {}",
+        fmt(read_timeout),
+        fmt(interval),
+        timed_out.len(),
+        fmt(last)
+    ))
+}
+
+/// Why the watcher was still waiting at the end of the run, when it was: its last request was
+/// never answered, or its last watch went half-open, and nothing on the client gave up.
+fn stuck(setup: &SetUp, trace: &Trace, watch_ends: &BTreeMap<u64, &WatchEnd>) -> Option<String> {
+    let (at, last) = trace.iter().rev().find_map(|e| match &e.kind {
+        TraceKind::Request(r) => Some((e.at, r)),
+        _ => None,
+    })?;
+    let read_timeout = trace.iter().find_map(|e| match &e.kind {
+        TraceKind::Client { read_timeout, .. } => Some(*read_timeout),
+        _ => None,
+    })?;
+    let no_read_timeout = match (read_timeout, setup.client.read_timeout) {
+        (Some(_), _) => return None,
+        (None, None) => {
+            "kube's `Config` has no read timeout by default (kube 5.0: `read_timeout: None`)"
+        }
+        (None, Some(_)) => "the set-up turned kube's read timeout off",
+    };
+    if last.status == 0 {
+        return Some(format!(
+            "the {} request at {} was never answered (its response head never came) and {no_read_timeout}, so the watcher waited on it to the end of the run",
+            verb(last),
+            fmt(at)
+        ));
+    }
+    let stall = trace.iter().rev().find_map(|e| match &e.kind {
+        TraceKind::Fault { fault } if fault == "stall_stream" && e.at >= at => Some(e.at),
+        _ => None,
+    });
+    if last.verb == Verb::Watch
+        && last.status == 200
+        && matches!(watch_ends.get(&last.id), None | Some(WatchEnd::Stalled))
+        && setup.config.timeout == Some(0)
+        && let Some(stalled) = stall
+    {
+        return Some(format!(
+            "the watch opened at {} went half-open at {} (the connection stayed and nothing more arrived) and nothing gave up on it: the set-up's `timeout: 0` turns off kube's idle timeout, and {no_read_timeout}",
+            fmt(at),
+            fmt(stalled)
+        ));
+    }
+    None
 }
 
 /// The last failure the server answered, in words: `ERROR 410 Expired on a watch at 5m`.
@@ -156,7 +234,7 @@ fn request_pattern(trace: &Trace, watch_ends: &BTreeMap<u64, &WatchEnd>) -> Opti
     let relist = trace
         .iter()
         .filter(|e| e.at >= last)
-        .find(|e| matches!(&e.kind, TraceKind::Request(r) if super::judge::lists(r)));
+        .find(|e| matches!(&e.kind, TraceKind::Request(r) if super::requests::lists(r)));
     let then = match relist {
         Some(e) => format!("; a relist followed at {}", fmt(e.at)),
         None => "; no relist followed".to_owned(),

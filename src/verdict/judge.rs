@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::diagnosis;
+use super::requests::{lists, watch_ends};
 use super::history;
 use super::model::{Check, CheckName, Figures, Verdict};
 use super::view::{describe_difference, samples};
@@ -183,10 +184,18 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
             passed: false,
             detail: "never back in sync".into(),
         },
-        (true, None) => Check {
+        (true, None) if disrupted_at.is_none() => Check {
             name: CheckName::Deadline,
             passed: true,
             detail: "never out of sync: no recovery needed".into(),
+        },
+        (true, None) => Check {
+            name: CheckName::Deadline,
+            passed: false,
+            detail: format!(
+                "never settled: the view matched the truth, but the watcher's errors went on to the end of the run, the last at {} with no healthy request after it",
+                fmt(last_error.unwrap_or_default())
+            ),
         },
         (true, Some(at)) => {
             let after = at.saturating_sub(last_fault);
@@ -274,7 +283,8 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
         );
     }
     let recovered = checks.iter().all(|c| c.passed);
-    let diagnosis = (!recovered).then(|| diagnosis::explain(setup, trace, &checks, &watch_ends));
+    let diagnosis =
+        (!recovered).then(|| diagnosis::explain(scenario, setup, trace, &checks, &watch_ends));
     Verdict {
         recovered,
         checks,
@@ -307,31 +317,10 @@ pub fn gaps(samples: &[super::Sample], lag: Duration) -> Vec<(Duration, Option<D
     gaps
 }
 
-/// How each watch request ended, by request id.
-#[must_use]
-pub fn watch_ends(trace: &Trace) -> BTreeMap<u64, &WatchEnd> {
-    trace
-        .iter()
-        .filter_map(|e| match &e.kind {
-            TraceKind::WatchEnded {
-                request, reason, ..
-            } => Some((*request, reason)),
-            _ => None,
-        })
-        .collect()
-}
-
 /// A request after which the watcher is served again: not a watch that only carried an ERROR.
 fn healthy(request: &RequestRecord, watch_ends: &BTreeMap<u64, &WatchEnd>) -> bool {
     request.verb != Verb::Watch
         || !matches!(watch_ends.get(&request.id), Some(WatchEnd::Error { .. }))
-}
-
-/// A request that (re)loads the whole state: a first LIST page, or a streaming list.
-#[must_use]
-pub fn lists(request: &RequestRecord) -> bool {
-    request.verb == Verb::List
-        || (request.verb == Verb::Watch && request.query.contains("sendInitialEvents=true"))
 }
 
 /// The most requests in any window of one minute.

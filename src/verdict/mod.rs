@@ -10,8 +10,10 @@ mod diagnosis;
 mod history;
 mod judge;
 mod model;
+mod requests;
 mod view;
 
-pub use judge::{DELIVERY_LAG, gaps, judge, judge_with_lag, lists, watch_ends};
+pub use judge::{DELIVERY_LAG, gaps, judge, judge_with_lag};
+pub use requests::{lists, watch_ends};
 pub use model::{Check, CheckName, Figures, Verdict};
 pub use view::{Objects, Sample, ViewFold, describe_difference, samples};

@@ -195,24 +195,6 @@ async fn a_watch_from_a_compacted_revision_is_200_then_one_error_event_then_the_
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_watch_cache_410_names_the_requested_and_oldest_revisions() {
-    let world = World::new(&scenario("", FIVE));
-    world.server.write(&create("f"));
-    world.server.inject(&Fault::Compact { retain: None });
-    let lines = world
-        .watch_lines("/api/v1/configmaps?watch=1&resourceVersion=2", SECS(3600))
-        .await;
-    assert_eq!(lines.len(), 1);
-    assert!(
-        lines[0]
-            .1
-            .contains("\"message\":\"too old resource version: 2 (6)\""),
-        "{}",
-        lines[0].1
-    );
-}
-
-#[tokio::test(start_paused = true)]
 async fn bookmarks_come_every_interval_and_two_seconds_before_the_timeout_then_a_clean_end() {
     let world = World::new(&scenario("bookmark_interval: 1m, churn_interval: 7s", FIVE));
     let player = tokio::spawn(kube_watch_harness::apiserver::play(

@@ -97,15 +97,19 @@ const UPDATES: &str =
     "  - { at: 0s, every: 20s, until: 1h, kind: update, name: a, namespace: default }\n";
 
 wire_form!(idle_sends_no_bytes_at_all, server: "bookmark_interval: 10s, churn_interval: 1s", timeline: "  - { at: 0s, kind: idle, for: 50s }", target: WATCH, limit: 70);
-wire_form!(compact_makes_a_resume_from_before_it_an_error_event, server: "", timeline: "  - { at: 0s, kind: update, name: a, namespace: default }\n  - { at: 0s, kind: compact }", target: WATCH, limit: 10);
+wire_form!(compact_makes_an_uncached_resume_from_before_it_an_error_event_in_etcd_words, server: "watch_cache: false", timeline: "  - { at: 0s, kind: update, name: a, namespace: default }\n  - { at: 0s, kind: update, name: a, namespace: default }\n  - { at: 0s, kind: compact }", target: WATCH, limit: 10);
+wire_form!(compact_leaves_a_cached_resume_to_the_watch_cache, server: "", timeline: "  - { at: 0s, kind: update, name: a, namespace: default }\n  - { at: 0s, kind: update, name: a, namespace: default }\n  - { at: 0s, kind: compact }", target: WATCH, limit: 2);
+wire_form!(a_resume_from_before_the_watch_caches_list_is_an_error_event_in_its_words, server: "", timeline: "  - { at: 0s, kind: update, name: a, namespace: default }", target: "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=1&timeoutSeconds=100", limit: 10);
 wire_form!(drop_bookmarks_leaves_them_out_for_its_window, server: "bookmark_interval: 10s, churn_interval: 1s", timeline: "  - { at: 0s, kind: drop_bookmarks, for: 25s }", target: WATCH, limit: 40);
 wire_form!(stale_bookmarks_carry_the_revision_of_the_fault_start, server: "bookmark_interval: 10s, churn_interval: 1s", timeline: "  - { at: 0s, kind: stale_bookmarks, for: 25s }", target: WATCH, limit: 40);
 wire_form!(empty_bookmarks_carry_an_empty_resource_version, server: "bookmark_interval: 10s, churn_interval: 1s", timeline: "  - { at: 0s, kind: empty_bookmarks, for: 15s }", target: WATCH, limit: 20);
 wire_form!(drop_initial_events_end_leaves_a_streaming_list_without_its_marker, server: "", timeline: "  - { at: 0s, kind: drop_initial_events_end }", target: "/api/v1/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=5", limit: 10);
-wire_form!(expire_watches_ends_an_open_watch_with_one_410_event, server: "", timeline: "  - { at: 5s, kind: expire_watches }", target: WATCH, limit: 10);
+wire_form!(expire_watches_ends_an_open_uncached_watch_with_one_410_event, server: "watch_cache: false", timeline: "  - { at: 5s, kind: expire_watches }", target: WATCH, limit: 10);
+wire_form!(expire_watches_ends_an_open_cached_watch_cleanly_as_the_cache_re_lists, server: "", timeline: "  - { at: 5s, kind: expire_watches }", target: WATCH, limit: 10);
 wire_form!(watch_410_as_an_event_in_the_cache_words, server: "", timeline: "  - { at: 0s, kind: watch_410 }", target: WATCH, limit: 10);
+wire_form!(watch_410_as_an_event_in_etcd_words_without_a_watch_cache, server: "watch_cache: false", timeline: "  - { at: 0s, kind: watch_410 }", target: WATCH, limit: 10);
 wire_form!(watch_410_as_an_http_response_in_etcd_words, server: "", timeline: "  - { at: 0s, kind: watch_410, form: http, message: etcd }", target: WATCH, limit: 10);
-wire_form!(watch_410_as_an_event_whose_status_has_no_code, server: "", timeline: "  - { at: 0s, kind: watch_410, message: etcd, code: false }", target: WATCH, limit: 10);
+wire_form!(watch_410_as_an_event_whose_status_has_no_code, server: "watch_cache: false", timeline: "  - { at: 0s, kind: watch_410, code: false }", target: WATCH, limit: 10);
 wire_form!(empty_watch_is_200_and_an_immediate_end, server: "", timeline: "  - { at: 0s, kind: empty_watch, count: 1 }", target: WATCH, limit: 10);
 wire_form!(cut_stream_clean_ends_with_the_final_chunk, server: "", timeline: &format!("{UPDATES}  - {{ at: 30s, kind: cut_stream, how: clean }}"), target: WATCH, limit: 60);
 wire_form!(cut_stream_mid_chunk_closes_inside_an_event_line, server: "", timeline: &format!("{UPDATES}  - {{ at: 30s, kind: cut_stream, how: mid_chunk }}"), target: WATCH, limit: 60);

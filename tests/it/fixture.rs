@@ -61,6 +61,25 @@ impl World {
         http::Response::from_parts(parts, bytes)
     }
 
+    /// A watch's whole body, until the stream ends or is cut.
+    pub(crate) async fn watch_body(&self, path_and_query: &str) -> String {
+        let request = http::Request::get(path_and_query)
+            .body(kube::client::Body::empty())
+            .unwrap();
+        let response = tokio::time::timeout(Duration::from_secs(30), self.client.send(request))
+            .await
+            .expect("the server answers within 30 virtual seconds")
+            .expect("the request is sent");
+        let mut body = response.into_body();
+        let mut bytes = Vec::new();
+        while let Some(Ok(frame)) = body.frame().await {
+            if let Ok(data) = frame.into_data() {
+                bytes.extend_from_slice(&data);
+            }
+        }
+        String::from_utf8(bytes).expect("a watch sends UTF-8")
+    }
+
     /// A watch: each line with the virtual time it arrived, until the stream ends.
     pub(crate) async fn watch_lines(
         &self,

@@ -11,6 +11,12 @@ use crate::fixture::yaml_files;
 /// scenarios' bookmark intervals and deadlines.
 const SPEED: u32 = 100;
 
+/// Set-ups that only kube's own idle timeout rescues: kube-runtime gives up on a watch stream
+/// idle for `timeout + 5 s` of its tokio time, which a live run sped up N× cannot scale without
+/// also asking the server for a watch timeout N× too short. Live, they wait 295 s of wall time,
+/// far past the scenario's end.
+const IDLE_TIMEOUT_ONLY: &[(&str, &str)] = &[("half-open-connection", "defaults")];
+
 /// What must agree: per set-up, whether it recovered. Which checks a failing set-up fails may
 /// differ: a hot retry loop reaches the request cap in zero virtual time over the in-memory
 /// transport, while over TCP each round trip takes real time, so the same loop can fail on
@@ -19,6 +25,7 @@ fn verdicts(report: &RunReport) -> Vec<(String, bool)> {
     report
         .outcomes
         .iter()
+        .filter(|o| !IDLE_TIMEOUT_ONLY.contains(&(report.scenario.as_str(), o.setup.as_str())))
         .map(|o| (o.setup.clone(), o.verdict.recovered))
         .collect()
 }

@@ -355,9 +355,9 @@ async fn a_watch_resumed_from_far_back_sends_its_backlog_in_order_then_what_come
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_compaction_overtaking_a_backlog_still_being_sent_ends_the_watch_with_a_410() {
+async fn a_compaction_overtaking_a_backlog_still_being_sent_ends_an_uncached_watch_with_a_410() {
     use http_body_util::BodyExt;
-    let world = World::new(&scenario("", "{ name: a }"));
+    let world = World::new(&scenario("watch_cache: false", "{ name: a }"));
     // Far more than the pipe and hyper's buffers hold before the client reads.
     big_updates(&world, 2000);
     let request =
@@ -372,7 +372,7 @@ async fn a_compaction_overtaking_a_backlog_still_being_sent_ends_the_watch_with_
         .into_body();
     let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
     // etcd cancels a watcher that compaction has overtaken (reference §2.5).
-    world.server.compact_to(world.server.revision() + 1);
+    world.server.compact_to(world.server.revision());
     let mut rest = Vec::new();
     while let Some(frame) = body.frame().await {
         if let Ok(data) = frame.expect("the stream ends cleanly").into_data() {
@@ -389,6 +389,57 @@ async fn a_compaction_overtaking_a_backlog_still_being_sent_ends_the_watch_with_
     let last = json(lines.last().unwrap().as_bytes());
     assert_eq!(last["type"], "ERROR");
     assert_eq!(last["object"]["code"], 410);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_backlog_evicted_from_the_watch_cache_while_it_is_sent_ends_the_watch_cleanly() {
+    use http_body_util::BodyExt;
+    let world = World::new(&scenario("", "{ name: a }"));
+    big_updates(&world, 2000);
+    let request =
+        http::Request::get("/api/v1/configmaps?watch=true&resourceVersion=1&timeoutSeconds=600")
+            .body(kube::client::Body::empty())
+            .unwrap();
+    let mut body = world
+        .client
+        .send(request)
+        .await
+        .expect("the watch starts")
+        .into_body();
+    let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+    // Two minutes on, a burst: the ring is full of events older than its window, so the new
+    // ones evict the ones the watch has yet to send. The cacher ends such a watch without an
+    // ERROR event (`processInterval` in apiserver `cacher/cache_watcher.go`).
+    tokio::time::sleep(Duration::from_secs(120)).await;
+    big_updates(&world, 3000);
+    let mut rest = Vec::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame.expect("the stream ends cleanly").into_data() {
+            rest.extend_from_slice(&data);
+        }
+    }
+    let text = String::from_utf8([first.to_vec(), rest].concat()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines.len() < 2000,
+        "{} lines: the backlog was cut short",
+        lines.len()
+    );
+    assert!(
+        lines.iter().all(|l| !l.contains("\"ERROR\"")),
+        "no ERROR event"
+    );
+    assert!(
+        world.recorder.now() < Duration::from_secs(600),
+        "ended before its timeout"
+    );
+    let rewatch = world
+        .get("/api/v1/configmaps?watch=true&resourceVersion=1&timeoutSeconds=1")
+        .await;
+    assert!(
+        String::from_utf8_lossy(rewatch.body()).contains("too old resource version: 1 ("),
+        "the re-watch hears the 410"
+    );
 }
 
 fn event_summary(lines: &[(Duration, String)]) -> Vec<String> {
@@ -426,7 +477,9 @@ async fn a_watch_starts_from_state_for_unset_and_zero_and_after_the_revision_for
         // Ahead of the server: the watch just waits for the revision.
         ("resourceVersion=9", vec![]),
     ] {
-        let world = World::new(&scenario("", "{ name: a }, { name: b }"));
+        // Without a watch cache, etcd serves a watch from any revision it still has (a cached
+        // resource's cache starts at its list: `history.rs`).
+        let world = World::new(&scenario("watch_cache: false", "{ name: a }, { name: b }"));
         let server = world.server.clone();
         tokio::spawn(async move {
             tokio::time::sleep(SECS(1)).await;
@@ -506,8 +559,8 @@ async fn responses_are_plain_json_and_a_watch_is_chunked_with_its_head_before_an
 }
 
 #[tokio::test(start_paused = true)]
-async fn an_expire_watches_fault_ends_open_watches_with_one_410_error_event() {
-    let world = World::new(&scenario("", "{ name: a }"));
+async fn an_expire_watches_fault_ends_open_uncached_watches_with_one_410_error_event() {
+    let world = World::new(&scenario("watch_cache: false", "{ name: a }"));
     let server = world.server.clone();
     tokio::spawn(async move {
         tokio::time::sleep(SECS(10)).await;
@@ -556,8 +609,14 @@ async fn every_watch_event_type_has_the_references_shape() {
             SECS(60),
         )
         .await;
+    // The cache re-listed at 10 s and ended the watch cleanly; resuming from before that is
+    // an ERROR event.
+    let error = world
+        .watch_lines("/api/v1/configmaps?watch=true&resourceVersion=1", SECS(60))
+        .await;
     let shown: Vec<String> = lines
         .iter()
+        .chain(&error)
         .map(|(at, line)| format!("{at:?} {line}"))
         .collect();
     insta::assert_snapshot!(shown.join("\n"));

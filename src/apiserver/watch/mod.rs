@@ -4,9 +4,8 @@
 //!
 //! Each watch is a [`session::Session`] that the response body polls: no task per watch, and
 //! when the client goes away hyper drops the body and the session records how it ended. Writes
-//! reach the sessions that select them through the [`Fanout`].
+//! reach the sessions that select them through the fan-out (`super::fanout`).
 
-mod fanout;
 mod options;
 mod session;
 
@@ -19,26 +18,25 @@ use hyper::body::Frame;
 
 use super::body::Body;
 use super::query::Query;
-use super::server::Inner;
-use super::status::Status;
+use super::shared::Shared;
 use crate::fault::RequestInfo;
-pub(super) use fanout::Fanout;
 use session::Session;
 
 /// How a watch begins.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Opening {
     /// As the request asks.
     Normal,
-    /// With one ERROR event carrying this Status, then the end (a `watch_410` fault).
-    Gone(Box<Status>),
+    /// As the request asks, but an ERROR event leaves out the Status `code` (a `watch_410`
+    /// fault with `code: false`).
+    WithoutCode,
     /// With nothing at all: 200 and the end (an `empty_watch` fault).
     Empty,
 }
 
 /// Starts a watch; errors found before the stream starts are plain HTTP errors (§2.2).
 pub(super) fn start(
-    inner: Arc<Inner>,
+    inner: Arc<Shared>,
     request: u64,
     namespace: Option<String>,
     query: &Query,

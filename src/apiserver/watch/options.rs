@@ -2,7 +2,7 @@
 //! (apimachinery `internalversion/validation`, `defaults.go`; reference §2.1, §3).
 
 use super::super::query::{Query, Version};
-use super::super::server::Inner;
+use super::super::shared::Shared;
 use super::super::status::{FieldError, FieldErrorKind, Status};
 use crate::selector::Selector;
 
@@ -19,7 +19,7 @@ pub(super) struct WatchOptions {
 }
 
 impl WatchOptions {
-    pub(super) fn parse(inner: &Inner, query: &Query) -> Result<Self, Box<Status>> {
+    pub(super) fn parse(inner: &Shared, query: &Query) -> Result<Self, Box<Status>> {
         let bad = |message: String| Box::new(Status::bad_request(message));
         let version = Version::parse(query.get("resourceVersion")).map_err(bad)?;
         let selector =

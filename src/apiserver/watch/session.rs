@@ -9,15 +9,19 @@ use bytes::{Bytes, BytesMut};
 use tokio::sync::watch;
 
 use super::Opening;
-use super::fanout::{Filter, Inbox};
+use crate::apiserver::fanout::{Filter, Inbox};
 use super::options::WatchOptions;
+use crate::apiserver::cache::retry_after_unready;
+use crate::apiserver::history::Gone;
 use crate::apiserver::query::{Query, Version};
-use crate::apiserver::server::{Inner, State};
+use crate::apiserver::shared::{Shared, State};
 use crate::apiserver::status::Status;
 use crate::apiserver::store::Change;
 use crate::apiserver::wire::{EventType, Line, Wire};
 use crate::fault::{BookmarkAction, Cut, Malformed, OpenWatchHit, RequestInfo, StreamFaults};
-use crate::trace::{Recorder, TraceKind, Verb, WatchEnd};
+use crate::trace::{
+    ClosedWhy, Damage, EventType as SentType, Recorder, SentEvent, TraceKind, Verb, WatchEnd,
+};
 
 /// A bookmark goes out this long before the watch deadline, so a client that reconnects resumes
 /// from a fresh revision (`nextBookmarkTime` in apiserver `cacher/cache_watcher.go`).
@@ -33,12 +37,14 @@ const FLUSH_PAUSE: Duration = Duration::from_millis(1);
 const MAX_TIMEOUT_SECONDS: u64 = 365 * 24 * 3600;
 
 pub(super) struct Session {
-    inner: Arc<Inner>,
+    inner: Arc<Shared>,
     /// Metadata-only answers (`PartialObjectMetadata`).
     metadata_only: bool,
     request: u64,
     path: String,
     query: String,
+    /// The resourceVersion it was asked from, when it names one.
+    resource_version: Option<u64>,
     filter: Arc<Filter>,
     /// Its place in the server's fan-out while it is open, and where the changes it selects
     /// arrive.
@@ -53,11 +59,17 @@ pub(super) struct Session {
     /// The revision it started from: the watch cache sends nothing, bookmarks included, at or
     /// below it (`cacheWatcher.process` in apiserver `cache_watcher.go`).
     start: u64,
+    /// The resourceVersion the client would resume from: its start, then the last one an
+    /// event or bookmark it was sent carried.
+    position: u64,
     bookmarks: bool,
     /// Virtual times, converted to tokio instants only to sleep (see `Recorder`).
     next_bookmark: Option<Duration>,
     deadline: Duration,
-    pending: VecDeque<Line>,
+    /// Lines to send, each with what it is for the trace.
+    pending: VecDeque<(Line, SentEvent)>,
+    /// ERROR events leave out the Status `code` (a `watch_410` fault with `code: false`).
+    without_code: bool,
     /// Why the stream ends once `pending` drains.
     ending: Option<WatchEnd>,
     ended: bool,
@@ -78,7 +90,7 @@ pub(super) struct Session {
 
 impl Session {
     pub(super) fn open(
-        inner: Arc<Inner>,
+        inner: Arc<Shared>,
         request: u64,
         namespace: Option<String>,
         query: &Query,
@@ -87,13 +99,21 @@ impl Session {
     ) -> Result<Self, Box<Status>> {
         let options = WatchOptions::parse(&inner, query)?;
         let now = inner.recorder.now();
+        // A watch cache still (re)initializing turns watches away before they start (reference
+        // §5.1; apiserver `cacher.go`, `Watch`).
+        let unready = inner.lock().cache.as_ref().and_then(|c| c.unready(now));
+        if let Some(downtime) = unready {
+            return Err(Box::new(
+                Status::too_many_requests().with_retry_after(retry_after_unready(downtime)),
+            ));
+        }
         let timeout = match options.timeout {
             Some(seconds) => Duration::from_secs(seconds.min(MAX_TIMEOUT_SECONDS)),
             None => MIN_REQUEST_TIMEOUT.mul_f64(1.0 + inner.lock().rng.f64()),
         };
         let faults = match opening {
-            Opening::Normal => inner.lock().rules.on_watch_start(now, info),
-            Opening::Gone(_) | Opening::Empty => StreamFaults::default(),
+            Opening::Normal | Opening::WithoutCode => inner.lock().rules.on_watch_start(now, info),
+            Opening::Empty => StreamFaults::default(),
         };
         let instant = inner.instant.subscribe();
         let instant_seen = instant.borrow().len();
@@ -110,16 +130,19 @@ impl Session {
             metadata_only: query.metadata_only,
             path: info.path.to_owned(),
             query: info.query.to_owned(),
+            resource_version: info.resource_version,
             filter,
             subscription: None,
             backlog: None,
             queued: VecDeque::new(),
             cursor: 0,
             start: 0,
+            position: options.version.revision().unwrap_or(0),
             bookmarks: options.allow_bookmarks && inner.spec.watch_cache,
             next_bookmark: None,
             deadline: now + timeout,
             pending: VecDeque::new(),
+            without_code: matches!(opening, Opening::WithoutCode),
             ending: None,
             ended: false,
             events: 0,
@@ -133,29 +156,29 @@ impl Session {
         session.expiry.mark_unchanged();
         session.restarts.mark_unchanged();
         session.schedule_bookmark(now);
-        match opening {
-            Opening::Gone(status) => {
-                session.fail(&status);
-                return Ok(session);
-            }
-            Opening::Empty => {
-                session.ending = Some(WatchEnd::Empty);
-                return Ok(session);
-            }
-            Opening::Normal => {}
+        if matches!(opening, Opening::Empty) {
+            session.ending = Some(WatchEnd::Empty);
+            return Ok(session);
         }
         let inner = Arc::clone(&session.inner);
         let mut state = inner.lock();
         let current = state.store.revision();
+        inner.recorder.record(TraceKind::WatchOpened {
+            request,
+            from: match (options.version, options.send_initial) {
+                (Version::At(n), false) => Some(n),
+                _ => None,
+            },
+            floor: state.floors().watch,
+        });
         match (options.version, options.send_initial) {
-            (Version::At(n), _) if n + 1 < state.store.compacted() => {
-                // Too old: 200, one ERROR event, end of stream (reference §2.5).
-                let floor = state.store.compacted();
-                drop(state);
-                session.fail_too_old(n, floor.saturating_sub(1));
-                return Ok(session);
-            }
             (Version::At(n), false) => {
+                if let Some(gone) = state.watch_changes(n).err() {
+                    // Too old: 200, one ERROR event, end of stream (reference §2.5).
+                    drop(state);
+                    session.fail(gone.status(n));
+                    return Ok(session);
+                }
                 session.cursor = n;
                 session.start = n;
                 session.backlog = (n < current).then_some(current);
@@ -165,18 +188,25 @@ impl Session {
                 // streaming list ends them with the annotated bookmark when bookmarks are
                 // allowed (`isListWatchRequest`; reference §3).
                 let wire = session.wire();
-                let lines: Vec<Line> = state
+                let lines: Vec<(Line, SentEvent)> = state
                     .store
                     .state_at(current)
                     .into_iter()
                     .filter(|o| session.filter.sees(o))
-                    .map(|o| wire.event(EventType::Added, o))
+                    .map(|o| {
+                        let sent = object_event(SentType::Added, o.key(), o.resource_version);
+                        (wire.event(EventType::Added, o), sent)
+                    })
                     .collect();
                 session.push_events(&mut state, lines);
                 session.cursor = current;
                 session.start = current;
                 if send_initial && options.allow_bookmarks && !session.faults.drop_end_marker {
-                    session.push(session.wire().bookmark(current, true));
+                    let line = session.wire().bookmark(current, true);
+                    session.push(
+                        line,
+                        bookmark_event(SentType::InitialEventsEnd, Some(current)),
+                    );
                 }
             }
         }
@@ -190,59 +220,62 @@ impl Session {
         self.inner.wire_for(self.metadata_only)
     }
 
-    fn push(&mut self, line: impl Into<Line>) {
+    fn push(&mut self, line: impl Into<Line>, sent: SentEvent) {
         self.events += 1;
-        self.pending.push_back(line.into());
+        self.pending.push_back((line.into(), sent));
     }
 
     /// Queues object events, each malformed if a `malformed_event` rule says so.
-    fn push_events(&mut self, state: &mut State, lines: Vec<Line>) {
+    fn push_events(&mut self, state: &mut State, lines: Vec<(Line, SentEvent)>) {
         let now = self.inner.recorder.now();
-        let info = RequestInfo {
-            verb: Verb::Watch,
-            path: &self.path,
-            query: &self.query,
-        };
-        let shaped: Vec<Line> = lines
+        let info = self.info();
+        let shaped: Vec<(Line, SentEvent)> = lines
             .into_iter()
-            .map(|line| match state.rules.malform(now, &info) {
-                None => line,
+            .map(|(line, mut sent)| match state.rules.malform(now, &info) {
+                None => (line, sent),
                 Some(shape) => {
                     let whole = line.into_bytes();
-                    Line::from(match shape {
+                    let (damaged, damage) = match shape {
                         Malformed::Truncated => {
                             let mut half = whole[..whole.len() / 2].to_vec();
                             half.push(b'\n');
-                            half
+                            (half, Damage::Truncated)
                         }
-                        Malformed::WrongShape => Wire::without_envelope(&whole),
-                    })
+                        Malformed::WrongShape => {
+                            (Wire::without_envelope(&whole), Damage::WrongShape)
+                        }
+                    };
+                    sent.damaged = Some(damage);
+                    (Line::from(damaged), sent)
                 }
             })
             .collect();
-        for line in shaped {
-            self.push(line);
+        for (line, sent) in shaped {
+            self.push(line, sent);
         }
     }
 
-    fn fail(&mut self, status: &Status) {
-        self.push(Wire::error(status));
+    /// Ends the watch with one ERROR event carrying `status`.
+    fn fail(&mut self, status: Status) {
+        let status = if self.without_code {
+            status.without_code()
+        } else {
+            status
+        };
+        self.push(
+            Wire::error(&status),
+            SentEvent {
+                type_: SentType::Error,
+                key: None,
+                resource_version: None,
+                damaged: None,
+            },
+        );
         self.ending = Some(WatchEnd::Error {
             code: status.code,
             reason: status.reason.to_owned(),
             message: status.message.clone(),
         });
-    }
-
-    /// Ends the watch with a 410 in this resource's wording: the watch cache names the
-    /// requested and oldest-minus-one revisions, etcd (no cache: Events) does not (reference §2.5).
-    fn fail_too_old(&mut self, requested: u64, oldest_minus_one: u64) {
-        let status = if self.inner.spec.watch_cache {
-            Status::watch_too_old_cache(requested, oldest_minus_one)
-        } else {
-            Status::watch_too_old_etcd()
-        };
-        self.fail(&status);
     }
 
     fn schedule_bookmark(&mut self, from: Duration) {
@@ -265,14 +298,24 @@ impl Session {
 
     /// The event for one change as this watch sees it: selector transitions become
     /// ADDED/DELETED (`convertToWatchEvent` in apiserver `cache_watcher.go`).
-    fn line_for(&self, change: &Change) -> Option<Line> {
+    fn line_for(&self, change: &Change) -> Option<(Line, SentEvent)> {
         let before = change.before.as_ref().filter(|o| self.filter.sees(o));
         let after = change.after.as_ref().filter(|o| self.filter.sees(o));
         let wire = self.wire();
+        let sent = |type_, key| object_event(type_, key, change.revision);
         match (before, after) {
-            (None, Some(after)) => Some(wire.event(EventType::Added, after)),
-            (Some(_), Some(after)) => Some(wire.event(EventType::Modified, after)),
-            (Some(before), None) => Some(wire.deleted(before, change.revision, &change.deleted)),
+            (None, Some(after)) => Some((
+                wire.event(EventType::Added, after),
+                sent(SentType::Added, after.key()),
+            )),
+            (Some(_), Some(after)) => Some((
+                wire.event(EventType::Modified, after),
+                sent(SentType::Modified, after.key()),
+            )),
+            (Some(before), None) => Some((
+                wire.deleted(before, change.revision, &change.deleted),
+                sent(SentType::Deleted, before.key()),
+            )),
             (None, None) => None,
         }
     }
@@ -306,15 +349,33 @@ impl Session {
         }
         let inner = Arc::clone(&self.inner);
         let mut state = inner.lock();
-        let floor = state.store.compacted();
         let mut lines = Vec::new();
         let mut bytes = 0;
         if let Some(until) = self.backlog {
-            let Some(changes) = state.store.changes_after(self.cursor) else {
-                drop(state);
-                self.fail_too_old(self.cursor, floor.saturating_sub(1));
-                return;
-            };
+            match state.watch_changes(self.cursor).err() {
+                None => {}
+                Some(Gone::Cache { .. }) => {
+                    // The cacher ends a watch whose interval was evicted under it without an
+                    // ERROR event; the re-watch hears the 410 (`processInterval` in apiserver
+                    // `cacher/cache_watcher.go`).
+                    drop(state);
+                    self.queued.clear();
+                    self.ending = Some(WatchEnd::Closed {
+                        why: ClosedWhy::OutOfWindow,
+                    });
+                    return;
+                }
+                Some(gone @ Gone::Etcd) => {
+                    // etcd cancels a watcher that compaction overtook.
+                    drop(state);
+                    self.queued.clear();
+                    self.fail(gone.status(self.cursor));
+                    return;
+                }
+            }
+            let changes = state
+                .watch_changes(self.cursor)
+                .expect("the history was there just above, under the same lock");
             let mut done = true;
             for change in changes.take_while(|c| c.revision <= until) {
                 if bytes >= MAX_CHUNK {
@@ -322,7 +383,7 @@ impl Session {
                     break;
                 }
                 if let Some(line) = self.line_for(change) {
-                    bytes += line.len();
+                    bytes += line.0.len();
                     lines.push(line);
                 }
                 self.cursor = change.revision;
@@ -333,17 +394,22 @@ impl Session {
             }
         }
         if self.backlog.is_none() {
-            if self.queued.front().is_some_and(|c| c.revision < floor) {
+            // Without a watch cache, a watcher that fell behind reads from etcd's history, and
+            // a compaction that overtakes it cancels it. The cache hands its watchers their
+            // events directly: compaction never reaches them.
+            let compacted = state.store.compacted();
+            if state.cache.is_none() && self.queued.front().is_some_and(|c| c.revision < compacted)
+            {
                 drop(state);
                 self.queued.clear();
-                self.fail_too_old(self.cursor, floor.saturating_sub(1));
+                self.fail(Gone::Etcd.status(self.cursor));
                 return;
             }
             while bytes < MAX_CHUNK
                 && let Some(change) = self.queued.pop_front()
             {
                 if let Some(line) = self.line_for(&change) {
-                    bytes += line.len();
+                    bytes += line.0.len();
                     lines.push(line);
                 }
                 self.cursor = self.cursor.max(change.revision);
@@ -383,15 +449,18 @@ impl Session {
                 // Half-open: nothing more, ever; hyper drops the body when the client leaves.
                 return futures::future::pending().await;
             }
-            if let Some(line) = self.pending.pop_front() {
+            if let Some((line, mut sent)) = self.pending.pop_front() {
                 if self.cut == Some(Cut::MidChunk) {
                     self.abort = true;
+                    sent.damaged = Some(Damage::Cut);
+                    self.record_sent(sent);
                     self.finish(WatchEnd::Cut {
                         how: "mid_chunk".into(),
                     });
                     let line = line.into_bytes();
                     return Some(Ok(line.slice(..line.len() / 2)));
                 }
+                self.record_sent(sent);
                 return Some(Ok(self.batch(line)));
             }
             if let Some(reason) = self.ending.take() {
@@ -419,14 +488,28 @@ impl Session {
         let mut chunk =
             BytesMut::with_capacity(MAX_CHUNK.min(first.len() * (self.pending.len() + 1)));
         first.write_into(&mut chunk);
-        while let Some(next) = self.pending.front() {
+        while let Some((next, _)) = self.pending.front() {
             if chunk.len() + next.len() > MAX_CHUNK {
                 break;
             }
             next.write_into(&mut chunk);
-            self.pending.pop_front();
+            if let Some((_, sent)) = self.pending.pop_front() {
+                self.record_sent(sent);
+            }
         }
         chunk.freeze()
+    }
+
+    fn record_sent(&mut self, event: SentEvent) {
+        if event.type_ != SentType::Error
+            && let Some(revision) = event.resource_version
+        {
+            self.position = revision;
+        }
+        self.inner.recorder.record(TraceKind::Sent {
+            request: self.request,
+            event,
+        });
     }
 
     /// Ends the body with an error, so hyper closes the connection without the final chunk.
@@ -463,8 +546,7 @@ impl Session {
             }
             changed = self.expiry.changed() => {
                 if changed.is_ok() {
-                    let floor = self.inner.lock().store.revision();
-                    self.fail_too_old(self.cursor, floor);
+                    self.expired();
                 }
             }
             changed = self.instant.changed() => {
@@ -476,8 +558,7 @@ impl Session {
                 self.enqueue(change);
                 if self.hold_until.is_none() {
                     let now = recorder.now();
-                    let info = RequestInfo { verb: Verb::Watch, path: &self.path, query: &self.query };
-                    let delay = self.inner.lock().rules.event_delay(now, &info);
+                    let delay = self.inner.lock().rules.event_delay(now, &self.info());
                     self.hold_until = delay.map(|d| now + d);
                 }
             }
@@ -513,26 +594,56 @@ impl Session {
         if revision <= self.start {
             return;
         }
-        let line = match action {
-            BookmarkAction::Pass => self.wire().bookmark(revision, false),
+        let (line, carried) = match action {
+            BookmarkAction::Pass => (self.wire().bookmark(revision, false), Some(revision)),
             BookmarkAction::Drop(_) => return,
-            BookmarkAction::Stale(old) => self.wire().bookmark(old.min(revision), false),
-            BookmarkAction::Empty => self.wire().bookmark_at(String::new(), false),
+            BookmarkAction::Stale(old) => {
+                let old = old.min(revision);
+                (self.wire().bookmark(old, false), Some(old))
+            }
+            BookmarkAction::Empty => (self.wire().bookmark_at(String::new(), false), None),
         };
-        self.push(line);
+        self.push(line, bookmark_event(SentType::Bookmark, carried));
+    }
+
+    /// History was taken away at once (`expire_watches`, `watch_410`): a cached resource's
+    /// watch cache re-listed and ends every watch cleanly; without a cache, etcd cancels a
+    /// watch whose client now holds a compacted resourceVersion with a 410, and leaves the
+    /// others be.
+    fn expired(&mut self) {
+        if self.inner.spec.watch_cache {
+            self.queued.clear();
+            self.backlog = None;
+            self.ending = Some(WatchEnd::Closed {
+                why: ClosedWhy::CacheReset,
+            });
+        } else if self.position < self.inner.lock().floors().watch {
+            self.queued.clear();
+            self.backlog = None;
+            self.fail(Gone::Etcd.status(self.position));
+        }
+    }
+
+    /// What the fault rules know of this watch.
+    fn info(&self) -> RequestInfo<'_> {
+        RequestInfo {
+            verb: Verb::Watch,
+            path: &self.path,
+            query: &self.query,
+            resource_version: self.resource_version,
+        }
     }
 
     fn claim_instant_faults(&mut self) {
         let ids: Vec<usize> = self.instant.borrow_and_update()[self.instant_seen..].to_vec();
         self.instant_seen += ids.len();
         let now = self.inner.recorder.now();
-        let info = RequestInfo {
-            verb: Verb::Watch,
-            path: &self.path,
-            query: &self.query,
-        };
         for id in ids {
-            let hit = self.inner.lock().rules.claim_open_watch(id, now, &info);
+            let hit = self
+                .inner
+                .lock()
+                .rules
+                .claim_open_watch(id, now, &self.info());
             match hit {
                 Some(OpenWatchHit::Cut(how)) if self.cut.is_none() => self.cut = Some(how),
                 Some(OpenWatchHit::Stall) => self.stalled = true,
@@ -574,6 +685,26 @@ async fn next_change(subscription: &mut Option<(u64, Inbox)>) -> Arc<Change> {
         return change;
     }
     futures::future::pending().await
+}
+
+/// The trace form of an object event.
+fn object_event(type_: SentType, key: String, resource_version: u64) -> SentEvent {
+    SentEvent {
+        type_,
+        key: Some(key),
+        resource_version: Some(resource_version),
+        damaged: None,
+    }
+}
+
+/// The trace form of a bookmark carrying `resource_version` (`None`: an empty one).
+fn bookmark_event(type_: SentType, resource_version: Option<u64>) -> SentEvent {
+    SentEvent {
+        type_,
+        key: None,
+        resource_version,
+        damaged: None,
+    }
 }
 
 async fn sleep_until_some(recorder: &Recorder, at: Option<Duration>) {

@@ -196,7 +196,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::apiserver::wire::Encodings;
+    use crate::apiserver::store::Encodings;
 
     fn object(namespace: &str, app: &str) -> Arc<StoredObject> {
         Arc::new(StoredObject {

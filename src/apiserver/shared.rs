@@ -1,0 +1,100 @@
+//! The state every handler of one server shares: the resource, the server's settings, the wire
+//! forms, the recorder, and behind one lock the store, the watch cache, the fault rules and the
+//! open watches. The request handlers (`list`, `watch`, `answer`) and the server that
+//! dispatches to them all read it from here; it imports none of them.
+
+use std::sync::{Mutex, MutexGuard};
+
+use tokio::sync::watch;
+
+use super::cache::WatchCache;
+use super::remaining::RemainingCounts;
+use super::query::Query;
+use super::store::Store;
+use super::fanout::Fanout;
+use super::wire::Wire;
+use crate::fault::FaultRules;
+use crate::scenario::{ResourceSpec, ServerSpec};
+use crate::trace::Recorder;
+
+/// One server's shared state.
+#[derive(Debug)]
+pub(super) struct Shared {
+    pub(super) resource: ResourceSpec,
+    pub(super) spec: ServerSpec,
+    wire: Wire,
+    metadata_wire: Wire,
+    pub(super) recorder: Recorder,
+    state: Mutex<State>,
+    /// The current revision, for LISTs waiting for a revision to come.
+    pub(super) revision: watch::Sender<u64>,
+    /// Bumped when the history open watches stand on is taken away at once (`expire_watches`):
+    /// each open watch then checks what is left of it.
+    pub(super) expiry: watch::Sender<u64>,
+    /// Bumped by `restart`: every open watch is reset.
+    pub(super) restarts: watch::Sender<u64>,
+    /// The rule ids of `cut_stream` / `stall_stream` faults so far, for open watches to claim.
+    pub(super) instant: watch::Sender<Vec<usize>>,
+    /// Set once the request cap is passed.
+    pub(super) storm: watch::Sender<bool>,
+}
+
+/// What changes as the server serves, behind one lock.
+#[derive(Debug)]
+pub(super) struct State {
+    pub(super) store: Store,
+    /// The watch cache, for a resource that has one (`server.watch_cache`).
+    pub(super) cache: Option<WatchCache>,
+    pub(super) rules: FaultRules,
+    pub(super) rng: fastrand::Rng,
+    /// The open watches, by what they select.
+    pub(super) fanout: Fanout,
+    /// What paginated LISTs have left to send.
+    pub(super) remaining: RemainingCounts,
+    pub(super) requests: u64,
+}
+
+impl Shared {
+    /// The shared state of a server for `resource` behaving as `spec`, starting from `state`.
+    pub(super) fn new(
+        resource: ResourceSpec,
+        spec: ServerSpec,
+        recorder: Recorder,
+        state: State,
+    ) -> Self {
+        Self {
+            wire: Wire::new(&resource, recorder.epoch()),
+            metadata_wire: Wire::metadata(recorder.epoch()),
+            resource,
+            spec,
+            recorder,
+            state: Mutex::new(state),
+            revision: watch::channel(0).0,
+            expiry: watch::channel(0).0,
+            restarts: watch::channel(0).0,
+            instant: watch::channel(Vec::new()).0,
+            storm: watch::channel(false).0,
+        }
+    }
+
+    /// How to render answers to `query`: the resource's own form, or metadata only.
+    pub(super) fn wire(&self, query: &Query) -> &Wire {
+        self.wire_for(query.metadata_only)
+    }
+
+    /// The resource's own form, or metadata only.
+    pub(super) fn wire_for(&self, metadata_only: bool) -> &Wire {
+        if metadata_only {
+            &self.metadata_wire
+        } else {
+            &self.wire
+        }
+    }
+
+    /// Locks the state. NB: never held across an `.await`.
+    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .expect("server state lock is never poisoned: no code panics while holding it")
+    }
+}
