@@ -67,6 +67,8 @@ pub enum TraceKind {
         from: Option<u64>,
         /// The lowest resourceVersion a watch could start from: below it, a 410.
         floor: u64,
+        /// The server's current revision: above it, the watch waits for the clock.
+        revision: u64,
     },
     /// The server sent an event on a watch: what went on the wire, beside what the watcher then
     /// emitted.

@@ -76,4 +76,3 @@ fn go_escape(plain: &[u8], out: &mut Vec<u8>) {
         rest = tail;
     }
 }
-

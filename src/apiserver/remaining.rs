@@ -24,7 +24,13 @@ impl RemainingCounts {
             .copied()
     }
 
-    pub(super) fn keep(&mut self, revision: u64, namespace: Option<&str>, last: String, remaining: u64) {
+    pub(super) fn keep(
+        &mut self,
+        revision: u64,
+        namespace: Option<&str>,
+        last: String,
+        remaining: u64,
+    ) {
         if self.0.len() >= Self::CAPACITY {
             self.0.clear();
         }
@@ -32,4 +38,3 @@ impl RemainingCounts {
             .insert((revision, namespace.map(str::to_owned), last), remaining);
     }
 }
-

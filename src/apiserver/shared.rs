@@ -8,10 +8,10 @@ use std::sync::{Mutex, MutexGuard};
 use tokio::sync::watch;
 
 use super::cache::WatchCache;
-use super::remaining::RemainingCounts;
-use super::query::Query;
-use super::store::Store;
 use super::fanout::Fanout;
+use super::query::Query;
+use super::remaining::RemainingCounts;
+use super::store::Store;
 use super::wire::Wire;
 use crate::fault::FaultRules;
 use crate::scenario::{ResourceSpec, ServerSpec};

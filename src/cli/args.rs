@@ -32,6 +32,28 @@ pub enum Command {
         /// `<scenario>.svg` per scenario. The directory is created if missing.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Run only the set-ups of this name (each scenario must have one).
+        #[arg(long, value_name = "NAME")]
+        setup: Option<String>,
+    },
+    /// Explain why a set-up did (not) recover: the mechanism, its causal chain, and the slice of
+    /// the trace around the cause and the first divergence, in virtual time.
+    Explain {
+        /// The scenario file.
+        path: PathBuf,
+        /// The set-up; default: every one that did not do what the scenario expects, or every
+        /// failed one.
+        #[arg(long, value_name = "NAME")]
+        setup: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+        format: ExplainFormat,
+        /// Show the whole trace, not only the slice around the cause.
+        #[arg(long)]
+        whole_trace: bool,
+        /// Wall-clock seconds the set-up may take before it is reported as hung.
+        #[arg(long, default_value_t = 60)]
+        wall_timeout: u64,
     },
     /// Serve a scenario on a real TCP port for any client (kubectl, client-go, ...), playing its
     /// timeline on the wall clock, until the timeline ends or Ctrl-C.
@@ -88,4 +110,13 @@ pub enum Format {
     Json,
     /// JUnit XML for CI.
     Junit,
+}
+
+/// `harness explain` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    /// For a terminal.
+    Text,
+    /// One JSON document.
+    Json,
 }

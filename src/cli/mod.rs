@@ -4,9 +4,10 @@
 //! [`VERDICT_FAILED`] (1) when one did not, [`HARNESS_ERROR`] (2) when the harness could not run.
 
 mod args;
+mod explain;
 mod list;
 mod run;
 mod serve;
 
-pub use args::{Args, Command, Format, SchemaOf};
+pub use args::{Args, Command, ExplainFormat, Format, SchemaOf};
 pub use run::{HARNESS_ERROR, PASSED, VERDICT_FAILED, run};

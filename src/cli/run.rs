@@ -80,18 +80,40 @@ fn execute(args: Args, out: &mut impl Write, err: &mut impl Write) -> anyhow::Re
             }
             Ok(true)
         }
+        Command::Explain {
+            path,
+            setup,
+            format,
+            whole_trace,
+            wall_timeout,
+        } => {
+            let request = super::explain::Request {
+                path: &path,
+                setup: setup.as_deref(),
+                format,
+                whole_trace,
+                wall_timeout: Duration::from_secs(wall_timeout.max(1)),
+            };
+            super::explain::explain(&request, out)
+        }
         Command::Run {
             paths,
             format,
             wall_timeout,
             out: out_dir,
+            setup,
         } => {
             let files = expand(&paths)?;
             // Load everything first: a bad file stops the run before anything runs.
-            let scenarios = files
+            let mut scenarios = files
                 .iter()
                 .map(scenario::load)
                 .collect::<Result<Vec<_>, _>>()?;
+            if let Some(name) = &setup {
+                for scenario in &mut scenarios {
+                    scenario.only(name).map_err(anyhow::Error::msg)?;
+                }
+            }
             let options =
                 RunOptions::default().wall_timeout(Duration::from_secs(wall_timeout.max(1)));
             let progress = std::io::stderr().is_terminal() && scenarios.len() > 1;

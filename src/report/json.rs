@@ -3,7 +3,9 @@
 //! test); durations are whole virtual milliseconds, so two runs of the same scenario give
 //! byte-identical output.
 //!
-//! v2 (this): adds the `monotonic`, `resumable` and `checkpoints` checks and `blind_time_ms`.
+//! v2: adds the `monotonic`, `resumable` and `checkpoints` checks and `blind_time_ms`.
+//! v3 (this): adds each failed set-up's `mechanism` and causal `chain`, its
+//! `first_divergence`, and the `expected_mechanism` of a set-up expected to fail.
 
 use std::io;
 use std::time::Duration;
@@ -11,17 +13,18 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::run::RunReport;
+use crate::mechanism::Mechanism;
+use crate::outcome::RunReport;
 use crate::scenario::Expected;
 use crate::verdict::Check;
 
 /// The version tag of the JSON report's shape.
-pub const SCHEMA: &str = "kube-watch-harness/report/v2";
+pub const SCHEMA: &str = "kube-watch-harness/report/v3";
 
 /// A kube-watch-harness report: the verdict of every scenario × watcher set-up.
 #[derive(Serialize, JsonSchema)]
 struct Document<'a> {
-    /// `kube-watch-harness/report/v2`.
+    /// `kube-watch-harness/report/v3`.
     schema: &'static str,
     /// Every set-up did what its scenario expects.
     as_expected: bool,
@@ -47,6 +50,10 @@ struct SetupDoc<'a> {
     name: &'a str,
     /// What the scenario expects of it.
     expected: Expected,
+    /// The mechanism it is expected to fail by, when it is expected to fail.
+    expected_mechanism: Option<Mechanism>,
+    /// How it failed, when it did.
+    mechanism: Option<Mechanism>,
     /// Every check passed.
     recovered: bool,
     /// `recovered` is what `expected` says.
@@ -69,8 +76,28 @@ struct SetupDoc<'a> {
     blind_time_ms: Option<u64>,
     /// Every check, passed or not, with what was found.
     checks: &'a [Check],
+    /// Why it did not recover, as a causal chain, oldest first.
+    chain: Vec<LinkDoc<'a>>,
+    /// Where its view first left the truth after the first fault.
+    first_divergence: Option<DivergenceDoc<'a>>,
     /// Why it did not recover, in words.
     diagnosis: Option<&'a str>,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct LinkDoc<'a> {
+    /// When, in virtual milliseconds.
+    at_ms: u64,
+    /// What happened.
+    text: &'a str,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct DivergenceDoc<'a> {
+    /// When, in virtual milliseconds.
+    at_ms: u64,
+    /// What differed.
+    difference: &'a str,
 }
 
 /// The JSON Schema of the report, generated from the types that write it.
@@ -109,6 +136,8 @@ pub fn write(reports: &[RunReport], out: &mut impl io::Write) -> io::Result<()> 
                         SetupDoc {
                             name: &o.setup,
                             expected: o.expected,
+                            expected_mechanism: o.expected_mechanism,
+                            mechanism: o.verdict.mechanism,
                             recovered: o.verdict.recovered,
                             as_expected: o.as_expected,
                             relists: f.relists,
@@ -120,6 +149,21 @@ pub fn write(reports: &[RunReport], out: &mut impl io::Write) -> io::Result<()> 
                             recovery_latency_ms: f.recovery_latency.map(ms),
                             blind_time_ms: f.blind_time.map(ms),
                             checks: &o.verdict.checks,
+                            chain: o
+                                .verdict
+                                .chain
+                                .iter()
+                                .map(|l| LinkDoc {
+                                    at_ms: ms(l.at),
+                                    text: &l.text,
+                                })
+                                .collect(),
+                            first_divergence: o.verdict.first_divergence.as_ref().map(|d| {
+                                DivergenceDoc {
+                                    at_ms: ms(d.at),
+                                    difference: &d.difference,
+                                }
+                            }),
                             diagnosis: o.verdict.diagnosis.as_deref(),
                         }
                     })

@@ -9,7 +9,7 @@ use std::io;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
-use crate::run::{Outcome, RunReport};
+use crate::outcome::{Outcome, RunReport};
 use crate::scenario::Expected;
 
 /// Writes `reports` as a JUnit XML document.
@@ -86,10 +86,9 @@ fn testcase<W: io::Write>(
             )
         })
         .collect();
-    let result = if verdict.recovered {
-        "recovered"
-    } else {
-        "did not recover"
+    let result = match verdict.mechanism {
+        None => "recovered".to_owned(),
+        Some(mechanism) => format!("did not recover ({mechanism})"),
     };
     if outcome.as_expected {
         let text = match &verdict.diagnosis {
@@ -100,9 +99,10 @@ fn testcase<W: io::Write>(
         xml.write_event(Event::Text(BytesText::new(&text)))?;
         xml.write_event(Event::End(BytesEnd::new("system-out")))?;
     } else {
-        let expected = match outcome.expected {
-            Expected::Recover => "expected to recover",
-            Expected::Fail => "expected not to recover",
+        let expected = match (outcome.expected, outcome.expected_mechanism) {
+            (Expected::Recover, _) => "expected to recover".to_owned(),
+            (Expected::Fail, Some(mechanism)) => format!("expected to fail by {mechanism}"),
+            (Expected::Fail, None) => "expected not to recover".to_owned(),
         };
         let message = format!(
             "{result} ({expected}): {}",

@@ -10,10 +10,9 @@ use std::time::Duration;
 
 use quick_xml::escape::escape;
 
-use crate::run::RunReport;
+use crate::outcome::{Outcome, RunReport};
 use crate::scenario::{Action, Scenario, format_duration};
-use crate::selector::Selector;
-use crate::trace::{TraceKind, WatchEnd};
+use crate::trace::TraceKind;
 use crate::verdict;
 
 const WIDTH: f64 = 1100.0;
@@ -72,17 +71,7 @@ pub fn write(scenario: &Scenario, report: &RunReport, out: &mut impl io::Write) 
     for (i, outcome) in report.outcomes.iter().enumerate() {
         #[allow(clippy::cast_precision_loss)]
         let y = TOP + LANE * i as f64;
-        let setup = scenario.watchers.iter().find(|s| s.name == outcome.setup);
-        let selector = setup
-            .and_then(|s| {
-                Selector::parse(
-                    s.config.label_selector.as_deref(),
-                    s.config.field_selector.as_deref(),
-                )
-                .ok()
-            })
-            .unwrap_or_default();
-        lane(&mut svg, &scale, y, outcome, &selector);
+        lane(&mut svg, &scale, y, outcome);
     }
     svg.push_str("</svg>\n");
     out.write_all(svg.as_bytes())
@@ -179,13 +168,7 @@ fn writes(svg: &mut String, scenario: &Scenario, scale: &Scale) {
     }
 }
 
-fn lane(
-    svg: &mut String,
-    scale: &Scale,
-    y: f64,
-    outcome: &crate::run::Outcome,
-    selector: &Selector,
-) {
+fn lane(svg: &mut String, scale: &Scale, y: f64, outcome: &Outcome) {
     let verdict = &outcome.verdict;
     let (name_colour, result) = if verdict.recovered {
         (OK, "recovered")
@@ -205,9 +188,9 @@ fn lane(
         r#"<line x1="{LEFT}" y1="{base:.1}" x2="{:.1}" y2="{base:.1}" stroke="{MUTED}"/>"#,
         WIDTH - RIGHT
     );
-    // Out of sync, past the delivery lag.
-    let (samples, _, _) = verdict::samples(&outcome.trace, selector);
-    for (start, end) in verdict::gaps(&samples, verdict::DELIVERY_LAG) {
+    // Out of sync, past the delivery lag the verdict forgave.
+    let marks = &verdict.marks;
+    for (start, end) in marks.gaps.iter().copied() {
         let (x1, x2) = (scale.x(start), end.map_or(WIDTH - RIGHT, |e| scale.x(e)));
         let _ = writeln!(
             svg,
@@ -216,13 +199,11 @@ fn lane(
             (x2 - x1).max(1.0)
         );
     }
-    let ends = verdict::watch_ends(&outcome.trace);
     for event in &outcome.trace {
         let x = scale.x(event.at);
         match &event.kind {
             TraceKind::Request(r) => {
-                let failed =
-                    r.status != 200 || matches!(ends.get(&r.id), Some(WatchEnd::Error { .. }));
+                let failed = marks.failed_requests.contains(&r.id);
                 let relist = !failed && verdict::lists(r) && event.at > Duration::ZERO;
                 let (colour, tall) = if failed {
                     (BAD, 12.0)

@@ -4,7 +4,7 @@ use std::io;
 
 use anstyle::{AnsiColor, Style};
 
-use crate::run::RunReport;
+use crate::outcome::{Outcome, RunReport};
 use crate::scenario::{Expected, format_duration};
 
 const HEADERS: [&str; 8] = [
@@ -73,11 +73,12 @@ pub fn write_styled(
                         "UNEXPECTED".into()
                     },
                 ],
-                o.verdict.diagnosis.clone(),
+                why(o),
             ));
         }
     }
     let mut widths = HEADERS.map(str::len);
+    // The rows are laid out below; `why` belongs to each.
     for (row, _) in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -103,7 +104,7 @@ pub fn write_styled(
     for (row, diagnosis) in &rows {
         writeln!(out, "{}", line(row, colour))?;
         if let Some(d) = diagnosis {
-            writeln!(out, "    why: {d}")?;
+            writeln!(out, "    {d}")?;
         }
     }
     let total = rows.len();
@@ -123,4 +124,23 @@ pub fn write_styled(
             format!(", {unexpected} UNEXPECTED")
         }
     )
+}
+
+/// The line under a failed set-up: `why (mechanism): diagnosis`, and what was expected instead
+/// when it failed another way than its scenario says.
+fn why(o: &Outcome) -> Option<String> {
+    let diagnosis = o.verdict.diagnosis.as_deref()?;
+    let mechanism = o
+        .verdict
+        .mechanism
+        .map_or_else(|| "unknown".to_owned(), |m| m.to_string());
+    let mut text = format!("why ({mechanism}): {diagnosis}");
+    if let Some(expected) = o.expected_mechanism
+        && o.verdict.mechanism != Some(expected)
+    {
+        text.push_str(&format!(
+            "\n    expected: to fail by {expected}, not by {mechanism}"
+        ));
+    }
+    Some(text)
 }

@@ -63,6 +63,7 @@ impl Scenario {
             client: ClientSettings::default(),
             consumer: Consumer::ContinueOnError,
             expected: Expected::Recover,
+            expected_mechanism: None,
         };
         let make: world::MakeSubject = Box::new(move |client, recorder| {
             let recorder = recorder.clone();

@@ -8,11 +8,10 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
-
 mod custom;
 mod world;
 
+pub use crate::outcome::{Outcome, RunReport};
 use crate::scenario::{Expected, Scenario, SetUp};
 use crate::subject;
 use crate::trace::Trace;
@@ -111,45 +110,6 @@ pub enum Error {
     },
 }
 
-/// The outcome of one scenario.
-#[derive(Debug, Clone, Serialize)]
-#[non_exhaustive]
-pub struct RunReport {
-    /// The scenario's name.
-    pub scenario: String,
-    /// Its seed.
-    pub seed: u64,
-    /// Its virtual duration.
-    pub duration: Duration,
-    /// One outcome per set-up, in the scenario's order.
-    pub outcomes: Vec<Outcome>,
-}
-
-impl RunReport {
-    /// Whether every set-up did what the scenario expects of it.
-    #[must_use]
-    pub fn as_expected(&self) -> bool {
-        self.outcomes.iter().all(|o| o.as_expected)
-    }
-}
-
-/// The outcome of one set-up.
-#[derive(Debug, Clone, Serialize)]
-#[non_exhaustive]
-pub struct Outcome {
-    /// The set-up's name.
-    pub setup: String,
-    /// What the scenario expects.
-    pub expected: Expected,
-    /// What the verdict found.
-    pub verdict: Verdict,
-    /// Whether the verdict is what the scenario expects.
-    pub as_expected: bool,
-    /// The run's trace.
-    #[serde(skip)]
-    pub trace: Trace,
-}
-
 /// Runs every set-up of `scenario` and judges each.
 ///
 /// # Errors
@@ -202,10 +162,15 @@ fn judged(scenario: &Scenario, setup: &SetUp, finished: world::Finished, lag: Du
         }
         world::Finished::Not(why) => (Trace::new(), Verdict::not_finished(why)),
     };
-    let as_expected = verdict.recovered == (setup.expected == Expected::Recover);
+    // An expected failure is a specific one: the mechanism must be the one the scenario names.
+    let as_expected = match setup.expected {
+        Expected::Recover => verdict.recovered,
+        Expected::Fail => !verdict.recovered && verdict.mechanism == setup.expected_mechanism,
+    };
     Outcome {
         setup: setup.name.clone(),
         expected: setup.expected,
+        expected_mechanism: setup.expected_mechanism,
         verdict,
         as_expected,
         trace,
@@ -218,4 +183,43 @@ fn matrix_subject(scenario: &Scenario, setup: &SetUp) -> world::MakeSubject {
     Box::new(move |client, recorder| {
         subject::subject_stream(client, &resource, &setup, seed, recorder)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mechanism::Mechanism;
+
+    fn scenario(fail: &str) -> Scenario {
+        Scenario::from_yaml(&format!(
+            "duration: 1m
+resource: {{ version: v1, kind: ConfigMap, plural: configmaps }}
+watchers: [{{ name: w }}]
+expect: {{ deadline: 1m, fail: {{ w: {fail} }} }}
+"
+        ))
+        .expect("the test scenario is valid")
+    }
+
+    #[test]
+    fn a_hung_run_is_the_expected_failure_only_when_the_scenario_expects_a_hang() {
+        let hung = || world::Finished::Not("hung: the run did not finish".into());
+        let expects_other = scenario("stopped_on_recoverable_error");
+        let outcome = judged(
+            &expects_other,
+            &expects_other.watchers[0],
+            hung(),
+            Duration::ZERO,
+        );
+        assert_eq!(outcome.verdict.mechanism, Some(Mechanism::Hung));
+        assert!(!outcome.as_expected, "a hang is not the failure it expects");
+        let expects_hang = scenario("hung");
+        let outcome = judged(
+            &expects_hang,
+            &expects_hang.watchers[0],
+            hung(),
+            Duration::ZERO,
+        );
+        assert!(outcome.as_expected);
+    }
 }

@@ -11,6 +11,7 @@ use serde_saphyr::Spanned;
 
 use super::duration::Span;
 use crate::fault::{Cut, ErrorBody, GoneForm, GoneMessage, LatencyOn, Malformed, TargetVerb};
+use crate::mechanism::Mechanism;
 
 /// A kube-watch-harness scenario: a workload and faults on a timeline, the watcher set-ups to
 /// test, and what "recovered" means.
@@ -257,7 +258,8 @@ pub(crate) struct ExpectFile {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub(crate) recover: Vec<Spanned<String>>,
+    /// Each set-up expected not to recover, with the mechanism it is expected to fail by.
     #[serde(default)]
-    #[schemars(with = "Vec<String>")]
-    pub(crate) fail: Vec<Spanned<String>>,
+    #[schemars(with = "BTreeMap<String, Mechanism>")]
+    pub(crate) fail: BTreeMap<String, Spanned<Mechanism>>,
 }

@@ -18,6 +18,7 @@ use super::model::{
     WatcherSettings, Write,
 };
 use crate::fault::{Fault, Restart};
+use crate::mechanism::Mechanism;
 use crate::openapi::{Kind, Violation};
 use crate::scenario::merge_patch;
 
@@ -127,7 +128,7 @@ fn without_span_segments(path: &str) -> String {
         .replace("resource.kind.value", "resource.kind")
         .replace("resource.plural.value", "resource.plural")
         .replace("watch_cache_window.value", "watch_cache_window");
-    for list in ["checkpoints[", "recover[", "fail["] {
+    for list in ["checkpoints[", "recover["] {
         let mut from = 0;
         while let Some(start) = out[from..].find(list).map(|i| i + from) {
             let Some(close) = out[start..].find(']').map(|i| i + start) else {
@@ -709,20 +710,31 @@ impl Validator<'_> {
                 "the watcher matrix is empty: name at least one set-up",
             ));
         }
-        let mut expected: BTreeMap<&str, (Expected, &Spanned<String>)> = BTreeMap::new();
-        for (list, outcome) in [
-            (&expect.recover, Expected::Recover),
-            (&expect.fail, Expected::Fail),
-        ] {
-            for name in list {
-                if expected.insert(&name.value, (outcome, name)).is_some() {
-                    return Err(self.invalid(
-                        "expect",
-                        Some(&name.referenced),
-                        format!("set-up `{}` is named twice in `recover`/`fail`", name.value),
-                    ));
-                }
+        // Each set-up named in `expect`, with what is expected of it and where it is named.
+        let mut expected: BTreeMap<&str, (Expected, Option<Mechanism>, Place)> = BTreeMap::new();
+        for name in &expect.recover {
+            expected.insert(&name.value, (Expected::Recover, None, name.referenced));
+        }
+        for (name, mechanism) in &expect.fail {
+            let named = (Expected::Fail, Some(mechanism.value), mechanism.referenced);
+            if expected.insert(name, named).is_some() {
+                return Err(self.invalid(
+                    format!("expect.fail.{name}"),
+                    Some(&mechanism.referenced),
+                    format!("set-up `{name}` is named in both `recover` and `fail`"),
+                ));
             }
+        }
+        if let Some(twice) = expect.recover.iter().enumerate().find(|(i, name)| {
+            expect.recover[..*i]
+                .iter()
+                .any(|other| other.value == name.value)
+        }) {
+            return Err(self.invalid(
+                "expect",
+                Some(&twice.1.referenced),
+                format!("set-up `{}` is named twice in `recover`", twice.1.value),
+            ));
         }
         let mut seen = BTreeSet::new();
         let mut setups = Vec::new();
@@ -744,7 +756,7 @@ impl Validator<'_> {
                     format!("duplicate set-up name `{name}`"),
                 ));
             }
-            let Some((outcome, _)) = expected.remove(name.as_str()) else {
+            let Some((outcome, mechanism, _)) = expected.remove(name.as_str()) else {
                 return Err(self.invalid(
                     "expect",
                     Some(&w.name.referenced),
@@ -765,15 +777,17 @@ impl Validator<'_> {
                     self.invalid(format!("{key}.config.timeout"), Some(&here), "too large")
                 })?),
             };
-            if let Err(message) =
-                Selector::parse(c.label_selector.as_deref(), c.field_selector.as_deref())
-            {
-                return Err(self.invalid(
-                    format!("{key}.config"),
-                    Some(&here),
-                    format!("the selector would be refused by the API server: {message}"),
-                ));
-            }
+            let selector =
+                match Selector::parse(c.label_selector.as_deref(), c.field_selector.as_deref()) {
+                    Ok(selector) => selector,
+                    Err(message) => {
+                        return Err(self.invalid(
+                            format!("{key}.config"),
+                            Some(&here),
+                            format!("the selector would be refused by the API server: {message}"),
+                        ));
+                    }
+                };
             let config = WatcherSettings {
                 bookmarks: c.bookmarks,
                 timeout,
@@ -788,6 +802,7 @@ impl Validator<'_> {
                 streaming_lists: c.streaming_lists,
                 label_selector: c.label_selector,
                 field_selector: c.field_selector,
+                selector,
                 metadata_only: c.metadata_only.unwrap_or(false),
             };
             let backoff = match w.backoff.unwrap_or(BackoffFile::Default) {
@@ -839,12 +854,13 @@ impl Validator<'_> {
                     ConsumerFile::StopOnError => Consumer::StopOnError,
                 },
                 expected: outcome,
+                expected_mechanism: mechanism,
             });
         }
-        if let Some((name, (_, spanned))) = expected.into_iter().next() {
+        if let Some((name, (_, _, here))) = expected.into_iter().next() {
             return Err(self.invalid(
                 "expect",
-                Some(&spanned.referenced),
+                Some(&here),
                 format!("`{name}` is not a set-up in `watchers`"),
             ));
         }

@@ -6,6 +6,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::fault::Fault;
+use crate::mechanism::Mechanism;
+use crate::selector::Selector;
 
 /// A validated scenario: the resource, the server's behaviour, the timeline, the watcher matrix
 /// and what "recovered" means. Built by [`super::load`] or [`Scenario::from_yaml`].
@@ -196,6 +198,8 @@ pub struct SetUp {
     pub consumer: Consumer,
     /// What the scenario expects of this set-up.
     pub expected: Expected,
+    /// The mechanism it is expected to fail by; `Some` exactly when it is expected to fail.
+    pub expected_mechanism: Option<Mechanism>,
 }
 
 /// The `watcher::Config` fields a set-up sets. Every field left `None` keeps what kube-runtime's
@@ -217,6 +221,9 @@ pub struct WatcherSettings {
     pub label_selector: Option<String>,
     /// Field selector.
     pub field_selector: Option<String>,
+    /// Both selectors, parsed once: what the set-up's truth is filtered by.
+    #[serde(skip)]
+    pub selector: Selector,
     /// `metadata_watcher` (PartialObjectMetadata) instead of `watcher`. Default `false`.
     pub metadata_only: bool,
 }
@@ -370,6 +377,26 @@ impl Scenario {
                 Action::Write(_) => None,
             })
             .max()
+    }
+
+    /// Keeps only set-up `name` of the matrix.
+    ///
+    /// # Errors
+    /// When the scenario has no such set-up: the message names the ones it has.
+    pub fn only(&mut self, name: &str) -> Result<(), String> {
+        if !self.watchers.iter().any(|w| w.name == name) {
+            return Err(format!(
+                "scenario {} has no set-up `{name}`; its set-ups: {}",
+                self.name,
+                self.watchers
+                    .iter()
+                    .map(|w| w.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        self.watchers.retain(|w| w.name == name);
+        Ok(())
     }
 
     /// The time of the first fault on the timeline.

@@ -4,12 +4,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::diagnosis;
-use super::requests::{lists, watch_ends};
 use super::history;
-use super::model::{Check, CheckName, Figures, Verdict};
+use super::model::{Check, CheckName, Figures, Marks, Verdict};
+use super::requests::{lists, watch_ends};
 use super::view::{describe_difference, samples};
 use crate::scenario::{Scenario, SetUp, format_duration as fmt};
-use crate::selector::Selector;
 use crate::trace::{RequestRecord, Trace, TraceKind, Verb, WatchEnd};
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -51,13 +50,8 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
         TraceKind::Storm { requests } => Some((e.at, requests)),
         _ => None,
     });
-    // The loader validated both selectors, so the default (select everything) is never used.
-    let selector = Selector::parse(
-        setup.config.label_selector.as_deref(),
-        setup.config.field_selector.as_deref(),
-    )
-    .unwrap_or_default();
-    let (samples, view, truth) = samples(trace, &selector);
+    let selector = &setup.config.selector;
+    let (samples, view, truth) = samples(trace, selector);
     let store = trace.iter().rev().find_map(|e| match &e.kind {
         TraceKind::Store { objects } => Some(objects.iter().cloned().collect::<BTreeMap<_, _>>()),
         _ => None,
@@ -248,7 +242,7 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
             detail,
         },
     });
-    checks.push(match history::resumable(trace, &selector) {
+    checks.push(match history::resumable(trace, selector) {
         Ok(resumes) => Check {
             name: CheckName::Resumable,
             passed: true,
@@ -268,7 +262,7 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
     });
     if !scenario.expect.checkpoints.is_empty() {
         checks.push(
-            match history::checkpoints(trace, &selector, &scenario.expect.checkpoints, lag) {
+            match history::checkpoints(trace, selector, &scenario.expect.checkpoints, lag) {
                 Ok(n) => Check {
                     name: CheckName::Checkpoints,
                     passed: true,
@@ -283,13 +277,43 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
         );
     }
     let recovered = checks.iter().all(|c| c.passed);
-    let diagnosis =
-        (!recovered).then(|| diagnosis::explain(scenario, setup, trace, &checks, &watch_ends));
+    let marks = Marks {
+        lag,
+        gaps: gaps.clone(),
+        relists: requests
+            .iter()
+            .filter(|(at, r)| lists(r) && *at > Duration::ZERO)
+            .map(|(at, _)| *at)
+            .collect(),
+        errors,
+        failed_requests: requests
+            .iter()
+            .filter(|(_, r)| r.status != 200 || !healthy(r, &watch_ends))
+            .map(|(_, r)| r.id)
+            .collect(),
+    };
+    if recovered {
+        return Verdict {
+            recovered,
+            checks,
+            figures,
+            mechanism: None,
+            chain: Vec::new(),
+            first_divergence: None,
+            diagnosis: None,
+            marks,
+        };
+    }
+    let found = diagnosis::diagnose(scenario, setup, trace, &checks, &gaps);
     Verdict {
         recovered,
         checks,
         figures,
-        diagnosis,
+        mechanism: Some(found.mechanism),
+        chain: found.chain,
+        first_divergence: found.first_divergence,
+        diagnosis: Some(found.text),
+        marks,
     }
 }
 

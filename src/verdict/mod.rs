@@ -4,16 +4,20 @@
 //! point: [`judge`]. Checks (client-side cousins of etcd's watch validators): the consumer
 //! survived; the view converged to the truth (and a reflector's store too); it was back in
 //! sync within the deadline after the last fault; relists and request rate stayed in bounds.
-//! A failure comes with a diagnosis in words.
+//! A failure comes with a diagnosis: the [`Mechanism`](crate::mechanism::Mechanism) a rule
+//! recognises in the trace (`rule.rs`, one rule per mechanism), its causal chain, and where the
+//! view first left the truth.
 
 mod diagnosis;
+mod evidence;
 mod history;
 mod judge;
 mod model;
 mod requests;
+mod rule;
 mod view;
 
 pub use judge::{DELIVERY_LAG, gaps, judge, judge_with_lag};
+pub use model::{Check, CheckName, Divergence, Figures, Link, Marks, Verdict};
 pub use requests::{lists, watch_ends};
-pub use model::{Check, CheckName, Figures, Verdict};
 pub use view::{Objects, Sample, ViewFold, describe_difference, samples};

@@ -1,8 +1,11 @@
 //! What a verdict says.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde::Serialize;
+
+use crate::mechanism::Mechanism;
 
 /// The judgement of one set-up's run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -14,8 +17,54 @@ pub struct Verdict {
     pub checks: Vec<Check>,
     /// Costs and timings.
     pub figures: Figures,
-    /// Why it did not recover, in words; `None` when it recovered.
+    /// How it failed; `None` when it recovered.
+    pub mechanism: Option<Mechanism>,
+    /// Why, as a causal chain, oldest first: the fault, what the server answered or sent, what
+    /// the watcher did, and what followed. Empty when it recovered.
+    pub chain: Vec<Link>,
+    /// Where the watcher's view first left the truth after the first fault.
+    pub first_divergence: Option<Divergence>,
+    /// Why it did not recover, in words (the chain, the failing check, the faults); `None`
+    /// when it recovered.
     pub diagnosis: Option<String>,
+    /// What the reports draw, as the verdict found it.
+    #[serde(skip)]
+    pub marks: Marks,
+}
+
+/// One link of a causal chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Link {
+    /// When, in virtual time.
+    pub at: Duration,
+    /// What happened, in words.
+    pub text: String,
+}
+
+/// Where a view first left the truth.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Divergence {
+    /// When, in virtual time.
+    pub at: Duration,
+    /// What differed then: `missing shop/web-1; stale shop/web-0 at resourceVersion 1, truth 91`.
+    pub difference: String,
+}
+
+/// The marks of a run on its timeline, as the verdict judged them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Marks {
+    /// The delivery lag the verdict forgave.
+    pub lag: Duration,
+    /// The stretches out of sync for longer than the lag: `(start, end)`, `end` `None` when
+    /// still open at the end.
+    pub gaps: Vec<(Duration, Option<Duration>)>,
+    /// When each relist (a full LIST after the first, or a streaming list) began.
+    pub relists: Vec<Duration>,
+    /// When the watcher emitted each error.
+    pub errors: Vec<Duration>,
+    /// The ids of the requests answered with an error (an HTTP error, or a watch that carried
+    /// only an ERROR event).
+    pub failed_requests: BTreeSet<u64>,
 }
 
 /// One invariant.
@@ -80,6 +129,11 @@ impl Verdict {
     /// deadline, or the harness thread running it died): not recovered, with `why`.
     #[must_use]
     pub fn not_finished(why: String) -> Self {
+        let mechanism = if why.starts_with("hung") {
+            Mechanism::Hung
+        } else {
+            Mechanism::Unknown
+        };
         Self {
             recovered: false,
             checks: vec![Check {
@@ -88,7 +142,14 @@ impl Verdict {
                 detail: why.clone(),
             }],
             figures: Figures::default(),
+            mechanism: Some(mechanism),
+            chain: vec![Link {
+                at: Duration::ZERO,
+                text: why.clone(),
+            }],
+            first_divergence: None,
             diagnosis: Some(why),
+            marks: Marks::default(),
         }
     }
 }

@@ -25,4 +25,3 @@ pub fn lists(request: &RequestRecord) -> bool {
     request.verb == Verb::List
         || (request.verb == Verb::Watch && request.query.contains("sendInitialEvents=true"))
 }
-

@@ -45,12 +45,80 @@ fn idle_expire_prints_a_row_per_set_up_and_exits_0() {
 fn a_verdict_that_contradicts_expect_exits_1() {
     let path = idle_expire_with(
         "contradicted.yaml",
-        "recover: [defaults, no-backoff, no-bookmarks]\n  fail: [stop-on-error]",
+        "recover: [defaults, no-backoff, no-bookmarks]\n  fail:\n    stop-on-error: stopped_on_recoverable_error",
         "recover: [defaults, no-backoff, no-bookmarks, stop-on-error]",
     );
     let (code, out, _) = harness(&["run", path.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("UNEXPECTED"), "{out}");
+}
+
+#[test]
+fn a_set_up_that_fails_by_another_mechanism_than_expected_is_unexpected() {
+    let path = idle_expire_with(
+        "other-mechanism.yaml",
+        "stop-on-error: stopped_on_recoverable_error",
+        "stop-on-error: hot_loop_without_backoff",
+    );
+    let (code, out, _) = harness(&["run", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    let row = out
+        .lines()
+        .find(|l| l.contains("stop-on-error"))
+        .expect("a row for the set-up");
+    assert!(row.ends_with("UNEXPECTED"), "{row}");
+    assert!(
+        out.contains(
+            "expected: to fail by hot_loop_without_backoff, not by stopped_on_recoverable_error"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn explain_names_the_missing_end_of_a_streaming_list_and_the_store_that_never_became_ready() {
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/streaming-list-no-end.yaml"
+    );
+    let (code, out, err) = harness(&["explain", scenario, "--setup", "streaming-list"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("NOT recovered: store_never_ready"), "{out}");
+    assert!(
+        out.contains("never the `k8s.io/initial-events-end` bookmark"),
+        "{out}"
+    );
+    assert!(
+        out.contains("the reflector's store never became ready"),
+        "{out}"
+    );
+    assert!(
+        out.contains("sent on #1: ADDED shop/api"),
+        "the trace slice: {out}"
+    );
+    let (code, json, _) = harness(&[
+        "explain",
+        scenario,
+        "--setup",
+        "streaming-list",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("one JSON document");
+    assert_eq!(doc["mechanism"], "store_never_ready");
+    assert!(doc["trace"].as_array().is_some_and(|t| !t.is_empty()));
+}
+
+#[test]
+fn explain_refuses_a_set_up_the_scenario_does_not_have() {
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/idle-expire.yaml");
+    let (code, _, err) = harness(&["explain", scenario, "--setup", "nope"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("has no set-up `nope`; its set-ups: defaults, stop-on-error"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -86,7 +154,7 @@ fn a_missing_file_and_a_bad_flag_exit_2() {
 fn json_output_is_byte_identical_across_processes() {
     let (_, first, _) = harness(&["run", "--format", "json", "scenarios/"]);
     let (_, second, _) = harness(&["run", "--format", "json", "scenarios/"]);
-    assert!(first.contains("\"schema\": \"kube-watch-harness/report/v2\""));
+    assert!(first.contains("\"schema\": \"kube-watch-harness/report/v3\""));
     assert_eq!(first, second);
 }
 

@@ -271,6 +271,7 @@ fn served_exactly_their_history(world: &World) -> Result<(), TestCaseError> {
             request,
             from: Some(from),
             floor,
+            ..
         } = &event.kind
         {
             let sent: Vec<&EventType> = trace

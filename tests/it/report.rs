@@ -27,7 +27,10 @@ fn reports() -> (Vec<Scenario>, Vec<RunReport>) {
                 "recover: [defaults, no-backoff, no-bookmarks]",
                 "recover: [defaults, no-backoff, no-bookmarks, stop-on-error]",
             )
-            .replace("  fail: [stop-on-error]\n", ""),
+            .replace(
+                "  fail:\n    stop-on-error: stopped_on_recoverable_error\n",
+                "",
+            ),
     )
     .unwrap();
     let reports = [&shipped, &wrong]

@@ -72,3 +72,52 @@ fn idle_expire_covers_twenty_minutes_and_the_410_ends_stop_on_error() {
         "{diagnosis}"
     );
 }
+
+#[test]
+fn every_failing_set_up_names_its_mechanism_and_the_fault_that_triggered_it() {
+    use kube_watch_harness::mechanism::Mechanism;
+    use kube_watch_harness::report::explain::{Slice, write_text};
+    use kube_watch_harness::scenario::Action;
+    for path in crate::fixture::yaml_files("scenarios") {
+        let scenario = scenario::load(&path).unwrap();
+        let faults: Vec<&str> = scenario
+            .timeline
+            .iter()
+            .filter_map(|s| match &s.action {
+                Action::Fault(f) => Some(f.kind()),
+                Action::Write(_) => None,
+            })
+            .collect();
+        let report = run(&scenario, &RunOptions::default()).unwrap();
+        for outcome in report.outcomes.iter().filter(|o| !o.verdict.recovered) {
+            let name = format!("{} / {}", scenario.name, outcome.setup);
+            let mechanism = outcome.verdict.mechanism.expect("a failed set-up has one");
+            assert_ne!(mechanism, Mechanism::Unknown, "{name}");
+            let chain: String = outcome
+                .verdict
+                .chain
+                .iter()
+                .map(|l| l.text.as_str())
+                .collect();
+            assert!(
+                faults.iter().any(|f| chain.contains(&format!("({f} at")))
+                    || chain.contains("no fault is needed for this"),
+                "{name}: the chain names the fault that triggered it: {chain}"
+            );
+            let mut explained = Vec::new();
+            write_text(
+                &scenario.name,
+                outcome,
+                Slice::AroundTheCause,
+                &mut explained,
+            )
+            .unwrap();
+            let explained = String::from_utf8(explained).unwrap();
+            assert!(
+                explained.contains(&format!("NOT recovered: {mechanism}"))
+                    && explained.contains("  1. "),
+                "{name}: explain prints the chain:\n{explained}"
+            );
+        }
+    }
+}

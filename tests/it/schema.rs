@@ -21,5 +21,5 @@ fn the_report_schema_is_current_and_names_the_report_version() {
         checked_in("report.schema.json") == report::json::json_schema(),
         "report.schema.json is stale: run `cargo run -- schema report > report.schema.json`"
     );
-    assert!(report::json::SCHEMA.ends_with("/v2"));
+    assert!(report::json::SCHEMA.ends_with("/v3"));
 }

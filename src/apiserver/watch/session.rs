@@ -9,9 +9,9 @@ use bytes::{Bytes, BytesMut};
 use tokio::sync::watch;
 
 use super::Opening;
-use crate::apiserver::fanout::{Filter, Inbox};
 use super::options::WatchOptions;
 use crate::apiserver::cache::retry_after_unready;
+use crate::apiserver::fanout::{Filter, Inbox};
 use crate::apiserver::history::Gone;
 use crate::apiserver::query::{Query, Version};
 use crate::apiserver::shared::{Shared, State};
@@ -170,6 +170,7 @@ impl Session {
                 _ => None,
             },
             floor: state.floors().watch,
+            revision: current,
         });
         match (options.version, options.send_initial) {
             (Version::At(n), false) => {

@@ -1,0 +1,137 @@
+//! The mechanisms by which a watch client fails: what the verdict's diagnosis names, and what a
+//! scenario's `expect.fail` says a set-up is expected to fail by. Each is one causal story from
+//! a state of the server to a reaction of the watcher; `verdict` holds the rule that recognises
+//! it in a trace.
+
+use serde::{Deserialize, Serialize};
+
+/// How a set-up failed.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Mechanism {
+    /// The consumer stopped on an error that kube's watcher recovers from by itself (the
+    /// `try_next()?` of kube-rs#1615).
+    StoppedOnRecoverableError,
+    /// A request's response head never came, and nothing on the client timed it out.
+    NeverAnswered,
+    /// A watch went half-open and neither the watcher's idle timeout nor a read timeout gave up
+    /// on it.
+    HalfOpenWatch,
+    /// kube's read timeout is shorter than the silence between bookmarks, so every quiet watch
+    /// times out.
+    ReadTimeoutBelowBookmarks,
+    /// The watcher never emitted `InitDone` (a streaming list that never got its
+    /// `k8s.io/initial-events-end` bookmark): its store never became ready.
+    StoreNeverReady,
+    /// An event went out on the wire and never came out of the watcher: kube dropped the line,
+    /// and nothing relisted.
+    EventDropped,
+    /// The watcher resumed from an empty resourceVersion (a bookmark that carried `""`) and
+    /// skipped what happened in between.
+    ResumedFromEmpty,
+    /// The watcher resumed from a resourceVersion ahead of the server (etcd reset or restored):
+    /// the watch waits for the clock, and the writes made meanwhile never come.
+    ResumedFromFuture,
+    /// The watcher's resume point fell out of the server's history, again or too late: a 410
+    /// and a relist each time, as nothing kept the resume point fresh.
+    StaleResumePoint,
+    /// Watches ended cleanly at once and kube's watcher re-watched with no backoff, as it does
+    /// after a clean end: a request storm.
+    HotLoopOnCleanEnds,
+    /// Errors were retried at once, with no backoff: a request storm.
+    HotLoopWithoutBackoff,
+    /// Each relist's first page makes kube's watcher emit `Init`, which resets its backoff, so
+    /// a relist that keeps failing further on is retried every 0.8–1.6 s.
+    BackoffResetByInit,
+    /// An in-stream 410 whose Status lacks its `code`: kube relists only on code 410, so it
+    /// re-watched from the same resourceVersion.
+    GoneWithoutCode,
+    /// The consumer panicked.
+    ConsumerPanicked,
+    /// The run did not finish: a loop that never lets virtual time pass, or a consumer that
+    /// ignored the stop.
+    Hung,
+    /// No known mechanism fits the trace; the diagnosis names the failing check instead.
+    Unknown,
+}
+
+impl Mechanism {
+    /// Every mechanism, in the order the verdict tries them.
+    pub const ALL: &'static [Mechanism] = &[
+        Self::Hung,
+        Self::ConsumerPanicked,
+        Self::StoppedOnRecoverableError,
+        Self::NeverAnswered,
+        Self::HalfOpenWatch,
+        Self::StoreNeverReady,
+        Self::EventDropped,
+        Self::ResumedFromFuture,
+        Self::ResumedFromEmpty,
+        Self::GoneWithoutCode,
+        Self::HotLoopOnCleanEnds,
+        Self::HotLoopWithoutBackoff,
+        Self::BackoffResetByInit,
+        Self::StaleResumePoint,
+        Self::ReadTimeoutBelowBookmarks,
+        Self::Unknown,
+    ];
+
+    /// The name scenarios and reports use: `stopped_on_recoverable_error`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::StoppedOnRecoverableError => "stopped_on_recoverable_error",
+            Self::NeverAnswered => "never_answered",
+            Self::HalfOpenWatch => "half_open_watch",
+            Self::ReadTimeoutBelowBookmarks => "read_timeout_below_bookmarks",
+            Self::StoreNeverReady => "store_never_ready",
+            Self::EventDropped => "event_dropped",
+            Self::ResumedFromEmpty => "resumed_from_empty",
+            Self::ResumedFromFuture => "resumed_from_future",
+            Self::StaleResumePoint => "stale_resume_point",
+            Self::HotLoopOnCleanEnds => "hot_loop_on_clean_ends",
+            Self::HotLoopWithoutBackoff => "hot_loop_without_backoff",
+            Self::BackoffResetByInit => "backoff_reset_by_init",
+            Self::GoneWithoutCode => "gone_without_code",
+            Self::ConsumerPanicked => "consumer_panicked",
+            Self::Hung => "hung",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for Mechanism {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_mechanism_is_listed_once_and_named_as_serde_writes_it() {
+        let mut names: Vec<&str> = Mechanism::ALL.iter().map(|m| m.name()).collect();
+        for mechanism in Mechanism::ALL {
+            let json = serde_json::to_string(mechanism).unwrap();
+            assert_eq!(json, format!("\"{}\"", mechanism.name()));
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Mechanism::ALL.len());
+    }
+}

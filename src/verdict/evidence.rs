@@ -1,0 +1,278 @@
+//! What a diagnosis reads off a trace, gathered once: the requests and how each was answered,
+//! the watches and what the server sent on each, what the watcher emitted, its errors, the
+//! faults, and how the run ended.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::model::{Check, CheckName};
+use super::requests::watch_ends;
+use crate::scenario::{Scenario, SetUp, format_duration as fmt};
+use crate::trace::{RequestRecord, SentEvent, Trace, TraceKind, Verb, WatchEnd, WatcherFault};
+
+/// A watch request as the server saw it.
+#[derive(Debug, Clone)]
+pub(super) struct Watch<'a> {
+    /// When its 200 went out.
+    pub(super) at: Duration,
+    /// The resourceVersion it resumed from (`None`: from "now", or a streaming list).
+    pub(super) from: Option<u64>,
+    /// The lowest resourceVersion the server could resume from then.
+    pub(super) floor: u64,
+    /// The server's revision then.
+    pub(super) revision: u64,
+    /// What the server sent on it, in order.
+    pub(super) sent: Vec<(Duration, &'a SentEvent)>,
+}
+
+/// The facts of one run, for the rules.
+pub(super) struct Evidence<'a> {
+    pub(super) scenario: &'a Scenario,
+    pub(super) setup: &'a SetUp,
+    pub(super) trace: &'a Trace,
+    pub(super) checks: &'a [Check],
+    pub(super) requests: Vec<(Duration, &'a RequestRecord)>,
+    pub(super) watch_ends: BTreeMap<u64, &'a WatchEnd>,
+    pub(super) watches: BTreeMap<u64, Watch<'a>>,
+    pub(super) errors: Vec<(Duration, &'a WatcherFault)>,
+    pub(super) faults: Vec<(Duration, &'a str)>,
+    /// How the consumer stopped, if it did.
+    pub(super) stream_end: Option<(Duration, &'a str)>,
+    /// When the run was stopped as a request storm.
+    pub(super) storm: Option<Duration>,
+    /// The client's read timeout, as the run built it.
+    pub(super) read_timeout: Option<Duration>,
+}
+
+impl<'a> Evidence<'a> {
+    pub(super) fn gather(
+        scenario: &'a Scenario,
+        setup: &'a SetUp,
+        trace: &'a Trace,
+        checks: &'a [Check],
+    ) -> Self {
+        let mut watches: BTreeMap<u64, Watch<'a>> = BTreeMap::new();
+        let mut requests = Vec::new();
+        let mut errors = Vec::new();
+        let mut faults = Vec::new();
+        let mut stream_end = None;
+        let mut storm = None;
+        let mut read_timeout = None;
+        for event in trace {
+            match &event.kind {
+                TraceKind::Request(r) => requests.push((event.at, r)),
+                TraceKind::WatchOpened {
+                    request,
+                    from,
+                    floor,
+                    revision,
+                } => {
+                    watches.insert(
+                        *request,
+                        Watch {
+                            at: event.at,
+                            from: *from,
+                            floor: *floor,
+                            revision: *revision,
+                            sent: Vec::new(),
+                        },
+                    );
+                }
+                TraceKind::Sent { request, event: e } => {
+                    if let Some(watch) = watches.get_mut(request) {
+                        watch.sent.push((event.at, e));
+                    }
+                }
+                TraceKind::WatcherError(f) => errors.push((event.at, f)),
+                TraceKind::Fault { fault } => faults.push((event.at, fault.as_str())),
+                TraceKind::StreamEnded { cause } if stream_end.is_none() => {
+                    stream_end = Some((event.at, cause.as_str()));
+                }
+                TraceKind::Storm { .. } => storm = Some(event.at),
+                TraceKind::Client {
+                    read_timeout: timeout,
+                    ..
+                } => read_timeout = *timeout,
+                _ => {}
+            }
+        }
+        Self {
+            scenario,
+            setup,
+            trace,
+            checks,
+            requests,
+            watch_ends: watch_ends(trace),
+            watches,
+            errors,
+            faults,
+            stream_end,
+            storm,
+            read_timeout,
+        }
+    }
+
+    /// Whether `check` failed.
+    pub(super) fn failed(&self, check: CheckName) -> bool {
+        self.checks.iter().any(|c| c.name == check && !c.passed)
+    }
+
+    /// The first check that failed.
+    pub(super) fn first_failure(&self) -> Option<&'a Check> {
+        self.checks.iter().find(|c| !c.passed)
+    }
+
+    /// The last fault that played at or before `at`, in words: `expire_watches at 5m`.
+    pub(super) fn fault_before(&self, at: Duration) -> Option<String> {
+        self.cause(at, &[])
+    }
+
+    /// The fault behind an answer at `at`: the last of the kinds that can give such an answer,
+    /// or else the last fault of all, in words.
+    pub(super) fn cause(&self, at: Duration, kinds: &[&str]) -> Option<String> {
+        let before = || self.faults.iter().rev().filter(|(t, _)| *t <= at);
+        before()
+            .find(|(_, kind)| kinds.contains(kind))
+            .or_else(|| before().next())
+            .map(|(t, kind)| format!("{kind} at {}", fmt(*t)))
+    }
+
+    /// The fault behind a request's answer (`answer` as [`Evidence::answer`] words it).
+    pub(super) fn cause_of(&self, at: Duration, verb: &str, answer: &str) -> Option<String> {
+        let kinds: &[&str] = if verb == "list-page" && answer.starts_with("410") {
+            &["expire_continue"]
+        } else if answer.contains("410") {
+            &[
+                "watch_410",
+                "expire_watches",
+                "compact",
+                "restart",
+                "idle",
+                "drop_bookmarks",
+                "stale_bookmarks",
+                "empty_bookmarks",
+            ]
+        } else if answer.starts_with("200 and an immediate end") {
+            &["empty_watch"]
+        } else if answer.starts_with("never") {
+            &["hang_headers"]
+        } else if answer.contains("cut") {
+            &["cut_stream", "restart"]
+        } else if answer.contains("half-open") {
+            &["stall_stream"]
+        } else if answer.starts_with(['4', '5']) {
+            &["http_error"]
+        } else {
+            &[]
+        };
+        self.cause(at, kinds)
+    }
+
+    /// The first fault of `kind` that played, in words.
+    pub(super) fn fault(&self, kind: &str) -> Option<String> {
+        self.faults
+            .iter()
+            .find(|(_, k)| *k == kind)
+            .map(|(t, kind)| format!("{kind} at {}", fmt(*t)))
+    }
+
+    /// How the server answered a request, in words: `200`, `ERROR 410 Expired`, `never`.
+    pub(super) fn answer(&self, request: &RequestRecord) -> String {
+        match self.watch_ends.get(&request.id) {
+            _ if request.status == 0 => "never (no response head)".to_owned(),
+            Some(WatchEnd::Error { code, reason, .. }) if request.status == 200 => {
+                if *code == 0 {
+                    format!("ERROR {reason} (without a code)")
+                } else {
+                    format!("ERROR {code} {reason}")
+                }
+            }
+            Some(WatchEnd::Empty) => "200 and an immediate end, no event".to_owned(),
+            Some(WatchEnd::Cut { how }) => format!("200, then cut ({how})"),
+            Some(WatchEnd::Stalled) => "200, then nothing (half-open)".to_owned(),
+            _ => request.status.to_string(),
+        }
+    }
+
+    /// Whether the set-up's backoff is off.
+    pub(super) fn no_backoff(&self) -> bool {
+        self.setup.backoff == crate::scenario::Backoff::None
+    }
+}
+
+/// A request in words: `watch`, `list`, `list-page`.
+pub(super) fn verb(r: &RequestRecord) -> &'static str {
+    match r.verb {
+        Verb::List => "list",
+        Verb::ListPage => "list-page",
+        Verb::Watch => "watch",
+        Verb::Get => "get",
+        Verb::Other => "other",
+    }
+}
+
+/// The `resourceVersion` a request asked for, as written (empty when unset).
+pub(super) fn resource_version(r: &RequestRecord) -> Option<String> {
+    form_urlencoded::parse(r.query.as_bytes())
+        .find(|(k, _)| k == "resourceVersion")
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The most repeated request that was not answered 200: what a loop looks like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Pattern {
+    pub(super) count: usize,
+    pub(super) verb: &'static str,
+    /// The resourceVersion it asked for, as written.
+    pub(super) resource_version: Option<String>,
+    pub(super) answer: String,
+    pub(super) first: Duration,
+    pub(super) last: Duration,
+}
+
+impl Pattern {
+    /// `19 watch requests at resourceVersion=10 over 10m50s, each answered ERROR 410 Expired`.
+    pub(super) fn describe(&self) -> String {
+        let at = match self.resource_version.as_deref() {
+            None => String::new(),
+            Some("") => " at resourceVersion=\"\"".to_owned(),
+            Some(rv) => format!(" at resourceVersion={rv}"),
+        };
+        format!(
+            "{} {} requests{at} from {} over {}, each answered {}",
+            self.count,
+            self.verb,
+            fmt(self.first),
+            fmt(self.last - self.first),
+            self.answer
+        )
+    }
+}
+
+impl Evidence<'_> {
+    /// The most repeated request shape among those not answered 200, when it repeats at least
+    /// three times.
+    pub(super) fn pattern(&self) -> Option<Pattern> {
+        // Requests by (verb, resourceVersion, answer): how many, the first and the last.
+        type Shape = (&'static str, Option<String>, String);
+        let mut groups: BTreeMap<Shape, (usize, Duration, Duration)> = BTreeMap::new();
+        for (at, r) in &self.requests {
+            let key = (verb(r), resource_version(r), self.answer(r));
+            let entry = groups.entry(key).or_insert((0, *at, *at));
+            entry.0 += 1;
+            entry.2 = *at;
+        }
+        let ((verb, resource_version, answer), (count, first, last)) = groups
+            .into_iter()
+            .filter(|((_, _, answer), _)| answer != "200")
+            .max_by_key(|(_, (count, first, _))| (*count, std::cmp::Reverse(*first)))?;
+        (count >= 3).then_some(Pattern {
+            count,
+            verb,
+            resource_version,
+            answer,
+            first,
+            last,
+        })
+    }
+}
