@@ -37,7 +37,9 @@ fn object(i: usize) -> Write {
         name: format!("cm-{i:06}"),
         namespace: Some(format!("ns-{}", i % 10)),
         labels: [("app".into(), "bench".into())].into(),
-        body: [("data".into(), serde_json::json!({ "i": i.to_string() }))].into(),
+        body: std::sync::Arc::new(
+            [("data".into(), serde_json::json!({ "i": i.to_string() }))].into(),
+        ),
     })
 }
 

@@ -7,8 +7,11 @@
 //! [`report`] renders the result.
 //!
 //! Test your own watcher code from `cargo test`: the closure gets a kube `Client` connected to
-//! the scenario's server and returns the stream your controller consumes. A 10-minute scenario
-//! runs in milliseconds, the same way every time.
+//! the scenario's server and returns what your controller consumes — an event stream
+//! (`run_with`), a stream of objects (`run_with_applied_objects`, `run_with_touched_objects`),
+//! or a reflector store and what drives it, a `Controller` included (`run_with_store`). A
+//! 10-minute scenario runs in milliseconds, the same way every time. [`trial`] makes a
+//! directory of scenarios one test per scenario × set-up.
 //!
 //! ```
 //! use k8s_openapi::api::core::v1::ConfigMap;
@@ -54,4 +57,5 @@ pub mod selector;
 pub mod subject;
 pub mod trace;
 pub mod transport;
+pub mod trial;
 pub mod verdict;

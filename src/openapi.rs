@@ -15,8 +15,9 @@
 //! are not checked. Beyond its schema, kube-apiserver validates more (a Pod needs at least one
 //! container, names have a format); that is not checked here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use k8s_openapi::{ClusterResourceScope, NamespaceResourceScope, Resource};
 use serde_json::Value;
@@ -34,7 +35,7 @@ pub struct Kind {
     pub plural: &'static str,
     /// Whether its objects live in namespaces.
     pub namespaced: bool,
-    schema: fn() -> Value,
+    generate: fn() -> Value,
 }
 
 /// Whether a k8s-openapi scope is namespaced.
@@ -61,7 +62,7 @@ where
         kind: T::KIND,
         plural: T::URL_PATH_SEGMENT,
         namespaced: <T::Scope as Scope>::NAMESPACED,
-        schema: || {
+        generate: || {
             let schema = schemars::generate::SchemaSettings::draft2020_12()
                 .into_generator()
                 .into_root_schema_for::<T>();
@@ -184,6 +185,23 @@ impl Kind {
             .find(|k| k.group == group && k.version == version && k.kind == kind)
     }
 
+    /// The kind's JSON Schema, generated once per process: a Pod's takes milliseconds, and a
+    /// scenario checks every version of every object it writes.
+    fn schema(&self) -> Arc<Value> {
+        /// By group, version and kind.
+        type Schemas = HashMap<(&'static str, &'static str, &'static str), Arc<Value>>;
+        static SCHEMAS: LazyLock<Mutex<Schemas>> = LazyLock::new(Mutex::default);
+        let key = (self.group, self.version, self.kind);
+        if let Some(schema) = SCHEMAS.lock().ok().and_then(|s| s.get(&key).cloned()) {
+            return schema;
+        }
+        let schema = Arc::new((self.generate)());
+        if let Ok(mut schemas) = SCHEMAS.lock() {
+            schemas.insert(key, Arc::clone(&schema));
+        }
+        schema
+    }
+
     /// `group/version` (or `version` for the core group) and kind, for messages.
     #[must_use]
     pub fn name(&self) -> String {
@@ -200,7 +218,7 @@ impl Kind {
     /// # Errors
     /// The first [`Violation`], with the path of the field at fault.
     pub fn check_body(&self, body: &BTreeMap<String, Value>) -> Result<(), Violation> {
-        let schema = (self.schema)();
+        let schema = self.schema();
         let checker = Checker {
             defs: &schema["$defs"],
         };
@@ -219,7 +237,7 @@ impl Kind {
     /// # Errors
     /// The first [`Violation`], with the path of the field at fault.
     pub fn check_object(&self, object: &Value) -> Result<(), Violation> {
-        let schema = (self.schema)();
+        let schema = self.schema();
         let checker = Checker {
             defs: &schema["$defs"],
         };
@@ -564,7 +582,7 @@ mod tests {
             let found = Kind::find(k.group, k.version, k.kind).expect("each kind is found");
             assert_eq!(found.plural, k.plural);
             assert!(
-                (k.schema)()["properties"].is_object(),
+                k.schema()["properties"].is_object(),
                 "{} has a schema",
                 k.name()
             );

@@ -206,7 +206,7 @@ mod tests {
             resource_version: 1,
             created: std::time::Duration::ZERO,
             labels: BTreeMap::from([("app".to_owned(), app.to_owned())]),
-            body: BTreeMap::new(),
+            body: Arc::default(),
             encodings: Encodings::default(),
         })
     }

@@ -28,7 +28,9 @@ pub(crate) struct StoredObject {
     /// Virtual time of creation.
     pub(crate) created: Duration,
     pub(crate) labels: BTreeMap<String, String>,
-    pub(crate) body: BTreeMap<String, serde_json::Value>,
+    /// Shared with the scenario's object and the object's older versions until an update
+    /// changes it.
+    pub(crate) body: Arc<BTreeMap<String, serde_json::Value>>,
     /// Its serialized forms, made once for every reader.
     pub(crate) encodings: Encodings,
 }
@@ -156,7 +158,7 @@ impl Store {
             resource_version: revision,
             created: now,
             labels: spec.labels.clone(),
-            body: spec.body.clone(),
+            body: Arc::clone(&spec.body),
             encodings: Encodings::default(),
         };
         Ok(self.commit(key, Some(object), revision))
@@ -179,7 +181,7 @@ impl Store {
         if let Some(labels) = labels {
             after.labels = labels.clone();
         }
-        merge_patch(&mut after.body, body);
+        merge_patch(Arc::make_mut(&mut after.body), body);
         Ok(self.commit(key.clone(), Some(after), revision))
     }
 
@@ -390,7 +392,7 @@ mod tests {
             name: name.into(),
             namespace: Some("default".into()),
             labels: BTreeMap::new(),
-            body: BTreeMap::new(),
+            body: Arc::default(),
         }
     }
 

@@ -441,7 +441,7 @@ mod tests {
             resource_version: 7,
             created: Duration::from_secs(61),
             labels: BTreeMap::new(),
-            body: [("reason".to_owned(), serde_json::json!("Started"))].into(),
+            body: std::sync::Arc::new([("reason".to_owned(), serde_json::json!("Started"))].into()),
             encodings: Encodings::default(),
         }
     }

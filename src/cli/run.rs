@@ -195,13 +195,8 @@ fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|e| anyhow::anyhow!("failed to read directory {}: {e}", path.display()))?
-                .filter_map(Result::ok)
-                .map(|entry| entry.path())
-                .filter(|p| is_yaml(p))
-                .collect();
-            found.sort();
+            let found = scenario::files_in(path)
+                .map_err(|e| anyhow::anyhow!("failed to read directory {}: {e}", path.display()))?;
             if found.is_empty() {
                 anyhow::bail!("no *.yaml scenarios in directory {}", path.display());
             }
@@ -211,8 +206,4 @@ fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
         }
     }
     Ok(files)
-}
-
-fn is_yaml(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "yaml" || e == "yml")
 }

@@ -1,12 +1,22 @@
-//! Running a user's own watcher code against a scenario, from `cargo test`.
+//! Running a user's own watcher code against a scenario, from `cargo test`: an event stream,
+//! a stream of objects, or a reflector store and what drives it.
+
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
 
 use futures::{Stream, StreamExt};
 use kube::Resource;
+use kube::runtime::reflector::Store;
 use kube::runtime::watcher;
 
 use super::{Error, Outcome, RunOptions, RunReport, judged, limits, world};
-use crate::scenario::{Backoff, BackoffOn, ClientSettings, Consumer, Expected, Scenario, SetUp};
-use crate::subject::{record_error, record_event};
+use crate::scenario::{
+    Backoff, BackoffOn, ClientSettings, Consumer, Expected, Scenario, SetUp, Shape,
+};
+use crate::subject::{
+    DRIVER_RETURNED, StoreSampler, Subject, key_of, record_error, record_event, resource_version,
+};
 use crate::trace::TraceKind;
 
 impl Scenario {
@@ -18,7 +28,18 @@ impl Scenario {
         super::run(self, &RunOptions::default())
     }
 
-    /// Runs your own watcher against the scenario in virtual time and judges it.
+    /// Your own code against this scenario with `options` (live mode, a wall timeout); the
+    /// same `run_with*` methods as on [`Scenario`].
+    #[must_use]
+    pub fn with_options<'a>(&'a self, options: &'a RunOptions) -> CustomRun<'a> {
+        CustomRun {
+            scenario: self,
+            options,
+        }
+    }
+
+    /// Runs your own watcher against the scenario in virtual time and judges every event it
+    /// emits.
     ///
     /// `watcher` gets a kube `Client` connected to the scenario's server and returns the
     /// stream your code would consume — for example
@@ -37,7 +58,7 @@ impl Scenario {
         S: Stream<Item = watcher::Result<watcher::Event<K>>> + Send + 'static,
         K: Resource + Send + 'static,
     {
-        self.run_with_options(&RunOptions::default(), watcher)
+        self.with_options(&RunOptions::default()).run_with(watcher)
     }
 
     /// [`Scenario::run_with`] with `options`.
@@ -54,7 +75,167 @@ impl Scenario {
         S: Stream<Item = watcher::Result<watcher::Event<K>>> + Send + 'static,
         K: Resource + Send + 'static,
     {
-        // The set-up the verdict judges: yours, read to the end, expected to recover.
+        self.with_options(options).run_with(watcher)
+    }
+
+    /// Runs a stream of objects as `applied_objects()` yields them — for example
+    /// `watcher(api, Config::default()).applied_objects().default_backoff()` — and judges the
+    /// last version seen of each object. Such a stream never yields a delete, so an object the
+    /// server deleted is not judged.
+    ///
+    /// # Errors
+    /// [`Error`] when the run cannot even start.
+    pub fn run_with_applied_objects<F, S, K>(&self, objects: F) -> Result<Outcome, Error>
+    where
+        F: FnOnce(kube::Client) -> S + Send + 'static,
+        S: Stream<Item = watcher::Result<K>> + Send + 'static,
+        K: Resource + Send + 'static,
+    {
+        self.with_options(&RunOptions::default())
+            .run_with_applied_objects(objects)
+    }
+
+    /// Runs a stream of objects as `touched_objects()` yields them (a delete as the deleted
+    /// object) and judges the last version seen of each object, and every change a watch
+    /// delivered, deletes included.
+    ///
+    /// # Errors
+    /// [`Error`] when the run cannot even start.
+    pub fn run_with_touched_objects<F, S, K>(&self, objects: F) -> Result<Outcome, Error>
+    where
+        F: FnOnce(kube::Client) -> S + Send + 'static,
+        S: Stream<Item = watcher::Result<K>> + Send + 'static,
+        K: Resource + Send + 'static,
+    {
+        self.with_options(&RunOptions::default())
+            .run_with_touched_objects(objects)
+    }
+
+    /// Runs a reflector `Store` and the future that drives it, and judges the store's
+    /// contents over time. `subject` returns both: a reflector's store and its stream drained,
+    /// or a `Controller`'s `store()` and `run(reconcile, error_policy, ctx).for_each(..)`.
+    /// The store is read every [`STORE_TICK`](crate::subject::STORE_TICK) of virtual time; the
+    /// future ending before the scenario does is a failure.
+    ///
+    /// # Errors
+    /// [`Error`] when the run cannot even start.
+    pub fn run_with_store<F, D, K>(&self, subject: F) -> Result<Outcome, Error>
+    where
+        F: FnOnce(kube::Client) -> (Store<K>, D) + Send + 'static,
+        D: Future<Output = ()> + Send + 'static,
+        K: Resource + Clone + Send + Sync + 'static,
+        K::DynamicType: Eq + Hash + Clone + Send + Sync,
+    {
+        self.with_options(&RunOptions::default())
+            .run_with_store(subject)
+    }
+}
+
+/// Your own code against one scenario with chosen [`RunOptions`]; see [`Scenario::with_options`].
+#[derive(Debug, Clone, Copy)]
+pub struct CustomRun<'a> {
+    scenario: &'a Scenario,
+    options: &'a RunOptions,
+}
+
+impl CustomRun<'_> {
+    /// [`Scenario::run_with`] with these options.
+    ///
+    /// # Errors
+    /// [`Error`] when the run cannot even start.
+    pub fn run_with<F, S, K>(&self, watcher: F) -> Result<Outcome, Error>
+    where
+        F: FnOnce(kube::Client) -> S + Send + 'static,
+        S: Stream<Item = watcher::Result<watcher::Event<K>>> + Send + 'static,
+        K: Resource + Send + 'static,
+    {
+        self.judge(
+            Shape::Events,
+            Box::new(move |client, recorder| {
+                let recorder = recorder.clone();
+                Subject::watcher(
+                    watcher(client)
+                        .inspect(move |item| match item {
+                            Ok(event) => recorder.record(record_event(event)),
+                            Err(error) => {
+                                recorder.record(TraceKind::WatcherError(record_error(error)));
+                            }
+                        })
+                        .map(|item| item.map(|_| ()))
+                        .boxed(),
+                )
+            }),
+        )
+    }
+
+    /// [`Scenario::run_with_applied_objects`] with these options.
+    ///
+    /// # Errors
+    /// [`Error`] when the run cannot even start.
+    pub fn run_with_applied_objects<F, S, K>(&self, objects: F) -> Result<Outcome, Error>
+    where
+        F: FnOnce(kube::Client) -> S + Send + 'static,
+        S: Stream<Item = watcher::Result<K>> + Send + 'static,
+        K: Resource + Send + 'static,
+    {
+        self.judge(Shape::AppliedObjects, objects_subject(objects))
+    }
+
+    /// [`Scenario::run_with_touched_objects`] with these options.
+    ///
+    /// # Errors
+    /// [`Error`] when the run cannot even start.
+    pub fn run_with_touched_objects<F, S, K>(&self, objects: F) -> Result<Outcome, Error>
+    where
+        F: FnOnce(kube::Client) -> S + Send + 'static,
+        S: Stream<Item = watcher::Result<K>> + Send + 'static,
+        K: Resource + Send + 'static,
+    {
+        self.judge(Shape::TouchedObjects, objects_subject(objects))
+    }
+
+    /// [`Scenario::run_with_store`] with these options.
+    ///
+    /// # Errors
+    /// [`Error`] when the run cannot even start.
+    pub fn run_with_store<F, D, K>(&self, subject: F) -> Result<Outcome, Error>
+    where
+        F: FnOnce(kube::Client) -> (Store<K>, D) + Send + 'static,
+        D: Future<Output = ()> + Send + 'static,
+        K: Resource + Clone + Send + Sync + 'static,
+        K::DynamicType: Eq + Hash + Clone + Send + Sync,
+    {
+        self.judge(
+            Shape::Store,
+            Box::new(move |client, recorder| {
+                let (store, driver) = subject(client);
+                let sampler = Arc::new(Mutex::new(StoreSampler::new(store, recorder.clone())));
+                let ticking = StoreSampler::every_tick(Arc::clone(&sampler));
+                // The driver runs for as long as the consumer reads; its end is the stream's.
+                let driven = async move {
+                    tokio::select! {
+                        () = driver => {}
+                        () = ticking => {}
+                    }
+                };
+                Subject {
+                    stream: futures::stream::once(driven)
+                        .filter_map(|()| std::future::ready(None))
+                        .boxed(),
+                    at_end: Some(Box::new(move || {
+                        if let Ok(mut sampler) = sampler.lock() {
+                            sampler.finish();
+                        }
+                    })),
+                    ends: DRIVER_RETURNED,
+                }
+            }),
+        )
+    }
+
+    /// Runs `make` as a set-up of `shape` — yours, read to the end, expected to recover — and
+    /// judges it.
+    fn judge(&self, shape: Shape, make: world::MakeSubject) -> Result<Outcome, Error> {
         let setup = SetUp {
             name: "your-watcher".to_owned(),
             config: crate::scenario::WatcherSettings::default(),
@@ -62,29 +243,44 @@ impl Scenario {
             backoff_on: BackoffOn::Watcher,
             client: ClientSettings::default(),
             consumer: Consumer::ContinueOnError,
+            shape,
             expected: Expected::Recover,
             expected_mechanism: None,
         };
-        let make: world::MakeSubject = Box::new(move |client, recorder| {
-            let recorder = recorder.clone();
-            let stream = watcher(client)
-                .inspect(move |item| match item {
-                    Ok(event) => recorder.record(record_event(event)),
-                    Err(error) => recorder.record(TraceKind::WatcherError(record_error(error))),
-                })
-                .map(|item| item.map(|_| ()))
-                .boxed();
-            (stream, None)
-        });
-        let (wall_timeout, lag) = limits(self, options);
-        let receiver = world::spawn(self, &setup, options.mode, make)?;
+        let (wall_timeout, lag) = limits(self.scenario, self.options);
+        let receiver = world::spawn(self.scenario, &setup, self.options.mode, make)?;
         Ok(judged(
-            self,
+            self.scenario,
             &setup,
             world::wait(&receiver, wall_timeout, wall_timeout)?,
             lag,
         ))
     }
+}
+
+/// A stream of objects as a subject: each object recorded as the version it is, each error as
+/// the watcher's.
+fn objects_subject<F, S, K>(objects: F) -> world::MakeSubject
+where
+    F: FnOnce(kube::Client) -> S + Send + 'static,
+    S: Stream<Item = watcher::Result<K>> + Send + 'static,
+    K: Resource + Send + 'static,
+{
+    Box::new(move |client, recorder| {
+        let recorder = recorder.clone();
+        Subject::watcher(
+            objects(client)
+                .inspect(move |item| match item {
+                    Ok(object) => recorder.record(TraceKind::Apply {
+                        key: key_of(object),
+                        resource_version: resource_version(object),
+                    }),
+                    Err(error) => recorder.record(TraceKind::WatcherError(record_error(error))),
+                })
+                .map(|item| item.map(|_| ()))
+                .boxed(),
+        )
+    })
 }
 
 impl Outcome {

@@ -16,6 +16,7 @@ use crate::scenario::{Expected, Scenario, SetUp};
 use crate::subject;
 use crate::trace::Trace;
 use crate::verdict::{self, Verdict};
+pub use custom::CustomRun;
 
 /// Wall time a live delivery (write → server → loopback TCP → kube → consumer) may take on a
 /// busy machine before the gap counts as a disruption; multiplied by the speed in virtual time.

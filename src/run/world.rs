@@ -6,22 +6,17 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use kube::api::DynamicObject;
-use kube::runtime::reflector::Store;
-
 use super::{Error, Mode};
 use crate::apiserver::{self, ApiServer};
 use crate::live::{LiveOptions, LiveServer};
 use crate::scenario::{Scenario, SetUp};
-use crate::subject::{self, SubjectStream};
+use crate::subject::{self, Subject};
 use crate::trace::{Recorder, Trace, TraceKind};
 use crate::transport;
 
-/// Builds, inside the run's runtime, the stream a world's consumer reads (and a reflector's
-/// store) from the kube client to that world's server.
-pub(super) type MakeSubject = Box<
-    dyn FnOnce(kube::Client, &Recorder) -> (SubjectStream, Option<Store<DynamicObject>>) + Send,
->;
+/// Builds, inside the run's runtime, what a world's consumer drives from the kube client to
+/// that world's server.
+pub(super) type MakeSubject = Box<dyn FnOnce(kube::Client, &Recorder) -> Subject + Send>;
 
 pub(super) enum Finished {
     Trace(Trace),
@@ -208,12 +203,12 @@ async fn exercise(
     if let Ok(mut slot) = watchdog.recorder.lock() {
         *slot = Some(recorder.clone());
     }
-    let (stream, store) = make(client, &recorder);
+    let subject = make(client, &recorder);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let consumer = tokio::spawn({
         let (recorder, consumer) = (recorder.clone(), setup.consumer);
         async move {
-            subject::drive(consumer, stream, store, recorder, async {
+            subject::drive(consumer, subject, recorder, async {
                 let _ = stopped.await;
             })
             .await;

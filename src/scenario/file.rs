@@ -57,6 +57,29 @@ pub(crate) struct ResourceFile {
     pub(crate) namespaced: bool,
     #[serde(default)]
     pub(crate) objects: Vec<ObjectFile>,
+    /// Many objects alike, generated: for a large collection without a line per object.
+    #[serde(default)]
+    pub(crate) generate: Vec<GenerateFile>,
+}
+
+/// `count` objects named after a pattern, with the same labels and body.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GenerateFile {
+    /// How many.
+    #[schemars(with = "u32")]
+    pub(crate) count: Spanned<u32>,
+    /// The name, with `{i}` standing for the object's number, from 0: `pod-{i}`.
+    #[schemars(with = "String")]
+    pub(crate) name: Spanned<String>,
+    /// The namespace of every one; none for a cluster-scoped resource.
+    pub(crate) namespace: Option<String>,
+    /// `metadata.labels` of every one.
+    #[serde(default)]
+    pub(crate) labels: BTreeMap<String, String>,
+    /// The fields besides `metadata` of every one (`spec`, `status`, `data`, ...).
+    #[serde(default)]
+    pub(crate) body: BTreeMap<String, serde_json::Value>,
 }
 
 fn yes() -> bool {

@@ -3,18 +3,19 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_saphyr::{Location as Place, Spanned};
 
 use super::error::{Error, Location, Result};
 use super::file::{
-    BackoffFile, BackoffOnFile, ConsumerFile, ExpectFile, ListSemanticFile, ObjectFile,
-    ScenarioFile, StepFile, WatcherFile,
+    BackoffFile, BackoffOnFile, ConsumerFile, ExpectFile, GenerateFile, ListSemanticFile,
+    ObjectFile, ScenarioFile, StepFile, WatcherFile,
 };
 use super::model::{
     Action, Backoff, BackoffOn, ClientSettings, Consumer, Expect, Expected, ListSemantic,
-    ObjectSpec, PageSize, ResourceSpec, Scenario, ServerSpec, SetUp, Step, Timeout,
+    ObjectSpec, PageSize, ResourceSpec, Scenario, ServerSpec, SetUp, Shape, Step, Timeout,
     WatcherSettings, Write,
 };
 use crate::fault::{Fault, Restart};
@@ -22,16 +23,33 @@ use crate::mechanism::Mechanism;
 use crate::openapi::{Kind, Violation};
 use crate::scenario::merge_patch;
 
-/// An object's fields besides `metadata`.
-type Body = BTreeMap<String, serde_json::Value>;
+/// An object's fields besides `metadata`, shared.
+type Body = Arc<BTreeMap<String, serde_json::Value>>;
 use crate::selector::Selector;
 
 /// A scenario longer than this is surely a typo (`duration: 20h` for `20m`).
 const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Repeated updates expand into single steps; more than this is surely a typo.
 const MAX_STEPS: usize = 100_000;
-/// The YAML node budget: stops alias bombs in milliseconds (serde-saphyr's budget).
+/// The YAML node budget: stops alias bombs in milliseconds (serde-saphyr's budget). A large
+/// collection is written with `generate`, not a line per object.
 const MAX_NODES: usize = 200_000;
+/// Generated objects per `generate` entry at most: a large cluster's biggest collections.
+const MAX_GENERATED: u32 = 1_000_000;
+
+/// The scenario files (`*.yaml`, `*.yml`) of directory `dir`, in name order.
+///
+/// # Errors
+/// The directory cannot be read.
+pub fn files_in(dir: impl AsRef<Path>) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut found: Vec<std::path::PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(std::result::Result::ok)
+        .map(|entry| entry.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    found.sort();
+    Ok(found)
+}
 
 /// Reads and validates the scenario at `path`.
 ///
@@ -317,6 +335,24 @@ impl Validator<'_> {
             }
             objects.push(object);
         }
+        for (i, generate) in raw.resource.generate.into_iter().enumerate() {
+            let key = format!("resource.generate[{i}]");
+            let here = generate.name.referenced;
+            for object in self.generated(&key, generate, resource.namespaced)? {
+                let id = (object.namespace.clone(), object.name.clone());
+                if live.insert(id, object.body.clone()).is_some() {
+                    return Err(self.invalid(
+                        format!("{key}.name"),
+                        Some(&here),
+                        format!(
+                            "generates {}, which another entry already holds",
+                            display_key(&object.namespace, &object.name)
+                        ),
+                    ));
+                }
+                objects.push(object);
+            }
+        }
         let watch_cache_window = raw
             .server
             .watch_cache_window
@@ -425,7 +461,7 @@ impl Validator<'_> {
             name: self.name(key, raw.name.value, Some(&here))?,
             namespace,
             labels: raw.labels,
-            body: raw.body,
+            body: Arc::new(raw.body),
         })
     }
 
@@ -439,6 +475,48 @@ impl Validator<'_> {
                 kind.name()
             ),
         )
+    }
+
+    /// The objects a `generate` entry stands for, each checked as a listed object is.
+    fn generated(&self, key: &str, raw: GenerateFile, namespaced: bool) -> Result<Vec<ObjectSpec>> {
+        let (count, counted) = (raw.count.value, raw.count.referenced);
+        let (pattern, here) = (raw.name.value, raw.name.referenced);
+        if count == 0 || count > MAX_GENERATED {
+            return Err(self.invalid(
+                format!("{key}.count"),
+                Some(&counted),
+                format!("must be between 1 and {MAX_GENERATED}, found {count}"),
+            ));
+        }
+        if !pattern.contains("{i}") {
+            return Err(self.invalid(
+                format!("{key}.name"),
+                Some(&here),
+                format!(
+                    "{pattern:?} has no `{{i}}`: every generated object needs a name of its own"
+                ),
+            ));
+        }
+        // The first object is checked whole; the others differ only in their names, and the
+        // longest of those is the last.
+        let object = |i: u32| ObjectFile {
+            name: Spanned::new(pattern.replace("{i}", &i.to_string()), here, here),
+            namespace: raw.namespace.clone(),
+            labels: raw.labels.clone(),
+            body: raw.body.clone(),
+        };
+        let first = self.object(key, object(0), namespaced)?;
+        self.name(
+            key,
+            pattern.replace("{i}", &(count - 1).to_string()),
+            Some(&here),
+        )?;
+        Ok((0..count)
+            .map(|i| ObjectSpec {
+                name: pattern.replace("{i}", &i.to_string()),
+                ..first.clone()
+            })
+            .collect())
     }
 
     pub(super) fn name(&self, key: &str, name: String, here: Option<&Place>) -> Result<String> {
@@ -657,10 +735,13 @@ impl Validator<'_> {
             // applies to whatever version came back, and the one last known stands for it.
             match write {
                 Write::Create(o) => {
-                    known.insert(key.clone(), o.body.clone());
+                    known.insert(key.clone(), Arc::clone(&o.body));
                 }
+                // An empty patch leaves the body as it was checked.
+                Write::Update { body: patch, .. } if patch.is_empty() => {}
                 Write::Update { body: patch, .. } => {
                     if let (Some(kind), Some(body)) = (&self.kind, known.get_mut(&key)) {
+                        let body = Arc::make_mut(body);
                         merge_patch(body, patch);
                         if let Err(violation) = kind.check_body(body) {
                             return Err(self.unstorable(step_key, kind, &violation, here));
@@ -853,6 +934,7 @@ impl Validator<'_> {
                     ConsumerFile::ContinueOnError => Consumer::ContinueOnError,
                     ConsumerFile::StopOnError => Consumer::StopOnError,
                 },
+                shape: Shape::Events,
                 expected: outcome,
                 expected_mechanism: mechanism,
             });

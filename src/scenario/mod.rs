@@ -23,10 +23,10 @@ pub fn json_schema() -> String {
     text
 }
 pub use error::{Error, Location, Result};
-pub use load::load;
+pub use load::{files_in, load};
 pub(crate) use model::merge_patch;
 pub use model::{
     Action, Backoff, BackoffOn, ClientSettings, Consumer, Expect, Expected, ListSemantic,
-    ObjectSpec, PageSize, ResourceSpec, Scenario, ServerSpec, SetUp, Step, Timeout,
+    ObjectSpec, PageSize, ResourceSpec, Scenario, ServerSpec, SetUp, Shape, Step, Timeout,
     WatcherSettings, Write,
 };

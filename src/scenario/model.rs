@@ -1,6 +1,7 @@
 //! The validated scenario: what every module past `scenario/` sees.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -86,8 +87,10 @@ pub struct ObjectSpec {
     pub namespace: Option<String>,
     /// `metadata.labels`.
     pub labels: BTreeMap<String, String>,
-    /// Other top-level fields, copied into the object as they are.
-    pub body: BTreeMap<String, serde_json::Value>,
+    /// Other top-level fields, copied into the object as they are. Shared, not copied, by the
+    /// objects of one `generate` entry and by the server's versions of the object until an
+    /// update changes it.
+    pub body: Arc<BTreeMap<String, serde_json::Value>>,
 }
 
 /// Server behaviour.
@@ -196,6 +199,8 @@ pub struct SetUp {
     pub client: ClientSettings,
     /// How the stream is consumed.
     pub consumer: Consumer,
+    /// What the consumer sees of the watcher, and so what its view is judged by.
+    pub shape: Shape,
     /// What the scenario expects of this set-up.
     pub expected: Expected,
     /// The mechanism it is expected to fail by; `Some` exactly when it is expected to fail.
@@ -317,6 +322,24 @@ impl ClientSettings {
             Some(Timeout::After(t)) => config.read_timeout = Some(real(t)),
         }
     }
+}
+
+/// What a consumer sees of the watcher, and so what its view is judged by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shape {
+    /// Every `watcher::Event`: the matrix's set-ups, and `Scenario::run_with`.
+    #[default]
+    Events,
+    /// Objects as `applied_objects()` yields them: every version, and no delete, so an object
+    /// deleted in the truth may stay at its last version.
+    AppliedObjects,
+    /// Objects as `touched_objects()` yields them: a delete yields the deleted object, so an
+    /// object deleted in the truth may stay at its deletion's resourceVersion.
+    TouchedObjects,
+    /// A reflector store's contents over time, sampled as they change (a `Controller`'s
+    /// `store()` too): states, not every change.
+    Store,
 }
 
 /// How the watcher stream is consumed.

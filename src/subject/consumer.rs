@@ -4,64 +4,55 @@
 use std::future::Future;
 
 use futures::{StreamExt, TryStreamExt};
-use kube::api::DynamicObject;
-use kube::runtime::reflector::Store;
 
 use super::record;
-use super::stream::SubjectStream;
+use super::stream::{Subject, SubjectStream};
 use crate::scenario::Consumer;
 use crate::trace::{Recorder, TraceKind};
 
-/// Consumes `stream` the way `consumer` says until `until` resolves, and records how it
-/// ended; a reflector's `store` is recorded at the end.
+/// Consumes the subject's stream the way `consumer` says until `until` resolves, records how
+/// it ended, then runs the subject's `at_end`.
 ///
 /// A panic inside the consumer is not caught here: the caller spawns this and turns a
 /// panicked task into a `StreamEnded` event.
 pub async fn drive(
     consumer: Consumer,
-    stream: SubjectStream,
-    store: Option<Store<DynamicObject>>,
+    subject: Subject,
     recorder: Recorder,
     until: impl Future<Output = ()>,
 ) {
+    let Subject {
+        stream,
+        at_end,
+        ends,
+    } = subject;
     let mut until = std::pin::pin!(until);
     tokio::select! {
         biased;
         () = &mut until => {}
-        cause = consume(consumer, stream) => {
+        cause = consume(consumer, stream, ends) => {
             recorder.record(TraceKind::StreamEnded { cause });
             until.await;
         }
     }
-    if let Some(store) = store {
-        let mut objects: Vec<(String, u64)> = store
-            .state()
-            .iter()
-            .map(|o| {
-                (
-                    record::key_of(o.as_ref()),
-                    record::resource_version(o.as_ref()),
-                )
-            })
-            .collect();
-        objects.sort();
-        recorder.record(TraceKind::Store { objects });
+    if let Some(at_end) = at_end {
+        at_end();
     }
 }
 
-/// Reads to the end; returns why it stopped.
-async fn consume(consumer: Consumer, mut stream: SubjectStream) -> String {
+/// Reads to the end; returns why it stopped. `ends` says what its end means.
+async fn consume(consumer: Consumer, mut stream: SubjectStream, ends: &str) -> String {
     match consumer {
         // Errors skipped, as a controller's `for_each` does.
         Consumer::Reflector | Consumer::ContinueOnError => {
             while stream.next().await.is_some() {}
-            "the watcher stream returned None".into()
+            ends.to_owned()
         }
         // `while let Some(item) = stream.try_next().await? { .. }`.
         Consumer::StopOnError => loop {
             match stream.try_next().await {
                 Ok(Some(())) => {}
-                Ok(None) => return "the watcher stream returned None".into(),
+                Ok(None) => return ends.to_owned(),
                 Err(error) => {
                     return format!(
                         "the consumer returned the watcher's error ({})",

@@ -6,11 +6,13 @@
 
 mod consumer;
 mod record;
+mod sampler;
 mod stream;
 
 pub use consumer::drive;
-pub use record::{error as record_error, event as record_event, key_of};
+pub use record::{error as record_error, event as record_event, key_of, resource_version};
+pub use sampler::{STORE_TICK, StoreSampler};
 pub use stream::{
-    SubjectStream, WatchItem, WatchStream, api_resource, seeded_default_backoff, subject_stream,
-    watcher_config,
+    DRIVER_RETURNED, Subject, SubjectStream, WatchItem, WatchStream, api_resource,
+    seeded_default_backoff, subject_stream, watcher_config,
 };

@@ -16,7 +16,7 @@ pub fn key_of<K: Resource>(object: &K) -> ObjectKey {
 
 /// The object's resourceVersion as a number; 0 when absent or not a number.
 #[must_use]
-pub(super) fn resource_version<K: Resource>(object: &K) -> u64 {
+pub fn resource_version<K: Resource>(object: &K) -> u64 {
     object
         .resource_version()
         .and_then(|rv| rv.parse().ok())

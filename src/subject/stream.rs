@@ -9,11 +9,12 @@ use futures::{Stream, StreamExt};
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::core::PartialObjectMeta;
 use kube::runtime::WatchStreamExt;
-use kube::runtime::reflector::{self, Store, store::Writer};
+use kube::runtime::reflector::{self, store::Writer};
 use kube::runtime::utils::{Backoff as KubeBackoff, ResetTimerBackoff};
 use kube::runtime::watcher::{self, ExponentialBackoff, InitialListStrategy, ListSemantic};
 
 use super::record;
+use super::sampler::record_store;
 use crate::scenario::{
     self, Backoff, BackoffOn, Consumer, PageSize, ResourceSpec, SetUp, WatcherSettings,
 };
@@ -28,6 +29,33 @@ pub type WatchStream = BoxStream<'static, WatchItem>;
 /// What the consumer reads: one `Ok` per item (an event, or an object once flattened), or the
 /// error the stream yields. What the watcher emitted is already in the trace.
 pub type SubjectStream = BoxStream<'static, Result<(), watcher::Error>>;
+
+/// How a run whose store's driver returned ended, in words (a [`TraceKind::StreamEnded`]
+/// cause).
+pub const DRIVER_RETURNED: &str = "the future driving the store returned";
+
+/// What a run drives: the stream its consumer reads, what its end means in words, and what to
+/// record once the run is over (a reflector's store).
+pub struct Subject {
+    /// What the consumer reads.
+    pub stream: SubjectStream,
+    /// Run once the consumer has stopped.
+    pub at_end: Option<Box<dyn FnOnce() + Send>>,
+    /// Why the consumer stopped when the stream ends, in words.
+    pub ends: &'static str,
+}
+
+impl Subject {
+    /// A watcher's stream, consumed and nothing more.
+    #[must_use]
+    pub fn watcher(stream: SubjectStream) -> Self {
+        Self {
+            stream,
+            at_end: None,
+            ends: "the watcher stream returned None",
+        }
+    }
+}
 
 /// The kube `ApiResource` for the scenario's resource.
 #[must_use]
@@ -173,7 +201,7 @@ impl MapObject for watcher::Event<PartialObjectMeta<DynamicObject>> {
     }
 }
 
-/// The stream a set-up's consumer reads, and the reflector's store when it has one. Every
+/// What a set-up's consumer reads and, for a reflector, its store recorded at the end. Every
 /// event and error the watcher emits is recorded as it passes.
 ///
 /// `watcher` → backoff (when on the watcher) → reflector (for that consumer) → record →
@@ -185,7 +213,7 @@ pub fn subject_stream(
     setup: &SetUp,
     seed: u64,
     recorder: &Recorder,
-) -> (SubjectStream, Option<Store<DynamicObject>>) {
+) -> Subject {
     let mut backoff = backoff_of(setup.backoff, seed, recorder.speed());
     let mut stream = watcher(client, resource, &setup.config);
     if setup.backoff_on == BackoffOn::Watcher
@@ -199,17 +227,24 @@ pub fn subject_stream(
         store = Some(writer.as_reader());
         stream = reflector::reflector(writer, stream).boxed();
     }
-    let recorder = recorder.clone();
-    let recorded = stream.inspect(move |item| match item {
-        Ok(event) => recorder.record(record::event(event)),
-        Err(error) => recorder.record(TraceKind::WatcherError(record::error(error))),
+    let recorded = stream.inspect({
+        let recorder = recorder.clone();
+        move |item| match item {
+            Ok(event) => recorder.record(record::event(event)),
+            Err(error) => recorder.record(TraceKind::WatcherError(record::error(error))),
+        }
     });
     let consumed = match setup.backoff_on {
         BackoffOn::Watcher => erase(recorded),
         BackoffOn::AppliedObjects => flattened(recorded.applied_objects(), backoff),
         BackoffOn::TouchedObjects => flattened(recorded.touched_objects(), backoff),
     };
-    (consumed, store)
+    let mut subject = Subject::watcher(consumed);
+    if let Some(store) = store {
+        let recorder = recorder.clone();
+        subject.at_end = Some(Box::new(move || record_store(&store, &recorder)));
+    }
+    subject
 }
 
 fn erase<T: Send + 'static>(

@@ -6,7 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use super::view::{Objects, ViewFold, apply_truth};
+use super::view::{Objects, Truth, ViewFold, apply_truth};
+use crate::scenario::Shape;
 use crate::scenario::format_duration as fmt;
 use crate::selector::Selector;
 use crate::trace::{ObjectKey, Trace, TraceKind, Verb};
@@ -54,7 +55,12 @@ pub(super) fn monotonic(trace: &Trace) -> Result<usize, String> {
 
 /// The changes a watcher with `selector` must deliver, as `(key, resourceVersion, when)`: a
 /// write that leaves the object selected (ADDED/MODIFIED) or unselects it (DELETED).
-fn expected_changes(trace: &Trace, selector: &Selector) -> Vec<(ObjectKey, u64, Duration)> {
+/// An `applied_objects()` consumer sees no deletes, so none is expected of it.
+fn expected_changes(
+    trace: &Trace,
+    selector: &Selector,
+    shape: Shape,
+) -> Vec<(ObjectKey, u64, Duration)> {
     let mut truth = Objects::new();
     let mut out = Vec::new();
     for event in trace {
@@ -66,7 +72,8 @@ fn expected_changes(trace: &Trace, selector: &Selector) -> Vec<(ObjectKey, u64, 
         {
             let before = truth.contains_key(key);
             apply_truth(&mut truth, &event.kind, selector);
-            if before || truth.contains_key(key) {
+            let after = truth.contains_key(key);
+            if after || (before && shape != Shape::AppliedObjects) {
                 out.push((key.clone(), *resource_version, event.at));
             }
         }
@@ -91,8 +98,13 @@ fn resume_point(query: &str) -> Option<u64> {
 /// After each re-watch, no change between the previous resume point and the new one is
 /// missing from what the watcher emitted — events silently skipped fail this even when a later
 /// relist hides them. Returns how many resumes were checked, or the first skipped change.
-pub(super) fn resumable(trace: &Trace, selector: &Selector) -> Result<usize, String> {
-    let expected = expected_changes(trace, selector);
+///
+/// A store shows states, not every change, so for [`Shape::Store`] nothing is checked.
+pub(super) fn resumable(trace: &Trace, selector: &Selector, shape: Shape) -> Result<usize, String> {
+    if shape == Shape::Store {
+        return Ok(0);
+    }
+    let expected = expected_changes(trace, selector, shape);
     // When the watcher first emitted each change: only what came before the resume counts.
     let mut emitted: BTreeMap<(&ObjectKey, u64), Duration> = BTreeMap::new();
     for (change, at) in trace
@@ -137,15 +149,16 @@ pub(super) fn resumable(trace: &Trace, selector: &Selector) -> Result<usize, Str
     Ok(checked)
 }
 
-/// The view and the truth after everything up to and including `at`.
-fn state_at(trace: &Trace, selector: &Selector, at: Duration) -> (Objects, Objects) {
-    let mut truth = Objects::new();
+/// The view (as a consumer of `shape` sees it) and the truth after everything up to and
+/// including `at`.
+fn state_at(trace: &Trace, selector: &Selector, shape: Shape, at: Duration) -> (Objects, Objects) {
+    let mut truth = Truth::default();
     let mut fold = ViewFold::default();
     for event in trace.iter().take_while(|e| e.at <= at) {
-        apply_truth(&mut truth, &event.kind, selector);
+        truth.apply(&event.kind, selector);
         fold.apply(&event.kind);
     }
-    (fold.view, truth)
+    (truth.seen(&fold.view, shape), truth.alive)
 }
 
 /// Keys in one map and not the other: ghosts (in the view only) and losses (in the truth only).
@@ -167,13 +180,14 @@ fn ghosts_and_losses(view: &Objects, truth: &Objects) -> BTreeSet<(bool, ObjectK
 pub(super) fn checkpoints(
     trace: &Trace,
     selector: &Selector,
+    shape: Shape,
     at: &[Duration],
     lag: Duration,
 ) -> Result<usize, String> {
     for checkpoint in at {
-        let (view, truth) = state_at(trace, selector, *checkpoint);
+        let (view, truth) = state_at(trace, selector, shape, *checkpoint);
         let now = ghosts_and_losses(&view, &truth);
-        let (view, truth) = state_at(trace, selector, *checkpoint + lag);
+        let (view, truth) = state_at(trace, selector, shape, *checkpoint + lag);
         let later = ghosts_and_losses(&view, &truth);
         let lasting: Vec<String> = now
             .intersection(&later)
@@ -267,7 +281,10 @@ mod tests {
             apply(1, "ns/a", 3),
             request(2, Verb::Watch, "watch=true&resourceVersion=3"),
         ];
-        assert_eq!(resumable(&trace, &Selector::default()), Ok(1));
+        assert_eq!(
+            resumable(&trace, &Selector::default(), Shape::Events),
+            Ok(1)
+        );
     }
 
     #[test]
@@ -279,7 +296,7 @@ mod tests {
             request(3, Verb::List, "limit=500"),
             apply(3, "ns/a", 3),
         ];
-        let err = resumable(&trace, &Selector::default()).unwrap_err();
+        let err = resumable(&trace, &Selector::default(), Shape::Events).unwrap_err();
         assert!(
             err.contains("never saw the change to ns/a at resourceVersion 3"),
             "{err}"
@@ -294,14 +311,17 @@ mod tests {
             request(2, Verb::List, "limit=500"),
             request(3, Verb::Watch, "watch=true&resourceVersion=9"),
         ];
-        assert_eq!(resumable(&trace, &Selector::default()), Ok(0));
+        assert_eq!(
+            resumable(&trace, &Selector::default(), Shape::Events),
+            Ok(0)
+        );
     }
 
     #[test]
     fn checkpoints_hold_without_ghosts_or_losses_and_fail_on_a_lasting_ghost() {
         let synced = vec![write(1, "ns/a", 1, true), apply(1, "ns/a", 1)];
         assert_eq!(
-            checkpoints(&synced, &Selector::default(), &[S(5)], S(1)),
+            checkpoints(&synced, &Selector::default(), Shape::Events, &[S(5)], S(1)),
             Ok(1)
         );
         let ghost = vec![
@@ -310,7 +330,7 @@ mod tests {
             write(2, "ns/a", 2, false),
         ];
         assert_eq!(
-            checkpoints(&ghost, &Selector::default(), &[S(5)], S(1)),
+            checkpoints(&ghost, &Selector::default(), Shape::Events, &[S(5)], S(1)),
             Err("at the checkpoint 5s: ghost ns/a".into())
         );
     }
@@ -319,9 +339,9 @@ mod tests {
     fn a_difference_gone_within_the_delivery_lag_is_not_a_loss() {
         let late = vec![write(5, "ns/a", 1, true), apply(6, "ns/a", 1)];
         assert_eq!(
-            checkpoints(&late, &Selector::default(), &[S(5)], S(2)),
+            checkpoints(&late, &Selector::default(), Shape::Events, &[S(5)], S(2)),
             Ok(1)
         );
-        assert!(checkpoints(&late, &Selector::default(), &[S(5)], S(0)).is_err());
+        assert!(checkpoints(&late, &Selector::default(), Shape::Events, &[S(5)], S(0)).is_err());
     }
 }

@@ -51,7 +51,7 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
         _ => None,
     });
     let selector = &setup.config.selector;
-    let (samples, view, truth) = samples(trace, selector);
+    let (samples, view, truth) = samples(trace, selector, setup.shape);
     let store = trace.iter().rev().find_map(|e| match &e.kind {
         TraceKind::Store { objects } => Some(objects.iter().cloned().collect::<BTreeMap<_, _>>()),
         _ => None,
@@ -242,7 +242,7 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
             detail,
         },
     });
-    checks.push(match history::resumable(trace, selector) {
+    checks.push(match history::resumable(trace, selector, setup.shape) {
         Ok(resumes) => Check {
             name: CheckName::Resumable,
             passed: true,
@@ -262,7 +262,13 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
     });
     if !scenario.expect.checkpoints.is_empty() {
         checks.push(
-            match history::checkpoints(trace, selector, &scenario.expect.checkpoints, lag) {
+            match history::checkpoints(
+                trace,
+                selector,
+                setup.shape,
+                &scenario.expect.checkpoints,
+                lag,
+            ) {
                 Ok(n) => Check {
                     name: CheckName::Checkpoints,
                     passed: true,

@@ -10,6 +10,7 @@ use super::evidence::{Evidence, Watch, resource_version, verb};
 use super::model::{CheckName, Link};
 use crate::mechanism::Mechanism;
 use crate::scenario::{Consumer, format_duration as fmt};
+use crate::subject::DRIVER_RETURNED;
 use crate::trace::{Damage, EventType, TraceKind, Verb, WatchEnd, WatcherFault};
 
 /// A mechanism and the chain that shows it.
@@ -108,6 +109,9 @@ fn consumer_panicked(e: &Evidence) -> Option<Finding> {
 
 fn stopped_on_recoverable_error(e: &Evidence) -> Option<Finding> {
     let (at, cause) = e.stream_end?;
+    if cause == DRIVER_RETURNED {
+        return driver_stopped_on_an_error(e, at);
+    }
     if !cause.starts_with("the consumer returned the watcher's error") {
         return None;
     }
@@ -152,6 +156,62 @@ fn stopped_on_recoverable_error(e: &Evidence) -> Option<Finding> {
         ),
     ));
     found(Mechanism::StoppedOnRecoverableError, chain)
+}
+
+/// A store's driver that returned the instant the server answered with an error: the
+/// watcher's errors are not seen from a store, but a driver that ends right on one ended on it
+/// (a `try_for_each`, or `?`, on the reflector's stream).
+fn driver_stopped_on_an_error(e: &Evidence, at: Duration) -> Option<Finding> {
+    let (answered, request, answer) = e
+        .trace
+        .iter()
+        .take_while(|event| event.at <= at)
+        .filter_map(|event| match &event.kind {
+            TraceKind::Request(r) if r.status >= 400 => {
+                Some((event.at, r.id, r.status.to_string()))
+            }
+            TraceKind::WatchEnded {
+                request,
+                reason: WatchEnd::Error { code, reason, .. },
+                ..
+            } => Some((event.at, *request, format!("ERROR {code} {reason}"))),
+            _ => None,
+        })
+        .last()?;
+    if at.saturating_sub(answered) > super::DELIVERY_LAG {
+        return None;
+    }
+    let (requested, r) = e.requests.iter().find(|(_, r)| r.id == request)?;
+    let remedy = if answer.starts_with("ERROR 410") {
+        "relisted"
+    } else {
+        "retried"
+    };
+    found(
+        Mechanism::StoppedOnRecoverableError,
+        vec![
+            link(
+                answered,
+                format!(
+                    "the server answered the {} at {}{} with {answer}{}",
+                    verb(r),
+                    fmt(*requested),
+                    resource_version(r)
+                        .filter(|rv| !rv.is_empty())
+                        .map(|rv| format!(" from resourceVersion={rv}"))
+                        .unwrap_or_default(),
+                    caused(e, answered, verb(r), &answer)
+                ),
+            ),
+            link(
+                at,
+                format!(
+                    "the future driving the store returned at {}, as that answer came: the watcher's error ended it (a `try_for_each` or `?` on the reflector's stream), so the store was never updated again; kube's watcher recovers from that error by itself, and would have {remedy}",
+                    fmt(at)
+                ),
+            ),
+        ],
+    )
 }
 
 /// `kube's Config has no read timeout by default`, or why the set-up has none.

@@ -1,8 +1,9 @@
 //! Folding a trace into the truth and the watcher's view over time.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use crate::scenario::Shape;
 use crate::selector::Selector;
 use crate::trace::{ObjectKey, Trace, TraceKind};
 
@@ -51,6 +52,63 @@ impl ViewFold {
     }
 }
 
+/// The server's truth as a watcher with `selector` sees it, and which objects left it (deleted,
+/// or no longer selected) and have not come back.
+#[derive(Debug, Default, Clone)]
+pub(super) struct Truth {
+    /// The objects the watcher should hold.
+    pub(super) alive: Objects,
+    gone: BTreeSet<ObjectKey>,
+}
+
+impl Truth {
+    /// Applies one trace event; events that are not writes are ignored.
+    pub(super) fn apply(&mut self, kind: &TraceKind, selector: &Selector) {
+        let TraceKind::Write { key, .. } = kind else {
+            return;
+        };
+        let before = self.alive.contains_key(key);
+        apply_truth(&mut self.alive, kind, selector);
+        match (before, self.alive.contains_key(key)) {
+            (true, false) => {
+                self.gone.insert(key.clone());
+            }
+            (_, true) => {
+                self.gone.remove(key);
+            }
+            (false, false) => {}
+        }
+    }
+
+    /// `view` less what a consumer of `shape` cannot be expected to drop. `applied_objects()`
+    /// never yields a delete and `touched_objects()` yields one as the object itself, and only
+    /// on a live watch (a relist drops it silently): neither can tell that an object went, so
+    /// an object gone from the truth is not judged from their view. The resumable check still
+    /// holds `touched_objects()` to every delete its watch delivered.
+    pub(super) fn seen(&self, view: &Objects, shape: Shape) -> Objects {
+        self.judged(view, shape)
+            .map(|(key, rv)| (key.clone(), *rv))
+            .collect()
+    }
+
+    /// Whether `view`, as a consumer of `shape` sees it, is the truth; without a copy, as it is
+    /// asked at every instant something changed, of views of up to a whole cluster.
+    pub(super) fn agrees(&self, view: &Objects, shape: Shape) -> bool {
+        self.judged(view, shape).eq(self.alive.iter())
+    }
+
+    fn judged<'v>(
+        &'v self,
+        view: &'v Objects,
+        shape: Shape,
+    ) -> impl Iterator<Item = (&'v ObjectKey, &'v u64)> {
+        view.iter().filter(move |(key, _)| match shape {
+            Shape::AppliedObjects | Shape::TouchedObjects => !self.gone.contains(*key),
+            Shape::Events | Shape::Store => true,
+        })
+    }
+}
+
 /// The server's truth as a watcher with `selector` should see it: every write applied, and an
 /// object present only while the selector selects it.
 pub(super) fn apply_truth(truth: &mut Objects, kind: &TraceKind, selector: &Selector) {
@@ -86,8 +144,15 @@ pub struct Sample {
 /// a write to a healthy watcher at the same virtual instant, so a healthy watcher is never out
 /// of sync at any sample.
 #[must_use]
-pub fn samples(trace: &Trace, selector: &Selector) -> (Vec<Sample>, Objects, Objects) {
-    let mut truth = Objects::new();
+///
+/// The view is compared as a consumer of `shape` sees it (see [`Shape`]); the view returned is
+/// that one.
+pub fn samples(
+    trace: &Trace,
+    selector: &Selector,
+    shape: Shape,
+) -> (Vec<Sample>, Objects, Objects) {
+    let mut truth = Truth::default();
     let mut fold = ViewFold::default();
     let mut out = Vec::new();
     let mut i = 0;
@@ -104,18 +169,18 @@ pub fn samples(trace: &Trace, selector: &Selector) -> (Vec<Sample>, Objects, Obj
                     | TraceKind::Delete { .. }
                     | TraceKind::InitApply { .. }
             );
-            apply_truth(&mut truth, kind, selector);
+            truth.apply(kind, selector);
             fold.apply(kind);
             i += 1;
         }
         if changed {
             out.push(Sample {
                 at,
-                in_sync: fold.view == truth,
+                in_sync: truth.agrees(&fold.view, shape),
             });
         }
     }
-    (out, fold.view, truth)
+    (out, truth.seen(&fold.view, shape), truth.alive)
 }
 
 /// What differs between a view and the truth, in words for a diagnosis.
@@ -220,7 +285,7 @@ mod tests {
             at(0, TraceKind::InitDone),
             at(5, write("a", 2, false)),
         ];
-        let (samples, view, truth) = samples(&trace, &Selector::default());
+        let (samples, view, truth) = samples(&trace, &Selector::default(), Shape::Events);
         assert_eq!(
             samples,
             vec![
@@ -256,6 +321,36 @@ mod tests {
         assert!(
             truth.is_empty(),
             "an object that stops matching leaves the selected truth"
+        );
+    }
+
+    #[test]
+    fn an_object_stream_is_not_judged_on_an_object_it_cannot_see_go_but_is_on_the_living() {
+        let apply = |key: &str, rv| TraceKind::Apply {
+            key: key.into(),
+            resource_version: rv,
+        };
+        let trace = vec![
+            at(0, write("a", 1, true)),
+            at(0, write("b", 2, true)),
+            at(0, apply("a", 1)),
+            at(0, apply("b", 2)),
+            // `a` is deleted and `b` updated while the stream is away; only `b` is judged.
+            at(5, write("a", 3, false)),
+            at(5, write("b", 4, true)),
+        ];
+        for shape in [Shape::AppliedObjects, Shape::TouchedObjects] {
+            let (_, view, truth) = samples(&trace, &Selector::default(), shape);
+            assert_eq!(
+                describe_difference(&view, &truth),
+                "stale b at resourceVersion 2, truth 4",
+                "{shape:?}"
+            );
+        }
+        let (_, view, truth) = samples(&trace, &Selector::default(), Shape::Events);
+        assert!(
+            describe_difference(&view, &truth).contains("ghosts (deleted in truth) a"),
+            "an event stream sees deletes and is judged on them"
         );
     }
 }

@@ -4,13 +4,14 @@
 mod apiserver;
 mod bad_files;
 mod cli;
+mod consumer_shape;
 mod fault_wire;
 mod fixture;
 mod floor;
 mod fuzz;
 mod history;
 mod kube_defaults;
-mod kubectl;
+mod large;
 mod live;
 mod load;
 mod malformed;

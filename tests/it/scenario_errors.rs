@@ -34,7 +34,7 @@ fn the_good_file_loads() {
 fn an_unknown_key_names_line_column_key_and_the_expected_keys() {
     let message =
         error(&GOOD.replace("  kind: ConfigMap\n", "  kind: ConfigMap\n  colour: blue\n"));
-    insta::assert_snapshot!(message, @"<string>:5:3: at `resource.colour`: unknown field `colour`, expected one of group, version, kind, plural, namespaced, objects");
+    insta::assert_snapshot!(message, @"<string>:5:3: at `resource.colour`: unknown field `colour`, expected one of group, version, kind, plural, namespaced, objects, generate");
 }
 
 #[test]

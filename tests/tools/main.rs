@@ -1,0 +1,68 @@
+//! The checks that need a tool besides the Rust toolchain: kubectl against `harness serve`, and
+//! xmllint on the JUnit report. Where the tool is not on PATH, the check is reported as
+//! ignored, with the reason, so `cargo test` passes on a machine with only Rust and says what
+//! did not run. With `KWH_REQUIRE_TOOLS` set (`.ci/run` sets it, after installing the tools),
+//! a missing tool fails the check instead.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use libtest_mimic::{Arguments, Completion, Trial};
+
+mod kubectl;
+#[path = "../common/reports.rs"]
+mod reports;
+mod xmllint;
+
+/// Set on machines that must run every check.
+const REQUIRE: &str = "KWH_REQUIRE_TOOLS";
+
+fn main() -> ExitCode {
+    let checks = vec![
+        needing(
+            &["kubectl", "kill"],
+            "kubectl::lists_watches_and_shows_the_injected_410_from_harness_serve",
+            kubectl::lists_watches_and_shows_the_injected_410_from_harness_serve,
+        ),
+        needing(
+            &["xmllint"],
+            "xmllint::the_junit_report_is_valid_against_the_common_junit_xsd",
+            xmllint::the_junit_report_is_valid_against_the_common_junit_xsd,
+        ),
+    ];
+    libtest_mimic::run(&Arguments::from_args(), checks).exit_code()
+}
+
+/// A check that runs only where each of `tools` is on PATH (the kubectl check sends
+/// `kill -INT` to the server it started).
+fn needing(tools: &'static [&'static str], name: &'static str, check: fn()) -> Trial {
+    Trial::ignorable_test(name, move || {
+        let Some(tool) = tools.iter().find(|tool| !on_path(tool)) else {
+            check();
+            return Ok(Completion::Completed);
+        };
+        if std::env::var_os(REQUIRE).is_some() {
+            return Err(format!(
+                "{tool} is not on PATH, and {REQUIRE} says this machine runs every check"
+            )
+            .into());
+        }
+        // Said on stderr too, which `cargo test` shows whatever the output format.
+        eprintln!("{name}: {tool} is not on PATH: this check did not run");
+        Ok(Completion::ignored_with(format!(
+            "{tool} is not on PATH: this check did not run"
+        )))
+    })
+}
+
+/// Whether an executable file `tool` is in one of PATH's directories.
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| is_executable(&dir.join(tool))))
+}
+
+fn is_executable(file: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    file.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
