@@ -102,7 +102,7 @@ fn faults() -> Vec<(&'static str, Vec<Fault>, ClientRetry)> {
             vec![
                 Fault::Watch410 {
                     form: GoneForm::Http,
-                    message: GoneMessage::Cache,
+                    message: Some(GoneMessage::Cache),
                     code: true,
                     target: watch_only(&[TargetVerb::Watch], None),
                 },

@@ -20,7 +20,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::Api;
 use kube::runtime::watcher;
 use kube_watch_harness::apiserver::ApiServer;
-use kube_watch_harness::fault::{Fault, GoneForm, GoneMessage, Target};
+use kube_watch_harness::fault::{Fault, GoneForm, Target};
 use kube_watch_harness::scenario::{ObjectSpec, Scenario, Write};
 use kube_watch_harness::trace::{Recorder, TraceKind, Verb};
 use kube_watch_harness::transport;
@@ -100,7 +100,7 @@ fn one_watcher(n: usize) -> (Duration, Duration) {
         // start gets the 410, as a resume from a compacted revision would.
         server.inject(&Fault::Watch410 {
             form: GoneForm::Event,
-            message: GoneMessage::Cache,
+            message: None,
             code: true,
             target: Target {
                 count: Some(1),

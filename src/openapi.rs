@@ -478,7 +478,11 @@ impl Checker<'_> {
                             path: path.0.clone(),
                             problem: Problem::Unknown {
                                 of: schema_name.to_owned(),
-                                suggestion: closest(field, properties.keys().map(String::as_str)),
+                                suggestion: crate::suggest::closest(
+                                    field,
+                                    properties.keys().map(String::as_str),
+                                )
+                                .map(str::to_owned),
                             },
                         });
                     }
@@ -542,14 +546,6 @@ impl Checker<'_> {
 }
 
 /// The closest name to `wrong`, when one is close enough to be a typo.
-fn closest<'a>(wrong: &str, names: impl Iterator<Item = &'a str>) -> Option<String> {
-    names
-        .map(|name| (strsim::damerau_levenshtein(wrong, name), name))
-        .filter(|(distance, name)| *distance <= (name.len() / 3).max(2))
-        .min()
-        .map(|(_, name)| name.to_owned())
-}
-
 fn json_type(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",

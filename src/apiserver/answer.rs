@@ -56,7 +56,12 @@ pub(super) async fn respond(
             code,
         } => {
             // A proxy's answer, on purpose inconsistent with the server behind it.
-            let status = match message {
+            let backend = if shared.spec.watch_cache {
+                GoneMessage::Cache
+            } else {
+                GoneMessage::Etcd
+            };
+            let status = match message.unwrap_or(backend) {
                 GoneMessage::Cache => {
                     let current = shared.lock().store.revision();
                     Status::watch_too_old_cache(info.resource_version.unwrap_or(0), current)

@@ -12,8 +12,10 @@
 //! Rules are checked in declaration order and the first that applies wins (as in turmoil's
 //! `rule.rs`). This module owns no I/O and never reads a clock: callers pass the virtual time.
 
+mod form;
 mod rule;
 
+pub use form::{Field, FieldError, Form, KindSchema};
 pub use rule::{
     BookmarkAction, FaultRules, OpenWatchHit, RequestFault, RequestFaults, RequestInfo,
     StreamFaults, TargetVerb,
@@ -22,6 +24,9 @@ pub use rule::{
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+/// HTTP errors a scenario may inject, each with its real Status (reference §4).
+const HTTP_ERRORS: &[u16] = &[403, 429, 500, 503, 504];
 
 /// Whom a request or stream fault hits. Every field narrows; none set means every request of
 /// the fault's kind from its start on.
@@ -117,9 +122,53 @@ pub enum Restart {
     },
 }
 
-/// One fault on a scenario's timeline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+/// What a restart does to the resourceVersion clock, as `revision:` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Revision {
+    /// See [`Restart::Keep`].
+    Keep,
+    /// See [`Restart::Reset`].
+    Reset,
+    /// See [`Restart::Regress`]; `by:` says how far.
+    Regress,
+}
+
+impl Restart {
+    /// `revision:` and `by:`, as a file writes them.
+    #[must_use]
+    pub fn parts(self) -> (Revision, Option<u64>) {
+        match self {
+            Self::Keep => (Revision::Keep, None),
+            Self::Reset => (Revision::Reset, None),
+            Self::Regress { by } => (Revision::Regress, Some(by)),
+        }
+    }
+
+    /// The restart that `revision:` and `by:` describe.
+    ///
+    /// # Errors
+    /// The key at fault and why: `regress` without `by` (or `by: 0`), or `by` without it.
+    pub fn from_parts(
+        revision: Revision,
+        by: Option<u64>,
+    ) -> Result<Self, (&'static str, &'static str)> {
+        match (revision, by) {
+            (Revision::Regress, Some(by)) if by > 0 => Ok(Self::Regress { by }),
+            (Revision::Regress, _) => Err((
+                "by",
+                "`revision: regress` needs `by`: how many revisions back (at least 1)",
+            )),
+            (_, Some(_)) => Err(("by", "`by` only applies to `revision: regress`")),
+            (Revision::Keep, None) => Ok(Self::Keep),
+            (Revision::Reset, None) => Ok(Self::Reset),
+        }
+    }
+}
+
+/// One fault on a scenario's timeline, written `kind:` first with the keys of its kind
+/// ([`Fault::walk`] names them; `Serialize` and `Deserialize` write and read that form).
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
     /// The watched resource goes quiet for `duration`: no writes to it (the scenario is checked
@@ -173,13 +222,13 @@ pub enum Fault {
     /// resourceVersion away, as a compaction or a watch cache re-list would, so that
     /// resourceVersion stays too old; only watches from a resourceVersion are hit. As an HTTP
     /// 410 it is a proxy's answer, and the server behind it is not changed.
-    #[serde(rename = "watch_410")]
     Watch410 {
         /// ERROR event in a 200, or an HTTP 410.
         form: GoneForm,
-        /// The cache's or etcd's words, for an HTTP 410; the ERROR event always speaks for the
-        /// server's backend.
-        message: GoneMessage,
+        /// The cache's or etcd's words, for an HTTP 410; `None` (and always, for the ERROR
+        /// event) the words of the server's own backend: the watch cache's for a cached
+        /// resource, etcd's otherwise.
+        message: Option<GoneMessage>,
         /// Whether the Status carries its `code` (some proxies and old servers leave it out).
         code: bool,
         /// Which watches.
@@ -253,50 +302,69 @@ pub enum Fault {
 }
 
 impl Fault {
-    /// The `kind:` this fault is written with.
-    #[must_use]
-    pub fn kind(&self) -> &'static str {
+    /// Whether the fault is one a server could be in, as the file form can say more than that:
+    /// windows that last, counts of at least one, verbs the kind can hit, errors the server
+    /// gives, a proxy's wording only on a proxy's 410.
+    ///
+    /// # Errors
+    /// The key at fault and why.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        if self.duration_key().is_some_and(|d| d.is_zero()) {
+            return Err(("for", "a window fault must last longer than 0s".into()));
+        }
+        if let Some(target) = self.target() {
+            if target.count == Some(0) {
+                return Err((
+                    "count",
+                    "must be at least 1 (leave it out to hit every matching request)".into(),
+                ));
+            }
+            let verbs = self.applicable_verbs();
+            if let Some(bad) = target.verbs.iter().find(|v| !verbs.contains(v)) {
+                return Err((
+                    "verbs",
+                    format!(
+                        "`kind: {}` cannot hit `{}` requests; it hits {}",
+                        self.kind(),
+                        bad.name(),
+                        verbs
+                            .iter()
+                            .map(|v| v.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+        }
         match self {
-            Self::Idle { .. } => "idle",
-            Self::Compact { .. } => "compact",
-            Self::DropBookmarks { .. } => "drop_bookmarks",
-            Self::StaleBookmarks { .. } => "stale_bookmarks",
-            Self::EmptyBookmarks { .. } => "empty_bookmarks",
-            Self::DropInitialEventsEnd { .. } => "drop_initial_events_end",
-            Self::ExpireWatches => "expire_watches",
-            Self::Watch410 { .. } => "watch_410",
-            Self::EmptyWatch { .. } => "empty_watch",
-            Self::CutStream { .. } => "cut_stream",
-            Self::StallStream { .. } => "stall_stream",
-            Self::HangHeaders { .. } => "hang_headers",
-            Self::HttpError { .. } => "http_error",
-            Self::Latency { .. } => "latency",
-            Self::MalformedEvent { .. } => "malformed_event",
-            Self::ExpireContinue { .. } => "expire_continue",
-            Self::Restart { .. } => "restart",
+            Self::HttpError { status, .. } if !HTTP_ERRORS.contains(status) => Err((
+                "status",
+                format!(
+                    "{status} is not one of the errors the server can give: 403, 429, 500, 503, 504"
+                ),
+            )),
+            Self::Watch410 {
+                form: GoneForm::Event,
+                message: Some(_),
+                ..
+            } => Err((
+                "message",
+                "`message` applies to `form: http` (a proxy's 410); the apiserver's own ERROR event speaks for its backend: the watch cache's words for a cached resource, etcd's otherwise".into(),
+            )),
+            _ => Ok(()),
         }
     }
 
-    /// Every `kind:` a fault can be written with.
-    pub const KINDS: &'static [&'static str] = &[
-        "idle",
-        "compact",
-        "drop_bookmarks",
-        "stale_bookmarks",
-        "empty_bookmarks",
-        "drop_initial_events_end",
-        "expire_watches",
-        "watch_410",
-        "empty_watch",
-        "cut_stream",
-        "stall_stream",
-        "hang_headers",
-        "http_error",
-        "latency",
-        "malformed_event",
-        "expire_continue",
-        "restart",
-    ];
+    /// The window a fault's `for:` gives, where it has one.
+    fn duration_key(&self) -> Option<Duration> {
+        match self {
+            Self::Idle { duration }
+            | Self::DropBookmarks { duration }
+            | Self::StaleBookmarks { duration }
+            | Self::EmptyBookmarks { duration } => Some(*duration),
+            other => other.target().and_then(|t| t.window),
+        }
+    }
 
     /// Who it hits, for request and stream faults.
     #[must_use]

@@ -23,6 +23,16 @@ pub enum TargetVerb {
 }
 
 impl TargetVerb {
+    /// How a scenario writes it.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::List => "list",
+            Self::Watch => "watch",
+            Self::Get => "get",
+        }
+    }
+
     fn covers(self, verb: Verb) -> bool {
         matches!(
             (self, verb),
@@ -66,8 +76,8 @@ pub enum RequestFault {
     Gone {
         /// Event or HTTP.
         form: GoneForm,
-        /// Whose words.
-        message: GoneMessage,
+        /// Whose words; `None`: the server's own backend's.
+        message: Option<GoneMessage>,
         /// Whether the Status carries `code`.
         code: bool,
     },

@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_saphyr::Spanned;
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_saphyr::{Location as Place, Spanned};
 
-use super::duration::Span;
-use crate::fault::{Cut, ErrorBody, GoneForm, GoneMessage, LatencyOn, Malformed, TargetVerb};
 use crate::mechanism::Mechanism;
+use crate::span::Span;
 
 /// A kube-watch-harness scenario: a workload and faults on a timeline, the watcher set-ups to
 /// test, and what "recovered" means.
@@ -115,75 +115,159 @@ pub(crate) struct ServerFile {
     pub(crate) max_requests: Option<u64>,
 }
 
-/// One timeline entry: a workload write or a fault, named by `kind:`. One flat struct, so that
-/// serde still rejects keys no kind has; the loader rejects keys this entry's kind does not
-/// take, naming both.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+/// One timeline entry: `at`, `kind`, `every`/`until` for a repeat, and the other keys with the
+/// place of each value. Read kind-first: the other keys are typed once `kind` says what they
+/// are (`step.rs`, [`crate::fault::Fault::read`]), so an error names the key and points at its
+/// value; serde's internally tagged enums would buffer the entry and lose both.
+#[derive(Debug, Clone)]
 pub(crate) struct StepFile {
-    #[schemars(with = "Span")]
     pub(crate) at: Spanned<Span>,
-    pub(crate) kind: StepKind,
-    pub(crate) every: Option<Span>,
-    pub(crate) until: Option<Span>,
-    pub(crate) name: Option<String>,
-    pub(crate) namespace: Option<String>,
-    pub(crate) labels: Option<BTreeMap<String, String>>,
-    pub(crate) body: Option<BTreeMap<String, serde_json::Value>>,
-    #[serde(rename = "for")]
-    pub(crate) window: Option<Span>,
-    pub(crate) retain: Option<Span>,
-    pub(crate) count: Option<u64>,
-    pub(crate) verbs: Option<Vec<TargetVerb>>,
-    pub(crate) path: Option<String>,
-    pub(crate) query: Option<String>,
-    pub(crate) form: Option<GoneForm>,
-    pub(crate) message: Option<GoneMessage>,
-    pub(crate) code: Option<bool>,
-    pub(crate) how: Option<Cut>,
-    pub(crate) status: Option<u16>,
-    pub(crate) format: Option<ErrorBody>,
-    pub(crate) retry_after: Option<Span>,
-    pub(crate) delay: Option<Span>,
-    pub(crate) slows: Option<LatencyOn>,
-    pub(crate) shape: Option<Malformed>,
-    pub(crate) revision: Option<RestartFile>,
-    pub(crate) by: Option<u64>,
+    pub(crate) kind: Spanned<String>,
+    pub(crate) every: Option<Spanned<Span>>,
+    pub(crate) until: Option<Spanned<Span>>,
+    /// The other keys, in file order.
+    pub(crate) keys: Vec<(String, serde_json::Value, Place)>,
 }
 
-/// The `kind:` of a timeline entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum StepKind {
-    Create,
-    Update,
-    Delete,
-    Idle,
-    Compact,
-    DropBookmarks,
-    StaleBookmarks,
-    EmptyBookmarks,
-    DropInitialEventsEnd,
-    ExpireWatches,
-    #[serde(rename = "watch_410")]
-    Watch410,
-    EmptyWatch,
-    CutStream,
-    StallStream,
-    HangHeaders,
-    HttpError,
-    Latency,
-    MalformedEvent,
-    ExpireContinue,
-    Restart,
+impl<'de> Deserialize<'de> for StepFile {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entry;
+        impl<'de> Visitor<'de> for Entry {
+            type Value = StepFile;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a timeline entry: a mapping with `at`, `kind` and its keys")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<StepFile, M::Error> {
+                let (mut at, mut kind, mut every, mut until) = (None, None, None, None);
+                let mut keys = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "at" => at = Some(map.next_value()?),
+                        "kind" => kind = Some(map.next_value()?),
+                        "every" => every = Some(map.next_value()?),
+                        "until" => until = Some(map.next_value()?),
+                        _ => {
+                            let value: Spanned<serde_json::Value> = map.next_value()?;
+                            keys.push((key, value.value, value.referenced));
+                        }
+                    }
+                }
+                Ok(StepFile {
+                    at: at.ok_or_else(|| de::Error::missing_field("at"))?,
+                    kind: kind.ok_or_else(|| de::Error::missing_field("kind"))?,
+                    every,
+                    until,
+                    keys,
+                })
+            }
+        }
+        deserializer.deserialize_map(Entry)
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum RestartFile {
-    Keep,
-    Reset,
-    Regress,
+/// `{ at: 2m, kind: http_error, status: 503, for: 3m }`: on one line, in the order read.
+impl Serialize for StepFile {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut entries: Vec<(&str, serde_json::Value)> = vec![
+            ("at", serde_json::Value::String(self.at.value.to_string())),
+            ("kind", serde_json::Value::String(self.kind.value.clone())),
+        ];
+        entries.extend(self.keys.iter().map(|(k, v, _)| (k.as_str(), v.clone())));
+        for (key, span) in [("every", &self.every), ("until", &self.until)] {
+            if let Some(span) = span {
+                entries.push((key, serde_json::Value::String(span.value.to_string())));
+            }
+        }
+        serde_saphyr::FlowMap(Ordered(entries)).serialize(serializer)
+    }
+}
+
+/// Entries serialized as a mapping in their own order.
+struct Ordered<'a>(Vec<(&'a str, serde_json::Value)>);
+
+impl Serialize for Ordered<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+/// For editors: one object per `kind`, with exactly the keys that kind takes.
+impl JsonSchema for StepFile {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "TimelineEntry".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let span = generator.subschema_for::<Span>();
+        let repeat = [("every", span.clone()), ("until", span.clone())];
+        let object = |kind: &str,
+                      mut properties: Vec<(&str, schemars::Schema)>,
+                      required: Vec<&str>,
+                      repeats: bool| {
+            properties.insert(0, ("at", span.clone()));
+            properties.insert(1, ("kind", schemars::json_schema!({ "const": kind })));
+            if repeats {
+                properties.extend(repeat.iter().cloned());
+            }
+            let properties: serde_json::Map<String, serde_json::Value> = properties
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_value()))
+                .collect();
+            let mut required: Vec<&str> = required;
+            required.splice(0..0, ["at", "kind"]);
+            serde_json::json!({
+                "type": "object",
+                "properties": properties,
+                "required": required,
+                "additionalProperties": false,
+            })
+        };
+        let name = generator.subschema_for::<String>();
+        let labels = generator.subschema_for::<BTreeMap<String, String>>();
+        let body = generator.subschema_for::<BTreeMap<String, serde_json::Value>>();
+        let mut kinds = vec![
+            object(
+                "create",
+                vec![
+                    ("name", name.clone()),
+                    ("namespace", name.clone()),
+                    ("labels", labels.clone()),
+                    ("body", body.clone()),
+                ],
+                vec!["name"],
+                false,
+            ),
+            object(
+                "update",
+                vec![
+                    ("name", name.clone()),
+                    ("namespace", name.clone()),
+                    ("labels", labels),
+                    ("body", body),
+                ],
+                vec!["name"],
+                true,
+            ),
+            object(
+                "delete",
+                vec![("name", name.clone()), ("namespace", name)],
+                vec!["name"],
+                false,
+            ),
+        ];
+        for k in crate::fault::Fault::schemas(generator) {
+            kinds.push(object(k.kind, k.properties, k.required, true));
+        }
+        schemars::json_schema!({
+            "description": "A workload write (`create`, `update`, `delete`) or a fault, named by `kind`.",
+            "oneOf": kinds,
+        })
+    }
 }
 
 /// One watcher set-up of the matrix.

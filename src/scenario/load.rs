@@ -183,7 +183,7 @@ fn message_of(e: &serde_saphyr::Error) -> String {
 
 /// serde's "unknown field `colr`, expected one of a, b" (or "unknown variant"), with the
 /// closest expected name when one is close: "; did you mean `color`?".
-fn with_suggestion(message: String) -> String {
+pub(super) fn with_suggestion(message: String) -> String {
     let Some((unknown, expected)) = message
         .split_once("unknown field `")
         .or_else(|| message.split_once("unknown variant `"))
@@ -196,14 +196,11 @@ fn with_suggestion(message: String) -> String {
     else {
         return message;
     };
-    let closest = expected
+    let names = expected
         .split(", ")
-        .map(|name| name.trim_matches(|c| c == '`' || c == ' '))
-        .map(|name| (strsim::damerau_levenshtein(unknown, name), name))
-        .filter(|(distance, name)| *distance <= (name.len() / 3).max(2))
-        .min();
-    match closest {
-        Some((_, name)) => format!("{message}; did you mean `{name}`?"),
+        .map(|name| name.trim_matches(|c| c == '`' || c == ' '));
+    match crate::suggest::closest(unknown, names) {
+        Some(name) => format!("{message}; did you mean `{name}`?"),
         None => message,
     }
 }
@@ -394,13 +391,7 @@ impl Validator<'_> {
                 return Err(self.invalid(key, None, "must be at least 100ms"));
             }
         }
-        let timeline = self.timeline(
-            raw.timeline,
-            duration,
-            resource.namespaced,
-            raw.server.watch_cache.unwrap_or(true),
-            live,
-        )?;
+        let timeline = self.timeline(raw.timeline, duration, resource.namespaced, live)?;
         let watchers = self.watchers(raw.watchers, &raw.expect)?;
         let mut checkpoints = Vec::new();
         for (i, at) in raw.expect.checkpoints.iter().enumerate() {
@@ -559,7 +550,6 @@ impl Validator<'_> {
         raw: Vec<StepFile>,
         duration: Duration,
         namespaced: bool,
-        watch_cache: bool,
         live: BTreeMap<(Option<String>, String), Body>,
     ) -> Result<Vec<Step>> {
         let mut steps = Vec::new();
@@ -592,8 +582,11 @@ impl Validator<'_> {
             }
             previous = at;
             // `action` rejects `every` on kinds that cannot repeat; `repeat` rejects half a pair.
-            let (every, until) = (raw.every.map(|s| s.get()), raw.until.map(|s| s.get()));
-            let action = self.action(&key, raw, namespaced, watch_cache, &here)?;
+            let (every, until) = (
+                raw.every.as_ref().map(|s| s.value.get()),
+                raw.until.as_ref().map(|s| s.value.get()),
+            );
+            let action = self.action(&key, raw, namespaced)?;
             let times = self.repeat(&key, at, every, until, duration, &here)?;
             for at in times {
                 steps.push((
@@ -951,7 +944,7 @@ impl Validator<'_> {
 }
 
 fn fmt(d: Duration) -> String {
-    super::duration::format(d)
+    crate::span::format(d)
 }
 
 fn display_key(namespace: &Option<String>, name: &str) -> String {

@@ -3,14 +3,13 @@
 //! Entry points: [`load`] for a path, [`Scenario::from_yaml`] for text. Every error names the
 //! file, the line and column where known, and the key path (`timeline[2].at`).
 
-mod duration;
 mod error;
 mod file;
 mod load;
 mod model;
 mod step;
 
-pub use duration::{Span, format as format_duration};
+pub use crate::span::{Span, format as format_duration};
 
 /// The JSON Schema of scenario files, generated from the types the loader parses with, for
 /// editors (`scenario.schema.json` in the repository is this, kept current by a test).

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use kube_watch_harness::fault::{Fault, GoneForm, GoneMessage, Restart, Target};
+use kube_watch_harness::fault::{Fault, GoneForm, Restart, Target};
 use kube_watch_harness::scenario::{ObjectSpec, Write};
 use kube_watch_harness::trace::{EventType, TraceKind};
 use proptest::prelude::*;
@@ -128,7 +128,7 @@ async fn play(ops: Vec<Op>, cached: bool) -> Result<(), TestCaseError> {
             }),
             Op::Watch410 => server.inject(&Fault::Watch410 {
                 form: GoneForm::Event,
-                message: GoneMessage::Cache,
+                message: None,
                 code: true,
                 target: once(),
             }),

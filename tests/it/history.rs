@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use kube_watch_harness::apiserver::ApiServer;
-use kube_watch_harness::fault::{Fault, GoneForm, GoneMessage, Restart, Target};
+use kube_watch_harness::fault::{Fault, GoneForm, Restart, Target};
 use kube_watch_harness::scenario::Write;
 
 use crate::fixture::{World, json, scenario};
@@ -301,7 +301,7 @@ async fn a_watch_410_in_the_apiservers_form_moves_the_floor_past_the_resource_ve
         updates(&world.server, 3, SECS(1)).await;
         world.server.inject(&Fault::Watch410 {
             form: GoneForm::Event,
-            message: GoneMessage::Cache,
+            message: None,
             code: true,
             target: Target {
                 count: Some(1),

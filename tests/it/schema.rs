@@ -23,3 +23,22 @@ fn the_report_schema_is_current_and_names_the_report_version() {
     );
     assert!(report::json::SCHEMA.ends_with("/v3"));
 }
+
+#[test]
+fn every_fault_of_every_built_in_scenario_reads_back_what_it_writes() {
+    use kube_watch_harness::fault::Fault;
+    use kube_watch_harness::scenario::{Action, files_in, load};
+    let mut faults = 0;
+    for file in files_in(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios")).unwrap() {
+        for step in load(&file).unwrap().timeline {
+            if let Action::Fault(fault) = step.action {
+                let written = serde_saphyr::to_string(&fault).unwrap();
+                let read: Fault = serde_saphyr::from_str(&written)
+                    .unwrap_or_else(|e| panic!("{}: {written}: {e}", file.display()));
+                assert_eq!(read, fault, "{}: {written}", file.display());
+                faults += 1;
+            }
+        }
+    }
+    assert!(faults > 40, "{faults} faults checked");
+}

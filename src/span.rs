@@ -1,4 +1,5 @@
-//! Durations in scenario files: `250ms`, `30s`, `5m`, `1h30m`, parsed by jiff's friendly format.
+//! Durations as scenario files write them: `250ms`, `30s`, `5m`, `1h30m`, parsed by jiff's friendly
+//! format, and formatted back the same way.
 
 use std::fmt;
 use std::time::Duration;

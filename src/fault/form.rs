@@ -1,0 +1,675 @@
+//! The file form of a fault, both ways: `kind:` first, then the keys its kind takes.
+//!
+//! [`Fault::walk`] names each kind's keys once, with their defaults, and [`Fault::KINDS`] is the
+//! one table of kind names. Reading a timeline entry ([`Fault::read`]), writing one
+//! ([`Fault::entries`], and `Serialize`/`Deserialize`), the keys a kind takes (for messages)
+//! and the JSON Schema editors validate with ([`Fault::schemas`]) all follow that walk, so a
+//! key is spelled in one place.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+use super::{Cut, ErrorBody, Fault, GoneForm, LatencyOn, Malformed, Restart, Revision, Target};
+use crate::span::Span;
+
+/// A value a key can hold: written and read as YAML scalars and lists, described for editors.
+pub trait Field: Serialize + DeserializeOwned + schemars::JsonSchema {}
+
+impl<T: Serialize + DeserializeOwned + schemars::JsonSchema> Field for T {}
+
+/// One pass over a fault's keys, in the order they are written.
+pub trait Form {
+    /// A key the kind needs.
+    fn required<T: Field>(&mut self, key: &'static str, value: &mut T);
+    /// A key that may be left out, meaning `default`.
+    fn or<T: Field + PartialEq>(&mut self, key: &'static str, value: &mut T, default: T);
+    /// A key that may be left out, meaning none.
+    fn optional<T: Field>(&mut self, key: &'static str, value: &mut Option<T>);
+    /// What was read under `key` is not valid, and why; only a reader cares.
+    fn invalid(&mut self, key: &'static str, why: String) {
+        let _ = (key, why);
+    }
+}
+
+fn span(f: &mut impl Form, key: &'static str, duration: &mut Duration) {
+    let mut span = Span(*duration);
+    f.required(key, &mut span);
+    *duration = span.get();
+}
+
+fn optional_span(f: &mut impl Form, key: &'static str, duration: &mut Option<Duration>) {
+    let mut span = duration.map(Span);
+    f.optional(key, &mut span);
+    *duration = span.map(Span::get);
+}
+
+/// The keys that aim a request or stream fault.
+fn target(f: &mut impl Form, target: &mut Target) {
+    optional_span(f, "for", &mut target.window);
+    f.optional("count", &mut target.count);
+    f.or("verbs", &mut target.verbs, Vec::new());
+    f.optional("path", &mut target.path);
+    f.optional("query", &mut target.query);
+}
+
+impl Fault {
+    /// Every kind, by the name `kind:` gives it, with a blank value the walk fills in.
+    fn blanks() -> [(&'static str, Self); 17] {
+        let t = Target::default;
+        [
+            (
+                "idle",
+                Self::Idle {
+                    duration: Duration::ZERO,
+                },
+            ),
+            ("compact", Self::Compact { retain: None }),
+            (
+                "drop_bookmarks",
+                Self::DropBookmarks {
+                    duration: Duration::ZERO,
+                },
+            ),
+            (
+                "stale_bookmarks",
+                Self::StaleBookmarks {
+                    duration: Duration::ZERO,
+                },
+            ),
+            (
+                "empty_bookmarks",
+                Self::EmptyBookmarks {
+                    duration: Duration::ZERO,
+                },
+            ),
+            (
+                "drop_initial_events_end",
+                Self::DropInitialEventsEnd { target: t() },
+            ),
+            ("expire_watches", Self::ExpireWatches),
+            (
+                "watch_410",
+                Self::Watch410 {
+                    form: GoneForm::Event,
+                    message: None,
+                    code: true,
+                    target: t(),
+                },
+            ),
+            ("empty_watch", Self::EmptyWatch { target: t() }),
+            (
+                "cut_stream",
+                Self::CutStream {
+                    how: Cut::Reset,
+                    target: t(),
+                },
+            ),
+            ("stall_stream", Self::StallStream { target: t() }),
+            ("hang_headers", Self::HangHeaders { target: t() }),
+            (
+                "http_error",
+                Self::HttpError {
+                    status: 0,
+                    body: ErrorBody::Status,
+                    retry_after: None,
+                    target: t(),
+                },
+            ),
+            (
+                "latency",
+                Self::Latency {
+                    delay: Duration::ZERO,
+                    on: LatencyOn::Requests,
+                    target: t(),
+                },
+            ),
+            (
+                "malformed_event",
+                Self::MalformedEvent {
+                    shape: Malformed::Truncated,
+                    target: t(),
+                },
+            ),
+            ("expire_continue", Self::ExpireContinue { target: t() }),
+            (
+                "restart",
+                Self::Restart {
+                    restart: Restart::Keep,
+                },
+            ),
+        ]
+    }
+
+    /// Every `kind:` a fault can be written with.
+    #[must_use]
+    pub fn kinds() -> Vec<&'static str> {
+        Self::blanks().iter().map(|(name, _)| *name).collect()
+    }
+
+    /// The `kind:` this fault is written with.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        let mine = std::mem::discriminant(self);
+        Self::blanks()
+            .into_iter()
+            .find(|(_, blank)| std::mem::discriminant(blank) == mine)
+            .map_or("", |(name, _)| name)
+    }
+
+    /// The blank fault of kind `name`, if there is such a kind.
+    fn blank(name: &str) -> Option<Self> {
+        Self::blanks()
+            .into_iter()
+            .find(|(kind, _)| *kind == name)
+            .map(|(_, blank)| blank)
+    }
+
+    /// Visits every key of this fault's kind, in the order it is written.
+    pub fn walk(&mut self, f: &mut impl Form) {
+        match self {
+            Self::Idle { duration }
+            | Self::DropBookmarks { duration }
+            | Self::StaleBookmarks { duration }
+            | Self::EmptyBookmarks { duration } => span(f, "for", duration),
+            Self::Compact { retain } => optional_span(f, "retain", retain),
+            Self::ExpireWatches => {}
+            Self::Watch410 {
+                form,
+                message,
+                code,
+                target: t,
+            } => {
+                f.or("form", form, GoneForm::Event);
+                f.optional("message", message);
+                f.or("code", code, true);
+                target(f, t);
+            }
+            Self::CutStream { how, target: t } => {
+                f.or("how", how, Cut::Reset);
+                target(f, t);
+            }
+            Self::HttpError {
+                status,
+                body,
+                retry_after,
+                target: t,
+            } => {
+                f.required("status", status);
+                f.or("format", body, ErrorBody::Status);
+                let mut after = retry_after.map(|s| Span(Duration::from_secs(s.into())));
+                f.optional("retry_after", &mut after);
+                *retry_after = match after.map(Span::get) {
+                    None => None,
+                    Some(d) if d.subsec_nanos() == 0 && !d.is_zero() => {
+                        u32::try_from(d.as_secs()).ok().or_else(|| {
+                            f.invalid("retry_after", "too large".into());
+                            None
+                        })
+                    }
+                    Some(_) => {
+                        f.invalid(
+                            "retry_after",
+                            "Retry-After is whole seconds, at least 1s".into(),
+                        );
+                        None
+                    }
+                };
+                target(f, t);
+            }
+            Self::Latency {
+                delay,
+                on,
+                target: t,
+            } => {
+                span(f, "delay", delay);
+                f.or("slows", on, LatencyOn::Requests);
+                target(f, t);
+            }
+            Self::MalformedEvent { shape, target: t } => {
+                f.required("shape", shape);
+                target(f, t);
+            }
+            Self::DropInitialEventsEnd { target: t }
+            | Self::EmptyWatch { target: t }
+            | Self::StallStream { target: t }
+            | Self::HangHeaders { target: t }
+            | Self::ExpireContinue { target: t } => target(f, t),
+            Self::Restart { restart } => {
+                let (mut revision, mut by) = restart.parts();
+                f.or("revision", &mut revision, Revision::Keep);
+                f.optional("by", &mut by);
+                match Restart::from_parts(revision, by) {
+                    Ok(read) => *restart = read,
+                    Err((key, why)) => f.invalid(key, why.to_owned()),
+                }
+            }
+        }
+    }
+
+    /// The keys a kind takes, in the order they are written; `None` for no such kind.
+    #[must_use]
+    pub fn keys_of(kind: &str) -> Option<Vec<&'static str>> {
+        struct Keys(Vec<&'static str>);
+        impl Form for Keys {
+            fn required<T: Field>(&mut self, key: &'static str, _: &mut T) {
+                self.0.push(key);
+            }
+            fn or<T: Field + PartialEq>(&mut self, key: &'static str, _: &mut T, _: T) {
+                self.0.push(key);
+            }
+            fn optional<T: Field>(&mut self, key: &'static str, _: &mut Option<T>) {
+                self.0.push(key);
+            }
+        }
+        let mut keys = Keys(Vec::new());
+        Self::blank(kind)?.walk(&mut keys);
+        Some(keys.0)
+    }
+
+    /// The keys this fault is written with (`kind:` aside), each with its value: a key left at
+    /// its default is left out.
+    #[must_use]
+    pub fn entries(&self) -> Vec<(&'static str, Value)> {
+        struct Writer(Vec<(&'static str, Value)>);
+        impl Writer {
+            fn put<T: Serialize>(&mut self, key: &'static str, value: &T) {
+                // NB: every field is plain data; serde_json cannot fail on it.
+                if let Ok(value) = serde_json::to_value(value) {
+                    self.0.push((key, value));
+                }
+            }
+        }
+        impl Form for Writer {
+            fn required<T: Field>(&mut self, key: &'static str, value: &mut T) {
+                self.put(key, value);
+            }
+            fn or<T: Field + PartialEq>(&mut self, key: &'static str, value: &mut T, default: T) {
+                if *value != default {
+                    self.put(key, value);
+                }
+            }
+            fn optional<T: Field>(&mut self, key: &'static str, value: &mut Option<T>) {
+                if let Some(value) = value {
+                    self.put(key, value);
+                }
+            }
+        }
+        let mut writer = Writer(Vec::new());
+        self.clone().walk(&mut writer);
+        writer.0
+    }
+
+    /// Reads a fault of kind `kind` from the entry's other keys, each with the position `P` of
+    /// its value; `at` is the entry's own position, for a key it lacks, and `also` the keys the
+    /// entry itself takes besides (`every`, `until`), for messages. Every key is checked
+    /// against the kind, typed, and the fault as a whole is checked ([`Fault::check`]).
+    ///
+    /// # Errors
+    /// The first key at fault, why, and where.
+    pub fn read<P: Copy>(
+        kind: &str,
+        entries: Vec<(String, Value, P)>,
+        at: P,
+        also: &[&str],
+    ) -> Result<Self, FieldError<P>> {
+        let Some(mut fault) = Self::blank(kind) else {
+            return Err(FieldError {
+                key: "kind".into(),
+                message: format!(
+                    "unknown variant `{kind}`, expected one of {}",
+                    Self::kinds().join(", ")
+                ),
+                at,
+            });
+        };
+        let mut reader = Reader {
+            kind,
+            entries,
+            at,
+            read: Vec::new(),
+            error: None,
+        };
+        fault.walk(&mut reader);
+        if let Some(error) = reader.error {
+            return Err(error);
+        }
+        if let Some((key, _, at)) = reader.entries.into_iter().next() {
+            let takes: Vec<&str> = reader
+                .read
+                .iter()
+                .map(|(k, _)| *k)
+                .chain(also.iter().copied())
+                .collect();
+            let mut message = if takes.is_empty() {
+                format!("`{key}` does not apply to `kind: {kind}`, which takes no other keys")
+            } else {
+                format!(
+                    "`{key}` does not apply to `kind: {kind}`, which takes {}",
+                    takes.join(", ")
+                )
+            };
+            if let Some(meant) = crate::suggest::closest(&key, takes.iter().copied()) {
+                message.push_str(&format!("; did you mean `{meant}`?"));
+            }
+            return Err(FieldError { key, message, at });
+        }
+        fault.check().map_err(|(key, message)| FieldError {
+            key: key.to_owned(),
+            message,
+            at: reader
+                .read
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map_or(at, |(_, p)| *p),
+        })?;
+        Ok(fault)
+    }
+
+    /// Each kind's keys as JSON Schema properties, and which of them it needs, for editors.
+    pub fn schemas(generator: &mut schemars::SchemaGenerator) -> Vec<KindSchema> {
+        struct Schemas<'g> {
+            generator: &'g mut schemars::SchemaGenerator,
+            properties: Vec<(&'static str, schemars::Schema)>,
+            required: Vec<&'static str>,
+        }
+        impl Form for Schemas<'_> {
+            fn required<T: Field>(&mut self, key: &'static str, _: &mut T) {
+                self.properties
+                    .push((key, self.generator.subschema_for::<T>()));
+                self.required.push(key);
+            }
+            fn or<T: Field + PartialEq>(&mut self, key: &'static str, _: &mut T, _: T) {
+                self.properties
+                    .push((key, self.generator.subschema_for::<T>()));
+            }
+            fn optional<T: Field>(&mut self, key: &'static str, _: &mut Option<T>) {
+                self.properties
+                    .push((key, self.generator.subschema_for::<T>()));
+            }
+        }
+        Self::blanks()
+            .into_iter()
+            .map(|(kind, mut blank)| {
+                let mut schemas = Schemas {
+                    generator,
+                    properties: Vec::new(),
+                    required: Vec::new(),
+                };
+                blank.walk(&mut schemas);
+                KindSchema {
+                    kind,
+                    properties: schemas.properties,
+                    required: schemas.required,
+                }
+            })
+            .collect()
+    }
+}
+
+/// One kind's keys for a JSON Schema.
+#[derive(Debug, Clone)]
+pub struct KindSchema {
+    /// The `kind:`.
+    pub kind: &'static str,
+    /// Each key it takes, with the schema of its value, in walk order.
+    pub properties: Vec<(&'static str, schemars::Schema)>,
+    /// The keys it needs.
+    pub required: Vec<&'static str>,
+}
+
+/// A key of a timeline entry that is not what its kind takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError<P> {
+    /// The key path within the entry: `status`, `verbs[1]`.
+    pub key: String,
+    /// What is wrong, in words.
+    pub message: String,
+    /// Where.
+    pub at: P,
+}
+
+/// Fills a blank fault from an entry's keys, taking each as the walk names it.
+struct Reader<'a, P> {
+    kind: &'a str,
+    /// The keys not taken yet.
+    entries: Vec<(String, Value, P)>,
+    at: P,
+    /// Every key the kind takes, with where it was read (or the entry's place when absent).
+    read: Vec<(&'static str, P)>,
+    error: Option<FieldError<P>>,
+}
+
+impl<P: Copy> Reader<'_, P> {
+    /// Takes `key`'s value, typed, if the entry has it.
+    fn take<T: DeserializeOwned>(&mut self, key: &'static str) -> Option<T> {
+        let Some(i) = self.entries.iter().position(|(k, _, _)| k == key) else {
+            self.read.push((key, self.at));
+            return None;
+        };
+        let (_, value, at) = self.entries.remove(i);
+        self.read.push((key, at));
+        match serde_path_to_error::deserialize::<_, T>(value) {
+            Ok(value) => Some(value),
+            Err(error) => {
+                let path = error.path().to_string();
+                self.fail(FieldError {
+                    key: if path == "." {
+                        key.to_owned()
+                    } else if path.starts_with('[') {
+                        format!("{key}{path}")
+                    } else {
+                        format!("{key}.{path}")
+                    },
+                    message: error.into_inner().to_string(),
+                    at,
+                });
+                None
+            }
+        }
+    }
+
+    fn fail(&mut self, error: FieldError<P>) {
+        self.error.get_or_insert(error);
+    }
+}
+
+impl<P: Copy> Form for Reader<'_, P> {
+    fn required<T: Field>(&mut self, key: &'static str, value: &mut T) {
+        let present = self.entries.iter().any(|(k, _, _)| k == key);
+        match self.take(key) {
+            Some(read) => *value = read,
+            None if !present => {
+                let message = format!("`kind: {}` needs `{key}`", self.kind);
+                let at = self.at;
+                self.fail(FieldError {
+                    key: key.to_owned(),
+                    message,
+                    at,
+                });
+            }
+            None => {}
+        }
+    }
+
+    fn or<T: Field + PartialEq>(&mut self, key: &'static str, value: &mut T, default: T) {
+        *value = self.take(key).unwrap_or(default);
+    }
+
+    fn optional<T: Field>(&mut self, key: &'static str, value: &mut Option<T>) {
+        *value = self.take(key);
+    }
+
+    fn invalid(&mut self, key: &'static str, why: String) {
+        let at = self
+            .read
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(self.at, |(_, p)| *p);
+        self.fail(FieldError {
+            key: key.to_owned(),
+            message: why,
+            at,
+        });
+    }
+}
+
+/// `{ kind: http_error, status: 503, for: 3m }`: `kind` first, then the keys in walk order.
+impl Serialize for Fault {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let entries = self.entries();
+        let mut map = serializer.serialize_map(Some(entries.len() + 1))?;
+        map.serialize_entry("kind", self.kind())?;
+        for (key, value) in &entries {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+/// The same form read back: every key typed and checked as a scenario's timeline entry is.
+impl<'de> Deserialize<'de> for Fault {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> Visitor<'de> for Entries {
+            type Value = Fault;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a fault: a mapping with `kind` and the keys its kind takes")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Fault, M::Error> {
+                let mut kind = None;
+                let mut entries = Vec::new();
+                let mut seen = BTreeSet::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if !seen.insert(key.clone()) {
+                        return Err(de::Error::custom(format!("duplicate key `{key}`")));
+                    }
+                    if key == "kind" {
+                        kind = Some(map.next_value::<String>()?);
+                    } else {
+                        entries.push((key, map.next_value::<Value>()?, ()));
+                    }
+                }
+                let kind = kind.ok_or_else(|| de::Error::missing_field("kind"))?;
+                Fault::read(&kind, entries, (), &[])
+                    .map_err(|e| de::Error::custom(format!("at `{}`: {}", e.key, e.message)))
+            }
+        }
+        deserializer.deserialize_map(Entries)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fault::{GoneMessage, TargetVerb};
+
+    fn every_kind_with_every_key() -> Vec<Fault> {
+        let target = Target {
+            verbs: vec![TargetVerb::Watch],
+            window: Some(Duration::from_secs(90)),
+            count: Some(2),
+            path: Some("/api/v1".into()),
+            query: Some("watch=".into()),
+        };
+        let mut faults: Vec<Fault> = Fault::blanks().into_iter().map(|(_, f)| f).collect();
+        for fault in &mut faults {
+            match fault {
+                Fault::Idle { duration }
+                | Fault::DropBookmarks { duration }
+                | Fault::StaleBookmarks { duration }
+                | Fault::EmptyBookmarks { duration } => *duration = Duration::from_secs(60),
+                Fault::Compact { retain } => *retain = Some(Duration::from_secs(5)),
+                Fault::Watch410 {
+                    form,
+                    message,
+                    code,
+                    target: t,
+                } => {
+                    (*form, *message, *code) = (GoneForm::Http, Some(GoneMessage::Etcd), false);
+                    *t = target.clone();
+                }
+                Fault::HttpError {
+                    status,
+                    body,
+                    retry_after,
+                    target: t,
+                } => {
+                    (*status, *body, *retry_after) = (429, ErrorBody::Text, Some(7));
+                    *t = target.clone();
+                }
+                Fault::Latency { delay, on, .. } => {
+                    (*delay, *on) = (Duration::from_millis(1500), LatencyOn::Events);
+                }
+                Fault::Restart { restart } => *restart = Restart::Regress { by: 3 },
+                Fault::CutStream { how, target: t } => {
+                    *how = Cut::MidChunk;
+                    *t = target.clone();
+                }
+                _ => {}
+            }
+        }
+        faults
+    }
+
+    #[test]
+    fn every_kind_is_named_once_and_reads_back_what_it_writes() {
+        let kinds = Fault::kinds();
+        assert_eq!(kinds.len(), kinds.iter().collect::<BTreeSet<_>>().len());
+        for fault in every_kind_with_every_key() {
+            let entries = fault
+                .entries()
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v, ()))
+                .collect();
+            assert_eq!(
+                Fault::read(fault.kind(), entries, (), &[]),
+                Ok(fault.clone())
+            );
+            let json = serde_json::to_value(&fault).unwrap();
+            assert_eq!(json["kind"], fault.kind());
+            assert_eq!(serde_json::from_value::<Fault>(json).unwrap(), fault);
+        }
+    }
+
+    #[test]
+    fn a_key_at_its_default_is_left_out_and_a_key_of_another_kind_is_refused() {
+        let cut = Fault::CutStream {
+            how: Cut::Reset,
+            target: Target::default(),
+        };
+        assert!(cut.entries().is_empty());
+        let error = Fault::read("compact", vec![("how".into(), "reset".into(), 9)], 1, &[])
+            .expect_err("compact takes no `how`");
+        assert_eq!((error.key.as_str(), error.at), ("how", 9));
+        assert!(
+            error.message.contains("which takes retain"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn a_missing_key_is_placed_at_the_entry_and_a_bad_value_at_itself() {
+        let missing = Fault::read::<u32>("http_error", vec![], 1, &[]).unwrap_err();
+        assert_eq!(
+            (missing.key.as_str(), missing.message.as_str(), missing.at),
+            ("status", "`kind: http_error` needs `status`", 1)
+        );
+        let bad = Fault::read(
+            "http_error",
+            vec![
+                ("status".into(), 503.into(), 2),
+                ("verbs".into(), serde_json::json!(["list", "lst"]), 3),
+            ],
+            1,
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!((bad.key.as_str(), bad.at), ("verbs[1]", 3));
+    }
+}
