@@ -15,11 +15,12 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use kube_watch_harness::apiserver::ApiServer;
 use kube_watch_harness::run::{RunOptions, run};
 use kube_watch_harness::scenario::{self, Scenario};
-use kube_watch_harness::trace::Recorder;
-use kube_watch_harness::transport;
+
+#[path = "common/floor.rs"]
+mod floor;
+use floor::{bare_list, per_run};
 
 fn catalogue() -> Vec<Scenario> {
     let mut paths: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"))
@@ -32,36 +33,6 @@ fn catalogue() -> Vec<Scenario> {
         .iter()
         .map(|p| scenario::load(p).expect("built-in scenarios load"))
         .collect()
-}
-
-/// One LIST through a fresh world: the least a set-up's run can cost.
-fn bare_list(scenario: &Scenario) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .expect("a runtime builds");
-    runtime.block_on(async {
-        let server = ApiServer::new(scenario, Recorder::start());
-        let client = transport::client(server, &transport::config(), 0).expect("the client builds");
-        let request = http::Request::get("/api/v1/events?limit=500")
-            .body(Vec::new())
-            .expect("a valid request");
-        black_box(
-            client
-                .request_text(request)
-                .await
-                .expect("the LIST succeeds"),
-        );
-    });
-}
-
-fn per_run(iterations: u32, mut f: impl FnMut()) -> Duration {
-    let start = Instant::now();
-    for _ in 0..iterations {
-        f();
-    }
-    start.elapsed() / iterations
 }
 
 fn bench(c: &mut Criterion) {

@@ -45,6 +45,7 @@
 
 pub mod apiserver;
 pub mod cli;
+pub mod explore;
 pub mod fault;
 pub mod live;
 pub mod mechanism;

@@ -122,21 +122,51 @@ pub enum TraceKind {
     },
     /// The watcher emitted an error.
     WatcherError(WatcherFault),
+    /// A request fault answered (or delayed) request `request` in the server's place: the fault
+    /// acted then, which for one aimed by a count is later than it was put in place.
+    FaultHit {
+        /// The request's sequence number.
+        request: u64,
+    },
     /// The consumer stopped: nothing more will be read from the watcher.
     StreamEnded {
         /// Why, in words.
         cause: String,
     },
-    /// The run was stopped early because the watcher passed the scenario's request cap.
+    /// The run was stopped early as a request storm: past the scenario's request cap, or
+    /// [`STORM_BURST`] lists and watches within [`STORM_SPAN`] of virtual time.
     Storm {
         /// Requests made by then.
         requests: u64,
+        /// For a burst, the virtual time its lists and watches took; `None` for the cap.
+        burst: Option<Duration>,
     },
     /// The reflector's store at the end of the run.
     Store {
         /// Each object with its resourceVersion.
         objects: Vec<(ObjectKey, u64)>,
     },
+}
+
+/// Lists and watches started within [`STORM_SPAN`] of virtual time that make a request storm:
+/// no controller needs a thousand in a second, and a real apiserver's priority and fairness
+/// would be queueing and rejecting them long before. Continue pages of one LIST do not count.
+pub const STORM_BURST: usize = 1_000;
+
+/// See [`STORM_BURST`].
+pub const STORM_SPAN: Duration = Duration::from_secs(1);
+
+/// Why a run was stopped as a storm, in words: `1000 lists and watches within 0s of virtual
+/// time`, or `10001 requests, past the cap of 10000`.
+#[must_use]
+pub fn storm_words(requests: u64, burst: Option<Duration>, cap: u64) -> String {
+    match burst {
+        Some(span) => format!(
+            "{STORM_BURST} lists and watches within {} of virtual time, by request #{requests}",
+            crate::span::format(span)
+        ),
+        None => format!("{requests} requests, past the cap of {cap}"),
+    }
 }
 
 /// One request as the server saw it.

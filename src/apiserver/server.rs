@@ -1,6 +1,7 @@
 //! The server: request dispatch, the request log, and the hooks the timeline drives (writes,
 //! churn, compaction, faults). What the handlers share lives in [`super::shared`].
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +23,7 @@ use super::store::{Change, Store, key_of};
 use super::watch::{self as watch_stream, Opening};
 use crate::fault::{Fault, FaultRules, RequestFaults, RequestInfo};
 use crate::scenario::{Scenario, Write};
-use crate::trace::{Recorder, RequestRecord, TraceKind, Verb};
+use crate::trace::{Recorder, RequestRecord, STORM_BURST, STORM_SPAN, TraceKind, Verb};
 
 /// Largest request line plus headers answered: Go's `DefaultMaxHeaderBytes`, which
 /// kube-apiserver keeps (1 MiB). hyper's read buffer is larger, so this answers first.
@@ -47,6 +48,7 @@ impl ApiServer {
             fanout: Fanout::default(),
             remaining: RemainingCounts::default(),
             requests: 0,
+            starts: VecDeque::with_capacity(STORM_BURST),
         };
         let server = Self {
             shared: Arc::new(Shared::new(
@@ -235,11 +237,16 @@ impl ApiServer {
         state.rules.install(fault, now, revision)
     }
 
-    /// Resolves once the run has passed `server.max_requests` requests: a request storm.
-    pub async fn storm(&self) {
+    /// Resolves once the run is a request storm — past `server.max_requests` requests, or
+    /// [`STORM_BURST`] lists and watches within [`STORM_SPAN`] — with the requests made by
+    /// then and, for a burst, the span its lists and watches took.
+    pub async fn storm(&self) -> (u64, Option<Duration>) {
         let mut rx = self.shared.storm.subscribe();
         // NB: `wait_for` errs only when the sender is gone, which cannot happen while `self` lives.
-        let _ = rx.wait_for(|storm| *storm).await;
+        match rx.wait_for(Option::is_some).await {
+            Ok(storm) => storm.unwrap_or_default(),
+            Err(_) => futures::future::pending().await,
+        }
     }
 
     /// Answers one request. Never panics on any input; everything malformed gets a Status.
@@ -248,7 +255,11 @@ impl ApiServer {
             let mut state = self.shared.lock();
             state.requests += 1;
             if state.requests > self.shared.spec.max_requests {
-                self.shared.storm.send_replace(true);
+                let requests = state.requests;
+                self.shared.storm.send_if_modified(|storm| {
+                    storm.get_or_insert((requests, None));
+                    true
+                });
             }
             state.requests
         };
@@ -270,6 +281,9 @@ impl ApiServer {
             .any(|v| v.contains("as=PartialObjectMetadata"));
         let route = Route::of(&path, &self.shared.resource);
         let verb = verb_of(&route, &query);
+        if matches!(verb, Verb::List | Verb::Watch) {
+            self.count_start(id);
+        }
         let info = RequestInfo {
             verb,
             path: &path,
@@ -285,6 +299,11 @@ impl ApiServer {
             let now = self.now();
             self.shared.lock().rules.on_request(now, &info)
         };
+        if faults.delay.is_some() || faults.answer.is_some() {
+            self.shared
+                .recorder
+                .record(TraceKind::FaultHit { request: id });
+        }
         if let Some(delay) = faults.delay {
             let recorder = &self.shared.recorder;
             recorder.sleep_until(recorder.now() + delay).await;
@@ -305,6 +324,25 @@ impl ApiServer {
         };
         self.log(id, &method, &info, response.status().as_u16());
         response
+    }
+
+    /// Counts a list or watch toward a burst, and flags the storm when one is complete.
+    fn count_start(&self, id: u64) {
+        let now = self.now();
+        let mut state = self.shared.lock();
+        if state.starts.len() == STORM_BURST {
+            state.starts.pop_front();
+        }
+        state.starts.push_back(now);
+        if let Some(first) = state.starts.front().copied()
+            && state.starts.len() == STORM_BURST
+            && now - first < STORM_SPAN
+        {
+            self.shared.storm.send_if_modified(|storm| {
+                storm.get_or_insert((id, Some(now - first)));
+                true
+            });
+        }
     }
 
     fn log(&self, id: u64, method: &Method, info: &RequestInfo<'_>, status: u16) {

@@ -3,7 +3,9 @@
 //! open watches. The request handlers (`list`, `watch`, `answer`) and the server that
 //! dispatches to them all read it from here; it imports none of them.
 
+use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use tokio::sync::watch;
 
@@ -35,8 +37,8 @@ pub(super) struct Shared {
     pub(super) restarts: watch::Sender<u64>,
     /// The rule ids of `cut_stream` / `stall_stream` faults so far, for open watches to claim.
     pub(super) instant: watch::Sender<Vec<usize>>,
-    /// Set once the request cap is passed.
-    pub(super) storm: watch::Sender<bool>,
+    /// Set once the run is a request storm: requests so far, and a burst's span.
+    pub(super) storm: watch::Sender<Option<(u64, Option<Duration>)>>,
 }
 
 /// What changes as the server serves, behind one lock.
@@ -52,6 +54,8 @@ pub(super) struct State {
     /// What paginated LISTs have left to send.
     pub(super) remaining: RemainingCounts,
     pub(super) requests: u64,
+    /// When the last [`crate::trace::STORM_BURST`] lists and watches started.
+    pub(super) starts: VecDeque<Duration>,
 }
 
 impl Shared {
@@ -73,7 +77,7 @@ impl Shared {
             expiry: watch::channel(0).0,
             restarts: watch::channel(0).0,
             instant: watch::channel(Vec::new()).0,
-            storm: watch::channel(false).0,
+            storm: watch::channel(None).0,
         }
     }
 

@@ -55,6 +55,41 @@ pub enum Command {
         #[arg(long, default_value_t = 60)]
         wall_timeout: u64,
     },
+    /// Find failures nobody wrote a scenario for: run the scenario's workload and set-ups under
+    /// random fault timelines, shrink each way a set-up failed to the smallest timeline that
+    /// still shows it, and write each as a scenario file. Exits 1 when something failed.
+    Explore {
+        /// The scenario whose resource, objects, workload and set-ups are explored; its own
+        /// faults are left out.
+        path: PathBuf,
+        /// Timelines to draw and run.
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+        /// Seeds every draw: the same seed finds the same, byte for byte.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// What may be drawn (YAML: kinds, min_faults, max_faults, start, end, min_window,
+        /// max_window). Default: every fault kind, 1 to 3 a timeline, acting from 30s until the
+        /// scenario's duration less its deadline, windows of 5s to 3m.
+        #[arg(long, value_name = "FILE")]
+        budget: Option<PathBuf>,
+        /// Write each finding there as `<scenario>-<set-up>-<mechanism>.yaml`, and
+        /// `findings.json`. The directory is created if missing.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Timelines run at once; default every core.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Report each finding as first drawn, without shrinking it.
+        #[arg(long)]
+        no_shrink: bool,
+        /// Summary format.
+        #[arg(long, value_enum, default_value_t = ExploreFormat::Table)]
+        format: ExploreFormat,
+        /// Wall-clock seconds one set-up may take before it is reported as hung.
+        #[arg(long, default_value_t = 60)]
+        wall_timeout: u64,
+    },
     /// Serve a scenario on a real TCP port for any client (kubectl, client-go, ...), playing its
     /// timeline on the wall clock, until the timeline ends or Ctrl-C.
     Serve {
@@ -110,6 +145,15 @@ pub enum Format {
     Json,
     /// JUnit XML for CI.
     Junit,
+}
+
+/// `harness explore` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExploreFormat {
+    /// A table for terminals.
+    Table,
+    /// One JSON document, as `findings.json`.
+    Json,
 }
 
 /// `harness explain` formats.

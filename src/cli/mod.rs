@@ -5,9 +5,10 @@
 
 mod args;
 mod explain;
+mod explore;
 mod list;
 mod run;
 mod serve;
 
-pub use args::{Args, Command, ExplainFormat, Format, SchemaOf};
+pub use args::{Args, Command, ExplainFormat, ExploreFormat, Format, SchemaOf};
 pub use run::{HARNESS_ERROR, PASSED, VERDICT_FAILED, run};

@@ -390,6 +390,29 @@ impl Fault {
         }
     }
 
+    /// Who it hits, to change.
+    pub fn target_mut(&mut self) -> Option<&mut Target> {
+        match self {
+            Self::DropInitialEventsEnd { target }
+            | Self::Watch410 { target, .. }
+            | Self::EmptyWatch { target }
+            | Self::CutStream { target, .. }
+            | Self::StallStream { target }
+            | Self::HangHeaders { target }
+            | Self::HttpError { target, .. }
+            | Self::Latency { target, .. }
+            | Self::MalformedEvent { target, .. }
+            | Self::ExpireContinue { target } => Some(target),
+            Self::Idle { .. }
+            | Self::Compact { .. }
+            | Self::DropBookmarks { .. }
+            | Self::StaleBookmarks { .. }
+            | Self::EmptyBookmarks { .. }
+            | Self::ExpireWatches
+            | Self::Restart { .. } => None,
+        }
+    }
+
     /// How long the fault lasts: its window, zero for instant faults and for request faults
     /// without a window (those end when their count is used up, which the timeline cannot
     /// know).

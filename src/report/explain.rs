@@ -163,7 +163,20 @@ fn line(
         } => ("watcher", format!("Delete {key} at {resource_version}")),
         TraceKind::WatcherError(f) => ("watcher", format!("error: {}", f.message)),
         TraceKind::StreamEnded { cause } => ("consumer", format!("stopped: {cause}")),
-        TraceKind::Storm { requests } => ("harness", format!("stopped after {requests} requests")),
+        TraceKind::FaultHit { request } => ("fault", format!("answers request #{request}")),
+        TraceKind::Storm { requests, burst } => (
+            "harness",
+            format!(
+                "stopped as a request storm after {requests} requests{}",
+                burst
+                    .map(|span| format!(
+                        ", {} lists and watches within {}",
+                        crate::trace::STORM_BURST,
+                        crate::span::format(span)
+                    ))
+                    .unwrap_or_default()
+            ),
+        ),
         TraceKind::Store { objects } => (
             "watcher",
             format!(

@@ -4,6 +4,7 @@
 //! ([`crate::outcome`]) and never judge or read a clock, so output is deterministic.
 
 pub mod explain;
+pub mod explore;
 pub mod json;
 pub mod junit;
 pub mod requests;

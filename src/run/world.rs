@@ -216,8 +216,8 @@ async fn exercise(
     });
     tokio::select! {
         biased;
-        () = server.storm() => {
-            recorder.record(TraceKind::Storm { requests: scenario.server.max_requests + 1 });
+        (requests, burst) = server.storm() => {
+            recorder.record(TraceKind::Storm { requests, burst });
         }
         () = recorder.sleep_until(scenario.duration) => {}
         () = watchdog.cancel.notified() => {}

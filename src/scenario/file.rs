@@ -15,14 +15,17 @@ use crate::span::Span;
 
 /// A kube-watch-harness scenario: a workload and faults on a timeline, the watcher set-ups to
 /// test, and what "recovered" means.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ScenarioFile {
     /// Short name; default: the file stem.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) name: Option<String>,
     /// The real-world situation the scenario models, with a link where one exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) description: Option<String>,
     /// Seeds every random choice of a run: backoff jitter, the server's default watch timeouts.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) seed: Option<u64>,
     /// Virtual time the run covers.
     #[schemars(with = "Span")]
@@ -31,9 +34,11 @@ pub(crate) struct ScenarioFile {
     pub(crate) resource: ResourceFile,
     /// How the simulated API server behaves.
     #[serde(default)]
+    #[serde(skip_serializing_if = "is_default")]
     pub(crate) server: ServerFile,
     /// Writes and faults, in time order, each named by `kind:`.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) timeline: Vec<StepFile>,
     /// The watcher set-ups to test; each runs in a fresh, isolated world.
     #[schemars(with = "Vec<WatcherFile>")]
@@ -43,27 +48,29 @@ pub(crate) struct ScenarioFile {
 }
 
 /// What is watched, and the objects it starts with.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ResourceFile {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub(crate) group: String,
     pub(crate) version: String,
     #[schemars(with = "String")]
     pub(crate) kind: Spanned<String>,
     #[schemars(with = "String")]
     pub(crate) plural: Spanned<String>,
-    #[serde(default = "yes")]
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub(crate) namespaced: bool,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "flow_items")]
     pub(crate) objects: Vec<ObjectFile>,
     /// Many objects alike, generated: for a large collection without a line per object.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "flow_items")]
     pub(crate) generate: Vec<GenerateFile>,
 }
 
 /// `count` objects named after a pattern, with the same labels and body.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct GenerateFile {
     /// How many.
@@ -73,12 +80,15 @@ pub(crate) struct GenerateFile {
     #[schemars(with = "String")]
     pub(crate) name: Spanned<String>,
     /// The namespace of every one; none for a cluster-scoped resource.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) namespace: Option<String>,
     /// `metadata.labels` of every one.
     #[serde(default)]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) labels: BTreeMap<String, String>,
     /// The fields besides `metadata` of every one (`spec`, `status`, `data`, ...).
     #[serde(default)]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) body: BTreeMap<String, serde_json::Value>,
 }
 
@@ -86,32 +96,61 @@ fn yes() -> bool {
     true
 }
 
+fn is_true(value: &bool) -> bool {
+    *value
+}
+
+/// A list written one item a line: `- { name: a, namespace: default }`.
+fn flow_items<T: Serialize, S: Serializer>(items: &[T], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(items.iter().map(serde_saphyr::FlowMap))
+}
+
+/// A list written on one line: `[a, b]`.
+fn flow_list<T: Serialize, S: Serializer>(items: &[T], serializer: S) -> Result<S::Ok, S::Error> {
+    serde_saphyr::FlowSeq(items).serialize(serializer)
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
 /// One object of the watched resource.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ObjectFile {
     #[schemars(with = "String")]
     pub(crate) name: Spanned<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) namespace: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) labels: BTreeMap<String, String>,
     /// Top-level fields besides `metadata` (`spec`, `data`, `reason`, ...), copied as they are.
     #[serde(default)]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) body: BTreeMap<String, serde_json::Value>,
 }
 
 /// How the simulated API server behaves.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ServerFile {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) watch_cache: Option<bool>,
     #[schemars(with = "Option<Span>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) watch_cache_window: Option<Spanned<Span>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) watch_cache_init: Option<Span>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) watch_list: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) bookmark_interval: Option<Span>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) churn_interval: Option<Span>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) compaction_interval: Option<Span>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) max_requests: Option<u64>,
 }
 
@@ -271,29 +310,36 @@ impl JsonSchema for StepFile {
 }
 
 /// One watcher set-up of the matrix.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WatcherFile {
     #[schemars(with = "String")]
     pub(crate) name: Spanned<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "is_default")]
     pub(crate) config: WatcherConfigFile,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) backoff: Option<BackoffFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) backoff_on: Option<BackoffOnFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) consumer: Option<ConsumerFile>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "is_default")]
     pub(crate) client: ClientFile,
 }
 
 /// The kube client settings that change recovery.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ClientFile {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) retry: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) read_timeout: Option<Span>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum BackoffOnFile {
     Watcher,
@@ -302,20 +348,28 @@ pub(crate) enum BackoffOnFile {
 }
 
 /// The fields of kube-runtime's `watcher::Config`; each absent one keeps kube's default.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WatcherConfigFile {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) bookmarks: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) timeout: Option<Span>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) page_size: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) list_semantic: Option<ListSemanticFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) streaming_lists: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) label_selector: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) field_selector: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) metadata_only: Option<bool>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum ListSemanticFile {
     MostRecent,
@@ -323,7 +377,7 @@ pub(crate) enum ListSemanticFile {
 }
 
 /// `none`, `default`, or `{ exponential: { initial, max, factor } }`.
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum BackoffFile {
     None,
@@ -331,7 +385,7 @@ pub(crate) enum BackoffFile {
     Exponential(ExponentialFile),
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExponentialFile {
     pub(crate) initial: Span,
@@ -344,7 +398,7 @@ fn two() -> f64 {
     2.0
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum ConsumerFile {
     Reflector,
@@ -353,20 +407,25 @@ pub(crate) enum ConsumerFile {
 }
 
 /// What "recovered" means for this scenario.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExpectFile {
     pub(crate) deadline: Span,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) max_relists: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) max_requests_per_minute: Option<u32>,
     #[serde(default)]
     #[schemars(with = "Vec<Span>")]
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "flow_list")]
     pub(crate) checkpoints: Vec<Spanned<Span>>,
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
+    #[serde(serialize_with = "flow_list")]
     pub(crate) recover: Vec<Spanned<String>>,
     /// Each set-up expected not to recover, with the mechanism it is expected to fail by.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, Mechanism>")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) fail: BTreeMap<String, Spanned<Mechanism>>,
 }

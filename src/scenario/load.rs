@@ -57,18 +57,23 @@ pub fn files_in(dir: impl AsRef<Path>) -> std::io::Result<Vec<std::path::PathBuf
 /// [`Error::Read`] when the file cannot be read, [`Error::NotUtf8`], [`Error::Parse`] with
 /// file, line, column and key path, or [`Error::Invalid`] for impossible contents.
 pub fn load(path: impl AsRef<Path>) -> Result<Scenario> {
-    let path = path.as_ref();
+    let (text, file, stem) = read(path.as_ref())?;
+    parse(&text, &file, stem)
+}
+
+/// The text of the file at `path`, its name for messages, and its stem.
+pub(super) fn read(path: &Path) -> Result<(String, String, Option<String>)> {
     let bytes = std::fs::read(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,
     })?;
     let file = path.display().to_string();
-    let text = std::str::from_utf8(&bytes).map_err(|e| Error::NotUtf8 {
+    let text = String::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
         file: file.clone(),
-        offset: e.valid_up_to(),
+        offset: e.utf8_error().valid_up_to(),
     })?;
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-    parse(text, &file, stem)
+    Ok((text, file, stem))
 }
 
 impl Scenario {
@@ -91,10 +96,15 @@ impl Scenario {
 
 fn parse(text: &str, file: &str, stem: Option<String>) -> Result<Scenario> {
     let raw = deserialize(text, file)?;
+    validate(raw, file, stem)
+}
+
+/// Validates a scenario file already read; errors name `file`.
+pub(super) fn validate(raw: ScenarioFile, file: &str, stem: Option<String>) -> Result<Scenario> {
     Validator { file, kind: None }.scenario(raw, stem)
 }
 
-fn deserialize(text: &str, file: &str) -> Result<ScenarioFile> {
+pub(super) fn deserialize(text: &str, file: &str) -> Result<ScenarioFile> {
     let path = RefCell::new(String::new());
     let mut options = serde_saphyr::Options::default();
     options.with_snippet = false;

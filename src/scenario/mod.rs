@@ -3,6 +3,7 @@
 //! Entry points: [`load`] for a path, [`Scenario::from_yaml`] for text. Every error names the
 //! file, the line and column where known, and the key path (`timeline[2].at`).
 
+mod document;
 mod error;
 mod file;
 mod load;
@@ -21,6 +22,7 @@ pub fn json_schema() -> String {
     text.push('\n');
     text
 }
+pub use document::Document;
 pub use error::{Error, Location, Result};
 pub use load::{files_in, load};
 pub(crate) use model::merge_patch;

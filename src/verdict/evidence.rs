@@ -39,7 +39,7 @@ pub(super) struct Evidence<'a> {
     /// How the consumer stopped, if it did.
     pub(super) stream_end: Option<(Duration, &'a str)>,
     /// When the run was stopped as a request storm.
-    pub(super) storm: Option<Duration>,
+    pub(super) storm: Option<(Duration, u64, Option<Duration>)>,
     /// The client's read timeout, as the run built it.
     pub(super) read_timeout: Option<Duration>,
 }
@@ -88,7 +88,7 @@ impl<'a> Evidence<'a> {
                 TraceKind::StreamEnded { cause } if stream_end.is_none() => {
                     stream_end = Some((event.at, cause.as_str()));
                 }
-                TraceKind::Storm { .. } => storm = Some(event.at),
+                TraceKind::Storm { requests, burst } => storm = Some((event.at, *requests, *burst)),
                 TraceKind::Client {
                     read_timeout: timeout,
                     ..

@@ -9,7 +9,7 @@ use super::model::{Check, CheckName, Figures, Marks, Verdict};
 use super::requests::{lists, watch_ends};
 use super::view::{describe_difference, samples};
 use crate::scenario::{Scenario, SetUp, format_duration as fmt};
-use crate::trace::{RequestRecord, Trace, TraceKind, Verb, WatchEnd};
+use crate::trace::{RequestRecord, Trace, TraceKind, Verb, WatchEnd, storm_words};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -47,7 +47,7 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
         _ => None,
     });
     let storm = trace.iter().find_map(|e| match e.kind {
-        TraceKind::Storm { requests } => Some((e.at, requests)),
+        TraceKind::Storm { requests, burst } => Some((e.at, requests, burst)),
         _ => None,
     });
     let selector = &setup.config.selector;
@@ -58,7 +58,21 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
     });
 
     let first_fault = scenario.first_fault().unwrap_or(Duration::ZERO);
-    let last_fault = scenario.last_fault_end().unwrap_or(Duration::ZERO);
+    // A fault aimed by a count acts when it hits (a request, a damaged event line), which
+    // the timeline cannot know: the deadline runs from the last time any fault acted.
+    let acted = trace
+        .iter()
+        .filter(|e| match &e.kind {
+            TraceKind::FaultHit { .. } => true,
+            TraceKind::Sent { event, .. } => event.damaged.is_some(),
+            _ => false,
+        })
+        .map(|e| e.at)
+        .max();
+    let last_fault = scenario
+        .last_fault_end()
+        .unwrap_or(Duration::ZERO)
+        .max(acted.unwrap_or(Duration::ZERO));
 
     let first_error = errors.iter().copied().find(|t| *t >= first_fault);
     let gaps = gaps(&samples, lag);
@@ -91,7 +105,15 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
         match disrupted_at {
             None => None,
             Some(_) => {
-                let after_error = last_error.map_or(Some(Duration::ZERO), healthy_after);
+                // Settled once a request after the last error was answered well, or the watch
+                // it came on went on delivering (a malformed event fails one line, not the
+                // stream).
+                let after_error = last_error.map_or(Some(Duration::ZERO), |t| {
+                    match (healthy_after(t), delivered_after_last_error(trace)) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    }
+                });
                 let after_gap = match last_gap_end {
                     None => Some(Duration::ZERO),
                     Some(end) => end,
@@ -136,13 +158,13 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
             passed: false,
             detail: format!("the stream ended at {}: {cause}", fmt(at)),
         },
-        (None, Some((at, n))) => Check {
+        (None, Some((at, n, burst))) => Check {
             name: CheckName::Survived,
             passed: false,
             detail: format!(
-                "the run was stopped at {} after {n} requests, past the cap of {}",
+                "the run was stopped at {} as a request storm: {}",
                 fmt(at),
-                scenario.server.max_requests
+                storm_words(n, burst, scenario.server.max_requests)
             ),
         },
         (None, None) => Check {
@@ -187,7 +209,7 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
             name: CheckName::Deadline,
             passed: false,
             detail: format!(
-                "never settled: the view matched the truth, but the watcher's errors went on to the end of the run, the last at {} with no healthy request after it",
+                "never settled: the view matched the truth, but the watcher's errors went on to the end of the run, the last at {} with no healthy request and no event after it",
                 fmt(last_error.unwrap_or_default())
             ),
         },
@@ -348,6 +370,25 @@ pub fn gaps(samples: &[super::Sample], lag: Duration) -> Vec<(Duration, Option<D
 }
 
 /// A request after which the watcher is served again: not a watch that only carried an ERROR.
+/// When the watcher first emitted an event after its last error, if it did.
+fn delivered_after_last_error(trace: &Trace) -> Option<Duration> {
+    let last = trace
+        .iter()
+        .rposition(|e| matches!(e.kind, TraceKind::WatcherError(_)))?;
+    trace[last + 1..]
+        .iter()
+        .find(|e| {
+            matches!(
+                e.kind,
+                TraceKind::Apply { .. }
+                    | TraceKind::Delete { .. }
+                    | TraceKind::InitApply { .. }
+                    | TraceKind::InitDone
+            )
+        })
+        .map(|e| e.at)
+}
+
 fn healthy(request: &RequestRecord, watch_ends: &BTreeMap<u64, &WatchEnd>) -> bool {
     request.verb != Verb::Watch
         || !matches!(watch_ends.get(&request.id), Some(WatchEnd::Error { .. }))

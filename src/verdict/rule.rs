@@ -11,7 +11,7 @@ use super::model::{CheckName, Link};
 use crate::mechanism::Mechanism;
 use crate::scenario::{Consumer, format_duration as fmt};
 use crate::subject::DRIVER_RETURNED;
-use crate::trace::{Damage, EventType, TraceKind, Verb, WatchEnd, WatcherFault};
+use crate::trace::{Damage, EventType, TraceKind, Verb, WatchEnd, WatcherFault, storm_words};
 
 /// A mechanism and the chain that shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,6 +252,60 @@ fn never_answered(e: &Evidence) -> Option<Finding> {
 }
 
 fn half_open_watch(e: &Evidence) -> Option<Finding> {
+    stalled_to_the_end(e).or_else(|| stalled_past_the_deadline(e))
+}
+
+/// A watch stalled, and the client gave up on it only at its own timeout, past the deadline.
+fn stalled_past_the_deadline(e: &Evidence) -> Option<Finding> {
+    if !e.failed(CheckName::Deadline) {
+        return None;
+    }
+    let (ended, request) = e.trace.iter().find_map(|event| match &event.kind {
+        TraceKind::WatchEnded {
+            request,
+            reason: WatchEnd::Stalled,
+            ..
+        } => Some((event.at, *request)),
+        _ => None,
+    })?;
+    let (opened, _) = e.requests.iter().find(|(_, r)| r.id == request)?;
+    let stalled = e
+        .faults
+        .iter()
+        .rev()
+        .find(|(t, kind)| *kind == "stall_stream" && *t <= ended)?
+        .0
+        .max(*opened);
+    let waited = ended - stalled;
+    if waited <= e.scenario.expect.deadline {
+        return None;
+    }
+    found(
+        Mechanism::HalfOpenWatch,
+        vec![
+            link(
+                stalled,
+                format!(
+                    "the watch opened at {} went half-open at {} (stall_stream): the connection stayed and nothing more arrived",
+                    fmt(*opened),
+                    fmt(stalled)
+                ),
+            ),
+            link(
+                ended,
+                format!(
+                    "the client gave up on it only at {}, {} later: kube notices a silent watch by its idle timeout (the watch's timeout + 5 s) or a read timeout, and that is longer than the scenario's deadline ({})",
+                    fmt(ended),
+                    fmt(waited),
+                    fmt(e.scenario.expect.deadline)
+                ),
+            ),
+        ],
+    )
+}
+
+/// A watch stalled and nothing ever gave up on it.
+fn stalled_to_the_end(e: &Evidence) -> Option<Finding> {
     let (at, last) = e.requests.last()?;
     let why = no_read_timeout(e)?;
     let stalled = e
@@ -381,15 +435,20 @@ fn event_dropped(e: &Evidence) -> Option<Finding> {
             if damage == Damage::Cut {
                 continue;
             }
-            let emitted = e.trace.iter().any(|event| {
-                event.at >= *at
-                    && matches!(&event.kind,
-                        TraceKind::Apply { key: k, resource_version }
-                        | TraceKind::InitApply { key: k, resource_version }
-                        | TraceKind::Delete { key: k, resource_version }
-                        if k == key && *resource_version >= rv)
-            });
-            if emitted {
+            // When the watcher first emitted this version of the object or a later one.
+            let caught_up = e
+                .trace
+                .iter()
+                .find(|event| {
+                    event.at >= *at
+                        && matches!(&event.kind,
+                            TraceKind::Apply { key: k, resource_version }
+                            | TraceKind::InitApply { key: k, resource_version }
+                            | TraceKind::Delete { key: k, resource_version }
+                            if k == key && *resource_version >= rv)
+                })
+                .map(|event| event.at);
+            if caught_up.is_some_and(|t| t - *at <= super::DELIVERY_LAG) {
                 continue;
             }
             let line = match damage {
@@ -407,10 +466,25 @@ fn event_dropped(e: &Evidence) -> Option<Finding> {
                 .requests
                 .iter()
                 .any(|(t, r)| t > at && super::requests::lists(r));
-            let then = if relisted {
-                "a later relist did not bring it back before the end".to_owned()
-            } else {
-                "nothing relisted afterwards, so the view kept the version before it".to_owned()
+            let then = match caught_up {
+                Some(t) => format!(
+                    "the view kept the version before it until {}, when a newer one came{}",
+                    fmt(t),
+                    if e.requests
+                        .iter()
+                        .any(|(r_at, r)| r_at > at && *r_at <= t && super::requests::lists(r))
+                    {
+                        " with a relist"
+                    } else {
+                        ""
+                    }
+                ),
+                None if relisted => {
+                    "a later relist did not bring it back before the end".to_owned()
+                }
+                None => {
+                    "nothing relisted afterwards, so the view kept the version before it".to_owned()
+                }
             };
             return found(
                 Mechanism::EventDropped,
@@ -548,13 +622,13 @@ fn gone_without_code(e: &Evidence) -> Option<Finding> {
 
 /// The request storm or the request-rate bound that a hot loop ran into, in words.
 fn storm_or_rate(e: &Evidence) -> Option<Link> {
-    if let Some(at) = e.storm {
+    if let Some((at, requests, burst)) = e.storm {
         return Some(link(
             at,
             format!(
-                "the run passed the request cap ({}) at {} and was stopped",
-                e.scenario.server.max_requests,
-                fmt(at)
+                "the run was stopped at {} as a request storm: {}",
+                fmt(at),
+                storm_words(requests, burst, e.scenario.server.max_requests)
             ),
         ));
     }
@@ -567,9 +641,20 @@ fn storm_or_rate(e: &Evidence) -> Option<Link> {
 fn hot_loop_on_clean_ends(e: &Evidence) -> Option<Finding> {
     let bound = storm_or_rate(e)?;
     let pattern = e.pattern()?;
-    if pattern.verb != "watch" || !pattern.answer.starts_with("200 and an immediate end") {
+    let empty = pattern.answer.starts_with("200 and an immediate end");
+    // kube-client 5.0 ends a watch quietly on an unexpected EOF, a chunk cut short included
+    // (`request_events` in kube-client/src/client/mod.rs: "End the stream so it can be
+    // resumed"), so a cut the watcher saw no error for is a clean end to it too.
+    let cut = pattern.answer.starts_with("200, then cut")
+        && !e.errors.iter().any(|(t, _)| *t >= pattern.first);
+    if pattern.verb != "watch" || !(empty || cut) {
         return None;
     }
+    let why = if empty {
+        "a clean end is not an error, so kube's watcher re-watches at once, and no backoff applies, whatever the set-up's"
+    } else {
+        "kube-client ends a watch whose connection closes without its final chunk as if it had ended cleanly (an unexpected EOF is \"resumable\"), so the watcher saw no error, re-watched at once, and no backoff applied, whatever the set-up's"
+    };
     found(
         Mechanism::HotLoopOnCleanEnds,
         vec![
@@ -581,10 +666,7 @@ fn hot_loop_on_clean_ends(e: &Evidence) -> Option<Finding> {
                     caused(e, pattern.first, pattern.verb, &pattern.answer)
                 ),
             ),
-            link(
-                pattern.first,
-                "a clean end is not an error, so kube's watcher re-watches at once, and no backoff applies, whatever the set-up's",
-            ),
+            link(pattern.first, why),
             bound,
         ],
     )
@@ -993,8 +1075,8 @@ expect: {{ deadline: 1m, recover: [w] }}
     }
 
     #[test]
-    fn an_event_sent_but_never_emitted_is_found_and_one_emitted_is_not() {
-        let mut trace = vec![
+    fn an_event_sent_damaged_and_not_emitted_then_is_found_and_one_emitted_at_once_is_not() {
+        let trace = vec![
             opened(0, 2, Some(1), 1, 1),
             fault(60, "malformed_event"),
             sent(
@@ -1009,14 +1091,23 @@ expect: {{ deadline: 1m, recover: [w] }}
             apply(event_dropped, PLAIN, &trace, &[]),
             Some(Mechanism::EventDropped)
         );
-        trace.push(at(
-            400,
-            TraceKind::Apply {
-                key: "default/a".into(),
-                resource_version: 7,
-            },
-        ));
-        assert_eq!(apply(event_dropped, PLAIN, &trace, &[]), None);
+        let emitted = |secs| {
+            let mut trace = trace.clone();
+            trace.push(at(
+                secs,
+                TraceKind::Apply {
+                    key: "default/a".into(),
+                    resource_version: 7,
+                },
+            ));
+            trace
+        };
+        assert_eq!(
+            apply(event_dropped, PLAIN, &emitted(400), &[]),
+            Some(Mechanism::EventDropped),
+            "a later version that caught the view up does not undo the drop"
+        );
+        assert_eq!(apply(event_dropped, PLAIN, &emitted(130), &[]), None);
     }
 
     #[test]
@@ -1099,7 +1190,13 @@ expect: {{ deadline: 1m, recover: [w] }}
                 },
             ));
         }
-        trace.push(at(60, TraceKind::Storm { requests: n }));
+        trace.push(at(
+            60,
+            TraceKind::Storm {
+                requests: n,
+                burst: None,
+            },
+        ));
         trace
     }
 

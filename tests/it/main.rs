@@ -5,6 +5,7 @@ mod apiserver;
 mod bad_files;
 mod cli;
 mod consumer_shape;
+mod explore;
 mod fault_wire;
 mod fixture;
 mod floor;

@@ -42,3 +42,20 @@ fn every_fault_of_every_built_in_scenario_reads_back_what_it_writes() {
     }
     assert!(faults > 40, "{faults} faults checked");
 }
+
+#[test]
+fn every_built_in_scenario_written_back_as_a_document_loads_as_the_same_scenario() {
+    use kube_watch_harness::scenario::{Document, Scenario, files_in, load};
+    for file in files_in(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios")).unwrap() {
+        let document = Document::load(&file).unwrap();
+        let yaml = document.to_yaml();
+        let again = Scenario::from_yaml(&yaml)
+            .unwrap_or_else(|e| panic!("{}: {e}\n{yaml}", file.display()));
+        assert_eq!(
+            format!("{again:?}"),
+            format!("{:?}", load(&file).unwrap()),
+            "{}",
+            file.display()
+        );
+    }
+}

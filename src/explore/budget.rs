@@ -1,0 +1,351 @@
+//! What `harness explore` may draw: which fault kinds, how many per timeline, when, and how long
+//! their windows last; and the drawing itself, one fault at a time from a seeded generator.
+
+use std::path::Path;
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::fault::{
+    Cut, ErrorBody, Fault, GoneForm, LatencyOn, Malformed, Restart, Target, TargetVerb,
+};
+use crate::span::Span;
+
+/// The budget as a file writes it; every key may be left out.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct BudgetFile {
+    /// The fault kinds to draw from; default every kind.
+    kinds: Option<Vec<String>>,
+    /// Faults per timeline, at least.
+    min_faults: Option<usize>,
+    /// Faults per timeline, at most.
+    max_faults: Option<usize>,
+    /// The earliest a fault starts.
+    start: Option<Span>,
+    /// The latest a fault ends; default the scenario's duration less its deadline, so that
+    /// every set-up has its deadline to recover in.
+    end: Option<Span>,
+    /// The shortest window a window fault lasts.
+    min_window: Option<Span>,
+    /// The longest.
+    max_window: Option<Span>,
+}
+
+/// What explore may draw, with every default filled in for one scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Budget {
+    /// The fault kinds to draw from.
+    pub kinds: Vec<&'static str>,
+    /// Faults per timeline: at least, at most.
+    pub faults: (usize, usize),
+    /// When faults may act: from, until (a window ends by then).
+    pub span: (Duration, Duration),
+    /// How long a window lasts: at least, at most.
+    pub window: (Duration, Duration),
+}
+
+/// Why a budget cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The file could not be read.
+    #[error("failed to read budget {path}: {source}")]
+    Read {
+        /// The path given.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file does not have the shape of a budget.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The path given.
+        path: String,
+        /// Where and what, as the YAML parser says it.
+        message: String,
+    },
+    /// The budget says something that cannot be drawn from.
+    #[error("{path}: at `{key}`: {message}")]
+    Invalid {
+        /// The path given, or `default`.
+        path: String,
+        /// The key at fault.
+        key: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Budget {
+    /// The default budget for a scenario of `duration` whose set-ups have `deadline` to
+    /// recover: every fault kind, one to three a timeline, acting between 30 s in and
+    /// `duration - deadline`, windows of 5 s to 3 min.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when the scenario leaves no time for a fault.
+    pub fn default_for(duration: Duration, deadline: Duration) -> Result<Self, Error> {
+        Self::from_file(BudgetFile::default(), "default", duration, deadline)
+    }
+
+    /// The budget in the YAML file at `path`, defaults filled in for the scenario.
+    ///
+    /// # Errors
+    /// [`Error`] naming the file and the key.
+    pub fn load(path: &Path, duration: Duration, deadline: Duration) -> Result<Self, Error> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: name.clone(),
+            source,
+        })?;
+        let file: BudgetFile = serde_saphyr::from_str(&text).map_err(|e| Error::Parse {
+            path: name.clone(),
+            message: e.to_string(),
+        })?;
+        Self::from_file(file, &name, duration, deadline)
+    }
+
+    fn from_file(
+        file: BudgetFile,
+        path: &str,
+        duration: Duration,
+        deadline: Duration,
+    ) -> Result<Self, Error> {
+        let invalid = |key, message: String| Error::Invalid {
+            path: path.to_owned(),
+            key,
+            message,
+        };
+        let every = Fault::kinds();
+        let kinds = match file.kinds {
+            None => every.clone(),
+            Some(names) => names
+                .iter()
+                .map(|name| {
+                    every.iter().copied().find(|k| k == name).ok_or_else(|| {
+                        let mut message = format!(
+                            "unknown fault kind `{name}`, expected one of {}",
+                            every.join(", ")
+                        );
+                        if let Some(meant) = crate::suggest::closest(name, every.iter().copied()) {
+                            message.push_str(&format!("; did you mean `{meant}`?"));
+                        }
+                        invalid("kinds", message)
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        if kinds.is_empty() {
+            return Err(invalid("kinds", "names no fault kind to draw from".into()));
+        }
+        let faults = (file.min_faults.unwrap_or(1), file.max_faults.unwrap_or(3));
+        if faults.0 == 0 || faults.0 > faults.1 || faults.1 > 20 {
+            return Err(invalid(
+                "max_faults",
+                format!(
+                    "faults per timeline must be 1 ≤ min ({}) ≤ max ({}) ≤ 20",
+                    faults.0, faults.1
+                ),
+            ));
+        }
+        let start = file.start.map_or(Duration::from_secs(30), Span::get);
+        let end = file
+            .end
+            .map_or(duration.saturating_sub(deadline), Span::get)
+            .min(duration);
+        let window = (
+            file.min_window.map_or(Duration::from_secs(5), Span::get),
+            file.max_window.map_or(Duration::from_secs(180), Span::get),
+        );
+        if window.0.is_zero() || window.0 > window.1 {
+            return Err(invalid(
+                "min_window",
+                format!(
+                    "windows must last 0s < min ({}) ≤ max ({})",
+                    crate::span::format(window.0),
+                    crate::span::format(window.1)
+                ),
+            ));
+        }
+        if start + window.0 > end {
+            return Err(invalid(
+                "end",
+                format!(
+                    "faults must act between {} and {}, which leaves no room for a {} window (the scenario runs {} and gives {} to recover)",
+                    crate::span::format(start),
+                    crate::span::format(end),
+                    crate::span::format(window.0),
+                    crate::span::format(duration),
+                    crate::span::format(deadline)
+                ),
+            ));
+        }
+        Ok(Self {
+            kinds,
+            faults,
+            span: (start, end),
+            window: (window.0, window.1.min(end - start)),
+        })
+    }
+
+    /// How many faults the next timeline has.
+    pub(super) fn count(&self, rng: &mut fastrand::Rng) -> usize {
+        rng.usize(self.faults.0..=self.faults.1)
+    }
+
+    /// One fault of a kind from the budget, and when it starts: inside the budget's span,
+    /// window and all, on whole seconds.
+    pub(super) fn draw(&self, rng: &mut fastrand::Rng) -> (Duration, Fault) {
+        let kind = self.kinds[rng.usize(..self.kinds.len())];
+        let window = seconds(rng, self.window.0, self.window.1);
+        let target = |rng: &mut fastrand::Rng, verbs: &[TargetVerb]| Target {
+            verbs: match verbs {
+                [] | [_] => Vec::new(),
+                _ if rng.bool() => Vec::new(),
+                _ => vec![verbs[rng.usize(..verbs.len())]],
+            },
+            window: (rng.u8(..3) == 0).then_some(window),
+            count: Some(rng.u64(1..=3)),
+            path: None,
+            query: None,
+        };
+        let windowed = |rng: &mut fastrand::Rng, verbs: &[TargetVerb]| Target {
+            window: Some(window),
+            count: None,
+            ..target(rng, verbs)
+        };
+        const ANY: &[TargetVerb] = &[TargetVerb::List, TargetVerb::Watch];
+        let fault = match kind {
+            "idle" => Fault::Idle { duration: window },
+            "compact" => Fault::Compact { retain: None },
+            "drop_bookmarks" => Fault::DropBookmarks { duration: window },
+            "stale_bookmarks" => Fault::StaleBookmarks { duration: window },
+            "empty_bookmarks" => Fault::EmptyBookmarks { duration: window },
+            "drop_initial_events_end" => Fault::DropInitialEventsEnd {
+                target: target(rng, &[]),
+            },
+            "expire_watches" => Fault::ExpireWatches,
+            "watch_410" => Fault::Watch410 {
+                form: if rng.u8(..4) == 0 {
+                    GoneForm::Http
+                } else {
+                    GoneForm::Event
+                },
+                message: None,
+                code: rng.u8(..5) != 0,
+                target: target(rng, &[]),
+            },
+            "empty_watch" => Fault::EmptyWatch {
+                target: target(rng, &[]),
+            },
+            "cut_stream" => Fault::CutStream {
+                how: [Cut::Clean, Cut::MidChunk, Cut::Reset][rng.usize(..3)],
+                target: Target {
+                    count: None,
+                    window: rng.bool().then_some(window),
+                    ..Target::default()
+                },
+            },
+            "stall_stream" => Fault::StallStream {
+                target: Target {
+                    count: None,
+                    window: rng.bool().then_some(window),
+                    ..Target::default()
+                },
+            },
+            "hang_headers" => Fault::HangHeaders {
+                target: target(rng, ANY),
+            },
+            "http_error" => Fault::HttpError {
+                status: [403, 429, 500, 503, 504][rng.usize(..5)],
+                body: if rng.u8(..4) == 0 {
+                    ErrorBody::Text
+                } else {
+                    ErrorBody::Status
+                },
+                retry_after: rng.bool().then(|| rng.u32(1..=30)),
+                target: windowed(rng, ANY),
+            },
+            "latency" => {
+                let on = if rng.bool() {
+                    LatencyOn::Requests
+                } else {
+                    LatencyOn::Events
+                };
+                Fault::Latency {
+                    delay: Duration::from_millis(rng.u64(100..=20_000)),
+                    on,
+                    target: windowed(rng, if on == LatencyOn::Requests { ANY } else { &[] }),
+                }
+            }
+            "malformed_event" => Fault::MalformedEvent {
+                shape: if rng.bool() {
+                    Malformed::Truncated
+                } else {
+                    Malformed::WrongShape
+                },
+                target: Target {
+                    count: Some(rng.u64(1..=3)),
+                    ..Target::default()
+                },
+            },
+            "expire_continue" => Fault::ExpireContinue {
+                target: Target {
+                    count: rng.bool().then_some(1),
+                    ..Target::default()
+                },
+            },
+            _ => Fault::Restart {
+                restart: match rng.u8(..5) {
+                    0 => Restart::Reset,
+                    1 => Restart::Regress { by: rng.u64(1..=5) },
+                    _ => Restart::Keep,
+                },
+            },
+        };
+        let lasts = fault.duration();
+        let at = seconds(
+            rng,
+            self.span.0,
+            self.span.1.saturating_sub(lasts).max(self.span.0),
+        );
+        (at, fault)
+    }
+}
+
+/// A whole number of seconds in `from..=to`.
+fn seconds(rng: &mut fastrand::Rng, from: Duration, to: Duration) -> Duration {
+    let (from, to) = (from.as_secs(), to.as_secs().max(from.as_secs()));
+    Duration::from_secs(rng.u64(from..=to))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const M: fn(u64) -> Duration = |m| Duration::from_secs(60 * m);
+
+    #[test]
+    fn every_drawn_fault_is_valid_and_acts_inside_the_budget() {
+        let budget = Budget::default_for(M(15), M(2)).unwrap();
+        let mut rng = fastrand::Rng::with_seed(7);
+        let mut kinds = std::collections::BTreeSet::new();
+        for _ in 0..2_000 {
+            let (at, fault) = budget.draw(&mut rng);
+            assert_eq!(fault.check(), Ok(()), "{fault:?}");
+            assert!(
+                at >= budget.span.0 && at + fault.duration() <= budget.span.1,
+                "{at:?} {fault:?}"
+            );
+            kinds.insert(fault.kind());
+        }
+        assert_eq!(kinds.len(), Fault::kinds().len(), "every kind is drawn");
+    }
+
+    #[test]
+    fn a_budget_that_leaves_no_time_is_refused_naming_why() {
+        let error = Budget::default_for(M(2), M(2)).unwrap_err().to_string();
+        assert!(error.contains("leaves no room"), "{error}");
+    }
+}
