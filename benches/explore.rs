@@ -44,7 +44,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(explore(&one, &options).expect("exploring runs")));
     });
 
-    let floor = per_run(200, || bare_list(&idle));
+    let floor = per_run(50, || bare_list(&idle));
     eprintln!("\nfloor (bare LIST, fresh world): {floor:?}");
     for (what, shrink) in [
         ("without shrinking", false),

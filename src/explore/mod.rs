@@ -345,15 +345,16 @@ fn finding(
     let diagnosis = shrunk.outcome.verdict.diagnosis.clone().unwrap_or_default();
     let name = file_name(scenario, failure);
     let description = format!(
-        "Found by `harness explore` (seed {}, timeline {first_run}; {runs} of {} timelines failed so), shrunk from {} faults to {}{}. Set-up {} fails by {}: {diagnosis}",
+        "Found by `harness explore` (seed {}, timeline {first_run}; {runs} of {} timelines failed so), {}. Set-up {} fails by {}: {diagnosis}",
         options.seed,
         options.runs,
-        drawn.len(),
-        shrunk.faults.len(),
-        if shrunk.minimal {
-            ", each of them needed"
-        } else {
-            ""
+        match (drawn.len(), shrunk.faults.len(), shrunk.minimal) {
+            (1, 1, needed) => format!("one fault{}", if needed { ", needed" } else { "" }),
+            (drawn, 1, true) => format!("shrunk from {drawn} faults to one, needed"),
+            (drawn, kept, true) => {
+                format!("shrunk from {drawn} faults to {kept}, each of them needed")
+            }
+            (drawn, kept, false) => format!("shrunk from {drawn} faults to {kept}"),
         },
         failure.setup,
         failure.mechanism.name(),
