@@ -13,6 +13,11 @@
 //! 10-minute scenario runs in milliseconds, the same way every time. [`trial`] makes a
 //! directory of scenarios one test per scenario × set-up.
 //!
+//! Beyond the catalogue: [`explore`] draws random fault timelines over a scenario's workload
+//! and shrinks each failure to a minimal scenario file; [`exec`] serves a scenario to any
+//! client, in any language, and judges it from what the server saw
+//! ([`verdict::judge_client`]).
+//!
 //! ```
 //! use k8s_openapi::api::core::v1::ConfigMap;
 //! use kube::Api;
@@ -45,6 +50,7 @@
 
 pub mod apiserver;
 pub mod cli;
+pub mod exec;
 pub mod explore;
 pub mod fault;
 pub mod live;

@@ -184,6 +184,10 @@ pub struct RequestRecord {
     pub status: u16,
     /// What kind of request the server took it for.
     pub verb: Verb,
+    /// Its `User-Agent`, which tells one client from another in live mode; empty when it
+    /// sent none.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub agent: String,
 }
 
 /// What kind of request the server took a request for.
@@ -281,6 +285,26 @@ pub enum WatchEnd {
         /// Why.
         why: ClosedWhy,
     },
+}
+
+impl WatchEnd {
+    /// In words, for reports: `timeout`, `ERROR 410 Expired: ...`, `cut (reset)`.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Timeout => "timeout".to_owned(),
+            Self::Error {
+                code,
+                reason,
+                message,
+            } => format!("ERROR {code} {reason}: {message}"),
+            Self::ClientGone => "closed by the client".to_owned(),
+            Self::Empty => "at once, with no event".to_owned(),
+            Self::Cut { how } => format!("cut ({how})"),
+            Self::Stalled => "half-open until the client left".to_owned(),
+            Self::Closed { why } => format!("closed by the server: {}", why.describe()),
+        }
+    }
 }
 
 /// Why the server ended a watch cleanly before its timeout.

@@ -272,6 +272,11 @@ impl ApiServer {
                 .map(|(name, value)| name.as_str().len() + value.len() + 4)
                 .sum::<usize>();
         let raw_query = request.uri().query().unwrap_or("").to_owned();
+        let agent = request
+            .headers()
+            .get(header::USER_AGENT)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_default();
         let mut query = Query::parse(Some(&raw_query));
         query.metadata_only = request
             .headers()
@@ -315,14 +320,14 @@ impl ApiServer {
                 Some(response) => response,
                 None => {
                     // `hang_headers`: the request is logged, and its answer never comes.
-                    self.log(id, &method, &info, 0);
+                    self.log(id, &method, &info, 0, agent);
                     return futures::future::pending().await;
                 }
             }
         } else {
             self.dispatch(id, &method, route, &query, &info).await
         };
-        self.log(id, &method, &info, response.status().as_u16());
+        self.log(id, &method, &info, response.status().as_u16(), agent);
         response
     }
 
@@ -345,7 +350,7 @@ impl ApiServer {
         }
     }
 
-    fn log(&self, id: u64, method: &Method, info: &RequestInfo<'_>, status: u16) {
+    fn log(&self, id: u64, method: &Method, info: &RequestInfo<'_>, status: u16, agent: String) {
         self.shared
             .recorder
             .record(TraceKind::Request(RequestRecord {
@@ -355,6 +360,7 @@ impl ApiServer {
                 query: info.query.to_owned(),
                 status,
                 verb: info.verb,
+                agent,
             }));
     }
 

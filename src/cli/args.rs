@@ -90,6 +90,30 @@ pub enum Command {
         #[arg(long, default_value_t = 60)]
         wall_timeout: u64,
     },
+    /// Run any client against a scenario and judge it: serve the scenario on loopback, run
+    /// CMD with KUBECONFIG pointing at it, play the timeline, stop CMD at the end, and judge
+    /// each client (user agent) from what the server saw, and from the cache it wrote to
+    /// $KWH_VIEW_FILE if it wrote one (JSON lines: {"key":"ns/name","resourceVersion":"N"}).
+    Exec {
+        /// The scenario file.
+        path: PathBuf,
+        /// Play the timeline this many times faster than real time.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        speed: u32,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Hold the client to this set-up's expectation in the scenario's `expect` block;
+        /// default: it must recover.
+        #[arg(long)]
+        setup: Option<String>,
+        /// Seconds the command has to exit after SIGTERM before it is killed.
+        #[arg(long, default_value_t = 5)]
+        grace: u64,
+        /// The command and its arguments, after `--`.
+        #[arg(last = true, required = true, value_name = "CMD")]
+        command: Vec<String>,
+    },
     /// Serve a scenario on a real TCP port for any client (kubectl, client-go, ...), playing its
     /// timeline on the wall clock, until the timeline ends or Ctrl-C.
     Serve {

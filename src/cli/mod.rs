@@ -4,6 +4,7 @@
 //! [`VERDICT_FAILED`] (1) when one did not, [`HARNESS_ERROR`] (2) when the harness could not run.
 
 mod args;
+mod exec;
 mod explain;
 mod explore;
 mod list;

@@ -55,6 +55,25 @@ fn execute(args: Args, out: &mut impl Write, err: &mut impl Write) -> anyhow::Re
             super::serve::serve(&request, out, err)?;
             Ok(true)
         }
+        Command::Exec {
+            path,
+            speed,
+            format,
+            setup,
+            grace,
+            command,
+        } => super::exec::exec(
+            &super::exec::Request {
+                path: &path,
+                speed,
+                format,
+                setup,
+                grace: Duration::from_secs(grace),
+                command: &command,
+            },
+            out,
+            err,
+        ),
         Command::Schema { of } => {
             let schema = match of {
                 SchemaOf::Scenario => scenario::json_schema(),

@@ -134,7 +134,10 @@ fn line(
             events,
         } => (
             "server",
-            format!("watch #{request} ended: {} ({events} events)", end(reason)),
+            format!(
+                "watch #{request} ended: {} ({events} events)",
+                reason.describe()
+            ),
         ),
         TraceKind::Client {
             read_timeout,
@@ -184,22 +187,6 @@ fn line(
                 objects.len()
             ),
         ),
-    }
-}
-
-fn end(reason: &WatchEnd) -> String {
-    match reason {
-        WatchEnd::Timeout => "timeout".to_owned(),
-        WatchEnd::Error {
-            code,
-            reason,
-            message,
-        } => format!("ERROR {code} {reason}: {message}"),
-        WatchEnd::ClientGone => "closed by the client".to_owned(),
-        WatchEnd::Empty => "at once, with no event".to_owned(),
-        WatchEnd::Cut { how } => format!("cut ({how})"),
-        WatchEnd::Stalled => "half-open until the client left".to_owned(),
-        WatchEnd::Closed { why } => format!("closed by the server: {}", why.describe()),
     }
 }
 

@@ -104,6 +104,7 @@ mod tests {
                 query: String::new(),
                 status,
                 verb,
+                agent: String::new(),
             }),
         }
     }

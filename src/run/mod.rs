@@ -1,5 +1,5 @@
 //! Orchestration: each set-up of a scenario runs in a fresh, isolated world — its own thread,
-//! its own current-thread tokio runtime with the clock paused, its own [`ApiServer`] and kube
+//! its own current-thread tokio runtime with the clock paused, its own [`ApiServer`](crate::apiserver::ApiServer) and kube
 //! `Client` over in-memory connections — and is judged from its trace.
 //!
 //! Entry point: [`run`]. A run that passes the scenario's request cap is stopped and judged as
@@ -66,7 +66,7 @@ pub enum Mode {
     /// milliseconds.
     #[default]
     Simulated,
-    /// A [`LiveServer`] on loopback TCP with the wall clock sped up `speed`×; the kube client's
+    /// A [`LiveServer`](crate::live::LiveServer) on loopback TCP with the wall clock sped up `speed`×; the kube client's
     /// timeouts and the set-up's backoff are scaled to match. For checking that the simulation
     /// agrees with real I/O.
     Live {

@@ -1,4 +1,4 @@
-//! Scenario files: strict YAML ([`file`]) validated into a [`Scenario`] ([`model`]).
+//! Scenario files: strict YAML ([`file`]) validated into a [`Scenario`] (`model.rs`).
 //!
 //! Entry points: [`load`] for a path, [`Scenario::from_yaml`] for text. Every error names the
 //! file, the line and column where known, and the key path (`timeline[2].at`).

@@ -5,7 +5,7 @@
 //! client retry of 429/503/504, auth and extra headers, hyper-timeout's connect/read/write
 //! timeouts — with two changes: the connector (an in-memory pipe, or plain TCP), and kube's
 //! retry policy replaced by a replica whose jitter is seeded and whose delays follow the
-//! run's speed ([`retry`]).
+//! run's speed (`retry.rs`).
 
 mod memory;
 mod retry;

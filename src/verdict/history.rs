@@ -253,6 +253,7 @@ mod tests {
                 query: query.into(),
                 status: 200,
                 verb,
+                agent: String::new(),
             }),
         )
     }

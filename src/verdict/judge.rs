@@ -395,7 +395,7 @@ fn healthy(request: &RequestRecord, watch_ends: &BTreeMap<u64, &WatchEnd>) -> bo
 }
 
 /// The most requests in any window of one minute.
-fn peak_per_minute(times: &[Duration]) -> u32 {
+pub(super) fn peak_per_minute(times: &[Duration]) -> u32 {
     let mut peak = 0;
     let mut start = 0;
     for (end, at) in times.iter().enumerate() {
@@ -484,6 +484,7 @@ expect: { deadline: 1m, max_relists: 1, max_requests_per_minute: 5, recover: [w]
                 query: String::new(),
                 status,
                 verb,
+                agent: String::new(),
             }),
         )
     }

@@ -8,6 +8,7 @@
 //! recognises in the trace (`rule.rs`, one rule per mechanism), its causal chain, and where the
 //! view first left the truth.
 
+mod blackbox;
 mod diagnosis;
 mod evidence;
 mod history;
@@ -17,6 +18,7 @@ mod requests;
 mod rule;
 mod view;
 
+pub use blackbox::{Client, Exit, clients, judge_client};
 pub use judge::{DELIVERY_LAG, gaps, judge, judge_with_lag};
 pub use model::{Check, CheckName, Divergence, Figures, Link, Marks, Verdict};
 pub use requests::{lists, watch_ends};

@@ -99,6 +99,9 @@ pub enum CheckName {
     Resumable,
     /// No ghosts and no losses at the scenario's checkpoints.
     Checkpoints,
+    /// A client's open watch was sent every write it selects (`harness exec`: a reader that
+    /// stops reading falls behind).
+    KeptUp,
 }
 
 /// Costs and timings of one run, in virtual time.

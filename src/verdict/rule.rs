@@ -904,6 +904,7 @@ expect: {{ deadline: 1m, recover: [w] }}
                 query: query.into(),
                 status,
                 verb,
+                agent: String::new(),
             }),
         )
     }
@@ -1247,6 +1248,7 @@ expect: {{ deadline: 1m, recover: [w] }}
                         query: "limit=1".into(),
                         status: 200,
                         verb: Verb::List,
+                        agent: String::new(),
                     }),
                 });
             }

@@ -219,3 +219,60 @@ fn serve_refuses_a_bad_scenario_with_exit_2_and_binds_nothing() {
     assert!(out.is_empty(), "{out}");
     assert!(err.contains("tests/scenarios/missing.yaml"), "{err}");
 }
+
+#[test]
+fn exec_judges_a_command_that_never_connects_and_stops_it_at_the_end() {
+    // `sleep` outlives the timeline (20 minutes at a million times real time): it is stopped
+    // with SIGTERM at the end, and judged for what it did, which is nothing.
+    let (code, out, err) = harness(&[
+        "exec",
+        "scenarios/idle-expire.yaml",
+        "--speed",
+        "1000000",
+        "--",
+        "sleep",
+        "60",
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("sleep (no user agent)"), "{out}");
+    assert!(out.contains("it made no list or watch request"), "{out}");
+    let (code, out, err) = harness(&[
+        "exec",
+        "scenarios/idle-expire.yaml",
+        "--speed",
+        "1000",
+        "--",
+        "true",
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    // It exits long before the 1.2 s the timeline takes at 1,000×.
+    assert!(out.contains("the client exited (exit 0) at "), "{out}");
+}
+
+#[test]
+fn exec_names_a_command_that_cannot_start_and_a_set_up_the_scenario_lacks() {
+    let (code, _, err) = harness(&[
+        "exec",
+        "scenarios/idle-expire.yaml",
+        "--",
+        "no-such-program-kwh",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("failed to start `no-such-program-kwh`"),
+        "{err}"
+    );
+    let (code, _, err) = harness(&[
+        "exec",
+        "scenarios/idle-expire.yaml",
+        "--setup",
+        "nope",
+        "--",
+        "true",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("has no set-up `nope`; its set-ups: defaults, stop-on-error"),
+        "{err}"
+    );
+}

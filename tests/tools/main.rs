@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use libtest_mimic::{Arguments, Completion, Trial};
 
+mod exec;
 mod kubectl;
 #[path = "../common/reports.rs"]
 mod reports;
@@ -29,8 +30,43 @@ fn main() -> ExitCode {
             "xmllint::the_junit_report_is_valid_against_the_common_junit_xsd",
             xmllint::the_junit_report_is_valid_against_the_common_junit_xsd,
         ),
+        needing(
+            &["kubectl"],
+            "exec::kubectl_get_watch_is_judged_by_the_scenario_s_expectations",
+            exec::kubectl_get_watch_is_judged_by_the_scenario_s_expectations,
+        ),
+        needing(
+            &["kubectl", "sh"],
+            "exec::a_client_that_relists_in_a_tight_loop_after_an_http_410_is_a_request_storm",
+            exec::a_client_that_relists_in_a_tight_loop_after_an_http_410_is_a_request_storm,
+        ),
+        needing_example(
+            "exec::the_example_client_s_exec_verdicts_agree_with_its_simulated_verdicts",
+            exec::the_example_client_s_exec_verdicts_agree_with_its_simulated_verdicts,
+        ),
     ];
     libtest_mimic::run(&Arguments::from_args(), checks).exit_code()
+}
+
+/// A check of the example client, which plain `cargo test` builds beside the tests and a
+/// filtered one (`cargo test --test tools`) does not.
+fn needing_example(name: &'static str, check: fn()) -> Trial {
+    Trial::ignorable_test(name, move || {
+        let example = exec::example_client();
+        if is_executable(&example) {
+            check();
+            return Ok(Completion::Completed);
+        }
+        let why = format!(
+            "{} is not built (plain `cargo test` builds it; or `cargo build --example view_client`): this check did not run",
+            example.display()
+        );
+        if std::env::var_os(REQUIRE).is_some() {
+            return Err(format!("{why}, and {REQUIRE} says this machine runs every check").into());
+        }
+        eprintln!("{name}: {why}");
+        Ok(Completion::ignored_with(why))
+    })
 }
 
 /// A check that runs only where each of `tools` is on PATH (the kubectl check sends

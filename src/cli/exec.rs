@@ -1,0 +1,57 @@
+//! `harness exec`: a scenario served for any command, which is then judged.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use super::args::Format;
+use crate::exec::{ExecOptions, exec as exec_client};
+use crate::report;
+use crate::scenario;
+
+/// What `harness exec` was asked to do.
+#[derive(Debug)]
+pub(super) struct Request<'a> {
+    pub(super) path: &'a Path,
+    pub(super) speed: u32,
+    pub(super) format: Format,
+    pub(super) setup: Option<String>,
+    pub(super) grace: Duration,
+    pub(super) command: &'a [String],
+}
+
+/// Runs the command against the scenario and writes the verdict; `true` when it is what the
+/// scenario expects.
+pub(super) fn exec(
+    request: &Request<'_>,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> anyhow::Result<bool> {
+    let scenario = scenario::load(request.path)?;
+    let mut options = ExecOptions::default()
+        .speed(request.speed)
+        .grace(request.grace);
+    if let Some(setup) = &request.setup {
+        options = options.setup(setup.clone());
+    }
+    writeln!(
+        err,
+        "serving scenario {} for `{}` ({} of timeline at {}×)",
+        scenario.name,
+        request.command.join(" "),
+        scenario::format_duration(scenario.duration),
+        request.speed
+    )?;
+    let report = exec_client(&scenario, request.command, &options)?;
+    let reports = [report];
+    match request.format {
+        Format::Table => {
+            let colour = std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            report::table::write_styled(&reports, out, colour)?;
+        }
+        Format::Json => report::json::write(&reports, out)?,
+        Format::Junit => report::junit::write(&reports, out)?,
+    }
+    Ok(reports.iter().all(crate::outcome::RunReport::as_expected))
+}

@@ -1,0 +1,275 @@
+//! `harness exec`: any client, in any language, judged the way `harness run` judges kube-rs
+//! set-ups. The scenario is served on loopback ([`crate::live`]) and its timeline played; the
+//! command runs with `KUBECONFIG` pointing at the server and [`VIEW_ENV`] naming a file it may
+//! write its cache to ([`view`]); at the end it is stopped (SIGTERM, then SIGKILL after a grace
+//! period) and each client it was — one per `User-Agent` — is judged from what the server saw
+//! ([`crate::verdict::judge_client`]).
+
+mod child;
+pub mod view;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::live::{LiveOptions, LiveServer};
+use crate::outcome::{Outcome, RunReport};
+use crate::scenario::{Expected, Scenario};
+use crate::verdict::{self, Exit};
+pub use view::VIEW_ENV;
+
+/// How to run a client.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ExecOptions {
+    /// Play the timeline this many times faster than real time.
+    pub speed: u32,
+    /// How long the client has to exit after SIGTERM before it is killed.
+    pub grace: Duration,
+    /// The set-up of the scenario whose expectation the client is held to; `None`: it must
+    /// recover.
+    pub setup: Option<String>,
+}
+
+impl Default for ExecOptions {
+    fn default() -> Self {
+        Self {
+            speed: 1,
+            grace: Duration::from_secs(5),
+            setup: None,
+        }
+    }
+}
+
+impl ExecOptions {
+    /// Plays the timeline `speed` times faster than real time.
+    #[must_use]
+    pub fn speed(mut self, speed: u32) -> Self {
+        self.speed = speed.max(1);
+        self
+    }
+
+    /// Holds the client to set-up `name`'s expectation.
+    #[must_use]
+    pub fn setup(mut self, name: impl Into<String>) -> Self {
+        self.setup = Some(name.into());
+        self
+    }
+
+    /// Gives the client `grace` to exit after SIGTERM.
+    #[must_use]
+    pub fn grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+}
+
+/// Why a client could not be run or judged.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No command was given.
+    #[error(
+        "no command to run: give one after `--`, as in `harness exec FILE -- kubectl get pods -w`"
+    )]
+    NoCommand,
+    /// The command could not be started.
+    #[error("failed to start `{program}`: {source}")]
+    Spawn {
+        /// The program.
+        program: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Waiting on the command failed.
+    #[error("failed to wait for `{program}`: {source}")]
+    Wait {
+        /// The program.
+        program: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The server could not start.
+    #[error(transparent)]
+    Live(#[from] crate::live::Error),
+    /// The working directory for the kubeconfig and the view could not be made.
+    #[error("failed to prepare {path}: {source}")]
+    Prepare {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The cache the client wrote cannot be read.
+    #[error("{path}:{line}: {message}", path = path.display())]
+    View {
+        /// The file.
+        path: PathBuf,
+        /// The line, from 1; 0 when the file itself could not be read.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// `--setup` names a set-up the scenario does not have.
+    #[error("{0}")]
+    UnknownSetUp(String),
+}
+
+/// Serves `scenario`, runs `command` against it, and judges every client it was.
+///
+/// # Errors
+/// When the server, the command or its view cannot be used; a client that misbehaves is a
+/// verdict, not an error.
+pub fn exec(
+    scenario: &Scenario,
+    command: &[String],
+    options: &ExecOptions,
+) -> Result<RunReport, Error> {
+    let (expected, expected_mechanism) = match &options.setup {
+        None => (Expected::Recover, None),
+        Some(name) => {
+            let setup = scenario
+                .watchers
+                .iter()
+                .find(|w| &w.name == name)
+                .ok_or_else(|| {
+                    let mut only = scenario.clone();
+                    Error::UnknownSetUp(only.only(name).err().unwrap_or_default())
+                })?;
+            (setup.expected, setup.expected_mechanism)
+        }
+    };
+    if command.is_empty() {
+        return Err(Error::NoCommand);
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| Error::Prepare {
+            path: PathBuf::from("(runtime)"),
+            source,
+        })?;
+    let (trace, end, exit, view) = runtime.block_on(play(scenario, command, options))?;
+    let mut agents = verdict::clients(&trace);
+    if agents.is_empty() {
+        // A client that never connected is judged too: it made no request.
+        agents.push(String::new());
+    }
+    let outcomes = agents
+        .iter()
+        .map(|agent| {
+            let verdict = verdict::judge_client(
+                scenario,
+                &trace,
+                verdict::Client {
+                    agent,
+                    view: view.as_ref(),
+                    exit: &exit,
+                    end,
+                    speed: options.speed,
+                },
+            );
+            let as_expected = match expected {
+                Expected::Recover => verdict.recovered,
+                Expected::Fail => !verdict.recovered && verdict.mechanism == expected_mechanism,
+            };
+            Outcome {
+                setup: client_name(agent, command),
+                expected,
+                expected_mechanism,
+                verdict,
+                as_expected,
+                trace: Vec::new(),
+            }
+        })
+        .collect();
+    Ok(RunReport {
+        scenario: scenario.name.clone(),
+        seed: scenario.seed,
+        duration: scenario.duration,
+        outcomes,
+    })
+}
+
+/// Plays the scenario with the command running; returns the server's trace, the virtual time
+/// the client is judged at, how it exited and the cache it wrote.
+async fn play(
+    scenario: &Scenario,
+    command: &[String],
+    options: &ExecOptions,
+) -> Result<
+    (
+        crate::trace::Trace,
+        Duration,
+        Exit,
+        Option<verdict::Objects>,
+    ),
+    Error,
+> {
+    let live = LiveServer::start(scenario, &LiveOptions::default().speed(options.speed)).await?;
+    let dir = std::env::temp_dir().join(format!(
+        "kube-watch-harness-exec-{}-{}",
+        std::process::id(),
+        live.addr().port()
+    ));
+    let prepare = |source| Error::Prepare {
+        path: dir.clone(),
+        source,
+    };
+    std::fs::create_dir_all(&dir).map_err(prepare)?;
+    let kubeconfig = dir.join("kubeconfig");
+    let view_path = dir.join("view.jsonl");
+    let played = async {
+        live.write_kubeconfig(&kubeconfig)?;
+        let mut client = child::Client::spawn(command, &kubeconfig, &view_path)?;
+        let recorder = live.server().recorder();
+        // The timeline plays to its end whether or not the client is still there: the truth
+        // goes on, and the client is judged against all of it. A storm ends it early.
+        let exited = tokio::select! {
+            status = client.exited() => Some((recorder.now(), status?)),
+            () = live.timeline_end() => None,
+            _ = live.server().storm() => None,
+        };
+        if exited.is_some() {
+            tokio::select! {
+                () = live.timeline_end() => {}
+                _ = live.server().storm() => {}
+            }
+        }
+        let end = recorder.now().min(scenario.duration);
+        // Stopped either way: what it started may still be running.
+        let stopped = client.stop(options.grace).await?;
+        let exit = match exited {
+            Some((at, status)) => Exit {
+                at: Some(at),
+                status: child::describe(status),
+            },
+            None => Exit {
+                at: None,
+                status: child::describe(stopped),
+            },
+        };
+        let trace = recorder.snapshot();
+        let view = view::read(&view_path)?;
+        Ok((trace, end, exit, view))
+    }
+    .await;
+    // NB: only the directory this run made is removed.
+    let _ = std::fs::remove_dir_all(&dir);
+    played
+}
+
+/// The name a client goes by in the report: its user agent up to the first space
+/// (`kubectl/v1.33.0`), or the program's file name when it sent none (kube-rs sends none).
+fn client_name(agent: &str, command: &[String]) -> String {
+    match agent.split(' ').next() {
+        Some(name) if !name.is_empty() => name.to_owned(),
+        _ => format!(
+            "{} (no user agent)",
+            command
+                .first()
+                .map(std::path::Path::new)
+                .and_then(std::path::Path::file_name)
+                .map_or("client".into(), |name| name.to_string_lossy())
+        ),
+    }
+}
