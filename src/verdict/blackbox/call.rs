@@ -1,0 +1,144 @@
+//! The client's requests, each with what the server made of it: how its watch ended, where
+//! it resumed from, what it was last sent.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::selector::Selector;
+use crate::trace::{EventType, RequestRecord, Trace, TraceKind, Verb, WatchEnd};
+use crate::verdict::watch_ends;
+
+/// One request of the client's, with what the server made of it.
+pub(super) struct Call<'a> {
+    pub(super) at: Duration,
+    pub(super) record: &'a RequestRecord,
+    /// For a watch: how it ended, and when; `None` while open at the end.
+    pub(super) ended: Option<(Duration, &'a WatchEnd)>,
+    /// For a watch: the resourceVersion it resumed from, the floor and the revision then.
+    pub(super) opened: Option<(Option<u64>, u64, u64)>,
+    /// For a watch: the last resourceVersion it sent, and when.
+    pub(super) last_sent: Option<(Duration, u64)>,
+    /// For a watch: how it ended, even after the end (a stalled watch ends when the client
+    /// is stopped).
+    pub(super) finally: Option<&'a WatchEnd>,
+}
+
+impl Call<'_> {
+    pub(super) fn failed(&self) -> bool {
+        self.record.status != 200
+            || matches!(
+                self.ended,
+                Some((_, WatchEnd::Error { .. } | WatchEnd::Empty))
+            )
+    }
+
+    /// A 410, as the answer or as the watch's ERROR event, and when the client heard it.
+    pub(super) fn gone(&self) -> Option<Duration> {
+        match self.ended {
+            _ if self.record.status == 410 => Some(self.at),
+            Some((at, WatchEnd::Error { code: 410, .. })) => Some(at),
+            _ => None,
+        }
+    }
+
+    pub(super) fn describe(&self) -> String {
+        let verb = match self.record.verb {
+            Verb::List => "LIST",
+            Verb::ListPage => "LIST page",
+            Verb::Watch => "WATCH",
+            Verb::Get => "GET",
+            Verb::Other => "other",
+        };
+        let answer = match (self.record.status, self.ended) {
+            (0, _) => "never answered".to_owned(),
+            (200, Some((_, WatchEnd::Error { code, .. }))) => format!("200 + ERROR {code}"),
+            (200, Some((_, WatchEnd::Empty))) => "200, empty".to_owned(),
+            (status, _) => status.to_string(),
+        };
+        format!("{verb} → {answer}")
+    }
+
+    pub(super) fn noun(&self) -> &'static str {
+        match self.record.verb {
+            Verb::List => "list",
+            Verb::ListPage => "list page",
+            Verb::Watch => "watch",
+            Verb::Get | Verb::Other => "request",
+        }
+    }
+
+    pub(super) fn resource_version(&self) -> Option<&str> {
+        query_value(&self.record.query, "resourceVersion")
+    }
+}
+
+fn query_value<'q>(query: &'q str, key: &str) -> Option<&'q str> {
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
+}
+
+/// The lists and watches of the client with `agent`, up to `end`.
+pub(super) fn calls<'t>(trace: &'t Trace, agent: &str, end: Duration) -> Vec<Call<'t>> {
+    let ends = watch_ends(trace);
+    let mut ended_at: BTreeMap<u64, Duration> = BTreeMap::new();
+    let mut opened: BTreeMap<u64, (Option<u64>, u64, u64)> = BTreeMap::new();
+    let mut last_sent: BTreeMap<u64, (Duration, u64)> = BTreeMap::new();
+    for event in trace {
+        match &event.kind {
+            TraceKind::WatchEnded { request, .. } => {
+                ended_at.insert(*request, event.at);
+            }
+            TraceKind::WatchOpened {
+                request,
+                from,
+                floor,
+                revision,
+            } => {
+                opened.insert(*request, (*from, *floor, *revision));
+            }
+            TraceKind::Sent { request, event: e } if e.type_ != EventType::Error => {
+                if let Some(rv) = e.resource_version {
+                    last_sent.insert(*request, (event.at, rv));
+                }
+            }
+            _ => {}
+        }
+    }
+    trace
+        .iter()
+        .filter(|e| e.at <= end)
+        .filter_map(|e| match &e.kind {
+            TraceKind::Request(r)
+                if r.agent == agent
+                    && matches!(r.verb, Verb::List | Verb::ListPage | Verb::Watch) =>
+            {
+                Some(Call {
+                    at: e.at,
+                    record: r,
+                    ended: ends
+                        .get(&r.id)
+                        .zip(ended_at.get(&r.id))
+                        .filter(|(_, at)| **at <= end)
+                        .map(|(reason, at)| (*at, *reason)),
+                    opened: opened.get(&r.id).copied(),
+                    last_sent: last_sent.get(&r.id).copied(),
+                    finally: ends.get(&r.id).copied(),
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The selector a request carried.
+pub(super) fn selector_of(query: &str) -> Selector {
+    let decoded: BTreeMap<String, String> = form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    Selector::parse(
+        decoded.get("labelSelector").map(String::as_str),
+        decoded.get("fieldSelector").map(String::as_str),
+    )
+    .unwrap_or_default()
+}

@@ -1,0 +1,143 @@
+//! Shapes in a client's requests: the cycle it repeated, how it paced its retries, the longest
+//! stretch it did nothing, and writes its open watch was never sent.
+
+use std::time::Duration;
+
+use super::call::{Call, selector_of};
+use crate::scenario::format_duration as fmt;
+use crate::trace::{Trace, TraceKind, Verb};
+
+/// Whether an open watch fell behind: a write it selects, made by `by`, that it never sent.
+pub(super) fn behind(trace: &Trace, watch: &Call<'_>, by: Duration) -> Option<String> {
+    let selector = selector_of(&watch.record.query);
+    let sent = watch.last_sent.map_or(0, |(_, rv)| rv);
+    let start = watch
+        .opened
+        .map_or(0, |(from, _, revision)| from.unwrap_or(revision));
+    let missed: Vec<(Duration, u64)> = trace
+        .iter()
+        .filter(|e| e.at <= by && e.at >= watch.at)
+        .filter_map(|e| match &e.kind {
+            TraceKind::Write {
+                key,
+                labels,
+                resource_version,
+                ..
+            } if *resource_version > sent.max(start) => {
+                let (namespace, name) = match key.split_once('/') {
+                    Some((ns, name)) => (Some(ns), name),
+                    None => (None, key.as_str()),
+                };
+                selector
+                    .matches(name, namespace, labels)
+                    .then_some((e.at, *resource_version))
+            }
+            _ => None,
+        })
+        .collect();
+    let (first_at, first_rv) = *missed.first()?;
+    Some(format!(
+        "watch #{} (open since {}) was never sent {} write{} it selects, the first at {} (resourceVersion {first_rv}); the last event it was sent carried resourceVersion {sent}",
+        watch.record.id,
+        fmt(watch.at),
+        missed.len(),
+        if missed.len() == 1 { "" } else { "s" },
+        fmt(first_at),
+    ))
+}
+
+/// The longest stretch within `from..to` in which the client had no watch open, no request
+/// pending and made no request.
+pub(super) fn longest_idle(
+    calls: &[Call<'_>],
+    from: Duration,
+    to: Duration,
+) -> Option<(Duration, Duration)> {
+    let mut busy: Vec<(Duration, Duration)> = calls
+        .iter()
+        .map(|c| {
+            let until = match (c.record.verb, c.record.status, c.ended) {
+                (_, 0, _) => to,
+                (Verb::Watch, 200, None) => to,
+                (_, _, Some((at, _))) => at,
+                _ => c.at,
+            };
+            (c.at, until)
+        })
+        .collect();
+    busy.sort();
+    let mut longest: Option<(Duration, Duration)> = None;
+    let mut free_from = from;
+    for (start, until) in busy {
+        if start > free_from && longest.is_none_or(|(a, b)| start - free_from > b - a) {
+            longest = Some((free_from, start));
+        }
+        free_from = free_from.max(until);
+    }
+    if to > free_from && longest.is_none_or(|(a, b)| to - free_from > b - a) {
+        longest = Some((free_from, to));
+    }
+    longest
+}
+
+/// The cycle of requests the client repeated most at its end, when it repeated one at least
+/// three times: `LIST → 200, WATCH → 410 (×120)`.
+pub(super) fn repeated_pattern(calls: &[Call<'_>]) -> Option<String> {
+    let words: Vec<String> = calls.iter().map(Call::describe).collect();
+    let mut best: Option<(usize, usize, usize)> = None; // (period, start, repeats)
+    for period in 1..=4 {
+        // The longest run of repeats of one cycle of `period` requests.
+        let mut i = 0;
+        while i + period <= words.len() {
+            let mut repeats = 1;
+            while i + (repeats + 1) * period <= words.len()
+                && words[i + repeats * period..i + (repeats + 1) * period] == words[i..i + period]
+            {
+                repeats += 1;
+            }
+            if repeats >= 3 && best.is_none_or(|(p, _, r)| repeats * period > r * p) {
+                best = Some((period, i, repeats));
+            }
+            i += if repeats > 1 { repeats * period } else { 1 };
+        }
+    }
+    let (period, start, repeats) = best?;
+    Some(format!(
+        "{} (×{repeats}, from {})",
+        words[start..start + period].join(", "),
+        fmt(calls[start].at)
+    ))
+}
+
+/// How the client paced its retries after failures, in words, when it retried at least three
+/// times in a row.
+pub(super) fn backoff_words(calls: &[Call<'_>]) -> Option<String> {
+    let mut longest: &[Call<'_>] = &[];
+    let mut start = 0;
+    for i in 0..=calls.len() {
+        if i == calls.len() || !calls[i].failed() {
+            if i - start > longest.len() {
+                longest = &calls[start..i];
+            }
+            start = i + 1;
+        }
+    }
+    if longest.len() < 3 {
+        return None;
+    }
+    let gaps: Vec<Duration> = longest.windows(2).map(|w| w[1].at - w[0].at).collect();
+    let (first, last) = (gaps[0], gaps[gaps.len() - 1]);
+    let growing = last >= first * 2 && last > Duration::ZERO;
+    Some(format!(
+        "{} failed requests in a row from {}, {} apart at first and {} at last: {}",
+        longest.len(),
+        fmt(longest[0].at),
+        fmt(first),
+        fmt(last),
+        if growing {
+            "it backs off"
+        } else {
+            "it does not back off"
+        }
+    ))
+}

@@ -1,0 +1,163 @@
+//! The story of a failure: the first mechanism that fits what the client did, and the chain of
+//! what happened, in `harness run`'s words.
+
+use std::time::Duration;
+
+use super::call::Call;
+use crate::mechanism::Mechanism;
+use crate::scenario::format_duration as fmt;
+use crate::trace::WatchEnd;
+use crate::verdict::model::{Check, Link};
+
+/// What the story is told from.
+pub(super) struct Facts<'f, 'a> {
+    pub(super) calls: &'f [Call<'a>],
+    pub(super) checks: &'f [Check],
+    pub(super) end: Duration,
+    /// When the rate check failed: when the storm was stopped (if it was), the check's words
+    /// and the cycle the client repeated.
+    pub(super) rate: Option<(Option<Duration>, &'f str, Option<&'f str>)>,
+    pub(super) first_fault: Option<Duration>,
+    pub(super) pending: Option<&'f Call<'a>>,
+    pub(super) after_gone: &'f [(Duration, &'f Call<'a>, Reaction)],
+    /// When the survived check failed, its words.
+    pub(super) survived: Option<&'f str>,
+    pub(super) resumes: &'f Resumes,
+    pub(super) open: Option<&'f Call<'a>>,
+    pub(super) behind: Option<&'f str>,
+}
+
+/// What a client did after it was told 410.
+pub(super) enum Reaction {
+    /// Nothing: no request after it (yet).
+    None,
+    /// A list (or streaming list) from scratch.
+    Relisted,
+    /// A watch from the very resourceVersion it was told is gone, at.
+    SameResourceVersion(Duration),
+    /// Something else.
+    Other,
+}
+
+/// Where the client's watches resumed from.
+#[derive(Default)]
+pub(super) struct Resumes {
+    pub(super) fresh: usize,
+    pub(super) resumed: usize,
+    pub(super) stale: usize,
+    pub(super) empty: Vec<Duration>,
+    pub(super) future: Vec<(Duration, u64, u64)>,
+}
+
+/// The mechanism of a failure and its chain.
+pub(super) fn tell(facts: &Facts<'_, '_>) -> (Mechanism, Vec<Link>) {
+    let mut chain: Vec<Link> = Vec::new();
+    let mut link = |at: Duration, text: String| chain.push(Link { at, text });
+    let mechanism = if let Some((stopped, words, pattern)) = facts.rate {
+        link(
+            stopped.unwrap_or(facts.first_fault.unwrap_or_default()),
+            format!(
+                "request storm: {words}{}",
+                pattern.map_or(String::new(), |p| format!("; it repeated {p}"))
+            ),
+        );
+        Mechanism::HotLoopWithoutBackoff
+    } else if let Some(call) = facts.pending {
+        link(
+            call.at,
+            format!(
+                "the {} request at {} was never answered: its response head never came, and the client waited on it to the end",
+                call.noun(),
+                fmt(call.at)
+            ),
+        );
+        Mechanism::NeverAnswered
+    } else if let Some((heard, call, Reaction::SameResourceVersion(at))) = facts
+        .after_gone
+        .iter()
+        .find(|(_, _, r)| matches!(r, Reaction::SameResourceVersion(_)))
+    {
+        link(
+            *heard,
+            format!(
+                "the server answered the {} from resourceVersion={} at {} with a 410, and the client re-watched from the same resourceVersion at {} instead of relisting",
+                call.describe(),
+                call.resource_version().unwrap_or(""),
+                fmt(*heard),
+                fmt(*at)
+            ),
+        );
+        Mechanism::StaleResumePoint
+    } else if let Some((last, stopped)) = facts
+        .calls
+        .last()
+        .zip(facts.survived)
+        .filter(|(last, _)| last.ended.is_some() || last.failed())
+    {
+        // It stopped after its last request ended: every such end is one a client recovers
+        // from, by re-watching, or by relisting after a 410.
+        let (at, how) = match last.ended {
+            Some((at, reason)) => (at, format!("ended: {}", reason.describe())),
+            None => (last.at, format!("was answered {}", last.record.status)),
+        };
+        link(
+            at,
+            format!(
+                "its {} from resourceVersion={} (request #{}) {how} at {}, and it made no request after it; {stopped}: a client recovers from that by {}",
+                last.noun(),
+                last.resource_version().unwrap_or(""),
+                last.record.id,
+                fmt(at),
+                if last.gone().is_some() {
+                    "relisting"
+                } else {
+                    "re-watching from its last resourceVersion"
+                }
+            ),
+        );
+        Mechanism::StoppedOnRecoverableError
+    } else if let Some((at, from, revision)) = facts.resumes.future.first() {
+        link(
+            *at,
+            format!(
+                "a watch at {} resumed from resourceVersion={from}, ahead of the server's revision {revision}: it waits for the clock and misses what is written meanwhile",
+                fmt(*at)
+            ),
+        );
+        Mechanism::ResumedFromFuture
+    } else if let Some(at) = facts.resumes.empty.first() {
+        link(
+            *at,
+            format!(
+                "a watch at {} resumed with resourceVersion= (empty): from \"now\", skipping whatever changed since its last event",
+                fmt(*at)
+            ),
+        );
+        Mechanism::ResumedFromEmpty
+    } else if let Some((watch, words)) = facts
+        .open
+        .filter(|w| matches!(w.finally, Some(WatchEnd::Stalled)))
+        .zip(facts.behind)
+    {
+        link(
+            watch.at,
+            format!(
+                "its watch went half-open (nothing more arrived) and it did not give up on it: {words}"
+            ),
+        );
+        Mechanism::HalfOpenWatch
+    } else {
+        let failing: Vec<&str> = facts
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.detail.as_str())
+            .collect();
+        link(
+            facts.end,
+            format!("no rule explains it: {}", failing.join("; ")),
+        );
+        Mechanism::Unknown
+    };
+    (mechanism, chain)
+}

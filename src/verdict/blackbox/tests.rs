@@ -1,0 +1,232 @@
+//! The black-box verdict on traces: each story with a trace that fits.
+
+use super::*;
+use std::collections::BTreeMap;
+
+use crate::trace::{EventType, RequestRecord, SentEvent, TraceEvent, WatchEnd};
+
+fn scenario() -> Scenario {
+    Scenario::from_yaml(
+        "duration: 10m\n\
+         resource: { version: v1, kind: ConfigMap, plural: configmaps,\n\
+           objects: [{ name: a, namespace: default }] }\n\
+         timeline: [{ at: 1m, kind: expire_watches }]\n\
+         watchers: [{ name: any }]\n\
+         expect: { deadline: 1m, max_requests_per_minute: 30, recover: [any] }\n",
+    )
+    .expect("the scenario loads")
+}
+
+fn request(at: u64, id: u64, verb: Verb, query: &str, status: u16) -> TraceEvent {
+    TraceEvent {
+        at: Duration::from_secs(at),
+        kind: TraceKind::Request(RequestRecord {
+            id,
+            method: "GET".into(),
+            path: "/api/v1/configmaps".into(),
+            query: query.into(),
+            status,
+            verb,
+            agent: "kubectl/v1.33".into(),
+        }),
+    }
+}
+
+fn opened(at: u64, request: u64, from: Option<u64>) -> TraceEvent {
+    TraceEvent {
+        at: Duration::from_secs(at),
+        kind: TraceKind::WatchOpened {
+            request,
+            from,
+            floor: 1,
+            revision: 5,
+        },
+    }
+}
+
+fn gone(at: u64, request: u64) -> TraceEvent {
+    TraceEvent {
+        at: Duration::from_secs(at),
+        kind: TraceKind::WatchEnded {
+            request,
+            reason: WatchEnd::Error {
+                code: 410,
+                reason: "Expired".into(),
+                message: "too old resource version: 2 (5)".into(),
+            },
+            events: 1,
+        },
+    }
+}
+
+fn sent(at: u64, request: u64, rv: u64) -> TraceEvent {
+    TraceEvent {
+        at: Duration::from_secs(at),
+        kind: TraceKind::Sent {
+            request,
+            event: SentEvent {
+                type_: EventType::Modified,
+                key: Some("default/a".into()),
+                resource_version: Some(rv),
+                damaged: None,
+            },
+        },
+    }
+}
+
+fn judged(trace: &Trace, exit: Option<u64>) -> Verdict {
+    let exit = Exit {
+        at: exit.map(Duration::from_secs),
+        status: "exit 1".into(),
+    };
+    judge_client(
+        &scenario(),
+        trace,
+        Client {
+            agent: "kubectl/v1.33",
+            view: None,
+            exit: &exit,
+            end: Duration::from_secs(600),
+            speed: 1,
+        },
+    )
+}
+
+#[test]
+fn a_client_that_relists_after_the_410_and_watches_on_recovered() {
+    let trace = vec![
+        request(0, 1, Verb::List, "", 200),
+        request(0, 2, Verb::Watch, "watch=true&resourceVersion=2", 200),
+        opened(0, 2, Some(2)),
+        gone(60, 2),
+        request(61, 3, Verb::List, "", 200),
+        request(61, 4, Verb::Watch, "watch=true&resourceVersion=5", 200),
+        opened(61, 4, Some(5)),
+    ];
+    let verdict = judged(&trace, None);
+    assert!(verdict.recovered, "{:?}", verdict.checks);
+    assert_eq!(verdict.figures.relists, 1);
+}
+
+#[test]
+fn a_client_idle_for_longer_than_the_deadline_after_a_410_was_stuck_meanwhile() {
+    let trace = vec![
+        request(0, 1, Verb::List, "", 200),
+        request(0, 2, Verb::Watch, "watch=true&resourceVersion=2", 200),
+        opened(0, 2, Some(2)),
+        gone(60, 2),
+        request(360, 3, Verb::List, "", 200),
+        request(360, 4, Verb::Watch, "watch=true&resourceVersion=5", 200),
+        opened(360, 4, Some(5)),
+    ];
+    let verdict = judged(&trace, None);
+    assert!(!verdict.recovered);
+    let survived = &verdict.checks[0];
+    assert_eq!(survived.name, CheckName::Survived);
+    assert_eq!(
+        survived.detail,
+        "it had no open watch and made no request from 1m to 6m, 5m (deadline 1m)"
+    );
+}
+
+#[test]
+fn a_client_that_exits_at_the_410_stopped_on_a_recoverable_error() {
+    let trace = vec![
+        request(0, 1, Verb::List, "", 200),
+        request(0, 2, Verb::Watch, "watch=true&resourceVersion=2", 200),
+        opened(0, 2, Some(2)),
+        gone(60, 2),
+    ];
+    let verdict = judged(&trace, Some(60));
+    assert!(!verdict.recovered);
+    assert_eq!(
+        verdict.mechanism,
+        Some(Mechanism::StoppedOnRecoverableError)
+    );
+    let diagnosis = verdict.diagnosis.unwrap();
+    assert!(
+        diagnosis.contains("the client exited (exit 1) at 1m"),
+        "{diagnosis}"
+    );
+}
+
+#[test]
+fn a_client_that_relists_in_a_tight_loop_after_an_http_410_is_a_storm_with_its_pattern() {
+    let mut trace = Vec::new();
+    for i in 0..40 {
+        trace.push(request(60 + i, 2 * i + 1, Verb::List, "", 200));
+        trace.push(request(
+            60 + i,
+            2 * i + 2,
+            Verb::Watch,
+            "watch=true&resourceVersion=2",
+            410,
+        ));
+    }
+    let verdict = judged(&trace, None);
+    assert_eq!(verdict.mechanism, Some(Mechanism::HotLoopWithoutBackoff));
+    let diagnosis = verdict.diagnosis.unwrap();
+    assert!(
+        diagnosis.contains("it repeated LIST → 200, WATCH → 410 (×40, from 1m)"),
+        "{diagnosis}"
+    );
+}
+
+#[test]
+fn a_client_that_re_watches_from_the_expired_resource_version_resumed_from_a_stale_point() {
+    let mut trace = vec![
+        request(0, 1, Verb::List, "", 200),
+        request(0, 2, Verb::Watch, "watch=true&resourceVersion=2", 200),
+        opened(0, 2, Some(2)),
+        gone(60, 2),
+    ];
+    for (i, at) in (61..600).step_by(60).enumerate() {
+        trace.push(request(
+            at,
+            3 + i as u64,
+            Verb::Watch,
+            "watch=true&resourceVersion=2",
+            410,
+        ));
+    }
+    let verdict = judged(&trace, None);
+    assert_eq!(verdict.mechanism, Some(Mechanism::StaleResumePoint));
+}
+
+#[test]
+fn an_open_watch_that_was_never_sent_a_write_it_selects_did_not_keep_up() {
+    let write = |at: u64, rv: u64| TraceEvent {
+        at: Duration::from_secs(at),
+        kind: TraceKind::Write {
+            key: "default/a".into(),
+            labels: BTreeMap::new(),
+            resource_version: rv,
+            exists: true,
+        },
+    };
+    let kept_up = |trace: &Trace| {
+        judged(trace, None)
+            .checks
+            .into_iter()
+            .find(|c| c.name == CheckName::KeptUp)
+            .unwrap()
+    };
+    let mut trace = vec![
+        request(0, 1, Verb::List, "", 200),
+        request(0, 2, Verb::Watch, "watch=true&resourceVersion=2", 200),
+        opened(0, 2, Some(2)),
+        write(100, 6),
+        sent(100, 2, 6),
+    ];
+    assert!(kept_up(&trace).passed);
+    trace.push(write(200, 7));
+    let check = kept_up(&trace);
+    assert!(!check.passed);
+    assert!(
+        check
+            .detail
+            .contains("never sent 1 write it selects, the first at 3m20s"),
+        "{}",
+        check.detail
+    );
+}
