@@ -1,12 +1,11 @@
 //! `harness exec`: a scenario served for any command, which is then judged.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
 use super::args::Format;
 use crate::exec::{ExecOptions, exec as exec_client};
-use crate::report;
 use crate::scenario;
 
 /// What `harness exec` was asked to do.
@@ -44,14 +43,6 @@ pub(super) fn exec(
     )?;
     let report = exec_client(&scenario, request.command, &options)?;
     let reports = [report];
-    match request.format {
-        Format::Table => {
-            let colour = std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            report::table::write_styled(&reports, out, colour)?;
-        }
-        Format::Json => report::json::write(&reports, out)?,
-        Format::Junit => report::junit::write(&reports, out)?,
-    }
+    super::run::render(&reports, request.format, out)?;
     Ok(reports.iter().all(crate::outcome::RunReport::as_expected))
 }

@@ -180,17 +180,26 @@ fn execute(args: Args, out: &mut impl Write, err: &mut impl Write) -> anyhow::Re
             if let Some(dir) = &out_dir {
                 write_reports(dir, &scenarios, &reports)?;
             }
-            match format {
-                Format::Table => {
-                    let colour = std::io::stdout().is_terminal()
-                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-                    report::table::write_styled(&reports, out, colour)?;
-                }
-                Format::Json => report::json::write(&reports, out)?,
-                Format::Junit => report::junit::write(&reports, out)?,
-            }
+            render(&reports, format, out)?;
             Ok(reports.iter().all(crate::run::RunReport::as_expected))
         }
+    }
+}
+
+/// Writes `reports` as `format`; a table is coloured on a terminal unless `NO_COLOR` is set.
+pub(super) fn render(
+    reports: &[crate::run::RunReport],
+    format: Format,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Table => {
+            let colour = std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            report::table::write_styled(reports, out, colour)
+        }
+        Format::Json => report::json::write(reports, out),
+        Format::Junit => report::junit::write(reports, out),
     }
 }
 

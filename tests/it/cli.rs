@@ -247,6 +247,24 @@ fn exec_judges_a_command_that_never_connects_and_stops_it_at_the_end() {
     assert_eq!(code, 1, "{out}{err}");
     // It exits long before the 1.2 s the timeline takes at 1,000×.
     assert!(out.contains("the client exited (exit 0) at "), "{out}");
+    // The same reports as `harness run`.
+    let (code, out, err) = harness(&[
+        "exec",
+        "scenarios/idle-expire.yaml",
+        "--speed",
+        "1000000",
+        "--format",
+        "json",
+        "--",
+        "sleep",
+        "60",
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("the report is JSON");
+    let setup = &report["scenarios"][0]["setups"][0];
+    assert_eq!(setup["name"], "sleep (no user agent)");
+    assert_eq!(setup["checks"][0]["name"], "survived");
+    assert_eq!(setup["checks"][0]["passed"], false);
 }
 
 #[test]
