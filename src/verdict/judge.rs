@@ -74,7 +74,35 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
         .unwrap_or(Duration::ZERO)
         .max(acted.unwrap_or(Duration::ZERO));
 
-    let first_error = errors.iter().copied().find(|t| *t >= first_fault);
+    let healthy_after = |t: Duration| {
+        requests
+            .iter()
+            .find(|(at, r)| *at >= t && r.status == 200 && healthy(r, &watch_ends))
+            .map(|(at, _)| *at)
+    };
+    // Errors of the client's own (no Status: its read timeout on a quiet watch) that go on
+    // after the faults are over, each followed within the deadline by a request answered
+    // well, are the watcher's steady state: they cost requests, which the rate check counts,
+    // but they are not a disruption it has to recover from. An error the server answered (a
+    // 410 from a resume point it no longer has) is one, whenever it comes.
+    let deadline = scenario.expect.deadline;
+    let own: Vec<Duration> = trace
+        .iter()
+        .filter(|e| matches!(&e.kind, TraceKind::WatcherError(f) if f.code.is_none()))
+        .map(|e| e.at)
+        .collect();
+    let steady = |t: &Duration| {
+        *t >= last_fault
+            && own.contains(t)
+            && (healthy_after(*t).is_some_and(|h| h - *t <= deadline)
+                || *t + deadline >= scenario.duration)
+    };
+    let disruptive: Vec<Duration> = if errors.iter().all(|t| *t < last_fault || steady(t)) {
+        errors.iter().copied().filter(|t| *t < last_fault).collect()
+    } else {
+        errors.clone()
+    };
+    let first_error = disruptive.iter().copied().find(|t| *t >= first_fault);
     let gaps = gaps(&samples, lag);
     let first_gap = gaps
         .iter()
@@ -86,13 +114,7 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
     };
     // Back in sync: a healthy request after the last error, and the view equal to the truth
     // from the last gap on.
-    let last_error = errors.last().copied();
-    let healthy_after = |t: Duration| {
-        requests
-            .iter()
-            .find(|(at, r)| *at >= t && r.status == 200 && healthy(r, &watch_ends))
-            .map(|(at, _)| *at)
-    };
+    let last_error = disruptive.last().copied();
     let last_gap_end = gaps.last().map(|(_, end)| *end);
     let in_sync_at_end = samples.last().is_none_or(|s| s.in_sync) && view == truth;
     let converged = in_sync_at_end
@@ -193,7 +215,6 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
             format!("at the end the view differs from the truth: {}{store_detail}", describe_difference(&view, &truth))
         },
     });
-    let deadline = scenario.expect.deadline;
     checks.push(match (converged, recovered_at) {
         (false, _) => Check {
             name: CheckName::Deadline,
@@ -601,6 +622,62 @@ expect: { deadline: 1m, max_relists: 1, max_requests_per_minute: 5, recover: [w]
             late.detail.contains("back in sync at 5m"),
             "{}",
             late.detail
+        );
+    }
+
+    /// A watcher error at `secs` (a read timeout on a quiet watch).
+    fn timed_out(secs: u64) -> TraceEvent {
+        at(
+            secs,
+            TraceKind::WatcherError(crate::trace::WatcherFault {
+                variant: "WatchError".into(),
+                code: None,
+                reason: None,
+                status_message: None,
+                message: "timed out".into(),
+            }),
+        )
+    }
+
+    #[test]
+    fn errors_that_recur_after_the_faults_each_followed_by_a_healthy_request_have_settled() {
+        // Every two minutes from 2m the watch times out and is made again at once.
+        let mut trace = healthy();
+        for (i, t) in (120..=540).step_by(120).enumerate() {
+            trace.push(timed_out(t));
+            trace.push(request(t + 1, 10 + i as u64, Verb::Watch, 200));
+        }
+        trace.push(timed_out(590));
+        let deadline = check(&trace, CheckName::Deadline);
+        assert!(deadline.passed, "{}", deadline.detail);
+        assert_eq!(deadline.detail, "never out of sync: no recovery needed");
+        // A 410 is the server's answer, not the watcher's steady state.
+        let mut gone = trace.clone();
+        gone.push(at(
+            400,
+            TraceKind::WatcherError(crate::trace::WatcherFault {
+                variant: "WatchError".into(),
+                code: Some(410),
+                reason: Some("Expired".into()),
+                status_message: None,
+                message: "too old".into(),
+            }),
+        ));
+        gone.sort_by_key(|e| e.at);
+        assert!(!check(&gone, CheckName::Deadline).passed);
+    }
+
+    #[test]
+    fn errors_that_go_on_with_no_healthy_request_after_the_faults_never_settled() {
+        let mut trace = healthy();
+        trace.extend([timed_out(120), request(121, 10, Verb::Watch, 403)]);
+        trace.extend([timed_out(300), request(301, 11, Verb::Watch, 403)]);
+        let deadline = check(&trace, CheckName::Deadline);
+        assert!(!deadline.passed);
+        assert!(
+            deadline.detail.starts_with("never settled"),
+            "{}",
+            deadline.detail
         );
     }
 
