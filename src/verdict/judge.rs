@@ -599,16 +599,7 @@ expect: { deadline: 1m, max_relists: 1, max_requests_per_minute: 5, recover: [w]
         let disrupted = |back: u64| {
             let mut trace = healthy();
             trace.extend([
-                at(
-                    60,
-                    TraceKind::WatcherError(crate::trace::WatcherFault {
-                        variant: "WatchError".into(),
-                        code: Some(410),
-                        reason: Some("Expired".into()),
-                        status_message: None,
-                        message: "too old".into(),
-                    }),
-                ),
+                expired(60),
                 write(61, 3),
                 request(back, 3, Verb::List, 200),
                 apply(back, 3),
@@ -625,18 +616,29 @@ expect: { deadline: 1m, max_relists: 1, max_requests_per_minute: 5, recover: [w]
         );
     }
 
-    /// A watcher error at `secs` (a read timeout on a quiet watch).
-    fn timed_out(secs: u64) -> TraceEvent {
+    /// A watcher error at `secs`: the Status `code` the server answered, or none of the
+    /// client's own.
+    fn watcher_error(secs: u64, code: Option<u16>, message: &str) -> TraceEvent {
         at(
             secs,
             TraceKind::WatcherError(crate::trace::WatcherFault {
                 variant: "WatchError".into(),
-                code: None,
-                reason: None,
+                code,
+                reason: code.map(|_| "Expired".into()),
                 status_message: None,
-                message: "timed out".into(),
+                message: message.into(),
             }),
         )
+    }
+
+    /// A 410 the server answered at `secs`.
+    fn expired(secs: u64) -> TraceEvent {
+        watcher_error(secs, Some(410), "too old")
+    }
+
+    /// A read timeout on a quiet watch at `secs`.
+    fn timed_out(secs: u64) -> TraceEvent {
+        watcher_error(secs, None, "timed out")
     }
 
     #[test]
@@ -653,16 +655,7 @@ expect: { deadline: 1m, max_relists: 1, max_requests_per_minute: 5, recover: [w]
         assert_eq!(deadline.detail, "never out of sync: no recovery needed");
         // A 410 is the server's answer, not the watcher's steady state.
         let mut gone = trace.clone();
-        gone.push(at(
-            400,
-            TraceKind::WatcherError(crate::trace::WatcherFault {
-                variant: "WatchError".into(),
-                code: Some(410),
-                reason: Some("Expired".into()),
-                status_message: None,
-                message: "too old".into(),
-            }),
-        ));
+        gone.push(expired(400));
         gone.sort_by_key(|e| e.at);
         assert!(!check(&gone, CheckName::Deadline).passed);
     }
