@@ -43,10 +43,11 @@ pub(super) fn diagnose(
         ));
     }
     // The failing check, unless the chain already says it: the unknown mechanism names it,
-    // and every chain of a stream that ended tells how it ended.
+    // every chain of a stream that ended tells how it ended, and some rules quote it.
     if let Some(check) = checks.iter().find(|c| !c.passed)
         && finding.mechanism != Mechanism::Unknown
         && check.name != CheckName::Survived
+        && !parts.iter().any(|part| part.contains(&check.detail))
     {
         parts.push(check.detail.clone());
     }
