@@ -241,7 +241,9 @@ pub fn write_text(
             fmt(last.at),
             events.len()
         );
-        let shown: Vec<&TraceEvent> = if events.len() > MAX_LINES {
+        // Around the cause, a long slice keeps its two ends; the whole trace is whole.
+        let elide = which == Slice::AroundTheCause && events.len() > MAX_LINES;
+        let shown: Vec<&TraceEvent> = if elide {
             events[..MAX_LINES / 2]
                 .iter()
                 .chain(&events[events.len() - MAX_LINES / 2..])
@@ -251,7 +253,7 @@ pub fn write_text(
             events.clone()
         };
         for (i, event) in shown.iter().enumerate() {
-            if events.len() > MAX_LINES && i == MAX_LINES / 2 {
+            if elide && i == MAX_LINES / 2 {
                 let _ = writeln!(
                     text,
                     "  {:>10}  … {} more events …",

@@ -33,7 +33,7 @@ fn found(mechanism: Mechanism, chain: Vec<Link>) -> Option<Finding> {
 
 /// The mechanism behind a failed run.
 pub(super) fn diagnose(e: &Evidence) -> Finding {
-    let rules: [fn(&Evidence) -> Option<Finding>; 15] = [
+    let rules: [fn(&Evidence) -> Option<Finding>; 16] = [
         hung,
         consumer_panicked,
         stopped_on_recoverable_error,
@@ -48,6 +48,7 @@ pub(super) fn diagnose(e: &Evidence) -> Finding {
         hot_loop_without_backoff,
         backoff_reset_by_init,
         stale_resume_point,
+        replayed_from_behind,
         read_timeout_below_bookmarks,
     ];
     rules
@@ -804,6 +805,69 @@ fn stale_resume_point(e: &Evidence) -> Option<Finding> {
     )
 }
 
+/// A watch resumed from behind what the watcher had already emitted — a resume point moved
+/// back, by a stale bookmark — and the server, which still had that history, replayed it: the
+/// watcher emitted older versions after newer ones.
+fn replayed_from_behind(e: &Evidence) -> Option<Finding> {
+    if !e.failed(CheckName::Monotonic) {
+        return None;
+    }
+    let mut reached = 0;
+    let mut replayed = None;
+    for event in e.trace {
+        match &event.kind {
+            TraceKind::Apply {
+                resource_version, ..
+            }
+            | TraceKind::Delete {
+                resource_version, ..
+            } => reached = reached.max(*resource_version),
+            // A relist starts the watcher's state over: what it replays after it is not a
+            // regression of the watch.
+            TraceKind::Init => reached = 0,
+            TraceKind::WatchOpened {
+                request,
+                from: Some(from),
+                floor,
+                ..
+            } if *from < reached && *from >= *floor => {
+                replayed = Some((event.at, *request, *from, reached));
+                break;
+            }
+            _ => {}
+        }
+    }
+    let (at, id, from, reached) = replayed?;
+    let moved = match e.fault("stale_bookmarks") {
+        Some(f) => format!("bookmarks carried a stale resourceVersion ({f})"),
+        None => "its resume point went back".to_owned(),
+    };
+    let regression = e
+        .checks
+        .iter()
+        .find(|c| c.name == CheckName::Monotonic && !c.passed)
+        .map(|c| c.detail.clone())
+        .unwrap_or_default();
+    found(
+        Mechanism::StaleResumePoint,
+        vec![
+            link(
+                at,
+                format!(
+                    "watch #{id} at {} resumed from resourceVersion={from}, behind the {reached} the watcher had already emitted, as {moved}",
+                    fmt(at)
+                ),
+            ),
+            link(
+                at,
+                format!(
+                    "the server still had that history and replayed it from {from} on, and the watcher emitted it again: {regression}"
+                ),
+            ),
+        ],
+    )
+}
+
 fn read_timeout_below_bookmarks(e: &Evidence) -> Option<Finding> {
     let read_timeout = e.read_timeout?;
     let interval = e.scenario.server.bookmark_interval;
@@ -1284,6 +1348,37 @@ expect: {{ deadline: 1m, recover: [w] }}
             Some(Mechanism::StaleResumePoint)
         );
         assert_eq!(apply(stale_resume_point, PLAIN, &trace(800), &checks), None);
+    }
+
+    #[test]
+    fn a_watch_resumed_from_behind_what_was_emitted_is_a_replay_and_one_from_ahead_is_not() {
+        let trace = |from| {
+            vec![
+                fault(120, "stale_bookmarks"),
+                at(
+                    130,
+                    TraceKind::Apply {
+                        key: "default/a".into(),
+                        resource_version: 500,
+                    },
+                ),
+                opened(290, 3, Some(from), 100, 900),
+            ]
+        };
+        let checks = [failed(CheckName::Monotonic)];
+        assert_eq!(
+            apply(replayed_from_behind, PLAIN, &trace(360), &checks),
+            Some(Mechanism::StaleResumePoint)
+        );
+        assert_eq!(
+            apply(replayed_from_behind, PLAIN, &trace(500), &checks),
+            None
+        );
+        assert_eq!(
+            apply(replayed_from_behind, PLAIN, &trace(360), &[]),
+            None,
+            "only when the watcher went back"
+        );
     }
 
     #[test]

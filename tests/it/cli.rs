@@ -294,3 +294,38 @@ fn exec_names_a_command_that_cannot_start_and_a_set_up_the_scenario_lacks() {
         "{err}"
     );
 }
+
+#[test]
+fn explain_whole_trace_prints_every_event_and_the_slice_around_the_cause_keeps_its_ends() {
+    let (_, whole, _) = harness(&[
+        "explain",
+        "scenarios/empty-watch.yaml",
+        "--setup",
+        "defaults",
+        "--whole-trace",
+    ]);
+    let header = whole
+        .lines()
+        .find(|l| l.starts_with("trace, "))
+        .expect("a trace header");
+    let count: usize = header
+        .rsplit_once('(')
+        .and_then(|(_, n)| n.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the header counts the events");
+    let printed = whole
+        .lines()
+        .skip_while(|l| !l.starts_with("trace, "))
+        .count()
+        - 1;
+    assert!(count > 60, "{header}");
+    assert_eq!(printed, count, "{header}");
+    assert!(!whole.contains("more events"));
+    let (_, around, _) = harness(&[
+        "explain",
+        "scenarios/empty-watch.yaml",
+        "--setup",
+        "defaults",
+    ]);
+    assert!(around.contains("more events …"), "{around}");
+}
