@@ -43,6 +43,6 @@ pub(super) fn exec(
     )?;
     let report = exec_client(&scenario, request.command, &options)?;
     let reports = [report];
-    super::run::render(&reports, request.format, out)?;
+    super::render::render(&reports, request.format, out)?;
     Ok(reports.iter().all(crate::outcome::RunReport::as_expected))
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use super::args::{Args, Command, Format, SchemaOf};
+use super::args::{Args, Command, SchemaOf};
 use crate::report;
 use crate::run::{RunOptions, run as run_scenario};
 use crate::scenario;
@@ -180,26 +180,9 @@ fn execute(args: Args, out: &mut impl Write, err: &mut impl Write) -> anyhow::Re
             if let Some(dir) = &out_dir {
                 write_reports(dir, &scenarios, &reports)?;
             }
-            render(&reports, format, out)?;
+            super::render::render(&reports, format, out)?;
             Ok(reports.iter().all(crate::run::RunReport::as_expected))
         }
-    }
-}
-
-/// Writes `reports` as `format`; a table is coloured on a terminal unless `NO_COLOR` is set.
-pub(super) fn render(
-    reports: &[crate::run::RunReport],
-    format: Format,
-    out: &mut impl Write,
-) -> std::io::Result<()> {
-    match format {
-        Format::Table => {
-            let colour = std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            report::table::write_styled(reports, out, colour)
-        }
-        Format::Json => report::json::write(reports, out),
-        Format::Junit => report::junit::write(reports, out),
     }
 }
 
