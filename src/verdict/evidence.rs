@@ -114,7 +114,12 @@ impl<'a> Evidence<'a> {
 
     /// Whether `check` failed.
     pub(super) fn failed(&self, check: CheckName) -> bool {
-        self.checks.iter().any(|c| c.name == check && !c.passed)
+        self.failure(check).is_some()
+    }
+
+    /// `check`, if it failed.
+    pub(super) fn failure(&self, check: CheckName) -> Option<&'a Check> {
+        self.checks.iter().find(|c| c.name == check && !c.passed)
     }
 
     /// The first check that failed.

@@ -37,11 +37,16 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
         })
         .collect();
     let watch_ends = watch_ends(trace);
-    let errors: Vec<Duration> = trace
+    // Each error the watcher emitted, and whether it was its own (no Status: a transport
+    // error such as its read timeout) rather than one the server answered.
+    let emitted: Vec<(Duration, bool)> = trace
         .iter()
-        .filter(|e| matches!(e.kind, TraceKind::WatcherError(_)))
-        .map(|e| e.at)
+        .filter_map(|e| match &e.kind {
+            TraceKind::WatcherError(f) => Some((e.at, f.code.is_none())),
+            _ => None,
+        })
         .collect();
+    let errors: Vec<Duration> = emitted.iter().map(|(at, _)| *at).collect();
     let ended = trace.iter().find_map(|e| match &e.kind {
         TraceKind::StreamEnded { cause } => Some((e.at, cause.as_str())),
         _ => None,
@@ -86,18 +91,14 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
     // but they are not a disruption it has to recover from. An error the server answered (a
     // 410 from a resume point it no longer has) is one, whenever it comes.
     let deadline = scenario.expect.deadline;
-    let own: Vec<Duration> = trace
-        .iter()
-        .filter(|e| matches!(&e.kind, TraceKind::WatcherError(f) if f.code.is_none()))
-        .map(|e| e.at)
-        .collect();
-    let steady = |t: &Duration| {
-        *t >= last_fault
-            && own.contains(t)
-            && (healthy_after(*t).is_some_and(|h| h - *t <= deadline)
-                || *t + deadline >= scenario.duration)
+    let steady = |(t, own): &(Duration, bool)| {
+        *own && (healthy_after(*t).is_some_and(|h| h - *t <= deadline)
+            || *t + deadline >= scenario.duration)
     };
-    let disruptive: Vec<Duration> = if errors.iter().all(|t| *t < last_fault || steady(t)) {
+    let disruptive: Vec<Duration> = if emitted
+        .iter()
+        .all(|error| error.0 < last_fault || steady(error))
+    {
         errors.iter().copied().filter(|t| *t < last_fault).collect()
     } else {
         errors.clone()

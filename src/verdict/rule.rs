@@ -633,9 +633,7 @@ fn storm_or_rate(e: &Evidence) -> Option<Link> {
             ),
         ));
     }
-    e.checks
-        .iter()
-        .find(|c| c.name == CheckName::RequestRate && !c.passed)
+    e.failure(CheckName::RequestRate)
         .map(|c| link(Duration::ZERO, c.detail.clone()))
 }
 
@@ -843,9 +841,7 @@ fn replayed_from_behind(e: &Evidence) -> Option<Finding> {
         None => "its resume point went back".to_owned(),
     };
     let regression = e
-        .checks
-        .iter()
-        .find(|c| c.name == CheckName::Monotonic && !c.passed)
+        .failure(CheckName::Monotonic)
         .map(|c| c.detail.clone())
         .unwrap_or_default();
     found(

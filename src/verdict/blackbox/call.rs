@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::selector::Selector;
 use crate::trace::{EventType, RequestRecord, Trace, TraceKind, Verb, WatchEnd};
+use crate::verdict::evidence::{resource_version, verb};
 use crate::verdict::watch_ends;
 
 /// One request of the client's, with what the server made of it.
@@ -58,24 +59,15 @@ impl Call<'_> {
         format!("{verb} → {answer}")
     }
 
+    /// `list`, `list-page`, `watch`.
     pub(super) fn noun(&self) -> &'static str {
-        match self.record.verb {
-            Verb::List => "list",
-            Verb::ListPage => "list page",
-            Verb::Watch => "watch",
-            Verb::Get | Verb::Other => "request",
-        }
+        verb(self.record)
     }
 
-    pub(super) fn resource_version(&self) -> Option<&str> {
-        query_value(&self.record.query, "resourceVersion")
+    /// The `resourceVersion` it asked for: `Some("")` when it sent it empty.
+    pub(super) fn resource_version(&self) -> Option<String> {
+        resource_version(self.record)
     }
-}
-
-fn query_value<'q>(query: &'q str, key: &str) -> Option<&'q str> {
-    query
-        .split('&')
-        .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
 }
 
 /// The lists and watches of the client with `agent`, up to `end`.
@@ -133,12 +125,14 @@ pub(super) fn calls<'t>(trace: &'t Trace, agent: &str, end: Duration) -> Vec<Cal
 
 /// The selector a request carried.
 pub(super) fn selector_of(query: &str) -> Selector {
-    let decoded: BTreeMap<String, String> = form_urlencoded::parse(query.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
+    let param = |key: &str| {
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.into_owned())
+    };
     Selector::parse(
-        decoded.get("labelSelector").map(String::as_str),
-        decoded.get("fieldSelector").map(String::as_str),
+        param("labelSelector").as_deref(),
+        param("fieldSelector").as_deref(),
     )
     .unwrap_or_default()
 }

@@ -100,7 +100,7 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
             continue;
         }
         let earlier_watch = calls[..i].iter().any(|c| c.record.verb == Verb::Watch);
-        match (call.resource_version(), call.opened) {
+        match (call.resource_version().as_deref(), call.opened) {
             (Some(""), _) if earlier_watch => resumes.empty.push(call.at),
             (_, Some((Some(from), _, revision))) if from > revision => {
                 resumes.future.push((call.at, from, revision));

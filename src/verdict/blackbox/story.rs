@@ -82,7 +82,7 @@ pub(super) fn tell(facts: &Facts<'_, '_>) -> (Mechanism, Vec<Link>) {
             format!(
                 "the server answered the {} from resourceVersion={} at {} with a 410, and the client re-watched from the same resourceVersion at {} instead of relisting",
                 call.describe(),
-                call.resource_version().unwrap_or(""),
+                call.resource_version().unwrap_or_default(),
                 fmt(*heard),
                 fmt(*at)
             ),
@@ -105,7 +105,7 @@ pub(super) fn tell(facts: &Facts<'_, '_>) -> (Mechanism, Vec<Link>) {
             format!(
                 "its {} from resourceVersion={} (request #{}) {how} at {}, and it made no request after it; {stopped}: a client recovers from that by {}",
                 last.noun(),
-                last.resource_version().unwrap_or(""),
+                last.resource_version().unwrap_or_default(),
                 last.record.id,
                 fmt(at),
                 if last.gone().is_some() {
