@@ -48,11 +48,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod anchor;
 pub mod apiserver;
 pub mod cli;
 pub mod exec;
 pub mod explore;
 pub mod fault;
+mod field_label;
 pub mod live;
 pub mod mechanism;
 pub mod openapi;

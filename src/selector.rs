@@ -4,11 +4,15 @@
 
 use std::collections::BTreeMap;
 
-/// A parsed `labelSelector` plus `fieldSelector`; empty matches everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A parsed `labelSelector` plus `fieldSelector`; empty matches everything. Two selectors are
+/// equal when they require the same: the kind only says how field values are read.
+#[derive(Debug, Clone, Default, Eq)]
 pub struct Selector {
     labels: Vec<LabelRequirement>,
     fields: Vec<FieldRequirement>,
+    /// The group and kind whose own fields `fields` may name.
+    group: String,
+    kind: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,27 +27,52 @@ enum LabelRequirement {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct FieldRequirement {
-    field: Field,
+    /// `metadata.name`, `metadata.namespace`, or one of the kind's own fields
+    /// ([`crate::field_label`]).
+    label: String,
     value: String,
     equal: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Field {
-    Name,
-    Namespace,
-}
-
 impl Selector {
-    /// Parses both selectors. The error is the message of a 400 BadRequest.
+    /// Parses both selectors for a kind with no field labels of its own (a ConfigMap's:
+    /// `metadata.name` and `metadata.namespace`). The error is the message of a 400 BadRequest.
     ///
     /// # Errors
     /// The apiserver's message for a malformed or unsupported selector.
     pub fn parse(labels: Option<&str>, fields: Option<&str>) -> Result<Self, String> {
+        Self::parse_for("", "ConfigMap", labels, fields)
+    }
+
+    /// Parses both selectors for objects of `group`/`kind`, whose own field labels (a Pod's
+    /// `spec.nodeName`, an Event's `reason`) a field selector may name.
+    ///
+    /// # Errors
+    /// The apiserver's message for a malformed or unsupported selector.
+    pub fn parse_for(
+        group: &str,
+        kind: &str,
+        labels: Option<&str>,
+        fields: Option<&str>,
+    ) -> Result<Self, String> {
         Ok(Self {
             labels: labels.map(parse_labels).transpose()?.unwrap_or_default(),
-            fields: fields.map(parse_fields).transpose()?.unwrap_or_default(),
+            fields: fields
+                .map(|f| parse_fields(f, group, kind))
+                .transpose()?
+                .unwrap_or_default(),
+            group: group.to_owned(),
+            kind: kind.to_owned(),
         })
+    }
+
+    /// Whether the field selector names a field of the kind's own, whose value must be read
+    /// from the object ([`crate::field_label::values`]).
+    #[must_use]
+    pub fn reads_fields(&self) -> bool {
+        self.fields
+            .iter()
+            .any(|r| !matches!(r.label.as_str(), "metadata.name" | "metadata.namespace"))
     }
 
     /// Whether any selector is set: `remainingItemCount` is only sent without one
@@ -62,22 +91,52 @@ impl Selector {
         })
     }
 
-    /// Whether an object with this name, namespace and labels is selected.
+    /// Whether an object with this name, namespace, labels and body is selected.
+    #[must_use]
+    pub fn selects(
+        &self,
+        name: &str,
+        namespace: Option<&str>,
+        labels: &BTreeMap<String, String>,
+        body: &BTreeMap<String, serde_json::Value>,
+    ) -> bool {
+        self.matches(name, namespace, labels, || {
+            crate::field_label::values(&self.group, &self.kind, body)
+        })
+    }
+
+    /// Whether an object with this name, namespace, labels and values of its own fields is
+    /// selected. `fields` is called only when the selector [`reads_fields`](Self::reads_fields).
     #[must_use]
     pub fn matches(
         &self,
         name: &str,
         namespace: Option<&str>,
         labels: &BTreeMap<String, String>,
+        fields: impl FnOnce() -> BTreeMap<String, String>,
     ) -> bool {
-        self.labels.iter().all(|r| r.matches(labels))
-            && self.fields.iter().all(|r| {
-                let actual = match r.field {
-                    Field::Name => name,
-                    Field::Namespace => namespace.unwrap_or(""),
-                };
-                (actual == r.value) == r.equal
-            })
+        if !self.labels.iter().all(|r| r.matches(labels)) {
+            return false;
+        }
+        let own = if self.reads_fields() {
+            fields()
+        } else {
+            BTreeMap::new()
+        };
+        self.fields.iter().all(|r| {
+            let actual = match r.label.as_str() {
+                "metadata.name" => name,
+                "metadata.namespace" => namespace.unwrap_or(""),
+                other => own.get(other).map_or("", String::as_str),
+            };
+            (actual == r.value) == r.equal
+        })
+    }
+}
+
+impl PartialEq for Selector {
+    fn eq(&self, other: &Self) -> bool {
+        self.labels == other.labels && self.fields == other.fields
     }
 }
 
@@ -214,7 +273,7 @@ fn parse_label(part: &str, whole: &str) -> Result<LabelRequirement, String> {
     }
 }
 
-fn parse_fields(text: &str) -> Result<Vec<FieldRequirement>, String> {
+fn parse_fields(text: &str, group: &str, kind: &str) -> Result<Vec<FieldRequirement>, String> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
@@ -231,13 +290,9 @@ fn parse_fields(text: &str) -> Result<Vec<FieldRequirement>, String> {
                     "invalid selector: '{text}'; can't understand '{part}'"
                 ));
             };
-            let field = match field.trim() {
-                "metadata.name" => Field::Name,
-                "metadata.namespace" => Field::Namespace,
-                other => return Err(format!("field label not supported: {other}")),
-            };
+            let label = crate::field_label::accept(group, kind, field.trim())?;
             Ok(FieldRequirement {
-                field,
+                label,
                 value: value.trim().to_owned(),
                 equal,
             })
@@ -260,9 +315,12 @@ mod tests {
     }
 
     fn matches(labels: &str, o: &(String, BTreeMap<String, String>)) -> bool {
-        Selector::parse(Some(labels), None)
-            .unwrap()
-            .matches(&o.0, Some("default"), &o.1)
+        Selector::parse(Some(labels), None).unwrap().matches(
+            &o.0,
+            Some("default"),
+            &o.1,
+            BTreeMap::new,
+        )
     }
 
     #[test]
@@ -284,11 +342,31 @@ mod tests {
             Some("metadata.name=a,metadata.namespace!=kube-system"),
         )
         .unwrap();
-        assert!(s.matches(&o.0, Some("default"), &o.1));
+        assert!(s.matches(&o.0, Some("default"), &o.1, || unreachable!("no own field")));
         assert_eq!(
             Selector::parse(None, Some("spec.nodeName=n1")).unwrap_err(),
-            "field label not supported: spec.nodeName"
+            r#""spec.nodeName" is not a known field selector: only "metadata.name", "metadata.namespace""#
         );
+    }
+
+    #[test]
+    fn a_pod_field_selector_reads_the_pod_s_own_fields() {
+        let o = object("a", &[]);
+        let s = Selector::parse_for(
+            "",
+            "Pod",
+            None,
+            Some("spec.nodeName=n1,status.phase!=Failed"),
+        )
+        .unwrap();
+        let on = |node: &str| {
+            BTreeMap::from([
+                ("spec.nodeName".to_owned(), node.to_owned()),
+                ("status.phase".to_owned(), "Running".to_owned()),
+            ])
+        };
+        assert!(s.matches(&o.0, Some("default"), &o.1, || on("n1")));
+        assert!(!s.matches(&o.0, Some("default"), &o.1, || on("n2")));
     }
 
     #[test]

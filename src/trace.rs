@@ -34,6 +34,10 @@ pub enum TraceKind {
         key: ObjectKey,
         /// Its labels after the write (before it, for a delete).
         labels: std::collections::BTreeMap<String, String>,
+        /// The values of the kind's own selectable fields after the write (before it, for a
+        /// delete): a Pod's `spec.nodeName`, an Event's `reason`. Empty for a kind with none.
+        #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        fields: std::collections::BTreeMap<String, String>,
         /// The revision of the write.
         resource_version: u64,
         /// `false` for a delete.

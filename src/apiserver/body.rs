@@ -14,12 +14,28 @@ pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
         .boxed_unsync()
 }
 
-/// A 200 with a whole JSON body.
+/// Go's net/http sends a `Content-Length` only for a body the handler wrote whole within its
+/// first 2,048 bytes (`bufferBeforeChunkingSize` in net/http `server.go`); a longer one goes
+/// out chunked. Seen on kube-apiserver 1.37 by the conformance suite (`table-pods`).
+const BUFFER_BEFORE_CHUNKING: usize = 2048;
+
+/// A 200 with a whole JSON body, framed as Go frames it.
 pub(crate) fn json(body: Vec<u8>) -> Response<Body> {
+    let body = if body.len() > BUFFER_BEFORE_CHUNKING {
+        chunked(Bytes::from(body))
+    } else {
+        full(Bytes::from(body))
+    };
     Response::builder()
         .status(200)
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::CACHE_CONTROL, "no-cache, private")
-        .body(full(Bytes::from(body)))
+        .body(body)
         .expect("the response head is valid")
+}
+
+/// A whole body of no announced length, which hyper sends chunked.
+fn chunked(bytes: Bytes) -> Body {
+    let frame = Ok::<_, std::io::Error>(hyper::body::Frame::data(bytes));
+    http_body_util::StreamBody::new(futures::stream::once(async move { frame })).boxed_unsync()
 }

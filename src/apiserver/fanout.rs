@@ -28,9 +28,12 @@ impl Filter {
         self.namespace
             .as_ref()
             .is_none_or(|ns| object.namespace.as_ref() == Some(ns))
-            && self
-                .selector
-                .matches(&object.name, object.namespace.as_deref(), &object.labels)
+            && self.selector.selects(
+                &object.name,
+                object.namespace.as_deref(),
+                &object.labels,
+                &object.body,
+            )
     }
 
     /// Whether a change is anything to the watch: it saw the object before, or sees it after.

@@ -24,6 +24,8 @@ mod server;
 mod shared;
 mod status;
 mod store;
+mod table;
+mod table_columns;
 mod timeline;
 mod watch;
 mod wire;

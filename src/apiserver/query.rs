@@ -9,6 +9,8 @@ pub(crate) struct Query {
     values: BTreeMap<String, String>,
     /// The `Accept` header asks for `PartialObjectMetadata` (metadata-only clients).
     pub(crate) metadata_only: bool,
+    /// The `Accept` header asks for a `Table` (kubectl), and what its rows carry.
+    pub(crate) table: Option<super::table::Include>,
 }
 
 impl Query {
@@ -22,6 +24,7 @@ impl Query {
         Self {
             values,
             metadata_only: false,
+            table: None,
         }
     }
 

@@ -151,9 +151,11 @@ impl ApiServer {
             .as_ref()
             .or(change.before.as_ref())
             .expect("a change has an object on one side");
+        let resource = &self.shared.resource;
         self.shared.recorder.record(TraceKind::Write {
             key: object.key(),
             labels: object.labels.clone(),
+            fields: crate::field_label::values(&resource.group, &resource.kind, &object.body),
             resource_version: change.revision,
             exists: change.after.is_some(),
         });
@@ -284,6 +286,22 @@ impl ApiServer {
             .iter()
             .filter_map(|v| v.to_str().ok())
             .any(|v| v.contains("as=PartialObjectMetadata"));
+        query.table = request
+            .headers()
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(super::table::Include::from_accept);
+        let table_refused = match (query.table, query.get("includeObject")) {
+            (Some(_), Some(value)) => match super::table::Include::from_param(value) {
+                Ok(include) => {
+                    query.table = Some(include);
+                    None
+                }
+                Err(message) => Some(message),
+            },
+            _ => None,
+        };
         let route = Route::of(&path, &self.shared.resource);
         let verb = verb_of(&route, &query);
         if matches!(verb, Verb::List | Verb::Watch) {
@@ -315,6 +333,8 @@ impl ApiServer {
         }
         let response = if head_bytes > MAX_HEADER_BYTES {
             Status::header_too_large(MAX_HEADER_BYTES).into_response()
+        } else if let Some(message) = table_refused {
+            Status::bad_request(message).into_response()
         } else if let Some(answer) = faults.answer {
             match answer::respond(&self.shared, id, &route, &query, &info, answer).await {
                 Some(response) => response,
@@ -407,7 +427,12 @@ impl ApiServer {
     fn get(&self, namespace: Option<&str>, name: &str, query: &Query) -> Response<Body> {
         let state = self.shared.lock();
         match state.store.get(&key_of(namespace, name)) {
-            Some(object) => json(self.shared.wire(query).object(object)),
+            Some(object) => match self.shared.printer(query) {
+                Some(printer) => {
+                    json(printer.table(&[object], object.resource_version, None, None))
+                }
+                None => json(self.shared.wire(query).object(object)),
+            },
             None => Status::not_found_object(
                 &self.shared.resource.plural,
                 &self.shared.resource.group,

@@ -14,6 +14,7 @@ use super::fanout::Fanout;
 use super::query::Query;
 use super::remaining::RemainingCounts;
 use super::store::Store;
+use super::table::{self, Printer};
 use super::wire::Wire;
 use crate::fault::FaultRules;
 use crate::scenario::{ResourceSpec, ServerSpec};
@@ -93,6 +94,24 @@ impl Shared {
         } else {
             &self.wire
         }
+    }
+
+    /// How to print a `Table` for `query`, when it asks for one and the kind has a printer.
+    pub(super) fn printer(&self, query: &Query) -> Option<Printer<'_>> {
+        self.printer_for(query.table?)
+    }
+
+    /// How to print a `Table` whose rows carry `include`, when the kind has a printer.
+    pub(super) fn printer_for(&self, include: table::Include) -> Option<Printer<'_>> {
+        Some(Printer {
+            resource: &self.resource,
+            columns: table::columns(&self.resource)?,
+            epoch: self.recorder.epoch(),
+            now: self.recorder.now(),
+            include,
+            typed: &self.wire,
+            metadata: &self.metadata_wire,
+        })
     }
 
     /// Locks the state. NB: never held across an `.await`.

@@ -402,7 +402,7 @@ impl Validator<'_> {
             }
         }
         let timeline = self.timeline(raw.timeline, duration, resource.namespaced, live)?;
-        let watchers = self.watchers(raw.watchers, &raw.expect)?;
+        let watchers = self.watchers(raw.watchers, &raw.expect, &resource)?;
         let mut checkpoints = Vec::new();
         for (i, at) in raw.expect.checkpoints.iter().enumerate() {
             let (at, here) = (at.value.get(), at.referenced);
@@ -785,7 +785,12 @@ impl Validator<'_> {
         Ok(())
     }
 
-    fn watchers(&self, raw: Spanned<Vec<WatcherFile>>, expect: &ExpectFile) -> Result<Vec<SetUp>> {
+    fn watchers(
+        &self,
+        raw: Spanned<Vec<WatcherFile>>,
+        expect: &ExpectFile,
+        resource: &ResourceSpec,
+    ) -> Result<Vec<SetUp>> {
         let (raw, here) = (raw.value, raw.referenced);
         if raw.is_empty() {
             return Err(self.invalid(
@@ -861,17 +866,21 @@ impl Validator<'_> {
                     self.invalid(format!("{key}.config.timeout"), Some(&here), "too large")
                 })?),
             };
-            let selector =
-                match Selector::parse(c.label_selector.as_deref(), c.field_selector.as_deref()) {
-                    Ok(selector) => selector,
-                    Err(message) => {
-                        return Err(self.invalid(
-                            format!("{key}.config"),
-                            Some(&here),
-                            format!("the selector would be refused by the API server: {message}"),
-                        ));
-                    }
-                };
+            let selector = match Selector::parse_for(
+                &resource.group,
+                &resource.kind,
+                c.label_selector.as_deref(),
+                c.field_selector.as_deref(),
+            ) {
+                Ok(selector) => selector,
+                Err(message) => {
+                    return Err(self.invalid(
+                        format!("{key}.config"),
+                        Some(&here),
+                        format!("the selector would be refused by the API server: {message}"),
+                    ));
+                }
+            };
             let config = WatcherSettings {
                 bookmarks: c.bookmarks,
                 timeout,

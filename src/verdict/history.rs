@@ -227,6 +227,7 @@ mod tests {
             TraceKind::Write {
                 key: key.into(),
                 labels: BTreeMap::new(),
+                fields: BTreeMap::new(),
                 resource_version: rv,
                 exists,
             },

@@ -517,6 +517,7 @@ expect: { deadline: 1m, max_relists: 1, max_requests_per_minute: 5, recover: [w]
             TraceKind::Write {
                 key: "default/a".into(),
                 labels: BTreeMap::new(),
+                fields: BTreeMap::new(),
                 resource_version: rv,
                 exists: true,
             },

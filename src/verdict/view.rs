@@ -115,6 +115,7 @@ pub(super) fn apply_truth(truth: &mut Objects, kind: &TraceKind, selector: &Sele
     if let TraceKind::Write {
         key,
         labels,
+        fields,
         resource_version,
         exists,
     } = kind
@@ -123,7 +124,7 @@ pub(super) fn apply_truth(truth: &mut Objects, kind: &TraceKind, selector: &Sele
             Some((ns, name)) => (Some(ns), name),
             None => (None, key.as_str()),
         };
-        if *exists && selector.matches(name, namespace, labels) {
+        if *exists && selector.matches(name, namespace, labels, || fields.clone()) {
             truth.insert(key.clone(), *resource_version);
         } else {
             truth.remove(key);
@@ -244,6 +245,7 @@ mod tests {
         TraceKind::Write {
             key: key.into(),
             labels: BTreeMap::new(),
+            fields: BTreeMap::new(),
             resource_version: rv,
             exists,
         }
@@ -310,6 +312,7 @@ mod tests {
         let web = |rv, exists, app: &str| TraceKind::Write {
             key: "shop/web-0".into(),
             labels: [("app".to_owned(), app.to_owned())].into(),
+            fields: BTreeMap::new(),
             resource_version: rv,
             exists,
         };

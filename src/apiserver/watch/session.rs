@@ -16,7 +16,7 @@ use crate::apiserver::history::Gone;
 use crate::apiserver::query::{Query, Version};
 use crate::apiserver::shared::{Shared, State};
 use crate::apiserver::status::Status;
-use crate::apiserver::store::Change;
+use crate::apiserver::store::{Change, Encodings, StoredObject};
 use crate::apiserver::wire::{EventType, Line, Wire};
 use crate::fault::{BookmarkAction, Cut, Malformed, OpenWatchHit, RequestInfo, StreamFaults};
 use crate::trace::{
@@ -40,6 +40,10 @@ pub(super) struct Session {
     inner: Arc<Shared>,
     /// Metadata-only answers (`PartialObjectMetadata`).
     metadata_only: bool,
+    /// The watch asked for `Table` objects (`kubectl get -w`), and whether its first table,
+    /// the one with the column definitions, has gone out.
+    table: Option<crate::apiserver::table::Include>,
+    columns_sent: std::cell::Cell<bool>,
     request: u64,
     path: String,
     query: String,
@@ -128,6 +132,8 @@ impl Session {
             instant_seen,
             request,
             metadata_only: query.metadata_only,
+            table: query.table,
+            columns_sent: std::cell::Cell::new(false),
             path: info.path.to_owned(),
             query: info.query.to_owned(),
             resource_version: info.resource_version,
@@ -188,7 +194,6 @@ impl Session {
                 // The state as synthetic ADDEDs in key order, then changes (reference §2.7). A
                 // streaming list ends them with the annotated bookmark when bookmarks are
                 // allowed (`isListWatchRequest`; reference §3).
-                let wire = session.wire();
                 let lines: Vec<(Line, SentEvent)> = state
                     .store
                     .state_at(current)
@@ -196,7 +201,7 @@ impl Session {
                     .filter(|o| session.filter.sees(o))
                     .map(|o| {
                         let sent = object_event(SentType::Added, o.key(), o.resource_version);
-                        (wire.event(EventType::Added, o), sent)
+                        (session.event(EventType::Added, o), sent)
                     })
                     .collect();
                 session.push_events(&mut state, lines);
@@ -219,6 +224,42 @@ impl Session {
 
     fn wire(&self) -> &Wire {
         self.inner.wire_for(self.metadata_only)
+    }
+
+    /// An ADDED or MODIFIED event of `o`, as a `Table` when the watch asked for one.
+    fn event(&self, type_: EventType, o: &StoredObject) -> Line {
+        match self.printer() {
+            Some(printer) => Line::Event(
+                type_,
+                printer.event(
+                    o,
+                    o.resource_version,
+                    !self.columns_sent.replace(true),
+                    None,
+                ),
+            ),
+            None => self.wire().event(type_, o),
+        }
+    }
+
+    /// The DELETED event of `before` at `revision`, as a `Table` when the watch asked for one.
+    fn deleted(&self, before: &StoredObject, revision: u64, encodings: &Encodings) -> Line {
+        match self.printer() {
+            Some(printer) => Line::Event(
+                EventType::Deleted,
+                printer.event(
+                    before,
+                    revision,
+                    !self.columns_sent.replace(true),
+                    Some(encodings),
+                ),
+            ),
+            None => self.wire().deleted(before, revision, encodings),
+        }
+    }
+
+    fn printer(&self) -> Option<crate::apiserver::table::Printer<'_>> {
+        self.inner.printer_for(self.table?)
     }
 
     fn push(&mut self, line: impl Into<Line>, sent: SentEvent) {
@@ -302,19 +343,18 @@ impl Session {
     fn line_for(&self, change: &Change) -> Option<(Line, SentEvent)> {
         let before = change.before.as_ref().filter(|o| self.filter.sees(o));
         let after = change.after.as_ref().filter(|o| self.filter.sees(o));
-        let wire = self.wire();
         let sent = |type_, key| object_event(type_, key, change.revision);
         match (before, after) {
             (None, Some(after)) => Some((
-                wire.event(EventType::Added, after),
+                self.event(EventType::Added, after),
                 sent(SentType::Added, after.key()),
             )),
             (Some(_), Some(after)) => Some((
-                wire.event(EventType::Modified, after),
+                self.event(EventType::Modified, after),
                 sent(SentType::Modified, after.key()),
             )),
             (Some(before), None) => Some((
-                wire.deleted(before, change.revision, &change.deleted),
+                self.deleted(before, change.revision, &change.deleted),
                 sent(SentType::Deleted, before.key()),
             )),
             (None, None) => None,

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::scenario::ResourceSpec;
 use crate::selector::Selector;
 use crate::trace::{EventType, RequestRecord, Trace, TraceKind, Verb, WatchEnd};
 use crate::verdict::evidence::{resource_version, verb};
@@ -123,14 +124,16 @@ pub(super) fn calls<'t>(trace: &'t Trace, agent: &str, end: Duration) -> Vec<Cal
         .collect()
 }
 
-/// The selector a request carried.
-pub(super) fn selector_of(query: &str) -> Selector {
+/// The selector a request for `resource` carried.
+pub(super) fn selector_of(query: &str, resource: &ResourceSpec) -> Selector {
     let param = |key: &str| {
         form_urlencoded::parse(query.as_bytes())
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.into_owned())
     };
-    Selector::parse(
+    Selector::parse_for(
+        &resource.group,
+        &resource.kind,
         param("labelSelector").as_deref(),
         param("fieldSelector").as_deref(),
     )

@@ -285,7 +285,14 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
     );
 
     // Kept up: every open watch sent the writes it selects, up to a deadline before the end.
-    let behind = open.and_then(|watch| behind(trace, watch, end.saturating_sub(deadline)));
+    let behind = open.and_then(|watch| {
+        behind(
+            trace,
+            watch,
+            end.saturating_sub(deadline),
+            &scenario.resource,
+        )
+    });
     found.check(
         CheckName::KeptUp,
         behind.is_none(),
@@ -301,7 +308,7 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
             .iter()
             .rev()
             .find(|c| c.record.status == 200)
-            .map(|c| selector_of(&c.record.query))
+            .map(|c| selector_of(&c.record.query, &scenario.resource))
             .unwrap_or_default();
         let mut truth = Objects::new();
         for event in trace.iter().filter(|e| e.at <= end) {

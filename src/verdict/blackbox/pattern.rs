@@ -4,12 +4,17 @@
 use std::time::Duration;
 
 use super::call::{Call, selector_of};
-use crate::scenario::format_duration as fmt;
+use crate::scenario::{ResourceSpec, format_duration as fmt};
 use crate::trace::{Trace, TraceKind, Verb};
 
 /// Whether an open watch fell behind: a write it selects, made by `by`, that it never sent.
-pub(super) fn behind(trace: &Trace, watch: &Call<'_>, by: Duration) -> Option<String> {
-    let selector = selector_of(&watch.record.query);
+pub(super) fn behind(
+    trace: &Trace,
+    watch: &Call<'_>,
+    by: Duration,
+    resource: &ResourceSpec,
+) -> Option<String> {
+    let selector = selector_of(&watch.record.query, resource);
     let sent = watch.last_sent.map_or(0, |(_, rv)| rv);
     let start = watch
         .opened
@@ -21,6 +26,7 @@ pub(super) fn behind(trace: &Trace, watch: &Call<'_>, by: Duration) -> Option<St
             TraceKind::Write {
                 key,
                 labels,
+                fields,
                 resource_version,
                 ..
             } if *resource_version > sent.max(start) => {
@@ -29,7 +35,7 @@ pub(super) fn behind(trace: &Trace, watch: &Call<'_>, by: Duration) -> Option<St
                     None => (None, key.as_str()),
                 };
                 selector
-                    .matches(name, namespace, labels)
+                    .matches(name, namespace, labels, || fields.clone())
                     .then_some((e.at, *resource_version))
             }
             _ => None,

@@ -200,6 +200,7 @@ fn an_open_watch_that_was_never_sent_a_write_it_selects_did_not_keep_up() {
         kind: TraceKind::Write {
             key: "default/a".into(),
             labels: BTreeMap::new(),
+            fields: BTreeMap::new(),
             resource_version: rv,
             exists: true,
         },

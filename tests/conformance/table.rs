@@ -1,0 +1,84 @@
+//! The README's conformance table, written from a run's results so that it says what the suite
+//! saw: each case, what the real server and the simulation answered in short, and whether
+//! they were the same or why not.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use crate::case::Case;
+
+/// One answer in a few words: `200 ConfigMapList(3)`, `410 Expired`, `ADDED,BOOKMARK; open`.
+pub(crate) fn summary(transcript: &[Value]) -> String {
+    transcript.iter().map(entry).collect::<Vec<_>>().join(" · ")
+}
+
+fn entry(entry: &Value) -> String {
+    if let Some(answer) = entry.get("answer") {
+        let status = answer["status"].as_u64().unwrap_or_default();
+        let body = &answer["body"];
+        let what = match body.get("kind").and_then(Value::as_str) {
+            Some("Status") => body["reason"].as_str().unwrap_or("Status").to_owned(),
+            Some(kind) => match body.get("items").and_then(Value::as_array) {
+                Some(items) => format!("{kind}({})", items.len()),
+                None => match body.get("rows").and_then(Value::as_array) {
+                    Some(rows) => format!("{kind}({})", rows.len()),
+                    None => kind.to_owned(),
+                },
+            },
+            None => String::new(),
+        };
+        return format!("{status} {what}").trim_end().to_owned();
+    }
+    let events: Vec<String> = entry["events"]
+        .as_array()
+        .map(|events| {
+            events
+                .iter()
+                .map(|e| {
+                    let kind = e["type"].as_str().unwrap_or("?");
+                    match e["object"].get("code").and_then(Value::as_u64) {
+                        Some(code) => format!("{kind} {code}"),
+                        None => kind.to_owned(),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let stream = entry["stream"].as_str().unwrap_or("?");
+    let stream = if stream.starts_with("ended with an error") {
+        "cut"
+    } else {
+        stream
+    };
+    if events.is_empty() {
+        stream.to_owned()
+    } else {
+        format!("{}; {stream}", events.join(","))
+    }
+}
+
+/// The Markdown table.
+pub(crate) fn markdown(rows: &[(&Case, String, String, String)]) -> String {
+    let mut out = String::from(
+        "| case | what it shows | real kube-apiserver 1.37.2 | simulation | same? |\n",
+    );
+    out.push_str("|---|---|---|---|---|\n");
+    for (case, real, simulated, verdict) in rows {
+        let simulated = if simulated == real { "″" } else { simulated };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} |",
+            case.name,
+            escape(case.about.trim()),
+            escape(real),
+            escape(simulated),
+            escape(verdict)
+        );
+    }
+    out
+}
+
+fn escape(text: &str) -> String {
+    text.replace('|', "\\|")
+}
