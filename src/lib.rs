@@ -55,6 +55,7 @@ pub mod exec;
 pub mod explore;
 pub mod fault;
 mod field_label;
+mod kubeconfig;
 pub mod live;
 pub mod mechanism;
 pub mod openapi;

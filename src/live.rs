@@ -9,10 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use kube::config::{
-    AuthInfo, Cluster, Context, KubeConfigOptions, Kubeconfig, NamedAuthInfo, NamedCluster,
-    NamedContext,
-};
+use kube::config::{KubeConfigOptions, Kubeconfig};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
@@ -174,35 +171,7 @@ impl LiveServer {
     /// A kubeconfig for this server: plain HTTP, no credentials, namespace `default`.
     #[must_use]
     pub fn kubeconfig(&self) -> Kubeconfig {
-        Kubeconfig {
-            clusters: vec![NamedCluster {
-                name: KUBECONFIG_NAME.into(),
-                cluster: Some(Cluster {
-                    server: Some(self.url()),
-                    ..Cluster::default()
-                }),
-                ..NamedCluster::default()
-            }],
-            auth_infos: vec![NamedAuthInfo {
-                name: KUBECONFIG_NAME.into(),
-                auth_info: Some(AuthInfo::default()),
-                ..NamedAuthInfo::default()
-            }],
-            contexts: vec![NamedContext {
-                name: KUBECONFIG_NAME.into(),
-                context: Some(Context {
-                    cluster: KUBECONFIG_NAME.into(),
-                    user: Some(KUBECONFIG_NAME.into()),
-                    namespace: Some("default".into()),
-                    ..Context::default()
-                }),
-                ..NamedContext::default()
-            }],
-            current_context: Some(KUBECONFIG_NAME.into()),
-            kind: Some("Config".into()),
-            api_version: Some("v1".into()),
-            ..Kubeconfig::default()
-        }
+        crate::kubeconfig::single(KUBECONFIG_NAME, self.url(), None, None)
     }
 
     /// Writes [`LiveServer::kubeconfig`] as YAML to `path`, and only there.

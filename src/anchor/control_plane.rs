@@ -4,13 +4,11 @@ use std::fs::File;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use base64::Engine as _;
-use kube::config::{
-    AuthInfo, Cluster, Context, KubeConfigOptions, Kubeconfig, NamedAuthInfo, NamedCluster,
-    NamedContext,
-};
+use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use super::etcd::Gateway;
 use super::reaper::Reaper;
@@ -65,7 +63,8 @@ pub struct ControlPlane {
     dir: PathBuf,
     reaper: Option<Reaper>,
     etcd: Option<Child>,
-    apiserver: Option<Child>,
+    /// Behind a lock: tests restart it while clients hold the plane.
+    apiserver: Mutex<Option<Child>>,
     gateway: Gateway,
     etcd_url: String,
     apiserver_port: u16,
@@ -102,7 +101,7 @@ impl ControlPlane {
             dir,
             reaper: Some(reaper),
             etcd: None,
-            apiserver: None,
+            apiserver: Mutex::new(None),
         };
         plane.start_etcd(peer_port).await?;
         plane.write_credentials()?;
@@ -133,6 +132,21 @@ impl ControlPlane {
     #[must_use]
     pub fn kubeconfig_path(&self) -> &Path {
         &self.kubeconfig
+    }
+
+    /// The directory holding etcd's data, the certificates, the logs and the kubeconfig.
+    #[must_use]
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The process ids of etcd, kube-apiserver and the reaper, as they are now.
+    #[must_use]
+    pub fn pids(&self) -> Vec<u32> {
+        let mut pids: Vec<u32> = self.etcd.iter().map(Child::id).collect();
+        pids.extend(self.apiserver_lock().iter().map(Child::id));
+        pids.extend(self.reaper.iter().map(Reaper::pid));
+        pids
     }
 
     /// The apiserver's base URL, `https://127.0.0.1:PORT`.
@@ -186,17 +200,24 @@ impl ControlPlane {
     }
 
     /// Stops kube-apiserver (SIGTERM, as a rolling restart does), leaving etcd running.
-    pub fn stop_apiserver(&mut self) {
-        if let Some(child) = self.apiserver.take() {
+    pub fn stop_apiserver(&self) {
+        if let Some(child) = self.apiserver_lock().take() {
             stop(child);
         }
+    }
+
+    fn apiserver_lock(&self) -> std::sync::MutexGuard<'_, Option<Child>> {
+        // NB: never poisoned: nothing panics while holding it.
+        self.apiserver
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Starts kube-apiserver again on the same port and waits until it is ready.
     ///
     /// # Errors
     /// As [`ControlPlane::start`].
-    pub async fn start_apiserver(&mut self) -> Result<(), Error> {
+    pub async fn start_apiserver(&self) -> Result<(), Error> {
         let mut args = vec![
             format!("--etcd-servers={}", self.etcd_url),
             "--bind-address=127.0.0.1".into(),
@@ -251,13 +272,8 @@ impl ControlPlane {
         }
         args.extend(self.options.extra_args.iter().cloned());
         let log = self.dir.join("kube-apiserver.log");
-        let child = self.spawn(
-            "kube-apiserver",
-            &self.binaries.kube_apiserver.clone(),
-            &args,
-            &log,
-        )?;
-        self.apiserver = Some(child);
+        let child = self.spawn("kube-apiserver", &self.binaries.kube_apiserver, &args, &log)?;
+        *self.apiserver_lock() = Some(child);
         self.wait_ready().await
     }
 
@@ -265,9 +281,10 @@ impl ControlPlane {
     ///
     /// # Errors
     /// As [`ControlPlane::start`].
-    pub async fn restart_apiserver(&mut self) -> Result<(), Error> {
+    pub async fn restart_apiserver(&self) -> Result<(), Error> {
         self.stop_apiserver();
-        self.start_apiserver().await
+        self.start_apiserver().await?;
+        self.settle().await
     }
 
     async fn start_etcd(&mut self, peer_port: u16) -> Result<(), Error> {
@@ -286,14 +303,15 @@ impl ControlPlane {
             "--log-level=warn".into(),
         ];
         let log = self.dir.join("etcd.log");
-        let child = self.spawn("etcd", &self.binaries.etcd.clone(), &args, &log)?;
+        let child = self.spawn("etcd", &self.binaries.etcd, &args, &log)?;
         self.etcd = Some(child);
         let deadline = tokio::time::Instant::now() + READY_TIMEOUT;
         loop {
             if self.gateway.healthy().await {
                 return Ok(());
             }
-            if self.exited("etcd") || tokio::time::Instant::now() > deadline {
+            let exited = self.etcd.as_mut().is_none_or(has_exited);
+            if exited || tokio::time::Instant::now() > deadline {
                 return Err(not_ready("etcd", &log));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -334,15 +352,6 @@ impl ControlPlane {
             .map_err(|source| Error::Spawn { name, source })
     }
 
-    fn exited(&mut self, name: &str) -> bool {
-        let child = if name == "etcd" {
-            self.etcd.as_mut()
-        } else {
-            self.apiserver.as_mut()
-        };
-        child.is_none_or(|c| matches!(c.try_wait(), Ok(Some(_)) | Err(_)))
-    }
-
     fn write_credentials(&self) -> Result<(), Error> {
         let write = |name: &str, contents: &[u8]| {
             let path = self.dir.join(name);
@@ -376,7 +385,7 @@ impl ControlPlane {
         )
     }
 
-    async fn wait_ready(&mut self) -> Result<(), Error> {
+    async fn wait_ready(&self) -> Result<(), Error> {
         let log = self.dir.join("kube-apiserver.log");
         let cert = self.dir.join("certs").join("apiserver.crt");
         let deadline = tokio::time::Instant::now() + READY_TIMEOUT;
@@ -394,7 +403,8 @@ impl ControlPlane {
                     return Ok(());
                 }
             }
-            if self.exited("kube-apiserver") || tokio::time::Instant::now() > deadline {
+            let exited = self.apiserver_lock().as_mut().is_none_or(has_exited);
+            if exited || tokio::time::Instant::now() > deadline {
                 return Err(not_ready("kube-apiserver", &log));
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -406,41 +416,12 @@ impl ControlPlane {
             path: cert.to_owned(),
             source,
         })?;
-        let kubeconfig = Kubeconfig {
-            clusters: vec![NamedCluster {
-                name: KUBECONFIG_NAME.into(),
-                cluster: Some(Cluster {
-                    server: Some(self.url()),
-                    certificate_authority_data: Some(
-                        base64::engine::general_purpose::STANDARD.encode(ca),
-                    ),
-                    ..Cluster::default()
-                }),
-                ..NamedCluster::default()
-            }],
-            auth_infos: vec![NamedAuthInfo {
-                name: KUBECONFIG_NAME.into(),
-                auth_info: Some(AuthInfo {
-                    token: Some(self.token.clone().into()),
-                    ..AuthInfo::default()
-                }),
-                ..NamedAuthInfo::default()
-            }],
-            contexts: vec![NamedContext {
-                name: KUBECONFIG_NAME.into(),
-                context: Some(Context {
-                    cluster: KUBECONFIG_NAME.into(),
-                    user: Some(KUBECONFIG_NAME.into()),
-                    namespace: Some("default".into()),
-                    ..Context::default()
-                }),
-                ..NamedContext::default()
-            }],
-            current_context: Some(KUBECONFIG_NAME.into()),
-            kind: Some("Config".into()),
-            api_version: Some("v1".into()),
-            ..Kubeconfig::default()
-        };
+        let kubeconfig = crate::kubeconfig::single(
+            KUBECONFIG_NAME,
+            self.url(),
+            Some(base64::engine::general_purpose::STANDARD.encode(ca)),
+            Some(self.token.clone()),
+        );
         let yaml = serde_saphyr::to_string(&kubeconfig).map_err(|e| Error::Prepare {
             path: self.kubeconfig.clone(),
             source: std::io::Error::other(e.to_string()),
@@ -455,9 +436,7 @@ impl ControlPlane {
 impl Drop for ControlPlane {
     fn drop(&mut self) {
         // The apiserver first: it would log etcd's absence and retry otherwise.
-        if let Some(child) = self.apiserver.take() {
-            stop(child);
-        }
+        self.stop_apiserver();
         if let Some(child) = self.etcd.take() {
             stop(child);
         }
@@ -466,6 +445,10 @@ impl Drop for ControlPlane {
             reaper.dismiss();
         }
     }
+}
+
+fn has_exited(child: &mut Child) -> bool {
+    matches!(child.try_wait(), Ok(Some(_)) | Err(_))
 }
 
 /// SIGTERM, up to five seconds to exit, then SIGKILL.

@@ -49,6 +49,11 @@ impl Reaper {
         Ok(Self { child, stdin })
     }
 
+    /// Its process id.
+    pub(super) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The process group the control plane's processes join.
     pub(super) fn group(&self) -> i32 {
         i32::try_from(self.child.id()).expect("a pid fits in i32")

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::scenario::ResourceSpec;
 
+use super::discovery_known::KNOWN;
 use super::json::line;
 
 /// `version.Info`.
@@ -121,7 +122,15 @@ struct ApiResource<'a> {
     singular_name: String,
     namespaced: bool,
     kind: &'a str,
+    /// Only what the simulation answers: it is read-only over HTTP (writes come from the
+    /// scenario's timeline), where kube-apiserver lists create, update, patch and delete too.
     verbs: [&'static str; 3],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    short_names: &'static [&'static str],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    categories: &'static [&'static str],
+    #[serde(skip_serializing_if = "str::is_empty")]
+    storage_version_hash: &'static str,
 }
 
 /// `metav1.APIResourceList`; `apiVersion` only on named groups (reference §6).
@@ -144,12 +153,23 @@ pub(super) fn resources(resource: &ResourceSpec, group: &str, version: &str) -> 
     }
     let mut resources = Vec::new();
     if ours {
+        // A built-in resource has the real server's short names (`kubectl get cm`), categories
+        // (`kubectl get all`) and hash; a custom one has what its scenario says.
+        let known = KNOWN.iter().find(|k| {
+            k.group == resource.group
+                && k.version == resource.version
+                && k.plural == resource.plural
+        });
         resources.push(ApiResource {
             name: &resource.plural,
-            singular_name: resource.kind.to_lowercase(),
+            singular_name: known
+                .map_or_else(|| resource.kind.to_lowercase(), |k| k.singular.into()),
             namespaced: resource.namespaced,
             kind: &resource.kind,
             verbs: ["get", "list", "watch"],
+            short_names: known.map_or(&[], |k| k.short_names),
+            categories: known.map_or(&[], |k| k.categories),
+            storage_version_hash: known.map_or("", |k| k.storage_version_hash),
         });
     }
     Some(line(&ApiResourceList {

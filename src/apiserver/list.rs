@@ -13,7 +13,6 @@ use super::cache::retry_after_unready;
 use super::query::{Query, Version};
 use super::shared::Shared;
 use super::status::{FieldError, FieldErrorKind, Status};
-use crate::selector::Selector;
 
 /// How long the watch cache waits for a revision it has not reached before answering 504
 /// (`blockTimeout` in apiserver `cacher/watch_cache.go`).
@@ -194,13 +193,7 @@ async fn try_list(
             "specifying resource version is not allowed when using continue".into(),
         ));
     }
-    let selector = Selector::parse_for(
-        &inner.resource.group,
-        &inner.resource.kind,
-        query.get("labelSelector"),
-        query.get("fieldSelector"),
-    )
-    .map_err(bad)?;
+    let selector = inner.selector(query).map_err(bad)?;
     let limit = query
         .integer("limit")
         .map_err(bad)?

@@ -13,6 +13,7 @@ mod answer;
 mod body;
 mod cache;
 mod discovery;
+mod discovery_known;
 mod fanout;
 mod history;
 mod json;

@@ -307,14 +307,16 @@ impl ApiServer {
         if matches!(verb, Verb::List | Verb::Watch) {
             self.count_start(id);
         }
+        let version = Version::parse(query.get("resourceVersion"));
         let info = RequestInfo {
             verb,
             path: &path,
             query: &raw_query,
-            resource_version: match Version::parse(query.get("resourceVersion")) {
+            resource_version: match version {
                 Ok(Version::At(n)) => Some(n),
                 _ => None,
             },
+            from_watch_cache: self.served_by_watch_cache(verb, version.ok()),
         };
         let faults = if verb == Verb::Other || method != Method::GET {
             RequestFaults::default()
@@ -349,6 +351,24 @@ impl ApiServer {
         };
         self.log(id, &method, &info, response.status().as_u16(), agent);
         response
+    }
+
+    /// Whether the watch cache answers a request without asking etcd: a watch from a revision
+    /// or from "0", and a LIST at "0", of a cached resource whose cache is ready. A consistent
+    /// read (unset resourceVersion) asks etcd for its current revision first.
+    fn served_by_watch_cache(&self, verb: Verb, version: Option<Version>) -> bool {
+        let served = matches!(
+            (verb, version),
+            (Verb::Watch, Some(Version::At(_) | Version::Zero)) | (Verb::List, Some(Version::Zero))
+        );
+        served && {
+            let now = self.now();
+            let state = self.shared.lock();
+            state
+                .cache
+                .as_ref()
+                .is_some_and(|c| c.unready(now).is_none())
+        }
     }
 
     /// Counts a list or watch toward a burst, and flags the storm when one is complete.

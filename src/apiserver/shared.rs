@@ -15,9 +15,10 @@ use super::query::Query;
 use super::remaining::RemainingCounts;
 use super::store::Store;
 use super::table::{self, Printer};
-use super::wire::Wire;
+use super::wire::{WallClock, Wire};
 use crate::fault::FaultRules;
 use crate::scenario::{ResourceSpec, ServerSpec};
+use crate::selector::Selector;
 use crate::trace::Recorder;
 
 /// One server's shared state.
@@ -67,9 +68,13 @@ impl Shared {
         recorder: Recorder,
         state: State,
     ) -> Self {
+        let clock = WallClock {
+            epoch: recorder.epoch(),
+            speed: recorder.speed(),
+        };
         Self {
-            wire: Wire::new(&resource, recorder.epoch()),
-            metadata_wire: Wire::metadata(recorder.epoch()),
+            wire: Wire::new(&resource, clock),
+            metadata_wire: Wire::metadata(clock),
             resource,
             spec,
             recorder,
@@ -96,6 +101,17 @@ impl Shared {
         }
     }
 
+    /// The selector a LIST or WATCH asks for, read with the resource's own field labels; the
+    /// error is a 400's message.
+    pub(super) fn selector(&self, query: &Query) -> Result<Selector, String> {
+        Selector::parse_for(
+            &self.resource.group,
+            &self.resource.kind,
+            query.get("labelSelector"),
+            query.get("fieldSelector"),
+        )
+    }
+
     /// How to print a `Table` for `query`, when it asks for one and the kind has a printer.
     pub(super) fn printer(&self, query: &Query) -> Option<Printer<'_>> {
         self.printer_for(query.table?)
@@ -106,7 +122,10 @@ impl Shared {
         Some(Printer {
             resource: &self.resource,
             columns: table::columns(&self.resource)?,
-            epoch: self.recorder.epoch(),
+            clock: WallClock {
+                epoch: self.recorder.epoch(),
+                speed: self.recorder.speed(),
+            },
             now: self.recorder.now(),
             include,
             typed: &self.wire,

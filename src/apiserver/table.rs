@@ -15,7 +15,7 @@ use bytes::Bytes;
 
 use super::store::{Encodings, StoredObject};
 use super::table_columns;
-use super::wire::{Line, Wire};
+use super::wire::{Line, ListMeta, WallClock, Wire};
 use crate::scenario::ResourceSpec;
 
 /// What a row carries besides its cells (`includeObject` in the `Accept` header).
@@ -73,23 +73,13 @@ pub(super) fn columns(resource: &ResourceSpec) -> Option<&'static str> {
 pub(super) struct Printer<'a> {
     pub(super) resource: &'a ResourceSpec,
     pub(super) columns: &'static str,
-    /// The run's time zero and the virtual time now, for ages.
-    pub(super) epoch: jiff::Timestamp,
+    /// The run's wall clock and the virtual time now, for ages.
+    pub(super) clock: WallClock,
     pub(super) now: Duration,
     pub(super) include: Include,
     /// The object's own form and its metadata-only form.
     pub(super) typed: &'a Wire,
     pub(super) metadata: &'a Wire,
-}
-
-#[derive(Serialize)]
-struct Meta {
-    #[serde(rename = "resourceVersion")]
-    resource_version: String,
-    #[serde(rename = "continue", skip_serializing_if = "Option::is_none")]
-    continue_: Option<String>,
-    #[serde(rename = "remainingItemCount", skip_serializing_if = "Option::is_none")]
-    remaining: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -110,10 +100,10 @@ impl Printer<'_> {
         continue_: Option<String>,
         remaining: Option<u64>,
     ) -> Vec<u8> {
-        let meta = Meta {
+        let meta = ListMeta {
             resource_version: revision.to_string(),
             continue_,
-            remaining,
+            remaining_item_count: remaining,
         };
         let mut out = self.head(&meta, true);
         for (i, o) in items.iter().enumerate() {
@@ -138,10 +128,10 @@ impl Printer<'_> {
         columns: bool,
         deleted: Option<&Encodings>,
     ) -> Bytes {
-        let meta = Meta {
+        let meta = ListMeta {
             resource_version: revision.to_string(),
             continue_: None,
-            remaining: None,
+            remaining_item_count: None,
         };
         let mut out = self.head(&meta, columns);
         let object = self.object(o, deleted.map(|d| (revision, d)));
@@ -150,7 +140,7 @@ impl Printer<'_> {
         Bytes::from(out)
     }
 
-    fn head(&self, meta: &Meta, columns: bool) -> Vec<u8> {
+    fn head(&self, meta: &ListMeta, columns: bool) -> Vec<u8> {
         let mut out = Vec::new();
         out.extend_from_slice(br#"{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":"#);
         out.extend_from_slice(&serde_json::to_vec(meta).expect("metadata serializes"));
@@ -192,18 +182,15 @@ impl Printer<'_> {
         out.push(b'}');
     }
 
-    /// `HumanDuration` since `at`, virtual time on the run's clock.
+    /// `HumanDuration` since virtual time `at`, in wall time as kubectl's own clock has it.
     fn since(&self, at: Duration) -> String {
-        human_duration(self.now.as_secs_f64() - at.as_secs_f64())
+        human_duration(self.clock.span(self.now.saturating_sub(at)).as_secs_f64())
     }
 
     /// `HumanDuration` since an RFC 3339 timestamp in the object, `<unknown>` when unset.
     fn since_stamp(&self, stamp: Option<&Value>) -> Option<String> {
         let stamp: jiff::Timestamp = stamp?.as_str()?.parse().ok()?;
-        let now = self
-            .epoch
-            .checked_add(jiff::SignedDuration::try_from(self.now).ok()?)
-            .ok()?;
+        let now = self.clock.wall(self.now);
         Some(human_duration(now.duration_since(stamp).as_secs_f64()))
     }
 

@@ -12,8 +12,37 @@ use super::status::Status;
 use super::store::{Encodings, StoredObject};
 use crate::scenario::ResourceSpec;
 
-/// RFC 3339 seconds of virtual time `at` on a run whose time zero is `epoch`, as `metav1.Time`
-/// marshals.
+/// The wall clock objects are stamped by: time zero of the run on the wall, and how many
+/// virtual seconds pass per wall second. A write at virtual time `t` happened on the wall at
+/// `epoch + t / speed`, the time a client's own clock and the `Date` header show then; stamping
+/// `epoch + t` would put objects minutes in the future at `--speed 60` (kubectl's AGE
+/// `<invalid>`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WallClock {
+    pub(crate) epoch: jiff::Timestamp,
+    pub(crate) speed: u32,
+}
+
+impl WallClock {
+    /// The wall time of virtual time `at`.
+    pub(crate) fn wall(self, at: Duration) -> jiff::Timestamp {
+        let at = jiff::SignedDuration::try_from(at / self.speed.max(1))
+            .unwrap_or(jiff::SignedDuration::MAX);
+        self.epoch.checked_add(at).unwrap_or(self.epoch)
+    }
+
+    /// The wall time that a virtual span takes.
+    pub(crate) fn span(self, virtual_span: Duration) -> Duration {
+        virtual_span / self.speed.max(1)
+    }
+
+    /// `metav1.Time` of virtual time `at`: RFC 3339 seconds.
+    fn stamp(self, at: Duration) -> String {
+        timestamp(self.wall(at), Duration::ZERO)
+    }
+}
+
+/// RFC 3339 seconds of `at` after `epoch`, as `metav1.Time` marshals.
 fn timestamp(epoch: jiff::Timestamp, at: Duration) -> String {
     let at = jiff::SignedDuration::try_from(at).unwrap_or(jiff::SignedDuration::MAX);
     epoch
@@ -58,7 +87,7 @@ struct Object<'a> {
 }
 
 fn object<'a>(
-    epoch: jiff::Timestamp,
+    clock: WallClock,
     o: &'a StoredObject,
     body: &'a BTreeMap<String, serde_json::Value>,
     (kind, api_version): (&'a str, &'a str),
@@ -72,7 +101,7 @@ fn object<'a>(
             namespace: o.namespace.as_deref(),
             uid: &o.uid,
             resource_version: resource_version.to_string(),
-            creation_timestamp: timestamp(epoch, o.created),
+            creation_timestamp: clock.stamp(o.created),
             labels: &o.labels,
         },
         body,
@@ -82,7 +111,7 @@ fn object<'a>(
 /// Renders the resource's objects, lists and events.
 #[derive(Debug, Clone)]
 pub(crate) struct Wire {
-    epoch: jiff::Timestamp,
+    clock: WallClock,
     /// `PartialObjectMetadata`: objects are their metadata alone.
     metadata_only: bool,
     kind: String,
@@ -111,14 +140,15 @@ impl<'a> TypeFields<'a> {
     }
 }
 
+/// `metav1.ListMeta`: a list's, and a `Table`'s.
 #[derive(Serialize)]
-struct ListMeta {
+pub(super) struct ListMeta {
     #[serde(rename = "resourceVersion")]
-    resource_version: String,
+    pub(super) resource_version: String,
     #[serde(rename = "continue", skip_serializing_if = "Option::is_none")]
-    continue_: Option<String>,
+    pub(super) continue_: Option<String>,
     #[serde(rename = "remainingItemCount", skip_serializing_if = "Option::is_none")]
-    remaining_item_count: Option<u64>,
+    pub(super) remaining_item_count: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -222,10 +252,10 @@ impl From<Vec<u8>> for Line {
 }
 
 impl Wire {
-    /// The wire form of `resource` on a run whose virtual time zero is `epoch` on the wall.
-    pub(crate) fn new(resource: &ResourceSpec, epoch: jiff::Timestamp) -> Self {
+    /// The wire form of `resource` on a run whose objects are stamped by `clock`.
+    pub(crate) fn new(resource: &ResourceSpec, clock: WallClock) -> Self {
         Self {
-            epoch,
+            clock,
             metadata_only: false,
             kind: resource.kind.clone(),
             list_kind: format!("{}List", resource.kind),
@@ -250,9 +280,9 @@ impl Wire {
     /// `Accept: application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1` (apiserver
     /// `endpoints/handlers/response.go`, `asPartialObjectMetadataList`): every item and event
     /// object is typed `meta.k8s.io/v1 PartialObjectMetadata` and holds only `metadata`.
-    pub(crate) fn metadata(epoch: jiff::Timestamp) -> Self {
+    pub(crate) fn metadata(clock: WallClock) -> Self {
         Self {
-            epoch,
+            clock,
             metadata_only: true,
             kind: "PartialObjectMetadata".to_owned(),
             list_kind: "PartialObjectMetadataList".to_owned(),
@@ -280,7 +310,7 @@ impl Wire {
     fn encoded<'a>(&self, o: &'a StoredObject) -> &'a Bytes {
         o.encodings.form(self.metadata_only).get_or_init(|| {
             encode(&object(
-                self.epoch,
+                self.clock,
                 o,
                 self.body(o),
                 self.typed(),
@@ -362,7 +392,7 @@ impl Wire {
     ) -> Line {
         let object = encodings.form(self.metadata_only).get_or_init(|| {
             encode(&object(
-                self.epoch,
+                self.clock,
                 before,
                 self.body(before),
                 self.typed(),
@@ -429,6 +459,23 @@ impl Wire {
 mod tests {
     use super::*;
 
+    #[test]
+    fn objects_are_stamped_on_the_wall_clock_so_a_sped_up_run_does_not_date_them_ahead() {
+        let clock = WallClock {
+            epoch: crate::trace::SIMULATED_EPOCH,
+            speed: 60,
+        };
+        // Ten virtual minutes at 60x are ten wall seconds after time zero.
+        assert_eq!(
+            clock.stamp(Duration::from_secs(600)),
+            timestamp(crate::trace::SIMULATED_EPOCH, Duration::from_secs(10))
+        );
+        assert_eq!(
+            clock.span(Duration::from_secs(600)),
+            Duration::from_secs(10)
+        );
+    }
+
     fn event_resource() -> ResourceSpec {
         ResourceSpec::core_events()
     }
@@ -448,7 +495,13 @@ mod tests {
 
     #[test]
     fn list_items_of_builtin_kinds_carry_no_type_but_watch_events_do() {
-        let wire = Wire::new(&event_resource(), crate::trace::SIMULATED_EPOCH);
+        let wire = Wire::new(
+            &event_resource(),
+            WallClock {
+                epoch: crate::trace::SIMULATED_EPOCH,
+                speed: 1,
+            },
+        );
         let list = String::from_utf8(wire.list(&[&stored()], 9, None, None)).unwrap();
         assert_eq!(
             list,
@@ -474,7 +527,13 @@ mod tests {
 
     #[test]
     fn bookmarks_are_minimal_and_the_initial_events_end_one_is_annotated() {
-        let wire = Wire::new(&event_resource(), crate::trace::SIMULATED_EPOCH);
+        let wire = Wire::new(
+            &event_resource(),
+            WallClock {
+                epoch: crate::trace::SIMULATED_EPOCH,
+                speed: 1,
+            },
+        );
         assert_eq!(
             String::from_utf8(wire.bookmark(100, false)).unwrap(),
             "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Event\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"100\"}}}\n"

@@ -54,6 +54,9 @@ pub struct RequestInfo<'a> {
     pub query: &'a str,
     /// The `resourceVersion` it asks for, when that names a revision (not unset, `""` or `"0"`).
     pub resource_version: Option<u64>,
+    /// The watch cache answers it without asking etcd: a watch from a revision or from `"0"`,
+    /// a LIST at `"0"`, of a resource with a ready watch cache.
+    pub from_watch_cache: bool,
 }
 
 /// What to do with a bookmark.
@@ -294,6 +297,14 @@ impl FaultRules {
                 },
                 Fault::EmptyWatch { .. } => RequestFault::EmptyWatch,
                 Fault::HangHeaders { .. } => RequestFault::HangHeaders,
+                // The apiserver's 500 is etcd's ("etcdserver: leader changed"): a request the
+                // watch cache answers never reaches etcd, so it never sees it (apiserver
+                // `cacher.go`: `Watch` and a LIST at "0" are served from memory).
+                Fault::HttpError {
+                    status: 500,
+                    body: ErrorBody::Status,
+                    ..
+                } if request.from_watch_cache => continue,
                 Fault::HttpError {
                     status,
                     body,
@@ -424,6 +435,7 @@ mod tests {
             path: "/api/v1/pods",
             query: "watch=true",
             resource_version: None,
+            from_watch_cache: false,
         }
     }
 
@@ -473,6 +485,43 @@ mod tests {
     }
 
     #[test]
+    fn etcd_s_500_misses_what_the_watch_cache_answers_and_a_proxy_s_text_500_does_not() {
+        let mut rules = FaultRules::default();
+        let etcd = Fault::HttpError {
+            status: 500,
+            body: ErrorBody::Status,
+            retry_after: None,
+            target: target(&[], Some(60), None),
+        };
+        rules.install(&etcd, S(0), 1);
+        let cached = RequestInfo {
+            from_watch_cache: true,
+            ..watch()
+        };
+        assert_eq!(
+            rules.on_request(S(1), &cached).answer,
+            None,
+            "the cache answers"
+        );
+        assert!(
+            rules.on_request(S(1), &watch()).answer.is_some(),
+            "etcd answers"
+        );
+        let mut rules = FaultRules::default();
+        let proxy = Fault::HttpError {
+            status: 500,
+            body: ErrorBody::Text,
+            retry_after: None,
+            target: target(&[], Some(60), None),
+        };
+        rules.install(&proxy, S(0), 1);
+        assert!(
+            rules.on_request(S(1), &cached).answer.is_some(),
+            "in front of the cache"
+        );
+    }
+
+    #[test]
     fn a_windowed_request_fault_matches_path_and_query_substrings_inside_its_window() {
         let mut rules = FaultRules::default();
         let mut t = target(&[], Some(60), None);
@@ -484,6 +533,7 @@ mod tests {
             path: "/api/v1/namespaces/shop/pods",
             query: "watch=1&resourceVersion=0",
             resource_version: None,
+            from_watch_cache: false,
         };
         assert_eq!(
             rules.on_request(S(1), &shop).answer,

@@ -54,6 +54,8 @@ pub(crate) enum Step {
     },
     /// Compact etcd's history below its current revision.
     Compact,
+    /// Restart kube-apiserver (etcd keeps running), and wait until it is ready.
+    Restart,
     /// One request whose whole answer is recorded.
     Request(Request),
     /// Open a watch and record its head; its events are read by `read`.
@@ -99,6 +101,10 @@ pub(crate) struct Request {
     /// answers whose body is not part of the comparison (say so in the case's `about`).
     #[serde(default)]
     pub(crate) keep: Keep,
+    /// Compare only one element of an array in the body, `FIELD[KEY=VALUE]`: a discovery
+    /// document's entry for the case's own resource (the simulation serves one resource).
+    #[serde(default)]
+    pub(crate) pick: Option<String>,
 }
 
 fn get() -> String {

@@ -16,7 +16,10 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::Value;
 
 mod case;
+mod cleanup;
+mod clients;
 mod known;
+mod kubectl;
 mod normalize;
 mod run;
 mod table;
@@ -47,9 +50,14 @@ fn main() -> ExitCode {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
     let cases: Vec<Case> = match std::fs::read_to_string(dir.join("cases.yaml"))
         .map_err(anyhow::Error::from)
-        .and_then(|t| serde_saphyr::from_str(&t).map_err(anyhow::Error::from))
+        .and_then(|t| serde_saphyr::from_str::<Vec<Case>>(&t).map_err(anyhow::Error::from))
     {
-        Ok(cases) => cases,
+        // The client case last: it restarts the apiserver the others share.
+        Ok(mut cases) => {
+            cases.push(kubectl::case());
+            cases.push(clients::case());
+            cases
+        }
         Err(e) => {
             eprintln!("conformance: cases.yaml: {e}");
             return ExitCode::FAILURE;
@@ -80,6 +88,9 @@ fn main() -> ExitCode {
             .map(|c| Trial::test(c.name.clone(), || Ok(())).with_ignored_flag(true))
             .collect();
         return libtest_mimic::run(&args, trials).exit_code();
+    }
+    if std::env::var_os(cleanup::CHILD).is_some() {
+        cleanup::child(&binaries);
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -133,6 +144,24 @@ fn main() -> ExitCode {
         Ok(()) => eprintln!("conformance: the table is in {}", table.display()),
         Err(e) => eprintln!("conformance: could not write {}: {e}", table.display()),
     }
+    // The fixture's own promise: nothing left behind, however the test process ends.
+    let cleanup_filter = |name: &str| args.filter.as_deref().is_none_or(|f| name.contains(f));
+    if cleanup_filter("anchor::a_dropped_control_plane_leaves_nothing_behind") {
+        let dropped = runtime.block_on(cleanup::a_dropped_control_plane_leaves_nothing_behind(
+            &binaries,
+        ));
+        trials.push(Trial::test(
+            "anchor::a_dropped_control_plane_leaves_nothing_behind",
+            move || dropped.map_err(Failed::from),
+        ));
+    }
+    if cleanup_filter("anchor::a_killed_test_process_leaves_no_control_plane_behind") {
+        let killed = cleanup::a_killed_test_process_leaves_no_control_plane_behind();
+        trials.push(Trial::test(
+            "anchor::a_killed_test_process_leaves_no_control_plane_behind",
+            move || killed.map_err(Failed::from),
+        ));
+    }
     let conclusion = libtest_mimic::run(&args, trials);
     eprintln!(
         "conformance: {} cases, {same} same, {known_count} known differences, {unexplained} unexplained",
@@ -167,13 +196,19 @@ async fn run_all(
             *slot = Some(ControlPlane::start(binaries, options).await?);
         }
         let plane = slot.as_ref().expect("started above");
-        let real = {
-            let target = target::Target::real(plane, case).await?;
-            run::run(&target, case).await?
-        };
-        let simulated = {
+        let (real, simulated) = if case.name == kubectl::case().name {
+            let real = kubectl::play(Some(plane)).await?;
+            (real, kubectl::play(None).await?)
+        } else if case.name == clients::case().name {
+            let real = clients::play(Some(plane)).await?.transcript();
+            (real, clients::play(None).await?.transcript())
+        } else {
+            let real = {
+                let target = target::Target::real(plane, case).await?;
+                run::run(&target, case).await?
+            };
             let target = target::Target::sim(case).await?;
-            run::run(&target, case).await?
+            (real, run::run(&target, case).await?)
         };
         outcomes.push(CaseResult {
             outcome: compare(case, &real, &simulated, known),

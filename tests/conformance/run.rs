@@ -75,6 +75,7 @@ impl Run<'_, '_> {
                 self.write(Op::Delete, &object).await
             }
             Step::Compact => self.target.compact().await,
+            Step::Restart => self.target.restart().await,
             Step::Request(request) => self.request(request).await,
             Step::Watch(watch) => self.watch(watch).await,
             Step::Read(read) => self.read(read).await,
@@ -165,7 +166,11 @@ impl Run<'_, '_> {
         let mut entry = head(&response);
         let bytes = response.into_body().collect().await?.to_bytes();
         if request.keep == Keep::All {
-            entry["body"] = self.body(&bytes);
+            let body = self.body(&bytes);
+            entry["body"] = match &request.pick {
+                Some(pick) => picked(&body, pick)?,
+                None => body,
+            };
         }
         self.transcript.push(json!({
             "step": describe(&request.method, &request.path, &request.query),
@@ -312,4 +317,20 @@ fn describe(method: &str, path: &str, query: &str) -> String {
     } else {
         format!("{method} {path}?{query}")
     }
+}
+
+/// The element `FIELD[KEY=VALUE]` of `body`, or null when there is none.
+fn picked(body: &Value, pick: &str) -> anyhow::Result<Value> {
+    let parse = || {
+        let (field, rest) = pick.split_once('[')?;
+        let (key, value) = rest.strip_suffix(']')?.split_once('=')?;
+        Some((field, key, value))
+    };
+    let (field, key, value) =
+        parse().ok_or_else(|| anyhow::anyhow!("pick {pick:?}: expected FIELD[KEY=VALUE]"))?;
+    Ok(body[field]
+        .as_array()
+        .and_then(|items| items.iter().find(|i| i[key] == value))
+        .cloned()
+        .unwrap_or(Value::Null))
 }

@@ -30,6 +30,33 @@ fn entry(entry: &Value) -> String {
         };
         return format!("{status} {what}").trim_end().to_owned();
     }
+    if let Some(rows) = entry.get("rows").and_then(Value::as_array) {
+        let rows: Vec<&str> = rows.iter().filter_map(Value::as_str).collect();
+        return format!("printed {}", rows.join(" / "));
+    }
+    if let Some(requests) = entry.get("requests").and_then(Value::as_array) {
+        let requests: Vec<String> = requests
+            .iter()
+            .map(|r| {
+                let q = &r["query"];
+                let verb = if q.get("watch").is_some() {
+                    "WATCH"
+                } else {
+                    "LIST"
+                };
+                let answer = r.get("answer").or_else(|| r.get("status"));
+                format!("{verb} {}", answer.and_then(Value::as_str).unwrap_or("?"))
+            })
+            .collect();
+        return requests.join(", ");
+    }
+    if let Some(lists) = entry.get("lists") {
+        return format!("listed {lists}×");
+    }
+    if let Some(store) = entry.get("store").and_then(Value::as_array) {
+        let names: Vec<&str> = store.iter().filter_map(Value::as_str).collect();
+        return format!("store [{}]", names.join(", "));
+    }
     let events: Vec<String> = entry["events"]
         .as_array()
         .map(|events| {

@@ -8,6 +8,7 @@ use http::{Request, Response};
 use http_body_util::BodyExt;
 use kube::client::Body;
 use kube_watch_harness::anchor::ControlPlane;
+use kube_watch_harness::fault::{Fault, Restart};
 use kube_watch_harness::live::{LiveOptions, LiveServer};
 use kube_watch_harness::scenario::{ObjectSpec, Scenario, Write};
 
@@ -110,6 +111,18 @@ impl<'a> Target<'a> {
                 let server = live.server();
                 server.compact_to(server.revision());
             }
+        }
+        Ok(())
+    }
+
+    /// Restarts the apiserver: the real one stops and starts again (and is waited for); the
+    /// simulation plays its `restart` fault with the clock kept.
+    pub(crate) async fn restart(&self) -> anyhow::Result<()> {
+        match self {
+            Self::Real { plane, .. } => plane.restart_apiserver().await?,
+            Self::Sim { live, .. } => live.server().inject(&Fault::Restart {
+                restart: Restart::Keep,
+            }),
         }
         Ok(())
     }

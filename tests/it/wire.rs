@@ -48,7 +48,7 @@ async fn core_discovery_bodies_are_the_references_examples() {
         body(&world.get("/apis").await),
         "{\"kind\":\"APIGroupList\",\"apiVersion\":\"v1\",\"groups\":[]}\n"
     );
-    insta::assert_snapshot!(body(&world.get("/api/v1").await), @r#"{"kind":"APIResourceList","groupVersion":"v1","resources":[{"name":"configmaps","singularName":"configmap","namespaced":true,"kind":"ConfigMap","verbs":["get","list","watch"]}]}"#);
+    insta::assert_snapshot!(body(&world.get("/api/v1").await), @r#"{"kind":"APIResourceList","groupVersion":"v1","resources":[{"name":"configmaps","singularName":"configmap","namespaced":true,"kind":"ConfigMap","verbs":["get","list","watch"],"shortNames":["cm"],"storageVersionHash":"qFsyl6wFWjQ="}]}"#);
 }
 
 #[tokio::test(start_paused = true)]

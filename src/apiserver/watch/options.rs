@@ -22,13 +22,7 @@ impl WatchOptions {
     pub(super) fn parse(inner: &Shared, query: &Query) -> Result<Self, Box<Status>> {
         let bad = |message: String| Box::new(Status::bad_request(message));
         let version = Version::parse(query.get("resourceVersion")).map_err(bad)?;
-        let selector = Selector::parse_for(
-            &inner.resource.group,
-            &inner.resource.kind,
-            query.get("labelSelector"),
-            query.get("fieldSelector"),
-        )
-        .map_err(bad)?;
+        let selector = inner.selector(query).map_err(bad)?;
         let timeout = query
             .integer("timeoutSeconds")
             .map_err(bad)?

@@ -49,6 +49,8 @@ pub(super) struct Session {
     query: String,
     /// The resourceVersion it was asked from, when it names one.
     resource_version: Option<u64>,
+    /// The watch cache serves it: etcd's errors never reach it.
+    from_watch_cache: bool,
     filter: Arc<Filter>,
     /// Its place in the server's fan-out while it is open, and where the changes it selects
     /// arrive.
@@ -137,6 +139,7 @@ impl Session {
             path: info.path.to_owned(),
             query: info.query.to_owned(),
             resource_version: info.resource_version,
+            from_watch_cache: info.from_watch_cache,
             filter,
             subscription: None,
             backlog: None,
@@ -672,6 +675,7 @@ impl Session {
             path: &self.path,
             query: &self.query,
             resource_version: self.resource_version,
+            from_watch_cache: self.from_watch_cache,
         }
     }
 
