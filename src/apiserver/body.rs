@@ -21,6 +21,11 @@ const BUFFER_BEFORE_CHUNKING: usize = 2048;
 
 /// A 200 with a whole JSON body, framed as Go frames it.
 pub(crate) fn json(body: Vec<u8>) -> Response<Body> {
+    json_as(body, "application/json")
+}
+
+/// A 200 with a whole JSON body of a negotiated media type (aggregated discovery's).
+pub(crate) fn json_as(body: Vec<u8>, content_type: &'static str) -> Response<Body> {
     let body = if body.len() > BUFFER_BEFORE_CHUNKING {
         chunked(Bytes::from(body))
     } else {
@@ -28,7 +33,7 @@ pub(crate) fn json(body: Vec<u8>) -> Response<Body> {
     };
     Response::builder()
         .status(200)
-        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_TYPE, content_type)
         .header(header::CACHE_CONTROL, "no-cache, private")
         .body(body)
         .expect("the response head is valid")

@@ -183,3 +183,165 @@ pub(super) fn resources(resource: &ResourceSpec, group: &str, version: &str) -> 
         resources,
     }))
 }
+
+/// The `Accept` media type of aggregated discovery, which kubectl and client-go ask for first
+/// (KEP-3352), and the `Content-Type` of the answer.
+pub(super) const AGGREGATED: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+/// Whether an `Accept` header asks for aggregated discovery (`apidiscovery.k8s.io/v2`).
+pub(super) fn wants_aggregated(accept: &str) -> bool {
+    accept.split(',').any(|media| {
+        let params: Vec<&str> = media.split(';').map(str::trim).collect();
+        ["g=apidiscovery.k8s.io", "v=v2", "as=APIGroupDiscoveryList"]
+            .iter()
+            .all(|p| params.contains(p))
+    })
+}
+
+#[derive(Serialize)]
+struct Empty {}
+
+#[derive(Serialize)]
+struct GroupName<'a> {
+    #[serde(skip_serializing_if = "str::is_empty")]
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DiscoveryList<'a> {
+    kind: &'static str,
+    api_version: &'static str,
+    metadata: Empty,
+    items: Vec<DiscoveryGroup<'a>>,
+}
+
+#[derive(Serialize)]
+struct DiscoveryGroup<'a> {
+    metadata: GroupName<'a>,
+    versions: Vec<DiscoveryVersion<'a>>,
+}
+
+#[derive(Serialize)]
+struct DiscoveryVersion<'a> {
+    version: &'a str,
+    resources: Vec<DiscoveryResource<'a>>,
+    freshness: &'static str,
+}
+
+#[derive(Serialize)]
+struct ResponseKind<'a> {
+    group: &'static str,
+    version: &'static str,
+    kind: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DiscoveryResource<'a> {
+    resource: &'a str,
+    response_kind: ResponseKind<'a>,
+    scope: &'static str,
+    singular_resource: String,
+    verbs: [&'static str; 3],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    short_names: &'static [&'static str],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    categories: &'static [&'static str],
+}
+
+/// Aggregated discovery of `/api` (`core`) or `/apis`: the resource's group and version with
+/// the resource, in `apidiscovery.k8s.io/v2`'s shape as kube-apiserver 1.37 sends it (an
+/// empty `responseKind` group and version mean the resource's own).
+pub(super) fn aggregated(resource: &ResourceSpec, core: bool) -> Vec<u8> {
+    let known = KNOWN.iter().find(|k| {
+        k.group == resource.group && k.version == resource.version && k.plural == resource.plural
+    });
+    let ours = DiscoveryResource {
+        resource: &resource.plural,
+        response_kind: ResponseKind {
+            group: "",
+            version: "",
+            kind: &resource.kind,
+        },
+        scope: if resource.namespaced {
+            "Namespaced"
+        } else {
+            "Cluster"
+        },
+        singular_resource: known
+            .map_or_else(|| resource.kind.to_lowercase(), |k| k.singular.into()),
+        verbs: ["get", "list", "watch"],
+        short_names: known.map_or(&[], |k| k.short_names),
+        categories: known.map_or(&[], |k| k.categories),
+    };
+    let core_resource = resource.group.is_empty();
+    let items = if core {
+        // The core group is always there, if empty of the resource.
+        vec![DiscoveryGroup {
+            metadata: GroupName { name: "" },
+            versions: vec![DiscoveryVersion {
+                version: "v1",
+                resources: if core_resource {
+                    vec![ours]
+                } else {
+                    Vec::new()
+                },
+                freshness: "Current",
+            }],
+        }]
+    } else if core_resource {
+        Vec::new()
+    } else {
+        vec![DiscoveryGroup {
+            metadata: GroupName {
+                name: &resource.group,
+            },
+            versions: vec![DiscoveryVersion {
+                version: &resource.version,
+                resources: vec![ours],
+                freshness: "Current",
+            }],
+        }]
+    };
+    line(&DiscoveryList {
+        kind: "APIGroupDiscoveryList",
+        api_version: "apidiscovery.k8s.io/v2",
+        metadata: Empty {},
+        items,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kubectl_s_accept_header_gets_aggregated_discovery_and_a_plain_one_does_not() {
+        assert!(wants_aggregated(
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
+        ));
+        assert!(!wants_aggregated("application/json"));
+        assert!(!wants_aggregated(
+            "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
+        ));
+    }
+
+    #[test]
+    fn the_core_document_holds_a_core_resource_with_its_short_names_and_no_group_name() {
+        let configmaps = ResourceSpec {
+            group: String::new(),
+            version: "v1".into(),
+            kind: "ConfigMap".into(),
+            plural: "configmaps".into(),
+            namespaced: true,
+        };
+        let text = String::from_utf8(aggregated(&configmaps, true)).unwrap();
+        assert!(text.starts_with(
+            r#"{"kind":"APIGroupDiscoveryList","apiVersion":"apidiscovery.k8s.io/v2","metadata":{},"items":[{"metadata":{},"versions":[{"version":"v1","resources":[{"resource":"configmaps","responseKind":{"group":"","version":"","kind":"ConfigMap"},"scope":"Namespaced","singularResource":"configmap","verbs":["get","list","watch"],"shortNames":["cm"]}],"freshness":"Current"}]}]}"#
+        ), "{text}");
+        let groups = String::from_utf8(aggregated(&configmaps, false)).unwrap();
+        assert!(groups.contains(r#""items":[]"#), "{groups}");
+    }
+}

@@ -11,6 +11,8 @@ pub(crate) struct Query {
     pub(crate) metadata_only: bool,
     /// The `Accept` header asks for a `Table` (kubectl), and what its rows carry.
     pub(crate) table: Option<super::table::Include>,
+    /// The `Accept` header asks for aggregated discovery.
+    pub(crate) aggregated: bool,
 }
 
 impl Query {
@@ -25,6 +27,7 @@ impl Query {
             values,
             metadata_only: false,
             table: None,
+            aggregated: false,
         }
     }
 

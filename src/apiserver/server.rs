@@ -8,7 +8,7 @@ use std::time::Duration;
 use http::{Method, Request, Response, header};
 
 use super::answer;
-use super::body::{Body, json};
+use super::body::{Body, json, json_as};
 use super::cache::WatchCache;
 use super::discovery;
 use super::fanout::Fanout;
@@ -292,6 +292,12 @@ impl ApiServer {
             .iter()
             .filter_map(|v| v.to_str().ok())
             .find_map(super::table::Include::from_accept);
+        query.aggregated = request
+            .headers()
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(discovery::wants_aggregated);
         let table_refused = match (query.table, query.get("includeObject")) {
             (Some(_), Some(value)) => match super::table::Include::from_param(value) {
                 Ok(include) => {
@@ -420,6 +426,10 @@ impl ApiServer {
         }
         match route {
             Route::Version => json(discovery::version()),
+            Route::CoreVersions | Route::Groups if query.aggregated => json_as(
+                discovery::aggregated(&self.shared.resource, route == Route::CoreVersions),
+                discovery::AGGREGATED,
+            ),
             Route::CoreVersions => json(discovery::core_versions()),
             Route::Groups => json(discovery::groups(&self.shared.resource)),
             Route::GroupVersion { group, version } => {

@@ -319,18 +319,33 @@ fn describe(method: &str, path: &str, query: &str) -> String {
     }
 }
 
-/// The element `FIELD[KEY=VALUE]` of `body`, or null when there is none.
+/// The part of `body` a path names, or null when there is none. The path is fields joined by
+/// `.`, each optionally followed by `[N]` (the N-th element) or `[KEY=VALUE]` (the element whose
+/// KEY is VALUE): `items[0].versions[0].resources[resource=configmaps]`.
 fn picked(body: &Value, pick: &str) -> anyhow::Result<Value> {
-    let parse = || {
-        let (field, rest) = pick.split_once('[')?;
-        let (key, value) = rest.strip_suffix(']')?.split_once('=')?;
-        Some((field, key, value))
-    };
-    let (field, key, value) =
-        parse().ok_or_else(|| anyhow::anyhow!("pick {pick:?}: expected FIELD[KEY=VALUE]"))?;
-    Ok(body[field]
-        .as_array()
-        .and_then(|items| items.iter().find(|i| i[key] == value))
-        .cloned()
-        .unwrap_or(Value::Null))
+    let mut at = body;
+    for segment in pick.split('.') {
+        let (field, index) =
+            match segment.split_once('[') {
+                Some((field, rest)) => (
+                    field,
+                    Some(rest.strip_suffix(']').ok_or_else(|| {
+                        anyhow::anyhow!("pick {pick:?}: unclosed [ in {segment:?}")
+                    })?),
+                ),
+                None => (segment, None),
+            };
+        at = &at[field];
+        at = match index {
+            None => at,
+            Some(index) => match index.split_once('=') {
+                Some((key, value)) => at
+                    .as_array()
+                    .and_then(|items| items.iter().find(|i| i[key] == value))
+                    .unwrap_or(&Value::Null),
+                None => &at[index.parse::<usize>()?],
+            },
+        };
+    }
+    Ok(at.clone())
 }
