@@ -213,18 +213,35 @@ impl Drop for LiveServer {
 }
 
 async fn accept(
-    listener: TcpListener,
+    mut listener: TcpListener,
     server: ApiServer,
     slots: Arc<Semaphore>,
     header_timeout: Duration,
 ) {
+    let mut restarts = server.restarts();
     loop {
         // NB: waiting for a slot before accepting leaves further connections in the kernel's
         // backlog: the number of connections served, and so memory, stays bounded.
         let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
             return;
         };
-        match listener.accept().await {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = apiserver::restarted(&mut restarts) => {
+                // A restarting apiserver's port is closed: connections are refused until the
+                // new process listens again (none with `down: 0s`).
+                drop(slot);
+                if server.accepting() {
+                    continue;
+                }
+                match down_and_up(listener, &server).await {
+                    Some(again) => listener = again,
+                    None => return,
+                }
+                continue;
+            }
+        };
+        match accepted {
             Ok((stream, _)) => {
                 // Watch events are small and latency matters more than packet count.
                 let _ = stream.set_nodelay(true);
@@ -242,4 +259,22 @@ async fn accept(
             }
         }
     }
+}
+
+/// Closes `listener` while the server is down after a restart, then listens on the same
+/// address again; `None` if the address cannot be had back within five seconds.
+async fn down_and_up(listener: TcpListener, server: &ApiServer) -> Option<TcpListener> {
+    let addr = listener.local_addr().ok()?;
+    drop(listener);
+    server.up().await;
+    for _ in 0..100 {
+        match TcpListener::bind(addr).await {
+            Ok(listener) => return Some(listener),
+            Err(error) => {
+                tracing::warn!(%error, %addr, "listening again after a restart failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+    None
 }

@@ -33,4 +33,5 @@ mod wire;
 
 pub use history::Floors;
 pub use server::ApiServer;
+pub(crate) use server::restarted;
 pub use timeline::{play, serve, serve_live};

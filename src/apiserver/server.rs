@@ -49,6 +49,7 @@ impl ApiServer {
             remaining: RemainingCounts::default(),
             requests: 0,
             starts: VecDeque::with_capacity(STORM_BURST),
+            down_until: Duration::ZERO,
         };
         let server = Self {
             shared: Arc::new(Shared::new(
@@ -194,16 +195,19 @@ impl ApiServer {
                 let revision = self.revision();
                 self.shared.expire_watches_through(revision);
             }
-            Fault::Restart { restart } => {
+            Fault::Restart { restart, down } => {
                 let (changes, revision) = {
                     let mut state = self.shared.lock();
                     let changes = state.store.restart(*restart, now);
                     // Revisions are reused: what was counted at them no longer holds.
                     state.remaining.clear();
                     let revision = state.store.revision();
-                    // A new apiserver process builds its watch cache afresh from a list.
+                    // The process is gone for `down`; the new one builds its watch cache
+                    // afresh from a list once it is up. NB: its list is taken at the revision of
+                    // the restart, so writes made while it is down reach the cache as events.
+                    state.down_until = now + *down;
                     if let Some(cache) = state.cache.as_mut() {
-                        cache.reset(revision, now, self.shared.spec.watch_cache_init);
+                        cache.reset(revision, now + *down, self.shared.spec.watch_cache_init);
                     }
                     (changes, revision)
                 };
@@ -215,7 +219,8 @@ impl ApiServer {
                         .recorder
                         .record(TraceKind::WatchCacheReset { revision });
                 }
-                // Every open watch is reset, as when the apiserver process goes away.
+                // Every open watch is reset and every connection closed, as when the apiserver
+                // process goes away.
                 self.shared.restarts.send_modify(|epoch| *epoch += 1);
                 self.shared.revision.send_replace(revision);
             }
@@ -239,6 +244,23 @@ impl ApiServer {
         state.rules.install(fault, now, revision)
     }
 
+    /// Whether the server takes connections now: not while a restart has it down.
+    #[must_use]
+    pub fn accepting(&self) -> bool {
+        self.now() >= self.shared.lock().down_until
+    }
+
+    /// Resolves when the server takes connections again (at once, when it is up).
+    pub async fn up(&self) {
+        let until = self.shared.lock().down_until;
+        self.shared.recorder.sleep_until(until).await;
+    }
+
+    /// Restarts from now on, for [`restarted`].
+    pub(crate) fn restarts(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.shared.restarts.subscribe()
+    }
+
     /// Resolves once the run is a request storm — past `server.max_requests` requests, or
     /// [`STORM_BURST`] lists and watches within [`STORM_SPAN`] — with the requests made by
     /// then and, for a burst, the span its lists and watches took.
@@ -252,7 +274,12 @@ impl ApiServer {
     }
 
     /// Answers one request. Never panics on any input; everything malformed gets a Status.
+    /// While a restart has the server down it answers nothing: the request's connection is
+    /// being closed (it was open before the restart), and the client sees it go.
     pub async fn handle<B>(&self, request: Request<B>) -> Response<Body> {
+        if !self.accepting() {
+            return futures::future::pending().await;
+        }
         let id = {
             let mut state = self.shared.lock();
             state.requests += 1;
@@ -470,6 +497,14 @@ impl ApiServer {
             )
             .into_response(),
         }
+    }
+}
+
+/// Resolves at the next restart `restarts` sees.
+pub(crate) async fn restarted(restarts: &mut tokio::sync::watch::Receiver<u64>) {
+    // NB: errs only when the sender is gone, which cannot happen while its server lives.
+    if restarts.changed().await.is_err() {
+        futures::future::pending::<()>().await;
     }
 }
 

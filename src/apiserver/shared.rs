@@ -58,6 +58,8 @@ pub(super) struct State {
     pub(super) requests: u64,
     /// When the last [`crate::trace::STORM_BURST`] lists and watches started.
     pub(super) starts: VecDeque<Duration>,
+    /// Until when a restart has the apiserver down: no connection is taken before then.
+    pub(super) down_until: Duration,
 }
 
 impl Shared {

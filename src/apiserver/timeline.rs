@@ -46,18 +46,35 @@ async fn serve_with<I>(server: ApiServer, io: I, mut builder: http1::Builder)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let mut restarts = server.restarts();
+    let up = server.clone();
     let service = service_fn(move |request| {
         let server = server.clone();
         async move { Ok::<_, Infallible>(server.handle(request).await) }
     });
-    let result = builder
+    let connection = builder
         .max_buf_size(READ_BUFFER_BYTES)
         .max_headers(MAX_HEADERS)
         .keep_alive(true)
-        .serve_connection(TokioIo::new(io), service)
-        .await;
-    if let Err(error) = result {
-        tracing::debug!(%error, "connection ended with an error");
+        .serve_connection(TokioIo::new(io), service);
+    // A restart with downtime closes every connection, idle ones in a client's pool included:
+    // the process that held them is gone. One without (`down: 0s`) only resets the watches.
+    let mut connection = std::pin::pin!(connection);
+    loop {
+        tokio::select! {
+            result = &mut connection => {
+                if let Err(error) = result {
+                    tracing::debug!(%error, "connection ended with an error");
+                }
+                return;
+            }
+            () = super::server::restarted(&mut restarts) => {
+                if !up.accepting() {
+                    tracing::debug!("connection closed by a restart");
+                    return;
+                }
+            }
+        }
     }
 }
 

@@ -302,6 +302,7 @@ impl Budget {
                     1 => Restart::Regress { by: rng.u64(1..=5) },
                     _ => Restart::Keep,
                 },
+                down: Fault::RESTART_DOWN,
             },
         };
         let lasts = fault.duration();

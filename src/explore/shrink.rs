@@ -146,6 +146,7 @@ fn simpler((at, fault): &(Duration, Fault), earliest: Duration) -> Vec<(Duration
         }
         Fault::Restart {
             restart: Restart::Regress { by },
+            ..
         } if *by > 1 => {
             *by /= 2;
             true

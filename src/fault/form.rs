@@ -140,6 +140,7 @@ impl Fault {
                 "restart",
                 Self::Restart {
                     restart: Restart::Keep,
+                    down: Self::RESTART_DOWN,
                 },
             ),
         ]
@@ -239,7 +240,7 @@ impl Fault {
             | Self::StallStream { target: t }
             | Self::HangHeaders { target: t }
             | Self::ExpireContinue { target: t } => target(f, t),
-            Self::Restart { restart } => {
+            Self::Restart { restart, down } => {
                 let (mut revision, mut by) = restart.parts();
                 f.or("revision", &mut revision, Revision::Keep);
                 f.optional("by", &mut by);
@@ -247,6 +248,9 @@ impl Fault {
                     Ok(read) => *restart = read,
                     Err((key, why)) => f.invalid(key, why.to_owned()),
                 }
+                let mut span = Span(*down);
+                f.or("down", &mut span, Span(Self::RESTART_DOWN));
+                *down = span.get();
             }
         }
     }
@@ -605,7 +609,9 @@ mod tests {
                 Fault::Latency { delay, on, .. } => {
                     (*delay, *on) = (Duration::from_millis(1500), LatencyOn::Events);
                 }
-                Fault::Restart { restart } => *restart = Restart::Regress { by: 3 },
+                Fault::Restart { restart, down } => {
+                    (*restart, *down) = (Restart::Regress { by: 3 }, Duration::from_secs(7));
+                }
                 Fault::CutStream { how, target: t } => {
                     *how = Cut::MidChunk;
                     *t = target.clone();

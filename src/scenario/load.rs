@@ -700,6 +700,7 @@ impl Validator<'_> {
         for (step, here, step_key) in steps {
             if let Action::Fault(Fault::Restart {
                 restart: Restart::Reset | Restart::Regress { .. },
+                ..
             }) = &step.action
             {
                 replay = false;

@@ -3,7 +3,7 @@
 //! watch path is real code, yet no socket exists and paused virtual time stays safe
 //! (tokio#4522: a paused clock jumps while bytes sit in a kernel buffer).
 
-use std::future::{Ready, ready};
+use std::future::ready;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -17,6 +17,9 @@ use crate::apiserver::{ApiServer, serve};
 /// Bytes buffered each way on an in-memory connection: the writer waits when it is full, as on
 /// a socket.
 const PIPE_BYTES: usize = 256 * 1024;
+
+/// How long a refused connection takes to fail: one round trip to a closed port.
+const REFUSAL_ROUND_TRIP: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// The client end of one in-memory connection.
 #[derive(Debug)]
@@ -71,15 +74,27 @@ impl MemoryConnector {
 impl tower::Service<http::Uri> for MemoryConnector {
     type Response = TokioIo<MemoryStream>;
     type Error = io::Error;
-    type Future = Ready<io::Result<Self::Response>>;
+    type Future = Pin<Box<dyn Future<Output = io::Result<Self::Response>> + Send>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, _uri: http::Uri) -> Self::Future {
+        // A restarting apiserver's port is closed: the connection is refused, after the round
+        // trip a refusal takes. NB: that round trip also lets paused time pass, so a client
+        // that retries at once (no backoff) cannot freeze the clock inside the downtime.
+        if !self.server.accepting() {
+            let recorder = self.server.recorder().clone();
+            return Box::pin(async move {
+                recorder
+                    .sleep_until(recorder.now() + REFUSAL_ROUND_TRIP)
+                    .await;
+                Err(io::ErrorKind::ConnectionRefused.into())
+            });
+        }
         let (client, server_end) = tokio::io::duplex(PIPE_BYTES);
         tokio::spawn(serve(self.server.clone(), server_end));
-        ready(Ok(TokioIo::new(MemoryStream(client))))
+        Box::pin(ready(Ok(TokioIo::new(MemoryStream(client)))))
     }
 }

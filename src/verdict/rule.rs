@@ -134,6 +134,28 @@ fn stopped_on_recoverable_error(e: &Evidence) -> Option<Finding> {
             ),
         ));
     }
+    // An attempt the server never saw: a restart between the last request it answered and
+    // the error had it down, refusing connections.
+    let last_request = e
+        .requests
+        .iter()
+        .rev()
+        .find(|(t, _)| t <= error_at)
+        .map_or(Duration::ZERO, |(t, _)| *t);
+    let restart = e
+        .faults
+        .iter()
+        .rev()
+        .find(|(t, kind)| *kind == "restart" && *t > last_request && t <= error_at);
+    if let Some((restart_at, _)) = restart {
+        chain.push(link(
+            *restart_at,
+            format!(
+                "its next attempt reached no server: the apiserver was down (restart at {})",
+                fmt(*restart_at)
+            ),
+        ));
+    }
     chain.push(link(
         *error_at,
         format!("the watcher emitted {}", describe(error)),

@@ -205,6 +205,7 @@ pub(crate) async fn play(plane: Option<&ControlPlane>) -> anyhow::Result<Run> {
             };
             live.server().inject(&Fault::Restart {
                 restart: Restart::Keep,
+                down: Fault::RESTART_DOWN,
             });
         }
     }

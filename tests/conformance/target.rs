@@ -120,9 +120,14 @@ impl<'a> Target<'a> {
     pub(crate) async fn restart(&self) -> anyhow::Result<()> {
         match self {
             Self::Real { plane, .. } => plane.restart_apiserver().await?,
-            Self::Sim { live, .. } => live.server().inject(&Fault::Restart {
-                restart: Restart::Keep,
-            }),
+            Self::Sim { live, .. } => {
+                live.server().inject(&Fault::Restart {
+                    restart: Restart::Keep,
+                    down: Fault::RESTART_DOWN,
+                });
+                // As the real one is waited for until it is ready.
+                live.server().up().await;
+            }
         }
         Ok(())
     }

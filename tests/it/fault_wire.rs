@@ -128,7 +128,7 @@ wire_form!(latency_on_events_delays_each_event, server: "", timeline: &format!("
 wire_form!(malformed_event_truncated_cuts_a_line_in_half, server: "", timeline: &format!("{UPDATES}  - {{ at: 0s, kind: malformed_event, shape: truncated, count: 1 }}"), target: WATCH, limit: 45);
 wire_form!(malformed_event_wrong_shape_drops_the_envelope, server: "", timeline: &format!("{UPDATES}  - {{ at: 0s, kind: malformed_event, shape: wrong_shape, count: 1 }}"), target: WATCH, limit: 25);
 wire_form!(expire_continue_answers_a_page_with_410_and_a_replacement_token, server: "", timeline: "  - { at: 0s, kind: expire_continue, count: 1 }", target: "/api/v1/configmaps?limit=1&continue=eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6Miwic3RhcnQiOiJkZWZhdWx0L2FcdTAwMDAifQ", limit: 1);
-wire_form!(restart_keep_resets_open_watches, server: "", timeline: "  - { at: 5s, kind: restart, revision: keep }", target: WATCH, limit: 10);
+wire_form!(restart_keep_resets_open_watches, server: "", timeline: "  - { at: 5s, kind: restart, revision: keep, down: 0s }", target: WATCH, limit: 10);
 
 #[tokio::test(start_paused = true)]
 async fn restart_reset_and_regress_change_the_revisions_a_list_reports() {
@@ -136,7 +136,8 @@ async fn restart_reset_and_regress_change_the_revisions_a_list_reports() {
     for revision in ["reset", "regress, by: 1"] {
         let scenario = scenario(
             "churn_interval: 100ms",
-            &format!("  - {{ at: 500ms, kind: restart, revision: {revision} }}"),
+            // No downtime: the answer at 1s shows the revisions, not a refused connection.
+            &format!("  - {{ at: 500ms, kind: restart, revision: {revision}, down: 0s }}"),
         );
         shown.push_str(&format!("== {revision}\n"));
         shown.push_str(&received(&scenario, "/api/v1/configmaps", JSON, 1).await);

@@ -125,6 +125,7 @@ async fn play(ops: Vec<Op>, cached: bool) -> Result<(), TestCaseError> {
             Op::ExpireWatches => server.inject(&Fault::ExpireWatches),
             Op::RestartKeep => server.inject(&Fault::Restart {
                 restart: Restart::Keep,
+                down: std::time::Duration::ZERO,
             }),
             Op::Watch410 => server.inject(&Fault::Watch410 {
                 form: GoneForm::Event,

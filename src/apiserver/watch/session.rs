@@ -761,8 +761,16 @@ async fn sleep_until_some(recorder: &Recorder, at: Option<Duration>) {
 
 impl Drop for Session {
     fn drop(&mut self) {
+        // A restart with downtime closes the connection, and which of the two this watch's
+        // task hears first is the scheduler's: either way it was cut by the restart.
+        let restarted =
+            self.cut == Some(Cut::Reset) || self.restarts.has_changed().unwrap_or(false);
         let reason = if self.stalled {
             WatchEnd::Stalled
+        } else if restarted {
+            WatchEnd::Cut {
+                how: "reset".into(),
+            }
         } else {
             WatchEnd::ClientGone
         };
