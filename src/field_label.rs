@@ -211,7 +211,8 @@ pub(crate) fn values(
         .collect()
 }
 
-fn at<'b>(body: &'b BTreeMap<String, Value>, path: &str) -> Option<&'b Value> {
+/// The value at a dotted path (`spec.nodeName`) in an object's body.
+pub(crate) fn at<'b>(body: &'b BTreeMap<String, Value>, path: &str) -> Option<&'b Value> {
     let mut parts = path.split('.');
     let mut value = body.get(parts.next()?)?;
     for part in parts {

@@ -451,20 +451,30 @@ fn has_exited(child: &mut Child) -> bool {
     matches!(child.try_wait(), Ok(Some(_)) | Err(_))
 }
 
-/// SIGTERM, up to five seconds to exit, then SIGKILL.
+/// How long a process has to exit after SIGTERM before it gets SIGKILL.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// SIGTERM, up to [`STOP_GRACE`] to exit, then SIGKILL. The exit is waited on by a thread of
+/// its own, so the grace is a timeout on the exit itself, not a poll.
 fn stop(mut child: Child) {
     #[cfg(unix)]
     if let Some(pid) = i32::try_from(child.id())
         .ok()
         .and_then(rustix::process::Pid::from_raw)
     {
-        let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
-        for _ in 0..50 {
-            if matches!(child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
+        use rustix::process::{Signal, kill_process};
+        let _ = kill_process(pid, Signal::TERM);
+        let (exited, on_exit) = std::sync::mpsc::channel();
+        let waiter = std::thread::spawn(move || {
+            let _ = child.wait();
+            let _ = exited.send(());
+        });
+        if on_exit.recv_timeout(STOP_GRACE).is_err() {
+            // NB: not reaped yet (the waiter has not returned), so the pid is still this one's.
+            let _ = kill_process(pid, Signal::KILL);
         }
+        let _ = waiter.join();
+        return;
     }
     let _ = child.kill();
     let _ = child.wait();

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::scenario::ResourceSpec;
 
-use super::discovery_known::KNOWN;
+use super::discovery_known::{KNOWN, Known};
 use super::json::line;
 
 /// `version.Info`.
@@ -144,6 +144,13 @@ struct ApiResourceList<'a> {
     resources: Vec<ApiResource<'a>>,
 }
 
+/// The real server's discovery facts of a built-in resource.
+fn known(resource: &ResourceSpec) -> Option<&'static Known> {
+    KNOWN.iter().find(|k| {
+        k.group == resource.group && k.version == resource.version && k.plural == resource.plural
+    })
+}
+
 /// `/api/v1` or `/apis/{group}/{version}`: the resource list, when it is the resource's.
 pub(super) fn resources(resource: &ResourceSpec, group: &str, version: &str) -> Option<Vec<u8>> {
     let core_v1 = group.is_empty() && version == "v1";
@@ -155,11 +162,7 @@ pub(super) fn resources(resource: &ResourceSpec, group: &str, version: &str) -> 
     if ours {
         // A built-in resource has the real server's short names (`kubectl get cm`), categories
         // (`kubectl get all`) and hash; a custom one has what its scenario says.
-        let known = KNOWN.iter().find(|k| {
-            k.group == resource.group
-                && k.version == resource.version
-                && k.plural == resource.plural
-        });
+        let known = known(resource);
         resources.push(ApiResource {
             name: &resource.plural,
             singular_name: known
@@ -255,9 +258,7 @@ struct DiscoveryResource<'a> {
 /// the resource, in `apidiscovery.k8s.io/v2`'s shape as kube-apiserver 1.37 sends it (an
 /// empty `responseKind` group and version mean the resource's own).
 pub(super) fn aggregated(resource: &ResourceSpec, core: bool) -> Vec<u8> {
-    let known = KNOWN.iter().find(|k| {
-        k.group == resource.group && k.version == resource.version && k.plural == resource.plural
-    });
+    let known = known(resource);
     let ours = DiscoveryResource {
         resource: &resource.plural,
         response_kind: ResponseKind {

@@ -277,20 +277,24 @@ impl ApiServer {
     /// While a restart has the server down it answers nothing: the request's connection is
     /// being closed (it was open before the restart), and the client sees it go.
     pub async fn handle<B>(&self, request: Request<B>) -> Response<Body> {
-        if !self.accepting() {
-            return futures::future::pending().await;
-        }
-        let id = {
+        let now = self.now();
+        let counted = {
             let mut state = self.shared.lock();
-            state.requests += 1;
-            if state.requests > self.shared.spec.max_requests {
-                let requests = state.requests;
-                self.shared.storm.send_if_modified(|storm| {
-                    storm.get_or_insert((requests, None));
-                    true
-                });
-            }
-            state.requests
+            // Down: no answer at all (see the doc above); not counted, as never seen.
+            (now >= state.down_until).then(|| {
+                state.requests += 1;
+                if state.requests > self.shared.spec.max_requests {
+                    let requests = state.requests;
+                    self.shared.storm.send_if_modified(|storm| {
+                        storm.get_or_insert((requests, None));
+                        true
+                    });
+                }
+                state.requests
+            })
+        };
+        let Some(id) = counted else {
+            return futures::future::pending().await;
         };
         let method = request.method().clone();
         let path = request.uri().path().to_owned();

@@ -195,15 +195,7 @@ impl Printer<'_> {
     }
 
     fn cells(&self, o: &StoredObject) -> (Vec<Value>, Option<[Condition; 1]>) {
-        let body = &o.body;
-        let get = |path: &str| -> Option<&Value> {
-            let mut parts = path.split('.');
-            let mut v = body.get(parts.next()?)?;
-            for p in parts {
-                v = v.get(p)?;
-            }
-            Some(v)
-        };
+        let get = |path: &str| crate::field_label::at(&o.body, path);
         let text = |path: &str| get(path).and_then(Value::as_str).unwrap_or("").to_owned();
         let count = |path: &str| get(path).and_then(Value::as_object).map_or(0, |m| m.len());
         let age = Value::String(self.since(o.created));

@@ -33,6 +33,12 @@ impl Case {
         format!("c-{}", self.name)
     }
 
+    /// The case, checked to be named `name` (a case made in code names itself once).
+    pub(crate) fn named(self, name: &str) -> Self {
+        assert_eq!(self.name, name, "the case's YAML names it");
+        self
+    }
+
     /// Whether the case's resource has a watch cache.
     pub(crate) fn cached(&self) -> bool {
         self.cached.unwrap_or(self.resource != "events")

@@ -8,7 +8,6 @@
 //! What is compared: the requests in order (normalized as the cases are; repeated refusals of a
 //! connection folded into one entry), how many times the watcher listed, and its final store.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -101,14 +100,18 @@ impl Run {
     }
 }
 
+/// The case's name.
+pub(crate) const NAME: &str = "kube-rs-events-watch-outlives-compaction";
+
 /// The case the comparison writes as: its namespace and resource.
 pub(crate) fn case() -> Case {
-    serde_saphyr::from_str(
+    serde_saphyr::from_str::<Case>(
         "name: kube-rs-events-watch-outlives-compaction\n\
          about: >-\n  kube-rs' watcher with kube's defaults on Events: its resume point goes stale, etcd\n  compacts, the apiserver restarts; it gets etcd's 410 and relists.\n\
          resource: events\nsteps: []\n",
     )
     .expect("the client case parses")
+    .named(NAME)
 }
 
 fn event(name: &str) -> Object {
@@ -248,19 +251,7 @@ async fn churn(target: &Target<'_>, case: &Case) -> anyhow::Result<()> {
 fn normalized(sent: &[Sent], revisions: &Revisions) -> Vec<Value> {
     let mut out: Vec<Value> = Vec::new();
     for s in sent {
-        let query: BTreeMap<String, String> = form_urlencoded::parse(s.query.as_bytes())
-            .map(|(k, v)| {
-                let v = if k == "resourceVersion" {
-                    match v.parse::<u64>() {
-                        Ok(n) if n > 0 => revisions.name(n),
-                        _ => v.into_owned(),
-                    }
-                } else {
-                    v.into_owned()
-                };
-                (k.into_owned(), v)
-            })
-            .collect();
+        let query = normalize::query(&s.query, revisions);
         let entry = json!({
             "method": s.method,
             "path": s.path,

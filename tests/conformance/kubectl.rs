@@ -4,7 +4,6 @@
 //! discovery requests are left out: the simulation serves one resource and no aggregated
 //! discovery, see `discovery-*`).
 
-use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -16,14 +15,18 @@ use crate::case::{Case, Object};
 use crate::normalize::Revisions;
 use crate::target::{Op, Target};
 
+/// The case's name.
+pub(crate) const NAME: &str = "kubectl-get-watch";
+
 /// The case kubectl's comparison writes as.
 pub(crate) fn case() -> Case {
-    serde_saphyr::from_str(
+    serde_saphyr::from_str::<Case>(
         "name: kubectl-get-watch\n\
          about: >-\n  kubectl get configmaps --watch --output-watch-events (Tables on LIST and WATCH)\n  while an object is updated and another deleted: the rows it prints and its requests.\n\
          steps: []\n",
     )
     .expect("the kubectl case parses")
+    .named(NAME)
 }
 
 fn object(name: &str, value: &str) -> Object {
@@ -156,15 +159,7 @@ fn requests(log: &str, revisions: &Revisions) -> Vec<Value> {
             if !path.ends_with("/configmaps") {
                 return None;
             }
-            let query: BTreeMap<String, String> = form_urlencoded::parse(query.as_bytes())
-                .map(|(k, v)| {
-                    let v = match (k.as_ref(), v.parse::<u64>()) {
-                        ("resourceVersion", Ok(n)) if n > 0 => revisions.name(n),
-                        _ => v.into_owned(),
-                    };
-                    (k.into_owned(), v)
-                })
-                .collect();
+            let query = crate::normalize::query(query, revisions);
             Some(json!({ "method": method, "path": path, "query": query, "status": status }))
         })
         .collect()

@@ -196,10 +196,10 @@ async fn run_all(
             *slot = Some(ControlPlane::start(binaries, options).await?);
         }
         let plane = slot.as_ref().expect("started above");
-        let (real, simulated) = if case.name == kubectl::case().name {
+        let (real, simulated) = if case.name == kubectl::NAME {
             let real = kubectl::play(Some(plane)).await?;
             (real, kubectl::play(None).await?)
-        } else if case.name == clients::case().name {
+        } else if case.name == clients::NAME {
             let real = clients::play(Some(plane)).await?.transcript();
             (real, clients::play(None).await?.transcript())
         } else {

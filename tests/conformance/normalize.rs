@@ -2,6 +2,8 @@
 //! place among the case's writes, continue tokens are decoded, and what is the server's own
 //! (uid, timestamps, managedFields, ages in tables) is dropped.
 
+use std::collections::BTreeMap;
+
 use base64::Engine as _;
 use serde_json::Value;
 
@@ -32,6 +34,19 @@ impl Revisions {
             _ => Value::String(rv.into()),
         }
     }
+}
+
+/// A request's query string as a map, with its resourceVersion named.
+pub(crate) fn query(raw: &str, revisions: &Revisions) -> BTreeMap<String, String> {
+    form_urlencoded::parse(raw.as_bytes())
+        .map(|(k, v)| {
+            let v = match (k.as_ref(), v.parse::<u64>()) {
+                ("resourceVersion", Ok(n)) if n > 0 => revisions.name(n),
+                _ => v.into_owned(),
+            };
+            (k.into_owned(), v)
+        })
+        .collect()
 }
 
 /// The normalized form of one JSON document the server sent.
