@@ -33,7 +33,7 @@
 //!   objects: [{ name: app-config, namespace: default }]
 //! timeline:
 //!   - { at: 2m, kind: expire_watches }
-//!   - { at: 3m, kind: update, name: app-config, namespace: default }
+//!   - { at: 3m, kind: update, name: app-config, namespace: default, body: { data: { mode: green } } }
 //! watchers: [{ name: defaults }]
 //! expect: { deadline: 1m, recover: [defaults] }
 //! "#)?;

@@ -1,7 +1,8 @@
 //! The server: request dispatch, the request log, and the hooks the timeline drives (writes,
 //! churn, compaction, faults). What the handlers share lives in [`super::shared`].
 
-use std::collections::VecDeque;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,8 +22,9 @@ use super::shared::{Shared, State};
 use super::status::Status;
 use super::store::{Change, Store, key_of};
 use super::watch::{self as watch_stream, Opening};
+use super::wire::WallClock;
 use crate::fault::{Fault, FaultRules, RequestFaults, RequestInfo};
-use crate::scenario::{Scenario, Write};
+use crate::scenario::{Scenario, Write, placeholder};
 use crate::trace::{Recorder, RequestRecord, STORM_BURST, STORM_SPAN, TraceKind, Verb};
 
 /// Largest request line plus headers answered: Go's `DefaultMaxHeaderBytes`, which
@@ -113,24 +115,30 @@ impl ApiServer {
         let now = self.now();
         let mut state = self.shared.lock();
         let result = match write {
-            Write::Create(spec) => state.store.create(spec, now),
+            Write::Create(spec) => state.store.create(spec, now).map(Some),
             Write::Update {
                 name,
                 namespace,
                 labels,
                 body,
-            } => state.store.update(
-                &key_of(namespace.as_deref(), name),
-                labels.as_ref(),
-                body,
-                now,
-            ),
-            Write::Delete { name, namespace } => {
-                state.store.delete(&key_of(namespace.as_deref(), name), now)
+            } => {
+                let body = self.filled_now(body, now);
+                state.store.update(
+                    &key_of(namespace.as_deref(), name),
+                    labels.as_ref(),
+                    &body,
+                    now,
+                )
             }
+            Write::Delete { name, namespace } => state
+                .store
+                .delete(&key_of(namespace.as_deref(), name), now)
+                .map(Some),
         };
         match result {
-            Ok(change) => {
+            // An update that changed nothing: no revision, no event, as etcd3's store.
+            Ok(None) => {}
+            Ok(Some(change)) => {
                 if let Some(after) = &change.after {
                     self.shared.wire_for(false).prepare(after);
                 }
@@ -144,6 +152,24 @@ impl ApiServer {
             }
             Err(e) => tracing::error!(error = %e, "workload write refused"),
         }
+    }
+
+    /// `body` with `{now}` filled in with the time of the write as this server's clock shows it.
+    fn filled_now<'b>(
+        &self,
+        body: &'b BTreeMap<String, serde_json::Value>,
+        now: Duration,
+    ) -> Cow<'b, BTreeMap<String, serde_json::Value>> {
+        if !placeholder::holds(body, placeholder::NOW) {
+            return Cow::Borrowed(body);
+        }
+        let recorder = &self.shared.recorder;
+        let clock = WallClock {
+            epoch: recorder.epoch(),
+            speed: recorder.speed(),
+        };
+        let time = placeholder::micro_time(clock.wall(now));
+        Cow::Owned(placeholder::fill(body, placeholder::NOW, &time))
     }
 
     fn record_change(&self, change: &Change) {

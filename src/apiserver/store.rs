@@ -164,25 +164,33 @@ impl Store {
         Ok(self.commit(key, Some(object), revision))
     }
 
+    /// Applies a merge patch (and the labels, if given) to `key`. `None` when that leaves the
+    /// object as it was: the real server then writes nothing.
     pub(crate) fn update(
         &mut self,
         key: &Key,
         labels: Option<&BTreeMap<String, String>>,
         body: &BTreeMap<String, serde_json::Value>,
         now: Duration,
-    ) -> Result<Arc<Change>, WriteError> {
+    ) -> Result<Option<Arc<Change>>, WriteError> {
         // NB: a clone starts with no serialized forms (`Encodings`), so none goes stale.
         let mut after = self
             .current(key)
             .cloned()
             .ok_or_else(|| WriteError::Missing(key.clone()))?;
-        let revision = self.next_revision(now);
-        after.resource_version = revision;
         if let Some(labels) = labels {
             after.labels = labels.clone();
         }
         merge_patch(Arc::make_mut(&mut after.body), body);
-        Ok(self.commit(key.clone(), Some(after), revision))
+        let before = self.current(key).expect("read above");
+        // etcd3's GuaranteedUpdate: new bytes equal to the stored ones are not written (no
+        // revision, no event; storage/etcd3/store.go).
+        if after.labels == before.labels && after.body == before.body {
+            return Ok(None);
+        }
+        let revision = self.next_revision(now);
+        after.resource_version = revision;
+        Ok(Some(self.commit(key.clone(), Some(after), revision)))
     }
 
     pub(crate) fn delete(&mut self, key: &Key, now: Duration) -> Result<Arc<Change>, WriteError> {
@@ -398,13 +406,57 @@ mod tests {
 
     const T: Duration = Duration::ZERO;
 
+    fn patch(field: &str, value: &str) -> BTreeMap<String, serde_json::Value> {
+        BTreeMap::from([("data".to_owned(), serde_json::json!({ field: value }))])
+    }
+
+    #[test]
+    fn an_update_that_changes_nothing_is_not_written() {
+        let mut store = Store::default();
+        store.create(&spec("a"), T).unwrap();
+        let key = "default/a".into();
+        assert!(
+            store
+                .update(&key, None, &patch("n", "1"), T)
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .update(&key, None, &patch("n", "1"), T)
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .update(&key, None, &BTreeMap::new(), T)
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            store.revision(),
+            2,
+            "no revision for a write that changed nothing"
+        );
+        let labels = BTreeMap::from([("app".to_owned(), "x".to_owned())]);
+        let relabelled = store
+            .update(&key, Some(&labels), &BTreeMap::new(), T)
+            .unwrap();
+        assert_eq!(
+            relabelled.map(|c| c.revision),
+            Some(3),
+            "new labels are a change"
+        );
+    }
+
     #[test]
     fn every_write_and_churn_takes_the_next_global_revision() {
         let mut store = Store::default();
         assert_eq!(store.create(&spec("a"), T).unwrap().revision, 1);
         assert_eq!(store.churn(T), 2);
         let change = store
-            .update(&"default/a".into(), None, &BTreeMap::new(), T)
+            .update(&"default/a".into(), None, &patch("n", "1"), T)
+            .unwrap()
             .unwrap();
         assert_eq!(change.revision, 3);
         assert_eq!(change.before.as_ref().unwrap().resource_version, 1);
@@ -418,7 +470,7 @@ mod tests {
         store.create(&spec("a"), T).unwrap();
         store.create(&spec("b"), T).unwrap();
         store
-            .update(&"default/a".into(), None, &BTreeMap::new(), T)
+            .update(&"default/a".into(), None, &patch("n", "1"), T)
             .unwrap();
         store.delete(&"default/b".into(), T).unwrap();
         let at = |rv| {

@@ -21,16 +21,22 @@ use super::model::{
 use crate::fault::{Fault, Restart};
 use crate::mechanism::Mechanism;
 use crate::openapi::{Kind, Violation};
-use crate::scenario::merge_patch;
+use crate::scenario::{merge_patch, placeholder};
 
 /// An object's fields besides `metadata`, shared.
 type Body = Arc<BTreeMap<String, serde_json::Value>>;
+/// What the loader knows of an object as the timeline goes: its body and labels.
+type Known = BTreeMap<(Option<String>, String), (Body, BTreeMap<String, String>)>;
 use crate::selector::Selector;
 
 /// A scenario longer than this is surely a typo (`duration: 20h` for `20m`).
 const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Repeated updates expand into single steps; more than this is surely a typo.
 const MAX_STEPS: usize = 100_000;
+/// Why an update that leaves its object as it was is refused.
+const NO_OP: &str = "this update leaves the object as it was, and kube-apiserver writes nothing \
+    for that (no new resourceVersion, no event); make it change the object: in a repeated \
+    update, `{n}` in a string is the repeat's number and `{now}` the time of the write";
 /// The YAML node budget: stops alias bombs in milliseconds (serde-saphyr's budget). A large
 /// collection is written with `generate`, not a line per object.
 const MAX_NODES: usize = 200_000;
@@ -330,7 +336,10 @@ impl Validator<'_> {
             let key = format!("resource.objects[{i}]");
             let object = self.object(&key, object, resource.namespaced)?;
             let id = (object.namespace.clone(), object.name.clone());
-            if live.insert(id, object.body.clone()).is_some() {
+            if live
+                .insert(id, (object.body.clone(), object.labels.clone()))
+                .is_some()
+            {
                 return Err(self.invalid(
                     key,
                     None,
@@ -347,7 +356,10 @@ impl Validator<'_> {
             let here = generate.name.referenced;
             for object in self.generated(&key, generate, resource.namespaced)? {
                 let id = (object.namespace.clone(), object.name.clone());
-                if live.insert(id, object.body.clone()).is_some() {
+                if live
+                    .insert(id, (object.body.clone(), object.labels.clone()))
+                    .is_some()
+                {
                     return Err(self.invalid(
                         format!("{key}.name"),
                         Some(&here),
@@ -560,7 +572,7 @@ impl Validator<'_> {
         raw: Vec<StepFile>,
         duration: Duration,
         namespaced: bool,
-        live: BTreeMap<(Option<String>, String), Body>,
+        live: Known,
     ) -> Result<Vec<Step>> {
         let mut steps = Vec::new();
         let mut previous = Duration::ZERO;
@@ -598,11 +610,11 @@ impl Validator<'_> {
             );
             let action = self.action(&key, raw, namespaced)?;
             let times = self.repeat(&key, at, every, until, duration, &here)?;
-            for at in times {
+            for (n, at) in (1..).zip(times) {
                 steps.push((
                     Step {
                         at,
-                        action: action.clone(),
+                        action: placeholder::numbered(&action, n),
                     },
                     here,
                     key.clone(),
@@ -681,11 +693,7 @@ impl Validator<'_> {
     /// Replays the writes so each one names an object that exists (or, for `create`, does not),
     /// no write lands inside an `idle` window, and what each update makes of its object is
     /// still an object kube-apiserver could store.
-    fn check_writes(
-        &self,
-        steps: &[(Step, Place, String)],
-        mut known: BTreeMap<(Option<String>, String), Body>,
-    ) -> Result<()> {
+    fn check_writes(&self, steps: &[(Step, Place, String)], mut known: Known) -> Result<()> {
         let mut live: BTreeSet<_> = known.keys().cloned().collect();
         let idle: Vec<(Duration, Duration)> = steps
             .iter()
@@ -739,16 +747,30 @@ impl Validator<'_> {
             // applies to whatever version came back, and the one last known stands for it.
             match write {
                 Write::Create(o) => {
-                    known.insert(key.clone(), Arc::clone(&o.body));
+                    known.insert(key.clone(), (Arc::clone(&o.body), o.labels.clone()));
                 }
-                // An empty patch leaves the body as it was checked.
-                Write::Update { body: patch, .. } if patch.is_empty() => {}
-                Write::Update { body: patch, .. } => {
-                    if let (Some(kind), Some(body)) = (&self.kind, known.get_mut(&key)) {
-                        let body = Arc::make_mut(body);
-                        merge_patch(body, patch);
-                        if let Err(violation) = kind.check_body(body) {
+                Write::Update {
+                    body: patch,
+                    labels,
+                    ..
+                } => {
+                    if let Some((body, known_labels)) = known.get_mut(&key) {
+                        let changing = placeholder::holds(patch, placeholder::NOW);
+                        let patch =
+                            placeholder::fill(patch, placeholder::NOW, placeholder::SAMPLE_NOW);
+                        let before =
+                            (replay && !changing).then(|| (Arc::clone(body), known_labels.clone()));
+                        merge_patch(Arc::make_mut(body), &patch);
+                        if let Some(labels) = labels {
+                            known_labels.clone_from(labels);
+                        }
+                        if let Some(kind) = &self.kind
+                            && let Err(violation) = kind.check_body(body)
+                        {
                             return Err(self.unstorable(step_key, kind, &violation, here));
+                        }
+                        if before.is_some_and(|(b, l)| *b == **body && l == *known_labels) {
+                            return Err(self.invalid(where_, Some(here), NO_OP));
                         }
                     }
                 }

@@ -8,6 +8,7 @@ mod error;
 mod file;
 mod load;
 mod model;
+pub(crate) mod placeholder;
 mod step;
 
 pub use crate::span::{Span, format as format_duration};

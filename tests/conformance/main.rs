@@ -139,10 +139,18 @@ fn main() -> ExitCode {
             _ => Ok(()),
         }));
     }
+    let markdown = table::markdown(&rows);
     let table = Path::new(env!("CARGO_TARGET_TMPDIR")).join("conformance.md");
-    match std::fs::write(&table, table::markdown(&rows)) {
+    match std::fs::write(&table, &markdown) {
         Ok(()) => eprintln!("conformance: the table is in {}", table.display()),
         Err(e) => eprintln!("conformance: could not write {}: {e}", table.display()),
+    }
+    // The README shows the whole run's table, so only a whole run can hold it to that.
+    if args.filter.is_none() && args.skip.is_empty() {
+        trials.push(Trial::test(
+            "readme::the_table_is_the_one_this_run_wrote",
+            move || table::matches_readme(&markdown).map_err(Failed::from),
+        ));
     }
     // The fixture's own promise: nothing left behind, however the test process ends.
     let cleanup_filter = |name: &str| args.filter.as_deref().is_none_or(|f| name.contains(f));

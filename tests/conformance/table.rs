@@ -109,3 +109,26 @@ pub(crate) fn markdown(rows: &[(&Case, String, String, String)]) -> String {
 fn escape(text: &str) -> String {
     text.replace('|', "\\|")
 }
+
+/// Whether README.md holds `markdown` as its conformance table, word for word.
+pub(crate) fn matches_readme(markdown: &str) -> Result<(), String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+    let readme = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let header = markdown.lines().next().unwrap_or_default();
+    let Some(start) = readme.find(header) else {
+        return Err(format!(
+            "{path} has no conformance table (no line {header:?})"
+        ));
+    };
+    let end = readme[start..]
+        .find("\n\n")
+        .map_or(readme.len(), |e| start + e);
+    if readme[start..end].trim_end() == markdown.trim_end() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{path}'s conformance table is not the one this run wrote: copy \
+             target/tmp/conformance.md over it"
+        ))
+    }
+}

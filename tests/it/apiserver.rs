@@ -380,3 +380,27 @@ async fn unknown_paths_other_methods_and_missing_objects_get_status_errors() {
         "v1.34.0"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn now_in_an_update_is_the_time_of_the_write_and_a_repeat_of_it_is_written_again() {
+    let world = World::new(&scenario("", "{ name: a }"));
+    let renew = Write::Update {
+        name: "a".into(),
+        namespace: Some("default".into()),
+        labels: None,
+        body: [("data".into(), serde_json::json!({ "renewed": "{now}" }))].into(),
+    };
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    world.server.write(&renew);
+    tokio::time::sleep(SECS(1)).await;
+    world.server.write(&renew);
+    let a = json(
+        world
+            .get("/api/v1/namespaces/default/configmaps/a")
+            .await
+            .body(),
+    );
+    // Time zero of a simulated run is 2026-01-01T00:00:00Z; the second write was at 2.5 s.
+    assert_eq!(a["data"]["renewed"], "2026-01-01T00:00:02.500000Z");
+    assert_eq!(a["metadata"]["resourceVersion"], "3");
+}

@@ -93,13 +93,12 @@ macro_rules! wire_form {
     };
 }
 
-const UPDATES: &str =
-    "  - { at: 0s, every: 20s, until: 1h, kind: update, name: a, namespace: default }\n";
+const UPDATES: &str = "  - { at: 0s, every: 20s, until: 1h, kind: update, name: a, namespace: default, body: { data: { n: \"{n}\" } } }\n";
 
 wire_form!(idle_sends_no_bytes_at_all, server: "bookmark_interval: 10s, churn_interval: 1s", timeline: "  - { at: 0s, kind: idle, for: 50s }", target: WATCH, limit: 70);
-wire_form!(compact_makes_an_uncached_resume_from_before_it_an_error_event_in_etcd_words, server: "watch_cache: false", timeline: "  - { at: 0s, kind: update, name: a, namespace: default }\n  - { at: 0s, kind: update, name: a, namespace: default }\n  - { at: 0s, kind: compact }", target: WATCH, limit: 10);
-wire_form!(compact_leaves_a_cached_resume_to_the_watch_cache, server: "", timeline: "  - { at: 0s, kind: update, name: a, namespace: default }\n  - { at: 0s, kind: update, name: a, namespace: default }\n  - { at: 0s, kind: compact }", target: WATCH, limit: 2);
-wire_form!(a_resume_from_before_the_watch_caches_list_is_an_error_event_in_its_words, server: "", timeline: "  - { at: 0s, kind: update, name: a, namespace: default }", target: "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=1&timeoutSeconds=100", limit: 10);
+wire_form!(compact_makes_an_uncached_resume_from_before_it_an_error_event_in_etcd_words, server: "watch_cache: false", timeline: "  - { at: 0s, kind: update, name: a, namespace: default, body: { data: { n: \"1\" } } }\n  - { at: 0s, kind: update, name: a, namespace: default, body: { data: { n: \"2\" } } }\n  - { at: 0s, kind: compact }", target: WATCH, limit: 10);
+wire_form!(compact_leaves_a_cached_resume_to_the_watch_cache, server: "", timeline: "  - { at: 0s, kind: update, name: a, namespace: default, body: { data: { n: \"1\" } } }\n  - { at: 0s, kind: update, name: a, namespace: default, body: { data: { n: \"2\" } } }\n  - { at: 0s, kind: compact }", target: WATCH, limit: 2);
+wire_form!(a_resume_from_before_the_watch_caches_list_is_an_error_event_in_its_words, server: "", timeline: "  - { at: 0s, kind: update, name: a, namespace: default, body: { data: { n: \"1\" } } }", target: "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=1&timeoutSeconds=100", limit: 10);
 wire_form!(drop_bookmarks_leaves_them_out_for_its_window, server: "bookmark_interval: 10s, churn_interval: 1s", timeline: "  - { at: 0s, kind: drop_bookmarks, for: 25s }", target: WATCH, limit: 40);
 wire_form!(stale_bookmarks_carry_the_revision_of_the_fault_start, server: "bookmark_interval: 10s, churn_interval: 1s", timeline: "  - { at: 0s, kind: stale_bookmarks, for: 25s }", target: WATCH, limit: 40);
 wire_form!(empty_bookmarks_carry_an_empty_resource_version, server: "bookmark_interval: 10s, churn_interval: 1s", timeline: "  - { at: 0s, kind: empty_bookmarks, for: 15s }", target: WATCH, limit: 20);

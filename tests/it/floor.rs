@@ -103,7 +103,11 @@ async fn play(ops: Vec<Op>, cached: bool) -> Result<(), TestCaseError> {
                         name,
                         namespace,
                         labels: None,
-                        body: Default::default(),
+                        body: [(
+                            "data".into(),
+                            serde_json::json!({ "rv": server.revision().to_string() }),
+                        )]
+                        .into(),
                     },
                     (false, _) => Write::Create(ObjectSpec {
                         name,

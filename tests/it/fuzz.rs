@@ -16,7 +16,7 @@ resource:
   objects:
     - { name: a, labels: { app: web } }
 timeline:
-  - { at: 1m, every: 10s, until: 2m, kind: update, name: a, namespace: default }
+  - { at: 1m, every: 10s, until: 2m, kind: update, name: a, namespace: default, body: { data: { n: \"{n}\" } } }
   - { at: 3m, kind: http_error, status: 503, for: 1m, verbs: [watch] }
 watchers:
   - name: w

@@ -14,13 +14,14 @@ const SECS: fn(u64) -> Duration = Duration::from_secs;
 
 /// `n` updates of `default/a`, `every` apart, starting now.
 async fn updates(server: &ApiServer, n: u32, every: Duration) {
-    for _ in 0..n {
+    for i in 0..n {
         tokio::time::sleep(every).await;
+        // Each changes the object: an update that changes nothing is not written.
         server.write(&Write::Update {
             name: "a".into(),
             namespace: Some("default".into()),
             labels: None,
-            body: Default::default(),
+            body: [("data".into(), serde_json::json!({ "n": i.to_string() }))].into(),
         });
     }
 }

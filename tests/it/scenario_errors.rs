@@ -1,6 +1,6 @@
 //! Bad scenario files are rejected with the file, the line and column, and the key.
 
-use kube_watch_harness::scenario::Scenario;
+use kube_watch_harness::scenario::{Action, Scenario, Write};
 
 const GOOD: &str = "duration: 5m
 resource:
@@ -110,6 +110,51 @@ fn a_write_to_a_missing_object_is_rejected() {
     assert!(
         message.contains("update default/nope at 1m") && message.contains("no such object"),
         "{message}"
+    );
+}
+
+#[test]
+fn an_update_that_changes_nothing_is_rejected_as_the_server_would_skip_it() {
+    for update in [
+        "kind: update, name: a }",
+        "kind: update, name: a, body: { data: { k: v } } }\n  - { at: 2m, kind: update, name: a, body: { data: { k: v } } }",
+        "kind: update, name: a, every: 10s, until: 2m, body: { data: { k: v } } }",
+    ] {
+        let message = error(&GOOD.replace("kind: compact }", update));
+        assert!(
+            message.contains("leaves the object as it was"),
+            "{update}: {message}"
+        );
+    }
+}
+
+#[test]
+fn a_repeated_update_changes_its_object_each_time_through_its_placeholders() {
+    let scenario = Scenario::from_yaml(&GOOD.replace(
+        "kind: compact }",
+        "kind: update, name: a, every: 10s, until: 1m20s, labels: { beat: \"{n}\" }, body: { data: { n: \"{n}\", at: \"{now}\" } } }",
+    ))
+    .unwrap();
+    let updates: Vec<String> = scenario
+        .timeline
+        .iter()
+        .map(|step| match &step.action {
+            Action::Write(Write::Update { labels, body, .. }) => format!(
+                "{} {}",
+                labels.as_ref().unwrap()["beat"],
+                serde_json::to_string(body).unwrap()
+            ),
+            other => panic!("only updates: {other:?}"),
+        })
+        .collect();
+    // `{now}` is the server's to fill in, at the time of the write.
+    assert_eq!(
+        updates,
+        [
+            r#"1 {"data":{"at":"{now}","n":"1"}}"#,
+            r#"2 {"data":{"at":"{now}","n":"2"}}"#,
+            r#"3 {"data":{"at":"{now}","n":"3"}}"#,
+        ]
     );
 }
 

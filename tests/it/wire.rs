@@ -487,7 +487,7 @@ async fn a_watch_starts_from_state_for_unset_and_zero_and_after_the_revision_for
                 name: "a".into(),
                 namespace: Some("default".into()),
                 labels: None,
-                body: Default::default(),
+                body: [("data".into(), serde_json::json!({ "k": "v" }))].into(),
             });
         });
         let lines = world
