@@ -218,7 +218,7 @@ async fn accept(
     slots: Arc<Semaphore>,
     header_timeout: Duration,
 ) {
-    let mut restarts = server.restarts();
+    let mut closings = server.closings();
     loop {
         // NB: waiting for a slot before accepting leaves further connections in the kernel's
         // backlog: the number of connections served, and so memory, stays bounded.
@@ -227,9 +227,9 @@ async fn accept(
         };
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
-            () = apiserver::restarted(&mut restarts) => {
-                // A restarting apiserver's port is closed: connections are refused until the
-                // new process listens again (none with `down: 0s`).
+            () = apiserver::restarted(&mut closings) => {
+                // A restarting apiserver's port is closed from SIGTERM: connections are
+                // refused until the new process listens again.
                 drop(slot);
                 if server.accepting() {
                     continue;
@@ -261,12 +261,13 @@ async fn accept(
     }
 }
 
-/// Closes `listener` while the server is down after a restart, then listens on the same
-/// address again; `None` if the address cannot be had back within five seconds.
+/// Closes `listener` while a restart has the port closed, then listens on the same address
+/// again (requests then wait in `handle` until the new process serves); `None` if the
+/// address cannot be had back within five seconds.
 async fn down_and_up(listener: TcpListener, server: &ApiServer) -> Option<TcpListener> {
     let addr = listener.local_addr().ok()?;
     drop(listener);
-    server.up().await;
+    server.listening().await;
     for _ in 0..100 {
         match TcpListener::bind(addr).await {
             Ok(listener) => return Some(listener),

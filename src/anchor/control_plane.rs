@@ -451,8 +451,10 @@ fn has_exited(child: &mut Child) -> bool {
     matches!(child.try_wait(), Ok(Some(_)) | Err(_))
 }
 
-/// How long a process has to exit after SIGTERM before it gets SIGKILL.
-const STOP_GRACE: Duration = Duration::from_secs(5);
+/// How long a process has to exit after SIGTERM before it gets SIGKILL. kube-apiserver with a
+/// watch open uses all of it: it stops listening at once but keeps open watches until its
+/// shutdown timeout (60 s).
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// SIGTERM, up to [`STOP_GRACE`] to exit, then SIGKILL. The exit is waited on by a thread of
 /// its own, so the grace is a timeout on the exit itself, not a poll.

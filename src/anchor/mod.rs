@@ -19,5 +19,5 @@ mod etcd;
 mod reaper;
 
 pub use binaries::{BIN_DIR_ENV, Binaries};
-pub use control_plane::{ControlPlane, ControlPlaneOptions};
+pub use control_plane::{ControlPlane, ControlPlaneOptions, STOP_GRACE};
 pub use error::Error;

@@ -14,6 +14,7 @@ mod body;
 mod cache;
 mod discovery;
 mod discovery_known;
+mod downtime;
 mod fanout;
 mod history;
 mod json;

@@ -12,6 +12,7 @@ use super::answer;
 use super::body::{Body, json, json_as};
 use super::cache::WatchCache;
 use super::discovery;
+use super::downtime::Downtime;
 use super::fanout::Fanout;
 use super::history::Floors;
 use super::list;
@@ -23,7 +24,7 @@ use super::status::Status;
 use super::store::{Change, Store, key_of};
 use super::watch::{self as watch_stream, Opening};
 use super::wire::WallClock;
-use crate::fault::{Fault, FaultRules, RequestFaults, RequestInfo};
+use crate::fault::{Fault, FaultRules, RequestFaults, RequestInfo, Restart};
 use crate::scenario::{Scenario, Write, placeholder};
 use crate::trace::{Recorder, RequestRecord, STORM_BURST, STORM_SPAN, TraceKind, Verb};
 
@@ -51,7 +52,7 @@ impl ApiServer {
             remaining: RemainingCounts::default(),
             requests: 0,
             starts: VecDeque::with_capacity(STORM_BURST),
-            down_until: Duration::ZERO,
+            downtime: Downtime::default(),
         };
         let server = Self {
             shared: Arc::new(Shared::new(
@@ -221,34 +222,28 @@ impl ApiServer {
                 let revision = self.revision();
                 self.shared.expire_watches_through(revision);
             }
-            Fault::Restart { restart, down } => {
-                let (changes, revision) = {
-                    let mut state = self.shared.lock();
-                    let changes = state.store.restart(*restart, now);
-                    // Revisions are reused: what was counted at them no longer holds.
-                    state.remaining.clear();
-                    let revision = state.store.revision();
-                    // The process is gone for `down`; the new one builds its watch cache
-                    // afresh from a list once it is up. NB: its list is taken at the revision of
-                    // the restart, so writes made while it is down reach the cache as events.
-                    state.down_until = now + *down;
-                    if let Some(cache) = state.cache.as_mut() {
-                        cache.reset(revision, now + *down, self.shared.spec.watch_cache_init);
-                    }
-                    (changes, revision)
-                };
-                for change in &changes {
-                    self.record_change(change);
+            Fault::Restart {
+                restart,
+                down,
+                drain,
+            } => {
+                let downtime = Downtime::of(now, *drain, *down);
+                self.shared.lock().downtime = downtime;
+                // SIGTERM: the port closes and idle connections with it (none of that for a
+                // restart no client sees at the transport).
+                if !drain.is_zero() || !down.is_zero() {
+                    self.shared.closing.send_modify(|epoch| *epoch += 1);
                 }
-                if self.shared.spec.watch_cache {
-                    self.shared
-                        .recorder
-                        .record(TraceKind::WatchCacheReset { revision });
+                if drain.is_zero() {
+                    self.exit(*restart, *down);
+                } else {
+                    let server = self.clone();
+                    let (restart, down) = (*restart, *down);
+                    tokio::spawn(async move {
+                        server.shared.recorder.sleep_until(downtime.exits_at).await;
+                        server.exit(restart, down);
+                    });
                 }
-                // Every open watch is reset and every connection closed, as when the apiserver
-                // process goes away.
-                self.shared.restarts.send_modify(|epoch| *epoch += 1);
-                self.shared.revision.send_replace(revision);
             }
             Fault::CutStream { .. } | Fault::StallStream { .. } => {
                 let id = self.install(fault, now);
@@ -264,27 +259,71 @@ impl ApiServer {
         }
     }
 
+    /// The restarting process exits now: what etcd keeps is `restart`'s to say, and the new
+    /// process serves `down` from now.
+    fn exit(&self, restart: Restart, down: Duration) {
+        let now = self.now();
+        let (changes, revision) = {
+            let mut state = self.shared.lock();
+            let changes = state.store.restart(restart, now);
+            // Revisions are reused: what was counted at them no longer holds.
+            state.remaining.clear();
+            let revision = state.store.revision();
+            // The new process builds its watch cache afresh from a list once it is up. NB: its
+            // list is taken at the revision of the exit, so writes made while it is down reach
+            // the cache as events.
+            if let Some(cache) = state.cache.as_mut() {
+                cache.reset(revision, now + down, self.shared.spec.watch_cache_init);
+            }
+            (changes, revision)
+        };
+        for change in &changes {
+            self.record_change(change);
+        }
+        if self.shared.spec.watch_cache {
+            self.shared
+                .recorder
+                .record(TraceKind::WatchCacheReset { revision });
+        }
+        // Every open watch is reset and every connection closed, as when the apiserver process
+        // goes away.
+        self.shared.restarts.send_modify(|epoch| *epoch += 1);
+        self.shared.revision.send_replace(revision);
+    }
+
     fn install(&self, fault: &Fault, now: Duration) -> usize {
         let mut state = self.shared.lock();
         let revision = state.store.revision();
         state.rules.install(fault, now, revision)
     }
 
-    /// Whether the server takes connections now: not while a restart has it down.
+    /// Whether the server takes connections now: not from a restart's SIGTERM until the new
+    /// process listens.
     #[must_use]
     pub fn accepting(&self) -> bool {
-        self.now() >= self.shared.lock().down_until
+        self.shared.lock().downtime.accepting(self.now())
     }
 
-    /// Resolves when the server takes connections again (at once, when it is up).
+    /// Resolves when the server serves again (at once, when it serves now).
     pub async fn up(&self) {
-        let until = self.shared.lock().down_until;
+        let until = self.shared.lock().downtime.serves_again();
         self.shared.recorder.sleep_until(until).await;
     }
 
-    /// Restarts from now on, for [`restarted`].
+    /// Resolves when the server's port is open again (at once, when it is open).
+    pub async fn listening(&self) {
+        let until = self.shared.lock().downtime.listening_from();
+        self.shared.recorder.sleep_until(until).await;
+    }
+
+    /// Process exits from now on, for [`restarted`].
     pub(crate) fn restarts(&self) -> tokio::sync::watch::Receiver<u64> {
         self.shared.restarts.subscribe()
+    }
+
+    /// SIGTERMs from now on, for [`restarted`]: the port closes, and idle connections with it.
+    pub(crate) fn closings(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.shared.closing.subscribe()
     }
 
     /// Resolves once the run is a request storm — past `server.max_requests` requests, or
@@ -300,27 +339,24 @@ impl ApiServer {
     }
 
     /// Answers one request. Never panics on any input; everything malformed gets a Status.
-    /// While a restart has the server down it answers nothing: the request's connection is
-    /// being closed (it was open before the restart), and the client sees it go.
+    /// A request that reaches a restarted apiserver before it serves waits for it.
     pub async fn handle<B>(&self, request: Request<B>) -> Response<Body> {
         let now = self.now();
-        let counted = {
+        let answered_from = self.shared.lock().downtime.answered_from(now);
+        if answered_from > now {
+            self.shared.recorder.sleep_until(answered_from).await;
+        }
+        let id = {
             let mut state = self.shared.lock();
-            // Down: no answer at all (see the doc above); not counted, as never seen.
-            (now >= state.down_until).then(|| {
-                state.requests += 1;
-                if state.requests > self.shared.spec.max_requests {
-                    let requests = state.requests;
-                    self.shared.storm.send_if_modified(|storm| {
-                        storm.get_or_insert((requests, None));
-                        true
-                    });
-                }
-                state.requests
-            })
-        };
-        let Some(id) = counted else {
-            return futures::future::pending().await;
+            state.requests += 1;
+            if state.requests > self.shared.spec.max_requests {
+                let requests = state.requests;
+                self.shared.storm.send_if_modified(|storm| {
+                    storm.get_or_insert((requests, None));
+                    true
+                });
+            }
+            state.requests
         };
         let method = request.method().clone();
         let path = request.uri().path().to_owned();

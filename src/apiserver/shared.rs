@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::cache::WatchCache;
+use super::downtime::Downtime;
 use super::fanout::Fanout;
 use super::query::Query;
 use super::remaining::RemainingCounts;
@@ -37,6 +38,8 @@ pub(super) struct Shared {
     pub(super) expiry: watch::Sender<u64>,
     /// Bumped by `restart`: every open watch is reset.
     pub(super) restarts: watch::Sender<u64>,
+    /// Bumped at each restart's SIGTERM: the port closes and idle connections with it.
+    pub(super) closing: watch::Sender<u64>,
     /// The rule ids of `cut_stream` / `stall_stream` faults so far, for open watches to claim.
     pub(super) instant: watch::Sender<Vec<usize>>,
     /// Set once the run is a request storm: requests so far, and a burst's span.
@@ -58,8 +61,8 @@ pub(super) struct State {
     pub(super) requests: u64,
     /// When the last [`crate::trace::STORM_BURST`] lists and watches started.
     pub(super) starts: VecDeque<Duration>,
-    /// Until when a restart has the apiserver down: no connection is taken before then.
-    pub(super) down_until: Duration,
+    /// Where the server is in its last restart.
+    pub(super) downtime: Downtime,
 }
 
 impl Shared {
@@ -84,6 +87,7 @@ impl Shared {
             revision: watch::channel(0).0,
             expiry: watch::channel(0).0,
             restarts: watch::channel(0).0,
+            closing: watch::channel(0).0,
             instant: watch::channel(Vec::new()).0,
             storm: watch::channel(None).0,
         }

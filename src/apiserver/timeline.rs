@@ -47,6 +47,7 @@ where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let mut restarts = server.restarts();
+    let mut closings = server.closings();
     let up = server.clone();
     let service = service_fn(move |request| {
         let server = server.clone();
@@ -57,8 +58,10 @@ where
         .max_headers(MAX_HEADERS)
         .keep_alive(true)
         .serve_connection(TokioIo::new(io), service);
-    // A restart with downtime closes every connection, idle ones in a client's pool included:
-    // the process that held them is gone. One without (`down: 0s`) only resets the watches.
+    // A restart's SIGTERM closes the connection once what is in flight on it is answered (at
+    // once when idle), as net/http's `Shutdown` does; the process's exit closes it whatever it
+    // is doing, idle ones in a client's pool included. A restart without downtime
+    // (`down: 0s`) only resets the watches.
     let mut connection = std::pin::pin!(connection);
     loop {
         tokio::select! {
@@ -67,6 +70,9 @@ where
                     tracing::debug!(%error, "connection ended with an error");
                 }
                 return;
+            }
+            () = super::server::restarted(&mut closings) => {
+                connection.as_mut().graceful_shutdown();
             }
             () = super::server::restarted(&mut restarts) => {
                 if !up.accepting() {

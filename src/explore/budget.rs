@@ -303,6 +303,7 @@ impl Budget {
                     _ => Restart::Keep,
                 },
                 down: Fault::RESTART_DOWN,
+                drain: Duration::ZERO,
             },
         };
         let lasts = fault.duration();

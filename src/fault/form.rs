@@ -141,6 +141,7 @@ impl Fault {
                 Self::Restart {
                     restart: Restart::Keep,
                     down: Self::RESTART_DOWN,
+                    drain: Duration::ZERO,
                 },
             ),
         ]
@@ -240,7 +241,11 @@ impl Fault {
             | Self::StallStream { target: t }
             | Self::HangHeaders { target: t }
             | Self::ExpireContinue { target: t } => target(f, t),
-            Self::Restart { restart, down } => {
+            Self::Restart {
+                restart,
+                down,
+                drain,
+            } => {
                 let (mut revision, mut by) = restart.parts();
                 f.or("revision", &mut revision, Revision::Keep);
                 f.optional("by", &mut by);
@@ -251,6 +256,9 @@ impl Fault {
                 let mut span = Span(*down);
                 f.or("down", &mut span, Span(Self::RESTART_DOWN));
                 *down = span.get();
+                let mut span = Span(*drain);
+                f.or("drain", &mut span, Span(Duration::ZERO));
+                *drain = span.get();
             }
         }
     }
@@ -609,8 +617,16 @@ mod tests {
                 Fault::Latency { delay, on, .. } => {
                     (*delay, *on) = (Duration::from_millis(1500), LatencyOn::Events);
                 }
-                Fault::Restart { restart, down } => {
-                    (*restart, *down) = (Restart::Regress { by: 3 }, Duration::from_secs(7));
+                Fault::Restart {
+                    restart,
+                    down,
+                    drain,
+                } => {
+                    (*restart, *down, *drain) = (
+                        Restart::Regress { by: 3 },
+                        Duration::from_secs(7),
+                        Duration::from_secs(30),
+                    );
                 }
                 Fault::CutStream { how, target: t } => {
                     *how = Cut::MidChunk;

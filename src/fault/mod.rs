@@ -293,25 +293,39 @@ pub enum Fault {
         /// Which pages.
         target: Target,
     },
-    /// The server restarts: it is down for `down` (every open connection is closed, and new
-    /// ones are refused), then its watch cache re-lists from etcd, so a watch from before the
-    /// restart is too old for a cached resource.
+    /// The server restarts, as kube-apiserver does (measured on the anchor, README "The real
+    /// thing beside the simulation"). On SIGTERM it stops listening at once (new connections
+    /// are refused) and closes idle connections, while requests in flight, watches included,
+    /// go on for `drain`, until the process exits. Then every open connection goes with it,
+    /// the new process listens [`Fault::RESTART_LISTENS_AFTER`] later, and it serves
+    /// `down` after the exit: a connection made before then is taken and waits for its answer.
+    /// Its watch cache re-lists from etcd, so a watch from before the restart is too old for a
+    /// cached resource.
     Restart {
         /// What happens to the resourceVersion clock.
         restart: Restart,
-        /// How long the apiserver is down. Default [`Fault::RESTART_DOWN`]. `0s` keeps the
-        /// connections open and only resets the watches (a restart no client sees at the
-        /// transport).
+        /// From the old process's exit until the new one serves. Default
+        /// [`Fault::RESTART_DOWN`]. `0s` keeps the connections open and only resets the
+        /// watches (a restart no client sees at the transport).
         down: Duration,
+        /// From SIGTERM until the process exits. `0s` (the default): it is killed (a crash, an
+        /// OOM kill, SIGKILL). With watches open, kube-apiserver exits only when its shutdown
+        /// timeout (60 s, `RequestTimeout`: genericapiserver.go) runs out or when it is killed,
+        /// as kubelet does after the pod's `terminationGracePeriodSeconds` (default 30 s).
+        drain: Duration,
     },
 }
 
 impl Fault {
-    /// How long a restarting apiserver refuses connections by default: kube-apiserver 1.37.2
-    /// on the anchor control plane stops gracefully in 1.2 s on SIGTERM and serves again 1.9 s
-    /// after it starts (measured; README "The real thing beside the simulation"). A real
+    /// How long after the old process exits the new one serves, by default: kube-apiserver
+    /// 1.37.2 on the anchor control plane answered its first request 0.98 s after the old
+    /// process exited (measured; README "The real thing beside the simulation"). A real
     /// cluster's, with a kubelet restarting a static pod, is longer.
-    pub const RESTART_DOWN: Duration = Duration::from_secs(3);
+    pub const RESTART_DOWN: Duration = Duration::from_secs(1);
+
+    /// How long after the old process exits the new one listens (65 ms on the anchor): until
+    /// then a connection is refused; after, it is taken and waits for the new process to serve.
+    pub const RESTART_LISTENS_AFTER: Duration = Duration::from_millis(60);
 }
 
 impl Fault {

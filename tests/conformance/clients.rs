@@ -8,6 +8,7 @@
 //! What is compared: the requests in order (normalized as the cases are; repeated refusals of a
 //! connection folded into one entry), how many times the watcher listed, and its final store.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -19,29 +20,30 @@ use k8s_openapi::api::core::v1::Event;
 use kube::client::{Body, ClientBuilder};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, ResourceExt};
-use kube_watch_harness::anchor::ControlPlane;
+use kube_watch_harness::anchor::{self, ControlPlane};
 use kube_watch_harness::fault::{Fault, Restart};
 use serde_json::{Value, json};
 
 use crate::case::{Case, Object};
 use crate::normalize::{self, Revisions};
+use crate::script_client::{self, ScriptClient};
 use crate::target::{Op, Target};
 
-/// One request as the client saw it.
-#[derive(Debug, Clone)]
-struct Sent {
-    method: String,
-    path: String,
-    query: String,
+/// One request as the client sent it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub(crate) struct Sent {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) query: String,
     /// The status, or `refused` when no answer came (connection refused or reset).
-    answer: String,
+    pub(crate) answer: String,
 }
 
 /// Records what goes through it.
 #[derive(Clone)]
 struct Recorder<S> {
     inner: S,
-    log: Arc<Mutex<Vec<Sent>>>,
+    seen: Watched,
 }
 
 impl<S, B> tower::Service<Request<Body>> for Recorder<S>
@@ -63,7 +65,7 @@ where
         let method = request.method().to_string();
         let path = request.uri().path().to_owned();
         let query = request.uri().query().unwrap_or("").to_owned();
-        let log = Arc::clone(&self.log);
+        let seen = Arc::clone(&self.seen);
         let answer = self.inner.call(request);
         Box::pin(async move {
             let result = answer.await;
@@ -71,7 +73,7 @@ where
                 Ok(response) => response.status().as_u16().to_string(),
                 Err(_) => "refused".to_owned(),
             };
-            log.lock().expect("log lock").push(Sent {
+            seen.lock().expect("seen lock").log.push(Sent {
                 method,
                 path,
                 query,
@@ -82,7 +84,7 @@ where
     }
 }
 
-/// What the watcher did on one server.
+/// What a client did on one server.
 pub(crate) struct Run {
     pub(crate) requests: Vec<Value>,
     pub(crate) lists: usize,
@@ -98,6 +100,25 @@ impl Run {
             json!({ "step": "final store", "store": self.store }),
         ]
     }
+}
+
+/// What the suite sees of a client while the script plays, filled in as it goes.
+#[derive(Default)]
+pub(crate) struct Seen {
+    pub(crate) log: Vec<Sent>,
+    /// Complete LISTs (kube-rs: `InitDone`s; a script's client: LISTs answered 200).
+    pub(crate) lists: usize,
+    pub(crate) store: BTreeSet<String>,
+}
+
+pub(crate) type Watched = Arc<Mutex<Seen>>;
+
+/// The client under test.
+pub(crate) enum Client<'a> {
+    /// kube-rs' `watcher` with kube's defaults, in this process.
+    KubeRs,
+    /// A client in another language, as a process (`script_client.rs`).
+    Script(&'a ScriptClient),
 }
 
 /// The case's name.
@@ -128,101 +149,137 @@ fn event(name: &str) -> Object {
     }
 }
 
-/// Waits for `what`, or fails naming it.
-async fn until(what: &str, mut done: impl FnMut() -> bool) -> anyhow::Result<()> {
+/// Waits until `done` holds of what the client did, or fails naming `what`.
+async fn until(seen: &Watched, what: &str, done: impl Fn(&Seen) -> bool) -> anyhow::Result<()> {
     let wait = async {
-        while !done() {
+        while !done(&seen.lock().expect("seen lock")) {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     };
     tokio::time::timeout(Duration::from_secs(60), wait)
         .await
-        .map_err(|_| anyhow::anyhow!("the watcher never {what} (60 s)"))
+        .map_err(|_| anyhow::anyhow!("the client never {what} (60 s)"))
 }
 
-/// Plays the script on the real server (`plane`) or the simulation (`None`).
-pub(crate) async fn play(plane: Option<&ControlPlane>) -> anyhow::Result<Run> {
-    let case = case();
+/// Plays the script with `client` on the real server (`plane`) or the simulation (`None`).
+pub(crate) async fn play(
+    plane: Option<&ControlPlane>,
+    client: Client<'_>,
+    case: &Case,
+) -> anyhow::Result<Run> {
     let mut revisions = Revisions::default();
-    let (config, target) = match plane {
-        Some(plane) => (
-            plane.kube_config().await?,
-            Target::real(plane, &case).await?,
-        ),
-        None => {
-            let target = Target::sim(&case).await?;
-            let Target::Sim { live, .. } = &target else {
-                unreachable!("a simulation")
-            };
-            (live.kube_config().await?, target)
-        }
+    let target = match plane {
+        Some(plane) => Target::real(plane, case).await?,
+        None => Target::sim(case).await?,
     };
-    let mut config = config;
-    config.default_retry = true;
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let recording = Arc::clone(&log);
-    let client = ClientBuilder::try_from(config)?
-        .with_layer(&tower::layer::layer_fn(move |inner| Recorder {
-            inner,
-            log: Arc::clone(&recording),
-        }))
-        .build();
     for name in ["e1", "e2"] {
         revisions
             .writes
-            .push(target.write(&case, Op::Create, &event(name), None).await?);
+            .push(target.write(case, Op::Create, &event(name), None).await?);
     }
+    let seen: Watched = Arc::default();
+    let running = match client {
+        Client::KubeRs => Running::Task(kube_rs(&target, case, &seen).await?),
+        Client::Script(script) => Running::Process(script.start(&target, case, &seen).await?),
+    };
+    let played = script(plane, &target, case, &seen, &mut revisions).await;
+    let failure = running.stop().await;
+    played.map_err(|e| match failure {
+        Some(output) => e.context(output),
+        None => e,
+    })?;
+    let seen = seen.lock().expect("seen lock");
+    Ok(Run {
+        requests: normalized(&seen.log, &revisions),
+        lists: seen.lists,
+        store: seen.store.iter().cloned().collect(),
+    })
+}
+
+/// A client that is running.
+enum Running {
+    Task(tokio::task::JoinHandle<()>),
+    Process(script_client::Process),
+}
+
+impl Running {
+    /// Stops it; what a process printed on stderr, to explain a failure.
+    async fn stop(self) -> Option<String> {
+        match self {
+            Self::Task(task) => {
+                task.abort();
+                None
+            }
+            Self::Process(process) => Some(process.stop().await),
+        }
+    }
+}
+
+/// kube-rs' watcher with kube's defaults and a reflector, recording into `seen`.
+async fn kube_rs(
+    target: &Target<'_>,
+    case: &Case,
+    seen: &Watched,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let mut config = match target {
+        Target::Real { plane, .. } => plane.kube_config().await?,
+        Target::Sim { live, .. } => live.kube_config().await?,
+    };
+    config.default_retry = true;
+    let recording = Arc::clone(seen);
+    let client = ClientBuilder::try_from(config)?
+        .with_layer(&tower::layer::layer_fn(move |inner| Recorder {
+            inner,
+            seen: Arc::clone(&recording),
+        }))
+        .build();
     let (reader, writer) = reflector::store::<Event>();
-    let lists = Arc::new(Mutex::new(0_usize));
-    let counted = Arc::clone(&lists);
     let api: Api<Event> = Api::namespaced(client, &case.namespace());
     let stream = watcher(api, watcher::Config::default())
         .default_backoff()
         .reflect(writer);
-    let watching = tokio::spawn(async move {
+    let seen = Arc::clone(seen);
+    Ok(tokio::spawn(async move {
         let mut stream = std::pin::pin!(stream);
         while let Some(event) = stream.next().await {
+            let mut seen = seen.lock().expect("seen lock");
             if let Ok(watcher::Event::InitDone) = event {
-                *counted.lock().expect("count lock") += 1;
+                seen.lists += 1;
             }
+            seen.store = reader.state().iter().map(|e| e.name_any()).collect();
         }
-    });
-    let has = |name: &'static str| {
-        let reader = reader.clone();
-        move || reader.state().iter().any(|e| e.name_any() == name)
-    };
-    until("listed", || *lists.lock().expect("count lock") >= 1).await?;
+    }))
+}
+
+/// idle-expire's mechanism as a real cluster plays it, once the client is running.
+async fn script(
+    plane: Option<&ControlPlane>,
+    target: &Target<'_>,
+    case: &Case,
+    seen: &Watched,
+    revisions: &mut Revisions,
+) -> anyhow::Result<()> {
+    until(seen, "listed", |s| s.lists >= 1).await?;
     revisions
         .writes
-        .push(target.write(&case, Op::Create, &event("e3"), None).await?);
-    until("saw e3", has("e3")).await?;
-    // Other namespaces are written: the revision moves on, the watcher's resume point does
+        .push(target.write(case, Op::Create, &event("e3"), None).await?);
+    until(seen, "saw e3", |s| s.store.contains("e3")).await?;
+    // Other namespaces are written: the revision moves on, the client's resume point does
     // not (Events have no watch cache, so no bookmarks either).
-    churn(&target, &case).await?;
+    churn(target, case).await?;
     target.compact().await?;
-    match plane {
-        Some(plane) => plane.restart_apiserver().await?,
-        None => {
-            let Target::Sim { live, .. } = &target else {
-                unreachable!("a simulation")
-            };
-            live.server().inject(&Fault::Restart {
-                restart: Restart::Keep,
-                down: Fault::RESTART_DOWN,
-            });
-        }
+    match (plane, target) {
+        (Some(plane), _) => plane.restart_apiserver().await?,
+        // The fixture's restart: SIGTERM, and with the client's watch open the process lives
+        // on until it is killed after the grace.
+        (None, Target::Sim { live, .. }) => live.server().inject(&Fault::Restart {
+            restart: Restart::Keep,
+            down: Fault::RESTART_DOWN,
+            drain: anchor::STOP_GRACE,
+        }),
+        (None, Target::Real { .. }) => unreachable!("a real target has a plane"),
     }
-    until("listed again", || *lists.lock().expect("count lock") >= 2).await?;
-    let lists = *lists.lock().expect("count lock");
-    watching.abort();
-    let mut store: Vec<String> = reader.state().iter().map(|e| e.name_any()).collect();
-    store.sort();
-    let sent = log.lock().expect("log lock").clone();
-    Ok(Run {
-        requests: normalized(&sent, &revisions),
-        lists,
-        store,
-    })
+    until(seen, "listed again", |s| s.lists >= 2).await
 }
 
 /// Writes to another namespace of the same resource, three times.

@@ -22,10 +22,12 @@ mod known;
 mod kubectl;
 mod normalize;
 mod run;
+mod script_client;
 mod table;
 mod target;
 
 use case::Case;
+use clients::Client;
 use known::Known;
 
 /// Set on machines that must run every check.
@@ -52,10 +54,11 @@ fn main() -> ExitCode {
         .map_err(anyhow::Error::from)
         .and_then(|t| serde_saphyr::from_str::<Vec<Case>>(&t).map_err(anyhow::Error::from))
     {
-        // The client case last: it restarts the apiserver the others share.
+        // The client cases last: they restart the apiserver the others share.
         Ok(mut cases) => {
             cases.push(kubectl::case());
             cases.push(clients::case());
+            cases.extend(script_client::ALL.iter().map(|c| c.case()));
             cases
         }
         Err(e) => {
@@ -92,6 +95,26 @@ fn main() -> ExitCode {
     if std::env::var_os(cleanup::CHILD).is_some() {
         cleanup::child(&binaries);
     }
+    // A client in another language that is not installed: its case did not run, saying so.
+    let mut not_run = Vec::new();
+    for client in script_client::ALL {
+        if !selected.iter().any(|c| c.name == client.name) {
+            continue;
+        }
+        if let Err(why) = client.installed() {
+            if std::env::var_os(REQUIRE).is_some() {
+                eprintln!("conformance: {why}");
+                return ExitCode::FAILURE;
+            }
+            eprintln!("conformance: did not run: {why}");
+            not_run.push(client.name);
+        }
+    }
+    let whole = args.filter.is_none() && args.skip.is_empty() && not_run.is_empty();
+    let selected: Vec<&Case> = selected
+        .into_iter()
+        .filter(|c| !not_run.contains(&c.name.as_str()))
+        .collect();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -146,7 +169,7 @@ fn main() -> ExitCode {
         Err(e) => eprintln!("conformance: could not write {}: {e}", table.display()),
     }
     // The README shows the whole run's table, so only a whole run can hold it to that.
-    if args.filter.is_none() && args.skip.is_empty() {
+    if whole {
         trials.push(Trial::test(
             "readme::the_table_is_the_one_this_run_wrote",
             move || table::matches_readme(&markdown).map_err(Failed::from),
@@ -170,6 +193,11 @@ fn main() -> ExitCode {
             move || killed.map_err(Failed::from),
         ));
     }
+    trials.extend(
+        not_run
+            .iter()
+            .map(|name| Trial::test(*name, || Ok(())).with_ignored_flag(true)),
+    );
     let conclusion = libtest_mimic::run(&args, trials);
     eprintln!(
         "conformance: {} cases, {same} same, {known_count} known differences, {unexplained} unexplained",
@@ -208,8 +236,13 @@ async fn run_all(
             let real = kubectl::play(Some(plane)).await?;
             (real, kubectl::play(None).await?)
         } else if case.name == clients::NAME {
-            let real = clients::play(Some(plane)).await?.transcript();
-            (real, clients::play(None).await?.transcript())
+            let real = clients::play(Some(plane), Client::KubeRs, case).await?;
+            let simulated = clients::play(None, Client::KubeRs, case).await?;
+            (real.transcript(), simulated.transcript())
+        } else if let Some(script) = script_client::ALL.iter().find(|c| c.name == case.name) {
+            let real = clients::play(Some(plane), Client::Script(script), case).await?;
+            let simulated = clients::play(None, Client::Script(script), case).await?;
+            (real.transcript(), simulated.transcript())
         } else {
             let real = {
                 let target = target::Target::real(plane, case).await?;

@@ -121,9 +121,13 @@ impl<'a> Target<'a> {
         match self {
             Self::Real { plane, .. } => plane.restart_apiserver().await?,
             Self::Sim { live, .. } => {
+                // The fixture's SIGTERM: the process exits at once when no watch is open,
+                // else it is killed after the grace (`anchor::STOP_GRACE`); either way the
+                // steps go on once it serves again.
                 live.server().inject(&Fault::Restart {
                     restart: Restart::Keep,
                     down: Fault::RESTART_DOWN,
+                    drain: std::time::Duration::ZERO,
                 });
                 // As the real one is waited for until it is ready.
                 live.server().up().await;

@@ -130,6 +130,7 @@ async fn play(ops: Vec<Op>, cached: bool) -> Result<(), TestCaseError> {
             Op::RestartKeep => server.inject(&Fault::Restart {
                 restart: Restart::Keep,
                 down: std::time::Duration::ZERO,
+                drain: std::time::Duration::ZERO,
             }),
             Op::Watch410 => server.inject(&Fault::Watch410 {
                 form: GoneForm::Event,

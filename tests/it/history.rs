@@ -168,6 +168,7 @@ async fn a_restart_re_lists_the_cache_and_keeps_etcds_history() {
     world.server.inject(&Fault::Restart {
         restart: Restart::Keep,
         down: std::time::Duration::ZERO,
+        drain: std::time::Duration::ZERO,
     });
     assert_eq!(
         too_old(&world, 3).await.as_deref(),

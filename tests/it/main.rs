@@ -17,6 +17,7 @@ mod live;
 mod load;
 mod malformed;
 mod report;
+mod restart;
 mod scenario_errors;
 mod scenarios;
 mod schema;
