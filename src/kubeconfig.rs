@@ -17,6 +17,11 @@ pub(crate) fn single(
         clusters: vec![NamedCluster {
             name: name.into(),
             cluster: Some(Cluster {
+                // NB: meaningless over plain HTTP, but @kubernetes/client-node 1.x refuses an
+                // http:// server without it ("HTTP protocol is not allowed when skipTLSVerify
+                // is not set or false", config.js).
+                insecure_skip_tls_verify: (ca.is_none() && server.starts_with("http:"))
+                    .then_some(true),
                 server: Some(server),
                 certificate_authority_data: ca,
                 ..Cluster::default()
