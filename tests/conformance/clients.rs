@@ -39,6 +39,23 @@ pub(crate) struct Sent {
     pub(crate) answer: String,
 }
 
+impl Sent {
+    /// A watch the server answered 200: the client is watching.
+    fn is_open_watch(&self) -> bool {
+        self.method == "GET" && self.answer == "200" && self.is_watch()
+    }
+
+    /// A LIST the server answered 200.
+    pub(crate) fn is_list(&self) -> bool {
+        self.method == "GET" && self.answer == "200" && !self.is_watch()
+    }
+
+    /// `watch=true`, or Python's `watch=True`.
+    fn is_watch(&self) -> bool {
+        self.query.to_ascii_lowercase().contains("watch=true")
+    }
+}
+
 /// Records what goes through it.
 #[derive(Clone)]
 struct Recorder<S> {
@@ -279,7 +296,12 @@ async fn script(
         }),
         (None, Target::Real { .. }) => unreachable!("a real target has a plane"),
     }
-    until(seen, "listed again", |s| s.lists >= 2).await
+    // Its watch after the relist ends the script: stopping at the relist itself would race
+    // the client's next request.
+    until(seen, "watched again after its relist", |s| {
+        s.lists >= 2 && s.log.last().is_some_and(Sent::is_open_watch)
+    })
+    .await
 }
 
 /// Writes to another namespace of the same resource, three times.

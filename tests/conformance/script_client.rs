@@ -171,10 +171,7 @@ impl ScriptClient {
                 let mut seen = seen.lock().expect("seen lock");
                 match line {
                     Line::Request { request } => {
-                        let listed = request.method == "GET"
-                            && request.answer == "200"
-                            && !request.query.to_ascii_lowercase().contains("watch=true");
-                        seen.lists += usize::from(listed);
+                        seen.lists += usize::from(request.is_list());
                         seen.log.push(request);
                     }
                     Line::Event { event, name } if event == "DELETED" => {
