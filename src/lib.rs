@@ -60,6 +60,7 @@ pub mod live;
 pub mod mechanism;
 pub mod openapi;
 pub mod outcome;
+mod peer;
 pub mod report;
 pub mod run;
 pub mod scenario;

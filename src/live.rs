@@ -34,6 +34,9 @@ pub struct LiveOptions {
     /// How long a client may take to send a request head before it is disconnected
     /// (slowloris). Default 30 s, hyper's own default.
     pub header_timeout: Duration,
+    /// Record which local process opened each connection ([`crate::peer`]), so that clients
+    /// are told apart by process. Default off: it reads procfs once a connection.
+    pub attribute_processes: bool,
 }
 
 impl Default for LiveOptions {
@@ -43,11 +46,19 @@ impl Default for LiveOptions {
             speed: 1,
             max_connections: 4096,
             header_timeout: Duration::from_secs(30),
+            attribute_processes: false,
         }
     }
 }
 
 impl LiveOptions {
+    /// Sets [`LiveOptions::attribute_processes`].
+    #[must_use]
+    pub fn attribute_processes(mut self, on: bool) -> Self {
+        self.attribute_processes = on;
+        self
+    }
+
     /// Sets [`LiveOptions::addr`].
     #[must_use]
     pub fn addr(mut self, addr: SocketAddr) -> Self {
@@ -135,6 +146,7 @@ impl LiveServer {
             server.clone(),
             Arc::new(Semaphore::new(options.max_connections)),
             options.header_timeout,
+            options.attribute_processes,
         ));
         Ok(Self {
             addr,
@@ -217,6 +229,7 @@ async fn accept(
     server: ApiServer,
     slots: Arc<Semaphore>,
     header_timeout: Duration,
+    attribute_processes: bool,
 ) {
     let mut closings = server.closings();
     loop {
@@ -242,12 +255,24 @@ async fn accept(
             }
         };
         match accepted {
-            Ok((stream, _)) => {
+            Ok((stream, peer)) => {
                 // Watch events are small and latency matters more than packet count.
                 let _ = stream.set_nodelay(true);
                 let server = server.clone();
+                let local = stream.local_addr().ok();
                 tokio::spawn(async move {
-                    apiserver::serve_live(server, stream, header_timeout).await;
+                    let process = match local {
+                        // NB: procfs reads block; the client is still connected, so its
+                        // socket is still there to be found.
+                        Some(local) if attribute_processes => {
+                            tokio::task::spawn_blocking(move || crate::peer::owner(local, peer))
+                                .await
+                                .ok()
+                                .flatten()
+                        }
+                        _ => None,
+                    };
+                    apiserver::serve_live(server, stream, header_timeout, process).await;
                     drop(slot);
                 });
             }

@@ -192,6 +192,10 @@ pub struct RequestRecord {
     /// sent none.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub agent: String,
+    /// The local process that opened its connection, when the live server was asked to tell
+    /// (`harness exec`, [`crate::peer`]): clients are told apart by it before their agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub process: Option<u32>,
 }
 
 /// What kind of request the server took a request for.

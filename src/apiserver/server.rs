@@ -372,6 +372,13 @@ impl ApiServer {
             .get(header::USER_AGENT)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
             .unwrap_or_default();
+        let sender = (
+            agent,
+            request
+                .extensions()
+                .get::<super::timeline::ClientProcess>()
+                .map(|p| p.0),
+        );
         let mut query = Query::parse(Some(&raw_query));
         query.metadata_only = request
             .headers()
@@ -441,14 +448,14 @@ impl ApiServer {
                 Some(response) => response,
                 None => {
                     // `hang_headers`: the request is logged, and its answer never comes.
-                    self.log(id, &method, &info, 0, agent);
+                    self.log(id, &method, &info, 0, sender);
                     return futures::future::pending().await;
                 }
             }
         } else {
             self.dispatch(id, &method, route, &query, &info).await
         };
-        self.log(id, &method, &info, response.status().as_u16(), agent);
+        self.log(id, &method, &info, response.status().as_u16(), sender);
         response
     }
 
@@ -489,7 +496,16 @@ impl ApiServer {
         }
     }
 
-    fn log(&self, id: u64, method: &Method, info: &RequestInfo<'_>, status: u16, agent: String) {
+    /// Records a request as answered; `sender` is its User-Agent and the local process that
+    /// opened its connection, when known.
+    fn log(
+        &self,
+        id: u64,
+        method: &Method,
+        info: &RequestInfo<'_>,
+        status: u16,
+        (agent, process): (String, Option<u32>),
+    ) {
         self.shared
             .recorder
             .record(TraceKind::Request(RequestRecord {
@@ -500,6 +516,7 @@ impl ApiServer {
                 status,
                 verb: info.verb,
                 agent,
+                process,
             }));
     }
 

@@ -17,6 +17,11 @@ use crate::scenario::{Action, Scenario};
 /// closes.
 const READ_BUFFER_BYTES: usize = 2 * super::server::MAX_HEADER_BYTES;
 
+/// The local process that opened a request's connection ([`crate::peer`]), as a request
+/// extension.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientProcess(pub(crate) u32);
+
 /// Headers per request hyper parses (its default is 100; Go has no count limit, only bytes).
 const MAX_HEADERS: usize = 1024;
 
@@ -26,12 +31,14 @@ pub async fn serve<I>(server: ApiServer, io: I)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    serve_with(server, io, http1::Builder::new()).await;
+    serve_with(server, io, http1::Builder::new(), None).await;
 }
 
 /// Serves HTTP/1.1 on a real connection: as [`serve`], and a client that has not sent a whole
-/// request head within `header_timeout` of wall time (slowloris) is disconnected.
-pub async fn serve_live<I>(server: ApiServer, io: I, header_timeout: Duration)
+/// request head within `header_timeout` of wall time (slowloris) is disconnected. `process`
+/// is the local process that opened the connection, when known: each request is recorded as
+/// its.
+pub async fn serve_live<I>(server: ApiServer, io: I, header_timeout: Duration, process: Option<u32>)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -39,18 +46,21 @@ where
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
-    serve_with(server, io, builder).await;
+    serve_with(server, io, builder, process).await;
 }
 
-async fn serve_with<I>(server: ApiServer, io: I, mut builder: http1::Builder)
+async fn serve_with<I>(server: ApiServer, io: I, mut builder: http1::Builder, process: Option<u32>)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let mut restarts = server.restarts();
     let mut closings = server.closings();
     let up = server.clone();
-    let service = service_fn(move |request| {
+    let service = service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
         let server = server.clone();
+        if let Some(pid) = process {
+            request.extensions_mut().insert(ClientProcess(pid));
+        }
         async move { Ok::<_, Infallible>(server.handle(request).await) }
     });
     let connection = builder

@@ -2,8 +2,8 @@
 //! set-ups. The scenario is served on loopback ([`crate::live`]) and its timeline played; the
 //! command runs with `KUBECONFIG` pointing at the server and [`VIEW_ENV`] naming a file it may
 //! write its cache to ([`view`]); at the end it is stopped (SIGTERM, then SIGKILL after a grace
-//! period) and each client it was — one per `User-Agent` — is judged from what the server saw
-//! ([`crate::verdict::judge_client`]).
+//! period) and each client it was — one per process, by who opened its connections — is
+//! judged from what the server saw ([`crate::verdict::judge_client`]).
 
 mod child;
 pub mod view;
@@ -14,7 +14,7 @@ use std::time::Duration;
 use crate::live::{LiveOptions, LiveServer};
 use crate::outcome::{Outcome, RunReport};
 use crate::scenario::{Expected, Scenario};
-use crate::verdict::{self, Exit};
+use crate::verdict::{self, ClientId, Exit};
 pub use view::VIEW_ENV;
 
 /// How to run a client.
@@ -149,19 +149,19 @@ pub fn exec(
             source,
         })?;
     let (trace, end, exit, view) = runtime.block_on(play(scenario, command, options))?;
-    let mut agents = verdict::clients(&trace);
-    if agents.is_empty() {
+    let mut clients = verdict::clients(&trace);
+    if clients.is_empty() {
         // A client that never connected is judged too: it made no request.
-        agents.push(String::new());
+        clients.push(ClientId::Agent(String::new()));
     }
-    let outcomes = agents
+    let outcomes = clients
         .iter()
-        .map(|agent| {
+        .map(|id| {
             let verdict = verdict::judge_client(
                 scenario,
                 &trace,
                 verdict::Client {
-                    agent,
+                    id,
                     view: view.as_ref(),
                     exit: &exit,
                     end,
@@ -173,7 +173,7 @@ pub fn exec(
                 Expected::Fail => !verdict.recovered && verdict.mechanism == expected_mechanism,
             };
             Outcome {
-                setup: client_name(agent, command),
+                setup: client_name(&verdict::agents_of(&trace, id), id, command),
                 expected,
                 expected_mechanism,
                 verdict,
@@ -205,7 +205,14 @@ async fn play(
     ),
     Error,
 > {
-    let live = LiveServer::start(scenario, &LiveOptions::default().speed(options.speed)).await?;
+    // Clients are told apart by the process that opened their connections.
+    let live = LiveServer::start(
+        scenario,
+        &LiveOptions::default()
+            .speed(options.speed)
+            .attribute_processes(true),
+    )
+    .await?;
     let dir = std::env::temp_dir().join(format!(
         "kube-watch-harness-exec-{}-{}",
         std::process::id(),
@@ -258,18 +265,36 @@ async fn play(
     played
 }
 
-/// The name a client goes by in the report: its user agent up to the first space
-/// (`kubectl/v1.33.0`), or the program's file name when it sent none (kube-rs sends none).
-fn client_name(agent: &str, command: &[String]) -> String {
-    match agent.split(' ').next() {
-        Some(name) if !name.is_empty() => name.to_owned(),
-        _ => format!(
+/// The name a client goes by in the report: its user agents, each up to its first space
+/// (`kubectl/v1.33.0`), or the program's file name when it sent none (kube-rs sends none); and
+/// its processes, when known (`kubectl/v1.33.0 (pid 4242)`).
+fn client_name(agents: &[String], id: &ClientId, command: &[String]) -> String {
+    let named: Vec<&str> = agents
+        .iter()
+        .filter_map(|agent| agent.split(' ').next())
+        .filter(|name| !name.is_empty())
+        .collect();
+    let name = if named.is_empty() {
+        format!(
             "{} (no user agent)",
             command
                 .first()
                 .map(std::path::Path::new)
                 .and_then(std::path::Path::file_name)
                 .map_or("client".into(), |name| name.to_string_lossy())
-        ),
+        )
+    } else {
+        named.join(" + ")
+    };
+    match id {
+        ClientId::Processes(pids) => match pids.as_slice() {
+            [pid] => format!("{name} (pid {pid})"),
+            [first, .., last] => format!(
+                "{name} ({} processes one after another, pids {first}..{last})",
+                pids.len()
+            ),
+            [] => name,
+        },
+        ClientId::Agent(_) => name,
     }
 }

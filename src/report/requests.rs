@@ -105,6 +105,7 @@ mod tests {
                 status,
                 verb,
                 agent: String::new(),
+                process: None,
             }),
         }
     }

@@ -255,6 +255,7 @@ mod tests {
                 status: 200,
                 verb,
                 agent: String::new(),
+                process: None,
             }),
         )
     }

@@ -507,6 +507,7 @@ expect: { deadline: 1m, max_relists: 1, max_requests_per_minute: 5, recover: [w]
                 status,
                 verb,
                 agent: String::new(),
+                process: None,
             }),
         )
     }

@@ -18,7 +18,7 @@ mod requests;
 mod rule;
 mod view;
 
-pub use blackbox::{Client, Exit, clients, judge_client};
+pub use blackbox::{Client, ClientId, Exit, agents_of, clients, judge_client};
 pub use judge::{DELIVERY_LAG, gaps, judge, judge_with_lag};
 pub use model::{Check, CheckName, Divergence, Figures, Link, Marks, Verdict};
 pub use requests::{lists, watch_ends};

@@ -987,6 +987,7 @@ expect: {{ deadline: 1m, recover: [w] }}
                 status,
                 verb,
                 agent: String::new(),
+                process: None,
             }),
         )
     }
@@ -1331,6 +1332,7 @@ expect: {{ deadline: 1m, recover: [w] }}
                         status: 200,
                         verb: Verb::List,
                         agent: String::new(),
+                        process: None,
                     }),
                 });
             }

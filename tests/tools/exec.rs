@@ -105,7 +105,7 @@ pub(crate) fn a_client_that_relists_in_a_tight_loop_after_an_http_410_is_a_reque
     let outcome = report
         .outcomes
         .iter()
-        .find(|o| o.setup.starts_with("kubectl/"))
+        .find(|o| o.setup.contains("kubectl/"))
         .expect("kubectl is one of the clients");
     assert!(!outcome.verdict.recovered);
     assert_eq!(
@@ -118,6 +118,33 @@ pub(crate) fn a_client_that_relists_in_a_tight_loop_after_an_http_410_is_a_reque
         diagnosis.contains("it repeated LIST → 200, WATCH → 410 (×"),
         "{diagnosis}"
     );
+}
+
+pub(crate) fn two_processes_with_one_user_agent_are_judged_as_two_clients() {
+    let scenario = Scenario::from_yaml(
+        "name: two-watchers\n\
+         duration: 10s\n\
+         resource: { version: v1, kind: ConfigMap, plural: configmaps,\n\
+           objects: [{ name: app-config, namespace: default }] }\n\
+         watchers: [{ name: defaults }]\n\
+         expect: { deadline: 5s, recover: [defaults] }\n",
+    )
+    .expect("the scenario loads");
+    let watch = "kubectl get configmaps -A --watch >/dev/null 2>&1";
+    let command: Vec<String> = ["sh", "-c", &format!("{watch} & {watch}; wait")]
+        .map(String::from)
+        .to_vec();
+    let report = exec(&scenario, &command, &ExecOptions::default()).expect("it runs");
+    let names: Vec<&str> = report.outcomes.iter().map(|o| o.setup.as_str()).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    for name in &names {
+        assert!(
+            name.contains("kubectl/") && name.contains("(pid "),
+            "{names:?}"
+        );
+    }
+    assert_ne!(names[0], names[1]);
+    assert!(report.outcomes.iter().all(|o| o.verdict.recovered));
 }
 
 /// The example client's code, run in the harness's virtual time.

@@ -37,6 +37,11 @@ fn main() -> ExitCode {
         ),
         needing(
             &["kubectl", "sh"],
+            "exec::two_processes_with_one_user_agent_are_judged_as_two_clients",
+            exec::two_processes_with_one_user_agent_are_judged_as_two_clients,
+        ),
+        needing(
+            &["kubectl", "sh"],
             "exec::a_client_that_relists_in_a_tight_loop_after_an_http_410_is_a_request_storm",
             exec::a_client_that_relists_in_a_tight_loop_after_an_http_410_is_a_request_storm,
         ),

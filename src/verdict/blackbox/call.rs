@@ -10,6 +10,8 @@ use crate::trace::{EventType, RequestRecord, Trace, TraceKind, Verb, WatchEnd};
 use crate::verdict::evidence::{resource_version, verb};
 use crate::verdict::watch_ends;
 
+use super::ClientId;
+
 /// One request of the client's, with what the server made of it.
 pub(super) struct Call<'a> {
     pub(super) at: Duration,
@@ -71,8 +73,8 @@ impl Call<'_> {
     }
 }
 
-/// The lists and watches of the client with `agent`, up to `end`.
-pub(super) fn calls<'t>(trace: &'t Trace, agent: &str, end: Duration) -> Vec<Call<'t>> {
+/// The lists and watches of `client`, up to `end`.
+pub(super) fn calls<'t>(trace: &'t Trace, client: &ClientId, end: Duration) -> Vec<Call<'t>> {
     let ends = watch_ends(trace);
     let mut ended_at: BTreeMap<u64, Duration> = BTreeMap::new();
     let mut opened: BTreeMap<u64, (Option<u64>, u64, u64)> = BTreeMap::new();
@@ -103,7 +105,7 @@ pub(super) fn calls<'t>(trace: &'t Trace, agent: &str, end: Duration) -> Vec<Cal
         .filter(|e| e.at <= end)
         .filter_map(|e| match &e.kind {
             TraceKind::Request(r)
-                if r.agent == agent
+                if client.sent(r)
                     && matches!(r.verb, Verb::List | Verb::ListPage | Verb::Watch) =>
             {
                 Some(Call {

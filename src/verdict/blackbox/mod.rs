@@ -3,9 +3,11 @@
 //! each 410, whether it stormed, stopped or fell behind — and, when it wrote one, from the
 //! cache it ended with. Pure: no I/O, no clock.
 //!
-//! A client is the requests that carry one `User-Agent`; the trace is the live server's.
+//! A client is the requests of one process, or of one `User-Agent` where the process is not
+//! known (`identity.rs`); the trace is the live server's.
 
 mod call;
+mod identity;
 mod pattern;
 mod story;
 #[cfg(test)]
@@ -25,6 +27,8 @@ use call::selector_of;
 use pattern::{backoff_words, behind, longest_idle, repeated_pattern};
 use story::{Reaction, Resumes};
 
+pub use identity::{ClientId, agents_of, clients};
+
 /// How the client's process ended, as `harness exec` saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exit {
@@ -37,8 +41,8 @@ pub struct Exit {
 /// What is known of one client besides the trace.
 #[derive(Debug, Clone, Copy)]
 pub struct Client<'a> {
-    /// Its `User-Agent`.
-    pub agent: &'a str,
+    /// Who it is.
+    pub id: &'a ClientId,
     /// The cache it wrote at the end, when it wrote one.
     pub view: Option<&'a Objects>,
     /// How its process ended.
@@ -50,26 +54,11 @@ pub struct Client<'a> {
     pub speed: u32,
 }
 
-/// The agents that made requests, in the order of their first.
-#[must_use]
-pub fn clients(trace: &Trace) -> Vec<String> {
-    let mut agents: Vec<String> = Vec::new();
-    for event in trace {
-        if let TraceKind::Request(r) = &event.kind
-            && matches!(r.verb, Verb::List | Verb::ListPage | Verb::Watch)
-            && !agents.contains(&r.agent)
-        {
-            agents.push(r.agent.clone());
-        }
-    }
-    agents
-}
-
 /// Judges one client from the live server's trace.
 #[must_use]
 pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> Verdict {
     let end = client.end;
-    let calls = call::calls(trace, client.agent, end);
+    let calls = call::calls(trace, client.id, end);
     let mut found = Findings::default();
     let deadline = scenario.expect.deadline;
     let first_fault = scenario.first_fault();

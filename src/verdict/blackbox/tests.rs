@@ -28,6 +28,7 @@ fn request(at: u64, id: u64, verb: Verb, query: &str, status: u16) -> TraceEvent
             status,
             verb,
             agent: "kubectl/v1.33".into(),
+            process: None,
         }),
     }
 }
@@ -83,7 +84,7 @@ fn judged(trace: &Trace, exit: Option<u64>) -> Verdict {
         &scenario(),
         trace,
         Client {
-            agent: "kubectl/v1.33",
+            id: &ClientId::Agent("kubectl/v1.33".into()),
             view: None,
             exit: &exit,
             end: Duration::from_secs(600),
