@@ -26,6 +26,35 @@ pub(crate) fn example_client() -> PathBuf {
         .join("examples/view_client")
 }
 
+/// The client-go informer `ci/clients` builds (clients/client-go).
+pub(crate) fn client_go_informer() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/clients/client-go-informer")
+}
+
+pub(crate) fn the_client_go_informer_recovers_from_a_forced_410() {
+    let scenario = built_in("forced-410");
+    let command: Vec<String> = vec![
+        client_go_informer().display().to_string(),
+        "v1".into(),
+        "ConfigMap".into(),
+        "configmaps".into(),
+    ];
+    let report = exec(&scenario, &command, &ExecOptions::default().speed(20)).expect("it runs");
+    let [outcome] = report.outcomes.as_slice() else {
+        panic!("one client: {:?}", report.outcomes);
+    };
+    assert!(
+        outcome.setup.starts_with("client-go-informer/"),
+        "{}",
+        outcome.setup
+    );
+    assert!(outcome.verdict.recovered, "{:?}", outcome.verdict.diagnosis);
+    assert!(
+        outcome.verdict.figures.relists >= 1,
+        "a forced 410 is relisted"
+    );
+}
+
 fn harness_exec(args: &[&str]) -> (i32, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_harness"))
         .arg("exec")

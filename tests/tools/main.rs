@@ -4,7 +4,7 @@
 //! did not run. With `KWH_REQUIRE_TOOLS` set (`.ci/run` sets it, after installing the tools),
 //! a missing tool fails the check instead.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use libtest_mimic::{Arguments, Completion, Trial};
@@ -45,26 +45,40 @@ fn main() -> ExitCode {
             "exec::a_client_that_relists_in_a_tight_loop_after_an_http_410_is_a_request_storm",
             exec::a_client_that_relists_in_a_tight_loop_after_an_http_410_is_a_request_storm,
         ),
-        needing_example(
+        needing_built(
+            exec::example_client,
+            "plain `cargo test` builds it; or `cargo build --example view_client`",
             "exec::the_example_client_s_exec_verdicts_agree_with_its_simulated_verdicts",
             exec::the_example_client_s_exec_verdicts_agree_with_its_simulated_verdicts,
+        ),
+        needing_built(
+            exec::client_go_informer,
+            "ci/clients builds it, with Go 1.26",
+            "exec::the_client_go_informer_recovers_from_a_forced_410",
+            exec::the_client_go_informer_recovers_from_a_forced_410,
         ),
     ];
     libtest_mimic::run(&Arguments::from_args(), checks).exit_code()
 }
 
-/// A check of the example client, which plain `cargo test` builds beside the tests and a
-/// filtered one (`cargo test --test tools`) does not.
-fn needing_example(name: &'static str, check: fn()) -> Trial {
+/// A check of a client built for it: the example client, which plain `cargo test` builds
+/// beside the tests and a filtered one (`cargo test --test tools`) does not, or the client-go
+/// informer, which `ci/clients` builds.
+fn needing_built(
+    binary: fn() -> PathBuf,
+    how: &'static str,
+    name: &'static str,
+    check: fn(),
+) -> Trial {
     Trial::ignorable_test(name, move || {
-        let example = exec::example_client();
-        if is_executable(&example) {
+        let binary = binary();
+        if is_executable(&binary) {
             check();
             return Ok(Completion::Completed);
         }
         let why = format!(
-            "{} is not built (plain `cargo test` builds it; or `cargo build --example view_client`): this check did not run",
-            example.display()
+            "{} is not built ({how}): this check did not run",
+            binary.display()
         );
         if std::env::var_os(REQUIRE).is_some() {
             return Err(format!("{why}, and {REQUIRE} says this machine runs every check").into());
