@@ -9,7 +9,7 @@
 //! connection folded into one entry), how many times the watcher listed, and its final store.
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -90,11 +90,13 @@ where
                 Ok(response) => response.status().as_u16().to_string(),
                 Err(_) => "refused".to_owned(),
             };
-            seen.lock().expect("seen lock").log.push(Sent {
-                method,
-                path,
-                query,
-                answer,
+            seen.send_modify(|seen| {
+                seen.log.push(Sent {
+                    method,
+                    path,
+                    query,
+                    answer,
+                });
             });
             result
         })
@@ -128,7 +130,8 @@ pub(crate) struct Seen {
     pub(crate) store: BTreeSet<String>,
 }
 
-pub(crate) type Watched = Arc<Mutex<Seen>>;
+/// Shared by the client's recorders and the script, which waits on each change.
+pub(crate) type Watched = Arc<tokio::sync::watch::Sender<Seen>>;
 
 /// The client under test.
 pub(crate) enum Client<'a> {
@@ -168,14 +171,13 @@ fn event(name: &str) -> Object {
 
 /// Waits until `done` holds of what the client did, or fails naming `what`.
 async fn until(seen: &Watched, what: &str, done: impl Fn(&Seen) -> bool) -> anyhow::Result<()> {
-    let wait = async {
-        while !done(&seen.lock().expect("seen lock")) {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(60), wait)
-        .await
-        .map_err(|_| anyhow::anyhow!("the client never {what} (60 s)"))
+    let mut changes = seen.subscribe();
+    // NB: the sender lives in `seen`, so waiting never errs.
+    let wait = changes.wait_for(|seen| done(seen));
+    match tokio::time::timeout(Duration::from_secs(60), wait).await {
+        Ok(_) => Ok(()),
+        Err(_) => Err(anyhow::anyhow!("the client never {what} (60 s)")),
+    }
 }
 
 /// Plays the script with `client` on the real server (`plane`) or the simulation (`None`).
@@ -194,7 +196,7 @@ pub(crate) async fn play(
             .writes
             .push(target.write(case, Op::Create, &event(name), None).await?);
     }
-    let seen: Watched = Arc::default();
+    let seen: Watched = Arc::new(tokio::sync::watch::Sender::new(Seen::default()));
     let running = match client {
         Client::KubeRs => Running::Task(kube_rs(&target, case, &seen).await?),
         Client::Script(script) => Running::Process(script.start(&target, case, &seen).await?),
@@ -205,7 +207,7 @@ pub(crate) async fn play(
         Some(output) => e.context(output),
         None => e,
     })?;
-    let seen = seen.lock().expect("seen lock");
+    let seen = seen.borrow();
     Ok(Run {
         requests: normalized(&seen.log, &revisions),
         lists: seen.lists,
@@ -259,11 +261,12 @@ async fn kube_rs(
     Ok(tokio::spawn(async move {
         let mut stream = std::pin::pin!(stream);
         while let Some(event) = stream.next().await {
-            let mut seen = seen.lock().expect("seen lock");
-            if let Ok(watcher::Event::InitDone) = event {
-                seen.lists += 1;
-            }
-            seen.store = reader.state().iter().map(|e| e.name_any()).collect();
+            seen.send_modify(|seen| {
+                if let Ok(watcher::Event::InitDone) = event {
+                    seen.lists += 1;
+                }
+                seen.store = reader.state().iter().map(|e| e.name_any()).collect();
+            });
         }
     }))
 }

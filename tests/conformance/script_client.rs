@@ -168,8 +168,7 @@ impl ScriptClient {
                 let Ok(line) = serde_json::from_str::<Line>(&line) else {
                     continue;
                 };
-                let mut seen = seen.lock().expect("seen lock");
-                match line {
+                seen.send_modify(|seen| match line {
                     Line::Request { request } => {
                         seen.lists += usize::from(request.is_list());
                         seen.log.push(request);
@@ -180,7 +179,7 @@ impl ScriptClient {
                     Line::Event { name, .. } => {
                         seen.store.insert(name);
                     }
-                }
+                });
             }
         });
         Ok(Process {

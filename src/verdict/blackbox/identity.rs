@@ -40,6 +40,9 @@ struct Span {
     agents: Vec<String>,
     /// Its watches that were answered 200 and have not ended.
     open: usize,
+    /// Whether it listed or watched: a process that only asked for discovery is no client of
+    /// the resource.
+    listed: bool,
 }
 
 /// The clients that listed or watched, in the order of their first such request.
@@ -62,6 +65,7 @@ pub fn clients(trace: &Trace) -> Vec<ClientId> {
                                 last: event.at,
                                 agents: Vec::new(),
                                 open: 0,
+                                listed: false,
                             });
                             processes.len() - 1
                         });
@@ -70,6 +74,7 @@ pub fn clients(trace: &Trace) -> Vec<ClientId> {
                     if !span.agents.contains(&r.agent) {
                         span.agents.push(r.agent.clone());
                     }
+                    span.listed |= matches!(r.verb, Verb::List | Verb::ListPage | Verb::Watch);
                     if r.verb == Verb::Watch && r.status == 200 {
                         watch_of.insert(r.id, i);
                         span.open += 1;
@@ -93,18 +98,6 @@ pub fn clients(trace: &Trace) -> Vec<ClientId> {
             _ => {}
         }
     }
-    // Processes that only asked for discovery are not clients of the resource.
-    let listed: Vec<u32> = trace
-        .iter()
-        .filter_map(|e| match &e.kind {
-            TraceKind::Request(r)
-                if matches!(r.verb, Verb::List | Verb::ListPage | Verb::Watch) =>
-            {
-                r.process
-            }
-            _ => None,
-        })
-        .collect();
     // A watch still open at the end keeps its process at work to the end.
     for span in &mut processes {
         if span.open > 0 {
@@ -112,7 +105,7 @@ pub fn clients(trace: &Trace) -> Vec<ClientId> {
         }
     }
     let mut chains: Vec<(Vec<u32>, Duration, Vec<String>)> = Vec::new();
-    for span in processes.iter().filter(|p| listed.contains(&p.pid)) {
+    for span in processes.iter().filter(|p| p.listed) {
         match chains
             .iter_mut()
             .find(|(_, done_at, agents)| *agents == span.agents && *done_at <= span.first)
