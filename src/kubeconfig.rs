@@ -52,3 +52,13 @@ pub(crate) fn single(
         ..Kubeconfig::default()
     }
 }
+
+/// `kubeconfig` with its contexts in `namespace`.
+pub(crate) fn in_namespace(mut kubeconfig: Kubeconfig, namespace: &str) -> Kubeconfig {
+    for named in &mut kubeconfig.contexts {
+        if let Some(context) = &mut named.context {
+            context.namespace = Some(namespace.into());
+        }
+    }
+    kubeconfig
+}

@@ -61,6 +61,7 @@ pub mod mechanism;
 pub mod openapi;
 pub mod outcome;
 mod peer;
+pub mod proxy;
 pub mod report;
 pub mod run;
 pub mod scenario;

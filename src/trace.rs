@@ -326,6 +326,9 @@ pub enum ClosedWhy {
     /// such a watch without an ERROR event and lets the re-watch hear the 410
     /// (`processInterval` in apiserver `storage/cacher/cache_watcher.go`).
     OutOfWindow,
+    /// A real apiserver behind `harness proxy` ended it cleanly before its timeout: the proxy
+    /// sees the end, not why.
+    Upstream,
 }
 
 impl ClosedWhy {
@@ -335,6 +338,7 @@ impl ClosedWhy {
         match self {
             Self::CacheReset => "the watch cache re-listed",
             Self::OutOfWindow => "its backlog left the watch cache's window",
+            Self::Upstream => "the apiserver behind the proxy ended it before its timeout",
         }
     }
 }

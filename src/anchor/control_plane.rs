@@ -155,6 +155,12 @@ impl ControlPlane {
         format!("https://127.0.0.1:{}", self.apiserver_port)
     }
 
+    /// etcd's client URL, `http://127.0.0.1:PORT` (its gRPC gateway answers there).
+    #[must_use]
+    pub fn etcd_url(&self) -> &str {
+        &self.etcd_url
+    }
+
     /// The bearer token the apiserver accepts (user `harness`, group `system:masters`).
     #[must_use]
     pub fn token(&self) -> &str {

@@ -10,15 +10,17 @@ use hyper_util::rt::TokioExecutor;
 
 use super::Error;
 
-/// A client for one etcd's gateway.
+/// A client for one etcd's gateway: the anchor's, or the one `harness proxy --etcd` names.
 #[derive(Debug, Clone)]
-pub(super) struct Gateway {
+pub struct Gateway {
     url: String,
     client: Client<HttpConnector, Full<Bytes>>,
 }
 
 impl Gateway {
-    pub(super) fn new(url: String) -> Self {
+    /// A client for the etcd whose client URL is `url` (`http://127.0.0.1:2379`).
+    #[must_use]
+    pub fn new(url: String) -> Self {
         Self {
             url,
             client: Client::builder(TokioExecutor::new()).build_http(),
@@ -53,7 +55,7 @@ impl Gateway {
     }
 
     /// Whether etcd says it is healthy (`GET /health`).
-    pub(super) async fn healthy(&self) -> bool {
+    pub async fn healthy(&self) -> bool {
         let Ok(request) =
             http::Request::get(format!("{}/health", self.url)).body(Full::new(Bytes::new()))
         else {
@@ -71,7 +73,10 @@ impl Gateway {
     }
 
     /// etcd's current revision.
-    pub(super) async fn revision(&self) -> Result<u64, Error> {
+    ///
+    /// # Errors
+    /// [`Error::Etcd`] when etcd does not answer.
+    pub async fn revision(&self) -> Result<u64, Error> {
         let status = self.call("/v3/maintenance/status", "{}").await?;
         // NB: the gateway renders int64 fields as JSON strings.
         status["header"]["revision"]
@@ -84,7 +89,10 @@ impl Gateway {
     }
 
     /// Compacts history below `revision`, as `etcdctl compaction REVISION` does.
-    pub(super) async fn compact(&self, revision: u64) -> Result<(), Error> {
+    ///
+    /// # Errors
+    /// [`Error::Etcd`] when etcd refuses.
+    pub async fn compact(&self, revision: u64) -> Result<(), Error> {
         self.call(
             "/v3/kv/compaction",
             &format!(r#"{{"revision":"{revision}","physical":true}}"#),

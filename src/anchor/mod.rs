@@ -21,3 +21,4 @@ mod reaper;
 pub use binaries::{BIN_DIR_ENV, Binaries};
 pub use control_plane::{ControlPlane, ControlPlaneOptions, STOP_GRACE};
 pub use error::Error;
+pub use etcd::Gateway as EtcdGateway;

@@ -17,6 +17,7 @@ use super::shared::Shared;
 use super::status::Status;
 use super::watch::{self, Opening};
 use crate::fault::{ErrorBody, GoneForm, GoneMessage, RequestFault, RequestInfo};
+use crate::scenario::ResourceSpec;
 use crate::trace::Verb;
 
 /// The response to a request that `fault` hit; `None` when its head never comes.
@@ -55,20 +56,18 @@ pub(super) async fn respond(
             message,
             code,
         } => {
-            // A proxy's answer, on purpose inconsistent with the server behind it.
             let backend = if shared.spec.watch_cache {
                 GoneMessage::Cache
             } else {
                 GoneMessage::Etcd
             };
-            let status = match message.unwrap_or(backend) {
-                GoneMessage::Cache => {
-                    let current = shared.lock().store.revision();
-                    Status::watch_too_old_cache(info.resource_version.unwrap_or(0), current)
-                }
-                GoneMessage::Etcd => Status::watch_too_old_etcd(),
-            };
-            if code { status } else { status.without_code() }.into_response()
+            let current = shared.lock().store.revision();
+            gone_http(
+                message.unwrap_or(backend),
+                code,
+                info.resource_version,
+                current,
+            )
         }
         RequestFault::EmptyWatch => watch::start(
             Arc::clone(shared),
@@ -87,46 +86,71 @@ pub(super) async fn respond(
         }
         RequestFault::HttpError {
             status,
-            body: ErrorBody::Text,
-            retry_after,
-        } => text(status, retry_after),
-        RequestFault::HttpError {
-            status,
-            body: ErrorBody::Status,
+            body,
             retry_after,
         } => {
-            let resource = &shared.resource;
-            let verb = match info.verb {
-                Verb::Watch => "watch",
-                Verb::Get => "get",
-                _ => "list",
-            };
-            let status = match status {
-                403 => Status::forbidden(
-                    &resource.plural,
-                    &resource.group,
-                    verb,
-                    namespace.as_deref(),
-                ),
-                429 => Status::too_many_requests().with_retry_after(retry_after.unwrap_or(1)),
-                500 => Status::internal_error(),
-                504 => {
-                    let current = shared.lock().store.revision();
-                    let requested = match info.resource_version {
-                        Some(n) if n > current => n,
-                        _ => current + 1,
-                    };
-                    Status::too_large_resource_version(requested, current)
-                }
-                _ => Status::service_unavailable(),
-            };
-            match retry_after {
-                Some(seconds) => status.with_retry_after(seconds),
-                None => status,
-            }
-            .into_response()
+            let current = shared.lock().store.revision();
+            http_error(
+                (status, body, retry_after),
+                &shared.resource,
+                info,
+                namespace.as_deref(),
+                current,
+            )
         }
     })
+}
+
+/// The HTTP 410 a proxy answers a watch with, in `message`'s words; `current` is the
+/// revision of the server behind it. On purpose inconsistent with that server.
+pub(crate) fn gone_http(
+    message: GoneMessage,
+    code: bool,
+    requested: Option<u64>,
+    current: u64,
+) -> Response<Body> {
+    let status = match message {
+        GoneMessage::Cache => Status::watch_too_old_cache(requested.unwrap_or(0), current),
+        GoneMessage::Etcd => Status::watch_too_old_etcd(),
+    };
+    if code { status } else { status.without_code() }.into_response()
+}
+
+/// An `http_error` fault's answer, `(status, body, retry_after)`, to a request for `resource`
+/// (in `namespace`); `current` is the server's revision (a 504's "too large" names it).
+pub(crate) fn http_error(
+    (status, body, retry_after): (u16, ErrorBody, Option<u32>),
+    resource: &ResourceSpec,
+    info: &RequestInfo<'_>,
+    namespace: Option<&str>,
+    current: u64,
+) -> Response<Body> {
+    if body == ErrorBody::Text {
+        return text(status, retry_after);
+    }
+    let verb = match info.verb {
+        Verb::Watch => "watch",
+        Verb::Get => "get",
+        _ => "list",
+    };
+    let status = match status {
+        403 => Status::forbidden(&resource.plural, &resource.group, verb, namespace),
+        429 => Status::too_many_requests().with_retry_after(retry_after.unwrap_or(1)),
+        500 => Status::internal_error(),
+        504 => {
+            let requested = match info.resource_version {
+                Some(n) if n > current => n,
+                _ => current + 1,
+            };
+            Status::too_large_resource_version(requested, current)
+        }
+        _ => Status::service_unavailable(),
+    };
+    match retry_after {
+        Some(seconds) => status.with_retry_after(seconds),
+        None => status,
+    }
+    .into_response()
 }
 
 /// A plain-text error as Go's `http.Error` writes it; 429 in priority-and-fairness' words

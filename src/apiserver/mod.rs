@@ -9,8 +9,8 @@
 //! dispatches to the handlers (`list`, `watch`, `answer`), and they all share `shared::Shared`,
 //! which imports none of them. This module never imports `subject` or `verdict`.
 
-mod answer;
-mod body;
+pub(crate) mod answer;
+pub(crate) mod body;
 mod cache;
 mod discovery;
 mod discovery_known;
@@ -19,12 +19,12 @@ mod fanout;
 mod history;
 mod json;
 mod list;
-mod query;
+pub(crate) mod query;
 mod remaining;
-mod route;
+pub(crate) mod route;
 mod server;
 mod shared;
-mod status;
+pub(crate) mod status;
 mod store;
 mod table;
 mod table_columns;
@@ -34,5 +34,5 @@ mod wire;
 
 pub use history::Floors;
 pub use server::ApiServer;
-pub(crate) use server::restarted;
+pub(crate) use server::{restarted, verb_of};
 pub use timeline::{play, serve, serve_live};

@@ -592,7 +592,7 @@ pub(crate) async fn restarted(restarts: &mut tokio::sync::watch::Receiver<u64>) 
 }
 
 /// What the server takes a request for, from its route and query.
-fn verb_of(route: &Route, query: &Query) -> Verb {
+pub(crate) fn verb_of(route: &Route, query: &Query) -> Verb {
     match route {
         Route::Collection { forced_watch, .. } if *forced_watch || query.flag("watch") => {
             Verb::Watch

@@ -110,6 +110,16 @@ pub enum Command {
         /// Seconds the command has to exit after SIGTERM before it is killed.
         #[arg(long, default_value_t = 5)]
         grace: u64,
+        /// Run the command through `harness proxy` in front of the real apiserver this
+        /// kubeconfig names, instead of against the simulation.
+        #[arg(long, value_name = "KUBECONFIG")]
+        upstream: Option<PathBuf>,
+        /// The upstream kubeconfig's context; default its current context.
+        #[arg(long, requires = "upstream")]
+        context: Option<String>,
+        /// The upstream's etcd client URL, so that `compact` faults are done there for real.
+        #[arg(long, value_name = "URL", requires = "upstream")]
+        etcd: Option<String>,
         /// The command and its arguments, after `--`.
         #[arg(last = true, required = true, value_name = "CMD")]
         command: Vec<String>,
@@ -120,6 +130,35 @@ pub enum Command {
         /// The scenario file.
         path: PathBuf,
         /// Address to listen on. Loopback unless you say otherwise: the server has no auth.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        addr: SocketAddr,
+        /// Where to write the kubeconfig for clients. Default: a file in the temporary
+        /// directory named after the port, removed on exit.
+        #[arg(long)]
+        kubeconfig: Option<PathBuf>,
+        /// Play the timeline this many times faster than real time.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        speed: u32,
+    },
+    /// Play a scenario's faults on a real apiserver's traffic: a proxy on loopback that
+    /// forwards every request to the apiserver KUBECONFIG names, as its user, writes the
+    /// scenario's workload there in namespaces of its own (deleted at the end), and cuts,
+    /// stalls, delays or answers requests and watch lines on the scenario's timeline. Prints a
+    /// kubeconfig for clients; runs until the timeline ends or Ctrl-C.
+    Proxy {
+        /// The scenario file.
+        path: PathBuf,
+        /// The real apiserver's kubeconfig.
+        #[arg(long, value_name = "KUBECONFIG")]
+        upstream: PathBuf,
+        /// Its context; default its current context.
+        #[arg(long)]
+        context: Option<String>,
+        /// The upstream's etcd client URL, so that `compact` faults are done there for real.
+        #[arg(long, value_name = "URL")]
+        etcd: Option<String>,
+        /// Address to listen on. Loopback unless you say otherwise: anyone who connects acts
+        /// as the kubeconfig's user.
         #[arg(long, default_value = "127.0.0.1:0")]
         addr: SocketAddr,
         /// Where to write the kubeconfig for clients. Default: a file in the temporary

@@ -16,6 +16,7 @@ pub(super) struct Request<'a> {
     pub(super) format: Format,
     pub(super) setup: Option<String>,
     pub(super) grace: Duration,
+    pub(super) upstream: Option<crate::proxy::ProxyOptions>,
     pub(super) command: &'a [String],
 }
 
@@ -33,16 +34,26 @@ pub(super) fn exec(
     if let Some(setup) = &request.setup {
         options = options.setup(setup.clone());
     }
+    let through = match &request.upstream {
+        Some(proxy) => {
+            options = options.upstream(proxy.clone(), request.path);
+            format!(" through a proxy in front of {}", proxy.upstream.display())
+        }
+        None => String::new(),
+    };
     writeln!(
         err,
-        "serving scenario {} for `{}` ({} of timeline at {}×)",
+        "serving scenario {}{through} for `{}` ({} of timeline at {}×)",
         scenario.name,
         request.command.join(" "),
         scenario::format_duration(scenario.duration),
         request.speed
     )?;
-    let report = exec_client(&scenario, request.command, &options)?;
-    let reports = [report];
+    let executed = exec_client(&scenario, request.command, &options)?;
+    for problem in &executed.problems {
+        writeln!(err, "warning: {problem}")?;
+    }
+    let reports = [executed.report];
     super::render::render(&reports, request.format, out)?;
     Ok(reports.iter().all(crate::outcome::RunReport::as_expected))
 }

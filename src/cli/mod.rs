@@ -8,6 +8,7 @@ mod exec;
 mod explain;
 mod explore;
 mod list;
+mod proxy;
 mod render;
 mod run;
 mod serve;

@@ -61,6 +61,9 @@ fn execute(args: Args, out: &mut impl Write, err: &mut impl Write) -> anyhow::Re
             format,
             setup,
             grace,
+            upstream,
+            context,
+            etcd,
             command,
         } => super::exec::exec(
             &super::exec::Request {
@@ -69,11 +72,37 @@ fn execute(args: Args, out: &mut impl Write, err: &mut impl Write) -> anyhow::Re
                 format,
                 setup,
                 grace: Duration::from_secs(grace),
+                upstream: upstream.map(|kubeconfig| {
+                    crate::proxy::ProxyOptions::new(kubeconfig)
+                        .context(context)
+                        .etcd(etcd)
+                }),
                 command: &command,
             },
             out,
             err,
         ),
+        Command::Proxy {
+            path,
+            upstream,
+            context,
+            etcd,
+            addr,
+            kubeconfig,
+            speed,
+        } => {
+            let request = super::proxy::Request {
+                path: &path,
+                options: crate::proxy::ProxyOptions::new(upstream)
+                    .context(context)
+                    .etcd(etcd)
+                    .addr(addr)
+                    .speed(speed),
+                kubeconfig,
+            };
+            super::proxy::proxy(&request, out, err)?;
+            Ok(true)
+        }
         Command::Schema { of } => {
             let schema = match of {
                 SchemaOf::Scenario => scenario::json_schema(),

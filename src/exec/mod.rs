@@ -8,12 +8,14 @@
 mod child;
 pub mod view;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::live::{LiveOptions, LiveServer};
 use crate::outcome::{Outcome, RunReport};
+use crate::proxy::{Proxy, ProxyOptions};
 use crate::scenario::{Expected, Scenario};
+use crate::trace::{Recorder, Trace, TraceKind};
 use crate::verdict::{self, ClientId, Exit};
 pub use view::VIEW_ENV;
 
@@ -28,6 +30,9 @@ pub struct ExecOptions {
     /// The set-up of the scenario whose expectation the client is held to; `None`: it must
     /// recover.
     pub setup: Option<String>,
+    /// Run the client through `harness proxy` in front of a real apiserver instead of against
+    /// the simulation, and the scenario's file, for messages.
+    pub upstream: Option<(ProxyOptions, PathBuf)>,
 }
 
 impl Default for ExecOptions {
@@ -36,6 +41,7 @@ impl Default for ExecOptions {
             speed: 1,
             grace: Duration::from_secs(5),
             setup: None,
+            upstream: None,
         }
     }
 }
@@ -52,6 +58,14 @@ impl ExecOptions {
     #[must_use]
     pub fn setup(mut self, name: impl Into<String>) -> Self {
         self.setup = Some(name.into());
+        self
+    }
+
+    /// Runs the client through a proxy in front of the real apiserver `proxy` names; `path` is
+    /// the scenario's file, named in errors.
+    #[must_use]
+    pub fn upstream(mut self, proxy: ProxyOptions, path: impl Into<PathBuf>) -> Self {
+        self.upstream = Some((proxy, path.into()));
         self
     }
 
@@ -91,6 +105,9 @@ pub enum Error {
     /// The server could not start.
     #[error(transparent)]
     Live(#[from] crate::live::Error),
+    /// The proxy could not start.
+    #[error(transparent)]
+    Proxy(#[from] crate::proxy::Error),
     /// The working directory for the kubeconfig and the view could not be made.
     #[error("failed to prepare {path}: {source}")]
     Prepare {
@@ -114,7 +131,19 @@ pub enum Error {
     UnknownSetUp(String),
 }
 
-/// Serves `scenario`, runs `command` against it, and judges every client it was.
+/// A client judged, and what went wrong around it that is not the client's doing.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Executed {
+    /// The verdict on each client it was.
+    pub report: RunReport,
+    /// Through a proxy: workload writes the upstream refused, and what could not be cleaned
+    /// up there. Empty on the simulation.
+    pub problems: Vec<String>,
+}
+
+/// Serves `scenario` (or proxies a real apiserver with its faults), runs `command` against
+/// it, and judges every client it was.
 ///
 /// # Errors
 /// When the server, the command or its view cannot be used; a client that misbehaves is a
@@ -123,7 +152,7 @@ pub fn exec(
     scenario: &Scenario,
     command: &[String],
     options: &ExecOptions,
-) -> Result<RunReport, Error> {
+) -> Result<Executed, Error> {
     let (expected, expected_mechanism) = match &options.setup {
         None => (Expected::Recover, None),
         Some(name) => {
@@ -148,7 +177,7 @@ pub fn exec(
             path: PathBuf::from("(runtime)"),
             source,
         })?;
-    let (trace, end, exit, view) = runtime.block_on(play(scenario, command, options))?;
+    let (trace, end, exit, view, problems) = runtime.block_on(play(scenario, command, options))?;
     let mut clients = verdict::clients(&trace);
     if clients.is_empty() {
         // A client that never connected is judged too: it made no request.
@@ -182,65 +211,145 @@ pub fn exec(
             }
         })
         .collect();
-    Ok(RunReport {
-        scenario: scenario.name.clone(),
-        seed: scenario.seed,
-        duration: scenario.duration,
-        outcomes,
+    Ok(Executed {
+        report: RunReport {
+            scenario: scenario.name.clone(),
+            seed: scenario.seed,
+            duration: scenario.duration,
+            outcomes,
+        },
+        problems,
     })
 }
 
-/// Plays the scenario with the command running; returns the server's trace, the virtual time
-/// the client is judged at, how it exited and the cache it wrote.
+/// Where the client is pointed: the simulation, or a proxy in front of a real apiserver.
+enum Front {
+    Live(LiveServer),
+    Proxy(Proxy),
+}
+
+impl Front {
+    async fn start(scenario: &Scenario, options: &ExecOptions) -> Result<Self, Error> {
+        // Clients are told apart by the process that opened their connections.
+        Ok(match &options.upstream {
+            None => Self::Live(
+                LiveServer::start(
+                    scenario,
+                    &LiveOptions::default()
+                        .speed(options.speed)
+                        .attribute_processes(true),
+                )
+                .await?,
+            ),
+            Some((proxy, path)) => Self::Proxy(
+                Proxy::start(
+                    scenario,
+                    path,
+                    &proxy.clone().speed(options.speed).attribute_processes(true),
+                )
+                .await?,
+            ),
+        })
+    }
+
+    fn port(&self) -> u16 {
+        match self {
+            Self::Live(live) => live.addr().port(),
+            Self::Proxy(proxy) => proxy.addr().port(),
+        }
+    }
+
+    fn recorder(&self) -> &Recorder {
+        match self {
+            Self::Live(live) => live.server().recorder(),
+            Self::Proxy(proxy) => proxy.recorder(),
+        }
+    }
+
+    fn write_kubeconfig(&self, path: &Path) -> Result<(), Error> {
+        match self {
+            Self::Live(live) => Ok(live.write_kubeconfig(path)?),
+            Self::Proxy(proxy) => Ok(proxy.write_kubeconfig(path)?),
+        }
+    }
+
+    async fn timeline_end(&self) {
+        match self {
+            Self::Live(live) => live.timeline_end().await,
+            Self::Proxy(proxy) => proxy.timeline_end().await,
+        }
+    }
+
+    async fn storm(&self) -> (u64, Option<Duration>) {
+        match self {
+            Self::Live(live) => live.server().storm().await,
+            Self::Proxy(proxy) => proxy.storm().await,
+        }
+    }
+
+    /// The run's trace, with the truth settled.
+    async fn trace(&mut self) -> Trace {
+        match self {
+            Self::Live(live) => live.server().recorder().snapshot(),
+            Self::Proxy(proxy) => proxy.settle().await,
+        }
+    }
+
+    /// Cleans up after the run; what went wrong on the way.
+    async fn close(self) -> Vec<String> {
+        match self {
+            Self::Live(_) => Vec::new(),
+            Self::Proxy(proxy) => proxy.close().await,
+        }
+    }
+}
+
+/// What a run leaves: the trace, the time the client is judged at, how it exited, the cache
+/// it wrote, and problems around it.
+type Played = (Trace, Duration, Exit, Option<verdict::Objects>, Vec<String>);
+
+/// Plays the scenario with the command running.
 async fn play(
     scenario: &Scenario,
     command: &[String],
     options: &ExecOptions,
-) -> Result<
-    (
-        crate::trace::Trace,
-        Duration,
-        Exit,
-        Option<verdict::Objects>,
-    ),
-    Error,
-> {
-    // Clients are told apart by the process that opened their connections.
-    let live = LiveServer::start(
-        scenario,
-        &LiveOptions::default()
-            .speed(options.speed)
-            .attribute_processes(true),
-    )
-    .await?;
+) -> Result<Played, Error> {
+    let mut front = Front::start(scenario, options).await?;
     let dir = std::env::temp_dir().join(format!(
         "kube-watch-harness-exec-{}-{}",
         std::process::id(),
-        live.addr().port()
+        front.port()
     ));
     let prepare = |source| Error::Prepare {
         path: dir.clone(),
         source,
     };
-    std::fs::create_dir_all(&dir).map_err(prepare)?;
-    let kubeconfig = dir.join("kubeconfig");
-    let view_path = dir.join("view.jsonl");
     let played = async {
-        live.write_kubeconfig(&kubeconfig)?;
+        std::fs::create_dir_all(&dir).map_err(prepare)?;
+        let kubeconfig = dir.join("kubeconfig");
+        let view_path = dir.join("view.jsonl");
+        front.write_kubeconfig(&kubeconfig)?;
         let mut client = child::Client::spawn(command, &kubeconfig, &view_path)?;
-        let recorder = live.server().recorder();
+        let recorder = front.recorder().clone();
         // The timeline plays to its end whether or not the client is still there: the truth
         // goes on, and the client is judged against all of it. A storm ends it early.
+        let mut stormed = None;
         let exited = tokio::select! {
-            status = client.exited() => Some((recorder.now(), status?)),
-            () = live.timeline_end() => None,
-            _ = live.server().storm() => None,
+            status = client.exited() => Some((recorder.now(), status)),
+            () = front.timeline_end() => None,
+            storm = front.storm() => {
+                stormed = Some(storm);
+                None
+            }
         };
         if exited.is_some() {
             tokio::select! {
-                () = live.timeline_end() => {}
-                _ = live.server().storm() => {}
+                () = front.timeline_end() => {}
+                storm = front.storm() => stormed = Some(storm),
             }
+        }
+        if let Some((requests, burst)) = stormed {
+            recorder.record(TraceKind::Storm { requests, burst });
         }
         let end = recorder.now().min(scenario.duration);
         // Stopped either way: what it started may still be running.
@@ -248,21 +357,23 @@ async fn play(
         let exit = match exited {
             Some((at, status)) => Exit {
                 at: Some(at),
-                status: child::describe(status),
+                status: child::describe(status?),
             },
             None => Exit {
                 at: None,
                 status: child::describe(stopped),
             },
         };
-        let trace = recorder.snapshot();
+        let trace = front.trace().await;
         let view = view::read(&view_path)?;
         Ok((trace, end, exit, view))
     }
     .await;
-    // NB: only the directory this run made is removed.
+    // NB: only the directory this run made is removed; what a proxy wrote upstream is deleted
+    // on every path.
     let _ = std::fs::remove_dir_all(&dir);
-    played
+    let problems = front.close().await;
+    played.map(|(trace, end, exit, view)| (trace, end, exit, view, problems))
 }
 
 /// The name a client goes by in the report: its user agents, each up to its first space

@@ -16,6 +16,7 @@ mod large;
 mod live;
 mod load;
 mod malformed;
+mod proxy_input;
 mod report;
 mod restart;
 mod scenario_errors;

@@ -39,7 +39,9 @@ pub(crate) fn the_client_go_informer_recovers_from_a_forced_410() {
         "ConfigMap".into(),
         "configmaps".into(),
     ];
-    let report = exec(&scenario, &command, &ExecOptions::default().speed(20)).expect("it runs");
+    let report = exec(&scenario, &command, &ExecOptions::default().speed(20))
+        .expect("it runs")
+        .report;
     let [outcome] = report.outcomes.as_slice() else {
         panic!("one client: {:?}", report.outcomes);
     };
@@ -130,7 +132,9 @@ pub(crate) fn a_client_that_relists_in_a_tight_loop_after_an_http_410_is_a_reque
     ]
     .map(String::from)
     .to_vec();
-    let report = exec(&scenario, &command, &ExecOptions::default()).expect("it runs");
+    let report = exec(&scenario, &command, &ExecOptions::default())
+        .expect("it runs")
+        .report;
     let outcome = report
         .outcomes
         .iter()
@@ -163,7 +167,9 @@ pub(crate) fn two_processes_with_one_user_agent_are_judged_as_two_clients() {
     let command: Vec<String> = ["sh", "-c", &format!("{watch} & {watch}; wait")]
         .map(String::from)
         .to_vec();
-    let report = exec(&scenario, &command, &ExecOptions::default()).expect("it runs");
+    let report = exec(&scenario, &command, &ExecOptions::default())
+        .expect("it runs")
+        .report;
     let names: Vec<&str> = report.outcomes.iter().map(|o| o.setup.as_str()).collect();
     assert_eq!(names.len(), 2, "{names:?}");
     for name in &names {
@@ -221,7 +227,8 @@ pub(crate) fn the_example_client_s_exec_verdicts_agree_with_its_simulated_verdic
                         spec.plural.clone(),
                     ];
                     let report = exec(&scenario, &command, &ExecOptions::default().speed(*speed))
-                        .expect("it runs");
+                        .expect("it runs")
+                        .report;
                     let [outcome] = report.outcomes.as_slice() else {
                         panic!("one client: {:?}", report.outcomes);
                     };

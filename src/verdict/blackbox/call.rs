@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::apiserver::route::Route;
 use crate::scenario::ResourceSpec;
 use crate::selector::Selector;
 use crate::trace::{EventType, RequestRecord, Trace, TraceKind, Verb, WatchEnd};
@@ -126,18 +127,30 @@ pub(super) fn calls<'t>(trace: &'t Trace, client: &ClientId, end: Duration) -> V
         .collect()
 }
 
-/// The selector a request for `resource` carried.
-pub(super) fn selector_of(query: &str, resource: &ResourceSpec) -> Selector {
+/// What a request for `resource` selects: its label and field selectors, and the namespace its
+/// path names (`/api/v1/namespaces/NS/pods` sees only NS), as one selector.
+pub(super) fn selector_of(record: &RequestRecord, resource: &ResourceSpec) -> Selector {
     let param = |key: &str| {
-        form_urlencoded::parse(query.as_bytes())
+        form_urlencoded::parse(record.query.as_bytes())
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.into_owned())
+    };
+    let namespace = match Route::of(&record.path, resource) {
+        Route::Collection {
+            namespace: Some(namespace),
+            ..
+        } => Some(format!("metadata.namespace={namespace}")),
+        _ => None,
+    };
+    let fields = match (param("fieldSelector").filter(|f| !f.is_empty()), namespace) {
+        (Some(fields), Some(namespace)) => Some(format!("{fields},{namespace}")),
+        (fields, namespace) => fields.or(namespace),
     };
     Selector::parse_for(
         &resource.group,
         &resource.kind,
         param("labelSelector").as_deref(),
-        param("fieldSelector").as_deref(),
+        fields.as_deref(),
     )
     .unwrap_or_default()
 }

@@ -297,7 +297,7 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
             .iter()
             .rev()
             .find(|c| c.record.status == 200)
-            .map(|c| selector_of(&c.record.query, &scenario.resource))
+            .map(|c| selector_of(c.record, &scenario.resource))
             .unwrap_or_default();
         let mut truth = Objects::new();
         for event in trace.iter().filter(|e| e.at <= end) {

@@ -14,7 +14,7 @@ pub(super) fn behind(
     by: Duration,
     resource: &ResourceSpec,
 ) -> Option<String> {
-    let selector = selector_of(&watch.record.query, resource);
+    let selector = selector_of(watch.record, resource);
     let sent = watch.last_sent.map_or(0, |(_, rv)| rv);
     let start = watch
         .opened

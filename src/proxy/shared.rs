@@ -1,0 +1,139 @@
+//! What every connection, stream and the timeline of one proxy share: the trace, the rules in
+//! force, the watches open now, and the revision the proxy has last seen upstream.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use super::upstream::Upstream;
+use crate::fault::{FaultRules, OpenWatchHit, RequestInfo};
+use crate::scenario::ResourceSpec;
+use crate::trace::{Recorder, STORM_BURST, STORM_SPAN, Verb};
+
+/// A watch the proxy is relaying now, as the rules need to know it.
+#[derive(Debug)]
+pub(super) struct OpenWatch {
+    pub(super) path: String,
+    pub(super) query: String,
+    pub(super) resource_version: Option<u64>,
+    /// Where an instant fault that hits it is sent.
+    pub(super) hits: mpsc::UnboundedSender<OpenWatchHit>,
+}
+
+impl OpenWatch {
+    pub(super) fn info(&self) -> RequestInfo<'_> {
+        RequestInfo {
+            verb: Verb::Watch,
+            path: &self.path,
+            query: &self.query,
+            resource_version: self.resource_version,
+            from_watch_cache: false,
+        }
+    }
+}
+
+/// State of one proxy.
+#[derive(Debug)]
+pub(super) struct Shared {
+    pub(super) recorder: Recorder,
+    pub(super) resource: ResourceSpec,
+    /// The scenario says its resource has a watch cache: which backend's words an HTTP 410
+    /// uses by default, and which requests an etcd 500 cannot reach, as on the simulation.
+    pub(super) cached: bool,
+    pub(super) upstream: Upstream,
+    pub(super) rules: Mutex<FaultRules>,
+    pub(super) watches: Mutex<BTreeMap<u64, OpenWatch>>,
+    /// The highest revision seen upstream: writes, bookmarks and lists of the proxy's own.
+    revision: AtomicU64,
+    requests: AtomicU64,
+    max_requests: u64,
+    starts: Mutex<VecDeque<Duration>>,
+    storm: watch::Sender<Option<(u64, Option<Duration>)>>,
+}
+
+impl Shared {
+    pub(super) fn new(
+        recorder: Recorder,
+        resource: ResourceSpec,
+        cached: bool,
+        upstream: Upstream,
+        max_requests: u64,
+    ) -> Self {
+        Self {
+            recorder,
+            resource,
+            cached,
+            upstream,
+            rules: Mutex::default(),
+            watches: Mutex::default(),
+            revision: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+            max_requests,
+            starts: Mutex::default(),
+            storm: watch::Sender::new(None),
+        }
+    }
+
+    pub(super) fn rules(&self) -> MutexGuard<'_, FaultRules> {
+        self.rules.lock().expect("no lock holder panics")
+    }
+
+    pub(super) fn watches(&self) -> MutexGuard<'_, BTreeMap<u64, OpenWatch>> {
+        self.watches.lock().expect("no lock holder panics")
+    }
+
+    /// The highest revision seen upstream so far.
+    pub(super) fn revision(&self) -> u64 {
+        self.revision.load(Ordering::Relaxed)
+    }
+
+    /// Notes a revision seen upstream.
+    pub(super) fn saw_revision(&self, revision: u64) {
+        self.revision.fetch_max(revision, Ordering::Relaxed);
+    }
+
+    /// Numbers a request, from 1, and flags a storm past the cap.
+    pub(super) fn next_request(&self) -> u64 {
+        let id = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
+        if id > self.max_requests {
+            self.storm.send_if_modified(|storm| {
+                storm.get_or_insert((id, None));
+                true
+            });
+        }
+        id
+    }
+
+    /// Counts a list or watch toward a burst, as the simulated server does
+    /// ([`STORM_BURST`] within [`STORM_SPAN`]): a real cluster is spared a client's storm too.
+    pub(super) fn count_start(&self, id: u64) {
+        let now = self.recorder.now();
+        let mut starts = self.starts.lock().expect("no lock holder panics");
+        if starts.len() == STORM_BURST {
+            starts.pop_front();
+        }
+        starts.push_back(now);
+        if let Some(first) = starts.front().copied()
+            && starts.len() == STORM_BURST
+            && now - first < STORM_SPAN
+        {
+            self.storm.send_if_modified(|storm| {
+                storm.get_or_insert((id, Some(now - first)));
+                true
+            });
+        }
+    }
+
+    /// Resolves when a storm is flagged: the requests by then, and the burst's span.
+    pub(super) async fn storm(&self) -> (u64, Option<Duration>) {
+        let mut storm = self.storm.subscribe();
+        // NB: `wait_for` errs only when the sender is gone, which cannot happen while `self` lives.
+        match storm.wait_for(Option::is_some).await {
+            Ok(found) => found.unwrap_or_default(),
+            Err(_) => futures::future::pending().await,
+        }
+    }
+}
