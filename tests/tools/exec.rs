@@ -31,6 +31,64 @@ pub(crate) fn client_go_informer() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/clients/client-go-informer")
 }
 
+/// The Node.js `ci/clients` installs beside the JavaScript informer (clients/javascript).
+pub(crate) fn javascript_node() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/javascript/node_modules/.bin/node")
+}
+
+/// @kubernetes/client-node 2.x sends its LISTs as `kubernetes-client-javascript/2.0.1` and its
+/// WATCHes (through undici) as `undici`: one process, so one client.
+pub(crate) fn the_javascript_informer_is_one_client_and_recovers_from_a_forced_410_and_a_restart() {
+    let informer = Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/javascript/informer.mjs");
+    std::thread::scope(|s| {
+        let runs: Vec<_> = [
+            ("forced-410", "ConfigMap", "configmaps"),
+            ("apiserver-restart", "Pod", "pods"),
+        ]
+        .into_iter()
+        .map(|(name, kind, plural)| {
+            let informer = &informer;
+            s.spawn(move || {
+                let scenario = built_in(name);
+                let command: Vec<String> = vec![
+                    javascript_node().display().to_string(),
+                    informer.display().to_string(),
+                    "v1".into(),
+                    kind.into(),
+                    plural.into(),
+                ];
+                let report = exec(&scenario, &command, &ExecOptions::default().speed(20))
+                    .expect("it runs")
+                    .report;
+                (name, report)
+            })
+        })
+        .collect();
+        for run in runs {
+            let (name, report) = run.join().expect("no panic");
+            let [outcome] = report.outcomes.as_slice() else {
+                panic!(
+                    "{name}: one client: {:?}",
+                    report.outcomes.iter().map(|o| &o.setup).collect::<Vec<_>>()
+                );
+            };
+            assert!(
+                outcome
+                    .setup
+                    .starts_with("kubernetes-client-javascript/2.0.1 + undici (pid "),
+                "{name}: {}",
+                outcome.setup
+            );
+            assert!(
+                outcome.verdict.recovered,
+                "{name}: {:?}",
+                outcome.verdict.diagnosis
+            );
+            assert!(report.as_expected(), "{name}: exit 0");
+        }
+    });
+}
+
 pub(crate) fn the_client_go_informer_recovers_from_a_forced_410() {
     let scenario = built_in("forced-410");
     let command: Vec<String> = vec![

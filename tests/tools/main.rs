@@ -57,6 +57,12 @@ fn main() -> ExitCode {
             "exec::the_client_go_informer_recovers_from_a_forced_410",
             exec::the_client_go_informer_recovers_from_a_forced_410,
         ),
+        needing_built(
+            exec::javascript_node,
+            "ci/clients installs it: npm ci in clients/javascript",
+            "exec::the_javascript_informer_is_one_client_and_recovers_from_a_forced_410_and_a_restart",
+            exec::the_javascript_informer_is_one_client_and_recovers_from_a_forced_410_and_a_restart,
+        ),
     ];
     libtest_mimic::run(&Arguments::from_args(), checks).exit_code()
 }

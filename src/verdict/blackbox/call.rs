@@ -16,6 +16,9 @@ use super::ClientId;
 /// One request of the client's, with what the server made of it.
 pub(super) struct Call<'a> {
     pub(super) at: Duration,
+    /// When the request reached the server: `at`, or earlier when a fault held its answer
+    /// back (a `latency` on requests).
+    pub(super) arrived: Duration,
     pub(super) record: &'a RequestRecord,
     /// For a watch: how it ended, and when; `None` while open at the end.
     pub(super) ended: Option<(Duration, &'a WatchEnd)>,
@@ -80,8 +83,12 @@ pub(super) fn calls<'t>(trace: &'t Trace, client: &ClientId, end: Duration) -> V
     let mut ended_at: BTreeMap<u64, Duration> = BTreeMap::new();
     let mut opened: BTreeMap<u64, (Option<u64>, u64, u64)> = BTreeMap::new();
     let mut last_sent: BTreeMap<u64, (Duration, u64)> = BTreeMap::new();
+    let mut hit_at: BTreeMap<u64, Duration> = BTreeMap::new();
     for event in trace {
         match &event.kind {
+            TraceKind::FaultHit { request } => {
+                hit_at.entry(*request).or_insert(event.at);
+            }
             TraceKind::WatchEnded { request, .. } => {
                 ended_at.insert(*request, event.at);
             }
@@ -111,6 +118,7 @@ pub(super) fn calls<'t>(trace: &'t Trace, client: &ClientId, end: Duration) -> V
             {
                 Some(Call {
                     at: e.at,
+                    arrived: hit_at.get(&r.id).map_or(e.at, |hit| e.at.min(*hit)),
                     record: r,
                     ended: ends
                         .get(&r.id)

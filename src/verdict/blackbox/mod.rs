@@ -24,7 +24,7 @@ use crate::mechanism::Mechanism;
 use crate::scenario::{Scenario, format_duration as fmt};
 use crate::trace::{Trace, TraceKind, Verb, storm_words};
 use call::selector_of;
-use pattern::{backoff_words, behind, longest_idle, repeated_pattern};
+use pattern::{backoff_words, behind, idle_stretches, longest_idle, repeated_pattern};
 use story::{Reaction, Resumes};
 
 pub use identity::{ClientId, agents_of, clients};
@@ -130,9 +130,13 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
         .iter()
         .map(|c| c.ended.map_or(c.at, |(at, _)| at))
         .max();
+    // A wait of the client's own took `speed` times as long in virtual time as it would have
+    // at 1×: the checks hold it to what it would have been.
+    let speed = client.speed.max(1);
+    let at_1x = |gap: Duration| gap / speed;
     let active = open.is_some()
         || pending.is_some()
-        || quiet_since.is_some_and(|at| end.saturating_sub(at) <= deadline);
+        || quiet_since.is_some_and(|at| at_1x(end.saturating_sub(at)) <= deadline);
     let survived_detail = match (&client.exit.at, active, last_call) {
         (Some(at), _, _) => format!(
             "the client exited ({}) at {}, before the end at {}",
@@ -151,13 +155,14 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
     // Stuck midway: a stretch after the first fault, longer than the deadline, with no watch
     // open, no request pending and no request made.
     let idle = longest_idle(&calls, first_fault.unwrap_or_default(), end)
-        .filter(|(from, to)| *to - *from > deadline && *to < end);
+        .filter(|(from, to)| at_1x(*to - *from) > deadline && *to < end);
     let survived_detail = match idle {
         Some((from, to)) if active && client.exit.at.is_none() => format!(
-            "it had no open watch and made no request from {} to {}, {} (deadline {})",
+            "it had no open watch and made no request from {} to {}, {}{} (deadline {})",
             fmt(from),
             fmt(to),
             fmt(to - from),
+            own_wait_words(to - from, speed),
             fmt(deadline)
         ),
         _ => survived_detail,
@@ -224,9 +229,18 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
             .find(|c| c.record.verb != Verb::Watch || c.ended.is_none() || c.last_sent.is_some())
             .map(|c| c.at)
     });
+    // How long it took to be back, with its own waits in it counted as at 1×.
+    let back_after = |at: Duration| {
+        let span = at.saturating_sub(last_fault);
+        let own: Duration = idle_stretches(&calls, last_fault, at)
+            .iter()
+            .map(|(a, b)| *b - *a)
+            .sum();
+        (span, own, span - own + at_1x(own))
+    };
     let deadline_ok = match (disrupted_at, recovered_at) {
         (None, _) => true,
-        (Some(_), Some(at)) => at <= last_fault + deadline,
+        (Some(_), Some(at)) => back_after(at).2 <= deadline,
         (Some(_), None) => false,
     };
     found.check(
@@ -235,20 +249,19 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
         match (disrupted_at, recovered_at) {
             (None, _) => "no request of its failed after the first fault".to_owned(),
             (Some(_), Some(at)) => format!(
-                "a healthy request at {}, {} after the last fault ended at {} (deadline {}){}",
+                "a healthy request at {}, {} after the last fault ended at {}{} (deadline {})",
                 fmt(at),
-                fmt(at.saturating_sub(last_fault)),
+                fmt(back_after(at).0),
                 fmt(last_fault),
+                match back_after(at) {
+                    (_, own, as_1x) if speed > 1 && !own.is_zero() => format!(
+                        "; {} of it the client's own waiting with nothing open, which a timeline at {speed}× stretches {speed}-fold: {} at 1×",
+                        fmt(own),
+                        fmt(as_1x)
+                    ),
+                    _ => String::new(),
+                },
                 fmt(deadline),
-                if client.speed > 1 && !deadline_ok {
-                    format!(
-                        "; at {}× every second the client waits of its own (backoff, timeouts) is {} of virtual time",
-                        client.speed,
-                        fmt(Duration::from_secs(u64::from(client.speed)))
-                    )
-                } else {
-                    String::new()
-                }
             ),
             (Some(from), None) => format!(
                 "disrupted at {} and no healthy request after the last fault ended at {}",
@@ -377,6 +390,19 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
         first_divergence: None,
         diagnosis,
         marks: Marks::default(),
+    }
+}
+
+/// `gap` when it was the client's own wait on a timeline played `speed` times faster: what it
+/// would have been at 1×.
+fn own_wait_words(gap: Duration, speed: u32) -> String {
+    if speed > 1 {
+        format!(
+            " of the client's own waiting, which a timeline at {speed}× stretches {speed}-fold: {} at 1×",
+            fmt(gap / speed)
+        )
+    } else {
+        String::new()
     }
 }
 

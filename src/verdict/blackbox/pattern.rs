@@ -52,13 +52,14 @@ pub(super) fn behind(
     ))
 }
 
-/// The longest stretch within `from..to` in which the client had no watch open, no request
-/// pending and made no request.
-pub(super) fn longest_idle(
+/// The stretches within `from..to` in which the client had no watch open, no request pending
+/// and made no request: time it spent waiting of its own accord (its backoff, its timers, a
+/// `Retry-After` it obeyed), which on a timeline played N× faster counts N× in virtual time.
+pub(super) fn idle_stretches(
     calls: &[Call<'_>],
     from: Duration,
     to: Duration,
-) -> Option<(Duration, Duration)> {
+) -> Vec<(Duration, Duration)> {
     let mut busy: Vec<(Duration, Duration)> = calls
         .iter()
         .map(|c| {
@@ -68,22 +69,37 @@ pub(super) fn longest_idle(
                 (_, _, Some((at, _))) => at,
                 _ => c.at,
             };
-            (c.at, until)
+            (c.arrived, until)
         })
         .collect();
     busy.sort();
-    let mut longest: Option<(Duration, Duration)> = None;
+    let mut stretches = Vec::new();
     let mut free_from = from;
     for (start, until) in busy {
-        if start > free_from && longest.is_none_or(|(a, b)| start - free_from > b - a) {
-            longest = Some((free_from, start));
+        if start > free_from && start <= to {
+            stretches.push((free_from, start));
         }
         free_from = free_from.max(until);
     }
-    if to > free_from && longest.is_none_or(|(a, b)| to - free_from > b - a) {
-        longest = Some((free_from, to));
+    if to > free_from {
+        stretches.push((free_from, to));
     }
-    longest
+    stretches
+}
+
+/// The longest of [`idle_stretches`].
+pub(super) fn longest_idle(
+    calls: &[Call<'_>],
+    from: Duration,
+    to: Duration,
+) -> Option<(Duration, Duration)> {
+    idle_stretches(calls, from, to).into_iter().fold(
+        None,
+        |longest: Option<(Duration, Duration)>, (a, b)| match longest {
+            Some((la, lb)) if lb - la >= b - a => Some((la, lb)),
+            _ => Some((a, b)),
+        },
+    )
 }
 
 /// The cycle of requests the client repeated most at its end, when it repeated one at least

@@ -76,6 +76,10 @@ fn sent(at: u64, request: u64, rv: u64) -> TraceEvent {
 }
 
 fn judged(trace: &Trace, exit: Option<u64>) -> Verdict {
+    judged_at(trace, exit, 1)
+}
+
+fn judged_at(trace: &Trace, exit: Option<u64>, speed: u32) -> Verdict {
     let exit = Exit {
         at: exit.map(Duration::from_secs),
         status: "exit 1".into(),
@@ -88,7 +92,7 @@ fn judged(trace: &Trace, exit: Option<u64>) -> Verdict {
             view: None,
             exit: &exit,
             end: Duration::from_secs(600),
-            speed: 1,
+            speed,
         },
     )
 }
@@ -231,4 +235,56 @@ fn an_open_watch_that_was_never_sent_a_write_it_selects_did_not_keep_up() {
         "{}",
         check.detail
     );
+}
+
+/// After a 410 at 1m1s the client waits 100 s of virtual time before it relists: at 20× that
+/// is 5 s of its own real waiting, 5 s at 1×, within the 1m deadline; at 1× it is 100 s.
+fn a_client_that_waits_100s_after_the_410() -> Trace {
+    vec![
+        request(0, 1, Verb::List, "", 200),
+        request(0, 2, Verb::Watch, "watch=true&resourceVersion=2", 200),
+        opened(0, 2, Some(2)),
+        gone(60, 2),
+        request(61, 3, Verb::Watch, "watch=true&resourceVersion=2", 410),
+        request(161, 4, Verb::List, "", 200),
+        request(161, 5, Verb::Watch, "watch=true&resourceVersion=5", 200),
+        opened(161, 5, Some(5)),
+    ]
+}
+
+#[test]
+fn a_wait_of_the_client_s_own_counts_as_at_1x_on_a_faster_timeline() {
+    let trace = a_client_that_waits_100s_after_the_410();
+    let fast = judged_at(&trace, None, 20);
+    assert!(fast.recovered, "{:?}", fast.checks);
+    let deadline = fast
+        .checks
+        .iter()
+        .find(|c| c.name == CheckName::Deadline)
+        .expect("a deadline check");
+    assert!(
+        deadline
+            .detail
+            .contains("1m41s of it the client's own waiting with nothing open")
+            && deadline.detail.contains(": 5.05s at 1×"),
+        "{}",
+        deadline.detail
+    );
+    let real_time = judged_at(&trace, None, 1);
+    assert!(!real_time.recovered, "{:?}", real_time.checks);
+}
+
+#[test]
+fn a_request_a_fault_held_back_is_not_the_client_s_own_wait() {
+    let mut trace = a_client_that_waits_100s_after_the_410();
+    // The relist arrived at 62s and a `latency` fault held its answer back until 2m41s.
+    trace.insert(
+        5,
+        TraceEvent {
+            at: Duration::from_secs(62),
+            kind: TraceKind::FaultHit { request: 4 },
+        },
+    );
+    let fast = judged_at(&trace, None, 20);
+    assert!(!fast.recovered, "{:?}", fast.checks);
 }
