@@ -235,6 +235,11 @@ pub(super) async fn handle(
                     .and_then(|s| u64::try_from(s).ok())
                     .map(Duration::from_secs),
                 faults: stream_faults,
+                lines: head
+                    .headers
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_none_or(|v| v.contains("json")),
             },
             upstream_body,
         )

@@ -38,6 +38,9 @@ pub(super) struct Watch {
     pub(super) resource_version: Option<u64>,
     /// `timeoutSeconds`, to tell a timeout from an early end.
     pub(super) timeout: Option<Duration>,
+    /// The stream is JSON, one event a line. A protobuf stream (length-prefixed frames) is
+    /// passed through as it comes: it can be cut, stalled or delayed, not read.
+    pub(super) lines: bool,
     pub(super) faults: StreamFaults,
 }
 
@@ -67,7 +70,12 @@ pub(super) fn start(shared: Arc<Shared>, watch: Watch, upstream: kube::client::B
         },
     );
     let (lines_tx, lines) = mpsc::channel(BUFFERED_LINES);
-    let reader = tokio::spawn(read(shared.recorder.clone(), upstream, lines_tx));
+    let reader = tokio::spawn(read(
+        shared.recorder.clone(),
+        upstream,
+        lines_tx,
+        watch.lines,
+    ));
     tokio::spawn(async move {
         let opened = tokio::time::Instant::now();
         let mut relay = Relay {
@@ -89,11 +97,12 @@ pub(super) fn start(shared: Arc<Shared>, watch: Watch, upstream: kube::client::B
     StreamBody::new(futures::stream::poll_fn(move |cx| client.poll_recv(cx))).boxed_unsync()
 }
 
-/// Reads the upstream's frames and splits them into lines.
+/// Reads the upstream's frames and splits them into lines (`split`), or passes them on whole.
 async fn read(
     recorder: crate::trace::Recorder,
     mut body: kube::client::Body,
     lines: mpsc::Sender<Upstream>,
+    split: bool,
 ) {
     let mut buffer = BytesMut::new();
     loop {
@@ -104,6 +113,16 @@ async fn read(
                 let Ok(data) = frame.into_data() else {
                     continue;
                 };
+                if !split {
+                    if lines
+                        .send(Upstream::Line(data, recorder.now()))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    continue;
+                }
                 buffer.extend_from_slice(&data);
                 while let Some(newline) = buffer.iter().position(|b| *b == b'\n') {
                     let line = buffer.split_to(newline + 1).freeze();
@@ -192,6 +211,9 @@ impl Relay {
         if let Some(delay) = delay {
             shared.recorder.sleep_until(arrived + delay).await;
         }
+        if !self.watch.lines {
+            return self.out.send(Ok(Frame::data(line))).await.is_ok();
+        }
         let now = shared.recorder.now();
         let mut event = parse(&line);
         let mut line = line;
@@ -235,13 +257,15 @@ impl Relay {
 
     /// Sends half of `line` and breaks the connection.
     async fn cut_through(&mut self, line: &Bytes) {
-        let mut event = parse(line);
-        event.damaged = Some(Damage::Cut);
-        self.events += 1;
-        self.shared.recorder.record(TraceKind::Sent {
-            request: self.watch.id,
-            event,
-        });
+        if self.watch.lines {
+            let mut event = parse(line);
+            event.damaged = Some(Damage::Cut);
+            self.events += 1;
+            self.shared.recorder.record(TraceKind::Sent {
+                request: self.watch.id,
+                event,
+            });
+        }
         let _ = self
             .out
             .send(Ok(Frame::data(line.slice(..line.len() / 2))))
