@@ -22,7 +22,7 @@ use super::upstream::Upstream;
 use super::workload::{Namespaces, Workload};
 use super::{Error, forward, playable};
 use crate::anchor::EtcdGateway;
-use crate::fault::Fault;
+use crate::fault::{Cut, Fault, OpenWatchHit};
 use crate::scenario::{Action, Scenario, Step, Write};
 use crate::trace::{Recorder, Trace, TraceKind};
 
@@ -291,11 +291,18 @@ impl Proxy {
         })
     }
 
-    /// Stops serving and playing, reads the truth once more, and returns the run's trace.
+    /// Stops serving and playing, ends the watches still open cleanly (the final chunk, as at
+    /// a timeout, rather than a connection gone mid-stream), reads the truth once more, and
+    /// returns the run's trace.
     pub async fn settle(&mut self) -> Trace {
         for task in self.tasks.drain(..) {
             task.abort();
         }
+        for watch in self.shared.watches().values() {
+            let _ = watch.hits.send(OpenWatchHit::Cut(Cut::Clean));
+        }
+        // NB: a stalled watch ends only when its client leaves: a little wait, not for ever.
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.shared.all_closed()).await;
         truth::settle(&self.shared, &self.truth).await;
         self.shared.recorder.snapshot()
     }

@@ -45,7 +45,9 @@ pub(super) struct Shared {
     pub(super) cached: bool,
     pub(super) upstream: Upstream,
     pub(super) rules: Mutex<FaultRules>,
-    pub(super) watches: Mutex<BTreeMap<u64, OpenWatch>>,
+    watches: Mutex<BTreeMap<u64, OpenWatch>>,
+    /// How many watches are open, for whoever waits for them to end.
+    open: watch::Sender<usize>,
     /// The highest revision seen upstream: writes, bookmarks and lists of the proxy's own.
     revision: AtomicU64,
     requests: AtomicU64,
@@ -69,6 +71,7 @@ impl Shared {
             upstream,
             rules: Mutex::default(),
             watches: Mutex::default(),
+            open: watch::Sender::new(0),
             revision: AtomicU64::new(0),
             requests: AtomicU64::new(0),
             max_requests,
@@ -83,6 +86,27 @@ impl Shared {
 
     pub(super) fn watches(&self) -> MutexGuard<'_, BTreeMap<u64, OpenWatch>> {
         self.watches.lock().expect("no lock holder panics")
+    }
+
+    /// Registers watch `id` as open.
+    pub(super) fn opened(&self, id: u64, watch: OpenWatch) {
+        let mut watches = self.watches();
+        watches.insert(id, watch);
+        self.open.send_replace(watches.len());
+    }
+
+    /// Registers watch `id` as ended.
+    pub(super) fn closed(&self, id: u64) {
+        let mut watches = self.watches();
+        watches.remove(&id);
+        self.open.send_replace(watches.len());
+    }
+
+    /// Resolves when no watch is open.
+    pub(super) async fn all_closed(&self) {
+        let mut open = self.open.subscribe();
+        // NB: errs only when the sender is gone, which cannot happen while `self` lives.
+        let _ = open.wait_for(|n| *n == 0).await;
     }
 
     /// The highest revision seen upstream so far.

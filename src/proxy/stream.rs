@@ -60,7 +60,7 @@ impl Watch {
 pub(super) fn start(shared: Arc<Shared>, watch: Watch, upstream: kube::client::Body) -> Body {
     let (out, mut client) = mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(BUFFERED_LINES);
     let (hits_tx, hits) = mpsc::unbounded_channel();
-    shared.watches().insert(
+    shared.opened(
         watch.id,
         OpenWatch {
             path: watch.path.clone(),
@@ -87,7 +87,7 @@ pub(super) fn start(shared: Arc<Shared>, watch: Watch, upstream: kube::client::B
         };
         let end = relay.run(lines, hits, opened).await;
         reader.abort();
-        shared.watches().remove(&relay.watch.id);
+        shared.closed(relay.watch.id);
         shared.recorder.record(TraceKind::WatchEnded {
             request: relay.watch.id,
             reason: end,
