@@ -54,3 +54,56 @@ pub(crate) fn refusals(scenario: &Scenario, etcd: bool) -> Vec<String> {
     }
     refused
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(timeline: &str) -> Scenario {
+        Scenario::from_yaml(&format!(
+            "duration: 10m\n\
+             resource: {{ version: v1, kind: ConfigMap, plural: configmaps,\n\
+               objects: [{{ name: a, namespace: shop }}] }}\n\
+             timeline: [{timeline}]\n\
+             watchers: [{{ name: any }}]\n\
+             expect: {{ deadline: 1m, recover: [any] }}\n"
+        ))
+        .expect("the scenario loads")
+    }
+
+    #[test]
+    fn what_an_intermediary_can_do_is_played() {
+        let faults = scenario(
+            "{ at: 1m, kind: cut_stream, how: reset }, { at: 2m, kind: watch_410, form: http }, \
+             { at: 3m, kind: stale_bookmarks, for: 1m }, { at: 4m, kind: hang_headers, count: 1 }",
+        );
+        assert_eq!(refusals(&faults, false), Vec::<String>::new());
+    }
+
+    #[test]
+    fn what_only_the_apiserver_can_do_is_refused_by_name_and_time() {
+        let faults = scenario(
+            "{ at: 1m, kind: expire_watches }, { at: 2m, kind: watch_410 }, \
+             { at: 3m, kind: restart, revision: keep }, { at: 4m, kind: compact }",
+        );
+        let refused = refusals(&faults, false);
+        let named: Vec<&str> = refused
+            .iter()
+            .map(|r| r.split_once(':').map_or(r.as_str(), |(what, _)| what))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                "timeline (expire_watches at 1m)",
+                "timeline (watch_410 at 2m)",
+                "timeline (restart at 3m)",
+                "timeline (compact at 4m)",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_compaction_is_played_when_the_proxy_has_etcd() {
+        assert!(refusals(&scenario("{ at: 4m, kind: compact }"), true).is_empty());
+    }
+}

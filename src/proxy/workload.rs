@@ -343,3 +343,44 @@ impl Workload {
         Ok(value)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn namespaces() -> Namespaces {
+        let scenario = Scenario::from_yaml(
+            "duration: 10m\n\
+             resource: { version: v1, kind: ConfigMap, plural: configmaps,\n\
+               objects: [{ name: a, namespace: shop }, { name: b, namespace: db }] }\n\
+             watchers: [{ name: any }]\n\
+             expect: { deadline: 1m, recover: [any] }\n",
+        )
+        .expect("the scenario loads");
+        Namespaces::for_scenario(&scenario)
+    }
+
+    #[test]
+    fn each_scenario_namespace_gets_one_of_the_run_s_own() {
+        let ns = namespaces();
+        let shop = ns.real("shop").expect("shop is mapped");
+        assert_eq!(shop, format!("kwh-{}-shop", ns.tag));
+        assert_eq!(ns.all().len(), 2);
+        assert_eq!(ns.first(), format!("kwh-{}-db", ns.tag));
+    }
+
+    #[test]
+    fn a_fault_s_path_follows_its_namespace() {
+        let ns = namespaces();
+        let shop = ns.real("shop").expect("shop is mapped").to_owned();
+        assert_eq!(
+            ns.rewrite_path("/api/v1/namespaces/shop/configmaps"),
+            format!("/api/v1/namespaces/{shop}/configmaps")
+        );
+        assert_eq!(
+            ns.rewrite_path("namespaces/shop"),
+            format!("namespaces/{shop}")
+        );
+        assert_eq!(ns.rewrite_path("/api/v1/configmaps"), "/api/v1/configmaps");
+    }
+}
