@@ -9,8 +9,9 @@
 //! cargo run --release --example side_by_side -- 20 side-by-side.md
 //! ```
 //!
-//! The arguments: the speed both sides play at, and the file the markdown table goes to (the
-//! clients' own output, kubectl's rows among it, goes to stdout). Runs go a few at a time.
+//! The arguments: the speed both sides play at, the file the markdown table goes to (the
+//! clients' own output, kubectl's rows among it, goes to stdout), and optionally the scenarios
+//! to run (default: all). Runs go a few at a time.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -25,8 +26,8 @@ const AT_ONCE: usize = 6;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [speed, out] = args.as_slice() else {
-        anyhow::bail!("usage: side_by_side SPEED OUT.md");
+    let [speed, out, only @ ..] = args.as_slice() else {
+        anyhow::bail!("usage: side_by_side SPEED OUT.md [SCENARIO...]");
     };
     let speed: u32 = speed.parse()?;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -47,6 +48,9 @@ fn main() -> anyhow::Result<()> {
     let mut jobs = Vec::new();
     for path in files_in(root.join("scenarios"))? {
         let scenario = Scenario::load(&path)?;
+        if !only.is_empty() && !only.contains(&scenario.name) {
+            continue;
+        }
         let spec = &scenario.resource;
         let resource = [spec.api_version(), spec.kind.clone(), spec.plural.clone()];
         let clients: [(&str, Vec<String>); 3] = [

@@ -82,6 +82,30 @@ impl Namespaces {
         self.map.values().next().map_or("default", String::as_str)
     }
 
+    /// `value` with every `namespace` field inside it that names a scenario namespace (an
+    /// Event's `involvedObject.namespace`, which the apiserver holds to the Event's own) naming
+    /// the run's instead.
+    pub(crate) fn rewrite_references(&self, value: &Value) -> Value {
+        match value {
+            Value::Object(fields) => Value::Object(
+                fields
+                    .iter()
+                    .map(|(k, v)| {
+                        let v = match (k.as_str(), v.as_str().and_then(|ns| self.real(ns))) {
+                            ("namespace", Some(real)) => Value::String(real.to_owned()),
+                            _ => self.rewrite_references(v),
+                        };
+                        (k.clone(), v)
+                    })
+                    .collect(),
+            ),
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|v| self.rewrite_references(v)).collect())
+            }
+            other => other.clone(),
+        }
+    }
+
     /// `text` with each `/namespaces/<ns>/` of the scenario's turned into the run's.
     pub(crate) fn rewrite_path(&self, text: &str) -> String {
         let mut out = text.to_owned();
@@ -215,6 +239,7 @@ impl Workload {
                 let now = placeholder::micro_time(jiff::Timestamp::now());
                 let mut patch: Map<String, Value> = placeholder::fill(body, placeholder::NOW, &now)
                     .into_iter()
+                    .map(|(k, v)| (k, self.namespaces.rewrite_references(&v)))
                     .collect();
                 if let Some(labels) = labels {
                     let key = (namespace.clone(), name.clone());
@@ -382,5 +407,16 @@ mod tests {
             format!("namespaces/{shop}")
         );
         assert_eq!(ns.rewrite_path("/api/v1/configmaps"), "/api/v1/configmaps");
+    }
+
+    #[test]
+    fn an_event_s_involved_object_follows_its_namespace() {
+        let ns = namespaces();
+        let shop = ns.real("shop").expect("shop is mapped").to_owned();
+        let body = json!({ "involvedObject": { "kind": "Pod", "name": "a", "namespace": "shop" }, "reason": "Started" });
+        assert_eq!(
+            ns.rewrite_references(&body),
+            json!({ "involvedObject": { "kind": "Pod", "name": "a", "namespace": shop }, "reason": "Started" })
+        );
     }
 }
