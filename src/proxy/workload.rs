@@ -202,7 +202,7 @@ impl Workload {
                 let mut object: Map<String, Value> = spec
                     .body
                     .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .map(|(k, v)| (k.clone(), self.namespaces.rewrite_references(v)))
                     .collect();
                 let resource = &self.shared.resource;
                 object.insert("apiVersion".into(), resource.api_version().into());
