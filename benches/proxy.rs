@@ -54,7 +54,8 @@ async fn streaming_list(client: &kube::Client, namespace: &str) -> usize {
         while let Some(newline) = partial.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = partial.drain(..=newline).collect();
             events += 1;
-            if line.windows(26).any(|w| w == b"k8s.io/initial-events-end") {
+            const END: &[u8] = b"k8s.io/initial-events-end";
+            if line.windows(END.len()).any(|w| w == END) {
                 return events;
             }
         }
