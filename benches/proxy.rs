@@ -101,7 +101,7 @@ fn bench(c: &mut Criterion) {
                 .send((proxy.kubeconfig(), proxy.namespaces().remove(0)))
                 .expect("the bench waits for it");
             let _ = stopped.await;
-            proxy.settle().await;
+            proxy.settle(std::time::Duration::ZERO).await;
             for problem in proxy.close().await {
                 eprintln!("proxy bench: {problem}");
             }

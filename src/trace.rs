@@ -453,6 +453,15 @@ impl Recorder {
             .push(event);
     }
 
+    /// Records `kind` at virtual time `at`, for what is learnt later of an earlier moment (the
+    /// truth a proxy settles at the end of a run).
+    pub fn record_at(&self, at: Duration, kind: TraceKind) {
+        self.events
+            .lock()
+            .expect("trace lock is never poisoned: pushes cannot panic")
+            .push(TraceEvent { at, kind });
+    }
+
     /// A copy of everything recorded so far.
     #[must_use]
     pub fn snapshot(&self) -> Trace {

@@ -76,7 +76,7 @@ pub(super) fn proxy(
                 }
             };
             let at = proxy.recorder().now().min(scenario.duration);
-            let trace = proxy.settle().await;
+            let trace = proxy.settle(at).await;
             anyhow::Ok(report::requests::summary(&trace, at, interrupted))
         }
         .await;

@@ -287,11 +287,11 @@ impl Front {
         }
     }
 
-    /// The run's trace, with the truth settled.
-    async fn trace(&mut self) -> Trace {
+    /// The run's trace, with the truth settled as of `end`.
+    async fn trace(&mut self, end: Duration) -> Trace {
         match self {
             Self::Live(live) => live.server().recorder().snapshot(),
-            Self::Proxy(proxy) => proxy.settle().await,
+            Self::Proxy(proxy) => proxy.settle(end).await,
         }
     }
 
@@ -364,7 +364,7 @@ async fn play(
                 status: child::describe(stopped),
             },
         };
-        let trace = front.trace().await;
+        let trace = front.trace(end).await;
         let view = view::read(&view_path)?;
         Ok((trace, end, exit, view))
     }

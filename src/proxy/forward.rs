@@ -213,9 +213,11 @@ pub(super) async fn handle(
     let body = if verb == Verb::Watch && status == 200 {
         let stream_faults = shared.rules().on_watch_start(shared.recorder.now(), &info);
         let revision = shared.revision();
+        // A streaming list starts from the current state, not from its resourceVersion.
+        let streaming = query.flag("sendInitialEvents");
         shared.recorder.record(TraceKind::WatchOpened {
             request: id,
-            from: info.resource_version,
+            from: info.resource_version.filter(|_| !streaming),
             // NB: a proxy cannot see the apiserver's floor; the apiserver's own 410 says when
             // a watch is too old, and the verdict sees that.
             floor: 0,

@@ -187,21 +187,23 @@ impl Proxy {
                 });
             }
         };
-        let addr = listener.local_addr().map_err(|source| Error::Bind {
-            addr: options.addr,
-            source,
-        })?;
+        let addr = match listener.local_addr() {
+            Ok(addr) => addr,
+            Err(source) => {
+                workload.delete_namespaces().await;
+                return Err(Error::Bind {
+                    addr: options.addr,
+                    source,
+                });
+            }
+        };
         let shared = shared_for(Recorder::start_live(options.speed));
         shared.saw_revision(setup.revision());
         for event in setup.recorder.snapshot() {
             shared.recorder.record(event.kind);
         }
-        let workload = Arc::new(tokio::sync::Mutex::new(Workload::new(
-            Arc::clone(&shared),
-            Arc::clone(&truth),
-            namespaces.clone(),
-            served,
-        )));
+        // The same writer, its labels of the objects made at time zero included, on the run's clock.
+        let workload = Arc::new(tokio::sync::Mutex::new(workload.on(Arc::clone(&shared))));
         let timeline: Vec<Step> = scenario
             .timeline
             .iter()
@@ -292,9 +294,9 @@ impl Proxy {
     }
 
     /// Stops serving and playing, ends the watches still open cleanly (the final chunk, as at
-    /// a timeout, rather than a connection gone mid-stream), reads the truth once more, and
-    /// returns the run's trace.
-    pub async fn settle(&mut self) -> Trace {
+    /// a timeout, rather than a connection gone mid-stream), reads the truth once more (what it
+    /// learns recorded at `end`, the time clients are judged at), and returns the run's trace.
+    pub async fn settle(&mut self, end: Duration) -> Trace {
         for task in self.tasks.drain(..) {
             task.abort();
         }
@@ -303,7 +305,7 @@ impl Proxy {
         }
         // NB: a stalled watch ends only when its client leaves: a little wait, not for ever.
         let _ = tokio::time::timeout(Duration::from_secs(1), self.shared.all_closed()).await;
-        truth::settle(&self.shared, &self.truth).await;
+        truth::settle(&self.shared, &self.truth, end).await;
         self.shared.recorder.snapshot()
     }
 

@@ -20,6 +20,9 @@ use crate::trace::{ClosedWhy, Damage, EventType, SentEvent, TraceKind, Verb, Wat
 /// pushes back on the apiserver, as it would without the proxy.
 const BUFFERED_LINES: usize = 16;
 
+/// Wall time hyper gets to write a half line out before a `mid_chunk` cut aborts the connection.
+const MID_CHUNK_FLUSH: Duration = Duration::from_millis(1);
+
 /// What the reader got from the upstream.
 enum Upstream {
     /// One event line, with its newline, and the virtual time it arrived.
@@ -179,7 +182,8 @@ impl Relay {
                 biased;
                 () = self.out.closed() => return WatchEnd::ClientGone,
                 Some(hit) = hits.recv() => match hit {
-                    OpenWatchHit::Cut(how) => cut = Some(how),
+                    // The first cut that hits it is the one it gets.
+                    OpenWatchHit::Cut(how) => cut = cut.or(Some(how)),
                     OpenWatchHit::Stall => stalled = true,
                 },
                 message = lines.recv() => match message {
@@ -207,7 +211,19 @@ impl Relay {
     /// Sends one line with the faults in force; `false` when the client is gone.
     async fn relay(&mut self, line: Bytes, arrived: Duration) -> bool {
         let shared = Arc::clone(&self.shared);
-        let delay = shared.rules().event_delay(arrived, &self.watch.info());
+        let mut event = parse(&line);
+        // As on the simulated server, `latency` and `malformed_event` act on changes (object
+        // events), not on bookmarks or a closing ERROR, and only they use up their counts.
+        let change = !self.watch.lines
+            || matches!(
+                event.type_,
+                EventType::Added | EventType::Modified | EventType::Deleted
+            );
+        let delay = if change {
+            shared.rules().event_delay(arrived, &self.watch.info())
+        } else {
+            None
+        };
         if let Some(delay) = delay {
             shared.recorder.sleep_until(arrived + delay).await;
         }
@@ -215,13 +231,14 @@ impl Relay {
             return self.out.send(Ok(Frame::data(line))).await.is_ok();
         }
         let now = shared.recorder.now();
-        let mut event = parse(&line);
         let mut line = line;
         match event.type_ {
             EventType::Bookmark => match shared.rules().bookmark(now) {
                 BookmarkAction::Pass => {}
                 BookmarkAction::Drop(_) => return true,
-                BookmarkAction::Stale(revision) => {
+                BookmarkAction::Stale(old) => {
+                    // Never ahead of what the bookmark itself says (as the simulated server).
+                    let revision = event.resource_version.map_or(old, |rv| rv.min(old));
                     line = with_resource_version(&line, &revision.to_string());
                     event.resource_version = Some(revision);
                 }
@@ -236,7 +253,11 @@ impl Relay {
         if let Some(revision) = event.resource_version {
             shared.saw_revision(revision);
         }
-        let malformed = shared.rules().malform(now, &self.watch.info());
+        let malformed = if change {
+            shared.rules().malform(now, &self.watch.info())
+        } else {
+            None
+        };
         if let Some(shape) = malformed {
             line = damaged(&line, shape);
             event.damaged = Some(match shape {
@@ -270,6 +291,12 @@ impl Relay {
             .out
             .send(Ok(Frame::data(line.slice(..line.len() / 2))))
             .await;
+        // NB: as the simulated server does, a moment for hyper to write the half line out
+        // before the error aborts the connection with it still buffered.
+        let recorder = &self.shared.recorder;
+        recorder
+            .sleep_until(recorder.now() + recorder.speed() * MID_CHUNK_FLUSH)
+            .await;
         let _ = self.out.send(Err(reset("mid_chunk"))).await;
     }
 }
@@ -286,9 +313,11 @@ fn reset(why: &str) -> std::io::Error {
 /// A clean end from the upstream: its timeout, or (earlier than that) its own reason, which a
 /// proxy cannot see (a watch cache re-list, a backlog out of the window, a shutdown).
 fn ended(timeout: Option<Duration>, opened: tokio::time::Instant) -> WatchEnd {
-    // NB: without `timeoutSeconds` the apiserver picks one of at least its
+    // NB: without `timeoutSeconds` (or with 0) the apiserver picks one of at least its
     // `--min-request-timeout` (1800 s).
-    let timeout = timeout.unwrap_or(Duration::from_secs(1800));
+    let timeout = timeout
+        .filter(|t| !t.is_zero())
+        .unwrap_or(Duration::from_secs(1800));
     if opened.elapsed() + Duration::from_secs(1) >= timeout {
         WatchEnd::Timeout
     } else {

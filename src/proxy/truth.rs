@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use futures::StreamExt;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
@@ -26,6 +27,11 @@ impl Truth {
     /// Records a write of `object` (an object as the apiserver serves it) once: a revision
     /// already recorded for its key, or an older one, is not a new write.
     pub(super) fn observe(&self, shared: &Shared, object: &Value, exists: bool) {
+        self.observe_at(shared, object, exists, None);
+    }
+
+    /// As [`Truth::observe`], recorded at `at` (default: now).
+    fn observe_at(&self, shared: &Shared, object: &Value, exists: bool, at: Option<Duration>) {
         let Some((key, revision)) = key_and_revision(object) else {
             return;
         };
@@ -53,13 +59,17 @@ impl Truth {
             })
             .unwrap_or_default();
         let resource = &shared.resource;
-        shared.recorder.record(TraceKind::Write {
+        let write = TraceKind::Write {
             key,
             labels,
             fields: crate::field_label::values(&resource.group, &resource.kind, &body),
             resource_version: revision,
             exists,
-        });
+        };
+        match at {
+            Some(at) => shared.recorder.record_at(at, write),
+            None => shared.recorder.record(write),
+        }
     }
 
     /// Objects known to exist now.
@@ -120,34 +130,46 @@ pub(super) fn watch(shared: Arc<Shared>, truth: Arc<Truth>) -> tokio::task::Join
     })
 }
 
-/// Lists the resource once more at the end and records what the watch missed: a write it had
-/// not yet delivered, an object gone that it never saw go.
-pub(super) async fn settle(shared: &Shared, truth: &Truth) {
+/// Lists the resource once more at the end and records what the watch missed, as of `at` (the
+/// end the clients are judged at): a write it had not yet delivered, an object gone that it
+/// never saw go.
+pub(super) async fn settle(shared: &Shared, truth: &Truth, at: Duration) {
     let mut listed = Vec::new();
     {
-        match api(shared).list(&ListParams::default()).await {
-            Ok(list) => {
-                if let Some(revision) = list
-                    .metadata
-                    .resource_version
-                    .as_deref()
-                    .and_then(|r| r.parse().ok())
-                {
-                    shared.saw_revision(revision);
-                }
-                for object in list.items {
-                    if let Ok(value) = serde_json::to_value(&object) {
-                        if let Some((key, _)) = key_and_revision(&value) {
-                            listed.push(key);
-                        }
-                        truth.observe(shared, &value, true);
-                    }
-                }
-            }
-            Err(error) => {
-                tracing::warn!(%error, "the proxy could not list the truth at the end");
+        let listing = tokio::time::timeout(
+            super::upstream::CALL_TIMEOUT,
+            api(shared).list(&ListParams::default()),
+        )
+        .await;
+        match listing {
+            Err(_) => {
+                tracing::warn!("the proxy's list of the truth at the end was not answered");
                 return;
             }
+            Ok(listing) => match listing {
+                Ok(list) => {
+                    if let Some(revision) = list
+                        .metadata
+                        .resource_version
+                        .as_deref()
+                        .and_then(|r| r.parse().ok())
+                    {
+                        shared.saw_revision(revision);
+                    }
+                    for object in list.items {
+                        if let Ok(value) = serde_json::to_value(&object) {
+                            if let Some((key, _)) = key_and_revision(&value) {
+                                listed.push(key);
+                            }
+                            truth.observe_at(shared, &value, true, Some(at));
+                        }
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "the proxy could not list the truth at the end");
+                    return;
+                }
+            },
         }
     }
     let revision = shared.revision();
@@ -161,7 +183,7 @@ pub(super) async fn settle(shared: &Shared, truth: &Truth) {
                     "resourceVersion": revision.to_string(),
                 }
             });
-            truth.observe(shared, &gone, false);
+            truth.observe_at(shared, &gone, false, Some(at));
         }
     }
 }

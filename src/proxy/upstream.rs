@@ -14,7 +14,7 @@ use super::Error;
 use crate::scenario::ResourceSpec;
 
 /// How long the proxy waits for the upstream to accept a connection, and for its own calls.
-const CALL_TIMEOUT: Duration = Duration::from_secs(15);
+pub(super) const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The upstream apiserver.
 #[derive(Clone)]

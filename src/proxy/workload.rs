@@ -146,6 +146,12 @@ impl Workload {
         }
     }
 
+    /// This writer, recording on `shared` from now on.
+    pub(super) fn on(mut self, shared: Arc<Shared>) -> Self {
+        self.shared = shared;
+        self
+    }
+
     /// Creates the run's namespaces.
     ///
     /// # Errors
@@ -252,7 +258,12 @@ impl Workload {
                         .map(|(k, _)| (k.clone(), Value::Null))
                         .collect();
                     change.extend(labels.iter().map(|(k, v)| (k.clone(), v.clone().into())));
-                    patch.insert("metadata".into(), json!({ "labels": change }));
+                    let metadata = patch
+                        .entry("metadata")
+                        .or_insert_with(|| Value::Object(Map::new()));
+                    if let Value::Object(metadata) = metadata {
+                        metadata.insert("labels".into(), Value::Object(change));
+                    }
                     self.labels.insert(key, labels.clone());
                 }
                 // `status` goes to the status subresource where there is one: the object's own

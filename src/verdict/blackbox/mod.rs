@@ -133,10 +133,16 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
     // A wait of the client's own took `speed` times as long in virtual time as it would have
     // at 1×: the checks hold it to what it would have been.
     let speed = client.speed.max(1);
-    let at_1x = |gap: Duration| gap / speed;
+    // Not the client's own: while a restarting server refused or held connections.
+    let held = held_by_server(scenario);
+    let at_1x = |(from, to): (Duration, Duration)| {
+        let server = overlap((from, to), &held);
+        let own = (to.saturating_sub(from)).saturating_sub(server);
+        server + own / speed
+    };
     let active = open.is_some()
         || pending.is_some()
-        || quiet_since.is_some_and(|at| at_1x(end.saturating_sub(at)) <= deadline);
+        || quiet_since.is_some_and(|at| at_1x((at, end.max(at))) <= deadline);
     let survived_detail = match (&client.exit.at, active, last_call) {
         (Some(at), _, _) => format!(
             "the client exited ({}) at {}, before the end at {}",
@@ -155,7 +161,7 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
     // Stuck midway: a stretch after the first fault, longer than the deadline, with no watch
     // open, no request pending and no request made.
     let idle = longest_idle(&calls, first_fault.unwrap_or_default(), end)
-        .filter(|(from, to)| at_1x(*to - *from) > deadline && *to < end);
+        .filter(|(from, to)| at_1x((*from, *to)) > deadline && *to < end);
     let survived_detail = match idle {
         Some((from, to)) if active && client.exit.at.is_none() => format!(
             "it had no open watch and made no request from {} to {}, {}{} (deadline {})",
@@ -232,11 +238,11 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
     // How long it took to be back, with its own waits in it counted as at 1×.
     let back_after = |at: Duration| {
         let span = at.saturating_sub(last_fault);
-        let own: Duration = idle_stretches(&calls, last_fault, at)
-            .iter()
-            .map(|(a, b)| *b - *a)
-            .sum();
-        (span, own, span - own + at_1x(own))
+        let stretches = idle_stretches(&calls, last_fault, at);
+        let idle: Duration = stretches.iter().map(|(a, b)| *b - *a).sum();
+        let as_1x: Duration = stretches.iter().map(|s| at_1x(*s)).sum();
+        let own = idle.saturating_sub(stretches.iter().map(|s| overlap(*s, &held)).sum());
+        (span, own, span.saturating_sub(idle) + as_1x)
     };
     let deadline_ok = match (disrupted_at, recovered_at) {
         (None, _) => true,
@@ -391,6 +397,28 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
         diagnosis,
         marks: Marks::default(),
     }
+}
+
+/// The stretches in which the server itself kept every client waiting: a restart, from its
+/// SIGTERM through its drain and its downtime.
+fn held_by_server(scenario: &Scenario) -> Vec<(Duration, Duration)> {
+    scenario
+        .timeline
+        .iter()
+        .filter_map(|step| match &step.action {
+            crate::scenario::Action::Fault(crate::fault::Fault::Restart {
+                down, drain, ..
+            }) => Some((step.at, step.at + *drain + *down)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// How much of `stretch` falls within `held`.
+fn overlap((from, to): (Duration, Duration), held: &[(Duration, Duration)]) -> Duration {
+    held.iter()
+        .map(|(a, b)| to.min(*b).saturating_sub(from.max(*a)))
+        .sum()
 }
 
 /// `gap` when it was the client's own wait on a timeline played `speed` times faster: what it
