@@ -288,3 +288,34 @@ fn a_request_a_fault_held_back_is_not_the_client_s_own_wait() {
     let fast = judged_at(&trace, None, 20);
     assert!(!fast.recovered, "{:?}", fast.checks);
 }
+
+#[test]
+fn a_restart_s_downtime_is_not_the_client_s_own_wait() {
+    // The server is down for 1m40s from 1m; the client is back as soon as it serves again.
+    let scenario = Scenario::from_yaml(
+        "duration: 10m\n\
+         resource: { version: v1, kind: ConfigMap, plural: configmaps,\n\
+           objects: [{ name: a, namespace: default }] }\n\
+         timeline: [{ at: 1m, kind: restart, revision: keep, down: 100s }]\n\
+         watchers: [{ name: any }]\n\
+         expect: { deadline: 1m, max_requests_per_minute: 30, recover: [any] }\n",
+    )
+    .expect("the scenario loads");
+    let trace = a_client_that_waits_100s_after_the_410();
+    let exit = Exit {
+        at: None,
+        status: "exit 1".into(),
+    };
+    let verdict = judge_client(
+        &scenario,
+        &trace,
+        Client {
+            id: &ClientId::Agent("kubectl/v1.33".into()),
+            view: None,
+            exit: &exit,
+            end: Duration::from_secs(600),
+            speed: 20,
+        },
+    );
+    assert!(!verdict.recovered, "{:?}", verdict.checks);
+}
