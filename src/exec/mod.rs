@@ -290,7 +290,19 @@ impl Front {
     /// The run's trace, with the truth settled as of `end`.
     async fn trace(&mut self, end: Duration) -> Trace {
         match self {
-            Self::Live(live) => live.server().recorder().snapshot(),
+            Self::Live(live) => {
+                // A watch's end is recorded when the server notices its client left, a moment
+                // after the client's exit: wait (a little) for every watch to have its end,
+                // or a stalled watch would sometimes be judged as still open.
+                let recorder = live.server().recorder();
+                let ended = async {
+                    while !every_watch_ended(&recorder.snapshot()) {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                };
+                let _ = tokio::time::timeout(Duration::from_secs(1), ended).await;
+                recorder.snapshot()
+            }
             Self::Proxy(proxy) => proxy.settle(end).await,
         }
     }
@@ -302,6 +314,19 @@ impl Front {
             Self::Proxy(proxy) => proxy.close().await,
         }
     }
+}
+
+/// Whether every watch the server opened has its end recorded.
+fn every_watch_ended(trace: &Trace) -> bool {
+    let opened = trace
+        .iter()
+        .filter(|e| matches!(e.kind, TraceKind::WatchOpened { .. }))
+        .count();
+    let ended = trace
+        .iter()
+        .filter(|e| matches!(e.kind, TraceKind::WatchEnded { .. }))
+        .count();
+    ended >= opened
 }
 
 /// What a run leaves: the trace, the time the client is judged at, how it exited, the cache
