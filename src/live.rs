@@ -127,6 +127,19 @@ impl LiveServer {
     /// # Errors
     /// [`Error::Bind`] when the address cannot be bound.
     pub async fn start(scenario: &Scenario, options: &LiveOptions) -> Result<Self, Error> {
+        Self::start_recording(scenario, options, Recorder::start_live(options.speed)).await
+    }
+
+    /// As [`LiveServer::start`], recording into `recorder` (made with the options' speed), for
+    /// a server that folds its trace as it goes ([`Recorder::start_live_folding`]).
+    ///
+    /// # Errors
+    /// [`Error::Bind`] when the address cannot be bound.
+    pub async fn start_recording(
+        scenario: &Scenario,
+        options: &LiveOptions,
+        recorder: Recorder,
+    ) -> Result<Self, Error> {
         let listener = TcpListener::bind(options.addr)
             .await
             .map_err(|source| Error::Bind {
@@ -137,7 +150,6 @@ impl LiveServer {
             addr: options.addr,
             source,
         })?;
-        let recorder = Recorder::start_live(options.speed);
         let server = ApiServer::new(scenario, recorder);
         // `play` applies the steps at time zero before any connection is accepted.
         let player = tokio::spawn(apiserver::play(server.clone(), scenario.clone()));

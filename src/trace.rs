@@ -199,7 +199,7 @@ pub struct RequestRecord {
 }
 
 /// What kind of request the server took a request for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verb {
     /// A LIST (first page: no `continue`).
@@ -376,7 +376,39 @@ pub struct Recorder {
     start: tokio::time::Instant,
     epoch: jiff::Timestamp,
     speed: u32,
-    events: Arc<Mutex<Trace>>,
+    events: Arc<Mutex<Log>>,
+}
+
+/// Where recorded events go: kept for the verdict, or folded into a summary as they come, so
+/// that a server which runs for hours (`harness serve`) holds no more for a million requests
+/// than for one.
+enum Log {
+    Kept(Trace),
+    Folded(Box<dyn FnMut(TraceEvent) + Send>),
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Self::Kept(Trace::new())
+    }
+}
+
+impl std::fmt::Debug for Log {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Kept(trace) => write!(f, "Kept({} events)", trace.len()),
+            Self::Folded(_) => f.write_str("Folded"),
+        }
+    }
+}
+
+impl Log {
+    fn push(&mut self, event: TraceEvent) {
+        match self {
+            Self::Kept(trace) => trace.push(event),
+            Self::Folded(fold) => fold(event),
+        }
+    }
 }
 
 impl Recorder {
@@ -403,6 +435,16 @@ impl Recorder {
             epoch: jiff::Timestamp::now(),
             speed: speed.max(1),
             events: Arc::default(),
+        }
+    }
+
+    /// A live run's recorder, as [`Recorder::start_live`], that keeps nothing: each event is
+    /// handed to `fold` as it is recorded, and [`Recorder::snapshot`] is empty.
+    #[must_use]
+    pub fn start_live_folding(speed: u32, fold: impl FnMut(TraceEvent) + Send + 'static) -> Self {
+        Self {
+            events: Arc::new(Mutex::new(Log::Folded(Box::new(fold)))),
+            ..Self::start_live(speed)
         }
     }
 
@@ -462,12 +504,12 @@ impl Recorder {
             .push(TraceEvent { at, kind });
     }
 
-    /// A copy of everything recorded so far.
+    /// A copy of everything recorded so far; empty for a recorder that folds.
     #[must_use]
     pub fn snapshot(&self) -> Trace {
-        self.events
-            .lock()
-            .expect("trace lock is never poisoned")
-            .clone()
+        match &*self.events.lock().expect("trace lock is never poisoned") {
+            Log::Kept(trace) => trace.clone(),
+            Log::Folded(_) => Trace::new(),
+        }
     }
 }

@@ -11,8 +11,8 @@ use base64::Engine as _;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use super::etcd::Gateway;
-use super::reaper::Reaper;
 use super::{Binaries, Error};
+use crate::reaper::Reaper;
 
 /// Name of the cluster, user and context in the kubeconfig the control plane writes.
 const KUBECONFIG_NAME: &str = "kwh-anchor";
@@ -87,7 +87,10 @@ impl ControlPlane {
             fastrand::u64(..)
         ));
         create_dir(&dir)?;
-        let reaper = Reaper::start(&dir)?;
+        let reaper = Reaper::start(Some(&dir)).map_err(|source| Error::Spawn {
+            name: "sh (reaper)",
+            source,
+        })?;
         let [etcd_port, peer_port, apiserver_port] = free_ports()?;
         let etcd_url = format!("http://127.0.0.1:{etcd_port}");
         let mut plane = Self {

@@ -16,7 +16,6 @@ mod binaries;
 mod control_plane;
 mod error;
 mod etcd;
-mod reaper;
 
 pub use binaries::{BIN_DIR_ENV, Binaries};
 pub use control_plane::{ControlPlane, ControlPlaneOptions, STOP_GRACE};

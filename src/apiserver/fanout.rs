@@ -141,6 +141,11 @@ impl Fanout {
         (id, inbox)
     }
 
+    /// How many watches are open.
+    pub(crate) fn len(&self) -> usize {
+        self.watches.len()
+    }
+
     /// Closes watch `id`.
     pub(crate) fn unsubscribe(&mut self, id: u64) {
         let Some(watch) = self.watches.remove(&id) else {
@@ -185,12 +190,6 @@ impl Fanout {
                 let _ = watch.sender.send(Arc::clone(change));
             }
         }
-    }
-
-    /// How many watches are open.
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.watches.len()
     }
 }
 

@@ -19,6 +19,7 @@ mod fanout;
 mod history;
 mod json;
 mod list;
+mod metrics;
 pub(crate) mod query;
 mod remaining;
 pub(crate) mod route;

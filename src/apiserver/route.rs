@@ -6,6 +6,8 @@ use crate::scenario::ResourceSpec;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Route {
     Version,
+    /// `/metrics`: the process's own figures, in Prometheus' text format.
+    Metrics,
     CoreVersions,
     Groups,
     GroupVersion {
@@ -29,6 +31,7 @@ impl Route {
         let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
         match segments.as_slice() {
             ["version"] => Self::Version,
+            ["metrics"] => Self::Metrics,
             ["api"] => Self::CoreVersions,
             ["apis"] => Self::Groups,
             ["api", version] => Self::GroupVersion {

@@ -51,6 +51,7 @@ impl ApiServer {
             fanout: Fanout::default(),
             remaining: RemainingCounts::default(),
             requests: 0,
+            answered: BTreeMap::new(),
             starts: VecDeque::with_capacity(STORM_BURST),
             downtime: Downtime::default(),
         };
@@ -506,6 +507,14 @@ impl ApiServer {
         status: u16,
         (agent, process): (String, Option<u32>),
     ) {
+        if status != 0 {
+            *self
+                .shared
+                .lock()
+                .answered
+                .entry((info.verb, status))
+                .or_default() += 1;
+        }
         self.shared
             .recorder
             .record(TraceKind::Request(RequestRecord {
@@ -536,6 +545,7 @@ impl ApiServer {
         }
         match route {
             Route::Version => json(discovery::version()),
+            Route::Metrics => super::metrics::render(&self.shared),
             Route::CoreVersions | Route::Groups if query.aggregated => json_as(
                 discovery::aggregated(&self.shared.resource, route == Route::CoreVersions),
                 discovery::AGGREGATED,

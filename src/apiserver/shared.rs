@@ -3,7 +3,7 @@
 //! open watches. The request handlers (`list`, `watch`, `answer`) and the server that
 //! dispatches to them all read it from here; it imports none of them.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -20,7 +20,7 @@ use super::wire::{WallClock, Wire};
 use crate::fault::FaultRules;
 use crate::scenario::{ResourceSpec, ServerSpec};
 use crate::selector::Selector;
-use crate::trace::Recorder;
+use crate::trace::{Recorder, Verb};
 
 /// One server's shared state.
 #[derive(Debug)]
@@ -59,6 +59,8 @@ pub(super) struct State {
     /// What paginated LISTs have left to send.
     pub(super) remaining: RemainingCounts,
     pub(super) requests: u64,
+    /// Requests answered, by verb and status (`/metrics`).
+    pub(super) answered: BTreeMap<(Verb, u16), u64>,
     /// When the last [`crate::trace::STORM_BURST`] lists and watches started.
     pub(super) starts: VecDeque<Duration>,
     /// Where the server is in its last restart.

@@ -30,7 +30,8 @@ pub(super) fn exec(
     let scenario = scenario::load(request.path)?;
     let mut options = ExecOptions::default()
         .speed(request.speed)
-        .grace(request.grace);
+        .grace(request.grace)
+        .interruptible();
     if let Some(setup) = &request.setup {
         options = options.setup(setup.clone());
     }

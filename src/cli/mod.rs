@@ -1,7 +1,8 @@
 //! The `harness` command line: clap arguments ([`Args`]) to reports and exit codes.
 //!
 //! Exit codes: [`PASSED`] (0) when every set-up did what its scenario expects,
-//! [`VERDICT_FAILED`] (1) when one did not, [`HARNESS_ERROR`] (2) when the harness could not run.
+//! [`VERDICT_FAILED`] (1) when one did not, [`HARNESS_ERROR`] (2) when the harness could not run,
+//! [`INTERRUPTED`] (130) when Ctrl-C or SIGTERM stopped `harness exec` before it judged.
 
 mod args;
 mod exec;
@@ -14,4 +15,4 @@ mod run;
 mod serve;
 
 pub use args::{Args, Command, ExplainFormat, ExploreFormat, Format, SchemaOf};
-pub use run::{HARNESS_ERROR, PASSED, VERDICT_FAILED, run};
+pub use run::{HARNESS_ERROR, INTERRUPTED, PASSED, VERDICT_FAILED, run};

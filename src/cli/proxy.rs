@@ -70,7 +70,7 @@ pub(super) fn proxy(
             let interrupted = tokio::select! {
                 () = proxy.timeline_end() => false,
                 _ = proxy.storm() => false,
-                signal = tokio::signal::ctrl_c() => {
+                signal = crate::signal::interrupted() => {
                     signal?;
                     true
                 }

@@ -18,6 +18,9 @@ pub const PASSED: u8 = 0;
 pub const VERDICT_FAILED: u8 = 1;
 /// The harness could not run: a bad file, a bad flag.
 pub const HARNESS_ERROR: u8 = 2;
+/// `harness exec` was stopped by Ctrl-C or SIGTERM before it could judge (128 + SIGINT, the
+/// shell's code for an interrupted command).
+pub const INTERRUPTED: u8 = 130;
 
 /// Runs the parsed command, writing reports to `out` and errors to `err`.
 pub fn run(args: Args, out: &mut impl Write, err: &mut impl Write) -> ExitCode {
@@ -30,6 +33,13 @@ pub fn run(args: Args, out: &mut impl Write, err: &mut impl Write) -> ExitCode {
                 .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
         {
             ExitCode::from(PASSED)
+        }
+        Err(e)
+            if e.downcast_ref::<crate::exec::Error>()
+                .is_some_and(|e| matches!(e, crate::exec::Error::Interrupted)) =>
+        {
+            let _ = writeln!(err, "{e:#}");
+            ExitCode::from(INTERRUPTED)
         }
         Err(e) => {
             let _ = writeln!(err, "error: {e:#}");

@@ -1,12 +1,14 @@
-//! `harness serve`: a scenario on a real port until its timeline ends or Ctrl-C.
+//! `harness serve`: a scenario on a real port until its timeline ends, Ctrl-C or SIGTERM.
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use crate::live::{LiveOptions, LiveServer};
-use crate::report;
+use crate::report::requests::Tally;
 use crate::scenario::{self, format_duration};
+use crate::trace::Recorder;
 
 /// What `harness serve` was asked to do.
 #[derive(Debug)]
@@ -38,7 +40,16 @@ pub(super) fn serve(
         let options = LiveOptions::default()
             .addr(request.addr)
             .speed(request.speed);
-        let live = LiveServer::start(&scenario, &options).await?;
+        // NB: the request log is folded into its summary as it comes: a server left running
+        // for days holds no more for it than for one request.
+        let tally = Arc::new(Mutex::new(Tally::default()));
+        let fold = Arc::clone(&tally);
+        let recorder = Recorder::start_live_folding(request.speed, move |event| {
+            fold.lock()
+                .expect("the tally's lock is never poisoned: counting cannot panic")
+                .add(&event);
+        });
+        let live = LiveServer::start_recording(&scenario, &options, recorder).await?;
         let (kubeconfig, owned) = match &request.kubeconfig {
             Some(path) => (path.clone(), false),
             None => (
@@ -68,14 +79,17 @@ pub(super) fn serve(
         out.flush()?;
         let interrupted = tokio::select! {
             () = live.timeline_end() => false,
-            signal = tokio::signal::ctrl_c() => {
+            signal = crate::signal::interrupted() => {
                 signal?;
                 true
             }
         };
         let recorder = live.server().recorder();
         let at = recorder.now().min(scenario.duration);
-        let summary = report::requests::summary(&recorder.snapshot(), at, interrupted);
+        let summary = tally
+            .lock()
+            .expect("the tally's lock is never poisoned")
+            .render(at, interrupted);
         drop(live);
         if owned {
             // NB: only the file this command created and named itself is removed.

@@ -1,6 +1,8 @@
-//! The client's process: started in a process group of its own with the kubeconfig in its
-//! environment, its output sent to stderr (stdout is the verdict's), and stopped at the end:
-//! SIGTERM to the whole group, then SIGKILL after a grace period.
+//! The client's process: started with the kubeconfig in its environment, its output sent to
+//! stderr (stdout is the verdict's), in a process group of its own led by a [`Reaper`], and
+//! stopped at the end: SIGTERM to the whole group, then SIGKILL after a grace period. Should
+//! this process end first, however it ends (an error, Ctrl-C, a SIGKILL), the reaper stops the
+//! group: a client never outlives `harness exec`.
 
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
@@ -10,12 +12,13 @@ use tokio::process::{Child, Command};
 
 use super::Error;
 use super::view::VIEW_ENV;
+use crate::reaper::Reaper;
 
 /// A running client.
 pub(super) struct Client {
     child: Child,
-    /// Its pid, which is also its process group's id; `None` once it cannot be had.
-    pid: Option<u32>,
+    /// The leader of its process group, whose id is the group's.
+    reaper: Option<Reaper>,
     program: String,
 }
 
@@ -23,6 +26,10 @@ impl Client {
     /// Starts `command` with `KUBECONFIG` and the view file in its environment.
     pub(super) fn spawn(command: &[String], kubeconfig: &Path, view: &Path) -> Result<Self, Error> {
         let (program, args) = command.split_first().ok_or(Error::NoCommand)?;
+        let reaper = Reaper::start(None).map_err(|source| Error::Spawn {
+            program: "sh (the client's reaper)".into(),
+            source,
+        })?;
         let mut cmd = Command::new(program);
         cmd.args(args)
             .env("KUBECONFIG", kubeconfig)
@@ -31,14 +38,14 @@ impl Client {
             .stdout(stderr())
             .kill_on_drop(true);
         #[cfg(unix)]
-        cmd.process_group(0);
+        cmd.process_group(reaper.group());
         let child = cmd.spawn().map_err(|source| Error::Spawn {
             program: program.clone(),
             source,
         })?;
         Ok(Self {
-            pid: child.id(),
             child,
+            reaper: Some(reaper),
             program: program.clone(),
         })
     }
@@ -53,24 +60,30 @@ impl Client {
 
     /// Stops it: SIGTERM to its group, then, if it is still there after `grace`, SIGKILL.
     /// The group is signalled even when the process itself has exited: what it started may
-    /// still be running (a POSIX pid is not reused while its process group has members).
+    /// still be running. The reaper (which ignores SIGTERM) is then dismissed.
     pub(super) async fn stop(&mut self, grace: Duration) -> Result<ExitStatus, Error> {
-        terminate(self.pid);
-        if let Ok(Some(status)) = self.child.try_wait() {
-            return Ok(status);
-        }
-        match tokio::time::timeout(grace, self.child.wait()).await {
-            Ok(status) => status.map_err(|source| Error::Wait {
-                program: self.program.clone(),
-                source,
-            }),
-            Err(_) => {
-                kill_group(self.pid);
-                // NB: kill the leader too, in case it left its group.
-                let _ = self.child.start_kill();
-                self.exited().await
+        let group = self.reaper.as_ref().map(Reaper::group);
+        terminate(group);
+        let status = if let Ok(Some(status)) = self.child.try_wait() {
+            Ok(status)
+        } else {
+            match tokio::time::timeout(grace, self.child.wait()).await {
+                Ok(status) => status.map_err(|source| Error::Wait {
+                    program: self.program.clone(),
+                    source,
+                }),
+                Err(_) => {
+                    kill_group(group);
+                    // NB: kill the client too, in case it left its group.
+                    let _ = self.child.start_kill();
+                    self.exited().await
+                }
             }
+        };
+        if let Some(reaper) = self.reaper.take() {
+            reaper.dismiss();
         }
+        status
     }
 }
 
@@ -87,10 +100,8 @@ fn stderr() -> Stdio {
 }
 
 #[cfg(unix)]
-fn signal_group(pid: Option<u32>, signal: rustix::process::Signal) {
-    let group = pid
-        .and_then(|id| i32::try_from(id).ok())
-        .and_then(rustix::process::Pid::from_raw);
+fn signal_group(group: Option<i32>, signal: rustix::process::Signal) {
+    let group = group.and_then(rustix::process::Pid::from_raw);
     if let Some(group) = group {
         // NB: the group may be gone already; there is nothing to do then.
         let _ = rustix::process::kill_process_group(group, signal);
@@ -98,20 +109,20 @@ fn signal_group(pid: Option<u32>, signal: rustix::process::Signal) {
 }
 
 #[cfg(unix)]
-fn terminate(pid: Option<u32>) {
-    signal_group(pid, rustix::process::Signal::TERM);
+fn terminate(group: Option<i32>) {
+    signal_group(group, rustix::process::Signal::TERM);
 }
 
 #[cfg(unix)]
-fn kill_group(pid: Option<u32>) {
-    signal_group(pid, rustix::process::Signal::KILL);
+fn kill_group(group: Option<i32>) {
+    signal_group(group, rustix::process::Signal::KILL);
 }
 
 #[cfg(not(unix))]
-fn terminate(_pid: Option<u32>) {}
+fn terminate(_group: Option<i32>) {}
 
 #[cfg(not(unix))]
-fn kill_group(_pid: Option<u32>) {}
+fn kill_group(_group: Option<i32>) {}
 
 /// An exit status in words: `exit 0`, `exit 1`, `signal 15`.
 pub(super) fn describe(status: ExitStatus) -> String {

@@ -33,6 +33,10 @@ pub struct ExecOptions {
     /// Run the client through `harness proxy` in front of a real apiserver instead of against
     /// the simulation, and the scenario's file, for messages.
     pub upstream: Option<(ProxyOptions, PathBuf)>,
+    /// Stop at Ctrl-C or SIGTERM: the client is stopped, what a proxy wrote upstream is
+    /// deleted, and [`Error::Interrupted`] returned. Installs the process's handlers for both
+    /// signals, which stay installed (for the command line). Default off.
+    pub interruptible: bool,
 }
 
 impl Default for ExecOptions {
@@ -42,6 +46,7 @@ impl Default for ExecOptions {
             grace: Duration::from_secs(5),
             setup: None,
             upstream: None,
+            interruptible: false,
         }
     }
 }
@@ -66,6 +71,13 @@ impl ExecOptions {
     #[must_use]
     pub fn upstream(mut self, proxy: ProxyOptions, path: impl Into<PathBuf>) -> Self {
         self.upstream = Some((proxy, path.into()));
+        self
+    }
+
+    /// Stops at Ctrl-C or SIGTERM; see [`ExecOptions::interruptible`].
+    #[must_use]
+    pub fn interruptible(mut self) -> Self {
+        self.interruptible = true;
         self
     }
 
@@ -129,6 +141,13 @@ pub enum Error {
     /// `--setup` names a set-up the scenario does not have.
     #[error("{0}")]
     UnknownSetUp(String),
+    /// Ctrl-C or SIGTERM ended the run ([`ExecOptions::interruptible`]); the client was
+    /// stopped and nothing was judged.
+    #[error("interrupted: the client was stopped and nothing was judged")]
+    Interrupted,
+    /// The signal handlers could not be installed.
+    #[error("failed to listen for Ctrl-C and SIGTERM: {0}")]
+    Signals(std::io::Error),
 }
 
 /// A client judged, and what went wrong around it that is not the client's doing.
@@ -356,6 +375,15 @@ async fn play(
         front.write_kubeconfig(&kubeconfig)?;
         let mut client = child::Client::spawn(command, &kubeconfig, &view_path)?;
         let recorder = front.recorder().clone();
+        let interrupt = async {
+            if options.interruptible {
+                crate::signal::interrupted().await
+            } else {
+                std::future::pending().await
+            }
+        };
+        let mut interrupt = std::pin::pin!(interrupt);
+        let mut interrupted = None;
         // The timeline plays to its end whether or not the client is still there: the truth
         // goes on, and the client is judged against all of it. A storm ends it early.
         let mut stormed = None;
@@ -366,12 +394,21 @@ async fn play(
                 stormed = Some(storm);
                 None
             }
+            signal = &mut interrupt => {
+                interrupted = Some(signal);
+                None
+            }
         };
         if exited.is_some() {
             tokio::select! {
                 () = front.timeline_end() => {}
                 storm = front.storm() => stormed = Some(storm),
+                signal = &mut interrupt => interrupted = Some(signal),
             }
+        }
+        if let Some(signal) = interrupted {
+            client.stop(options.grace).await?;
+            return Err(signal.map_or_else(Error::Signals, |()| Error::Interrupted));
         }
         if let Some((requests, burst)) = stormed {
             recorder.record(TraceKind::Storm { requests, burst });

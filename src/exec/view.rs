@@ -37,6 +37,14 @@ pub fn read(path: &Path) -> Result<Option<Objects>, Error> {
             });
         }
     };
+    parse(&text, path).map(Some)
+}
+
+/// Reads the cache from the text of the file at `path` (named in errors).
+///
+/// # Errors
+/// [`Error::View`] naming the file, the line and what is wrong with it.
+pub fn parse(text: &str, path: &Path) -> Result<Objects, Error> {
     let mut objects = Objects::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -56,7 +64,7 @@ pub fn read(path: &Path) -> Result<Option<Objects>, Error> {
         })?;
         objects.insert(parsed.key, rv);
     }
-    Ok(Some(objects))
+    Ok(objects)
 }
 
 #[cfg(test)]

@@ -19,4 +19,5 @@ mod workload;
 
 pub use error::Error;
 pub use server::{Proxy, ProxyOptions};
+pub(crate) use upstream::chosen as upstream_context;
 pub use workload::RUN_LABEL;

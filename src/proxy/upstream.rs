@@ -49,56 +49,14 @@ impl Upstream {
     /// An unreadable kubeconfig, a context without credentials, an apiserver that does not
     /// answer.
     pub(crate) async fn connect(path: &Path, context: Option<&str>) -> Result<Self, Error> {
+        let kubeconfig = Kubeconfig::read_from(path).map_err(|e| Error::Kubeconfig {
+            path: path.to_owned(),
+            reason: error_chain(&e),
+        })?;
+        let options = chosen(&kubeconfig, context, path)?;
         let bad = |reason: String| Error::Kubeconfig {
             path: path.to_owned(),
             reason,
-        };
-        let kubeconfig = Kubeconfig::read_from(path).map_err(|e| bad(error_chain(&e)))?;
-        let context = context
-            .map(str::to_owned)
-            .or_else(|| kubeconfig.current_context.clone())
-            .ok_or_else(|| bad("no current-context, and no --context given".into()))?;
-        let named = kubeconfig
-            .contexts
-            .iter()
-            .find(|c| c.name == context)
-            .ok_or_else(|| {
-                bad(format!(
-                    "no context `{context}`; it has {}",
-                    kubeconfig
-                        .contexts
-                        .iter()
-                        .map(|c| format!("`{}`", c.name))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })?;
-        let user = named.context.as_ref().and_then(|c| c.user.clone());
-        let auth = user.as_ref().and_then(|user| {
-            kubeconfig
-                .auth_infos
-                .iter()
-                .find(|a| &a.name == user)
-                .and_then(|a| a.auth_info.as_ref())
-        });
-        let has_credentials = auth.is_some_and(|a| {
-            a.token.is_some()
-                || a.token_file.is_some()
-                || a.client_certificate.is_some()
-                || a.client_certificate_data.is_some()
-                || a.exec.is_some()
-                || a.auth_provider.is_some()
-                || a.username.is_some()
-        });
-        if !has_credentials {
-            return Err(Error::NoCredentials {
-                path: path.to_owned(),
-                context,
-            });
-        }
-        let options = KubeConfigOptions {
-            context: Some(context),
-            ..KubeConfigOptions::default()
         };
         let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
             .await
@@ -203,4 +161,66 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     words
+}
+
+/// The context of `kubeconfig` (read from `path`, named in errors) the proxy connects with:
+/// `context`, or its current context; it must exist and name a user with credentials.
+///
+/// # Errors
+/// [`Error::Kubeconfig`] for a missing context, [`Error::NoCredentials`] for a user without any.
+pub(crate) fn chosen(
+    kubeconfig: &Kubeconfig,
+    context: Option<&str>,
+    path: &Path,
+) -> Result<KubeConfigOptions, Error> {
+    let bad = |reason: String| Error::Kubeconfig {
+        path: path.to_owned(),
+        reason,
+    };
+    let context = context
+        .map(str::to_owned)
+        .or_else(|| kubeconfig.current_context.clone())
+        .ok_or_else(|| bad("no current-context, and no --context given".into()))?;
+    let named = kubeconfig
+        .contexts
+        .iter()
+        .find(|c| c.name == context)
+        .ok_or_else(|| {
+            bad(format!(
+                "no context `{context}`; it has {}",
+                kubeconfig
+                    .contexts
+                    .iter()
+                    .map(|c| format!("`{}`", c.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+    let user = named.context.as_ref().and_then(|c| c.user.clone());
+    let auth = user.as_ref().and_then(|user| {
+        kubeconfig
+            .auth_infos
+            .iter()
+            .find(|a| &a.name == user)
+            .and_then(|a| a.auth_info.as_ref())
+    });
+    let has_credentials = auth.is_some_and(|a| {
+        a.token.is_some()
+            || a.token_file.is_some()
+            || a.client_certificate.is_some()
+            || a.client_certificate_data.is_some()
+            || a.exec.is_some()
+            || a.auth_provider.is_some()
+            || a.username.is_some()
+    });
+    if !has_credentials {
+        return Err(Error::NoCredentials {
+            path: path.to_owned(),
+            context,
+        });
+    }
+    Ok(KubeConfigOptions {
+        context: Some(context),
+        ..KubeConfigOptions::default()
+    })
 }

@@ -6,20 +6,36 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::scenario::format_duration;
-use crate::trace::{Trace, TraceKind, Verb, WatchEnd};
+use crate::trace::{Trace, TraceEvent, TraceKind, Verb, WatchEnd};
 
 /// The summary of `trace`, ended at virtual time `at` (`interrupted` when Ctrl-C stopped it).
 #[must_use]
 pub fn summary(trace: &Trace, at: Duration, interrupted: bool) -> String {
-    let mut by_verb: BTreeMap<&str, BTreeMap<u16, u64>> = BTreeMap::new();
-    let mut ends: BTreeMap<String, u64> = BTreeMap::new();
-    let mut faults = Vec::new();
-    let mut total = 0_u64;
+    let mut tally = Tally::default();
     for event in trace {
+        tally.add(event);
+    }
+    tally.render(at, interrupted)
+}
+
+/// The counts a summary is made of, folded one event at a time, so that a live server can
+/// summarize a run it did not keep ([`crate::trace::Recorder::start_live_folding`]).
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    by_verb: BTreeMap<&'static str, BTreeMap<u16, u64>>,
+    ends: BTreeMap<String, u64>,
+    faults: Vec<String>,
+    total: u64,
+}
+
+impl Tally {
+    /// Counts `event`.
+    pub fn add(&mut self, event: &TraceEvent) {
         match &event.kind {
             TraceKind::Request(request) => {
-                total += 1;
-                *by_verb
+                self.total += 1;
+                *self
+                    .by_verb
                     .entry(verb_name(request.verb))
                     .or_default()
                     .entry(request.status)
@@ -37,42 +53,54 @@ pub fn summary(trace: &Trace, at: Duration, interrupted: bool) -> String {
                         format!("closed by the server ({})", why.describe())
                     }
                 };
-                *ends.entry(name).or_default() += 1;
+                *self.ends.entry(name).or_default() += 1;
             }
             TraceKind::Fault { fault } => {
-                faults.push(format!("{} at {}", fault, format_duration(event.at)));
+                self.faults
+                    .push(format!("{} at {}", fault, format_duration(event.at)));
             }
             _ => {}
         }
     }
-    let mut out = String::new();
-    let how = if interrupted {
-        "interrupted"
-    } else {
-        "timeline ended"
-    };
-    let _ = writeln!(
-        out,
-        "{how} at {}: {total} request{}",
-        format_duration(at),
-        plural(total)
-    );
-    for (verb, statuses) in &by_verb {
-        let count: u64 = statuses.values().sum();
-        let answers: Vec<String> = statuses
-            .iter()
-            .map(|(status, n)| format!("{n}× {status}"))
-            .collect();
-        let _ = writeln!(out, "  {verb:<10} {count:>6}  ({})", answers.join(", "));
+
+    /// The summary, ended at virtual time `at` (`interrupted` when Ctrl-C stopped it).
+    #[must_use]
+    pub fn render(&self, at: Duration, interrupted: bool) -> String {
+        let Self {
+            by_verb,
+            ends,
+            faults,
+            total,
+        } = self;
+        let mut out = String::new();
+        let how = if interrupted {
+            "interrupted"
+        } else {
+            "timeline ended"
+        };
+        let _ = writeln!(
+            out,
+            "{how} at {}: {total} request{}",
+            format_duration(at),
+            plural(*total)
+        );
+        for (verb, statuses) in by_verb {
+            let count: u64 = statuses.values().sum();
+            let answers: Vec<String> = statuses
+                .iter()
+                .map(|(status, n)| format!("{n}× {status}"))
+                .collect();
+            let _ = writeln!(out, "  {verb:<10} {count:>6}  ({})", answers.join(", "));
+        }
+        if !ends.is_empty() {
+            let list: Vec<String> = ends.iter().map(|(why, n)| format!("{n} {why}")).collect();
+            let _ = writeln!(out, "watches ended: {}", list.join(", "));
+        }
+        if !faults.is_empty() {
+            let _ = writeln!(out, "faults played: {}", faults.join(", "));
+        }
+        out
     }
-    if !ends.is_empty() {
-        let list: Vec<String> = ends.iter().map(|(why, n)| format!("{n} {why}")).collect();
-        let _ = writeln!(out, "watches ended: {}", list.join(", "));
-    }
-    if !faults.is_empty() {
-        let _ = writeln!(out, "faults played: {}", faults.join(", "));
-    }
-    out
 }
 
 fn verb_name(verb: Verb) -> &'static str {
@@ -92,7 +120,7 @@ fn plural(n: u64) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::{RequestRecord, TraceEvent};
+    use crate::trace::RequestRecord;
 
     fn request(id: u64, verb: Verb, status: u16) -> TraceEvent {
         TraceEvent {

@@ -82,7 +82,12 @@ async fn script(
                 .await?,
         );
     }
-    let mut kubectl = tokio::process::Command::new("kubectl")
+    let mut command = tokio::process::Command::new("kubectl");
+    // NB: under the process-wide reaper: a killed test run leaves no kubectl behind.
+    if let Some(reaper) = kube_watch_harness::reaper::Reaper::process_wide() {
+        command.process_group(reaper.group());
+    }
+    let mut kubectl = command
         .arg("--kubeconfig")
         .arg(kubeconfig)
         .args(["-v=6", "get", "configmaps", "-n", &case.namespace()])

@@ -144,7 +144,12 @@ impl ScriptClient {
             }
         };
         let script = self.script();
-        let mut child = Command::new(self.program())
+        let mut command = Command::new(self.program());
+        // NB: under the process-wide reaper: a killed test run leaves no client behind.
+        if let Some(reaper) = kube_watch_harness::reaper::Reaper::process_wide() {
+            command.process_group(reaper.group());
+        }
+        let mut child = command
             .arg(&script)
             .arg(&kubeconfig)
             .arg(case.namespace())

@@ -10,6 +10,7 @@ mod fault_wire;
 mod fixture;
 mod floor;
 mod fuzz;
+mod fuzz_corpus;
 mod history;
 mod kube_defaults;
 mod large;

@@ -11,6 +11,8 @@ use kube_watch_harness::exec::{ExecOptions, exec};
 use kube_watch_harness::mechanism::Mechanism;
 use kube_watch_harness::scenario::Scenario;
 
+use crate::reaped::Reaped;
+
 fn built_in(name: &str) -> Scenario {
     Scenario::load(Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/{name}.yaml")))
         .expect("the built-in scenario loads")
@@ -116,12 +118,13 @@ pub(crate) fn the_client_go_informer_recovers_from_a_forced_410() {
 }
 
 fn harness_exec(args: &[&str]) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .arg("exec")
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("harness runs");
+    let output = Reaped::output(
+        Command::new(env!("CARGO_BIN_EXE_harness"))
+            .arg("exec")
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR")),
+    )
+    .expect("harness runs");
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stdout).into_owned(),

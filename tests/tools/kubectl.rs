@@ -2,22 +2,15 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
+
+use crate::reaped::Reaped;
 use std::sync::mpsc;
 use std::time::Duration;
 
 /// Outer bound on every wait: generous for a loaded machine, and a hang fails instead of
 /// hanging the test run.
 const PATIENCE: Duration = Duration::from_secs(60);
-
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn scratch_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("kwh-{name}-{}", std::process::id()));
@@ -49,7 +42,7 @@ fn output_within_patience(mut command: Command) -> Output {
 pub(crate) fn lists_watches_and_shows_the_injected_410_from_harness_serve() {
     let dir = scratch_dir("kubectl");
     let kubeconfig = dir.join("kubeconfig");
-    let mut serve = KillOnDrop(
+    let mut serve = Reaped::spawn(
         Command::new(env!("CARGO_BIN_EXE_harness"))
             .args([
                 "serve",
@@ -59,11 +52,10 @@ pub(crate) fn lists_watches_and_shows_the_injected_410_from_harness_serve() {
             .arg(&kubeconfig)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the harness binary runs"),
-    );
-    let stdout = serve.0.stdout.take().expect("stdout is piped");
+            .stderr(Stdio::inherit()),
+    )
+    .expect("the harness binary runs");
+    let stdout = serve.child.stdout.take().expect("stdout is piped");
     let (lines_tx, lines) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -121,7 +113,7 @@ pub(crate) fn lists_watches_and_shows_the_injected_410_from_harness_serve() {
 
     // Ctrl-C ends serve with a summary of what kubectl asked.
     let interrupted = Command::new("kill")
-        .args(["-INT", &serve.0.id().to_string()])
+        .args(["-INT", &serve.id().to_string()])
         .status()
         .expect("kill runs");
     assert!(interrupted.success());

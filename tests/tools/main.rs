@@ -9,8 +9,11 @@ use std::process::ExitCode;
 
 use libtest_mimic::{Arguments, Completion, Trial};
 
+mod cleanup;
 mod exec;
 mod kubectl;
+#[path = "../common/reaped.rs"]
+mod reaped;
 #[path = "../common/reports.rs"]
 mod reports;
 mod xmllint;
@@ -19,7 +22,35 @@ mod xmllint;
 const REQUIRE: &str = "KWH_REQUIRE_TOOLS";
 
 fn main() -> ExitCode {
+    if let Ok(how) = std::env::var(cleanup::CHILD) {
+        cleanup::child(&how);
+    }
     let checks = vec![
+        needing(
+            &["sh", "sleep", "kill"],
+            "cleanup::a_test_that_fails_an_assertion_leaves_no_harness_serve_behind",
+            cleanup::a_test_that_fails_an_assertion_leaves_no_harness_serve_behind,
+        ),
+        needing(
+            &["sh", "sleep", "kill"],
+            "cleanup::an_interrupted_test_leaves_no_harness_serve_behind",
+            cleanup::an_interrupted_test_leaves_no_harness_serve_behind,
+        ),
+        needing(
+            &["sh", "sleep", "kill"],
+            "cleanup::a_killed_test_leaves_no_harness_serve_behind",
+            cleanup::a_killed_test_leaves_no_harness_serve_behind,
+        ),
+        needing(
+            &["sh", "sleep", "kill"],
+            "cleanup::a_killed_harness_exec_leaves_no_client_behind",
+            cleanup::a_killed_harness_exec_leaves_no_client_behind,
+        ),
+        needing(
+            &["sh", "sleep", "kill"],
+            "cleanup::an_interrupted_harness_exec_stops_its_client_and_exits_130",
+            cleanup::an_interrupted_harness_exec_stops_its_client_and_exits_130,
+        ),
         needing(
             &["kubectl", "kill"],
             "kubectl::lists_watches_and_shows_the_injected_410_from_harness_serve",
