@@ -248,18 +248,14 @@ fn http_request(data: &[u8]) -> Option<http::Request<http_body_util::Full<Bytes>
         .ok()
 }
 
-/// One paused-clock runtime per thread, reused for every input.
-fn runtime() -> &'static tokio::runtime::Runtime {
-    thread_local! {
-        static RUNTIME: &'static tokio::runtime::Runtime = Box::leak(Box::new(
-            tokio::runtime::Builder::new_current_thread()
-                .enable_time()
-                .start_paused(true)
-                .build()
-                .expect("a current-thread runtime builds"),
-        ));
-    }
-    RUNTIME.with(|r| *r)
+/// A paused-clock runtime of its own for each input: what one input leaves behind (a task
+/// waiting on a timer that never fires) goes with it, and each starts at time zero.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("a current-thread runtime builds")
 }
 
 #[cfg(test)]
