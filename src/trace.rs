@@ -380,11 +380,16 @@ pub struct Recorder {
 }
 
 /// Where recorded events go: kept for the verdict, or folded into a summary as they come, so
-/// that a server which runs for hours (`harness serve`) holds no more for a million requests
-/// than for one.
+/// that a server which runs for hours (`harness serve`, `harness proxy`) holds no more for a
+/// million requests than for one; a folding log still keeps the kinds of event its server reads
+/// back (the proxy's writes, for `compact` with `retain`).
 enum Log {
     Kept(Trace),
-    Folded(Box<dyn FnMut(TraceEvent) + Send>),
+    Folded {
+        kept: Trace,
+        keep: fn(&TraceKind) -> bool,
+        fold: Box<dyn FnMut(&TraceEvent) + Send>,
+    },
 }
 
 impl Default for Log {
@@ -397,7 +402,7 @@ impl std::fmt::Debug for Log {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Kept(trace) => write!(f, "Kept({} events)", trace.len()),
-            Self::Folded(_) => f.write_str("Folded"),
+            Self::Folded { kept, .. } => write!(f, "Folded(kept {} events)", kept.len()),
         }
     }
 }
@@ -406,7 +411,12 @@ impl Log {
     fn push(&mut self, event: TraceEvent) {
         match self {
             Self::Kept(trace) => trace.push(event),
-            Self::Folded(fold) => fold(event),
+            Self::Folded { kept, keep, fold } => {
+                fold(&event);
+                if keep(&event.kind) {
+                    kept.push(event);
+                }
+            }
         }
     }
 }
@@ -438,12 +448,21 @@ impl Recorder {
         }
     }
 
-    /// A live run's recorder, as [`Recorder::start_live`], that keeps nothing: each event is
-    /// handed to `fold` as it is recorded, and [`Recorder::snapshot`] is empty.
+    /// A live run's recorder, as [`Recorder::start_live`], that keeps only the events `keep`
+    /// says to: each event is handed to `fold` as it is recorded, and [`Recorder::snapshot`]
+    /// holds only those kept.
     #[must_use]
-    pub fn start_live_folding(speed: u32, fold: impl FnMut(TraceEvent) + Send + 'static) -> Self {
+    pub fn start_live_folding(
+        speed: u32,
+        keep: fn(&TraceKind) -> bool,
+        fold: impl FnMut(&TraceEvent) + Send + 'static,
+    ) -> Self {
         Self {
-            events: Arc::new(Mutex::new(Log::Folded(Box::new(fold)))),
+            events: Arc::new(Mutex::new(Log::Folded {
+                kept: Trace::new(),
+                keep,
+                fold: Box::new(fold),
+            })),
             ..Self::start_live(speed)
         }
     }
@@ -504,12 +523,11 @@ impl Recorder {
             .push(TraceEvent { at, kind });
     }
 
-    /// A copy of everything recorded so far; empty for a recorder that folds.
+    /// A copy of everything recorded so far; for a recorder that folds, of what it kept.
     #[must_use]
     pub fn snapshot(&self) -> Trace {
         match &*self.events.lock().expect("trace lock is never poisoned") {
-            Log::Kept(trace) => trace.clone(),
-            Log::Folded(_) => Trace::new(),
+            Log::Kept(trace) | Log::Folded { kept: trace, .. } => trace.clone(),
         }
     }
 }

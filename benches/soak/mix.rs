@@ -71,13 +71,16 @@ enum After {
 }
 
 /// One connection's worth of load: sends requests from `budget` until it is spent, over
-/// keep-alive connections to `addr`, opening a new one after every cut.
+/// keep-alive connections to `addr`, opening a new one after every cut; at most one a `pace`
+/// when given.
 pub(crate) async fn worker(
     addr: SocketAddr,
     seed: u64,
+    pace: Option<Duration>,
     budget: Arc<AtomicI64>,
     counts: Arc<Counts>,
 ) {
+    let mut next = tokio::time::Instant::now();
     let mut rng = fastrand::Rng::with_seed(seed);
     let total: u32 = MIX.iter().map(|(_, w)| w).sum();
     let mut version = String::from("1");
@@ -91,6 +94,12 @@ pub(crate) async fn worker(
         loop {
             if budget.fetch_sub(1, Ordering::Relaxed) <= 0 {
                 return;
+            }
+            if let Some(pace) = pace {
+                // NB: no catching up after a slow answer: a burst of the requests a worker
+                // owes would be a storm by itself.
+                next = (next + pace).max(tokio::time::Instant::now());
+                tokio::time::sleep_until(next).await;
             }
             let mut pick = rng.u32(..total);
             let kind = MIX
@@ -338,7 +347,10 @@ async fn watch(
 }
 
 /// A watch held open for the whole soak, re-opened from where it was whenever the server ends
-/// it (from the start after an ERROR), until the task is aborted.
+/// it (from the start after an ERROR), until the task is aborted. A watch that ends within a
+/// second (an error answer, an ERROR event) is re-opened a second later, as a client backs
+/// off: eight watches re-opened at once for as long as a fault answers them would be a
+/// request storm of the load's own.
 pub(crate) async fn held(addr: SocketAddr, counts: Arc<Counts>) {
     let mut version = String::from("0");
     loop {
@@ -351,9 +363,10 @@ pub(crate) async fn held(addr: SocketAddr, counts: Arc<Counts>) {
                 "/api/v1/configmaps?watch=true&resourceVersion={version}&allowWatchBookmarks=true&timeoutSeconds=60"
             ));
             let before = version.clone();
-            if let After::Reconnect =
-                watch(&mut sender, request, Until::End, &mut version, &counts).await
-            {
+            let started = tokio::time::Instant::now();
+            let after = watch(&mut sender, request, Until::End, &mut version, &counts).await;
+            tokio::time::sleep_until(started + Duration::from_secs(1)).await;
+            if let After::Reconnect = after {
                 break;
             }
             if version == before {

@@ -1,5 +1,6 @@
-//! The server under load: `harness serve` as a child process of the soak's own, and what can
-//! be read of it from outside (procfs) and from its `/metrics`.
+//! The server under load: `harness serve`, or `harness proxy` in front of the real control
+//! plane, as a child process of the soak's own; what can be read of it from outside (procfs)
+//! and, for `serve`, from its `/metrics` (a proxy forwards `/metrics` upstream).
 
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::net::SocketAddr;
@@ -13,14 +14,44 @@ use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use kube_watch_harness::reaper::Reaper;
 
-/// A running `harness serve`; killed if dropped without [`Served::stop`], and by its reaper if
-/// the soak itself is killed.
+/// Which server is soaked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Through {
+    Serve,
+    Proxy,
+}
+
+/// A running `harness serve` or `harness proxy`; killed if dropped without [`Served::stop`],
+/// and by its reaper if the soak itself is killed.
 pub(crate) struct Served {
+    through: Through,
     child: Child,
     reaper: Option<Reaper>,
     stdout: BufReader<ChildStdout>,
     stderr: ChildStderr,
     pub(crate) addr: SocketAddr,
+}
+
+/// What the server holds at one moment.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Snapshot {
+    pub(crate) rss: u64,
+    pub(crate) fds: usize,
+    /// Its TCP connections, `local -> remote` (listening sockets as `local`), for the message
+    /// when they are not given back.
+    pub(crate) connections: Vec<String>,
+    /// From `/metrics`; `None` through a proxy.
+    pub(crate) metrics: Option<Metrics>,
+}
+
+/// What the server held once the load stopped.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Settled {
+    pub(crate) now: Snapshot,
+    /// How long after the load.
+    pub(crate) after: Duration,
+    /// Whether all it held was given back by then.
+    pub(crate) back: bool,
 }
 
 /// What `/metrics` said at one moment.
@@ -45,19 +76,37 @@ pub(crate) struct Stopped {
 }
 
 impl Served {
-    /// Starts `harness serve SCENARIO --speed SPEED` on a free loopback port.
-    pub(crate) fn start(scenario: &Path, speed: u32) -> Result<Self, String> {
+    /// Starts `harness serve SCENARIO --speed SPEED` on a free loopback port, or, given an
+    /// upstream kubeconfig, `harness proxy SCENARIO --upstream KUBECONFIG --speed SPEED`.
+    pub(crate) fn start(
+        scenario: &Path,
+        speed: u32,
+        upstream: Option<&Path>,
+    ) -> Result<Self, String> {
         let reaper = Reaper::start(None).map_err(|e| format!("failed to start a reaper: {e}"))?;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
-            .process_group(reaper.group())
-            .arg("serve")
-            .arg(scenario)
+        let mut command = Command::new(env!("CARGO_BIN_EXE_harness"));
+        command.process_group(reaper.group());
+        let through = match upstream {
+            None => {
+                command.arg("serve").arg(scenario);
+                Through::Serve
+            }
+            Some(kubeconfig) => {
+                command
+                    .arg("proxy")
+                    .arg(scenario)
+                    .arg("--upstream")
+                    .arg(kubeconfig);
+                Through::Proxy
+            }
+        };
+        let mut child = command
             .args(["--speed", &speed.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| format!("failed to start harness serve: {e}"))?;
+            .map_err(|e| format!("failed to start harness: {e}"))?;
         let mut stdout = BufReader::new(child.stdout.take().ok_or("no stdout")?);
         let stderr = child.stderr.take().ok_or("no stderr")?;
         let mut banner = String::new();
@@ -71,9 +120,10 @@ impl Served {
         let Some(addr) = addr else {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(format!("harness serve said no address: {banner:?}"));
+            return Err(format!("harness said no address: {banner:?}"));
         };
         Ok(Self {
+            through,
             child,
             reaper: Some(reaper),
             stdout,
@@ -89,6 +139,14 @@ impl Served {
     /// Whether it is still running.
     pub(crate) fn running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// What it printed, once it has exited.
+    pub(crate) fn said(&mut self) -> String {
+        let mut out = String::new();
+        let _ = self.stdout.read_to_string(&mut out);
+        let _ = self.stderr.read_to_string(&mut out);
+        out
     }
 
     /// Its resident set, from procfs, in bytes.
@@ -107,8 +165,90 @@ impl Served {
         )
     }
 
+    /// What it holds now.
+    pub(crate) async fn now(&self) -> Result<Snapshot, String> {
+        let metrics = match self.through {
+            Through::Serve => Some(self.metrics().await?),
+            Through::Proxy => None,
+        };
+        Ok(Snapshot {
+            rss: self.rss().ok_or("no /proc for the server")?,
+            // NB: the /metrics connection itself is one descriptor more while it is open.
+            fds: self
+                .fds()
+                .ok_or("no /proc for the server")?
+                .saturating_sub(usize::from(metrics.is_some())),
+            connections: self.connections(),
+            metrics,
+        })
+    }
+
+    /// Waits for its descriptors, tasks and watches to be back where they were `before` the
+    /// load: 10 s for `serve`, 100 s for a proxy, whose client keeps idle connections to the
+    /// upstream pooled for 90 s (hyper-util's default, which kube's client keeps). What it
+    /// holds then, how long that took, and whether it was back.
+    pub(crate) async fn settle(&self, before: &Snapshot) -> Result<Settled, String> {
+        let started = std::time::Instant::now();
+        let patience = match self.through {
+            Through::Serve => Duration::from_secs(10),
+            Through::Proxy => Duration::from_secs(100),
+        };
+        loop {
+            let now = self.now().await?;
+            let back = now.fds <= before.fds
+                && match (now.metrics, before.metrics) {
+                    (Some(now), Some(before)) => {
+                        now.watches <= before.watches && now.tasks <= before.tasks
+                    }
+                    _ => true,
+                };
+            if back || started.elapsed() > patience {
+                return Ok(Settled {
+                    now,
+                    after: started.elapsed(),
+                    back,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Its TCP sockets from procfs: the inodes its descriptors point at, found in its
+    /// network namespace's tables.
+    fn connections(&self) -> Vec<String> {
+        let pid = self.pid();
+        let inodes: std::collections::BTreeSet<String> =
+            std::fs::read_dir(format!("/proc/{pid}/fd"))
+                .into_iter()
+                .flatten()
+                .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+                .filter_map(|l| {
+                    l.to_string_lossy()
+                        .strip_prefix("socket:[")
+                        .and_then(|s| s.strip_suffix(']'))
+                        .map(str::to_owned)
+                })
+                .collect();
+        let mut out = Vec::new();
+        for table in ["tcp", "tcp6"] {
+            let text =
+                std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
+            for line in text.lines().skip(1) {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                if let (Some(local), Some(remote), Some(inode)) =
+                    (words.get(1), words.get(2), words.get(9))
+                    && inodes.contains(*inode)
+                {
+                    out.push(format!("{} -> {}", port(local), port(remote)));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
     /// Reads `/metrics`, on a connection of its own.
-    pub(crate) async fn metrics(&self) -> Result<Metrics, String> {
+    async fn metrics(&self) -> Result<Metrics, String> {
         let text = tokio::time::timeout(Duration::from_secs(10), get(self.addr, "/metrics"))
             .await
             .map_err(|_| "no answer to /metrics within 10 s".to_owned())??;
@@ -201,4 +341,21 @@ pub(crate) async fn get(addr: SocketAddr, path: &str) -> Result<String, String> 
         .map_err(|e| e.to_string())?
         .to_bytes();
     Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
+/// The port of a procfs address (`0100007F:1F90`), in decimal; `*` for none.
+fn port(address: &str) -> String {
+    address
+        .rsplit_once(':')
+        .and_then(|(_, port)| u16::from_str_radix(port, 16).ok())
+        .map_or_else(
+            || "*".to_owned(),
+            |p| {
+                if p == 0 {
+                    "*".to_owned()
+                } else {
+                    p.to_string()
+                }
+            },
+        )
 }

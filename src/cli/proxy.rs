@@ -1,12 +1,14 @@
-//! `harness proxy`: a scenario's faults on a real apiserver's traffic until its timeline ends
-//! or Ctrl-C.
+//! `harness proxy`: a scenario's faults on a real apiserver's traffic until its timeline ends,
+//! Ctrl-C or SIGTERM.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use crate::proxy::{Proxy, ProxyOptions};
-use crate::report;
+use crate::report::requests::{Ending, Tally};
 use crate::scenario::{self, format_duration};
+use crate::trace::{Recorder, TraceKind};
 
 /// What `harness proxy` was asked to do.
 #[derive(Debug)]
@@ -36,7 +38,23 @@ pub(super) fn proxy(
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let mut proxy = Proxy::start(&scenario, request.path, options).await?;
+        // NB: the request log is folded into its summary as it comes (a proxy left running for
+        // days holds no more for it than for one request); the writes are kept, for `compact`
+        // with `retain`.
+        let tally = Arc::new(Mutex::new(Tally::default()));
+        let fold = Arc::clone(&tally);
+        let recorder = || {
+            Recorder::start_live_folding(
+                options.speed,
+                |kind| matches!(kind, TraceKind::Write { .. }),
+                move |event| {
+                    fold.lock()
+                        .expect("the tally's lock is never poisoned: counting cannot panic")
+                        .add(event);
+                },
+            )
+        };
+        let mut proxy = Proxy::start_recording(&scenario, request.path, options, recorder).await?;
         let (kubeconfig, owned) = match &request.kubeconfig {
             Some(path) => (path.clone(), false),
             None => (
@@ -67,17 +85,27 @@ pub(super) fn proxy(
                 scenario.resource.plural
             )?;
             out.flush()?;
-            let interrupted = tokio::select! {
-                () = proxy.timeline_end() => false,
-                _ = proxy.storm() => false,
+            let ending = tokio::select! {
+                () = proxy.timeline_end() => Ending::TimelineEnded,
+                (requests, burst) = proxy.storm() => Ending::Storm(crate::trace::storm_words(
+                    requests,
+                    burst,
+                    scenario.server.max_requests,
+                )),
                 signal = crate::signal::interrupted() => {
                     signal?;
-                    true
+                    Ending::Interrupted
                 }
             };
             let at = proxy.recorder().now().min(scenario.duration);
-            let trace = proxy.settle(at).await;
-            anyhow::Ok(report::requests::summary(&trace, at, interrupted))
+            // NB: settling ends the watches still open cleanly; the summary is the tally's.
+            proxy.settle(at).await;
+            anyhow::Ok(
+                tally
+                    .lock()
+                    .expect("the tally's lock is never poisoned")
+                    .render(at, &ending),
+            )
         }
         .await;
         // NB: on every path: what the run wrote upstream, and the file this command named.

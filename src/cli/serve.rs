@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::live::{LiveOptions, LiveServer};
-use crate::report::requests::Tally;
+use crate::report::requests::{Ending, Tally};
 use crate::scenario::{self, format_duration};
 use crate::trace::Recorder;
 
@@ -44,11 +44,15 @@ pub(super) fn serve(
         // for days holds no more for it than for one request.
         let tally = Arc::new(Mutex::new(Tally::default()));
         let fold = Arc::clone(&tally);
-        let recorder = Recorder::start_live_folding(request.speed, move |event| {
-            fold.lock()
-                .expect("the tally's lock is never poisoned: counting cannot panic")
-                .add(&event);
-        });
+        let recorder = Recorder::start_live_folding(
+            request.speed,
+            |_| false,
+            move |event| {
+                fold.lock()
+                    .expect("the tally's lock is never poisoned: counting cannot panic")
+                    .add(event);
+            },
+        );
         let live = LiveServer::start_recording(&scenario, &options, recorder).await?;
         let (kubeconfig, owned) = match &request.kubeconfig {
             Some(path) => (path.clone(), false),
@@ -89,7 +93,14 @@ pub(super) fn serve(
         let summary = tally
             .lock()
             .expect("the tally's lock is never poisoned")
-            .render(at, interrupted);
+            .render(
+                at,
+                &if interrupted {
+                    Ending::Interrupted
+                } else {
+                    Ending::TimelineEnded
+                },
+            );
         drop(live);
         if owned {
             // NB: only the file this command created and named itself is removed.

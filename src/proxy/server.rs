@@ -128,6 +128,23 @@ impl Proxy {
         path: &Path,
         options: &ProxyOptions,
     ) -> Result<Self, Error> {
+        let speed = options.speed;
+        Self::start_recording(scenario, path, options, || Recorder::start_live(speed)).await
+    }
+
+    /// As [`Proxy::start`], recording the run into the recorder `recorder` makes (with the
+    /// options' speed) once the workload is written and the run's clock starts: one that
+    /// folds its trace ([`Recorder::start_live_folding`]) must keep the writes, which
+    /// `compact` with `retain` reads back.
+    ///
+    /// # Errors
+    /// As [`Proxy::start`].
+    pub async fn start_recording(
+        scenario: &Scenario,
+        path: &Path,
+        options: &ProxyOptions,
+        recorder: impl FnOnce() -> Recorder,
+    ) -> Result<Self, Error> {
         let refusals = playable::refusals(scenario, options.etcd.is_some());
         if !refusals.is_empty() {
             return Err(Error::Unplayable {
@@ -197,7 +214,7 @@ impl Proxy {
                 });
             }
         };
-        let shared = shared_for(Recorder::start_live(options.speed));
+        let shared = shared_for(recorder());
         shared.saw_revision(setup.revision());
         for event in setup.recorder.snapshot() {
             shared.recorder.record(event.kind);

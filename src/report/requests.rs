@@ -15,7 +15,23 @@ pub fn summary(trace: &Trace, at: Duration, interrupted: bool) -> String {
     for event in trace {
         tally.add(event);
     }
-    tally.render(at, interrupted)
+    let ending = if interrupted {
+        Ending::Interrupted
+    } else {
+        Ending::TimelineEnded
+    };
+    tally.render(at, &ending)
+}
+
+/// Why a live run ended, as its summary's first line says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// The timeline played to its end.
+    TimelineEnded,
+    /// Ctrl-C or SIGTERM.
+    Interrupted,
+    /// A request storm stopped it (`harness proxy` spares a real cluster one); why, in words.
+    Storm(String),
 }
 
 /// The counts a summary is made of, folded one event at a time, so that a live server can
@@ -63,9 +79,9 @@ impl Tally {
         }
     }
 
-    /// The summary, ended at virtual time `at` (`interrupted` when Ctrl-C stopped it).
+    /// The summary of a run that ended at virtual time `at` as `ending` says.
     #[must_use]
-    pub fn render(&self, at: Duration, interrupted: bool) -> String {
+    pub fn render(&self, at: Duration, ending: &Ending) -> String {
         let Self {
             by_verb,
             ends,
@@ -73,10 +89,10 @@ impl Tally {
             total,
         } = self;
         let mut out = String::new();
-        let how = if interrupted {
-            "interrupted"
-        } else {
-            "timeline ended"
+        let how = match ending {
+            Ending::TimelineEnded => "timeline ended".to_owned(),
+            Ending::Interrupted => "interrupted".to_owned(),
+            Ending::Storm(why) => format!("stopped as a request storm ({why})"),
         };
         let _ = writeln!(
             out,
@@ -172,5 +188,36 @@ mod tests {
         watches ended: 1 ERROR 410 Expired
         faults played: compact at 4m
         ");
+    }
+
+    #[tokio::test]
+    async fn a_folding_recorder_counts_every_event_and_keeps_only_what_it_is_told() {
+        let tally = std::sync::Arc::new(std::sync::Mutex::new(Tally::default()));
+        let fold = std::sync::Arc::clone(&tally);
+        let recorder = crate::trace::Recorder::start_live_folding(
+            1,
+            |kind| matches!(kind, TraceKind::Fault { .. }),
+            move |event| fold.lock().unwrap().add(event),
+        );
+        for id in 1..=3 {
+            recorder.record(request(id, Verb::List, 200).kind);
+        }
+        recorder.record(TraceKind::Fault {
+            fault: "compact".into(),
+        });
+        let kept = recorder.snapshot();
+        assert!(
+            matches!(kept.as_slice(), [e] if matches!(e.kind, TraceKind::Fault { .. })),
+            "{kept:?}"
+        );
+        let said = tally
+            .lock()
+            .unwrap()
+            .render(Duration::from_secs(60), &Ending::Storm("1000 lists".into()));
+        assert!(
+            said.starts_with("stopped as a request storm (1000 lists) at 1m: 3 requests"),
+            "{said}"
+        );
+        assert!(said.contains("list            3  (3× 200)"), "{said}");
     }
 }

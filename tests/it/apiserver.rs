@@ -404,3 +404,31 @@ async fn now_in_an_update_is_the_time_of_the_write_and_a_repeat_of_it_is_written
     assert_eq!(a["data"]["renewed"], "2026-01-01T00:00:02.500000Z");
     assert_eq!(a["metadata"]["resourceVersion"], "3");
 }
+
+#[tokio::test(start_paused = true)]
+async fn metrics_count_answers_by_verb_and_code_in_prometheus_text_as_kube_apiserver_names_them() {
+    let world = World::new(&scenario("", FIVE));
+    world.get("/api/v1/configmaps?limit=2").await;
+    world
+        .get("/api/v1/namespaces/default/configmaps/nope")
+        .await;
+    let metrics = world.get("/metrics").await;
+    assert_eq!(
+        metrics.headers()["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let text = String::from_utf8_lossy(metrics.body()).into_owned();
+    for line in [
+        "# TYPE apiserver_request_total counter",
+        "apiserver_request_total{code=\"200\",verb=\"LIST\"} 1",
+        "apiserver_request_total{code=\"404\",verb=\"GET\"} 1",
+        "apiserver_longrunning_requests{verb=\"WATCH\"} 0",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no {line:?} in:\n{text}");
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("kube_watch_harness_tokio_alive_tasks ")),
+        "{text}"
+    );
+}
