@@ -3,10 +3,12 @@
 //! `harness exec`, killed or interrupted. (The real control plane's own check is in the
 //! conformance suite: `cleanup::a_killed_test_process_leaves_no_control_plane_behind`.)
 
-use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::process::{Child, ChildStderr, Command, Stdio};
+use std::time::Duration;
+
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
+use rustix::process::{Pid, PidfdFlags, pidfd_open};
 
 use crate::reaped::Reaped;
 
@@ -40,24 +42,35 @@ pub(crate) fn child(how: &str) -> ! {
     }
 }
 
-/// Whether `pid` is a process that has not exited: its /proc entry is there and its state
-/// (after the command name in parentheses) is not zombie or dead.
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        stat.rsplit_once(") ")
-            .and_then(|(_, rest)| rest.chars().next())
-            .is_some_and(|state| !matches!(state, 'Z' | 'X'))
-    })
+/// Waits for `pid`, a process this test did not start, to exit: its pidfd becomes readable
+/// then (a process already gone has none to open).
+fn gone_within(pid: u32, what: &str) {
+    let pidfd = i32::try_from(pid)
+        .ok()
+        .and_then(Pid::from_raw)
+        .and_then(|pid| pidfd_open(pid, PidfdFlags::empty()).ok());
+    let Some(pidfd) = pidfd else {
+        return;
+    };
+    let mut fds = [PollFd::new(&pidfd, PollFlags::IN)];
+    let patience = Timespec {
+        tv_sec: i64::try_from(PATIENCE.as_secs()).expect("a small number"),
+        tv_nsec: 0,
+    };
+    let ready = poll(&mut fds, Some(&patience)).expect("poll on a pidfd works");
+    assert_eq!(
+        ready, 1,
+        "{what} (pid {pid}) is still running {PATIENCE:?} later"
+    );
 }
 
-fn gone_within(pid: u32, what: &str) {
-    let start = Instant::now();
-    while alive(pid) {
-        assert!(
-            start.elapsed() < PATIENCE,
-            "{what} (pid {pid}) is still running {PATIENCE:?} later"
-        );
-        std::thread::sleep(Duration::from_millis(50));
+/// A process the test started, killed if the test fails before it is done with it.
+struct Started(Child);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
@@ -71,25 +84,26 @@ fn signal(child: &Child, name: &str) {
 
 /// Starts a copy of this binary that runs `harness serve` and ends as `how` says; the
 /// copy, and serve's pid.
-fn copy_with_serve(how: &str) -> (Child, u32) {
-    let mut copy = Command::new(std::env::current_exe().expect("the test binary has a path"))
-        .env(CHILD, how)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the test binary runs");
+fn copy_with_serve(how: &str) -> (Started, u32) {
+    let mut copy = Started(
+        Command::new(std::env::current_exe().expect("the test binary has a path"))
+            .env(CHILD, how)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the test binary runs"),
+    );
     let mut line = String::new();
-    BufReader::new(copy.stdout.take().expect("stdout is piped"))
+    BufReader::new(copy.0.stdout.take().expect("stdout is piped"))
         .read_line(&mut line)
         .expect("the copy says serve's pid");
     let serve: u32 = line.trim().parse().expect("a pid");
-    assert!(alive(serve), "harness serve runs under the copy");
     (copy, serve)
 }
 
 pub(crate) fn a_test_that_fails_an_assertion_leaves_no_harness_serve_behind() {
     let (mut copy, serve) = copy_with_serve("assert");
-    let status = copy.wait().expect("the copy ends");
+    let status = copy.0.wait().expect("the copy ends");
     assert!(!status.success(), "the copy's assertion failed: {status}");
     gone_within(
         serve,
@@ -99,8 +113,8 @@ pub(crate) fn a_test_that_fails_an_assertion_leaves_no_harness_serve_behind() {
 
 pub(crate) fn an_interrupted_test_leaves_no_harness_serve_behind() {
     let (mut copy, serve) = copy_with_serve("park");
-    signal(&copy, "INT");
-    let _ = copy.wait();
+    signal(&copy.0, "INT");
+    let _ = copy.0.wait();
     gone_within(
         serve,
         "harness serve, after the test that started it was interrupted",
@@ -109,85 +123,63 @@ pub(crate) fn an_interrupted_test_leaves_no_harness_serve_behind() {
 
 pub(crate) fn a_killed_test_leaves_no_harness_serve_behind() {
     let (mut copy, serve) = copy_with_serve("park");
-    signal(&copy, "KILL");
-    let _ = copy.wait();
+    signal(&copy.0, "KILL");
+    let _ = copy.0.wait();
     gone_within(
         serve,
         "harness serve, after the test that started it was killed",
     );
 }
 
-/// `harness exec` running a client that writes its pid to a file and sleeps; the exec
-/// process (not under a reaper of the test's: its own reaper is what is checked), and the
-/// client's pid.
-fn exec_with_sleeping_client(dir: &Path) -> (Child, u32) {
-    let pid_file = dir.join("client.pid");
-    let script = format!("echo $$ > {}; exec sleep 600", pid_file.display());
-    let exec = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args([
-            "exec",
-            "scenarios/forced-410.yaml",
-            "--",
-            "sh",
-            "-c",
-            &script,
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("harness exec starts");
-    let start = Instant::now();
+/// `harness exec` running a client that says its pid and sleeps; the exec process (not under
+/// a reaper of the test's: its own reaper is what is checked), the rest of its stderr, and
+/// the client's pid. The client's output is exec's stderr, read here line by line up to it.
+fn exec_with_sleeping_client() -> (Started, BufReader<ChildStderr>, u32) {
+    let mut exec = Started(
+        Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args([
+                "exec",
+                "scenarios/forced-410.yaml",
+                "--",
+                "sh",
+                "-c",
+                "echo \"client-pid $$\"; exec sleep 600",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("harness exec starts"),
+    );
+    let mut stderr = BufReader::new(exec.0.stderr.take().expect("stderr is piped"));
+    let mut line = String::new();
     let client = loop {
-        if let Some(pid) = std::fs::read_to_string(&pid_file)
-            .ok()
-            .and_then(|text| text.trim().parse().ok())
-        {
-            break pid;
+        line.clear();
+        let read = stderr.read_line(&mut line).expect("its stderr is readable");
+        assert!(read > 0, "harness exec ended before its client started");
+        if let Some(pid) = line.trim().strip_prefix("client-pid ") {
+            break pid.parse().expect("a pid");
         }
-        assert!(start.elapsed() < PATIENCE, "the client never started");
-        std::thread::sleep(Duration::from_millis(50));
     };
-    (exec, client)
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kwh-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("the temporary directory is writable");
-    dir
-}
-
-/// Kills `exec` if the test fails before it is done with it.
-struct Exec(Child);
-
-impl Drop for Exec {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    (exec, stderr, client)
 }
 
 pub(crate) fn a_killed_harness_exec_leaves_no_client_behind() {
-    let dir = scratch("cleanup-exec-kill");
-    let (exec, client) = exec_with_sleeping_client(&dir);
-    let mut exec = Exec(exec);
+    let (mut exec, _, client) = exec_with_sleeping_client();
     signal(&exec.0, "KILL");
     let _ = exec.0.wait();
     gone_within(client, "the client, after harness exec was killed");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 pub(crate) fn an_interrupted_harness_exec_stops_its_client_and_exits_130() {
-    let dir = scratch("cleanup-exec-int");
-    let (exec, client) = exec_with_sleeping_client(&dir);
-    let mut exec = Exec(exec);
+    let (mut exec, mut stderr, client) = exec_with_sleeping_client();
     signal(&exec.0, "INT");
     let mut said = String::new();
-    std::io::Read::read_to_string(exec.0.stderr.as_mut().expect("stderr is piped"), &mut said)
+    stderr
+        .read_to_string(&mut said)
         .expect("its stderr is readable");
     let status = exec.0.wait().expect("harness exec ends");
     assert_eq!(status.code(), Some(130), "{said}");
     assert!(said.contains("interrupted"), "{said}");
     gone_within(client, "the client, after harness exec was interrupted");
-    let _ = std::fs::remove_dir_all(&dir);
 }
