@@ -48,32 +48,41 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub mod anchor;
-pub mod apiserver;
-pub mod cli;
-pub mod exec;
-pub mod explore;
+// The vocabulary: what a run is made of and how it is written down.
 pub mod fault;
 mod field_label;
-#[doc(hidden)]
-pub mod fuzz;
+pub mod mechanism;
+pub mod scenario;
+pub mod selector;
+pub mod span;
+pub mod suggest;
+pub mod trace;
+
+// The engine: the simulated kube-apiserver and the kinds it serves.
+pub mod apiserver;
+pub mod openapi;
+
+// The drivers: watchers, clients and real servers put in front of the engine.
+pub mod anchor;
+pub mod exec;
 mod kubeconfig;
 pub mod live;
-pub mod mechanism;
-pub mod openapi;
-pub mod outcome;
 mod peer;
 pub mod proxy;
 pub mod reaper;
-pub mod report;
 pub mod run;
-pub mod scenario;
-pub mod selector;
 mod signal;
-pub mod span;
 pub mod subject;
-pub mod suggest;
-pub mod trace;
 pub mod transport;
-pub mod trial;
+
+// The judge: each view held against the server's truth, and why it failed.
+pub mod outcome;
 pub mod verdict;
+
+// The front ends: the command line, reports, tests from a directory, exploration, fuzzing.
+pub mod cli;
+pub mod explore;
+#[doc(hidden)]
+pub mod fuzz;
+pub mod report;
+pub mod trial;

@@ -14,6 +14,7 @@ mod fuzz_corpus;
 mod history;
 mod kube_defaults;
 mod large;
+mod layout;
 mod live;
 mod load;
 mod malformed;
