@@ -48,38 +48,40 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-// The vocabulary: what a run is made of and how it is written down.
+// The vocabulary: what a scenario, a fault, a kind and a run's trace are made of.
 pub mod fault;
 mod field_label;
 pub mod mechanism;
+pub mod openapi;
+mod peer;
 pub mod scenario;
 pub mod selector;
 pub mod span;
 pub mod suggest;
 pub mod trace;
 
-// The engine: the simulated kube-apiserver and the kinds it serves.
+// The engine: the simulated kube-apiserver, in memory and on a loopback socket.
 pub mod apiserver;
-pub mod openapi;
-
-// The drivers: watchers, clients and real servers put in front of the engine.
-pub mod anchor;
-pub mod exec;
-mod kubeconfig;
 pub mod live;
-mod peer;
-pub mod proxy;
-pub mod reaper;
-pub mod run;
-mod signal;
-pub mod subject;
 pub mod transport;
+
+// The watchers under test: kube-rs set-ups and what they are seen to hold.
+pub mod subject;
 
 // The judge: each view held against the server's truth, and why it failed.
 pub mod outcome;
 pub mod verdict;
 
-// The front ends: the command line, reports, tests from a directory, exploration, fuzzing.
+// The drivers: runs in virtual time, any client's process, a real control plane, a proxy.
+pub mod anchor;
+pub mod exec;
+mod kubeconfig;
+pub mod proxy;
+pub mod reaper;
+pub mod run;
+mod signal;
+
+// The front ends: the command line, reports, a test per scenario, exploration, fuzzing.
 pub mod cli;
 pub mod explore;
 #[doc(hidden)]
