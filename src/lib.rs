@@ -58,6 +58,7 @@ mod field_label;
 #[doc(hidden)]
 pub mod fuzz;
 mod kubeconfig;
+mod merge_patch;
 pub mod live;
 pub mod mechanism;
 pub mod openapi;

@@ -21,7 +21,8 @@ use super::model::{
 use crate::fault::{Fault, Restart};
 use crate::mechanism::Mechanism;
 use crate::openapi::{Kind, Violation};
-use crate::scenario::{merge_patch, placeholder};
+use crate::merge_patch::merge_patch;
+use crate::scenario::placeholder;
 
 /// An object's fields besides `metadata`, shared.
 type Body = Arc<BTreeMap<String, serde_json::Value>>;

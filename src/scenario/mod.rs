@@ -26,7 +26,6 @@ pub fn json_schema() -> String {
 pub use document::Document;
 pub use error::{Error, Location, Result};
 pub use load::{files_in, load};
-pub(crate) use model::merge_patch;
 pub use model::{
     Action, Backoff, BackoffOn, ClientSettings, Consumer, Expect, Expected, ListSemantic,
     ObjectSpec, PageSize, ResourceSpec, Scenario, ServerSpec, SetUp, Shape, Step, Timeout,
