@@ -58,9 +58,9 @@ mod field_label;
 #[doc(hidden)]
 pub mod fuzz;
 mod kubeconfig;
-mod merge_patch;
 pub mod live;
 pub mod mechanism;
+mod merge_patch;
 pub mod openapi;
 pub mod outcome;
 mod peer;
