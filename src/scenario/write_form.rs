@@ -143,7 +143,7 @@ impl Write {
         entries: Vec<(String, Value, P)>,
         repeat: &[(&'static str, P)],
         at: P,
-    ) -> Result<(Self, Vec<(&'static str, P)>), FieldError<P>> {
+    ) -> Result<Read<P>, FieldError<P>> {
         let (Some(mut write), Some(takes)) = (Self::blank(kind), Self::keys_of(kind)) else {
             return Err(FieldError {
                 key: "kind".into(),
@@ -184,7 +184,11 @@ impl Write {
         write.walk(&mut reader);
         match reader.error.or(reader.missing) {
             Some(error) => Err(error),
-            None => Ok((write, reader.read)),
+            None => Ok(Read {
+                write,
+                places: reader.read,
+                at,
+            }),
         }
     }
 
@@ -228,6 +232,25 @@ impl Write {
                 (schema, blank.repeats())
             })
             .collect()
+    }
+}
+
+/// A write read from a timeline entry, with where each key its kind takes was read.
+#[derive(Debug)]
+pub(crate) struct Read<P> {
+    pub(crate) write: Write,
+    places: Vec<(&'static str, P)>,
+    /// The entry's own place.
+    at: P,
+}
+
+impl<P: Copy> Read<P> {
+    /// Where `key`'s value was read; the entry's own place when it has no such key.
+    pub(crate) fn place(&self, key: &str) -> P {
+        self.places
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(self.at, |(_, place)| *place)
     }
 }
 
@@ -360,8 +383,8 @@ mod tests {
         let kinds: Vec<&str> = writes.iter().map(Write::kind).collect();
         assert_eq!(kinds, Write::kinds());
         for write in writes {
-            let (read, _) = Write::read(write.kind(), entries(&write), &[], ()).unwrap();
-            assert_eq!(read, write);
+            let read = Write::read(write.kind(), entries(&write), &[], ()).unwrap();
+            assert_eq!(read.write, write);
         }
     }
 

@@ -300,15 +300,11 @@ impl Validator<'_> {
             .zip([&raw.every, &raw.until])
             .filter_map(|(k, v)| v.as_ref().map(|v| (k, v.referenced)))
             .collect();
-        let (write, read) = Write::read(kind, raw.keys, &repeat, here)
+        let read = Write::read(kind, raw.keys, &repeat, here)
             .map_err(|e| self.invalid(format!("{key}.{}", e.key), Some(&e.at), e.message))?;
-        let at = |name: &str| {
-            read.iter()
-                .find(|(k, _)| *k == name)
-                .map_or(here, |(_, place)| *place)
-        };
-        let name_at = at("name");
-        Ok(Action::Write(match write {
+        let name_at = read.place("name");
+        let body_at = read.place("body");
+        Ok(Action::Write(match read.write {
             Write::Create(object) => Write::Create(self.object(
                 key,
                 ObjectFile {
@@ -332,7 +328,7 @@ impl Validator<'_> {
                 {
                     return Err(self.invalid(
                         format!("{key}.body.{field}"),
-                        Some(&at("body")),
+                        Some(&body_at),
                         "`metadata`, `kind` and `apiVersion` are set by the server; use `name`, `namespace` and `labels`",
                     ));
                 }
