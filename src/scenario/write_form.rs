@@ -143,7 +143,7 @@ impl Write {
         entries: Vec<(String, Value, P)>,
         repeat: &[(&'static str, P)],
         at: P,
-    ) -> Result<Read<P>, FieldError<P>> {
+    ) -> Result<Placed<P>, FieldError<P>> {
         let (Some(mut write), Some(takes)) = (Self::blank(kind), Self::keys_of(kind)) else {
             return Err(FieldError {
                 key: "kind".into(),
@@ -184,7 +184,7 @@ impl Write {
         write.walk(&mut reader);
         match reader.error.or(reader.missing) {
             Some(error) => Err(error),
-            None => Ok(Read {
+            None => Ok(Placed {
                 write,
                 places: reader.read,
                 at,
@@ -237,14 +237,14 @@ impl Write {
 
 /// A write read from a timeline entry, with where each key its kind takes was read.
 #[derive(Debug)]
-pub(crate) struct Read<P> {
+pub(crate) struct Placed<P> {
     pub(crate) write: Write,
     places: Vec<(&'static str, P)>,
     /// The entry's own place.
     at: P,
 }
 
-impl<P: Copy> Read<P> {
+impl<P: Copy> Placed<P> {
     /// Where `key`'s value was read; the entry's own place when it has no such key.
     pub(crate) fn place(&self, key: &str) -> P {
         self.places
