@@ -52,6 +52,7 @@
 pub mod fault;
 mod field_label;
 pub mod mechanism;
+mod merge_patch;
 pub mod openapi;
 mod peer;
 pub mod scenario;

@@ -13,7 +13,8 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::fault::Restart;
-use crate::scenario::{ObjectSpec, merge_patch};
+use crate::merge_patch::merge_patch;
+use crate::scenario::ObjectSpec;
 
 /// `namespace/name`, or `name` for cluster-scoped objects; sorts like etcd keys within a resource.
 pub(crate) type Key = String;

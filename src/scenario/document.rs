@@ -10,8 +10,9 @@ use serde_saphyr::{Location as Place, Spanned};
 
 use super::error::Result;
 use super::file::{ScenarioFile, StepFile};
-use super::load::{deserialize, read, validate};
-use super::model::Scenario;
+use super::load::read_raw;
+use super::spec::{Scenario, Write};
+use super::validate::validate;
 use crate::fault::Fault;
 use crate::mechanism::Mechanism;
 use crate::span::Span;
@@ -31,12 +32,8 @@ impl Document {
     /// # Errors
     /// As [`super::load`].
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
-        let (text, file, stem) = read(path.as_ref())?;
-        let document = Self {
-            raw: deserialize(&text, &file)?,
-            file,
-            stem,
-        };
+        let (raw, file, stem) = read_raw(path.as_ref())?;
+        let document = Self { raw, file, stem };
         document.scenario()?;
         Ok(document)
     }
@@ -64,10 +61,11 @@ impl Document {
     #[must_use]
     pub fn without_faults(&self) -> Self {
         let mut document = self.clone();
+        let writes = Write::kinds();
         document
             .raw
             .timeline
-            .retain(|step| matches!(step.kind.value.as_str(), "create" | "update" | "delete"));
+            .retain(|step| writes.contains(&step.kind.value.as_str()));
         document
     }
 

@@ -1,7 +1,8 @@
 //! The raw scenario file, exactly as YAML spells it: strict serde types, no cross-checks.
 //!
-//! Everything here is `deny_unknown_fields`; [`super::model`] turns a [`ScenarioFile`] into a
+//! Everything here is `deny_unknown_fields`; `validate/` turns a [`ScenarioFile`] into a
 //! validated [`super::Scenario`] and checks what serde cannot (order, references, bounds).
+//! [`json_schema`] describes these types for editors.
 
 use std::collections::BTreeMap;
 
@@ -10,8 +11,24 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_saphyr::{Location as Place, Spanned};
 
+use super::spec::Write;
+use crate::fault::Fault;
 use crate::mechanism::Mechanism;
 use crate::span::Span;
+
+/// The JSON Schema of scenario files, generated from the types the loader parses with, for
+/// editors (`scenario.schema.json` in the repository is this, kept current by a test).
+#[must_use]
+pub fn json_schema() -> String {
+    let mut schema = schemars::schema_for!(ScenarioFile);
+    schema.insert("title".into(), "kube-watch-harness scenario".into());
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
+    text.push('\n');
+    text
+}
+
+/// The keys that repeat a timeline entry: every kind but `create` and `delete` takes them.
+pub(super) const REPEAT: [&str; 2] = ["every", "until"];
 
 /// A kube-watch-harness scenario: a workload and faults on a timeline, the watcher set-ups to
 /// test, and what "recovered" means.
@@ -156,7 +173,7 @@ pub(crate) struct ServerFile {
 
 /// One timeline entry: `at`, `kind`, `every`/`until` for a repeat, and the other keys with the
 /// place of each value. Read kind-first: the other keys are typed once `kind` says what they
-/// are (`step.rs`, [`crate::fault::Fault::read`]), so an error names the key and points at its
+/// are (`write_form.rs`, [`crate::fault::Fault::read`]), so an error names the key and points at its
 /// value; serde's internally tagged enums would buffer the entry and lose both.
 #[derive(Debug, Clone)]
 pub(crate) struct StepFile {
@@ -243,7 +260,6 @@ impl JsonSchema for StepFile {
 
     fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
         let span = generator.subschema_for::<Span>();
-        let repeat = [("every", span.clone()), ("until", span.clone())];
         let object = |kind: &str,
                       mut properties: Vec<(&str, schemars::Schema)>,
                       required: Vec<&str>,
@@ -251,7 +267,7 @@ impl JsonSchema for StepFile {
             properties.insert(0, ("at", span.clone()));
             properties.insert(1, ("kind", schemars::json_schema!({ "const": kind })));
             if repeats {
-                properties.extend(repeat.iter().cloned());
+                properties.extend(REPEAT.map(|key| (key, span.clone())));
             }
             let properties: serde_json::Map<String, serde_json::Value> = properties
                 .into_iter()
@@ -266,44 +282,20 @@ impl JsonSchema for StepFile {
                 "additionalProperties": false,
             })
         };
-        let name = generator.subschema_for::<String>();
-        let labels = generator.subschema_for::<BTreeMap<String, String>>();
-        let body = generator.subschema_for::<BTreeMap<String, serde_json::Value>>();
-        let mut kinds = vec![
-            object(
-                "create",
-                vec![
-                    ("name", name.clone()),
-                    ("namespace", name.clone()),
-                    ("labels", labels.clone()),
-                    ("body", body.clone()),
-                ],
-                vec!["name"],
-                false,
-            ),
-            object(
-                "update",
-                vec![
-                    ("name", name.clone()),
-                    ("namespace", name.clone()),
-                    ("labels", labels),
-                    ("body", body),
-                ],
-                vec!["name"],
-                true,
-            ),
-            object(
-                "delete",
-                vec![("name", name.clone()), ("namespace", name)],
-                vec!["name"],
-                false,
-            ),
-        ];
-        for k in crate::fault::Fault::schemas(generator) {
+        let mut kinds: Vec<serde_json::Value> = Write::schemas(generator)
+            .into_iter()
+            .map(|(k, repeats)| object(k.kind, k.properties, k.required, repeats))
+            .collect();
+        for k in Fault::schemas(generator) {
             kinds.push(object(k.kind, k.properties, k.required, true));
         }
+        let writes: Vec<String> = Write::kinds().iter().map(|k| format!("`{k}`")).collect();
+        let description = format!(
+            "A workload write ({}) or a fault, named by `kind`.",
+            writes.join(", ")
+        );
         schemars::json_schema!({
-            "description": "A workload write (`create`, `update`, `delete`) or a fault, named by `kind`.",
+            "description": description,
             "oneOf": kinds,
         })
     }

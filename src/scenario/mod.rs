@@ -1,34 +1,30 @@
-//! Scenario files: strict YAML ([`file`]) validated into a [`Scenario`] (`model.rs`).
+//! Scenario files: strict YAML ([`file`]) validated into a [`Scenario`] (`spec.rs`, and the
+//! watcher matrix's set-ups in `matrix.rs`).
 //!
 //! Entry points: [`load`] for a path, [`Scenario::from_yaml`] for text. Every error names the
 //! file, the line and column where known, and the key path (`timeline[2].at`).
+//!
+//! `load.rs` reads files, `yaml.rs` drives the YAML parser and words its errors, `validate/`
+//! checks what serde cannot, and `write_form.rs` is the one walk over a workload write's keys.
 
 mod document;
 mod error;
 mod file;
 mod load;
-mod model;
+mod matrix;
 pub(crate) mod placeholder;
-mod step;
+mod spec;
+mod validate;
+mod write_form;
+mod yaml;
 
 pub use crate::span::{Span, format as format_duration};
-
-/// The JSON Schema of scenario files, generated from the types the loader parses with, for
-/// editors (`scenario.schema.json` in the repository is this, kept current by a test).
-#[must_use]
-pub fn json_schema() -> String {
-    let mut schema = schemars::schema_for!(file::ScenarioFile);
-    schema.insert("title".into(), "kube-watch-harness scenario".into());
-    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
-    text.push('\n');
-    text
-}
 pub use document::Document;
 pub use error::{Error, Location, Result};
+pub use file::json_schema;
 pub use load::{files_in, load};
-pub(crate) use model::merge_patch;
-pub use model::{
-    Action, Backoff, BackoffOn, ClientSettings, Consumer, Expect, Expected, ListSemantic,
-    ObjectSpec, PageSize, ResourceSpec, Scenario, ServerSpec, SetUp, Shape, Step, Timeout,
-    WatcherSettings, Write,
+pub use matrix::{
+    Backoff, BackoffOn, ClientSettings, Consumer, Expected, ListSemantic, PageSize, SetUp, Shape,
+    Timeout, WatcherSettings,
 };
+pub use spec::{Action, Expect, ObjectSpec, ResourceSpec, Scenario, ServerSpec, Step, Write};

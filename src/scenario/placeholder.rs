@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::model::{Action, Write};
+use super::spec::{Action, Write};
 
 /// The repeat's number.
 pub(crate) const REPEAT: &str = "{n}";
