@@ -130,4 +130,21 @@ mod tests {
         }
         assert_eq!(FaultKind::named("expire_watchs"), None);
     }
+
+    /// The README's table is prose no code can walk, so this holds it to the list.
+    #[test]
+    fn the_readme_s_fault_table_has_a_row_for_every_kind_in_order() {
+        let readme = include_str!("../../README.md");
+        let table = readme
+            .split_once("### Faults")
+            .and_then(|(_, after)| after.split_once("\n\n|"))
+            .map(|(_, table)| table.split("\n\n").next().unwrap_or_default())
+            .expect("README has a fault table under `### Faults`");
+        let rows: Vec<&str> = table
+            .lines()
+            .filter_map(|row| row.strip_prefix("| `")?.split_once('`'))
+            .map(|(kind, _)| kind)
+            .collect();
+        assert_eq!(rows, FaultKind::names().collect::<Vec<_>>());
+    }
 }

@@ -307,16 +307,7 @@ impl Fault {
     /// know).
     #[must_use]
     pub fn duration(&self) -> Duration {
-        match self {
-            Self::Idle { duration }
-            | Self::DropBookmarks { duration }
-            | Self::StaleBookmarks { duration }
-            | Self::EmptyBookmarks { duration } => *duration,
-            other => other
-                .target()
-                .and_then(|t| t.window)
-                .unwrap_or(Duration::ZERO),
-        }
+        self.duration_key().unwrap_or(Duration::ZERO)
     }
 
     /// The verbs a fault can hit at all.
