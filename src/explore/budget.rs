@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::fault::{
-    Cut, ErrorBody, Fault, GoneForm, LatencyOn, Malformed, Restart, Target, TargetVerb,
+    Cut, ErrorBody, Fault, FaultKind, GoneForm, LatencyOn, Malformed, Restart, Target, TargetVerb,
 };
 use crate::span::Span;
 
@@ -37,7 +37,7 @@ struct BudgetFile {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Budget {
     /// The fault kinds to draw from.
-    pub kinds: Vec<&'static str>,
+    pub kinds: Vec<FaultKind>,
     /// Faults per timeline: at least, at most.
     pub faults: (usize, usize),
     /// When faults may act: from, until (a window ends by then).
@@ -117,18 +117,17 @@ impl Budget {
             key,
             message,
         };
-        let every = Fault::kinds();
         let kinds = match file.kinds {
-            None => every.clone(),
+            None => FaultKind::ALL.to_vec(),
             Some(names) => names
                 .iter()
                 .map(|name| {
-                    every.iter().copied().find(|k| k == name).ok_or_else(|| {
+                    FaultKind::named(name).ok_or_else(|| {
                         let mut message = format!(
                             "unknown fault kind `{name}`, expected one of {}",
-                            every.join(", ")
+                            Fault::kinds().join(", ")
                         );
-                        if let Some(meant) = crate::suggest::closest(name, every.iter().copied()) {
+                        if let Some(meant) = crate::suggest::closest(name, FaultKind::names()) {
                             message.push_str(&format!("; did you mean `{meant}`?"));
                         }
                         invalid("kinds", message)
@@ -217,16 +216,16 @@ impl Budget {
         };
         const ANY: &[TargetVerb] = &[TargetVerb::List, TargetVerb::Watch];
         let fault = match kind {
-            "idle" => Fault::Idle { duration: window },
-            "compact" => Fault::Compact { retain: None },
-            "drop_bookmarks" => Fault::DropBookmarks { duration: window },
-            "stale_bookmarks" => Fault::StaleBookmarks { duration: window },
-            "empty_bookmarks" => Fault::EmptyBookmarks { duration: window },
-            "drop_initial_events_end" => Fault::DropInitialEventsEnd {
+            FaultKind::Idle => Fault::Idle { duration: window },
+            FaultKind::Compact => Fault::Compact { retain: None },
+            FaultKind::DropBookmarks => Fault::DropBookmarks { duration: window },
+            FaultKind::StaleBookmarks => Fault::StaleBookmarks { duration: window },
+            FaultKind::EmptyBookmarks => Fault::EmptyBookmarks { duration: window },
+            FaultKind::DropInitialEventsEnd => Fault::DropInitialEventsEnd {
                 target: target(rng, &[]),
             },
-            "expire_watches" => Fault::ExpireWatches,
-            "watch_410" => Fault::Watch410 {
+            FaultKind::ExpireWatches => Fault::ExpireWatches,
+            FaultKind::Watch410 => Fault::Watch410 {
                 form: if rng.u8(..4) == 0 {
                     GoneForm::Http
                 } else {
@@ -236,10 +235,10 @@ impl Budget {
                 code: rng.u8(..5) != 0,
                 target: target(rng, &[]),
             },
-            "empty_watch" => Fault::EmptyWatch {
+            FaultKind::EmptyWatch => Fault::EmptyWatch {
                 target: target(rng, &[]),
             },
-            "cut_stream" => Fault::CutStream {
+            FaultKind::CutStream => Fault::CutStream {
                 how: [Cut::Clean, Cut::MidChunk, Cut::Reset][rng.usize(..3)],
                 target: Target {
                     count: None,
@@ -247,18 +246,18 @@ impl Budget {
                     ..Target::default()
                 },
             },
-            "stall_stream" => Fault::StallStream {
+            FaultKind::StallStream => Fault::StallStream {
                 target: Target {
                     count: None,
                     window: rng.bool().then_some(window),
                     ..Target::default()
                 },
             },
-            "hang_headers" => Fault::HangHeaders {
+            FaultKind::HangHeaders => Fault::HangHeaders {
                 target: target(rng, ANY),
             },
-            "http_error" => Fault::HttpError {
-                status: [403, 429, 500, 503, 504][rng.usize(..5)],
+            FaultKind::HttpError => Fault::HttpError {
+                status: Fault::HTTP_ERRORS[rng.usize(..Fault::HTTP_ERRORS.len())],
                 body: if rng.u8(..4) == 0 {
                     ErrorBody::Text
                 } else {
@@ -267,7 +266,7 @@ impl Budget {
                 retry_after: rng.bool().then(|| rng.u32(1..=30)),
                 target: windowed(rng, ANY),
             },
-            "latency" => {
+            FaultKind::Latency => {
                 let on = if rng.bool() {
                     LatencyOn::Requests
                 } else {
@@ -279,7 +278,7 @@ impl Budget {
                     target: windowed(rng, if on == LatencyOn::Requests { ANY } else { &[] }),
                 }
             }
-            "malformed_event" => Fault::MalformedEvent {
+            FaultKind::MalformedEvent => Fault::MalformedEvent {
                 shape: if rng.bool() {
                     Malformed::Truncated
                 } else {
@@ -290,13 +289,13 @@ impl Budget {
                     ..Target::default()
                 },
             },
-            "expire_continue" => Fault::ExpireContinue {
+            FaultKind::ExpireContinue => Fault::ExpireContinue {
                 target: Target {
                     count: rng.bool().then_some(1),
                     ..Target::default()
                 },
             },
-            _ => Fault::Restart {
+            FaultKind::Restart => Fault::Restart {
                 restart: match rng.u8(..5) {
                     0 => Restart::Reset,
                     1 => Restart::Regress { by: rng.u64(1..=5) },

@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use super::{Failure, Timeline};
+use super::failure::Failure;
+use super::timeline::Timeline;
 use crate::fault::{ErrorBody, Fault, Restart};
 use crate::outcome::Outcome;
 

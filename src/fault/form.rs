@@ -1,10 +1,10 @@
 //! The file form of a fault, both ways: `kind:` first, then the keys its kind takes.
 //!
-//! [`Fault::walk`] names each kind's keys once, with their defaults, and [`Fault::KINDS`] is the
-//! one table of kind names. Reading a timeline entry ([`Fault::read`]), writing one
-//! ([`Fault::entries`], and `Serialize`/`Deserialize`), the keys a kind takes (for messages)
-//! and the JSON Schema editors validate with ([`Fault::schemas`]) all follow that walk, so a
-//! key is spelled in one place.
+//! [`Fault::walk`] names each kind's keys once, with their defaults, starting from the blank
+//! fault of each [`FaultKind`]. Reading a timeline entry ([`Fault::read`], in `reader.rs`),
+//! writing one ([`Fault::entries`], and `Serialize`/`Deserialize`), the keys a kind takes (for
+//! messages) and the JSON Schema editors validate with ([`Fault::schemas`]) all follow that
+//! walk, so a key is spelled in one place.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -14,7 +14,11 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use super::{Cut, ErrorBody, Fault, GoneForm, LatencyOn, Malformed, Restart, Revision, Target};
+use super::kind::FaultKind;
+use super::restart::{Restart, Revision};
+use super::spec::Fault;
+use super::target::Target;
+use super::wire_shape::{Cut, ErrorBody, GoneForm, LatencyOn, Malformed};
 use crate::span::Span;
 
 /// A value a key can hold: written and read as YAML scalars and lists, described for editors.
@@ -58,117 +62,61 @@ fn target(f: &mut impl Form, target: &mut Target) {
 }
 
 impl Fault {
-    /// Every kind, by the name `kind:` gives it, with a blank value the walk fills in.
-    fn blanks() -> [(&'static str, Self); 17] {
+    /// A blank fault of `kind`, each key at its default (or at nothing, for a key the kind
+    /// needs): what the walk starts from to read one, name its keys or describe them.
+    pub(super) fn blank(kind: FaultKind) -> Self {
         let t = Target::default;
-        [
-            (
-                "idle",
-                Self::Idle {
-                    duration: Duration::ZERO,
-                },
-            ),
-            ("compact", Self::Compact { retain: None }),
-            (
-                "drop_bookmarks",
-                Self::DropBookmarks {
-                    duration: Duration::ZERO,
-                },
-            ),
-            (
-                "stale_bookmarks",
-                Self::StaleBookmarks {
-                    duration: Duration::ZERO,
-                },
-            ),
-            (
-                "empty_bookmarks",
-                Self::EmptyBookmarks {
-                    duration: Duration::ZERO,
-                },
-            ),
-            (
-                "drop_initial_events_end",
-                Self::DropInitialEventsEnd { target: t() },
-            ),
-            ("expire_watches", Self::ExpireWatches),
-            (
-                "watch_410",
-                Self::Watch410 {
-                    form: GoneForm::Event,
-                    message: None,
-                    code: true,
-                    target: t(),
-                },
-            ),
-            ("empty_watch", Self::EmptyWatch { target: t() }),
-            (
-                "cut_stream",
-                Self::CutStream {
-                    how: Cut::Reset,
-                    target: t(),
-                },
-            ),
-            ("stall_stream", Self::StallStream { target: t() }),
-            ("hang_headers", Self::HangHeaders { target: t() }),
-            (
-                "http_error",
-                Self::HttpError {
-                    status: 0,
-                    body: ErrorBody::Status,
-                    retry_after: None,
-                    target: t(),
-                },
-            ),
-            (
-                "latency",
-                Self::Latency {
-                    delay: Duration::ZERO,
-                    on: LatencyOn::Requests,
-                    target: t(),
-                },
-            ),
-            (
-                "malformed_event",
-                Self::MalformedEvent {
-                    shape: Malformed::Truncated,
-                    target: t(),
-                },
-            ),
-            ("expire_continue", Self::ExpireContinue { target: t() }),
-            (
-                "restart",
-                Self::Restart {
-                    restart: Restart::Keep,
-                    down: Self::RESTART_DOWN,
-                    drain: Duration::ZERO,
-                },
-            ),
-        ]
-    }
-
-    /// Every `kind:` a fault can be written with.
-    #[must_use]
-    pub fn kinds() -> Vec<&'static str> {
-        Self::blanks().iter().map(|(name, _)| *name).collect()
-    }
-
-    /// The `kind:` this fault is written with.
-    #[must_use]
-    pub fn kind(&self) -> &'static str {
-        let mine = std::mem::discriminant(self);
-        Self::blanks()
-            .into_iter()
-            .find(|(_, blank)| std::mem::discriminant(blank) == mine)
-            .map_or("", |(name, _)| name)
-    }
-
-    /// The blank fault of kind `name`, if there is such a kind.
-    fn blank(name: &str) -> Option<Self> {
-        Self::blanks()
-            .into_iter()
-            .find(|(kind, _)| *kind == name)
-            .map(|(_, blank)| blank)
+        match kind {
+            FaultKind::Idle => Self::Idle {
+                duration: Duration::ZERO,
+            },
+            FaultKind::Compact => Self::Compact { retain: None },
+            FaultKind::DropBookmarks => Self::DropBookmarks {
+                duration: Duration::ZERO,
+            },
+            FaultKind::StaleBookmarks => Self::StaleBookmarks {
+                duration: Duration::ZERO,
+            },
+            FaultKind::EmptyBookmarks => Self::EmptyBookmarks {
+                duration: Duration::ZERO,
+            },
+            FaultKind::DropInitialEventsEnd => Self::DropInitialEventsEnd { target: t() },
+            FaultKind::ExpireWatches => Self::ExpireWatches,
+            FaultKind::Watch410 => Self::Watch410 {
+                form: GoneForm::Event,
+                message: None,
+                code: true,
+                target: t(),
+            },
+            FaultKind::EmptyWatch => Self::EmptyWatch { target: t() },
+            FaultKind::CutStream => Self::CutStream {
+                how: Cut::Reset,
+                target: t(),
+            },
+            FaultKind::StallStream => Self::StallStream { target: t() },
+            FaultKind::HangHeaders => Self::HangHeaders { target: t() },
+            FaultKind::HttpError => Self::HttpError {
+                status: 0,
+                body: ErrorBody::Status,
+                retry_after: None,
+                target: t(),
+            },
+            FaultKind::Latency => Self::Latency {
+                delay: Duration::ZERO,
+                on: LatencyOn::Requests,
+                target: t(),
+            },
+            FaultKind::MalformedEvent => Self::MalformedEvent {
+                shape: Malformed::Truncated,
+                target: t(),
+            },
+            FaultKind::ExpireContinue => Self::ExpireContinue { target: t() },
+            FaultKind::Restart => Self::Restart {
+                restart: Restart::Keep,
+                down: Self::RESTART_DOWN,
+                drain: Duration::ZERO,
+            },
+        }
     }
 
     /// Visits every key of this fault's kind, in the order it is written.
@@ -279,7 +227,7 @@ impl Fault {
             }
         }
         let mut keys = Keys(Vec::new());
-        Self::blank(kind)?.walk(&mut keys);
+        Self::blank(FaultKind::named(kind)?).walk(&mut keys);
         Some(keys.0)
     }
 
@@ -316,72 +264,6 @@ impl Fault {
         writer.0
     }
 
-    /// Reads a fault of kind `kind` from the entry's other keys, each with the position `P` of
-    /// its value; `at` is the entry's own position, for a key it lacks, and `also` the keys the
-    /// entry itself takes besides (`every`, `until`), for messages. Every key is checked
-    /// against the kind, typed, and the fault as a whole is checked ([`Fault::check`]).
-    ///
-    /// # Errors
-    /// The first key at fault, why, and where.
-    pub fn read<P: Copy>(
-        kind: &str,
-        entries: Vec<(String, Value, P)>,
-        at: P,
-        also: &[&str],
-    ) -> Result<Self, FieldError<P>> {
-        let Some(mut fault) = Self::blank(kind) else {
-            return Err(FieldError {
-                key: "kind".into(),
-                message: format!(
-                    "unknown variant `{kind}`, expected one of {}",
-                    Self::kinds().join(", ")
-                ),
-                at,
-            });
-        };
-        let mut reader = Reader {
-            kind,
-            entries,
-            at,
-            read: Vec::new(),
-            error: None,
-        };
-        fault.walk(&mut reader);
-        if let Some(error) = reader.error {
-            return Err(error);
-        }
-        if let Some((key, _, at)) = reader.entries.into_iter().next() {
-            let takes: Vec<&str> = reader
-                .read
-                .iter()
-                .map(|(k, _)| *k)
-                .chain(also.iter().copied())
-                .collect();
-            let mut message = if takes.is_empty() {
-                format!("`{key}` does not apply to `kind: {kind}`, which takes no other keys")
-            } else {
-                format!(
-                    "`{key}` does not apply to `kind: {kind}`, which takes {}",
-                    takes.join(", ")
-                )
-            };
-            if let Some(meant) = crate::suggest::closest(&key, takes.iter().copied()) {
-                message.push_str(&format!("; did you mean `{meant}`?"));
-            }
-            return Err(FieldError { key, message, at });
-        }
-        fault.check().map_err(|(key, message)| FieldError {
-            key: key.to_owned(),
-            message,
-            at: reader
-                .read
-                .iter()
-                .find(|(k, _)| *k == key)
-                .map_or(at, |(_, p)| *p),
-        })?;
-        Ok(fault)
-    }
-
     /// Each kind's keys as JSON Schema properties, and which of them it needs, for editors.
     pub fn schemas(generator: &mut schemars::SchemaGenerator) -> Vec<KindSchema> {
         struct Schemas<'g> {
@@ -404,9 +286,10 @@ impl Fault {
                     .push((key, self.generator.subschema_for::<T>()));
             }
         }
-        Self::blanks()
-            .into_iter()
-            .map(|(kind, mut blank)| {
+        FaultKind::ALL
+            .iter()
+            .map(|&kind| {
+                let mut blank = Self::blank(kind);
                 let mut schemas = Schemas {
                     generator,
                     properties: Vec::new(),
@@ -414,7 +297,7 @@ impl Fault {
                 };
                 blank.walk(&mut schemas);
                 KindSchema {
-                    kind,
+                    kind: kind.name(),
                     properties: schemas.properties,
                     required: schemas.required,
                 }
@@ -432,102 +315,6 @@ pub struct KindSchema {
     pub properties: Vec<(&'static str, schemars::Schema)>,
     /// The keys it needs.
     pub required: Vec<&'static str>,
-}
-
-/// A key of a timeline entry that is not what its kind takes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError<P> {
-    /// The key path within the entry: `status`, `verbs[1]`.
-    pub key: String,
-    /// What is wrong, in words.
-    pub message: String,
-    /// Where.
-    pub at: P,
-}
-
-/// Fills a blank fault from an entry's keys, taking each as the walk names it.
-struct Reader<'a, P> {
-    kind: &'a str,
-    /// The keys not taken yet.
-    entries: Vec<(String, Value, P)>,
-    at: P,
-    /// Every key the kind takes, with where it was read (or the entry's place when absent).
-    read: Vec<(&'static str, P)>,
-    error: Option<FieldError<P>>,
-}
-
-impl<P: Copy> Reader<'_, P> {
-    /// Takes `key`'s value, typed, if the entry has it.
-    fn take<T: DeserializeOwned>(&mut self, key: &'static str) -> Option<T> {
-        let Some(i) = self.entries.iter().position(|(k, _, _)| k == key) else {
-            self.read.push((key, self.at));
-            return None;
-        };
-        let (_, value, at) = self.entries.remove(i);
-        self.read.push((key, at));
-        match serde_path_to_error::deserialize::<_, T>(value) {
-            Ok(value) => Some(value),
-            Err(error) => {
-                let path = error.path().to_string();
-                self.fail(FieldError {
-                    key: if path == "." {
-                        key.to_owned()
-                    } else if path.starts_with('[') {
-                        format!("{key}{path}")
-                    } else {
-                        format!("{key}.{path}")
-                    },
-                    message: error.into_inner().to_string(),
-                    at,
-                });
-                None
-            }
-        }
-    }
-
-    fn fail(&mut self, error: FieldError<P>) {
-        self.error.get_or_insert(error);
-    }
-}
-
-impl<P: Copy> Form for Reader<'_, P> {
-    fn required<T: Field>(&mut self, key: &'static str, value: &mut T) {
-        let present = self.entries.iter().any(|(k, _, _)| k == key);
-        match self.take(key) {
-            Some(read) => *value = read,
-            None if !present => {
-                let message = format!("`kind: {}` needs `{key}`", self.kind);
-                let at = self.at;
-                self.fail(FieldError {
-                    key: key.to_owned(),
-                    message,
-                    at,
-                });
-            }
-            None => {}
-        }
-    }
-
-    fn or<T: Field + PartialEq>(&mut self, key: &'static str, value: &mut T, default: T) {
-        *value = self.take(key).unwrap_or(default);
-    }
-
-    fn optional<T: Field>(&mut self, key: &'static str, value: &mut Option<T>) {
-        *value = self.take(key);
-    }
-
-    fn invalid(&mut self, key: &'static str, why: String) {
-        let at = self
-            .read
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map_or(self.at, |(_, p)| *p);
-        self.fail(FieldError {
-            key: key.to_owned(),
-            message: why,
-            at,
-        });
-    }
 }
 
 /// `{ kind: http_error, status: 503, for: 3m }`: `kind` first, then the keys in walk order.
@@ -578,7 +365,8 @@ impl<'de> Deserialize<'de> for Fault {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fault::{GoneMessage, TargetVerb};
+    use crate::fault::target::TargetVerb;
+    use crate::fault::wire_shape::GoneMessage;
 
     fn every_kind_with_every_key() -> Vec<Fault> {
         let target = Target {
@@ -588,7 +376,7 @@ mod tests {
             path: Some("/api/v1".into()),
             query: Some("watch=".into()),
         };
-        let mut faults: Vec<Fault> = Fault::blanks().into_iter().map(|(_, f)| f).collect();
+        let mut faults: Vec<Fault> = FaultKind::ALL.iter().map(|&k| Fault::blank(k)).collect();
         for fault in &mut faults {
             match fault {
                 Fault::Idle { duration }
@@ -656,42 +444,5 @@ mod tests {
             assert_eq!(json["kind"], fault.kind());
             assert_eq!(serde_json::from_value::<Fault>(json).unwrap(), fault);
         }
-    }
-
-    #[test]
-    fn a_key_at_its_default_is_left_out_and_a_key_of_another_kind_is_refused() {
-        let cut = Fault::CutStream {
-            how: Cut::Reset,
-            target: Target::default(),
-        };
-        assert!(cut.entries().is_empty());
-        let error = Fault::read("compact", vec![("how".into(), "reset".into(), 9)], 1, &[])
-            .expect_err("compact takes no `how`");
-        assert_eq!((error.key.as_str(), error.at), ("how", 9));
-        assert!(
-            error.message.contains("which takes retain"),
-            "{}",
-            error.message
-        );
-    }
-
-    #[test]
-    fn a_missing_key_is_placed_at_the_entry_and_a_bad_value_at_itself() {
-        let missing = Fault::read::<u32>("http_error", vec![], 1, &[]).unwrap_err();
-        assert_eq!(
-            (missing.key.as_str(), missing.message.as_str(), missing.at),
-            ("status", "`kind: http_error` needs `status`", 1)
-        );
-        let bad = Fault::read(
-            "http_error",
-            vec![
-                ("status".into(), 503.into(), 2),
-                ("verbs".into(), serde_json::json!(["list", "lst"]), 3),
-            ],
-            1,
-            &[],
-        )
-        .unwrap_err();
-        assert_eq!((bad.key.as_str(), bad.at), ("verbs[1]", 3));
     }
 }

@@ -1,134 +1,15 @@
 //! The rules a run's faults install, and how the server asks them about each bookmark, request
-//! and watch. First applicable rule wins; counts are used up as rules apply.
+//! and watch: the table of how faults act on what the server serves. First applicable rule wins
+//! (as in turmoil's `rule.rs`); counts are used up as rules apply.
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
-#[cfg(test)]
-use super::Target;
-use super::{Cut, ErrorBody, Fault, GoneForm, GoneMessage, LatencyOn, Malformed};
+use super::effects::{
+    BookmarkAction, OpenWatchHit, RequestFault, RequestFaults, RequestInfo, StreamFaults,
+};
+use super::spec::Fault;
+use super::wire_shape::{ErrorBody, GoneForm, LatencyOn, Malformed};
 use crate::trace::Verb;
-
-/// A verb a fault can target, as scenarios write it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TargetVerb {
-    /// LIST, every page.
-    List,
-    /// WATCH.
-    Watch,
-    /// GET of one object.
-    Get,
-}
-
-impl TargetVerb {
-    /// How a scenario writes it.
-    #[must_use]
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::List => "list",
-            Self::Watch => "watch",
-            Self::Get => "get",
-        }
-    }
-
-    fn covers(self, verb: Verb) -> bool {
-        matches!(
-            (self, verb),
-            (Self::List, Verb::List | Verb::ListPage)
-                | (Self::Watch, Verb::Watch)
-                | (Self::Get, Verb::Get)
-        )
-    }
-}
-
-/// What the server knows about a request when it asks the rules.
-#[derive(Debug, Clone, Copy)]
-pub struct RequestInfo<'a> {
-    /// The verb the server took it for.
-    pub verb: Verb,
-    /// The path.
-    pub path: &'a str,
-    /// The raw query string.
-    pub query: &'a str,
-    /// The `resourceVersion` it asks for, when that names a revision (not unset, `""` or `"0"`).
-    pub resource_version: Option<u64>,
-    /// The watch cache answers it without asking etcd: a watch from a revision or from `"0"`,
-    /// a LIST at `"0"`, of a resource with a ready watch cache.
-    pub from_watch_cache: bool,
-}
-
-/// What to do with a bookmark.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BookmarkAction {
-    /// Send it as usual.
-    Pass,
-    /// Leave it out; the `&str` names the fault that dropped it.
-    Drop(&'static str),
-    /// Send it with this old revision instead of the current one.
-    Stale(u64),
-    /// Send it with an empty `resourceVersion`.
-    Empty,
-}
-
-/// How a request fault answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RequestFault {
-    /// A 410 at watch start.
-    Gone {
-        /// Event or HTTP.
-        form: GoneForm,
-        /// Whose words; `None`: the server's own backend's.
-        message: Option<GoneMessage>,
-        /// Whether the Status carries `code`.
-        code: bool,
-    },
-    /// 200 and an immediate end of stream.
-    EmptyWatch,
-    /// No response head, ever.
-    HangHeaders,
-    /// An HTTP error.
-    HttpError {
-        /// The status code.
-        status: u16,
-        /// Status JSON or text.
-        body: ErrorBody,
-        /// Retry-After seconds.
-        retry_after: Option<u32>,
-    },
-    /// The continue token is treated as expired.
-    ExpireContinue,
-}
-
-/// What the rules say about one request: wait first, then answer with a fault or normally.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RequestFaults {
-    /// Wait this long before anything else.
-    pub delay: Option<Duration>,
-    /// Answer with this instead of serving.
-    pub answer: Option<RequestFault>,
-}
-
-/// What an instant stream fault does to an open watch it hits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpenWatchHit {
-    /// Cut it.
-    Cut(Cut),
-    /// Leave it half-open.
-    Stall,
-}
-
-/// What the rules say about a watch that starts now.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StreamFaults {
-    /// Cut right after it starts.
-    pub cut: Option<Cut>,
-    /// Half-open from the start.
-    pub stall: bool,
-    /// A streaming list's end marker is never sent.
-    pub drop_end_marker: bool,
-}
 
 #[derive(Debug, Clone)]
 struct Rule {
@@ -253,8 +134,10 @@ impl FaultRules {
             .iter()
             .filter(|r| r.active(now))
             .find_map(|r| match r.fault {
-                Fault::Idle { .. } => Some(BookmarkAction::Drop("idle")),
-                Fault::DropBookmarks { .. } => Some(BookmarkAction::Drop("drop_bookmarks")),
+                // Named by its kind, spelled where every kind is.
+                Fault::Idle { .. } | Fault::DropBookmarks { .. } => {
+                    Some(BookmarkAction::Drop(r.fault.kind()))
+                }
                 Fault::StaleBookmarks { .. } => Some(BookmarkAction::Stale(r.revision)),
                 Fault::EmptyBookmarks { .. } => Some(BookmarkAction::Empty),
                 _ => None,
@@ -411,21 +294,22 @@ impl FaultRules {
     }
 }
 
-/// A target from its parts, for tests.
-#[cfg(test)]
-fn target(verbs: &[TargetVerb], window: Option<u64>, count: Option<u64>) -> Target {
-    Target {
-        verbs: verbs.to_vec(),
-        window: window.map(Duration::from_secs),
-        count,
-        path: None,
-        query: None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fault::target::{Target, TargetVerb};
+    use crate::fault::wire_shape::Cut;
+
+    /// A target from its parts, for tests.
+    fn target(verbs: &[TargetVerb], window: Option<u64>, count: Option<u64>) -> Target {
+        Target {
+            verbs: verbs.to_vec(),
+            window: window.map(Duration::from_secs),
+            count,
+            path: None,
+            query: None,
+        }
+    }
 
     const S: fn(u64) -> Duration = Duration::from_secs;
 

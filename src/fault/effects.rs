@@ -1,0 +1,95 @@
+//! What the server tells the rules about a request ([`RequestInfo`]), and what they tell it to
+//! do: with a bookmark ([`BookmarkAction`]), a request ([`RequestFaults`], [`RequestFault`]), a
+//! watch that starts ([`StreamFaults`]) or one already open ([`OpenWatchHit`]).
+
+use std::time::Duration;
+
+use super::wire_shape::{Cut, ErrorBody, GoneForm, GoneMessage};
+use crate::trace::Verb;
+
+/// What the server knows about a request when it asks the rules.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestInfo<'a> {
+    /// The verb the server took it for.
+    pub verb: Verb,
+    /// The path.
+    pub path: &'a str,
+    /// The raw query string.
+    pub query: &'a str,
+    /// The `resourceVersion` it asks for, when that names a revision (not unset, `""` or `"0"`).
+    pub resource_version: Option<u64>,
+    /// The watch cache answers it without asking etcd: a watch from a revision or from `"0"`,
+    /// a LIST at `"0"`, of a resource with a ready watch cache.
+    pub from_watch_cache: bool,
+}
+
+/// What to do with a bookmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookmarkAction {
+    /// Send it as usual.
+    Pass,
+    /// Leave it out; the `&str` names the fault that dropped it.
+    Drop(&'static str),
+    /// Send it with this old revision instead of the current one.
+    Stale(u64),
+    /// Send it with an empty `resourceVersion`.
+    Empty,
+}
+
+/// How a request fault answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestFault {
+    /// A 410 at watch start.
+    Gone {
+        /// Event or HTTP.
+        form: GoneForm,
+        /// Whose words; `None`: the server's own backend's.
+        message: Option<GoneMessage>,
+        /// Whether the Status carries `code`.
+        code: bool,
+    },
+    /// 200 and an immediate end of stream.
+    EmptyWatch,
+    /// No response head, ever.
+    HangHeaders,
+    /// An HTTP error.
+    HttpError {
+        /// The status code.
+        status: u16,
+        /// Status JSON or text.
+        body: ErrorBody,
+        /// Retry-After seconds.
+        retry_after: Option<u32>,
+    },
+    /// The continue token is treated as expired.
+    ExpireContinue,
+}
+
+/// What the rules say about one request: wait first, then answer with a fault or normally.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestFaults {
+    /// Wait this long before anything else.
+    pub delay: Option<Duration>,
+    /// Answer with this instead of serving.
+    pub answer: Option<RequestFault>,
+}
+
+/// What an instant stream fault does to an open watch it hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenWatchHit {
+    /// Cut it.
+    Cut(Cut),
+    /// Leave it half-open.
+    Stall,
+}
+
+/// What the rules say about a watch that starts now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StreamFaults {
+    /// Cut right after it starts.
+    pub cut: Option<Cut>,
+    /// Half-open from the start.
+    pub stall: bool,
+    /// A streaming list's end marker is never sent.
+    pub drop_end_marker: bool,
+}
