@@ -9,7 +9,7 @@ use std::ops::Range;
 pub(crate) fn blank_literals(source: &str) -> String {
     let bytes = source.as_bytes();
     let mut out = bytes.to_vec();
-    let mut blank = |range: Range<usize>, out: &mut Vec<u8>| {
+    let blank = |range: Range<usize>, out: &mut Vec<u8>| {
         for i in range {
             if out[i] != b'\n' {
                 out[i] = b' ';
