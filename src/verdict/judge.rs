@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::diagnosis;
+use super::fold::{describe_difference, samples};
 use super::history;
-use super::model::{Check, CheckName, Figures, Marks, Verdict};
-use super::requests::{lists, watch_ends};
-use super::view::{describe_difference, samples};
+use super::request_log::{lists, watch_ends};
+use super::scorecard::{Check, CheckName, Figures, Marks, Verdict};
 use crate::scenario::{Scenario, SetUp, format_duration as fmt};
 use crate::trace::{RequestRecord, Trace, TraceKind, Verb, WatchEnd, storm_words};
 

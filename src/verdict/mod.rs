@@ -11,15 +11,15 @@
 mod blackbox;
 mod diagnosis;
 mod evidence;
+mod fold;
 mod history;
 mod judge;
-mod model;
-mod requests;
+mod request_log;
 mod rule;
-mod view;
+mod scorecard;
 
 pub use blackbox::{Client, ClientId, Exit, agents_of, clients, judge_client};
+pub use fold::{Objects, Sample, ViewFold, describe_difference, samples};
 pub use judge::{DELIVERY_LAG, gaps, judge, judge_with_lag};
-pub use model::{Check, CheckName, Divergence, Figures, Link, Marks, Verdict};
-pub use requests::{lists, watch_ends};
-pub use view::{Objects, Sample, ViewFold, describe_difference, samples};
+pub use request_log::{lists, watch_ends};
+pub use scorecard::{Check, CheckName, Divergence, Figures, Link, Marks, Verdict};

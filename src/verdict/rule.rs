@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use super::evidence::{Evidence, Watch, resource_version, verb};
-use super::model::{CheckName, Link};
+use super::evidence::{Evidence, ServedWatch, resource_version, verb};
+use super::scorecard::{CheckName, Link};
 use crate::mechanism::Mechanism;
 use crate::scenario::{Consumer, format_duration as fmt};
 use crate::subject::DRIVER_RETURNED;
@@ -15,7 +15,7 @@ use crate::trace::{Damage, EventType, TraceKind, Verb, WatchEnd, WatcherFault, s
 
 /// A mechanism and the chain that shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Finding {
+pub(super) struct Explanation {
     pub(super) mechanism: Mechanism,
     pub(super) chain: Vec<Link>,
 }
@@ -27,13 +27,13 @@ fn link(at: Duration, text: impl Into<String>) -> Link {
     }
 }
 
-fn found(mechanism: Mechanism, chain: Vec<Link>) -> Option<Finding> {
-    Some(Finding { mechanism, chain })
+fn found(mechanism: Mechanism, chain: Vec<Link>) -> Option<Explanation> {
+    Some(Explanation { mechanism, chain })
 }
 
 /// The mechanism behind a failed run.
-pub(super) fn diagnose(e: &Evidence) -> Finding {
-    let rules: [fn(&Evidence) -> Option<Finding>; 16] = [
+pub(super) fn diagnose(e: &Evidence) -> Explanation {
+    let rules: [fn(&Evidence) -> Option<Explanation>; 16] = [
         hung,
         consumer_panicked,
         stopped_on_recoverable_error,
@@ -86,17 +86,17 @@ fn caused(e: &Evidence, at: Duration, verb: &str, answer: &str) -> String {
         .unwrap_or_default()
 }
 
-fn hung(e: &Evidence) -> Option<Finding> {
+fn hung(e: &Evidence) -> Option<Explanation> {
     let (at, cause) = e.stream_end?;
-    cause.starts_with("hung").then(|| Finding {
+    cause.starts_with("hung").then(|| Explanation {
         mechanism: Mechanism::Hung,
         chain: vec![link(at, format!("the run did not finish: {cause}"))],
     })
 }
 
-fn consumer_panicked(e: &Evidence) -> Option<Finding> {
+fn consumer_panicked(e: &Evidence) -> Option<Explanation> {
     let (at, cause) = e.stream_end?;
-    (cause == "the consumer panicked").then(|| Finding {
+    (cause == "the consumer panicked").then(|| Explanation {
         mechanism: Mechanism::ConsumerPanicked,
         chain: vec![link(
             at,
@@ -108,7 +108,7 @@ fn consumer_panicked(e: &Evidence) -> Option<Finding> {
     })
 }
 
-fn stopped_on_recoverable_error(e: &Evidence) -> Option<Finding> {
+fn stopped_on_recoverable_error(e: &Evidence) -> Option<Explanation> {
     let (at, cause) = e.stream_end?;
     if cause == DRIVER_RETURNED {
         return driver_stopped_on_an_error(e, at);
@@ -184,7 +184,7 @@ fn stopped_on_recoverable_error(e: &Evidence) -> Option<Finding> {
 /// A store's driver that returned the instant the server answered with an error: the
 /// watcher's errors are not seen from a store, but a driver that ends right on one ended on it
 /// (a `try_for_each`, or `?`, on the reflector's stream).
-fn driver_stopped_on_an_error(e: &Evidence, at: Duration) -> Option<Finding> {
+fn driver_stopped_on_an_error(e: &Evidence, at: Duration) -> Option<Explanation> {
     let (answered, request, answer) = e
         .trace
         .iter()
@@ -248,7 +248,7 @@ fn no_read_timeout(e: &Evidence) -> Option<&'static str> {
     }
 }
 
-fn never_answered(e: &Evidence) -> Option<Finding> {
+fn never_answered(e: &Evidence) -> Option<Explanation> {
     let (at, last) = e.requests.last()?;
     if last.status != 0 {
         return None;
@@ -274,12 +274,12 @@ fn never_answered(e: &Evidence) -> Option<Finding> {
     )
 }
 
-fn half_open_watch(e: &Evidence) -> Option<Finding> {
+fn half_open_watch(e: &Evidence) -> Option<Explanation> {
     stalled_to_the_end(e).or_else(|| stalled_past_the_deadline(e))
 }
 
 /// A watch stalled, and the client gave up on it only at its own timeout, past the deadline.
-fn stalled_past_the_deadline(e: &Evidence) -> Option<Finding> {
+fn stalled_past_the_deadline(e: &Evidence) -> Option<Explanation> {
     if !e.failed(CheckName::Deadline) {
         return None;
     }
@@ -328,7 +328,7 @@ fn stalled_past_the_deadline(e: &Evidence) -> Option<Finding> {
 }
 
 /// A watch stalled and nothing ever gave up on it.
-fn stalled_to_the_end(e: &Evidence) -> Option<Finding> {
+fn stalled_to_the_end(e: &Evidence) -> Option<Explanation> {
     let (at, last) = e.requests.last()?;
     let why = no_read_timeout(e)?;
     let stalled = e
@@ -364,7 +364,7 @@ fn stalled_to_the_end(e: &Evidence) -> Option<Finding> {
     )
 }
 
-fn store_never_ready(e: &Evidence) -> Option<Finding> {
+fn store_never_ready(e: &Evidence) -> Option<Explanation> {
     // A storm stops the run in the middle of whatever list was going on: that is the loop's
     // story, not the list's.
     if e.storm.is_some() {
@@ -385,7 +385,7 @@ fn store_never_ready(e: &Evidence) -> Option<Finding> {
         }
     }
     let since = *unfinished.first()?;
-    let without_marker: Vec<(u64, &Watch<'_>)> = e
+    let without_marker: Vec<(u64, &ServedWatch<'_>)> = e
         .requests
         .iter()
         .filter(|(t, _)| *t >= since.saturating_sub(Duration::from_secs(1)))
@@ -447,7 +447,7 @@ fn store_never_ready(e: &Evidence) -> Option<Finding> {
     found(Mechanism::StoreNeverReady, chain)
 }
 
-fn event_dropped(e: &Evidence) -> Option<Finding> {
+fn event_dropped(e: &Evidence) -> Option<Explanation> {
     for (id, watch) in &e.watches {
         for (at, sent) in &watch.sent {
             let (Some(damage), Some(key), Some(rv)) =
@@ -488,14 +488,14 @@ fn event_dropped(e: &Evidence) -> Option<Finding> {
             let relisted = e
                 .requests
                 .iter()
-                .any(|(t, r)| t > at && super::requests::lists(r));
+                .any(|(t, r)| t > at && super::request_log::lists(r));
             let then = match caught_up {
                 Some(t) => format!(
                     "the view kept the version before it until {}, when a newer one came{}",
                     fmt(t),
                     if e.requests
                         .iter()
-                        .any(|(r_at, r)| r_at > at && *r_at <= t && super::requests::lists(r))
+                        .any(|(r_at, r)| r_at > at && *r_at <= t && super::request_log::lists(r))
                     {
                         " with a relist"
                     } else {
@@ -540,7 +540,7 @@ fn type_name(type_: EventType) -> &'static str {
     }
 }
 
-fn resumed_from_future(e: &Evidence) -> Option<Finding> {
+fn resumed_from_future(e: &Evidence) -> Option<Explanation> {
     let (id, watch, from) = e
         .watches
         .iter()
@@ -573,7 +573,7 @@ fn resumed_from_future(e: &Evidence) -> Option<Finding> {
     )
 }
 
-fn resumed_from_empty(e: &Evidence) -> Option<Finding> {
+fn resumed_from_empty(e: &Evidence) -> Option<Explanation> {
     let (empty_at, _) = e
         .watches
         .values()
@@ -609,8 +609,8 @@ fn resumed_from_empty(e: &Evidence) -> Option<Finding> {
     )
 }
 
-fn gone_without_code(e: &Evidence) -> Option<Finding> {
-    let without_code: Vec<(u64, &Watch<'_>)> = e
+fn gone_without_code(e: &Evidence) -> Option<Explanation> {
+    let without_code: Vec<(u64, &ServedWatch<'_>)> = e
         .watches
         .iter()
         .filter(|(id, _)| {
@@ -659,7 +659,7 @@ fn storm_or_rate(e: &Evidence) -> Option<Link> {
         .map(|c| link(Duration::ZERO, c.detail.clone()))
 }
 
-fn hot_loop_on_clean_ends(e: &Evidence) -> Option<Finding> {
+fn hot_loop_on_clean_ends(e: &Evidence) -> Option<Explanation> {
     let bound = storm_or_rate(e)?;
     let pattern = e.pattern()?;
     let empty = pattern.answer.starts_with("200 and an immediate end");
@@ -693,7 +693,7 @@ fn hot_loop_on_clean_ends(e: &Evidence) -> Option<Finding> {
     )
 }
 
-fn hot_loop_without_backoff(e: &Evidence) -> Option<Finding> {
+fn hot_loop_without_backoff(e: &Evidence) -> Option<Explanation> {
     let bound = storm_or_rate(e)?;
     if !e.no_backoff() {
         return None;
@@ -724,7 +724,7 @@ fn hot_loop_without_backoff(e: &Evidence) -> Option<Finding> {
     )
 }
 
-fn backoff_reset_by_init(e: &Evidence) -> Option<Finding> {
+fn backoff_reset_by_init(e: &Evidence) -> Option<Explanation> {
     if !e.failed(CheckName::Relists) {
         return None;
     }
@@ -771,12 +771,12 @@ fn backoff_reset_by_init(e: &Evidence) -> Option<Finding> {
     )
 }
 
-fn stale_resume_point(e: &Evidence) -> Option<Finding> {
+fn stale_resume_point(e: &Evidence) -> Option<Explanation> {
     if !e.failed(CheckName::Relists) && !e.failed(CheckName::Deadline) {
         return None;
     }
     let first_fault = e.faults.first().map_or(Duration::ZERO, |(t, _)| *t);
-    let stale: Vec<(u64, &Watch<'_>, u64)> = e
+    let stale: Vec<(u64, &ServedWatch<'_>, u64)> = e
         .watches
         .iter()
         .filter(|(_, w)| w.at >= first_fault)
@@ -828,7 +828,7 @@ fn stale_resume_point(e: &Evidence) -> Option<Finding> {
 /// A watch resumed from behind what the watcher had already emitted — a resume point moved
 /// back, by a stale bookmark — and the server, which still had that history, replayed it: the
 /// watcher emitted older versions after newer ones.
-fn replayed_from_behind(e: &Evidence) -> Option<Finding> {
+fn replayed_from_behind(e: &Evidence) -> Option<Explanation> {
     if !e.failed(CheckName::Monotonic) {
         return None;
     }
@@ -886,7 +886,7 @@ fn replayed_from_behind(e: &Evidence) -> Option<Finding> {
     )
 }
 
-fn read_timeout_below_bookmarks(e: &Evidence) -> Option<Finding> {
+fn read_timeout_below_bookmarks(e: &Evidence) -> Option<Explanation> {
     let read_timeout = e.read_timeout?;
     let interval = e.scenario.server.bookmark_interval;
     if read_timeout >= interval || !e.scenario.server.watch_cache {
@@ -930,7 +930,7 @@ fn read_timeout_below_bookmarks(e: &Evidence) -> Option<Finding> {
     found(Mechanism::ReadTimeoutBelowBookmarks, chain)
 }
 
-fn unknown(e: &Evidence) -> Finding {
+fn unknown(e: &Evidence) -> Explanation {
     let mut chain = Vec::new();
     if let Some(check) = e.first_failure() {
         chain.push(link(
@@ -944,7 +944,7 @@ fn unknown(e: &Evidence) -> Finding {
     if let Some(pattern) = e.pattern() {
         chain.push(link(pattern.first, pattern.describe()));
     }
-    Finding {
+    Explanation {
         mechanism: Mechanism::Unknown,
         chain,
     }
@@ -1063,7 +1063,7 @@ expect: {{ deadline: 1m, recover: [w] }}
 
     /// Runs `rule` on `trace` for the first set-up of `watchers`, with `checks`.
     fn apply(
-        rule: fn(&Evidence) -> Option<Finding>,
+        rule: fn(&Evidence) -> Option<Explanation>,
         watchers: &str,
         trace: &Trace,
         checks: &[Check],

@@ -9,7 +9,7 @@ use crate::scenario::ResourceSpec;
 use crate::selector::Selector;
 use crate::trace::{EventType, RequestRecord, Trace, TraceKind, Verb, WatchEnd};
 use crate::verdict::evidence::{resource_version, verb};
-use crate::verdict::watch_ends;
+use crate::verdict::request_log::watch_ends;
 
 use super::ClientId;
 

@@ -16,10 +16,10 @@ mod tests;
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use super::fold::{Objects, apply_truth, describe_difference};
 use super::judge::peak_per_minute;
-use super::model::{Check, CheckName, Figures, Marks, Verdict};
-use super::requests::lists;
-use super::view::{Objects, apply_truth, describe_difference};
+use super::request_log::lists;
+use super::scorecard::{Check, CheckName, Figures, Marks, Verdict};
 use crate::mechanism::Mechanism;
 use crate::scenario::{Scenario, format_duration as fmt};
 use crate::trace::{Trace, TraceKind, Verb, storm_words};
