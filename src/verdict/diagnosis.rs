@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::evidence::Evidence;
 use super::fold::{ViewFold, apply_truth, describe_difference};
-use super::rule;
+use super::rules;
 use super::scorecard::{Check, CheckName, Divergence, Link};
 use crate::mechanism::Mechanism;
 use crate::scenario::{Scenario, SetUp, format_duration as fmt};
@@ -28,7 +28,7 @@ pub(super) fn diagnose(
     gaps: &[(Duration, Option<Duration>)],
 ) -> Diagnosis {
     let evidence = Evidence::gather(scenario, setup, trace, checks);
-    let finding = rule::diagnose(&evidence);
+    let finding = rules::diagnose(&evidence);
     let first_fault = scenario.first_fault().unwrap_or(Duration::ZERO);
     let first_divergence = gaps
         .iter()

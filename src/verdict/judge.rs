@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use super::diagnosis;
 use super::fold::{describe_difference, samples};
-use super::history;
 use super::request_log::{lists, watch_ends};
 use super::scorecard::{Check, CheckName, Figures, Marks, Verdict};
+use super::watcher_history;
 use crate::scenario::{Scenario, SetUp, format_duration as fmt};
 use crate::trace::{RequestRecord, Trace, TraceKind, Verb, WatchEnd, storm_words};
 
@@ -274,7 +274,7 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
             detail: format!("at most {peak} requests in any minute (bound {max})"),
         });
     }
-    checks.push(match history::monotonic(trace) {
+    checks.push(match watcher_history::monotonic(trace) {
         Ok(objects) => Check {
             name: CheckName::Monotonic,
             passed: true,
@@ -286,27 +286,31 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
             detail,
         },
     });
-    checks.push(match history::resumable(trace, selector, setup.shape) {
-        Ok(resumes) => Check {
-            name: CheckName::Resumable,
-            passed: true,
-            detail: match resumes {
-                0 => "no watch resumed from an earlier resume point".to_owned(),
-                1 => "the resumed watch delivered every change after its resume point".to_owned(),
-                n => format!(
-                    "all {n} resumed watches delivered every change after their resume points"
-                ),
+    checks.push(
+        match watcher_history::resumable(trace, selector, setup.shape) {
+            Ok(resumes) => Check {
+                name: CheckName::Resumable,
+                passed: true,
+                detail: match resumes {
+                    0 => "no watch resumed from an earlier resume point".to_owned(),
+                    1 => {
+                        "the resumed watch delivered every change after its resume point".to_owned()
+                    }
+                    n => format!(
+                        "all {n} resumed watches delivered every change after their resume points"
+                    ),
+                },
+            },
+            Err(detail) => Check {
+                name: CheckName::Resumable,
+                passed: false,
+                detail,
             },
         },
-        Err(detail) => Check {
-            name: CheckName::Resumable,
-            passed: false,
-            detail,
-        },
-    });
+    );
     if !scenario.expect.checkpoints.is_empty() {
         checks.push(
-            match history::checkpoints(
+            match watcher_history::checkpoints(
                 trace,
                 selector,
                 setup.shape,

@@ -12,11 +12,11 @@ mod blackbox;
 mod diagnosis;
 mod evidence;
 mod fold;
-mod history;
 mod judge;
 mod request_log;
-mod rule;
+mod rules;
 mod scorecard;
+mod watcher_history;
 
 pub use blackbox::{Client, ClientId, Exit, agents_of, clients, judge_client};
 pub use fold::{Objects, Sample, ViewFold, describe_difference, samples};
