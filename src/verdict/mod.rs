@@ -9,6 +9,7 @@
 //! view first left the truth.
 
 mod blackbox;
+mod check;
 mod diagnosis;
 mod evidence;
 mod fold;
@@ -19,7 +20,7 @@ mod scorecard;
 mod watcher_history;
 
 pub use blackbox::{Client, ClientId, Exit, agents_of, clients, judge_client};
-pub use fold::{Objects, Sample, ViewFold, describe_difference, samples};
-pub use judge::{DELIVERY_LAG, gaps, judge, judge_with_lag};
+pub use fold::{Objects, Sample, ViewFold, describe_difference, gaps, samples};
+pub use judge::{DELIVERY_LAG, judge, judge_with_lag};
 pub use request_log::{lists, watch_ends};
 pub use scorecard::{Check, CheckName, Divergence, Figures, Link, Marks, Verdict};
