@@ -1,12 +1,13 @@
 //! The verdict: is the watcher's history explainable by the server's truth?
 //!
 //! Pure functions of the scenario, the set-up and the run's trace — no I/O, no clock. Entry
-//! point: [`judge`]. Checks (client-side cousins of etcd's watch validators): the consumer
-//! survived; the view converged to the truth (and a reflector's store too); it was back in
-//! sync within the deadline after the last fault; relists and request rate stayed in bounds.
-//! A failure comes with a diagnosis: the [`Mechanism`](crate::mechanism::Mechanism) a rule
-//! recognises in the trace (`rule.rs`, one rule per mechanism), its causal chain, and where the
-//! view first left the truth.
+//! points: [`judge`] for the kube-rs watcher, [`judge_client`] for a client `harness exec` ran
+//! (`blackbox/`). Checks, one file each in `check/` (client-side cousins of etcd's watch
+//! validators): the consumer survived; the view converged to the truth (and a reflector's
+//! store too); it was back in sync within the deadline after the last fault; relists and
+//! request rate stayed in bounds. A failure comes with a diagnosis: the
+//! [`Mechanism`](crate::mechanism::Mechanism) a rule recognises in the trace (`rules/`, one rule
+//! per mechanism), its causal chain, and where the view first left the truth.
 
 mod blackbox;
 mod check;
