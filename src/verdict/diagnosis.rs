@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use super::evidence::Evidence;
-use super::model::{Check, CheckName, Divergence, Link};
-use super::rule;
-use super::view::{ViewFold, apply_truth, describe_difference};
+use super::fold::{ViewFold, apply_truth, describe_difference};
+use super::rules;
+use super::scorecard::{Check, CheckName, Divergence, Link};
 use crate::mechanism::Mechanism;
 use crate::scenario::{Scenario, SetUp, format_duration as fmt};
 use crate::trace::Trace;
@@ -28,7 +28,7 @@ pub(super) fn diagnose(
     gaps: &[(Duration, Option<Duration>)],
 ) -> Diagnosis {
     let evidence = Evidence::gather(scenario, setup, trace, checks);
-    let finding = rule::diagnose(&evidence);
+    let finding = rules::diagnose(&evidence);
     let first_fault = scenario.first_fault().unwrap_or(Duration::ZERO);
     let first_divergence = gaps
         .iter()
@@ -69,7 +69,7 @@ pub(super) fn diagnose(
 
 /// What differed between the view and the truth right after the events of instant `at`.
 fn divergence_at(trace: &Trace, setup: &SetUp, at: Duration) -> Option<Divergence> {
-    let mut truth = super::view::Objects::new();
+    let mut truth = super::fold::Objects::new();
     let mut fold = ViewFold::default();
     for event in trace.iter().take_while(|e| e.at <= at) {
         apply_truth(&mut truth, &event.kind, &setup.config.selector);

@@ -5,14 +5,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::model::{Check, CheckName};
-use super::requests::watch_ends;
+use super::request_log::watch_ends;
+use super::scorecard::{Check, CheckName};
 use crate::scenario::{Scenario, SetUp, format_duration as fmt};
 use crate::trace::{RequestRecord, SentEvent, Trace, TraceKind, Verb, WatchEnd, WatcherFault};
 
 /// A watch request as the server saw it.
 #[derive(Debug, Clone)]
-pub(super) struct Watch<'a> {
+pub(super) struct ServedWatch<'a> {
     /// When its 200 went out.
     pub(super) at: Duration,
     /// The resourceVersion it resumed from (`None`: from "now", or a streaming list).
@@ -33,7 +33,7 @@ pub(super) struct Evidence<'a> {
     pub(super) checks: &'a [Check],
     pub(super) requests: Vec<(Duration, &'a RequestRecord)>,
     pub(super) watch_ends: BTreeMap<u64, &'a WatchEnd>,
-    pub(super) watches: BTreeMap<u64, Watch<'a>>,
+    pub(super) watches: BTreeMap<u64, ServedWatch<'a>>,
     pub(super) errors: Vec<(Duration, &'a WatcherFault)>,
     pub(super) faults: Vec<(Duration, &'a str)>,
     /// How the consumer stopped, if it did.
@@ -51,7 +51,7 @@ impl<'a> Evidence<'a> {
         trace: &'a Trace,
         checks: &'a [Check],
     ) -> Self {
-        let mut watches: BTreeMap<u64, Watch<'a>> = BTreeMap::new();
+        let mut watches: BTreeMap<u64, ServedWatch<'a>> = BTreeMap::new();
         let mut requests = Vec::new();
         let mut errors = Vec::new();
         let mut faults = Vec::new();
@@ -69,7 +69,7 @@ impl<'a> Evidence<'a> {
                 } => {
                     watches.insert(
                         *request,
-                        Watch {
+                        ServedWatch {
                             at: event.at,
                             from: *from,
                             floor: *floor,

@@ -1,17 +1,24 @@
-//! The oracle: (scenario, set-up, trace) → [`Verdict`]. Pure: no I/O, no clock.
+//! The oracle for the kube-rs watcher: (scenario, set-up, trace) → [`Verdict`]. Pure: no I/O,
+//! no clock. It reads the run once, works out when the watcher was disrupted and back, and runs
+//! each check (one file each under `check/`); a failure is diagnosed (`diagnosis.rs`).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::check::checkpoints::no_ghosts_or_losses;
+use super::check::converged::view_converged;
+use super::check::deadline::{Recovery, back_in_sync};
+use super::check::monotonic::versions_rose;
+use super::check::relists::{relists, relists_within};
+use super::check::request_rate::{peak_per_minute, rate_within};
+use super::check::resumable::resumed_watches_delivered;
+use super::check::survived::stream_survived;
 use super::diagnosis;
-use super::history;
-use super::model::{Check, CheckName, Figures, Marks, Verdict};
-use super::requests::{lists, watch_ends};
-use super::view::{describe_difference, samples};
-use crate::scenario::{Scenario, SetUp, format_duration as fmt};
-use crate::trace::{RequestRecord, Trace, TraceKind, Verb, WatchEnd, storm_words};
-
-const MINUTE: Duration = Duration::from_secs(60);
+use super::fold::{Objects, Sample, gaps, samples};
+use super::request_log::{lists, watch_ends};
+use super::scorecard::{Figures, Marks, Verdict};
+use crate::scenario::{Scenario, SetUp};
+use crate::trace::{RequestRecord, Trace, TraceKind, Verb, WatchEnd};
 
 /// How long delivering a write to a healthy watcher may take before the gap counts as a
 /// disruption, in simulated mode. The in-memory transport delivers in zero virtual time, so
@@ -29,319 +36,43 @@ pub fn judge(scenario: &Scenario, setup: &SetUp, trace: &Trace) -> Verdict {
 /// each millisecond of real delivery time into N of virtual time.
 #[must_use]
 pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Duration) -> Verdict {
-    let requests: Vec<(Duration, &RequestRecord)> = trace
-        .iter()
-        .filter_map(|e| match &e.kind {
-            TraceKind::Request(r) => Some((e.at, r)),
-            _ => None,
-        })
-        .collect();
-    let watch_ends = watch_ends(trace);
-    // Each error the watcher emitted, and whether it was its own (no Status: a transport
-    // error such as its read timeout) rather than one the server answered.
-    let emitted: Vec<(Duration, bool)> = trace
-        .iter()
-        .filter_map(|e| match &e.kind {
-            TraceKind::WatcherError(f) => Some((e.at, f.code.is_none())),
-            _ => None,
-        })
-        .collect();
-    let errors: Vec<Duration> = emitted.iter().map(|(at, _)| *at).collect();
-    let ended = trace.iter().find_map(|e| match &e.kind {
-        TraceKind::StreamEnded { cause } => Some((e.at, cause.as_str())),
-        _ => None,
-    });
-    let storm = trace.iter().find_map(|e| match e.kind {
-        TraceKind::Storm { requests, burst } => Some((e.at, requests, burst)),
-        _ => None,
-    });
-    let selector = &setup.config.selector;
-    let (samples, view, truth) = samples(trace, selector, setup.shape);
-    let store = trace.iter().rev().find_map(|e| match &e.kind {
-        TraceKind::Store { objects } => Some(objects.iter().cloned().collect::<BTreeMap<_, _>>()),
-        _ => None,
-    });
+    let run = Run::read(trace, setup);
+    let gaps = gaps(&run.samples, lag);
+    let recovery = recovery(scenario, trace, &run, &gaps);
+    let relists = relists(run.requests.iter().map(|(_, r)| *r));
+    let peak = peak_per_minute(&run.requests.iter().map(|(at, _)| *at).collect::<Vec<_>>());
+    let figures = figures(scenario, &run, &gaps, &recovery, relists, peak);
 
-    let first_fault = scenario.first_fault().unwrap_or(Duration::ZERO);
-    // A fault aimed by a count acts when it hits (a request, a damaged event line), which
-    // the timeline cannot know: the deadline runs from the last time any fault acted.
-    let acted = trace
-        .iter()
-        .filter(|e| match &e.kind {
-            TraceKind::FaultHit { .. } => true,
-            TraceKind::Sent { event, .. } => event.damaged.is_some(),
-            _ => false,
-        })
-        .map(|e| e.at)
-        .max();
-    let last_fault = scenario
-        .last_fault_end()
-        .unwrap_or(Duration::ZERO)
-        .max(acted.unwrap_or(Duration::ZERO));
-
-    let healthy_after = |t: Duration| {
-        requests
-            .iter()
-            .find(|(at, r)| *at >= t && r.status == 200 && healthy(r, &watch_ends))
-            .map(|(at, _)| *at)
-    };
-    // Errors of the client's own (no Status: its read timeout on a quiet watch) that go on
-    // after the faults are over, each followed within the deadline by a request answered
-    // well, are the watcher's steady state: they cost requests, which the rate check counts,
-    // but they are not a disruption it has to recover from. An error the server answered (a
-    // 410 from a resume point it no longer has) is one, whenever it comes.
-    let deadline = scenario.expect.deadline;
-    let steady = |(t, own): &(Duration, bool)| {
-        *own && (healthy_after(*t).is_some_and(|h| h - *t <= deadline)
-            || *t + deadline >= scenario.duration)
-    };
-    let disruptive: Vec<Duration> = if emitted
-        .iter()
-        .all(|error| error.0 < last_fault || steady(error))
-    {
-        errors.iter().copied().filter(|t| *t < last_fault).collect()
-    } else {
-        errors.clone()
-    };
-    let first_error = disruptive.iter().copied().find(|t| *t >= first_fault);
-    let gaps = gaps(&samples, lag);
-    let first_gap = gaps
-        .iter()
-        .find(|(start, _)| *start >= first_fault)
-        .map(|(start, _)| *start);
-    let disrupted_at = match (first_error, first_gap) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
-    // Back in sync: a healthy request after the last error, and the view equal to the truth
-    // from the last gap on.
-    let last_error = disruptive.last().copied();
-    let last_gap_end = gaps.last().map(|(_, end)| *end);
-    let in_sync_at_end = samples.last().is_none_or(|s| s.in_sync) && view == truth;
-    let converged = in_sync_at_end
-        && ended.is_none()
-        && storm.is_none()
-        && store.as_ref().is_none_or(|s| *s == truth);
-    let recovered_at = if !converged {
-        None
-    } else {
-        match disrupted_at {
-            None => None,
-            Some(_) => {
-                // Settled once a request after the last error was answered well, or the watch
-                // it came on went on delivering (a malformed event fails one line, not the
-                // stream).
-                let after_error = last_error.map_or(Some(Duration::ZERO), |t| {
-                    match (healthy_after(t), delivered_after_last_error(trace)) {
-                        (Some(a), Some(b)) => Some(a.min(b)),
-                        (a, b) => a.or(b),
-                    }
-                });
-                let after_gap = match last_gap_end {
-                    None => Some(Duration::ZERO),
-                    Some(end) => end,
-                };
-                match (after_error, after_gap) {
-                    (Some(a), Some(b)) => Some(a.max(b)),
-                    _ => None,
-                }
-            }
-        }
-    };
-
-    let relists = u32::try_from(
-        requests
-            .iter()
-            .filter(|(_, r)| lists(r))
-            .count()
-            .saturating_sub(1),
-    )
-    .unwrap_or(u32::MAX);
-    let peak = peak_per_minute(&requests.iter().map(|(at, _)| *at).collect::<Vec<_>>());
-    let figures = Figures {
-        requests: requests.len() as u64,
-        relists,
-        errors: u32::try_from(errors.len()).unwrap_or(u32::MAX),
-        peak_requests_per_minute: peak,
-        disrupted_at,
-        recovered_at,
-        recovery_latency: recovered_at
-            .zip(disrupted_at)
-            .map(|(r, d)| r.saturating_sub(d)),
-        blind_time: gaps
-            .iter()
-            .map(|(start, end)| end.unwrap_or(scenario.duration).saturating_sub(*start))
-            .max(),
-    };
-
-    let mut checks = Vec::new();
-    checks.push(match (ended, storm) {
-        (Some((at, cause)), _) => Check {
-            name: CheckName::Survived,
-            passed: false,
-            detail: format!("the stream ended at {}: {cause}", fmt(at)),
-        },
-        (None, Some((at, n, burst))) => Check {
-            name: CheckName::Survived,
-            passed: false,
-            detail: format!(
-                "the run was stopped at {} as a request storm: {}",
-                fmt(at),
-                storm_words(n, burst, scenario.server.max_requests)
-            ),
-        },
-        (None, None) => Check {
-            name: CheckName::Survived,
-            passed: true,
-            detail: "the consumer read to the end".into(),
-        },
-    });
-    let store_detail = match &store {
-        Some(store) if *store != truth => format!(
-            "; the reflector store differs from the truth: {}",
-            describe_difference(store, &truth)
+    let (selector, expect) = (&setup.config.selector, &scenario.expect);
+    let mut checks = vec![
+        stream_survived(run.ended, run.storm, scenario.server.max_requests),
+        view_converged(
+            recovery.converged,
+            &run.view,
+            &run.truth,
+            run.store.as_ref(),
         ),
-        _ => String::new(),
-    };
-    checks.push(Check {
-        name: CheckName::Converged,
-        passed: converged,
-        detail: if converged {
-            format!("the view matched the truth's {} objects at the end", truth.len())
-        } else if view == truth && store_detail.is_empty() {
-            "the view matched the truth at the end only because nothing changed after the watcher stopped".into()
-        } else if view == truth {
-            store_detail.trim_start_matches("; ").to_owned()
-        } else {
-            format!("at the end the view differs from the truth: {}{store_detail}", describe_difference(&view, &truth))
-        },
-    });
-    checks.push(match (converged, recovered_at) {
-        (false, _) => Check {
-            name: CheckName::Deadline,
-            passed: false,
-            detail: "never back in sync".into(),
-        },
-        (true, None) if disrupted_at.is_none() => Check {
-            name: CheckName::Deadline,
-            passed: true,
-            detail: "never out of sync: no recovery needed".into(),
-        },
-        (true, None) => Check {
-            name: CheckName::Deadline,
-            passed: false,
-            detail: format!(
-                "never settled: the view matched the truth, but the watcher's errors went on to the end of the run, the last at {} with no healthy request and no event after it",
-                fmt(last_error.unwrap_or_default())
-            ),
-        },
-        (true, Some(at)) => {
-            let after = at.saturating_sub(last_fault);
-            let when = if at <= last_fault {
-                format!("before the last fault ended at {}", fmt(last_fault))
-            } else {
-                format!(
-                    "{} after the last fault ended at {}",
-                    fmt(after),
-                    fmt(last_fault)
-                )
-            };
-            Check {
-                name: CheckName::Deadline,
-                passed: after <= deadline,
-                detail: format!(
-                    "back in sync at {}, {when} (deadline {})",
-                    fmt(at),
-                    fmt(deadline)
-                ),
-            }
-        }
-    });
-    if let Some(max) = scenario.expect.max_relists {
-        checks.push(Check {
-            name: CheckName::Relists,
-            passed: relists <= max,
-            detail: format!(
-                "{relists} relist{} (at most {max})",
-                if relists == 1 { "" } else { "s" }
-            ),
-        });
+        back_in_sync(&recovery, expect.deadline),
+    ];
+    checks.extend(expect.max_relists.map(|max| relists_within(relists, max)));
+    checks.extend(
+        expect
+            .max_requests_per_minute
+            .map(|max| rate_within(peak, max)),
+    );
+    checks.push(versions_rose(trace));
+    checks.push(resumed_watches_delivered(trace, selector, setup.shape));
+    if !expect.checkpoints.is_empty() {
+        checks.push(no_ghosts_or_losses(
+            trace,
+            selector,
+            setup.shape,
+            &expect.checkpoints,
+            lag,
+        ));
     }
-    if let Some(max) = scenario.expect.max_requests_per_minute {
-        checks.push(Check {
-            name: CheckName::RequestRate,
-            passed: peak <= max,
-            detail: format!("at most {peak} requests in any minute (bound {max})"),
-        });
-    }
-    checks.push(match history::monotonic(trace) {
-        Ok(objects) => Check {
-            name: CheckName::Monotonic,
-            passed: true,
-            detail: format!("resourceVersions rose for each of {objects} objects the watcher saw"),
-        },
-        Err(detail) => Check {
-            name: CheckName::Monotonic,
-            passed: false,
-            detail,
-        },
-    });
-    checks.push(match history::resumable(trace, selector, setup.shape) {
-        Ok(resumes) => Check {
-            name: CheckName::Resumable,
-            passed: true,
-            detail: match resumes {
-                0 => "no watch resumed from an earlier resume point".to_owned(),
-                1 => "the resumed watch delivered every change after its resume point".to_owned(),
-                n => format!(
-                    "all {n} resumed watches delivered every change after their resume points"
-                ),
-            },
-        },
-        Err(detail) => Check {
-            name: CheckName::Resumable,
-            passed: false,
-            detail,
-        },
-    });
-    if !scenario.expect.checkpoints.is_empty() {
-        checks.push(
-            match history::checkpoints(
-                trace,
-                selector,
-                setup.shape,
-                &scenario.expect.checkpoints,
-                lag,
-            ) {
-                Ok(n) => Check {
-                    name: CheckName::Checkpoints,
-                    passed: true,
-                    detail: format!("no ghosts and no losses at the {n} checkpoints"),
-                },
-                Err(detail) => Check {
-                    name: CheckName::Checkpoints,
-                    passed: false,
-                    detail,
-                },
-            },
-        );
-    }
+    let marks = marks(&run, gaps.clone(), lag);
     let recovered = checks.iter().all(|c| c.passed);
-    let marks = Marks {
-        lag,
-        gaps: gaps.clone(),
-        relists: requests
-            .iter()
-            .filter(|(at, r)| lists(r) && *at > Duration::ZERO)
-            .map(|(at, _)| *at)
-            .collect(),
-        errors,
-        failed_requests: requests
-            .iter()
-            .filter(|(_, r)| r.status != 200 || !healthy(r, &watch_ends))
-            .map(|(_, r)| r.id)
-            .collect(),
-    };
     if recovered {
         return Verdict {
             recovered,
@@ -367,28 +98,229 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
     }
 }
 
-/// The stretches where the view differed from the truth for longer than `lag`, as
-/// `(start, end)`; `end` is `None` for one still open at the end of the trace.
-#[must_use]
-pub fn gaps(samples: &[super::Sample], lag: Duration) -> Vec<(Duration, Option<Duration>)> {
-    let mut gaps = Vec::new();
-    let mut open = None;
-    for sample in samples {
-        match (open, sample.in_sync) {
-            (None, false) => open = Some(sample.at),
-            (Some(start), true) => {
-                if sample.at - start > lag {
-                    gaps.push((start, Some(sample.at)));
-                }
-                open = None;
+/// What the judge reads off a run's trace, once.
+struct Run<'a> {
+    requests: Vec<(Duration, &'a RequestRecord)>,
+    watch_ends: BTreeMap<u64, &'a WatchEnd>,
+    /// Each error the watcher emitted, and whether it was its own (no Status: a transport
+    /// error such as its read timeout) rather than one the server answered.
+    emitted: Vec<(Duration, bool)>,
+    errors: Vec<Duration>,
+    /// How the consumer's stream ended, if it did.
+    ended: Option<(Duration, &'a str)>,
+    /// When the run was stopped as a request storm.
+    storm: Option<(Duration, u64, Option<Duration>)>,
+    samples: Vec<Sample>,
+    view: Objects,
+    truth: Objects,
+    /// The reflector's store at the end, if the set-up kept one.
+    store: Option<Objects>,
+}
+
+impl<'a> Run<'a> {
+    fn read(trace: &'a Trace, setup: &SetUp) -> Self {
+        let requests: Vec<(Duration, &RequestRecord)> = trace
+            .iter()
+            .filter_map(|e| match &e.kind {
+                TraceKind::Request(r) => Some((e.at, r)),
+                _ => None,
+            })
+            .collect();
+        let emitted: Vec<(Duration, bool)> = trace
+            .iter()
+            .filter_map(|e| match &e.kind {
+                TraceKind::WatcherError(f) => Some((e.at, f.code.is_none())),
+                _ => None,
+            })
+            .collect();
+        let errors: Vec<Duration> = emitted.iter().map(|(at, _)| *at).collect();
+        let ended = trace.iter().find_map(|e| match &e.kind {
+            TraceKind::StreamEnded { cause } => Some((e.at, cause.as_str())),
+            _ => None,
+        });
+        let storm = trace.iter().find_map(|e| match e.kind {
+            TraceKind::Storm { requests, burst } => Some((e.at, requests, burst)),
+            _ => None,
+        });
+        let (samples, view, truth) = samples(trace, &setup.config.selector, setup.shape);
+        let store = trace.iter().rev().find_map(|e| match &e.kind {
+            TraceKind::Store { objects } => {
+                Some(objects.iter().cloned().collect::<BTreeMap<_, _>>())
             }
-            _ => {}
+            _ => None,
+        });
+        Self {
+            requests,
+            watch_ends: watch_ends(trace),
+            emitted,
+            errors,
+            ended,
+            storm,
+            samples,
+            view,
+            truth,
+            store,
         }
     }
-    if let Some(start) = open {
-        gaps.push((start, None));
+
+    /// When the first request at or after `t` was answered well.
+    fn healthy_after(&self, t: Duration) -> Option<Duration> {
+        self.requests
+            .iter()
+            .find(|(at, r)| *at >= t && r.status == 200 && healthy(r, &self.watch_ends))
+            .map(|(at, _)| *at)
     }
-    gaps
+}
+
+/// When the last fault ended: as the timeline says, or later when a fault aimed by a count
+/// acted later (a request it hit, a damaged event line), which the timeline cannot know.
+fn last_fault(scenario: &Scenario, trace: &Trace) -> Duration {
+    let acted = trace
+        .iter()
+        .filter(|e| match &e.kind {
+            TraceKind::FaultHit { .. } => true,
+            TraceKind::Sent { event, .. } => event.damaged.is_some(),
+            _ => false,
+        })
+        .map(|e| e.at)
+        .max();
+    scenario
+        .last_fault_end()
+        .unwrap_or(Duration::ZERO)
+        .max(acted.unwrap_or(Duration::ZERO))
+}
+
+/// When the watcher was disrupted and when it was back in sync.
+fn recovery(
+    scenario: &Scenario,
+    trace: &Trace,
+    run: &Run<'_>,
+    gaps: &[(Duration, Option<Duration>)],
+) -> Recovery {
+    let first_fault = scenario.first_fault().unwrap_or(Duration::ZERO);
+    let last_fault = last_fault(scenario, trace);
+    // Errors of the client's own (no Status: its read timeout on a quiet watch) that go on
+    // after the faults are over, each followed within the deadline by a request answered
+    // well, are the watcher's steady state: they cost requests, which the rate check counts,
+    // but they are not a disruption it has to recover from. An error the server answered (a
+    // 410 from a resume point it no longer has) is one, whenever it comes.
+    let deadline = scenario.expect.deadline;
+    let steady = |(t, own): &(Duration, bool)| {
+        *own && (run.healthy_after(*t).is_some_and(|h| h - *t <= deadline)
+            || *t + deadline >= scenario.duration)
+    };
+    let disruptive: Vec<Duration> = if run
+        .emitted
+        .iter()
+        .all(|error| error.0 < last_fault || steady(error))
+    {
+        run.errors
+            .iter()
+            .copied()
+            .filter(|t| *t < last_fault)
+            .collect()
+    } else {
+        run.errors.clone()
+    };
+    let first_error = disruptive.iter().copied().find(|t| *t >= first_fault);
+    let first_gap = gaps
+        .iter()
+        .find(|(start, _)| *start >= first_fault)
+        .map(|(start, _)| *start);
+    let disrupted_at = match (first_error, first_gap) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    // Back in sync: a healthy request after the last error, and the view equal to the truth
+    // from the last gap on.
+    let last_error = disruptive.last().copied();
+    let last_gap_end = gaps.last().map(|(_, end)| *end);
+    let in_sync_at_end = run.samples.last().is_none_or(|s| s.in_sync) && run.view == run.truth;
+    let converged = in_sync_at_end
+        && run.ended.is_none()
+        && run.storm.is_none()
+        && run.store.as_ref().is_none_or(|s| *s == run.truth);
+    let recovered_at = if !converged {
+        None
+    } else {
+        match disrupted_at {
+            None => None,
+            Some(_) => {
+                // Settled once a request after the last error was answered well, or the watch
+                // it came on went on delivering (a malformed event fails one line, not the
+                // stream).
+                let after_error = last_error.map_or(Some(Duration::ZERO), |t| {
+                    match (run.healthy_after(t), delivered_after_last_error(trace)) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    }
+                });
+                let after_gap = match last_gap_end {
+                    None => Some(Duration::ZERO),
+                    Some(end) => end,
+                };
+                match (after_error, after_gap) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                }
+            }
+        }
+    };
+    Recovery {
+        converged,
+        disrupted_at,
+        recovered_at,
+        last_error,
+        last_fault,
+    }
+}
+
+/// The run's figures for the reports.
+fn figures(
+    scenario: &Scenario,
+    run: &Run<'_>,
+    gaps: &[(Duration, Option<Duration>)],
+    recovery: &Recovery,
+    relists: u32,
+    peak: u32,
+) -> Figures {
+    let (disrupted_at, recovered_at) = (recovery.disrupted_at, recovery.recovered_at);
+    Figures {
+        requests: run.requests.len() as u64,
+        relists,
+        errors: u32::try_from(run.errors.len()).unwrap_or(u32::MAX),
+        peak_requests_per_minute: peak,
+        disrupted_at,
+        recovered_at,
+        recovery_latency: recovered_at
+            .zip(disrupted_at)
+            .map(|(r, d)| r.saturating_sub(d)),
+        blind_time: gaps
+            .iter()
+            .map(|(start, end)| end.unwrap_or(scenario.duration).saturating_sub(*start))
+            .max(),
+    }
+}
+
+/// What the timeline marks: the gaps, the relists, the errors, the requests that failed.
+fn marks(run: &Run<'_>, gaps: Vec<(Duration, Option<Duration>)>, lag: Duration) -> Marks {
+    Marks {
+        lag,
+        gaps,
+        relists: run
+            .requests
+            .iter()
+            .filter(|(at, r)| lists(r) && *at > Duration::ZERO)
+            .map(|(at, _)| *at)
+            .collect(),
+        errors: run.errors.clone(),
+        failed_requests: run
+            .requests
+            .iter()
+            .filter(|(_, r)| r.status != 200 || !healthy(r, &run.watch_ends))
+            .map(|(_, r)| r.id)
+            .collect(),
+    }
 }
 
 /// A request after which the watcher is served again: not a watch that only carried an ERROR.
@@ -416,58 +348,6 @@ fn healthy(request: &RequestRecord, watch_ends: &BTreeMap<u64, &WatchEnd>) -> bo
         || !matches!(watch_ends.get(&request.id), Some(WatchEnd::Error { .. }))
 }
 
-/// The most requests in any window of one minute.
-pub(super) fn peak_per_minute(times: &[Duration]) -> u32 {
-    let mut peak = 0;
-    let mut start = 0;
-    for (end, at) in times.iter().enumerate() {
-        while *at - times[start] >= MINUTE {
-            start += 1;
-        }
-        peak = peak.max(end - start + 1);
-    }
-    u32::try_from(peak).unwrap_or(u32::MAX)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_peak_counts_requests_in_the_busiest_sliding_minute() {
-        let s = |v: &[u64]| {
-            v.iter()
-                .map(|s| Duration::from_secs(*s))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(peak_per_minute(&[]), 0);
-        assert_eq!(peak_per_minute(&s(&[0, 30, 59, 60, 61, 200])), 4);
-        assert_eq!(peak_per_minute(&s(&[0, 60, 120])), 1);
-    }
-
-    #[test]
-    fn only_gaps_longer_than_the_delivery_lag_count_and_an_open_one_always_does() {
-        let sample = |ms: u64, in_sync: bool| super::super::Sample {
-            at: Duration::from_millis(ms),
-            in_sync,
-        };
-        let samples = [
-            sample(0, true),
-            sample(100, false),
-            sample(900, true),
-            sample(2_000, false),
-            sample(5_000, true),
-            sample(9_000, false),
-        ];
-        let ms = Duration::from_millis;
-        assert_eq!(
-            gaps(&samples, ms(1_000)),
-            vec![(ms(2_000), Some(ms(5_000))), (ms(9_000), None)]
-        );
-        assert_eq!(gaps(&samples, ms(0)).len(), 3);
-    }
-}
-
 /// Each check of the judge, with a trace that passes it and one that fails it.
 #[cfg(test)]
 mod check_tests {
@@ -475,6 +355,7 @@ mod check_tests {
 
     use super::*;
     use crate::trace::TraceEvent;
+    use crate::verdict::scorecard::{Check, CheckName};
 
     const S: fn(u64) -> Duration = Duration::from_secs;
 

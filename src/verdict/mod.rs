@@ -1,25 +1,27 @@
 //! The verdict: is the watcher's history explainable by the server's truth?
 //!
 //! Pure functions of the scenario, the set-up and the run's trace — no I/O, no clock. Entry
-//! point: [`judge`]. Checks (client-side cousins of etcd's watch validators): the consumer
-//! survived; the view converged to the truth (and a reflector's store too); it was back in
-//! sync within the deadline after the last fault; relists and request rate stayed in bounds.
-//! A failure comes with a diagnosis: the [`Mechanism`](crate::mechanism::Mechanism) a rule
-//! recognises in the trace (`rule.rs`, one rule per mechanism), its causal chain, and where the
-//! view first left the truth.
+//! points: [`judge`] for the kube-rs watcher, [`judge_client`] for a client `harness exec` ran
+//! (`blackbox/`). Checks, one file each in `check/` (client-side cousins of etcd's watch
+//! validators): the consumer survived; the view converged to the truth (and a reflector's
+//! store too); it was back in sync within the deadline after the last fault; relists and
+//! request rate stayed in bounds. A failure comes with a diagnosis: the
+//! [`Mechanism`](crate::mechanism::Mechanism) a rule recognises in the trace (`rules/`, one rule
+//! per mechanism), its causal chain, and where the view first left the truth.
 
 mod blackbox;
+mod check;
 mod diagnosis;
 mod evidence;
-mod history;
+mod fold;
 mod judge;
-mod model;
-mod requests;
-mod rule;
-mod view;
+mod request_log;
+mod rules;
+mod scorecard;
+mod watcher_history;
 
 pub use blackbox::{Client, ClientId, Exit, agents_of, clients, judge_client};
-pub use judge::{DELIVERY_LAG, gaps, judge, judge_with_lag};
-pub use model::{Check, CheckName, Divergence, Figures, Link, Marks, Verdict};
-pub use requests::{lists, watch_ends};
-pub use view::{Objects, Sample, ViewFold, describe_difference, samples};
+pub use fold::{Objects, Sample, ViewFold, describe_difference, gaps, samples};
+pub use judge::{DELIVERY_LAG, judge, judge_with_lag};
+pub use request_log::{lists, watch_ends};
+pub use scorecard::{Check, CheckName, Divergence, Figures, Link, Marks, Verdict};

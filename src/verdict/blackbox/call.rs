@@ -9,9 +9,9 @@ use crate::scenario::ResourceSpec;
 use crate::selector::Selector;
 use crate::trace::{EventType, RequestRecord, Trace, TraceKind, Verb, WatchEnd};
 use crate::verdict::evidence::{resource_version, verb};
-use crate::verdict::watch_ends;
+use crate::verdict::request_log::watch_ends;
 
-use super::ClientId;
+use super::identity::ClientId;
 
 /// One request of the client's, with what the server made of it.
 pub(super) struct Call<'a> {

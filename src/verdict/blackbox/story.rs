@@ -7,7 +7,7 @@ use super::call::Call;
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
 use crate::trace::WatchEnd;
-use crate::verdict::model::{Check, Link};
+use crate::verdict::scorecard::{Check, Link};
 
 /// What the story is told from.
 pub(super) struct Facts<'f, 'a> {

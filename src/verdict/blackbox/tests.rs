@@ -1,9 +1,18 @@
 //! The black-box verdict on traces: each story with a trace that fits.
 
-use super::*;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use crate::trace::{EventType, RequestRecord, SentEvent, TraceEvent, WatchEnd};
+use super::client::{Client, Exit};
+use super::client_judge::judge_client;
+use super::identity::ClientId;
+use crate::mechanism::Mechanism;
+use crate::scenario::Scenario;
+use crate::verdict::scorecard::{CheckName, Verdict};
+
+use crate::trace::{
+    EventType, RequestRecord, SentEvent, Trace, TraceEvent, TraceKind, Verb, WatchEnd,
+};
 
 fn scenario() -> Scenario {
     Scenario::from_yaml(

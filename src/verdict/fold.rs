@@ -229,6 +229,30 @@ fn list<S: AsRef<str>>(items: &[S]) -> String {
     }
 }
 
+/// The stretches where the view differed from the truth for longer than `lag`, as
+/// `(start, end)`; `end` is `None` for one still open at the end of the trace.
+#[must_use]
+pub fn gaps(samples: &[Sample], lag: Duration) -> Vec<(Duration, Option<Duration>)> {
+    let mut gaps = Vec::new();
+    let mut open = None;
+    for sample in samples {
+        match (open, sample.in_sync) {
+            (None, false) => open = Some(sample.at),
+            (Some(start), true) => {
+                if sample.at - start > lag {
+                    gaps.push((start, Some(sample.at)));
+                }
+                open = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(start) = open {
+        gaps.push((start, None));
+    }
+    gaps
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,5 +379,27 @@ mod tests {
             describe_difference(&view, &truth).contains("ghosts (deleted in truth) a"),
             "an event stream sees deletes and is judged on them"
         );
+    }
+
+    #[test]
+    fn only_gaps_longer_than_the_delivery_lag_count_and_an_open_one_always_does() {
+        let sample = |ms: u64, in_sync: bool| Sample {
+            at: Duration::from_millis(ms),
+            in_sync,
+        };
+        let samples = [
+            sample(0, true),
+            sample(100, false),
+            sample(900, true),
+            sample(2_000, false),
+            sample(5_000, true),
+            sample(9_000, false),
+        ];
+        let ms = Duration::from_millis;
+        assert_eq!(
+            gaps(&samples, ms(1_000)),
+            vec![(ms(2_000), Some(ms(5_000))), (ms(9_000), None)]
+        );
+        assert_eq!(gaps(&samples, ms(0)).len(), 3);
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use super::view::{Objects, Truth, ViewFold, apply_truth};
+use super::fold::{Objects, Truth, ViewFold, apply_truth};
 use crate::scenario::Shape;
 use crate::scenario::format_duration as fmt;
 use crate::selector::Selector;

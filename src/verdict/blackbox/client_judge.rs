@@ -1,0 +1,249 @@
+//! The verdict on one exec client: each check (one file each under `verdict/check/`) run on
+//! what the server saw it do, and, when one fails, the story that explains it (`story.rs`).
+
+use std::time::Duration;
+
+use super::call::{self, Call, selector_of};
+use super::client::Client;
+use super::pattern::{backoff_words, behind, longest_idle, repeated_pattern};
+use super::reactions::{after_gone, resumes};
+use super::story::{self, Reaction, Resumes};
+use super::waits::Waits;
+use crate::mechanism::Mechanism;
+use crate::scenario::Scenario;
+use crate::trace::{Trace, TraceKind, Verb};
+use crate::verdict::check::converged::cache_converged;
+use crate::verdict::check::deadline::{BackAfter, client_back};
+use crate::verdict::check::kept_up::open_watch_kept_up;
+use crate::verdict::check::relists::{client_relists, relists};
+use crate::verdict::check::request_rate::{client_rate, peak_per_minute};
+use crate::verdict::check::resumable::{WatchStarts, client_resumes};
+use crate::verdict::check::survived::{ClientActivity, client_survived};
+use crate::verdict::fold::{Objects, apply_truth};
+use crate::verdict::scorecard::{Check, CheckName, Figures, Link, Marks, Verdict};
+
+/// Judges one client from the live server's trace.
+#[must_use]
+pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> Verdict {
+    let end = client.end;
+    let calls = call::calls(trace, client.id, end);
+    let deadline = scenario.expect.deadline;
+    let first_fault = scenario.first_fault();
+    let last_fault = scenario.last_fault_end().unwrap_or(Duration::ZERO);
+    let after_gone = after_gone(&calls);
+    let resumes = resumes(&calls);
+    let peak = peak_per_minute(&calls.iter().map(|c| c.at).collect::<Vec<_>>());
+    let relists = relists(calls.iter().map(|c| c.record));
+    let storm = trace.iter().find_map(|e| match e.kind {
+        TraceKind::Storm { requests, burst } if e.at <= end => Some((e.at, requests, burst)),
+        _ => None,
+    });
+    let pending = calls.iter().find(|c| c.record.status == 0);
+    let open = calls
+        .iter()
+        .rev()
+        .find(|c| c.record.verb == Verb::Watch && c.record.status == 200 && c.ended.is_none());
+    // A wait of the client's own took `speed` times as long in virtual time as it would have
+    // at 1×: the checks hold it to what it would have been.
+    let waits = Waits::new(scenario, client.speed);
+    let activity = activity(
+        &calls,
+        &client,
+        first_fault,
+        deadline,
+        &waits,
+        open.is_some() || pending.is_some(),
+    );
+    let (disrupted_at, recovered) = disruption(&calls, first_fault, last_fault, &waits);
+    let relisted = after_gone
+        .iter()
+        .filter(|(_, _, r)| matches!(r, Reaction::Relisted))
+        .count();
+    // Kept up: every open watch sent the writes it selects, up to a deadline before the end.
+    let behind = open.and_then(|watch| {
+        behind(
+            trace,
+            watch,
+            end.saturating_sub(deadline),
+            &scenario.resource,
+        )
+    });
+    let mut checks = vec![
+        client_survived(&activity, end, deadline, waits.speed()),
+        client_rate(
+            peak,
+            scenario.expect.max_requests_per_minute,
+            storm,
+            scenario.server.max_requests,
+            backoff_words(&calls),
+        ),
+        client_relists(
+            relists,
+            scenario.expect.max_relists,
+            relisted,
+            after_gone.len(),
+        ),
+        client_back(disrupted_at, recovered, last_fault, deadline, waits.speed()),
+        client_resumes(&watch_starts(&resumes)),
+        open_watch_kept_up(behind.as_deref()),
+    ];
+    // Converged: the cache it wrote against the truth it selects.
+    if let Some(view) = client.view {
+        checks.push(cache_converged(
+            view,
+            &truth_selected(scenario, trace, &calls, end),
+        ));
+    }
+
+    // The mechanism: the first story that fits, in the order of how much it explains.
+    let recovered_ok = checks.iter().all(|c| c.passed);
+    let (mechanism, chain) = if recovered_ok {
+        (None, Vec::new())
+    } else {
+        let failed = |name| checks.iter().find(|c| c.name == name && !c.passed);
+        let pattern = repeated_pattern(&calls);
+        let facts = story::Facts {
+            calls: &calls,
+            checks: &checks,
+            end,
+            rate: failed(CheckName::RequestRate)
+                .map(|c| (storm.map(|s| s.0), c.detail.as_str(), pattern.as_deref())),
+            first_fault,
+            pending,
+            after_gone: &after_gone,
+            survived: failed(CheckName::Survived).map(|c| c.detail.as_str()),
+            resumes: &resumes,
+            open,
+            behind: behind.as_deref(),
+        };
+        let (mechanism, chain) = story::tell(&facts);
+        (Some(mechanism), chain)
+    };
+    let diagnosis = (!recovered_ok).then(|| diagnosis(mechanism, &chain, &checks));
+    Verdict {
+        recovered: recovered_ok,
+        checks,
+        figures: Figures {
+            requests: calls.len() as u64,
+            relists,
+            errors: u32::try_from(calls.iter().filter(|c| c.failed()).count()).unwrap_or(u32::MAX),
+            peak_requests_per_minute: peak,
+            disrupted_at,
+            recovered_at: recovered.map(|(at, _)| at),
+            recovery_latency: disrupted_at
+                .zip(recovered)
+                .map(|(d, (r, _))| r.saturating_sub(d)),
+            blind_time: None,
+        },
+        mechanism,
+        chain,
+        first_divergence: None,
+        diagnosis,
+        marks: Marks::default(),
+    }
+}
+
+/// What the client was doing towards the end: still at work at the end (`busy`: a watch open
+/// or a request pending), or within the deadline of it; or stuck midway, with no watch open,
+/// no request pending and no request made for longer than the deadline after the first fault.
+fn activity<'c>(
+    calls: &[Call<'_>],
+    client: &Client<'c>,
+    first_fault: Option<Duration>,
+    deadline: Duration,
+    waits: &Waits,
+    busy: bool,
+) -> ClientActivity<'c> {
+    let end = client.end;
+    let quiet_since = calls
+        .iter()
+        .map(|c| c.ended.map_or(c.at, |(at, _)| at))
+        .max();
+    let active = busy || quiet_since.is_some_and(|at| waits.at_1x((at, end.max(at))) <= deadline);
+    let idle = longest_idle(calls, first_fault.unwrap_or_default(), end)
+        .filter(|(from, to)| waits.at_1x((*from, *to)) > deadline && *to < end);
+    ClientActivity {
+        exited: client.exit.at.map(|at| (at, client.exit.status.as_str())),
+        active,
+        made_requests: !calls.is_empty(),
+        quiet_since,
+        idle,
+    }
+}
+
+/// When the client was first disrupted after the first fault (a failed request), and when it
+/// was back: the first healthy list or watch after its last failed request (a watch counts once
+/// it was sent something, or is still open), with how long that took.
+fn disruption(
+    calls: &[Call<'_>],
+    first_fault: Option<Duration>,
+    last_fault: Duration,
+    waits: &Waits,
+) -> (Option<Duration>, Option<(Duration, BackAfter)>) {
+    let failures = || {
+        calls
+            .iter()
+            .filter(|c| first_fault.is_some_and(|f| c.at >= f) && c.failed())
+            .map(|c| c.ended.map_or(c.at, |(at, _)| at))
+    };
+    let disrupted_at = failures().min();
+    let recovered_at = failures().max().and_then(|from| {
+        calls
+            .iter()
+            .filter(|c| c.at >= from && !c.failed() && c.record.status == 200)
+            .find(|c| c.record.verb != Verb::Watch || c.ended.is_none() || c.last_sent.is_some())
+            .map(|c| c.at)
+    });
+    let recovered = recovered_at.map(|at| (at, waits.back_after(calls, last_fault, at)));
+    (disrupted_at, recovered)
+}
+
+/// How its watches started, for the resumable check.
+fn watch_starts(resumes: &Resumes) -> WatchStarts {
+    WatchStarts {
+        fresh: resumes.fresh,
+        resumed: resumes.resumed,
+        stale: resumes.stale,
+        empty: resumes.empty.len(),
+        future: resumes.future.len(),
+    }
+}
+
+/// The truth at `end`, as the client's last request answered well selects it.
+fn truth_selected(
+    scenario: &Scenario,
+    trace: &Trace,
+    calls: &[Call<'_>],
+    end: Duration,
+) -> Objects {
+    let selector = calls
+        .iter()
+        .rev()
+        .find(|c| c.record.status == 200)
+        .map(|c| selector_of(c.record, &scenario.resource))
+        .unwrap_or_default();
+    let mut truth = Objects::new();
+    for event in trace.iter().filter(|e| e.at <= end) {
+        apply_truth(&mut truth, &event.kind, &selector);
+    }
+    truth
+}
+
+/// The diagnosis in words: the chain, then each failed check it does not already say (the rate
+/// aside: a storm's story tells it).
+fn diagnosis(mechanism: Option<Mechanism>, chain: &[Link], checks: &[Check]) -> String {
+    let mut words: Vec<String> = chain.iter().map(|l| l.text.clone()).collect();
+    if let Some(mechanism) = mechanism
+        && mechanism != Mechanism::Unknown
+    {
+        words.extend(
+            checks
+                .iter()
+                .filter(|c| !c.passed && c.name != CheckName::RequestRate)
+                .filter(|c| !chain.iter().any(|l| l.text.contains(&c.detail)))
+                .map(|c| c.detail.clone()),
+        );
+    }
+    words.dedup();
+    words.join("; ")
+}

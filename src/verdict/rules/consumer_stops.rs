@@ -1,0 +1,222 @@
+//! Rules for a run the consumer ended: it hung, it panicked, or it stopped on an error kube's
+//! watcher would have recovered from by itself (a store's driver included).
+
+use std::time::Duration;
+
+use super::explanation::{Explanation, caused, describe, found, link};
+use crate::mechanism::Mechanism;
+use crate::scenario::Consumer;
+use crate::scenario::format_duration as fmt;
+use crate::subject::DRIVER_RETURNED;
+use crate::trace::{TraceKind, WatchEnd};
+use crate::verdict::evidence::{Evidence, resource_version, verb};
+use crate::verdict::judge::DELIVERY_LAG;
+
+pub(super) fn hung(e: &Evidence) -> Option<Explanation> {
+    let (at, cause) = e.stream_end?;
+    cause.starts_with("hung").then(|| Explanation {
+        mechanism: Mechanism::Hung,
+        chain: vec![link(at, format!("the run did not finish: {cause}"))],
+    })
+}
+
+pub(super) fn consumer_panicked(e: &Evidence) -> Option<Explanation> {
+    let (at, cause) = e.stream_end?;
+    (cause == "the consumer panicked").then(|| Explanation {
+        mechanism: Mechanism::ConsumerPanicked,
+        chain: vec![link(
+            at,
+            format!(
+                "the consumer panicked at {}: a bug in the code that reads the stream, not a state of the server",
+                fmt(at)
+            ),
+        )],
+    })
+}
+
+pub(super) fn stopped_on_recoverable_error(e: &Evidence) -> Option<Explanation> {
+    let (at, cause) = e.stream_end?;
+    if cause == DRIVER_RETURNED {
+        return driver_stopped_on_an_error(e, at);
+    }
+    if !cause.starts_with("the consumer returned the watcher's error") {
+        return None;
+    }
+    let (error_at, error) = e.errors.iter().rev().find(|(t, _)| *t <= at)?;
+    let mut chain = Vec::new();
+    if let Some((request_at, request)) = e.requests.iter().rev().find(|(t, _)| t <= error_at) {
+        chain.push(link(
+            *request_at,
+            format!(
+                "the server answered the {} at {}{} with {}{}",
+                verb(request),
+                fmt(*request_at),
+                resource_version(request)
+                    .filter(|rv| !rv.is_empty())
+                    .map(|rv| format!(" from resourceVersion={rv}"))
+                    .unwrap_or_default(),
+                e.answer(request),
+                caused(e, *request_at, verb(request), &e.answer(request))
+            ),
+        ));
+    }
+    // An attempt the server never saw: a restart between the last request it answered and
+    // the error had it down, refusing connections.
+    let last_request = e
+        .requests
+        .iter()
+        .rev()
+        .find(|(t, _)| t <= error_at)
+        .map_or(Duration::ZERO, |(t, _)| *t);
+    let restart = e
+        .faults
+        .iter()
+        .rev()
+        .find(|(t, kind)| *kind == "restart" && *t > last_request && t <= error_at);
+    if let Some((restart_at, _)) = restart {
+        chain.push(link(
+            *restart_at,
+            format!(
+                "its next attempt reached no server: the apiserver was down (restart at {})",
+                fmt(*restart_at)
+            ),
+        ));
+    }
+    chain.push(link(
+        *error_at,
+        format!("the watcher emitted {}", describe(error)),
+    ));
+    // kube-runtime relists on an in-stream 410 and retries everything else, from the same
+    // resourceVersion (an HTTP 410 at watch start included).
+    let remedy = if error.variant == "WatchError" && error.code == Some(410) {
+        "relisted"
+    } else {
+        "retried"
+    };
+    let consumer = match e.setup.consumer {
+        Consumer::StopOnError => "the consumer (stop_on_error)".to_owned(),
+        other => format!("the consumer ({})", other.as_str()),
+    };
+    chain.push(link(
+        at,
+        format!(
+            "{consumer} stopped on it at {}: kube's watcher recovers from that error by itself, and would have {remedy}",
+            fmt(at)
+        ),
+    ));
+    found(Mechanism::StoppedOnRecoverableError, chain)
+}
+
+/// A store's driver that returned the instant the server answered with an error: the
+/// watcher's errors are not seen from a store, but a driver that ends right on one ended on it
+/// (a `try_for_each`, or `?`, on the reflector's stream).
+fn driver_stopped_on_an_error(e: &Evidence, at: Duration) -> Option<Explanation> {
+    let (answered, request, answer) = e
+        .trace
+        .iter()
+        .take_while(|event| event.at <= at)
+        .filter_map(|event| match &event.kind {
+            TraceKind::Request(r) if r.status >= 400 => {
+                Some((event.at, r.id, r.status.to_string()))
+            }
+            TraceKind::WatchEnded {
+                request,
+                reason: WatchEnd::Error { code, reason, .. },
+                ..
+            } => Some((event.at, *request, format!("ERROR {code} {reason}"))),
+            _ => None,
+        })
+        .last()?;
+    if at.saturating_sub(answered) > DELIVERY_LAG {
+        return None;
+    }
+    let (requested, r) = e.requests.iter().find(|(_, r)| r.id == request)?;
+    let remedy = if answer.starts_with("ERROR 410") {
+        "relisted"
+    } else {
+        "retried"
+    };
+    found(
+        Mechanism::StoppedOnRecoverableError,
+        vec![
+            link(
+                answered,
+                format!(
+                    "the server answered the {} at {}{} with {answer}{}",
+                    verb(r),
+                    fmt(*requested),
+                    resource_version(r)
+                        .filter(|rv| !rv.is_empty())
+                        .map(|rv| format!(" from resourceVersion={rv}"))
+                        .unwrap_or_default(),
+                    caused(e, answered, verb(r), &answer)
+                ),
+            ),
+            link(
+                at,
+                format!(
+                    "the future driving the store returned at {}, as that answer came: the watcher's error ended it (a `try_for_each` or `?` on the reflector's stream), so the store was never updated again; kube's watcher recovers from that error by itself, and would have {remedy}",
+                    fmt(at)
+                ),
+            ),
+        ],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{TraceKind, Verb};
+    use crate::verdict::rules::fixtures::*;
+
+    #[test]
+    fn a_consumer_that_stopped_on_a_recoverable_error_is_found_and_one_that_read_on_is_not() {
+        let mut trace = vec![
+            fault(60, "expire_watches"),
+            request(60, 3, Verb::Watch, "watch=1&resourceVersion=5", 200),
+            error(60, "WatchError", Some(410), "too old"),
+        ];
+        assert_eq!(
+            apply(stopped_on_recoverable_error, PLAIN, &trace, &[]),
+            None
+        );
+        trace.push(at(
+            60,
+            TraceKind::StreamEnded {
+                cause: "the consumer returned the watcher's error (too old)".into(),
+            },
+        ));
+        assert_eq!(
+            apply(stopped_on_recoverable_error, PLAIN, &trace, &[]),
+            Some(Mechanism::StoppedOnRecoverableError)
+        );
+    }
+
+    #[test]
+    fn a_hung_run_and_a_panicked_consumer_are_found_and_a_plain_end_is_neither() {
+        let ended = |cause: &str| {
+            vec![at(
+                60,
+                TraceKind::StreamEnded {
+                    cause: cause.into(),
+                },
+            )]
+        };
+        assert_eq!(
+            apply(hung, PLAIN, &ended("hung: the consumer did not stop"), &[]),
+            Some(Mechanism::Hung)
+        );
+        assert_eq!(
+            apply(
+                consumer_panicked,
+                PLAIN,
+                &ended("the consumer panicked"),
+                &[]
+            ),
+            Some(Mechanism::ConsumerPanicked)
+        );
+        let plain = ended("the watcher stream returned None");
+        assert_eq!(apply(hung, PLAIN, &plain, &[]), None);
+        assert_eq!(apply(consumer_panicked, PLAIN, &plain, &[]), None);
+    }
+}

@@ -1,0 +1,316 @@
+//! Rules for what the server sent short or damaged: a streaming list without its
+//! `initial-events-end` bookmark, an event line kube could not read, an in-stream 410 whose
+//! Status carried no code.
+
+use std::time::Duration;
+
+use super::explanation::{Explanation, after_fault, describe, found, link};
+use crate::mechanism::Mechanism;
+use crate::scenario::format_duration as fmt;
+use crate::trace::{Damage, EventType, TraceKind, WatchEnd};
+use crate::verdict::evidence::{Evidence, ServedWatch};
+use crate::verdict::judge::DELIVERY_LAG;
+use crate::verdict::request_log::lists;
+
+pub(super) fn store_never_ready(e: &Evidence) -> Option<Explanation> {
+    // A storm stops the run in the middle of whatever list was going on: that is the loop's
+    // story, not the list's.
+    if e.storm.is_some() {
+        return None;
+    }
+    // The Inits since the last InitDone: each started an initial state that never ended.
+    let mut unfinished: Vec<Duration> = Vec::new();
+    let mut applied = 0;
+    for event in e.trace {
+        match event.kind {
+            TraceKind::Init => unfinished.push(event.at),
+            TraceKind::InitApply { .. } if !unfinished.is_empty() => applied += 1,
+            TraceKind::InitDone => {
+                unfinished.clear();
+                applied = 0;
+            }
+            _ => {}
+        }
+    }
+    let since = *unfinished.first()?;
+    let without_marker: Vec<(u64, &ServedWatch<'_>)> = e
+        .requests
+        .iter()
+        .filter(|(t, _)| *t >= since.saturating_sub(Duration::from_secs(1)))
+        .filter(|(_, r)| r.query.contains("sendInitialEvents=true"))
+        .filter_map(|(_, r)| e.watches.get(&r.id).map(|w| (r.id, w)))
+        .filter(|(_, w)| {
+            w.sent
+                .iter()
+                .all(|(_, s)| s.type_ != EventType::InitialEventsEnd)
+        })
+        .collect();
+    let restarts = if unfinished.len() > 1 {
+        format!(
+            "; each of its {} re-watches started the initial state over",
+            unfinished.len() - 1
+        )
+    } else {
+        String::new()
+    };
+    let mut chain = Vec::new();
+    if let Some((id, watch)) = without_marker.first() {
+        let added = watch
+            .sent
+            .iter()
+            .filter(|(_, s)| s.type_ == EventType::Added)
+            .count();
+        chain.push(link(
+            watch.at,
+            format!(
+                "the streaming list at {} (watch #{id}, sendInitialEvents=true) sent {added} ADDED events and never the `k8s.io/initial-events-end` bookmark{}, nor did any of the {} streaming lists after it",
+                fmt(watch.at),
+                e.fault("drop_initial_events_end")
+                    .map(|f| format!(" ({f})"))
+                    .unwrap_or_default(),
+                without_marker.len() - 1
+            ),
+        ));
+        chain.push(link(
+            since,
+            format!(
+                "kube's watcher ends its initial state only on that bookmark, so from {} it emitted Init and {applied} InitApply, and never InitDone{restarts}",
+                fmt(since)
+            ),
+        ));
+    } else {
+        chain.push(link(
+            since,
+            format!(
+                "the watcher emitted Init at {} and {applied} InitApply, and never InitDone: its initial list never completed{}{restarts}",
+                fmt(since),
+                after_fault(e, since)
+            ),
+        ));
+    }
+    chain.push(link(
+        since,
+        "so the reflector's store never became ready (`Store::wait_until_ready` never returns, and a `Controller` never reconciles), and every change since went into an initial state that never ended",
+    ));
+    found(Mechanism::StoreNeverReady, chain)
+}
+
+pub(super) fn event_dropped(e: &Evidence) -> Option<Explanation> {
+    for (id, watch) in &e.watches {
+        for (at, sent) in &watch.sent {
+            let (Some(damage), Some(key), Some(rv)) =
+                (sent.damaged, &sent.key, sent.resource_version)
+            else {
+                continue;
+            };
+            if damage == Damage::Cut {
+                continue;
+            }
+            // When the watcher first emitted this version of the object or a later one.
+            let caught_up = e
+                .trace
+                .iter()
+                .find(|event| {
+                    event.at >= *at
+                        && matches!(&event.kind,
+                            TraceKind::Apply { key: k, resource_version }
+                            | TraceKind::InitApply { key: k, resource_version }
+                            | TraceKind::Delete { key: k, resource_version }
+                            if k == key && *resource_version >= rv)
+                })
+                .map(|event| event.at);
+            if caught_up.is_some_and(|t| t - *at <= DELIVERY_LAG) {
+                continue;
+            }
+            let line = match damage {
+                Damage::Truncated => "a truncated line (half a JSON object)",
+                _ => "a line without its {\"type\",\"object\"} envelope",
+            };
+            let reaction = match e.errors.iter().find(|(t, _)| t == at) {
+                None => "kube-client dropped the line without an error: the watcher never emitted it, and went on with the next event".to_owned(),
+                Some((_, error)) => format!(
+                    "kube reported it as {} and went on: the event itself never came out",
+                    describe(error)
+                ),
+            };
+            let relisted = e.requests.iter().any(|(t, r)| t > at && lists(r));
+            let then = match caught_up {
+                Some(t) => format!(
+                    "the view kept the version before it until {}, when a newer one came{}",
+                    fmt(t),
+                    if e.requests
+                        .iter()
+                        .any(|(r_at, r)| r_at > at && *r_at <= t && lists(r))
+                    {
+                        " with a relist"
+                    } else {
+                        ""
+                    }
+                ),
+                None if relisted => {
+                    "a later relist did not bring it back before the end".to_owned()
+                }
+                None => {
+                    "nothing relisted afterwards, so the view kept the version before it".to_owned()
+                }
+            };
+            return found(
+                Mechanism::EventDropped,
+                vec![
+                    link(
+                        *at,
+                        format!(
+                            "the {} of {key} at resourceVersion {rv} went out on watch #{id} at {} as {line}{}",
+                            type_name(sent.type_),
+                            fmt(*at),
+                            after_fault(e, *at)
+                        ),
+                    ),
+                    link(*at, reaction),
+                    link(*at, then),
+                ],
+            );
+        }
+    }
+    None
+}
+
+fn type_name(type_: EventType) -> &'static str {
+    match type_ {
+        EventType::Added => "ADDED",
+        EventType::Modified => "MODIFIED",
+        EventType::Deleted => "DELETED",
+        EventType::Bookmark | EventType::InitialEventsEnd => "BOOKMARK",
+        EventType::Error => "ERROR",
+    }
+}
+
+pub(super) fn gone_without_code(e: &Evidence) -> Option<Explanation> {
+    let without_code: Vec<(u64, &ServedWatch<'_>)> = e
+        .watches
+        .iter()
+        .filter(|(id, _)| {
+            matches!(e.watch_ends.get(id),
+                Some(WatchEnd::Error { code: 0, reason, .. }) if reason == "Expired")
+        })
+        .map(|(id, w)| (*id, w))
+        .collect();
+    let (id, first) = without_code.first()?;
+    found(
+        Mechanism::GoneWithoutCode,
+        vec![
+            link(
+                first.at,
+                format!(
+                    "watch #{id} at {} ended with ERROR Expired whose Status carried no `code`{}",
+                    fmt(first.at),
+                    after_fault(e, first.at)
+                ),
+            ),
+            link(
+                first.at,
+                format!(
+                    "kube's watcher relists only on code 410, so it re-watched from the same resourceVersion{}: {} watches were answered so",
+                    first.from.map(|rv| format!(" ({rv})")).unwrap_or_default(),
+                    without_code.len()
+                ),
+            ),
+        ],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{Damage, EventType, TraceKind, Verb, WatchEnd};
+    use crate::verdict::rules::fixtures::*;
+
+    #[test]
+    fn a_store_never_ready_is_found_when_init_done_never_comes() {
+        let q = "watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan";
+        let mut trace = vec![
+            fault(0, "drop_initial_events_end"),
+            opened(0, 1, None, 1, 1),
+            request(0, 1, Verb::Watch, q, 200),
+            sent(0, 1, EventType::Added, Some(1), None),
+            at(0, TraceKind::Init),
+            at(
+                0,
+                TraceKind::InitApply {
+                    key: "default/a".into(),
+                    resource_version: 1,
+                },
+            ),
+        ];
+        assert_eq!(
+            apply(store_never_ready, PLAIN, &trace, &[]),
+            Some(Mechanism::StoreNeverReady)
+        );
+        trace.push(sent(0, 1, EventType::InitialEventsEnd, Some(1), None));
+        trace.push(at(0, TraceKind::InitDone));
+        assert_eq!(apply(store_never_ready, PLAIN, &trace, &[]), None);
+    }
+
+    #[test]
+    fn an_event_sent_damaged_and_not_emitted_then_is_found_and_one_emitted_at_once_is_not() {
+        let trace = vec![
+            opened(0, 2, Some(1), 1, 1),
+            fault(60, "malformed_event"),
+            sent(
+                130,
+                2,
+                EventType::Modified,
+                Some(7),
+                Some(Damage::Truncated),
+            ),
+        ];
+        assert_eq!(
+            apply(event_dropped, PLAIN, &trace, &[]),
+            Some(Mechanism::EventDropped)
+        );
+        let emitted = |secs| {
+            let mut trace = trace.clone();
+            trace.push(at(
+                secs,
+                TraceKind::Apply {
+                    key: "default/a".into(),
+                    resource_version: 7,
+                },
+            ));
+            trace
+        };
+        assert_eq!(
+            apply(event_dropped, PLAIN, &emitted(400), &[]),
+            Some(Mechanism::EventDropped),
+            "a later version that caught the view up does not undo the drop"
+        );
+        assert_eq!(apply(event_dropped, PLAIN, &emitted(130), &[]), None);
+    }
+
+    #[test]
+    fn an_in_stream_410_without_code_is_found_and_one_with_it_is_not() {
+        let trace = |code| {
+            vec![
+                fault(0, "watch_410"),
+                opened(60, 3, Some(5), 1, 9),
+                at(
+                    60,
+                    TraceKind::WatchEnded {
+                        request: 3,
+                        reason: WatchEnd::Error {
+                            code,
+                            reason: "Expired".into(),
+                            message: "too old".into(),
+                        },
+                        events: 1,
+                    },
+                ),
+            ]
+        };
+        assert_eq!(
+            apply(gone_without_code, PLAIN, &trace(0), &[]),
+            Some(Mechanism::GoneWithoutCode)
+        );
+        assert_eq!(apply(gone_without_code, PLAIN, &trace(410), &[]), None);
+    }
+}

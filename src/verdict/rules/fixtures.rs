@@ -1,0 +1,138 @@
+//! What the rules' tests build their traces from: a scenario, trace events of each kind, a
+//! failed check, and `apply`, which runs one rule on a trace.
+
+use std::time::Duration;
+
+use super::explanation::Explanation;
+use crate::mechanism::Mechanism;
+use crate::scenario::Scenario;
+use crate::trace::{
+    Damage, EventType, RequestRecord, SentEvent, Trace, TraceEvent, TraceKind, Verb, WatcherFault,
+};
+use crate::verdict::evidence::Evidence;
+use crate::verdict::scorecard::{Check, CheckName};
+
+pub(super) const S: fn(u64) -> Duration = Duration::from_secs;
+
+pub(super) fn scenario(watchers: &str) -> Scenario {
+    Scenario::from_yaml(&format!(
+        "duration: 10m
+resource: {{ version: v1, kind: ConfigMap, plural: configmaps, objects: [{{ name: a }}] }}
+watchers: {watchers}
+expect: {{ deadline: 1m, recover: [w] }}
+"
+    ))
+    .expect("the test scenario is valid")
+}
+
+pub(super) fn at(secs: u64, kind: TraceKind) -> TraceEvent {
+    TraceEvent { at: S(secs), kind }
+}
+
+pub(super) fn request(secs: u64, id: u64, verb: Verb, query: &str, status: u16) -> TraceEvent {
+    at(
+        secs,
+        TraceKind::Request(RequestRecord {
+            id,
+            method: "GET".into(),
+            path: "/api/v1/configmaps".into(),
+            query: query.into(),
+            status,
+            verb,
+            agent: String::new(),
+            process: None,
+        }),
+    )
+}
+
+pub(super) fn opened(
+    secs: u64,
+    id: u64,
+    from: Option<u64>,
+    floor: u64,
+    revision: u64,
+) -> TraceEvent {
+    at(
+        secs,
+        TraceKind::WatchOpened {
+            request: id,
+            from,
+            floor,
+            revision,
+        },
+    )
+}
+
+pub(super) fn sent(
+    secs: u64,
+    id: u64,
+    type_: EventType,
+    rv: Option<u64>,
+    damaged: Option<Damage>,
+) -> TraceEvent {
+    at(
+        secs,
+        TraceKind::Sent {
+            request: id,
+            event: SentEvent {
+                type_,
+                key: (!matches!(type_, EventType::Bookmark | EventType::Error))
+                    .then(|| "default/a".to_owned()),
+                resource_version: rv,
+                damaged,
+            },
+        },
+    )
+}
+
+pub(super) fn error(secs: u64, variant: &str, code: Option<u16>, message: &str) -> TraceEvent {
+    at(
+        secs,
+        TraceKind::WatcherError(WatcherFault {
+            variant: variant.into(),
+            code,
+            reason: None,
+            status_message: None,
+            message: message.into(),
+        }),
+    )
+}
+
+pub(super) fn fault(secs: u64, kind: &str) -> TraceEvent {
+    at(secs, TraceKind::Fault { fault: kind.into() })
+}
+
+pub(super) fn client(read_timeout: Option<u64>) -> TraceEvent {
+    at(
+        0,
+        TraceKind::Client {
+            read_timeout: read_timeout.map(S),
+            retry: true,
+        },
+    )
+}
+
+pub(super) fn failed(name: CheckName) -> Check {
+    Check {
+        name,
+        passed: false,
+        detail: format!("{name:?} failed"),
+    }
+}
+
+/// Runs `rule` on `trace` for the first set-up of `watchers`, with `checks`.
+pub(super) fn apply(
+    rule: fn(&Evidence) -> Option<Explanation>,
+    watchers: &str,
+    trace: &Trace,
+    checks: &[Check],
+) -> Option<Mechanism> {
+    let scenario = scenario(watchers);
+    let evidence = Evidence::gather(&scenario, &scenario.watchers[0], trace, checks);
+    rule(&evidence).map(|f| {
+        assert!(!f.chain.is_empty(), "a finding tells its chain");
+        f.mechanism
+    })
+}
+
+pub(super) const PLAIN: &str = "[{ name: w }]";

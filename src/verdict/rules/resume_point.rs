@@ -1,0 +1,283 @@
+//! Rules for where a watch resumed from: ahead of the server, from an empty bookmark, from a
+//! resourceVersion the server no longer had, or from behind what the watcher had emitted.
+
+use std::time::Duration;
+
+use super::explanation::{Explanation, after_fault, found, link};
+use crate::mechanism::Mechanism;
+use crate::scenario::format_duration as fmt;
+use crate::trace::{EventType, TraceKind, Verb};
+use crate::verdict::evidence::{Evidence, ServedWatch, resource_version};
+use crate::verdict::scorecard::CheckName;
+
+pub(super) fn resumed_from_future(e: &Evidence) -> Option<Explanation> {
+    let (id, watch, from) = e
+        .watches
+        .iter()
+        .find_map(|(id, w)| w.from.filter(|f| *f > w.revision).map(|f| (id, w, f)))?;
+    found(
+        Mechanism::ResumedFromFuture,
+        vec![
+            link(
+                watch.at,
+                format!(
+                    "the server's revision went back to {}{}",
+                    watch.revision,
+                    after_fault(e, watch.at)
+                ),
+            ),
+            link(
+                watch.at,
+                format!(
+                    "watch #{id} at {} resumed from resourceVersion {from}, ahead of it: a watch from the future waits for the clock to get there",
+                    fmt(watch.at)
+                ),
+            ),
+            link(
+                watch.at,
+                format!(
+                    "the writes made meanwhile, at revisions up to {from}, were never sent to it, and nothing relisted"
+                ),
+            ),
+        ],
+    )
+}
+
+pub(super) fn resumed_from_empty(e: &Evidence) -> Option<Explanation> {
+    let (empty_at, _) = e
+        .watches
+        .values()
+        .flat_map(|w| &w.sent)
+        .find(|(_, s)| s.type_ == EventType::Bookmark && s.resource_version.is_none())?;
+    let (at, request) = e.requests.iter().find(|(t, r)| {
+        t >= empty_at && r.verb == Verb::Watch && resource_version(r).as_deref() == Some("")
+    })?;
+    found(
+        Mechanism::ResumedFromEmpty,
+        vec![
+            link(
+                *empty_at,
+                format!(
+                    "the bookmark at {} carried an empty resourceVersion{}",
+                    fmt(*empty_at),
+                    after_fault(e, *empty_at)
+                ),
+            ),
+            link(
+                *at,
+                format!(
+                    "kube's watcher took it as its resume point: watch #{} at {} asked for resourceVersion=\"\", a fresh state from then, not the changes since its last event",
+                    request.id,
+                    fmt(*at)
+                ),
+            ),
+            link(
+                *at,
+                "what changed in between was never delivered as a change: a delete among it leaves a ghost",
+            ),
+        ],
+    )
+}
+
+pub(super) fn stale_resume_point(e: &Evidence) -> Option<Explanation> {
+    if !e.failed(CheckName::Relists) && !e.failed(CheckName::Deadline) {
+        return None;
+    }
+    let first_fault = e.faults.first().map_or(Duration::ZERO, |(t, _)| *t);
+    let stale: Vec<(u64, &ServedWatch<'_>, u64)> = e
+        .watches
+        .iter()
+        .filter(|(_, w)| w.at >= first_fault)
+        .filter_map(|(id, w)| w.from.filter(|f| *f < w.floor).map(|f| (*id, w, f)))
+        .collect();
+    let (id, first, from) = stale.first()?;
+    let bookmarks = if e.setup.config.bookmarks == Some(false) {
+        "bookmarks are off (`bookmarks: false`)".to_owned()
+    } else if let Some(f) = e.fault("drop_bookmarks") {
+        format!("bookmarks were dropped ({f})")
+    } else if let Some(f) = e.fault("stale_bookmarks") {
+        format!("bookmarks carried a stale resourceVersion ({f})")
+    } else {
+        format!(
+            "the watcher was away longer than the server keeps history{}",
+            after_fault(e, first.at)
+        )
+    };
+    let cost = e
+        .checks
+        .iter()
+        .find(|c| (c.name == CheckName::Relists || c.name == CheckName::Deadline) && !c.passed)
+        .map(|c| c.detail.clone())
+        .unwrap_or_default();
+    found(
+        Mechanism::StaleResumePoint,
+        vec![
+            link(
+                first.at,
+                format!(
+                    "{} watches resumed from a resourceVersion the server no longer had, the first (#{id}) at {}{}: from {from}, where the oldest it could resume from was {}",
+                    stale.len(),
+                    fmt(first.at),
+                    after_fault(e, first.at),
+                    first.floor
+                ),
+            ),
+            link(
+                first.at,
+                format!(
+                    "the resume point was the watcher's own last event, as {bookmarks}; each 410 cost a relist"
+                ),
+            ),
+            link(first.at, cost),
+        ],
+    )
+}
+
+/// A watch resumed from behind what the watcher had already emitted — a resume point moved
+/// back, by a stale bookmark — and the server, which still had that history, replayed it: the
+/// watcher emitted older versions after newer ones.
+pub(super) fn replayed_from_behind(e: &Evidence) -> Option<Explanation> {
+    if !e.failed(CheckName::Monotonic) {
+        return None;
+    }
+    let mut reached = 0;
+    let mut replayed = None;
+    for event in e.trace {
+        match &event.kind {
+            TraceKind::Apply {
+                resource_version, ..
+            }
+            | TraceKind::Delete {
+                resource_version, ..
+            } => reached = reached.max(*resource_version),
+            // A relist starts the watcher's state over: what it replays after it is not a
+            // regression of the watch.
+            TraceKind::Init => reached = 0,
+            TraceKind::WatchOpened {
+                request,
+                from: Some(from),
+                floor,
+                ..
+            } if *from < reached && *from >= *floor => {
+                replayed = Some((event.at, *request, *from, reached));
+                break;
+            }
+            _ => {}
+        }
+    }
+    let (at, id, from, reached) = replayed?;
+    let moved = match e.fault("stale_bookmarks") {
+        Some(f) => format!("bookmarks carried a stale resourceVersion ({f})"),
+        None => "its resume point went back".to_owned(),
+    };
+    let regression = e
+        .failure(CheckName::Monotonic)
+        .map(|c| c.detail.clone())
+        .unwrap_or_default();
+    found(
+        Mechanism::StaleResumePoint,
+        vec![
+            link(
+                at,
+                format!(
+                    "watch #{id} at {} resumed from resourceVersion={from}, behind the {reached} the watcher had already emitted, as {moved}",
+                    fmt(at)
+                ),
+            ),
+            link(
+                at,
+                format!(
+                    "the server still had that history and replayed it from {from} on, and the watcher emitted it again: {regression}"
+                ),
+            ),
+        ],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{EventType, TraceKind, Verb};
+    use crate::verdict::rules::fixtures::*;
+    use crate::verdict::scorecard::CheckName;
+
+    #[test]
+    fn a_resume_from_the_future_is_found_and_one_from_the_past_is_not() {
+        let trace = |from| vec![fault(300, "restart"), opened(300, 4, Some(from), 2, 2)];
+        assert_eq!(
+            apply(resumed_from_future, PLAIN, &trace(577), &[]),
+            Some(Mechanism::ResumedFromFuture)
+        );
+        assert_eq!(apply(resumed_from_future, PLAIN, &trace(2), &[]), None);
+    }
+
+    #[test]
+    fn a_resume_from_an_empty_bookmark_is_found_and_one_from_a_number_is_not() {
+        let trace = |rv: &str| {
+            vec![
+                opened(0, 2, Some(1), 1, 1),
+                fault(30, "empty_bookmarks"),
+                sent(60, 2, EventType::Bookmark, None, None),
+                request(
+                    120,
+                    3,
+                    Verb::Watch,
+                    &format!("watch=1&resourceVersion={rv}"),
+                    200,
+                ),
+            ]
+        };
+        assert_eq!(
+            apply(resumed_from_empty, PLAIN, &trace(""), &[]),
+            Some(Mechanism::ResumedFromEmpty)
+        );
+        assert_eq!(apply(resumed_from_empty, PLAIN, &trace("7"), &[]), None);
+    }
+
+    #[test]
+    fn a_stale_resume_point_is_found_and_a_fresh_one_is_not() {
+        let trace = |from| {
+            vec![
+                fault(120, "drop_bookmarks"),
+                opened(290, 3, Some(from), 300, 900),
+            ]
+        };
+        let checks = [failed(CheckName::Relists)];
+        assert_eq!(
+            apply(stale_resume_point, PLAIN, &trace(10), &checks),
+            Some(Mechanism::StaleResumePoint)
+        );
+        assert_eq!(apply(stale_resume_point, PLAIN, &trace(800), &checks), None);
+    }
+
+    #[test]
+    fn a_watch_resumed_from_behind_what_was_emitted_is_a_replay_and_one_from_ahead_is_not() {
+        let trace = |from| {
+            vec![
+                fault(120, "stale_bookmarks"),
+                at(
+                    130,
+                    TraceKind::Apply {
+                        key: "default/a".into(),
+                        resource_version: 500,
+                    },
+                ),
+                opened(290, 3, Some(from), 100, 900),
+            ]
+        };
+        let checks = [failed(CheckName::Monotonic)];
+        assert_eq!(
+            apply(replayed_from_behind, PLAIN, &trace(360), &checks),
+            Some(Mechanism::StaleResumePoint)
+        );
+        assert_eq!(
+            apply(replayed_from_behind, PLAIN, &trace(500), &checks),
+            None
+        );
+        assert_eq!(
+            apply(replayed_from_behind, PLAIN, &trace(360), &[]),
+            None,
+            "only when the watcher went back"
+        );
+    }
+}

@@ -1,0 +1,250 @@
+//! Rules for retries that came too fast: a hot loop on clean ends or without a backoff that ran
+//! into a request storm or the rate bound, and relists a first backoff step apart because each
+//! first page reset the backoff.
+
+use std::time::Duration;
+
+use super::explanation::{Explanation, after_fault, caused, found, link};
+use crate::mechanism::Mechanism;
+use crate::scenario::format_duration as fmt;
+use crate::trace::{Verb, storm_words};
+use crate::verdict::evidence::Evidence;
+use crate::verdict::scorecard::{CheckName, Link};
+
+/// The request storm or the request-rate bound that a hot loop ran into, in words.
+fn storm_or_rate(e: &Evidence) -> Option<Link> {
+    if let Some((at, requests, burst)) = e.storm {
+        return Some(link(
+            at,
+            format!(
+                "the run was stopped at {} as a request storm: {}",
+                fmt(at),
+                storm_words(requests, burst, e.scenario.server.max_requests)
+            ),
+        ));
+    }
+    e.failure(CheckName::RequestRate)
+        .map(|c| link(Duration::ZERO, c.detail.clone()))
+}
+
+pub(super) fn hot_loop_on_clean_ends(e: &Evidence) -> Option<Explanation> {
+    let bound = storm_or_rate(e)?;
+    let pattern = e.pattern()?;
+    let empty = pattern.answer.starts_with("200 and an immediate end");
+    // kube-client 5.0 ends a watch quietly on an unexpected EOF, a chunk cut short included
+    // (`request_events` in kube-client/src/client/mod.rs: "End the stream so it can be
+    // resumed"), so a cut the watcher saw no error for is a clean end to it too.
+    let cut = pattern.answer.starts_with("200, then cut")
+        && !e.errors.iter().any(|(t, _)| *t >= pattern.first);
+    if pattern.verb != "watch" || !(empty || cut) {
+        return None;
+    }
+    let why = if empty {
+        "a clean end is not an error, so kube's watcher re-watches at once, and no backoff applies, whatever the set-up's"
+    } else {
+        "kube-client ends a watch whose connection closes without its final chunk as if it had ended cleanly (an unexpected EOF is \"resumable\"), so the watcher saw no error, re-watched at once, and no backoff applied, whatever the set-up's"
+    };
+    found(
+        Mechanism::HotLoopOnCleanEnds,
+        vec![
+            link(
+                pattern.first,
+                format!(
+                    "{}{}",
+                    pattern.describe(),
+                    caused(e, pattern.first, pattern.verb, &pattern.answer)
+                ),
+            ),
+            link(pattern.first, why),
+            bound,
+        ],
+    )
+}
+
+pub(super) fn hot_loop_without_backoff(e: &Evidence) -> Option<Explanation> {
+    let bound = storm_or_rate(e)?;
+    if !e.no_backoff() {
+        return None;
+    }
+    let pattern = e.pattern()?;
+    let mut reaction =
+        "the set-up has no backoff (`backoff: none`), so the watcher retried each at once"
+            .to_owned();
+    if pattern.verb == "watch" && pattern.answer == "410" {
+        reaction.push_str(
+            "; an HTTP 410 at watch start makes kube-rs re-watch from the same resourceVersion instead of relisting",
+        );
+    }
+    found(
+        Mechanism::HotLoopWithoutBackoff,
+        vec![
+            link(
+                pattern.first,
+                format!(
+                    "{}{}",
+                    pattern.describe(),
+                    caused(e, pattern.first, pattern.verb, &pattern.answer)
+                ),
+            ),
+            link(pattern.first, reaction),
+            bound,
+        ],
+    )
+}
+
+pub(super) fn backoff_reset_by_init(e: &Evidence) -> Option<Explanation> {
+    if !e.failed(CheckName::Relists) {
+        return None;
+    }
+    let relists: Vec<Duration> = e
+        .requests
+        .iter()
+        .filter(|(_, r)| r.verb == Verb::List)
+        .map(|(at, _)| *at)
+        .skip(1)
+        .collect();
+    let gaps: Vec<Duration> = relists.windows(2).map(|w| w[1] - w[0]).collect();
+    let first_step = Duration::from_millis(800)..Duration::from_millis(1600);
+    let in_step = gaps.iter().filter(|g| first_step.contains(g)).count();
+    if gaps.len() < 3 || in_step * 5 < gaps.len() * 4 {
+        return None;
+    }
+    let why = match e.pattern().filter(|p| p.verb == "list-page") {
+        Some(p) => format!(
+            "; {}{}",
+            p.describe(),
+            caused(e, p.first, p.verb, &p.answer)
+        ),
+        None => after_fault(e, relists[0]),
+    };
+    found(
+        Mechanism::BackoffResetByInit,
+        vec![
+            link(
+                relists[0],
+                format!(
+                    "from {}, {} relists, each of which got its first page and failed further on{why}",
+                    fmt(relists[0]),
+                    relists.len(),
+                ),
+            ),
+            link(
+                relists[0],
+                format!(
+                    "each first page makes kube's watcher yield `Event::Init`, and any item it yields resets its backoff, so every retry waited only the first step: {in_step} of {} gaps between relists were 0.8–1.6 s",
+                    gaps.len()
+                ),
+            ),
+        ],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    use crate::trace::{RequestRecord, Trace, TraceEvent, TraceKind, Verb, WatchEnd};
+    use crate::verdict::rules::fixtures::*;
+    use crate::verdict::scorecard::CheckName;
+
+    /// `n` watch requests at 60 s that each ended as `end`, then a storm.
+    fn storm_of(n: u64, end: WatchEnd, status: u16) -> Trace {
+        let mut trace = vec![fault(60, "empty_watch")];
+        for id in 0..n {
+            trace.push(request(
+                60,
+                id,
+                Verb::Watch,
+                "watch=1&resourceVersion=2",
+                status,
+            ));
+            trace.push(at(
+                60,
+                TraceKind::WatchEnded {
+                    request: id,
+                    reason: end.clone(),
+                    events: 0,
+                },
+            ));
+        }
+        trace.push(at(
+            60,
+            TraceKind::Storm {
+                requests: n,
+                burst: None,
+            },
+        ));
+        trace
+    }
+
+    #[test]
+    fn a_hot_loop_on_clean_ends_is_found_and_a_loop_on_errors_is_not() {
+        assert_eq!(
+            apply(
+                hot_loop_on_clean_ends,
+                PLAIN,
+                &storm_of(5, WatchEnd::Empty, 200),
+                &[]
+            ),
+            Some(Mechanism::HotLoopOnCleanEnds)
+        );
+        assert_eq!(
+            apply(
+                hot_loop_on_clean_ends,
+                PLAIN,
+                &storm_of(5, WatchEnd::ClientGone, 503),
+                &[]
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn a_hot_loop_without_backoff_is_found_only_without_a_backoff() {
+        let trace = storm_of(5, WatchEnd::ClientGone, 503);
+        let none = "[{ name: w, backoff: none }]";
+        assert_eq!(
+            apply(hot_loop_without_backoff, none, &trace, &[]),
+            Some(Mechanism::HotLoopWithoutBackoff)
+        );
+        assert_eq!(apply(hot_loop_without_backoff, PLAIN, &trace, &[]), None);
+    }
+
+    #[test]
+    fn relists_a_first_backoff_step_apart_are_found_and_spaced_relists_are_not() {
+        let relists = |gap_ms: u64| -> Trace {
+            let mut trace = vec![fault(60, "expire_continue")];
+            for i in 0..8u64 {
+                trace.push(TraceEvent {
+                    at: S(120) + Duration::from_millis(i * gap_ms),
+                    kind: TraceKind::Request(RequestRecord {
+                        id: i,
+                        method: "GET".into(),
+                        path: "/api/v1/configmaps".into(),
+                        query: "limit=1".into(),
+                        status: 200,
+                        verb: Verb::List,
+                        agent: String::new(),
+                        process: None,
+                    }),
+                });
+            }
+            trace
+        };
+        let checks = [failed(CheckName::Relists)];
+        assert_eq!(
+            apply(backoff_reset_by_init, PLAIN, &relists(1_074), &checks),
+            Some(Mechanism::BackoffResetByInit)
+        );
+        assert_eq!(
+            apply(backoff_reset_by_init, PLAIN, &relists(30_000), &checks),
+            None
+        );
+        assert_eq!(
+            apply(backoff_reset_by_init, PLAIN, &relists(1_074), &[]),
+            None,
+            "only when the relists were too many"
+        );
+    }
+}

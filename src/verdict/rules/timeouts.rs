@@ -1,0 +1,243 @@
+//! Rules for a client's timeouts: a request never answered or a watch gone half-open with no
+//! read timeout to give up on it, and a read timeout shorter than the bookmark interval.
+
+use std::time::Duration;
+
+use super::explanation::{Explanation, after_fault, found, link};
+use crate::mechanism::Mechanism;
+use crate::scenario::format_duration as fmt;
+use crate::trace::{TraceKind, Verb, WatchEnd};
+use crate::verdict::evidence::{Evidence, verb};
+use crate::verdict::scorecard::CheckName;
+
+/// `kube's Config has no read timeout by default`, or why the set-up has none.
+fn no_read_timeout(e: &Evidence) -> Option<&'static str> {
+    match (e.read_timeout, e.setup.client.read_timeout) {
+        (Some(_), _) => None,
+        (None, None) => {
+            Some("kube's `Config` has no read timeout by default (kube 5.0: `read_timeout: None`)")
+        }
+        (None, Some(_)) => Some("the set-up turned kube's read timeout off"),
+    }
+}
+
+pub(super) fn never_answered(e: &Evidence) -> Option<Explanation> {
+    let (at, last) = e.requests.last()?;
+    if last.status != 0 {
+        return None;
+    }
+    let why = no_read_timeout(e)?;
+    found(
+        Mechanism::NeverAnswered,
+        vec![
+            link(
+                *at,
+                format!(
+                    "the {} request at {} was never answered: its response head never came{}",
+                    verb(last),
+                    fmt(*at),
+                    after_fault(e, *at)
+                ),
+            ),
+            link(
+                *at,
+                format!("{why}, so the watcher waited on it to the end of the run"),
+            ),
+        ],
+    )
+}
+
+pub(super) fn half_open_watch(e: &Evidence) -> Option<Explanation> {
+    stalled_to_the_end(e).or_else(|| stalled_past_the_deadline(e))
+}
+
+/// A watch stalled, and the client gave up on it only at its own timeout, past the deadline.
+fn stalled_past_the_deadline(e: &Evidence) -> Option<Explanation> {
+    if !e.failed(CheckName::Deadline) {
+        return None;
+    }
+    let (ended, request) = e.trace.iter().find_map(|event| match &event.kind {
+        TraceKind::WatchEnded {
+            request,
+            reason: WatchEnd::Stalled,
+            ..
+        } => Some((event.at, *request)),
+        _ => None,
+    })?;
+    let (opened, _) = e.requests.iter().find(|(_, r)| r.id == request)?;
+    let stalled = e
+        .faults
+        .iter()
+        .rev()
+        .find(|(t, kind)| *kind == "stall_stream" && *t <= ended)?
+        .0
+        .max(*opened);
+    let waited = ended - stalled;
+    if waited <= e.scenario.expect.deadline {
+        return None;
+    }
+    found(
+        Mechanism::HalfOpenWatch,
+        vec![
+            link(
+                stalled,
+                format!(
+                    "the watch opened at {} went half-open at {} (stall_stream): the connection stayed and nothing more arrived",
+                    fmt(*opened),
+                    fmt(stalled)
+                ),
+            ),
+            link(
+                ended,
+                format!(
+                    "the client gave up on it only at {}, {} later: kube notices a silent watch by its idle timeout (the watch's timeout + 5 s) or a read timeout, and that is longer than the scenario's deadline ({})",
+                    fmt(ended),
+                    fmt(waited),
+                    fmt(e.scenario.expect.deadline)
+                ),
+            ),
+        ],
+    )
+}
+
+/// A watch stalled and nothing ever gave up on it.
+fn stalled_to_the_end(e: &Evidence) -> Option<Explanation> {
+    let (at, last) = e.requests.last()?;
+    let why = no_read_timeout(e)?;
+    let stalled = e
+        .faults
+        .iter()
+        .rev()
+        .find(|(t, kind)| *kind == "stall_stream" && t >= at)?
+        .0;
+    let open = last.verb == Verb::Watch
+        && last.status == 200
+        && matches!(e.watch_ends.get(&last.id), None | Some(WatchEnd::Stalled));
+    if !open || e.setup.config.timeout != Some(0) {
+        return None;
+    }
+    found(
+        Mechanism::HalfOpenWatch,
+        vec![
+            link(
+                stalled,
+                format!(
+                    "the watch opened at {} went half-open (stall_stream at {}): the connection stayed and nothing more arrived",
+                    fmt(*at),
+                    fmt(stalled)
+                ),
+            ),
+            link(
+                stalled,
+                format!(
+                    "nothing gave up on it: the set-up's `timeout: 0` turns off kube's idle timeout (timeout + 5 s), and {why}"
+                ),
+            ),
+        ],
+    )
+}
+
+pub(super) fn read_timeout_below_bookmarks(e: &Evidence) -> Option<Explanation> {
+    let read_timeout = e.read_timeout?;
+    let interval = e.scenario.server.bookmark_interval;
+    if read_timeout >= interval || !e.scenario.server.watch_cache {
+        return None;
+    }
+    let timed_out: Vec<Duration> = e
+        .errors
+        .iter()
+        .filter(|(_, f)| f.variant == "WatchFailed" && f.message.contains("timed out"))
+        .map(|(at, _)| *at)
+        .collect();
+    let (first, last) = (*timed_out.first()?, *timed_out.last()?);
+    let mut chain = vec![link(
+        first,
+        format!(
+            "kube's read timeout ({}) is shorter than the server's bookmark interval ({}), so a quiet watch reads nothing for longer than it",
+            fmt(read_timeout),
+            fmt(interval)
+        ),
+    )];
+    match e.faults.first() {
+        Some((at, kind)) if first < *at => chain.push(link(
+            first,
+            format!(
+                "no fault is needed for this: the first watch timed out at {}, before the first fault ({kind} at {})",
+                fmt(first),
+                fmt(*at)
+            ),
+        )),
+        _ => {}
+    }
+    chain.push(link(
+        last,
+        format!(
+            "{} watches timed out so, from {} to {}: the watcher reconnects for as long as it runs",
+            timed_out.len(),
+            fmt(first),
+            fmt(last)
+        ),
+    ));
+    found(Mechanism::ReadTimeoutBelowBookmarks, chain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::Verb;
+    use crate::verdict::rules::fixtures::*;
+
+    #[test]
+    fn a_request_never_answered_is_found_only_without_a_read_timeout() {
+        let trace = |timeout| {
+            vec![
+                client(timeout),
+                fault(60, "hang_headers"),
+                request(60, 3, Verb::Watch, "watch=1", 0),
+            ]
+        };
+        assert_eq!(
+            apply(never_answered, PLAIN, &trace(None), &[]),
+            Some(Mechanism::NeverAnswered)
+        );
+        assert_eq!(apply(never_answered, PLAIN, &trace(Some(30)), &[]), None);
+    }
+
+    #[test]
+    fn a_half_open_watch_is_found_only_with_the_idle_timeout_off() {
+        let trace = vec![
+            client(None),
+            request(0, 2, Verb::Watch, "watch=1&timeoutSeconds=0", 200),
+            fault(60, "stall_stream"),
+        ];
+        let idle_off = "[{ name: w, config: { timeout: 0s } }]";
+        assert_eq!(
+            apply(half_open_watch, idle_off, &trace, &[]),
+            Some(Mechanism::HalfOpenWatch)
+        );
+        assert_eq!(apply(half_open_watch, PLAIN, &trace, &[]), None);
+    }
+
+    #[test]
+    fn a_read_timeout_below_the_bookmark_interval_is_found_and_one_above_it_is_not() {
+        let trace = |timeout| {
+            vec![
+                client(Some(timeout)),
+                error(
+                    30,
+                    "WatchFailed",
+                    None,
+                    "error reading a body from connection: timed out",
+                ),
+            ]
+        };
+        assert_eq!(
+            apply(read_timeout_below_bookmarks, PLAIN, &trace(30), &[]),
+            Some(Mechanism::ReadTimeoutBelowBookmarks)
+        );
+        assert_eq!(
+            apply(read_timeout_below_bookmarks, PLAIN, &trace(90), &[]),
+            None
+        );
+    }
+}
