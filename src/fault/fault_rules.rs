@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::effects::{
     BookmarkAction, OpenWatchHit, RequestFault, RequestFaults, RequestInfo, StreamFaults,
 };
-use super::spec::Fault;
+use super::faults::Fault;
 use super::wire_shape::{ErrorBody, GoneForm, LatencyOn, Malformed};
 use crate::trace::Verb;
 

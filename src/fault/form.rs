@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::kind::FaultKind;
 use super::restart::{Restart, Revision};
-use super::spec::Fault;
+use super::faults::Fault;
 use super::target::Target;
 use super::wire_shape::{Cut, ErrorBody, GoneForm, LatencyOn, Malformed};
 use crate::span::Span;

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use super::spec::Fault;
+use super::faults::Fault;
 
 /// Spells the list once: the enum, [`FaultKind::ALL`] in the same order, and each name, so that
 /// no kind can be in one and missing from another.

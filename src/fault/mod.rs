@@ -23,7 +23,7 @@ mod form;
 mod kind;
 mod reader;
 mod restart;
-mod spec;
+mod faults;
 mod target;
 mod wire_shape;
 
@@ -33,8 +33,8 @@ pub use effects::{
 pub use fault_rules::FaultRules;
 pub use form::{Field, Form, KindSchema};
 pub use kind::FaultKind;
-pub use reader::FieldError;
+pub use reader::KeyError;
 pub use restart::{Restart, Revision};
-pub use spec::Fault;
+pub use faults::Fault;
 pub use target::{Target, TargetVerb};
 pub use wire_shape::{Cut, ErrorBody, GoneForm, GoneMessage, LatencyOn, Malformed};

@@ -1,13 +1,13 @@
 //! Reading a fault from a timeline entry's keys ([`Fault::read`]): the walk of `form.rs` with a
 //! reader that takes each key as the walk names it, typed, and says which key is at fault, why
-//! and where ([`FieldError`]).
+//! and where ([`KeyError`]).
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::form::{Field, Form};
 use super::kind::FaultKind;
-use super::spec::Fault;
+use super::faults::Fault;
 
 impl Fault {
     /// Reads a fault of kind `kind` from the entry's other keys, each with the position `P` of
@@ -22,9 +22,9 @@ impl Fault {
         entries: Vec<(String, Value, P)>,
         at: P,
         also: &[&str],
-    ) -> Result<Self, FieldError<P>> {
+    ) -> Result<Self, KeyError<P>> {
         let Some(mut fault) = FaultKind::named(kind).map(Self::blank) else {
-            return Err(FieldError {
+            return Err(KeyError {
                 key: "kind".into(),
                 message: format!(
                     "unknown variant `{kind}`, expected one of {}",
@@ -62,9 +62,9 @@ impl Fault {
             if let Some(meant) = crate::suggest::closest(&key, takes.iter().copied()) {
                 message.push_str(&format!("; did you mean `{meant}`?"));
             }
-            return Err(FieldError { key, message, at });
+            return Err(KeyError { key, message, at });
         }
-        fault.check().map_err(|(key, message)| FieldError {
+        fault.check().map_err(|(key, message)| KeyError {
             key: key.to_owned(),
             message,
             at: reader
@@ -79,7 +79,7 @@ impl Fault {
 
 /// A key of a timeline entry that is not what its kind takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError<P> {
+pub struct KeyError<P> {
     /// The key path within the entry: `status`, `verbs[1]`.
     pub key: String,
     /// What is wrong, in words.
@@ -96,7 +96,7 @@ struct Reader<'a, P> {
     at: P,
     /// Every key the kind takes, with where it was read (or the entry's place when absent).
     read: Vec<(&'static str, P)>,
-    error: Option<FieldError<P>>,
+    error: Option<KeyError<P>>,
 }
 
 impl<P: Copy> Reader<'_, P> {
@@ -112,7 +112,7 @@ impl<P: Copy> Reader<'_, P> {
             Ok(value) => Some(value),
             Err(error) => {
                 let path = error.path().to_string();
-                self.fail(FieldError {
+                self.fail(KeyError {
                     key: if path == "." {
                         key.to_owned()
                     } else if path.starts_with('[') {
@@ -128,7 +128,7 @@ impl<P: Copy> Reader<'_, P> {
         }
     }
 
-    fn fail(&mut self, error: FieldError<P>) {
+    fn fail(&mut self, error: KeyError<P>) {
         self.error.get_or_insert(error);
     }
 }
@@ -141,7 +141,7 @@ impl<P: Copy> Form for Reader<'_, P> {
             None if !present => {
                 let message = format!("`kind: {}` needs `{key}`", self.kind);
                 let at = self.at;
-                self.fail(FieldError {
+                self.fail(KeyError {
                     key: key.to_owned(),
                     message,
                     at,
@@ -165,7 +165,7 @@ impl<P: Copy> Form for Reader<'_, P> {
             .iter()
             .find(|(k, _)| *k == key)
             .map_or(self.at, |(_, p)| *p);
-        self.fail(FieldError {
+        self.fail(KeyError {
             key: key.to_owned(),
             message: why,
             at,

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::file::REPEAT;
 use super::spec::{ObjectSpec, Write};
-use crate::fault::{Field, FieldError, Form, KindSchema};
+use crate::fault::{Field, KeyError, Form, KindSchema};
 
 impl Write {
     /// Every kind, by the name `kind:` gives it, with a blank value the walk fills in.
@@ -143,9 +143,9 @@ impl Write {
         entries: Vec<(String, Value, P)>,
         repeat: &[(&'static str, P)],
         at: P,
-    ) -> Result<Placed<P>, FieldError<P>> {
+    ) -> Result<Placed<P>, KeyError<P>> {
         let (Some(mut write), Some(takes)) = (Self::blank(kind), Self::keys_of(kind)) else {
-            return Err(FieldError {
+            return Err(KeyError {
                 key: "kind".into(),
                 message: format!(
                     "unknown variant `{kind}`, expected one of {}",
@@ -167,7 +167,7 @@ impl Write {
             if let Some(meant) = crate::suggest::closest(extra, takes.iter().copied()) {
                 message.push_str(&format!("; did you mean `{meant}`?"));
             }
-            return Err(FieldError {
+            return Err(KeyError {
                 key: extra.to_owned(),
                 message,
                 at: place,
@@ -263,9 +263,9 @@ struct Reader<'a, P> {
     /// Every key the kind takes, with where it was read (or the entry's place when absent).
     read: Vec<(&'static str, P)>,
     /// The first value that is not what its key takes.
-    error: Option<FieldError<P>>,
+    error: Option<KeyError<P>>,
     /// The first key the kind needs that the entry lacks: said after any bad value.
-    missing: Option<FieldError<P>>,
+    missing: Option<KeyError<P>>,
 }
 
 impl<P: Copy> Reader<'_, P> {
@@ -281,7 +281,7 @@ impl<P: Copy> Reader<'_, P> {
             Ok(value) => Some(value),
             Err(error) => {
                 let path = error.path().to_string();
-                self.error.get_or_insert(FieldError {
+                self.error.get_or_insert(KeyError {
                     key: if path == "." {
                         key.to_owned()
                     } else {
@@ -303,7 +303,7 @@ impl<P: Copy> Form for Reader<'_, P> {
             Some(read) => *value = read,
             None if !present => {
                 let message = format!("`kind: {}` needs `{key}`", self.kind);
-                self.missing.get_or_insert(FieldError {
+                self.missing.get_or_insert(KeyError {
                     key: key.to_owned(),
                     message,
                     at: self.at,
