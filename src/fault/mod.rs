@@ -12,7 +12,7 @@
 //! Rules are checked in declaration order and the first that applies wins (as in turmoil's
 //! `rule.rs`). This module owns no I/O and never reads a clock: callers pass the virtual time.
 //!
-//! Where things are: `kind.rs` the one list of kinds; `spec.rs` the fault itself; `target.rs`,
+//! Where things are: `kind.rs` the one list of kinds; `faults.rs` the fault itself; `target.rs`,
 //! `wire_shape.rs` and `restart.rs` the parts a fault is made of; `form.rs` the file form (one
 //! walk over a kind's keys) and `reader.rs` reading it; `fault_rules.rs` the table of how
 //! installed faults act on bookmarks, requests and watches, and `effects.rs` what it answers.
