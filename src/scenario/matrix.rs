@@ -85,8 +85,9 @@ pub enum ListSemantic {
 pub enum Backoff {
     /// No backoff: the watcher retries on the next poll.
     None,
-    /// kube's `default_backoff()` parameters (800 ms → 30 s, factor 2, jitter, reset after
-    /// 120 s), with the jitter seeded from the scenario seed.
+    /// kube's `default_backoff()` parameters
+    /// ([`KUBE_DEFAULT_BACKOFF`](crate::subject::KUBE_DEFAULT_BACKOFF)), with the jitter seeded
+    /// from the scenario seed.
     Default,
     /// Exponential from `initial` to `max` by `factor`, with seeded jitter and no reset.
     Exponential {

@@ -5,11 +5,13 @@
 //! nothing of the server: it only holds a kube `Client`.
 
 mod consumer;
+mod kube_backoff;
 mod record;
 mod sampler;
 mod stream;
 
 pub use consumer::drive;
+pub use kube_backoff::{BackoffParameters, KUBE_DEFAULT_BACKOFF};
 pub use record::{error as record_error, event as record_event, key_of, resource_version};
 pub use sampler::{STORE_TICK, StoreSampler};
 pub use stream::{

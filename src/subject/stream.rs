@@ -13,6 +13,7 @@ use kube::runtime::reflector::{self, store::Writer};
 use kube::runtime::utils::{Backoff as KubeBackoff, ResetTimerBackoff};
 use kube::runtime::watcher::{self, ExponentialBackoff, InitialListStrategy, ListSemantic};
 
+use super::kube_backoff::KUBE_DEFAULT_BACKOFF;
 use super::record;
 use super::sampler::record_store;
 use crate::scenario::{
@@ -104,23 +105,18 @@ pub fn watcher_config(settings: &WatcherSettings) -> watcher::Config {
     config
 }
 
-/// kube's `DefaultBackoff` parameters (800 ms → 30 s, factor 2, jitter, reset after 120 s
-/// quiet: kube-runtime `watcher.rs`, from client-go's reflector) with the jitter seeded, so
-/// retry times are the same in every run. kube's own `default_backoff()` cannot be seeded.
+/// kube's `DefaultBackoff` ([`KUBE_DEFAULT_BACKOFF`]) with the jitter seeded, so retry times
+/// are the same in every run. kube's own `default_backoff()` cannot be seeded.
 ///
 /// Every delay is divided by `speed`, so against a live server sped up N× the watcher waits
 /// the same *virtual* time as in simulated mode (speed 1).
 #[must_use]
 pub fn seeded_default_backoff(seed: u64, speed: u32) -> ResetTimerBackoff<ExponentialBackoff> {
     let speed = speed.max(1);
+    let kube = KUBE_DEFAULT_BACKOFF;
     ResetTimerBackoff::new(
-        exponential(
-            Duration::from_millis(800) / speed,
-            Duration::from_secs(30) / speed,
-            2.0,
-            seed,
-        ),
-        Duration::from_secs(120) / speed,
+        exponential(kube.initial / speed, kube.max / speed, kube.factor, seed),
+        kube.reset_after / speed,
     )
 }
 
@@ -321,7 +317,7 @@ mod tests {
         // Grown well past the first step; after two minutes and a bit without a backoff, both
         // start again from the first step's range (800 ms to 1.6 s).
         tokio::time::advance(Duration::from_secs(121)).await;
-        let first = Duration::from_millis(800)..Duration::from_millis(1600);
+        let first = KUBE_DEFAULT_BACKOFF.first_step();
         assert!(first.contains(&kube.next().unwrap()), "kube resets");
         assert!(first.contains(&ours.next().unwrap()), "the replica resets");
         // Within two minutes, neither does.

@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::explanation::{Explanation, after_fault, caused, found, link};
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
+use crate::subject::KUBE_DEFAULT_BACKOFF;
 use crate::trace::{Verb, storm_words};
 use crate::verdict::evidence::Evidence;
 use crate::verdict::scorecard::{CheckName, Link};
@@ -104,7 +105,7 @@ pub(super) fn backoff_reset_by_init(e: &Evidence) -> Option<Explanation> {
         .skip(1)
         .collect();
     let gaps: Vec<Duration> = relists.windows(2).map(|w| w[1] - w[0]).collect();
-    let first_step = Duration::from_millis(800)..Duration::from_millis(1600);
+    let first_step = KUBE_DEFAULT_BACKOFF.first_step();
     let in_step = gaps.iter().filter(|g| first_step.contains(g)).count();
     if gaps.len() < 3 || in_step * 5 < gaps.len() * 4 {
         return None;
