@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::proxy::ProxyOptions;
 #[cfg(doc)]
 use super::error::Error;
+use crate::proxy::ProxyOptions;
 
 /// How to run a client.
 #[derive(Debug, Clone)]

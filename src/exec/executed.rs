@@ -77,18 +77,13 @@ pub fn exec(
                     speed: options.speed,
                 },
             );
-            let as_expected = match expected {
-                Expected::Recover => verdict.recovered,
-                Expected::Fail => !verdict.recovered && verdict.mechanism == expected_mechanism,
-            };
-            Outcome {
-                setup: client_name(&verdict::agents_of(&trace, id), id, command),
+            Outcome::held_to(
+                client_name(&verdict::agents_of(&trace, id), id, command),
                 expected,
                 expected_mechanism,
                 verdict,
-                as_expected,
-                trace: Vec::new(),
-            }
+                Vec::new(),
+            )
         })
         .collect();
     Ok(Executed {
