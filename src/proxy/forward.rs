@@ -10,7 +10,7 @@ use http::{HeaderMap, Method, Request, Response, header};
 use http_body_util::BodyExt;
 
 use super::shared::Shared;
-use super::stream::{self, Watch};
+use super::stream::{self, RelayedWatch};
 use crate::apiserver::answer::{gone_http, http_error};
 use crate::apiserver::body::{Body, full};
 use crate::apiserver::query::{Query, Version};
@@ -225,7 +225,7 @@ pub(super) async fn handle(
         });
         stream::start(
             Arc::clone(&shared),
-            Watch {
+            RelayedWatch {
                 id,
                 path: path.clone(),
                 query: raw_query.clone(),
