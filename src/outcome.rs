@@ -30,6 +30,37 @@ impl RunReport {
     pub fn as_expected(&self) -> bool {
         self.outcomes.iter().all(|o| o.as_expected)
     }
+
+    /// Panics, naming each set-up and why, unless every set-up did what the scenario expects.
+    ///
+    /// # Panics
+    /// When a set-up's verdict differs from its `expect` block.
+    #[track_caller]
+    pub fn assert_as_expected(&self) {
+        let unexpected: Vec<String> = self
+            .outcomes
+            .iter()
+            .filter(|o| !o.as_expected)
+            .map(|o| {
+                format!(
+                    "{} (expected to {}): {}",
+                    o.setup,
+                    if o.expected == Expected::Recover {
+                        "recover"
+                    } else {
+                        "fail"
+                    },
+                    o.verdict.diagnosis.as_deref().unwrap_or("recovered")
+                )
+            })
+            .collect();
+        assert!(
+            unexpected.is_empty(),
+            "scenario {}: {}",
+            self.scenario,
+            unexpected.join("; ")
+        );
+    }
 }
 
 /// The outcome of one set-up.
@@ -49,4 +80,44 @@ pub struct Outcome {
     /// The run's trace.
     #[serde(skip)]
     pub trace: Trace,
+}
+
+impl Outcome {
+    /// Set-up `setup`'s `verdict`, held to what is expected of it. An expected failure is a
+    /// specific one: the mechanism must be the one the scenario names.
+    pub(crate) fn held_to(
+        setup: String,
+        expected: Expected,
+        expected_mechanism: Option<Mechanism>,
+        verdict: Verdict,
+        trace: Trace,
+    ) -> Self {
+        let as_expected = match expected {
+            Expected::Recover => verdict.recovered,
+            Expected::Fail => !verdict.recovered && verdict.mechanism == expected_mechanism,
+        };
+        Self {
+            setup,
+            expected,
+            expected_mechanism,
+            verdict,
+            as_expected,
+            trace,
+        }
+    }
+
+    /// Panics with the diagnosis unless the set-up recovered.
+    ///
+    /// # Panics
+    /// When the verdict is "not recovered"; the message says why.
+    #[track_caller]
+    pub fn assert_recovered(&self) {
+        if !self.verdict.recovered {
+            panic!(
+                "set-up `{}` did not recover: {}",
+                self.setup,
+                self.verdict.diagnosis.as_deref().unwrap_or("no diagnosis")
+            );
+        }
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Error;
+use super::error::Error;
 
 /// The environment variable that names the directory holding `etcd` and `kube-apiserver`.
 pub const BIN_DIR_ENV: &str = "KWH_ANCHOR_BIN";

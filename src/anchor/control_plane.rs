@@ -10,8 +10,9 @@ use std::time::Duration;
 use base64::Engine as _;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
+use super::binaries::Binaries;
+use super::error::Error;
 use super::etcd::Gateway;
-use super::{Binaries, Error};
 use crate::reaper::Reaper;
 
 /// Name of the cluster, user and context in the kubeconfig the control plane writes.

@@ -8,7 +8,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use super::Error;
+use super::error::Error;
 
 /// A client for one etcd's gateway: the anchor's, or the one `harness proxy --etcd` names.
 #[derive(Debug, Clone)]

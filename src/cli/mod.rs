@@ -5,14 +5,16 @@
 //! [`INTERRUPTED`] (130) when Ctrl-C or SIGTERM stopped `harness exec` before it judged.
 
 mod args;
+mod dispatch;
 mod exec;
 mod explain;
 mod explore;
 mod list;
+mod paths;
 mod proxy;
 mod render;
 mod run;
 mod serve;
 
 pub use args::{Args, Command, ExplainFormat, ExploreFormat, Format, SchemaOf};
-pub use run::{HARNESS_ERROR, INTERRUPTED, PASSED, VERDICT_FAILED, run};
+pub use dispatch::{HARNESS_ERROR, INTERRUPTED, PASSED, VERDICT_FAILED, run};

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio::process::{Child, Command};
 
-use super::Error;
+use super::error::Error;
 use super::view::VIEW_ENV;
 use crate::reaper::Reaper;
 

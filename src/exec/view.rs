@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::Error;
+use super::error::Error;
 use crate::verdict::Objects;
 
 /// The environment variable that names the file a client may write its cache to.

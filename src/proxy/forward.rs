@@ -10,7 +10,7 @@ use http::{HeaderMap, Method, Request, Response, header};
 use http_body_util::BodyExt;
 
 use super::shared::Shared;
-use super::stream::{self, Watch};
+use super::stream::{self, RelayedWatch};
 use crate::apiserver::answer::{gone_http, http_error};
 use crate::apiserver::body::{Body, full};
 use crate::apiserver::query::{Query, Version};
@@ -67,19 +67,7 @@ pub(super) async fn handle(
     if matches!(verb, Verb::List | Verb::Watch) {
         shared.count_start(id);
     }
-    let version = Version::parse(query.get("resourceVersion")).ok();
-    let info = RequestInfo {
-        verb,
-        path: &path,
-        query: &raw_query,
-        resource_version: version.and_then(Version::revision),
-        from_watch_cache: shared.cached
-            && matches!(
-                (verb, version),
-                (Verb::Watch, Some(Version::At(_) | Version::Zero))
-                    | (Verb::List, Some(Version::Zero))
-            ),
-    };
+    let info = request_info(&shared, verb, &path, &raw_query, &query);
     let log = |status: u16| {
         shared.recorder.record(TraceKind::Request(RequestRecord {
             id,
@@ -105,146 +93,25 @@ pub(super) async fn handle(
         let recorder = &shared.recorder;
         recorder.sleep_until(recorder.now() + delay).await;
     }
-    let namespace = match &route {
-        Route::Collection { namespace, .. } | Route::Object { namespace, .. } => namespace.clone(),
-        _ => None,
-    };
     if let Some(answer) = faults.answer {
-        let response = match answer {
-            RequestFault::HangHeaders => {
-                log(0);
-                return futures::future::pending().await;
-            }
-            RequestFault::Gone {
-                form: GoneForm::Http,
-                message,
-                code,
-            } => {
-                let backend = if shared.cached {
-                    GoneMessage::Cache
-                } else {
-                    GoneMessage::Etcd
-                };
-                gone_http(
-                    message.unwrap_or(backend),
-                    code,
-                    info.resource_version,
-                    shared.revision(),
-                )
-            }
-            RequestFault::HttpError {
-                status,
-                body,
-                retry_after,
-            } => http_error(
-                (status, body, retry_after),
-                &shared.resource,
-                &info,
-                namespace.as_deref(),
-                shared.revision(),
-            ),
-            RequestFault::EmptyWatch => {
-                shared.recorder.record(TraceKind::WatchEnded {
-                    request: id,
-                    reason: WatchEnd::Empty,
-                    events: 0,
-                });
-                Response::builder()
-                    .status(200)
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .header(header::CACHE_CONTROL, "no-cache, private")
-                    .body(full(bytes::Bytes::new()))
-                    .expect("the response head is valid")
-            }
-            // Refused before the proxy starts (`playable`): they change the apiserver itself.
-            RequestFault::Gone {
-                form: GoneForm::Event,
-                ..
-            }
-            | RequestFault::ExpireContinue => {
-                unreachable!("the proxy refuses faults it cannot make before it starts")
-            }
-        };
+        let response = answer_in_place(&shared, id, answer, &info, &route, &log).await;
         log(response.status().as_u16());
         return response;
     }
-    let body = match body.collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) => {
-            log(400);
-            return bad_gateway(400, &format!("the request body could not be read: {error}"));
+    let (head, upstream_body) = match forward(&shared, &parts, body).await {
+        Ok(answer) => answer.into_parts(),
+        Err(response) => {
+            log(response.status().as_u16());
+            return response;
         }
     };
-    let mut upstream = Request::builder()
-        .method(parts.method.clone())
-        .uri(parts.uri.path_and_query().map_or("/", |p| p.as_str()));
-    for (name, value) in &parts.headers {
-        if !NOT_FORWARDED.contains(&name.as_str()) {
-            upstream = upstream.header(name, value);
-        }
-    }
-    let upstream = match upstream.body(kube::client::Body::from(body.to_vec())) {
-        Ok(request) => request,
-        Err(error) => {
-            log(400);
-            return bad_gateway(400, &error.to_string());
-        }
-    };
-    let answer = match shared.upstream.client.send(upstream).await {
-        Ok(answer) => answer,
-        Err(error) => {
-            // What a reverse proxy answers when its upstream does not.
-            log(502);
-            return bad_gateway(
-                502,
-                &format!(
-                    "the upstream apiserver did not answer: {}",
-                    super::upstream::error_chain(&error)
-                ),
-            );
-        }
-    };
-    let (head, upstream_body) = answer.into_parts();
     let status = head.status.as_u16();
     let mut response = Response::builder().status(head.status);
     if let Some(headers) = response.headers_mut() {
         copy_headers(&head.headers, headers, verb == Verb::Watch && status == 200);
     }
     let body = if verb == Verb::Watch && status == 200 {
-        let stream_faults = shared.rules().on_watch_start(shared.recorder.now(), &info);
-        let revision = shared.revision();
-        // A streaming list starts from the current state, not from its resourceVersion.
-        let streaming = query.flag("sendInitialEvents");
-        shared.recorder.record(TraceKind::WatchOpened {
-            request: id,
-            from: info.resource_version.filter(|_| !streaming),
-            // NB: a proxy cannot see the apiserver's floor; the apiserver's own 410 says when
-            // a watch is too old, and the verdict sees that.
-            floor: 0,
-            revision: revision.max(info.resource_version.unwrap_or(0)),
-        });
-        stream::start(
-            Arc::clone(&shared),
-            Watch {
-                id,
-                path: path.clone(),
-                query: raw_query.clone(),
-                resource_version: info.resource_version,
-                timeout: query
-                    .integer("timeoutSeconds")
-                    .ok()
-                    .flatten()
-                    .and_then(|s| u64::try_from(s).ok())
-                    .map(Duration::from_secs),
-                faults: stream_faults,
-                lines: head
-                    .headers
-                    .get(header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .is_none_or(|v| v.contains("json")),
-            },
-            upstream_body,
-        )
+        relay_watch(&shared, id, &info, &query, &head, upstream_body)
     } else {
         upstream_body
             .map_err(|error| std::io::Error::other(error.to_string()))
@@ -257,6 +124,191 @@ pub(super) async fn handle(
             &format!("the upstream's answer could not be passed on: {error}"),
         )
     })
+}
+
+/// What the rules are told of a request; a watch or list the apiserver would serve from its
+/// watch cache is marked so, when the upstream has one.
+fn request_info<'a>(
+    shared: &Shared,
+    verb: Verb,
+    path: &'a str,
+    raw_query: &'a str,
+    query: &Query,
+) -> RequestInfo<'a> {
+    let version = Version::parse(query.get("resourceVersion")).ok();
+    RequestInfo {
+        verb,
+        path,
+        query: raw_query,
+        resource_version: version.and_then(Version::revision),
+        from_watch_cache: shared.cached
+            && matches!(
+                (verb, version),
+                (Verb::Watch, Some(Version::At(_) | Version::Zero))
+                    | (Verb::List, Some(Version::Zero))
+            ),
+    }
+}
+
+/// The answer a fault gives in the apiserver's place; `log` records a request whose answer
+/// never comes (`HangHeaders`), which this never returns from.
+async fn answer_in_place(
+    shared: &Shared,
+    id: u64,
+    answer: RequestFault,
+    info: &RequestInfo<'_>,
+    route: &Route,
+    log: &impl Fn(u16),
+) -> Response<Body> {
+    let namespace = match route {
+        Route::Collection { namespace, .. } | Route::Object { namespace, .. } => namespace.clone(),
+        _ => None,
+    };
+    match answer {
+        RequestFault::HangHeaders => {
+            log(0);
+            futures::future::pending().await
+        }
+        RequestFault::Gone {
+            form: GoneForm::Http,
+            message,
+            code,
+        } => {
+            let backend = if shared.cached {
+                GoneMessage::Cache
+            } else {
+                GoneMessage::Etcd
+            };
+            gone_http(
+                message.unwrap_or(backend),
+                code,
+                info.resource_version,
+                shared.revision(),
+            )
+        }
+        RequestFault::HttpError {
+            status,
+            body,
+            retry_after,
+        } => http_error(
+            (status, body, retry_after),
+            &shared.resource,
+            info,
+            namespace.as_deref(),
+            shared.revision(),
+        ),
+        RequestFault::EmptyWatch => {
+            shared.recorder.record(TraceKind::WatchEnded {
+                request: id,
+                reason: WatchEnd::Empty,
+                events: 0,
+            });
+            Response::builder()
+                .status(200)
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::CACHE_CONTROL, "no-cache, private")
+                .body(full(bytes::Bytes::new()))
+                .expect("the response head is valid")
+        }
+        // Refused before the proxy starts (`playable`): they change the apiserver itself.
+        RequestFault::Gone {
+            form: GoneForm::Event,
+            ..
+        }
+        | RequestFault::ExpireContinue => {
+            unreachable!("the proxy refuses faults it cannot make before it starts")
+        }
+    }
+}
+
+/// The request passed on to the upstream as the kubeconfig's user, and its answer; when it
+/// cannot be, the proxy's own answer (400, or 502 when the upstream does not answer).
+async fn forward(
+    shared: &Shared,
+    parts: &http::request::Parts,
+    body: hyper::body::Incoming,
+) -> Result<Response<kube::client::Body>, Response<Body>> {
+    let body = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) => {
+            return Err(bad_gateway(
+                400,
+                &format!("the request body could not be read: {error}"),
+            ));
+        }
+    };
+    let mut upstream = Request::builder()
+        .method(parts.method.clone())
+        .uri(parts.uri.path_and_query().map_or("/", |p| p.as_str()));
+    for (name, value) in &parts.headers {
+        if !NOT_FORWARDED.contains(&name.as_str()) {
+            upstream = upstream.header(name, value);
+        }
+    }
+    let upstream = upstream
+        .body(kube::client::Body::from(body.to_vec()))
+        .map_err(|error| bad_gateway(400, &error.to_string()))?;
+    shared
+        .upstream
+        .client
+        .send(upstream)
+        .await
+        .map_err(|error| {
+            // What a reverse proxy answers when its upstream does not.
+            bad_gateway(
+                502,
+                &format!(
+                    "the upstream apiserver did not answer: {}",
+                    super::upstream::error_chain(&error)
+                ),
+            )
+        })
+}
+
+/// A watch the upstream accepted (a 200), recorded as opened and relayed line by line with the
+/// stream faults in force from now.
+fn relay_watch(
+    shared: &Arc<Shared>,
+    id: u64,
+    info: &RequestInfo<'_>,
+    query: &Query,
+    head: &http::response::Parts,
+    upstream_body: kube::client::Body,
+) -> Body {
+    let stream_faults = shared.rules().on_watch_start(shared.recorder.now(), info);
+    let revision = shared.revision();
+    // A streaming list starts from the current state, not from its resourceVersion.
+    let streaming = query.flag("sendInitialEvents");
+    shared.recorder.record(TraceKind::WatchOpened {
+        request: id,
+        from: info.resource_version.filter(|_| !streaming),
+        // NB: a proxy cannot see the apiserver's floor; the apiserver's own 410 says when
+        // a watch is too old, and the verdict sees that.
+        floor: 0,
+        revision: revision.max(info.resource_version.unwrap_or(0)),
+    });
+    stream::start(
+        Arc::clone(shared),
+        RelayedWatch {
+            id,
+            path: info.path.to_owned(),
+            query: info.query.to_owned(),
+            resource_version: info.resource_version,
+            timeout: query
+                .integer("timeoutSeconds")
+                .ok()
+                .flatten()
+                .and_then(|s| u64::try_from(s).ok())
+                .map(Duration::from_secs),
+            faults: stream_faults,
+            lines: head
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_none_or(|v| v.contains("json")),
+        },
+        upstream_body,
+    )
 }
 
 fn copy_headers(from: &HeaderMap, to: &mut HeaderMap, streamed: bool) {

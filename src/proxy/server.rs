@@ -16,11 +16,12 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
+use super::error::Error;
 use super::shared::Shared;
 use super::truth::{self, Truth};
 use super::upstream::Upstream;
 use super::workload::{Namespaces, Workload};
-use super::{Error, forward, playable};
+use super::{forward, playable};
 use crate::anchor::EtcdGateway;
 use crate::fault::{Cut, Fault, OpenWatchHit};
 use crate::scenario::{Action, Scenario, Step, Write};

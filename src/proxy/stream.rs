@@ -34,7 +34,7 @@ enum Upstream {
 }
 
 /// One watch being relayed.
-pub(super) struct Watch {
+pub(super) struct RelayedWatch {
     pub(super) id: u64,
     pub(super) path: String,
     pub(super) query: String,
@@ -47,7 +47,7 @@ pub(super) struct Watch {
     pub(super) faults: StreamFaults,
 }
 
-impl Watch {
+impl RelayedWatch {
     fn info(&self) -> RequestInfo<'_> {
         RequestInfo {
             verb: Verb::Watch,
@@ -60,7 +60,11 @@ impl Watch {
 }
 
 /// Starts relaying `upstream` (the body of a 200 to a watch) and returns the client's body.
-pub(super) fn start(shared: Arc<Shared>, watch: Watch, upstream: kube::client::Body) -> Body {
+pub(super) fn start(
+    shared: Arc<Shared>,
+    watch: RelayedWatch,
+    upstream: kube::client::Body,
+) -> Body {
     let (out, mut client) = mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(BUFFERED_LINES);
     let (hits_tx, hits) = mpsc::unbounded_channel();
     shared.opened(
@@ -147,7 +151,7 @@ async fn read(
 
 struct Relay {
     shared: Arc<Shared>,
-    watch: Watch,
+    watch: RelayedWatch,
     out: mpsc::Sender<Result<Frame<Bytes>, std::io::Error>>,
     events: u64,
     /// The ERROR event it relayed, which ends the stream.

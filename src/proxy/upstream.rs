@@ -10,7 +10,7 @@ use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
-use super::Error;
+use super::error::Error;
 use crate::scenario::ResourceSpec;
 
 /// How long the proxy waits for the upstream to accept a connection, and for its own calls.

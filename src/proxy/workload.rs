@@ -10,7 +10,7 @@ use bytes::Bytes;
 use http::{Method, Request};
 use serde_json::{Map, Value, json};
 
-use super::Error;
+use super::error::Error;
 use super::shared::Shared;
 use super::truth::Truth;
 use super::upstream::Served;

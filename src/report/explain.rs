@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::mechanism::Mechanism;
 use crate::outcome::Outcome;
 use crate::scenario::format_duration as fmt;
-use crate::trace::{EventType, TraceEvent, TraceKind, WatchEnd};
+use crate::trace::{EventType, RequestRecord, SentEvent, TraceEvent, TraceKind, WatchEnd};
 use crate::verdict::watch_ends;
 
 /// How much of the trace a slice shows on each side of what the chain points at.
@@ -76,19 +76,7 @@ fn line(
             "server",
             format!("the watch cache re-listed at {revision}: older resumes are too old"),
         ),
-        TraceKind::Request(r) => {
-            let answer = match ends.get(&r.id) {
-                _ if r.status == 0 => "never answered".to_owned(),
-                Some(WatchEnd::Error { code, reason, .. }) => {
-                    format!("{} (then ERROR {code} {reason})", r.status)
-                }
-                _ => r.status.to_string(),
-            };
-            (
-                "request",
-                format!("#{} {} {}?{} → {answer}", r.id, r.method, r.path, r.query),
-            )
-        }
+        TraceKind::Request(r) => ("request", request(r, ends)),
         TraceKind::WatchOpened {
             request,
             from,
@@ -105,29 +93,7 @@ fn line(
                 }
             },
         ),
-        TraceKind::Sent { request, event } => {
-            let what = match event.type_ {
-                EventType::Added => "ADDED",
-                EventType::Modified => "MODIFIED",
-                EventType::Deleted => "DELETED",
-                EventType::Bookmark => "BOOKMARK",
-                EventType::InitialEventsEnd => "BOOKMARK k8s.io/initial-events-end",
-                EventType::Error => "ERROR",
-            };
-            let mut text = format!("sent on #{request}: {what}");
-            if let Some(key) = &event.key {
-                text.push_str(&format!(" {key}"));
-            }
-            match (event.type_, event.resource_version) {
-                (EventType::Error, _) => {}
-                (_, Some(rv)) => text.push_str(&format!(" at {rv}")),
-                (_, None) => text.push_str(" with an empty resourceVersion"),
-            }
-            if let Some(damage) = event.damaged {
-                text.push_str(&format!(" ({damage:?}, damaged)").to_lowercase());
-            }
-            ("server", text)
-        }
+        TraceKind::Sent { request, event } => ("server", sent(*request, event)),
         TraceKind::WatchEnded {
             request,
             reason,
@@ -167,19 +133,7 @@ fn line(
         TraceKind::WatcherError(f) => ("watcher", format!("error: {}", f.message)),
         TraceKind::StreamEnded { cause } => ("consumer", format!("stopped: {cause}")),
         TraceKind::FaultHit { request } => ("fault", format!("answers request #{request}")),
-        TraceKind::Storm { requests, burst } => (
-            "harness",
-            format!(
-                "stopped as a request storm after {requests} requests{}",
-                burst
-                    .map(|span| format!(
-                        ", {} lists and watches within {}",
-                        crate::trace::STORM_BURST,
-                        crate::span::format(span)
-                    ))
-                    .unwrap_or_default()
-            ),
-        ),
+        TraceKind::Storm { requests, burst } => ("harness", storm(*requests, *burst)),
         TraceKind::Store { objects } => (
             "watcher",
             format!(
@@ -188,6 +142,57 @@ fn line(
             ),
         ),
     }
+}
+
+/// A request in words, with its answer (and the ERROR event that ended it, for a watch).
+fn request(r: &RequestRecord, ends: &std::collections::BTreeMap<u64, &WatchEnd>) -> String {
+    let answer = match ends.get(&r.id) {
+        _ if r.status == 0 => "never answered".to_owned(),
+        Some(WatchEnd::Error { code, reason, .. }) => {
+            format!("{} (then ERROR {code} {reason})", r.status)
+        }
+        _ => r.status.to_string(),
+    };
+    format!("#{} {} {}?{} → {answer}", r.id, r.method, r.path, r.query)
+}
+
+/// An event the server sent on watch `request`, in words.
+fn sent(request: u64, event: &SentEvent) -> String {
+    let what = match event.type_ {
+        EventType::Added => "ADDED",
+        EventType::Modified => "MODIFIED",
+        EventType::Deleted => "DELETED",
+        EventType::Bookmark => "BOOKMARK",
+        EventType::InitialEventsEnd => "BOOKMARK k8s.io/initial-events-end",
+        EventType::Error => "ERROR",
+    };
+    let mut text = format!("sent on #{request}: {what}");
+    if let Some(key) = &event.key {
+        text.push_str(&format!(" {key}"));
+    }
+    match (event.type_, event.resource_version) {
+        (EventType::Error, _) => {}
+        (_, Some(rv)) => text.push_str(&format!(" at {rv}")),
+        (_, None) => text.push_str(" with an empty resourceVersion"),
+    }
+    if let Some(damage) = event.damaged {
+        text.push_str(&format!(" ({damage:?}, damaged)").to_lowercase());
+    }
+    text
+}
+
+/// Why the harness stopped a run as a request storm, in words.
+fn storm(requests: u64, burst: Option<Duration>) -> String {
+    format!(
+        "stopped as a request storm after {requests} requests{}",
+        burst
+            .map(|span| format!(
+                ", {} lists and watches within {}",
+                crate::trace::STORM_BURST,
+                crate::span::format(span)
+            ))
+            .unwrap_or_default()
+    )
 }
 
 /// Writes `outcome` of `scenario` for a terminal.

@@ -10,7 +10,11 @@ use kube::Resource;
 use kube::runtime::reflector::Store;
 use kube::runtime::watcher;
 
-use super::{Error, Outcome, RunOptions, RunReport, judged, limits, world};
+use super::error::Error;
+use super::judged::{judged, limits};
+use super::run_options::RunOptions;
+use super::world;
+use crate::outcome::Outcome;
 use crate::scenario::{
     Backoff, BackoffOn, ClientSettings, Consumer, Expected, Scenario, SetUp, Shape,
 };
@@ -20,24 +24,6 @@ use crate::subject::{
 use crate::trace::TraceKind;
 
 impl Scenario {
-    /// Runs the scenario's own watcher matrix in virtual time, with [`RunOptions::default`].
-    ///
-    /// # Errors
-    /// [`Error`] when a run cannot even start.
-    pub fn run(&self) -> Result<RunReport, Error> {
-        super::run(self, &RunOptions::default())
-    }
-
-    /// Your own code against this scenario with `options` (live mode, a wall timeout); the
-    /// same `run_with*` methods as on [`Scenario`].
-    #[must_use]
-    pub fn with_options<'a>(&'a self, options: &'a RunOptions) -> CustomRun<'a> {
-        CustomRun {
-            scenario: self,
-            options,
-        }
-    }
-
     /// Runs your own watcher against the scenario in virtual time and judges every event it
     /// emits.
     ///
@@ -138,7 +124,12 @@ pub struct CustomRun<'a> {
     options: &'a RunOptions,
 }
 
-impl CustomRun<'_> {
+impl<'a> CustomRun<'a> {
+    /// `scenario` with `options`; [`Scenario::with_options`] makes one.
+    pub(super) fn new(scenario: &'a Scenario, options: &'a RunOptions) -> Self {
+        Self { scenario, options }
+    }
+
     /// [`Scenario::run_with`] with these options.
     ///
     /// # Errors
@@ -281,54 +272,4 @@ where
                 .boxed(),
         )
     })
-}
-
-impl Outcome {
-    /// Panics with the diagnosis unless the set-up recovered.
-    ///
-    /// # Panics
-    /// When the verdict is "not recovered"; the message says why.
-    #[track_caller]
-    pub fn assert_recovered(&self) {
-        if !self.verdict.recovered {
-            panic!(
-                "set-up `{}` did not recover: {}",
-                self.setup,
-                self.verdict.diagnosis.as_deref().unwrap_or("no diagnosis")
-            );
-        }
-    }
-}
-
-impl RunReport {
-    /// Panics, naming each set-up and why, unless every set-up did what the scenario expects.
-    ///
-    /// # Panics
-    /// When a set-up's verdict differs from its `expect` block.
-    #[track_caller]
-    pub fn assert_as_expected(&self) {
-        let unexpected: Vec<String> = self
-            .outcomes
-            .iter()
-            .filter(|o| !o.as_expected)
-            .map(|o| {
-                format!(
-                    "{} (expected to {}): {}",
-                    o.setup,
-                    if o.expected == Expected::Recover {
-                        "recover"
-                    } else {
-                        "fail"
-                    },
-                    o.verdict.diagnosis.as_deref().unwrap_or("recovered")
-                )
-            })
-            .collect();
-        assert!(
-            unexpected.is_empty(),
-            "scenario {}: {}",
-            self.scenario,
-            unexpected.join("; ")
-        );
-    }
 }

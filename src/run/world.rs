@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use super::{Error, Mode};
+use super::error::Error;
+use super::run_options::Mode;
 use crate::apiserver::{self, ApiServer};
 use crate::live::{LiveOptions, LiveServer};
 use crate::scenario::{Scenario, SetUp};

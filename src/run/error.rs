@@ -1,0 +1,38 @@
+//! Why the harness itself could not run a set-up (as opposed to a set-up that ran and failed,
+//! which is a verdict).
+
+/// Why the harness itself could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A scenario could not be loaded.
+    #[error(transparent)]
+    Scenario(#[from] crate::scenario::Error),
+    /// The runtime for a run could not be built.
+    #[error("failed to build the runtime for set-up {setup}")]
+    Runtime {
+        /// The set-up.
+        setup: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The kube client could not be built.
+    #[error("failed to build the kube client for set-up {setup}")]
+    Client {
+        /// The set-up.
+        setup: String,
+        /// The cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The live server could not start.
+    #[error("failed to start the live server for set-up {setup}")]
+    Live {
+        /// The set-up.
+        setup: String,
+        /// The cause.
+        #[source]
+        source: crate::live::Error,
+    },
+}

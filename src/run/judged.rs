@@ -1,0 +1,89 @@
+//! How a finished (or given-up) set-up becomes an [`Outcome`]: the wall-clock deadline and the
+//! delivery lag its verdict forgives, and the verdict held to what the scenario expects.
+//! Shared by the scenario's own matrix (`matrix.rs`) and the user's own code (`custom.rs`).
+
+use std::time::Duration;
+
+use super::run_options::{Mode, RunOptions};
+use super::world;
+use crate::outcome::Outcome;
+use crate::scenario::{Scenario, SetUp};
+use crate::trace::Trace;
+use crate::verdict::{self, Verdict};
+
+/// Wall time a live delivery (write → server → loopback TCP → kube → consumer) may take on a
+/// busy machine before the gap counts as a disruption; multiplied by the speed in virtual time.
+const LIVE_DELIVERY_LAG: Duration = Duration::from_millis(50);
+
+/// The wall-clock deadline of a run and the delivery lag its verdict forgives.
+pub(super) fn limits(scenario: &Scenario, options: &RunOptions) -> (Duration, Duration) {
+    let mut wall_timeout = options.wall_timeout;
+    let mut lag = verdict::DELIVERY_LAG;
+    if let Mode::Live { speed } = options.mode {
+        wall_timeout += scenario.duration / speed.max(1);
+        lag = lag.max(LIVE_DELIVERY_LAG * speed);
+    }
+    (wall_timeout, lag)
+}
+
+/// The outcome of a finished (or given up) run of `setup`.
+pub(super) fn judged(
+    scenario: &Scenario,
+    setup: &SetUp,
+    finished: world::Finished,
+    lag: Duration,
+) -> Outcome {
+    let (trace, verdict) = match finished {
+        world::Finished::Trace(trace) => {
+            let verdict = verdict::judge_with_lag(scenario, setup, &trace, lag);
+            (trace, verdict)
+        }
+        world::Finished::Not(why) => (Trace::new(), Verdict::not_finished(why)),
+    };
+    Outcome::held_to(
+        setup.name.clone(),
+        setup.expected,
+        setup.expected_mechanism,
+        verdict,
+        trace,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mechanism::Mechanism;
+
+    fn scenario(fail: &str) -> Scenario {
+        Scenario::from_yaml(&format!(
+            "duration: 1m
+resource: {{ version: v1, kind: ConfigMap, plural: configmaps }}
+watchers: [{{ name: w }}]
+expect: {{ deadline: 1m, fail: {{ w: {fail} }} }}
+"
+        ))
+        .expect("the test scenario is valid")
+    }
+
+    #[test]
+    fn a_hung_run_is_the_expected_failure_only_when_the_scenario_expects_a_hang() {
+        let hung = || world::Finished::Not("hung: the run did not finish".into());
+        let expects_other = scenario("stopped_on_recoverable_error");
+        let outcome = judged(
+            &expects_other,
+            &expects_other.watchers[0],
+            hung(),
+            Duration::ZERO,
+        );
+        assert_eq!(outcome.verdict.mechanism, Some(Mechanism::Hung));
+        assert!(!outcome.as_expected, "a hang is not the failure it expects");
+        let expects_hang = scenario("hung");
+        let outcome = judged(
+            &expects_hang,
+            &expects_hang.watchers[0],
+            hung(),
+            Duration::ZERO,
+        );
+        assert!(outcome.as_expected);
+    }
+}
