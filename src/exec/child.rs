@@ -15,14 +15,14 @@ use super::view::VIEW_ENV;
 use crate::reaper::Reaper;
 
 /// A running client.
-pub(super) struct Client {
+pub(super) struct ClientChild {
     child: Child,
     /// The leader of its process group, whose id is the group's.
     reaper: Option<Reaper>,
     program: String,
 }
 
-impl Client {
+impl ClientChild {
     /// Starts `command` with `KUBECONFIG` and the view file in its environment.
     pub(super) fn spawn(command: &[String], kubeconfig: &Path, view: &Path) -> Result<Self, Error> {
         let (program, args) = command.split_first().ok_or(Error::NoCommand)?;

@@ -38,7 +38,7 @@ pub(super) async fn play(
         let kubeconfig = dir.join("kubeconfig");
         let view_path = dir.join("view.jsonl");
         front.write_kubeconfig(&kubeconfig)?;
-        let mut client = child::Client::spawn(command, &kubeconfig, &view_path)?;
+        let mut client = child::ClientChild::spawn(command, &kubeconfig, &view_path)?;
         let recorder = front.recorder().clone();
         let interrupt = async {
             if options.interruptible {

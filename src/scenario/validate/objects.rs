@@ -19,12 +19,12 @@ const MAX_GENERATED: u32 = 1_000_000;
 type Body = Arc<BTreeMap<String, serde_json::Value>>;
 /// What the loader knows of an object as the timeline goes: its body and labels, by namespace
 /// and name.
-pub(super) type Known = BTreeMap<(Option<String>, String), (Body, BTreeMap<String, String>)>;
+pub(super) type KnownBodies = BTreeMap<(Option<String>, String), (Body, BTreeMap<String, String>)>;
 
 /// The objects present at time zero, and what the timeline starts knowing of them.
-pub(super) struct Objects {
+pub(super) struct StartingObjects {
     pub(super) objects: Vec<ObjectSpec>,
-    pub(super) known: Known,
+    pub(super) known: KnownBodies,
 }
 
 impl Validator<'_> {
@@ -34,7 +34,7 @@ impl Validator<'_> {
         listed: Vec<ObjectFile>,
         generate: Vec<GenerateFile>,
         namespaced: bool,
-    ) -> Result<Objects> {
+    ) -> Result<StartingObjects> {
         let mut objects = Vec::new();
         let mut known = BTreeMap::new();
         for (i, object) in listed.into_iter().enumerate() {
@@ -77,7 +77,7 @@ impl Validator<'_> {
                 objects.push(object);
             }
         }
-        Ok(Objects { objects, known })
+        Ok(StartingObjects { objects, known })
     }
 
     /// One object at `key`, as kube-apiserver would store it.

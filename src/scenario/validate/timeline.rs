@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_saphyr::{Location as Place, Spanned};
 
-use super::objects::{Known, display_key};
+use super::objects::{KnownBodies, display_key};
 use super::validator::Validator;
 use crate::fault::{Fault, Restart};
 use crate::merge_patch::merge_patch;
@@ -38,7 +38,7 @@ impl Validator<'_> {
         raw: Vec<StepFile>,
         duration: Duration,
         namespaced: bool,
-        live: Known,
+        live: KnownBodies,
     ) -> Result<Vec<Step>> {
         let mut steps = Vec::new();
         let mut previous = Duration::ZERO;
@@ -160,7 +160,7 @@ impl Validator<'_> {
     /// Replays the writes so each one names an object that exists (or, for `create`, does not),
     /// no write lands inside an `idle` window, and what each update makes of its object is
     /// still an object kube-apiserver could store.
-    fn check_writes(&self, steps: &[(Step, Place, String)], mut known: Known) -> Result<()> {
+    fn check_writes(&self, steps: &[(Step, Place, String)], mut known: KnownBodies) -> Result<()> {
         let mut live: BTreeSet<_> = known.keys().cloned().collect();
         let idle: Vec<(Duration, Duration)> = steps
             .iter()

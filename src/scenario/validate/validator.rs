@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_saphyr::Location as Place;
 
-use super::objects::Objects;
+use super::objects::StartingObjects;
 use crate::openapi::Kind;
 use crate::scenario::error::{Error, Location, Result};
 use crate::scenario::file::{ExpectFile, ResourceFile, ScenarioFile, ServerFile};
@@ -142,7 +142,7 @@ impl Validator<'_> {
         duration: Duration,
         resource: ResourceSpec,
     ) -> Result<Scenario> {
-        let Objects { objects, known } = self.objects(
+        let StartingObjects { objects, known } = self.objects(
             raw.resource.objects,
             raw.resource.generate,
             resource.namespaced,
