@@ -61,7 +61,7 @@ fn execute(args: Args, out: &mut impl Write, err: &mut impl Write) -> anyhow::Re
             Ok(true)
         }
         Command::List { paths } => {
-            super::list::list(&expand(&paths)?, out)?;
+            super::catalogue::list(&expand(&paths)?, out)?;
             Ok(true)
         }
         Command::Check { paths } => {

@@ -5,11 +5,11 @@
 //! [`INTERRUPTED`] (130) when Ctrl-C or SIGTERM stopped `harness exec` before it judged.
 
 mod args;
+mod catalogue;
 mod dispatch;
 mod exec;
 mod explain;
 mod explore;
-mod list;
 mod paths;
 mod proxy;
 mod render;

@@ -6,9 +6,9 @@
 //! how long it takes, never what it finds.
 
 use super::error::Error;
+use super::explore_options::ExploreOptions;
 use super::failure::Failure;
 use super::finding::{Finding, finding};
-use super::options::ExploreOptions;
 use super::parallel::in_parallel;
 use super::progress::Progress;
 use super::timeline::{Timeline, draw};

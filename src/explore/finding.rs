@@ -1,8 +1,8 @@
 //! One way a set-up failed, shrunk and written as a scenario of its own ([`Finding`]).
 
 use super::error::Error;
+use super::explore_options::ExploreOptions;
 use super::failure::Failure;
-use super::options::ExploreOptions;
 use super::shrink;
 use super::timeline::Timeline;
 use crate::outcome::Outcome;

@@ -7,16 +7,16 @@
 //! seeded by the seed and `i` alone, findings are taken in run order, and each is shrunk by
 //! itself, so `--jobs` changes how long it takes, never what it finds.
 //!
-//! Where things are: `options.rs` how to explore; `budget.rs` what may be drawn and the drawing
+//! Where things are: `explore_options.rs` how to explore; `budget.rs` what may be drawn and the drawing
 //! of one fault; `timeline.rs` a timeline and drawing one; `exploration.rs` the run of them all;
 //! `failure.rs` a way a set-up failed; `finding.rs` and `shrink.rs` making one a scenario.
 
 mod budget;
 mod error;
 mod exploration;
+mod explore_options;
 mod failure;
 mod finding;
-mod options;
 mod parallel;
 mod progress;
 mod shrink;
@@ -25,7 +25,7 @@ mod timeline;
 pub use budget::{Budget, Error as BudgetError};
 pub use error::Error;
 pub use exploration::{Exploration, explore};
+pub use explore_options::ExploreOptions;
 pub use failure::Failure;
 pub use finding::Finding;
-pub use options::ExploreOptions;
 pub use timeline::Timeline;

@@ -14,9 +14,9 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
+use super::faults::Fault;
 use super::kind::FaultKind;
 use super::restart::{Restart, Revision};
-use super::faults::Fault;
 use super::target::Target;
 use super::wire_shape::{Cut, ErrorBody, GoneForm, LatencyOn, Malformed};
 use crate::span::Span;

@@ -19,11 +19,11 @@
 
 mod effects;
 mod fault_rules;
+mod faults;
 mod form;
 mod kind;
 mod reader;
 mod restart;
-mod faults;
 mod target;
 mod wire_shape;
 
@@ -31,10 +31,10 @@ pub use effects::{
     BookmarkAction, OpenWatchHit, RequestFault, RequestFaults, RequestInfo, StreamFaults,
 };
 pub use fault_rules::FaultRules;
+pub use faults::Fault;
 pub use form::{Field, Form, KindSchema};
 pub use kind::FaultKind;
 pub use reader::KeyError;
 pub use restart::{Restart, Revision};
-pub use faults::Fault;
 pub use target::{Target, TargetVerb};
 pub use wire_shape::{Cut, ErrorBody, GoneForm, GoneMessage, LatencyOn, Malformed};

@@ -5,9 +5,9 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::faults::Fault;
 use super::form::{Field, Form};
 use super::kind::FaultKind;
-use super::faults::Fault;
 
 impl Fault {
     /// Reads a fault of kind `kind` from the entry's other keys, each with the position `P` of

@@ -10,7 +10,7 @@ use http::{HeaderMap, Method, Request, Response, header};
 use http_body_util::BodyExt;
 
 use super::shared::Shared;
-use super::stream::{self, RelayedWatch};
+use super::watch_relay::{self, RelayedWatch};
 use crate::apiserver::answer::{gone_http, http_error};
 use crate::apiserver::body::{Body, full};
 use crate::apiserver::query::{Query, Version};
@@ -287,7 +287,7 @@ fn relay_watch(
         floor: 0,
         revision: revision.max(info.resource_version.unwrap_or(0)),
     });
-    stream::start(
+    watch_relay::start(
         Arc::clone(shared),
         RelayedWatch {
             id,

@@ -12,9 +12,9 @@ mod forward;
 mod playable;
 mod server;
 mod shared;
-mod stream;
 mod truth;
 mod upstream;
+mod watch_relay;
 mod workload;
 
 pub use error::Error;

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::file::REPEAT;
 use super::spec::{ObjectSpec, Write};
-use crate::fault::{Field, KeyError, Form, KindSchema};
+use crate::fault::{Field, Form, KeyError, KindSchema};
 
 impl Write {
     /// Every kind, by the name `kind:` gives it, with a blank value the walk fills in.
