@@ -1,6 +1,6 @@
 //! The catalogue of built-in kinds kube-apiserver serves ([`Kind`]), from k8s-openapi's latest
 //! version, each with its OpenAPI schema (k8s-openapi's `schemars` feature), generated once per
-//! process; and the checks of an object against its kind's schema, which `check.rs` walks.
+//! process; and the checks of an object against its kind's schema, which `schema_walk.rs` walks.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock, Mutex};
@@ -8,7 +8,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use k8s_openapi::{ClusterResourceScope, NamespaceResourceScope, Resource};
 use serde_json::Value;
 
-use super::check::{Checker, Path};
+use super::schema_walk::{Checker, Path};
 use super::violation::Violation;
 
 /// A built-in kind of k8s-openapi's latest version.

@@ -15,11 +15,11 @@
 //! are not checked. Beyond its schema, kube-apiserver validates more (a Pod needs at least one
 //! container, names have a format); that is not checked here.
 //!
-//! Where things are: `kinds.rs` the catalogue of built-in kinds and their schemas; `check.rs`
+//! Where things are: `kinds.rs` the catalogue of built-in kinds and their schemas; `schema_walk.rs`
 //! the walk of a value against a schema; `violation.rs` what it reports.
 
-mod check;
 mod kinds;
+mod schema_walk;
 mod violation;
 
 pub use kinds::Kind;

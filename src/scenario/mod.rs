@@ -1,5 +1,5 @@
 //! Scenario files: strict YAML ([`file`]) validated into a [`Scenario`] (`spec.rs`, and the
-//! watcher matrix's set-ups in `matrix.rs`).
+//! watcher matrix's set-ups in `setup.rs`).
 //!
 //! Entry points: [`load`] for a path, [`Scenario::from_yaml`] for text. Every error names the
 //! file, the line and column where known, and the key path (`timeline[2].at`).
@@ -11,8 +11,8 @@ mod document;
 mod error;
 mod file;
 mod load;
-mod matrix;
 pub(crate) mod placeholder;
+mod setup;
 mod spec;
 mod validate;
 mod write_form;
@@ -23,7 +23,7 @@ pub use document::Document;
 pub use error::{Error, Location, Result};
 pub use file::json_schema;
 pub use load::{files_in, load};
-pub use matrix::{
+pub use setup::{
     Backoff, BackoffOn, ClientSettings, Consumer, Expected, ListSemantic, PageSize, SetUp, Shape,
     Timeout, WatcherSettings,
 };

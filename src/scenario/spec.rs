@@ -1,6 +1,6 @@
 //! The validated scenario: what every module past `scenario/` sees. The resource, its objects,
 //! the server's behaviour, the timeline and what "recovered" means are here; the watcher matrix's
-//! set-ups are in `matrix.rs`.
+//! set-ups are in `setup.rs`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::matrix::SetUp;
+use super::setup::SetUp;
 use crate::fault::Fault;
 
 /// A validated scenario: the resource, the server's behaviour, the timeline, the watcher matrix

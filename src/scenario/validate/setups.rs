@@ -12,7 +12,7 @@ use crate::scenario::file::{
     BackoffFile, BackoffOnFile, ClientFile, ConsumerFile, ExpectFile, ListSemanticFile,
     WatcherConfigFile, WatcherFile,
 };
-use crate::scenario::matrix::{
+use crate::scenario::setup::{
     Backoff, BackoffOn, ClientSettings, Consumer, Expected, ListSemantic, PageSize, SetUp, Shape,
     Timeout, WatcherSettings,
 };
