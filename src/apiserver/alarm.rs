@@ -89,14 +89,22 @@ pub(super) struct Listener {
 impl Listener {
     /// Resolves with what came first by priority: a restart beats an expiry, which beats the
     /// strikes; what is left stays for the next call. Never resolves once the server is gone.
+    ///
+    /// Hearing costs a unit of the task's coop budget, news heard earlier included, as a
+    /// receiver's `changed` does: a watch yields to the runtime at the same points whatever
+    /// reached it, so runs on the paused clock interleave their tasks as they always have.
     pub(super) async fn next(&mut self) -> News {
+        if let Some(news) = self.take() {
+            tokio::task::coop::consume_budget().await;
+            return news;
+        }
         loop {
+            if self.log.changed().await.is_err() {
+                return futures::future::pending().await;
+            }
             self.read();
             if let Some(news) = self.take() {
                 return news;
-            }
-            if self.log.changed().await.is_err() {
-                return futures::future::pending().await;
             }
         }
     }

@@ -294,7 +294,6 @@ async fn try_list(
     )))
 }
 
-/// The current revision, after waiting for it to reach `wanted` the way the watch cache does;
 /// The revision a LIST reads at, and the key it starts after: a continue token's, or the one
 /// its resourceVersion and match rule ask for (reference §1.3); a token or revision the server
 /// cannot serve is the error response.
@@ -352,6 +351,7 @@ async fn snapshot(
     }
 }
 
+/// The current revision, after waiting for it to reach `wanted` the way the watch cache does;
 /// etcd answers at once.
 async fn wait_for_revision(inner: &Shared, wanted: u64, from_cache: bool) -> u64 {
     let current = inner.lock().store.revision();
