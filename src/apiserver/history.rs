@@ -16,7 +16,6 @@
 
 use std::sync::Arc;
 
-use super::alarm::Alarm;
 use super::shared::{Shared, State};
 use super::status::Status;
 use super::store::Change;
@@ -154,6 +153,6 @@ impl Shared {
             self.recorder
                 .record(TraceKind::WatchCacheReset { revision: listed });
         }
-        self.alarms.raise(Alarm::Expiry);
+        self.expiry.send_modify(|epoch| *epoch += 1);
     }
 }

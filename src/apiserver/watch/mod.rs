@@ -4,19 +4,10 @@
 //!
 //! Each watch is a [`session::Session`] that the response body polls (`response`): no task per
 //! watch, and when the client goes away hyper drops the body and the session records how it
-//! ended. The session is a state machine over its parts, each in a file of its own: the
-//! [`feed::Feed`] of changes (history, then what the fan-out hands it, `super::fanout`), the
-//! [`bookmark_clock::BookmarkClock`], the [`outbox::Outbox`] of lines to send, and the
-//! [`hits::Hits`] of stream faults. Faults reach open watches over one channel
-//! (`super::alarm`).
+//! ended. Writes reach the sessions that select them through the fan-out (`super::fanout`).
 
-mod bookmark_clock;
-mod event_lines;
-mod feed;
-mod hits;
 mod opening;
 mod options;
-mod outbox;
 mod response;
 mod session;
 

@@ -1,65 +1,50 @@
-//! One watch as a state machine: its [`Phase`] in life, moved by methods, over its parts — the
-//! feed of changes, the bookmark clock, the outbox and the stream faults that hit it — and
-//! [`Session::next_line`], which hands the response body its next bytes in a fixed order of
-//! priorities ([`Session::step`]).
+//! One watch: what it has delivered, what it owes, when it ends, and the faults that hit it.
 
+use std::collections::VecDeque;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use tokio::sync::watch;
 
-use super::bookmark_clock::{BookmarkClock, lifetime};
-use super::event_lines::EventLines;
-use super::feed::Feed;
-use super::hits::{Blow, Hits};
 use super::opening::Opening;
 use super::options::WatchOptions;
-use super::outbox::{Outbox, bare_event, malformed, object_event};
-use crate::apiserver::alarm::{Listener, News};
 use crate::apiserver::cache::retry_after_unready;
-use crate::apiserver::fanout::Filter;
+use crate::apiserver::fanout::{Filter, Inbox};
 use crate::apiserver::history::Gone;
 use crate::apiserver::query::{Query, Version};
 use crate::apiserver::shared::{Shared, State};
 use crate::apiserver::status::Status;
+use crate::apiserver::store::{Change, Encodings, StoredObject};
 use crate::apiserver::wire::{Line, Wire};
-use crate::fault::{BookmarkAction, RequestInfo, StreamFaults};
-use crate::trace::{ClosedWhy, EventType, Recorder, SentEvent, TraceKind, Verb, WatchEnd};
+use crate::fault::{BookmarkAction, Cut, Malformed, OpenWatchHit, RequestInfo, StreamFaults};
+use crate::trace::{
+    ClosedWhy, Damage, EventType, EventType as SentType, Recorder, SentEvent, TraceKind, Verb,
+    WatchEnd,
+};
 
+/// A bookmark goes out this long before the watch deadline, so a client that reconnects resumes
+/// from a fresh revision (`nextBookmarkTime` in apiserver `cacher/cache_watcher.go`).
+const BOOKMARK_BEFORE_DEADLINE: Duration = Duration::from_secs(2);
+/// Without `timeoutSeconds`, the apiserver picks `minRequestTimeout * (1 + rand[0,1))` with
+/// `--min-request-timeout` 1800 s: 30 to 60 minutes (apiserver `endpoints/handlers/get.go`).
+const MIN_REQUEST_TIMEOUT: Duration = Duration::from_secs(1800);
+/// Largest HTTP chunk a watch writes when events queue up.
+const MAX_CHUNK: usize = 64 * 1024;
 /// How long a `mid_chunk` cut waits between sending half a line and closing.
 const FLUSH_PAUSE: Duration = Duration::from_millis(1);
-
-/// Where a watch is in its life.
-#[derive(Debug)]
-enum Phase {
-    /// Sending what it owes, then waiting for more.
-    Open,
-    /// Sends what is queued, then ends for this reason.
-    Ending(WatchEnd),
-    /// Half of a line went out and its end is recorded: the connection is cut next.
-    Aborting,
-    /// Its end is recorded: the body ends.
-    Ended,
-}
-
-/// What [`Session::next_line`] does next.
-enum Step {
-    /// Hands the body these bytes.
-    Send(Bytes),
-    /// Ends the body cleanly.
-    Close,
-    /// Cuts the connection, after a pause when half a line must reach the wire first.
-    Cut { flush_first: bool },
-    /// Never sends again: the connection stays open.
-    Hang,
-    /// Reads the changes due, and waits when there are none.
-    Read,
-}
+/// Longest `timeoutSeconds` honoured, so deadlines cannot overflow.
+const MAX_TIMEOUT_SECONDS: u64 = 365 * 24 * 3600;
 
 pub(super) struct Session {
     inner: Arc<Shared>,
-    lines: EventLines,
+    /// Metadata-only answers (`PartialObjectMetadata`).
+    metadata_only: bool,
+    /// The watch asked for `Table` objects (`kubectl get -w`), and whether its first table,
+    /// the one with the column definitions, has gone out.
+    table: Option<crate::apiserver::table::Include>,
+    columns_sent: std::cell::Cell<bool>,
     request: u64,
     path: String,
     query: String,
@@ -67,14 +52,47 @@ pub(super) struct Session {
     resource_version: Option<u64>,
     /// The watch cache serves it: etcd's errors never reach it.
     from_watch_cache: bool,
-    feed: Feed,
-    clock: BookmarkClock,
-    outbox: Outbox,
+    filter: Arc<Filter>,
+    /// Its place in the server's fan-out while it is open, and where the changes it selects
+    /// arrive.
+    subscription: Option<(u64, Inbox)>,
+    /// A watch resumed from an old revision first sends the history after it, up to this
+    /// revision (the one it opened at), read a chunk's worth at a time.
+    backlog: Option<u64>,
+    /// Changes taken from the inbox and not yet sent.
+    queued: VecDeque<Arc<Change>>,
+    /// The last revision this watch has delivered up to.
+    cursor: u64,
+    /// The revision it started from: the watch cache sends nothing, bookmarks included, at or
+    /// below it (`cacheWatcher.process` in apiserver `cache_watcher.go`).
+    start: u64,
+    /// The resourceVersion the client would resume from: its start, then the last one an
+    /// event or bookmark it was sent carried.
+    position: u64,
+    bookmarks: bool,
+    /// Virtual times, converted to tokio instants only to sleep (see `Recorder`).
+    next_bookmark: Option<Duration>,
+    deadline: Duration,
+    /// Lines to send, each with what it is for the trace.
+    pending: VecDeque<(Line, SentEvent)>,
     /// ERROR events leave out the Status `code` (a `watch_410` fault with `code: false`).
     without_code: bool,
-    phase: Phase,
-    hits: Hits,
-    alarms: Listener,
+    /// Why the stream ends once `pending` drains.
+    ending: Option<WatchEnd>,
+    ended: bool,
+    events: u64,
+    faults: StreamFaults,
+    /// A cut waiting to happen; `MidChunk` waits for a line to cut.
+    cut: Option<Cut>,
+    /// The half-line of a `mid_chunk` cut has gone out: the connection closes next.
+    abort: bool,
+    stalled: bool,
+    /// Changes are held back until then (`latency` on events).
+    hold_until: Option<Duration>,
+    expiry: watch::Receiver<u64>,
+    restarts: watch::Receiver<u64>,
+    instant: watch::Receiver<Vec<usize>>,
+    instant_seen: usize,
 }
 
 impl Session {
@@ -96,53 +114,67 @@ impl Session {
                 Status::too_many_requests().with_retry_after(retry_after_unready(downtime)),
             ));
         }
-        let lifetime = lifetime(options.timeout, || inner.lock().rng.f64());
+        let timeout = match options.timeout {
+            Some(seconds) => Duration::from_secs(seconds.min(MAX_TIMEOUT_SECONDS)),
+            None => MIN_REQUEST_TIMEOUT.mul_f64(1.0 + inner.lock().rng.f64()),
+        };
         let faults = match opening {
             Opening::Normal | Opening::WithoutCode => inner.lock().rules.on_watch_start(now, info),
             Opening::Empty => StreamFaults::default(),
         };
-        let bookmarks = options.allow_bookmarks && inner.spec.watch_cache;
+        let instant = inner.instant.subscribe();
+        let instant_seen = instant.borrow().len();
+        let filter = Arc::new(Filter {
+            namespace,
+            selector: options.selector,
+        });
         let mut session = Self {
-            alarms: inner.alarms.listen(),
-            lines: EventLines {
-                inner: Arc::clone(&inner),
-                filter: Arc::new(Filter {
-                    namespace,
-                    selector: options.selector.clone(),
-                }),
-                metadata_only: query.metadata_only,
-                table: query.table,
-                columns_sent: std::cell::Cell::new(false),
-            },
+            expiry: inner.expiry.subscribe(),
+            restarts: inner.restarts.subscribe(),
+            instant,
+            instant_seen,
             request,
+            metadata_only: query.metadata_only,
+            table: query.table,
+            columns_sent: std::cell::Cell::new(false),
             path: info.path.to_owned(),
             query: info.query.to_owned(),
             resource_version: info.resource_version,
             from_watch_cache: info.from_watch_cache,
-            feed: Feed::default(),
-            clock: BookmarkClock::new(bookmarks, inner.spec.bookmark_interval, now, now + lifetime),
-            outbox: Outbox::new(options.version.revision().unwrap_or(0)),
+            filter,
+            subscription: None,
+            backlog: None,
+            queued: VecDeque::new(),
+            cursor: 0,
+            start: 0,
+            position: options.version.revision().unwrap_or(0),
+            bookmarks: options.allow_bookmarks && inner.spec.watch_cache,
+            next_bookmark: None,
+            deadline: now + timeout,
+            pending: VecDeque::new(),
             without_code: matches!(opening, Opening::WithoutCode),
-            phase: Phase::Open,
-            hits: Hits::at_start(&faults),
+            ending: None,
+            ended: false,
+            events: 0,
+            cut: faults.cut,
+            stalled: faults.stall,
+            faults,
+            abort: false,
+            hold_until: None,
             inner,
         };
+        session.expiry.mark_unchanged();
+        session.restarts.mark_unchanged();
+        session.schedule_bookmark(now);
         if matches!(opening, Opening::Empty) {
-            session.end_after_queued(WatchEnd::Empty);
-        } else {
-            session.begin(&options, faults.drop_end_marker);
+            session.ending = Some(WatchEnd::Empty);
+            return Ok(session);
         }
-        Ok(session)
-    }
-
-    /// Queues what the watch starts with and joins the fan-out: the history after the revision
-    /// it resumes from, or the state as synthetic ADDEDs.
-    fn begin(&mut self, options: &WatchOptions, drop_end_marker: bool) {
-        let inner = Arc::clone(&self.inner);
+        let inner = Arc::clone(&session.inner);
         let mut state = inner.lock();
         let current = state.store.revision();
         inner.recorder.record(TraceKind::WatchOpened {
-            request: self.request,
+            request,
             from: match (options.version, options.send_initial) {
                 (Version::At(n), false) => Some(n),
                 _ => None,
@@ -155,10 +187,12 @@ impl Session {
                 if let Some(gone) = state.watch_changes(n).err() {
                     // Too old: 200, one ERROR event, end of stream (reference §2.5).
                     drop(state);
-                    self.fail(gone.status(n));
-                    return;
+                    session.fail(gone.status(n));
+                    return Ok(session);
                 }
-                self.feed = Feed::resumed(n, current);
+                session.cursor = n;
+                session.start = n;
+                session.backlog = (n < current).then_some(current);
             }
             (_, send_initial) => {
                 // The state as synthetic ADDEDs in key order, then changes (reference §2.7). A
@@ -168,102 +202,73 @@ impl Session {
                     .store
                     .state_at(current)
                     .into_iter()
-                    .filter(|o| self.lines.filter.sees(o))
+                    .filter(|o| session.filter.sees(o))
                     .map(|o| {
-                        let sent = object_event(EventType::Added, o.key(), o.resource_version);
-                        (self.lines.event(EventType::Added, o), sent)
+                        let sent = object_event(SentType::Added, o.key(), o.resource_version);
+                        (session.event(EventType::Added, o), sent)
                     })
                     .collect();
-                self.push_events(&mut state, lines);
-                self.feed = Feed::after_snapshot(current);
-                if send_initial && options.allow_bookmarks && !drop_end_marker {
-                    let line = self.lines.wire().bookmark(current, true);
-                    let sent = bare_event(EventType::InitialEventsEnd, Some(current));
-                    self.outbox.push(line, sent);
+                session.push_events(&mut state, lines);
+                session.cursor = current;
+                session.start = current;
+                if send_initial && options.allow_bookmarks && !session.faults.drop_end_marker {
+                    let line = session.wire().bookmark(current, true);
+                    session.push(
+                        line,
+                        bookmark_event(SentType::InitialEventsEnd, Some(current)),
+                    );
                 }
             }
         }
         // In the same lock as the snapshot above: no change is missed or sent twice.
-        self.feed
-            .subscribe(&mut state.fanout, Arc::clone(&self.lines.filter));
+        session.subscription = Some(state.fanout.subscribe(Arc::clone(&session.filter)));
+        drop(state);
+        Ok(session)
     }
 
-    /// The next bytes of the body: `None` ends it cleanly, `Err` cuts the connection.
-    pub(super) async fn next_line(&mut self) -> Option<io::Result<Bytes>> {
-        loop {
-            match self.step() {
-                Step::Send(bytes) => return Some(Ok(bytes)),
-                Step::Close => return None,
-                Step::Cut { flush_first } => {
-                    if flush_first {
-                        // hyper buffers the half line and would poll the body again before
-                        // writing it: give it a moment, so the line is cut on the wire and
-                        // not in a buffer.
-                        let recorder = &self.inner.recorder;
-                        recorder.sleep_until(recorder.now() + FLUSH_PAUSE).await;
-                    }
-                    return self.cut_off();
-                }
-                // Half-open: nothing more, ever; hyper drops the body when the client leaves.
-                Step::Hang => return futures::future::pending().await,
-                Step::Read => {
-                    self.catch_up();
-                    if self.outbox.is_empty() && matches!(self.phase, Phase::Open) {
-                        self.wait().await;
-                    }
-                }
-            }
+    fn wire(&self) -> &Wire {
+        self.inner.wire_for(self.metadata_only)
+    }
+
+    /// An ADDED or MODIFIED event of `o`, as a `Table` when the watch asked for one.
+    fn event(&self, type_: EventType, o: &StoredObject) -> Line {
+        match self.printer() {
+            Some(printer) => Line::Event(
+                type_,
+                printer.event(
+                    o,
+                    o.resource_version,
+                    !self.columns_sent.replace(true),
+                    None,
+                ),
+            ),
+            None => self.wire().event(type_, o),
         }
     }
 
-    /// What comes next, first match wins: a body already over ends; half a line sent is cut
-    /// off; then the blows of stream faults (a reset, a clean cut, a stall); then the queued
-    /// lines, the first cut in half by a `mid_chunk` cut; then the end the watch was heading
-    /// for; and only then reading and waiting.
-    fn step(&mut self) -> Step {
-        match self.phase {
-            Phase::Ended => return Step::Close,
-            Phase::Aborting => return Step::Cut { flush_first: true },
-            Phase::Open | Phase::Ending(_) => {}
+    /// The DELETED event of `before` at `revision`, as a `Table` when the watch asked for one.
+    fn deleted(&self, before: &StoredObject, revision: u64, encodings: &Encodings) -> Line {
+        match self.printer() {
+            Some(printer) => Line::Event(
+                EventType::Deleted,
+                printer.event(
+                    before,
+                    revision,
+                    !self.columns_sent.replace(true),
+                    Some(encodings),
+                ),
+            ),
+            None => self.wire().deleted(before, revision, encodings),
         }
-        let blow = self.hits.blow();
-        match blow {
-            Some(Blow::Reset) => return Step::Cut { flush_first: false },
-            Some(Blow::Clean) => {
-                self.outbox.clear();
-                self.finish(WatchEnd::Cut {
-                    how: "clean".into(),
-                });
-                return Step::Close;
-            }
-            Some(Blow::Stall) => {
-                self.outbox.clear();
-                self.leave_fanout();
-                return Step::Hang;
-            }
-            Some(Blow::MidChunk) | None => {}
-        }
-        if blow == Some(Blow::MidChunk)
-            && let Some((half, sent)) = self.outbox.next_half()
-        {
-            self.record_sent(sent);
-            self.finish(WatchEnd::Cut {
-                how: "mid_chunk".into(),
-            });
-            self.phase = Phase::Aborting;
-            return Step::Send(half);
-        }
-        if let Some(chunk) = self.outbox.next_chunk() {
-            for sent in chunk.sent {
-                self.record_sent(sent);
-            }
-            return Step::Send(chunk.bytes);
-        }
-        if let Phase::Ending(reason) = std::mem::replace(&mut self.phase, Phase::Open) {
-            self.finish(reason);
-            return Step::Close;
-        }
-        Step::Read
+    }
+
+    fn printer(&self) -> Option<crate::apiserver::table::Printer<'_>> {
+        self.inner.printer_for(self.table?)
+    }
+
+    fn push(&mut self, line: impl Into<Line>, sent: SentEvent) {
+        self.events += 1;
+        self.pending.push_back((line.into(), sent));
     }
 
     /// Queues object events, each malformed if a `malformed_event` rule says so.
@@ -275,20 +280,25 @@ impl Session {
             .map(|(line, mut sent)| match state.rules.malform(now, &info) {
                 None => (line, sent),
                 Some(shape) => {
-                    let (damaged, damage) = malformed(line, shape);
+                    let whole = line.into_bytes();
+                    let (damaged, damage) = match shape {
+                        Malformed::Truncated => {
+                            let mut half = whole[..whole.len() / 2].to_vec();
+                            half.push(b'\n');
+                            (half, Damage::Truncated)
+                        }
+                        Malformed::WrongShape => {
+                            (Wire::without_envelope(&whole), Damage::WrongShape)
+                        }
+                    };
                     sent.damaged = Some(damage);
-                    (damaged, sent)
+                    (Line::from(damaged), sent)
                 }
             })
             .collect();
         for (line, sent) in shaped {
-            self.outbox.push(line, sent);
+            self.push(line, sent);
         }
-    }
-
-    /// Sends what is queued, then ends for `reason`.
-    fn end_after_queued(&mut self, reason: WatchEnd) {
-        self.phase = Phase::Ending(reason);
     }
 
     /// Ends the watch with one ERROR event carrying `status`.
@@ -298,46 +308,249 @@ impl Session {
         } else {
             status
         };
-        self.outbox
-            .push(Wire::error(&status), bare_event(EventType::Error, None));
-        self.end_after_queued(WatchEnd::Error {
+        self.push(
+            Wire::error(&status),
+            SentEvent {
+                type_: SentType::Error,
+                key: None,
+                resource_version: None,
+                damaged: None,
+            },
+        );
+        self.ending = Some(WatchEnd::Error {
             code: status.code,
             reason: status.reason.to_owned(),
             message: status.message.clone(),
         });
     }
 
-    /// Moves the changes due into the outbox, a chunk's worth at a time so that a long backlog
-    /// starts flowing at once; or ends the watch when the history it reads was taken from under
-    /// it. Held back while a `latency` fault delays this watch's events.
-    fn catch_up(&mut self) {
-        let now = self.inner.recorder.now();
-        let inner = Arc::clone(&self.inner);
-        let mut state = inner.lock();
-        let read = self.feed.read(
-            now,
-            &state,
-            |change| self.lines.line_for(change),
-            |(line, _)| line.len(),
-        );
-        match read {
-            Ok(lines) => self.push_events(&mut state, lines),
-            Err(Gone::Cache { .. }) => {
-                // The cacher ends the watch without an ERROR event; the re-watch hears the 410
-                // (`processInterval` in apiserver `cacher/cache_watcher.go`).
-                drop(state);
-                self.end_after_queued(WatchEnd::Closed {
-                    why: ClosedWhy::OutOfWindow,
-                });
-            }
-            Err(gone @ Gone::Etcd) => {
-                drop(state);
-                self.fail(gone.status(self.feed.cursor()));
-            }
+    fn schedule_bookmark(&mut self, from: Duration) {
+        if !self.bookmarks {
+            return;
+        }
+        let heartbeat = from + self.inner.spec.bookmark_interval;
+        let pre_timeout = self
+            .deadline
+            .checked_sub(BOOKMARK_BEFORE_DEADLINE)
+            .unwrap_or(self.deadline);
+        self.next_bookmark = if heartbeat < pre_timeout {
+            Some(heartbeat)
+        } else if from < pre_timeout {
+            Some(pre_timeout)
+        } else {
+            None
+        };
+    }
+
+    /// The event for one change as this watch sees it: selector transitions become
+    /// ADDED/DELETED (`convertToWatchEvent` in apiserver `cache_watcher.go`).
+    fn line_for(&self, change: &Change) -> Option<(Line, SentEvent)> {
+        let before = change.before.as_ref().filter(|o| self.filter.sees(o));
+        let after = change.after.as_ref().filter(|o| self.filter.sees(o));
+        let sent = |type_, key| object_event(type_, key, change.revision);
+        match (before, after) {
+            (None, Some(after)) => Some((
+                self.event(EventType::Added, after),
+                sent(SentType::Added, after.key()),
+            )),
+            (Some(_), Some(after)) => Some((
+                self.event(EventType::Modified, after),
+                sent(SentType::Modified, after.key()),
+            )),
+            (Some(before), None) => Some((
+                self.deleted(before, change.revision, &change.deleted),
+                sent(SentType::Deleted, before.key()),
+            )),
+            (None, None) => None,
         }
     }
 
+    /// Queues a change handed to this watch. A watch from a revision the server has not reached
+    /// yet waits for it: changes at or below its start are not for it.
+    fn enqueue(&mut self, change: Arc<Change>) {
+        if change.revision > self.start {
+            self.queued.push_back(change);
+        }
+    }
+
+    /// Moves the changes handed to this watch into `pending`, a chunk's worth at a time so that
+    /// a long backlog starts flowing at once; or ends the watch with a 410 when compaction took
+    /// one of them before it was sent (etcd cancels such a watcher). Held back while a
+    /// `latency` fault delays this watch's events.
+    fn catch_up(&mut self) {
+        if self
+            .hold_until
+            .is_some_and(|t| self.inner.recorder.now() < t)
+        {
+            return;
+        }
+        self.hold_until = None;
+        while let Some(change) = self
+            .subscription
+            .as_mut()
+            .and_then(|(_, inbox)| inbox.try_recv().ok())
+        {
+            self.enqueue(change);
+        }
+        let inner = Arc::clone(&self.inner);
+        let mut state = inner.lock();
+        let mut lines = Vec::new();
+        let mut bytes = 0;
+        if let Some(until) = self.backlog {
+            match state.watch_changes(self.cursor).err() {
+                None => {}
+                Some(Gone::Cache { .. }) => {
+                    // The cacher ends a watch whose interval was evicted under it without an
+                    // ERROR event; the re-watch hears the 410 (`processInterval` in apiserver
+                    // `cacher/cache_watcher.go`).
+                    drop(state);
+                    self.queued.clear();
+                    self.ending = Some(WatchEnd::Closed {
+                        why: ClosedWhy::OutOfWindow,
+                    });
+                    return;
+                }
+                Some(gone @ Gone::Etcd) => {
+                    // etcd cancels a watcher that compaction overtook.
+                    drop(state);
+                    self.queued.clear();
+                    self.fail(gone.status(self.cursor));
+                    return;
+                }
+            }
+            let changes = state
+                .watch_changes(self.cursor)
+                .expect("the history was there just above, under the same lock");
+            let mut done = true;
+            for change in changes.take_while(|c| c.revision <= until) {
+                if bytes >= MAX_CHUNK {
+                    done = false;
+                    break;
+                }
+                if let Some(line) = self.line_for(change) {
+                    bytes += line.0.len();
+                    lines.push(line);
+                }
+                self.cursor = change.revision;
+            }
+            if done {
+                self.backlog = None;
+                self.cursor = self.cursor.max(until);
+            }
+        }
+        if self.backlog.is_none() {
+            // Without a watch cache, a watcher that fell behind reads from etcd's history, and
+            // a compaction that overtakes it cancels it. The cache hands its watchers their
+            // events directly: compaction never reaches them.
+            let compacted = state.store.compacted();
+            if state.cache.is_none() && self.queued.front().is_some_and(|c| c.revision < compacted)
+            {
+                drop(state);
+                self.queued.clear();
+                self.fail(Gone::Etcd.status(self.cursor));
+                return;
+            }
+            while bytes < MAX_CHUNK
+                && let Some(change) = self.queued.pop_front()
+            {
+                if let Some(line) = self.line_for(&change) {
+                    bytes += line.0.len();
+                    lines.push(line);
+                }
+                self.cursor = self.cursor.max(change.revision);
+            }
+        }
+        self.push_events(&mut state, lines);
+        if self.backlog.is_none() && self.queued.is_empty() {
+            // Caught up with every revision so far, this resource's or not: like a synced etcd
+            // watcher, a later compaction cannot leave it behind.
+            self.cursor = self.cursor.max(state.store.revision());
+        }
+    }
+
+    /// The next bytes of the body: `None` ends it cleanly, `Err` cuts the connection.
+    pub(super) async fn next_line(&mut self) -> Option<io::Result<Bytes>> {
+        loop {
+            if self.abort {
+                // hyper buffers the half line and would poll the body again before writing
+                // it: give it a moment, so the line is cut on the wire and not in a buffer.
+                let recorder = &self.inner.recorder;
+                recorder.sleep_until(recorder.now() + FLUSH_PAUSE).await;
+                return self.cut_off();
+            }
+            if self.cut == Some(Cut::Reset) {
+                return self.cut_off();
+            }
+            if self.cut == Some(Cut::Clean) {
+                self.pending.clear();
+                self.finish(WatchEnd::Cut {
+                    how: "clean".into(),
+                });
+                return None;
+            }
+            if self.stalled {
+                self.pending.clear();
+                self.leave_fanout();
+                // Half-open: nothing more, ever; hyper drops the body when the client leaves.
+                return futures::future::pending().await;
+            }
+            if let Some((line, mut sent)) = self.pending.pop_front() {
+                if self.cut == Some(Cut::MidChunk) {
+                    self.abort = true;
+                    sent.damaged = Some(Damage::Cut);
+                    self.record_sent(sent);
+                    self.finish(WatchEnd::Cut {
+                        how: "mid_chunk".into(),
+                    });
+                    let line = line.into_bytes();
+                    return Some(Ok(line.slice(..line.len() / 2)));
+                }
+                self.record_sent(sent);
+                return Some(Ok(self.batch(line)));
+            }
+            if let Some(reason) = self.ending.take() {
+                self.finish(reason);
+                return None;
+            }
+            if self.ended {
+                return None;
+            }
+            self.catch_up();
+            if !self.pending.is_empty() || self.ending.is_some() {
+                continue;
+            }
+            self.wait().await;
+        }
+    }
+
+    /// `first` and the lines queued behind it, up to [`MAX_CHUNK`], as one HTTP chunk: the
+    /// apiserver's encoder flushes when its queue is empty, so one chunk often carries several
+    /// events (reference §2.2), and a chunk per event would cost a wake-up per event.
+    fn batch(&mut self, first: Line) -> Bytes {
+        if self.pending.is_empty() {
+            return first.into_bytes();
+        }
+        let mut chunk =
+            BytesMut::with_capacity(MAX_CHUNK.min(first.len() * (self.pending.len() + 1)));
+        first.write_into(&mut chunk);
+        while let Some((next, _)) = self.pending.front() {
+            if chunk.len() + next.len() > MAX_CHUNK {
+                break;
+            }
+            next.write_into(&mut chunk);
+            if let Some((_, sent)) = self.pending.pop_front() {
+                self.record_sent(sent);
+            }
+        }
+        chunk.freeze()
+    }
+
     fn record_sent(&mut self, event: SentEvent) {
+        if event.type_ != SentType::Error
+            && let Some(revision) = event.resource_version
+        {
+            self.position = revision;
+        }
         self.inner.recorder.record(TraceKind::Sent {
             request: self.request,
             event,
@@ -346,66 +559,62 @@ impl Session {
 
     /// Ends the body with an error, so hyper closes the connection without the final chunk.
     fn cut_off(&mut self) -> Option<io::Result<Bytes>> {
-        match self.phase {
-            Phase::Ended => return None,
-            Phase::Aborting => {}
-            Phase::Open | Phase::Ending(_) => self.finish(WatchEnd::Cut {
-                how: "reset".into(),
-            }),
+        if self.ended && !self.abort {
+            return None;
         }
-        self.phase = Phase::Ended;
-        self.hits.spent();
+        if !self.ended {
+            self.ended = true;
+            self.leave_fanout();
+            self.record_end(WatchEnd::Cut {
+                how: "reset".into(),
+            });
+        }
+        self.abort = false;
+        self.cut = None;
         Some(Err(io::Error::new(
             io::ErrorKind::ConnectionReset,
             "cut_stream: the connection is cut",
         )))
     }
 
-    /// Waits for the next thing that can happen to this watch: a fault, a change, its
-    /// deadline, the end of a hold on its changes, or its next bookmark.
+    /// Waits for the next thing that can happen to this watch.
     async fn wait(&mut self) {
-        let bookmark_at = self.clock.next();
-        let held = self.feed.held();
-        let deadline = self.clock.deadline();
+        let bookmark_at = self.next_bookmark;
+        let hold_until = self.hold_until;
         let recorder = self.inner.recorder.clone();
         tokio::select! {
             biased;
-            news = self.alarms.next() => self.hear(news),
-            change = self.feed.next_change() => {
-                self.feed.enqueue(change);
-                if self.feed.held().is_none() {
-                    let now = recorder.now();
-                    let delay = self.inner.lock().rules.event_delay(now, &self.info());
-                    self.feed.hold(delay.map(|d| now + d));
+            changed = self.restarts.changed() => {
+                if changed.is_ok() {
+                    self.cut = Some(Cut::Reset);
                 }
             }
-            () = recorder.sleep_until(deadline) => self.end_after_queued(WatchEnd::Timeout),
-            () = sleep_until_some(&recorder, held) => {}
+            changed = self.expiry.changed() => {
+                if changed.is_ok() {
+                    self.expired();
+                }
+            }
+            changed = self.instant.changed() => {
+                if changed.is_ok() {
+                    self.claim_instant_faults();
+                }
+            }
+            change = next_change(&mut self.subscription) => {
+                self.enqueue(change);
+                if self.hold_until.is_none() {
+                    let now = recorder.now();
+                    let delay = self.inner.lock().rules.event_delay(now, &self.info());
+                    self.hold_until = delay.map(|d| now + d);
+                }
+            }
+            () = recorder.sleep_until(self.deadline) => {
+                self.ending = Some(WatchEnd::Timeout);
+            }
+            () = sleep_until_some(&recorder, hold_until) => {}
             () = sleep_until_some(&recorder, bookmark_at) => {
                 let at = bookmark_at.expect("sleep_until_some only wakes for Some");
                 self.send_bookmark();
-                self.clock.schedule(at);
-            }
-        }
-    }
-
-    /// A fault for open watches reached this one.
-    fn hear(&mut self, news: News) {
-        match news {
-            News::Restart => self.hits.restart(),
-            News::Expiry => self.expired(),
-            News::Strikes(ids) => {
-                let now = self.inner.recorder.now();
-                for id in ids {
-                    let hit = self
-                        .inner
-                        .lock()
-                        .rules
-                        .claim_open_watch(id, now, &self.info());
-                    if let Some(hit) = hit {
-                        self.hits.hit(hit);
-                    }
-                }
+                self.schedule_bookmark(at);
             }
         }
     }
@@ -415,26 +624,31 @@ impl Session {
         let action = self.inner.lock().rules.bookmark(now);
         // While events are held back or still queued, a bookmark must not promise revisions not
         // yet sent.
-        if self.feed.held().is_none() {
+        if self.hold_until.is_none() {
             self.catch_up();
         }
-        let current = self.inner.lock().store.revision();
-        let revision = self.feed.bookmark_revision(current);
-        if revision <= self.feed.start() {
+        let delayed =
+            self.hold_until.is_some() || self.backlog.is_some() || !self.queued.is_empty();
+        let revision = if delayed {
+            self.cursor
+        } else {
+            let revision = self.inner.lock().store.revision();
+            self.cursor = self.cursor.max(revision);
+            revision
+        };
+        if revision <= self.start {
             return;
         }
-        let wire = self.lines.wire();
         let (line, carried) = match action {
-            BookmarkAction::Pass => (wire.bookmark(revision, false), Some(revision)),
+            BookmarkAction::Pass => (self.wire().bookmark(revision, false), Some(revision)),
             BookmarkAction::Drop(_) => return,
             BookmarkAction::Stale(old) => {
                 let old = old.min(revision);
-                (wire.bookmark(old, false), Some(old))
+                (self.wire().bookmark(old, false), Some(old))
             }
-            BookmarkAction::Empty => (wire.bookmark_at(String::new(), false), None),
+            BookmarkAction::Empty => (self.wire().bookmark_at(String::new(), false), None),
         };
-        self.outbox
-            .push(line, bare_event(EventType::Bookmark, carried));
+        self.push(line, bookmark_event(SentType::Bookmark, carried));
     }
 
     /// History was taken away at once (`expire_watches`, `watch_410`): a cached resource's
@@ -443,13 +657,15 @@ impl Session {
     /// others be.
     fn expired(&mut self) {
         if self.inner.spec.watch_cache {
-            self.feed.forget();
-            self.end_after_queued(WatchEnd::Closed {
+            self.queued.clear();
+            self.backlog = None;
+            self.ending = Some(WatchEnd::Closed {
                 why: ClosedWhy::CacheReset,
             });
-        } else if self.outbox.position() < self.inner.lock().floors().watch {
-            self.feed.forget();
-            self.fail(Gone::Etcd.status(self.outbox.position()));
+        } else if self.position < self.inner.lock().floors().watch {
+            self.queued.clear();
+            self.backlog = None;
+            self.fail(Gone::Etcd.status(self.position));
         }
     }
 
@@ -464,25 +680,76 @@ impl Session {
         }
     }
 
-    /// Records the end once, for `reason`, and stops changes coming.
-    fn finish(&mut self, reason: WatchEnd) {
-        if matches!(self.phase, Phase::Ended | Phase::Aborting) {
-            return;
+    fn claim_instant_faults(&mut self) {
+        let ids: Vec<usize> = self.instant.borrow_and_update()[self.instant_seen..].to_vec();
+        self.instant_seen += ids.len();
+        let now = self.inner.recorder.now();
+        for id in ids {
+            let hit = self
+                .inner
+                .lock()
+                .rules
+                .claim_open_watch(id, now, &self.info());
+            match hit {
+                Some(OpenWatchHit::Cut(how)) if self.cut.is_none() => self.cut = Some(how),
+                Some(OpenWatchHit::Stall) => self.stalled = true,
+                _ => {}
+            }
         }
-        self.phase = Phase::Ended;
-        self.leave_fanout();
-        self.inner.recorder.record(TraceKind::WatchEnded {
-            request: self.request,
-            reason,
-            events: self.outbox.queued(),
-        });
+    }
+
+    fn finish(&mut self, reason: WatchEnd) {
+        if !self.ended {
+            self.ended = true;
+            self.leave_fanout();
+            self.record_end(reason);
+        }
     }
 
     /// Stops changes coming: the watch has ended or will never send again.
     fn leave_fanout(&mut self) {
-        if let Some(id) = self.feed.leave() {
+        if let Some((id, _)) = self.subscription.take() {
             self.inner.lock().fanout.unsubscribe(id);
         }
+        self.queued.clear();
+    }
+
+    fn record_end(&self, reason: WatchEnd) {
+        self.inner.recorder.record(TraceKind::WatchEnded {
+            request: self.request,
+            reason,
+            events: self.events,
+        });
+    }
+}
+
+/// The next change handed to this watch; never, once it has left the fan-out.
+async fn next_change(subscription: &mut Option<(u64, Inbox)>) -> Arc<Change> {
+    if let Some((_, inbox)) = subscription
+        && let Some(change) = inbox.recv().await
+    {
+        return change;
+    }
+    futures::future::pending().await
+}
+
+/// The trace form of an object event.
+fn object_event(type_: SentType, key: String, resource_version: u64) -> SentEvent {
+    SentEvent {
+        type_,
+        key: Some(key),
+        resource_version: Some(resource_version),
+        damaged: None,
+    }
+}
+
+/// The trace form of a bookmark carrying `resource_version` (`None`: an empty one).
+fn bookmark_event(type_: SentType, resource_version: Option<u64>) -> SentEvent {
+    SentEvent {
+        type_,
+        key: None,
+        resource_version,
+        damaged: None,
     }
 }
 
@@ -497,7 +764,17 @@ impl Drop for Session {
     fn drop(&mut self) {
         // A restart with downtime closes the connection, and which of the two this watch's
         // task hears first is the scheduler's: either way it was cut by the restart.
-        let reason = self.hits.end_when_dropped(self.alarms.restart_unheard());
+        let restarted =
+            self.cut == Some(Cut::Reset) || self.restarts.has_changed().unwrap_or(false);
+        let reason = if self.stalled {
+            WatchEnd::Stalled
+        } else if restarted {
+            WatchEnd::Cut {
+                how: "reset".into(),
+            }
+        } else {
+            WatchEnd::ClientGone
+        };
         self.finish(reason);
     }
 }
