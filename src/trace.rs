@@ -250,6 +250,21 @@ pub enum EventType {
     Error,
 }
 
+impl EventType {
+    /// The `type` an event of this kind carries on the wire (`metav1.WatchEvent`); the end of a
+    /// streaming list's initial events is a `BOOKMARK` there.
+    #[must_use]
+    pub fn wire_name(self) -> &'static str {
+        match self {
+            Self::Added => "ADDED",
+            Self::Modified => "MODIFIED",
+            Self::Deleted => "DELETED",
+            Self::Bookmark | Self::InitialEventsEnd => "BOOKMARK",
+            Self::Error => "ERROR",
+        }
+    }
+}
+
 /// How an event line was damaged on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

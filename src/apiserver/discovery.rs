@@ -7,7 +7,9 @@ use serde::Serialize;
 
 use crate::scenario::ResourceSpec;
 
-use super::discovery_known::{KNOWN, Known};
+use super::discovery_known::Known;
+use super::discovery_known_core::CORE;
+use super::discovery_known_groups::NAMED_GROUPS;
 use super::json::line;
 
 /// `version.Info`.
@@ -146,7 +148,12 @@ struct ApiResourceList<'a> {
 
 /// The real server's discovery facts of a built-in resource.
 fn known(resource: &ResourceSpec) -> Option<&'static Known> {
-    KNOWN.iter().find(|k| {
+    let group = if resource.group.is_empty() {
+        CORE
+    } else {
+        NAMED_GROUPS
+    };
+    group.iter().find(|k| {
         k.group == resource.group && k.version == resource.version && k.plural == resource.plural
     })
 }

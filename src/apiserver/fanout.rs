@@ -52,15 +52,16 @@ pub(crate) type Inbox = mpsc::UnboundedReceiver<Arc<Change>>;
 #[derive(Debug, Default)]
 pub(crate) struct Fanout {
     next_id: u64,
-    watches: HashMap<u64, Watch>,
+    subscribers: HashMap<u64, Subscriber>,
     /// Watches across all namespaces.
     cluster: Scope,
     /// Watches of one namespace.
     namespaced: HashMap<String, Scope>,
 }
 
+/// One open watch as the fan-out knows it: what it selects, and where its changes go.
 #[derive(Debug)]
-struct Watch {
+struct Subscriber {
     filter: Arc<Filter>,
     sender: mpsc::UnboundedSender<Arc<Change>>,
 }
@@ -137,18 +138,18 @@ impl Fanout {
         self.next_id += 1;
         self.scope_mut(filter.namespace.as_deref()).add(id, &filter);
         let (sender, inbox) = mpsc::unbounded_channel();
-        self.watches.insert(id, Watch { filter, sender });
+        self.subscribers.insert(id, Subscriber { filter, sender });
         (id, inbox)
     }
 
     /// How many watches are open.
     pub(crate) fn len(&self) -> usize {
-        self.watches.len()
+        self.subscribers.len()
     }
 
     /// Closes watch `id`.
     pub(crate) fn unsubscribe(&mut self, id: u64) {
-        let Some(watch) = self.watches.remove(&id) else {
+        let Some(watch) = self.subscribers.remove(&id) else {
             return;
         };
         let namespace = watch.filter.namespace.as_deref();
@@ -183,7 +184,7 @@ impl Fanout {
         candidates.sort_unstable();
         candidates.dedup();
         for id in candidates {
-            if let Some(watch) = self.watches.get(&id)
+            if let Some(watch) = self.subscribers.get(&id)
                 && watch.filter.wants(change)
             {
                 // NB: a watch whose session is gone but not yet unsubscribed drops it.

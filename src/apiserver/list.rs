@@ -222,49 +222,15 @@ async fn try_list(
         limit
     };
 
-    let (snapshot, start_after) = if let Some(token) = continue_ {
-        let (rv, start) = decode_continue(token).map_err(bad)?;
-        let state = inner.lock();
-        let last_key = absolute(&start, namespace);
-        if rv == -1 {
-            (state.store.revision(), Some(last_key))
-        } else {
-            let rv = u64::try_from(rv).expect("decode_continue rejects negatives other than -1");
-            if rv < state.store.compacted() {
-                // etcd's replacement token (`etcd3/errors.go`): etcd's prefix, whatever served
-                // the first page.
-                let start = relative(&last_key, namespace, false);
-                return Err(Status::continue_expired(encode_continue(-1, &start)).into_response());
-            }
-            (rv, Some(last_key))
-        }
-    } else {
-        // The legacy rule: a limit with an RV and no match means Exact (reference §1.3).
-        let exact = matching == Match::Exact
-            || (matching == Match::Unset && limit.is_some() && matches!(version, Version::At(_)));
-        match version {
-            Version::Unset | Version::Zero => (inner.lock().store.revision(), None),
-            Version::At(n) => {
-                let current = wait_for_revision(inner, n, from_cache).await;
-                if n > current {
-                    let status = if from_cache {
-                        Status::too_large_resource_version(n, current)
-                    } else {
-                        Status::too_large_resource_version_etcd(n, current)
-                    };
-                    return Err(status.into_response());
-                }
-                if exact {
-                    if n < inner.lock().store.compacted() {
-                        return Err(Status::list_too_old().into_response());
-                    }
-                    (n, None)
-                } else {
-                    (current, None)
-                }
-            }
-        }
-    };
+    let (snapshot, start_after) = snapshot(
+        inner,
+        namespace,
+        continue_,
+        (version, matching),
+        limit.is_some(),
+        from_cache,
+    )
+    .await?;
 
     let mut state = inner.lock();
     let state = &mut *state;
@@ -326,6 +292,63 @@ async fn try_list(
         continue_token,
         remaining,
     )))
+}
+
+/// The revision a LIST reads at, and the key it starts after: a continue token's, or the one
+/// its resourceVersion and match rule ask for (reference §1.3); a token or revision the server
+/// cannot serve is the error response.
+async fn snapshot(
+    inner: &Shared,
+    namespace: Option<&str>,
+    continue_: Option<&str>,
+    (version, matching): (Version, Match),
+    limited: bool,
+    from_cache: bool,
+) -> Result<(u64, Option<String>), Response<Body>> {
+    let bad = |m: String| Status::bad_request(m).into_response();
+    if let Some(token) = continue_ {
+        let (rv, start) = decode_continue(token).map_err(bad)?;
+        let state = inner.lock();
+        let last_key = absolute(&start, namespace);
+        if rv == -1 {
+            Ok((state.store.revision(), Some(last_key)))
+        } else {
+            let rv = u64::try_from(rv).expect("decode_continue rejects negatives other than -1");
+            if rv < state.store.compacted() {
+                // etcd's replacement token (`etcd3/errors.go`): etcd's prefix, whatever served
+                // the first page.
+                let start = relative(&last_key, namespace, false);
+                return Err(Status::continue_expired(encode_continue(-1, &start)).into_response());
+            }
+            Ok((rv, Some(last_key)))
+        }
+    } else {
+        // The legacy rule: a limit with an RV and no match means Exact (reference §1.3).
+        let exact = matching == Match::Exact
+            || (matching == Match::Unset && limited && matches!(version, Version::At(_)));
+        match version {
+            Version::Unset | Version::Zero => Ok((inner.lock().store.revision(), None)),
+            Version::At(n) => {
+                let current = wait_for_revision(inner, n, from_cache).await;
+                if n > current {
+                    let status = if from_cache {
+                        Status::too_large_resource_version(n, current)
+                    } else {
+                        Status::too_large_resource_version_etcd(n, current)
+                    };
+                    return Err(status.into_response());
+                }
+                if exact {
+                    if n < inner.lock().store.compacted() {
+                        return Err(Status::list_too_old().into_response());
+                    }
+                    Ok((n, None))
+                } else {
+                    Ok((current, None))
+                }
+            }
+        }
+    }
 }
 
 /// The current revision, after waiting for it to reach `wanted` the way the watch cache does;

@@ -5,15 +5,18 @@
 //!
 //! It follows shared/docs/k8s-watch-semantics.md; each rule names its upstream source where it
 //! is implemented. Entry points: [`ApiServer::new`], [`ApiServer::handle`] and [`serve`] for a
-//! connection, [`play`] for a scenario's timeline. Dependencies point one way: [`ApiServer`]
+//! connection (`connection`), [`play`] for a scenario's timeline (`timeline`). Dependencies point one way: [`ApiServer`]
 //! dispatches to the handlers (`list`, `watch`, `answer`), and they all share `shared::Shared`,
 //! which imports none of them. This module never imports `subject` or `verdict`.
 
 pub(crate) mod answer;
 pub(crate) mod body;
 mod cache;
+mod connection;
 mod discovery;
 mod discovery_known;
+mod discovery_known_core;
+mod discovery_known_groups;
 mod downtime;
 mod fanout;
 mod history;
@@ -33,7 +36,9 @@ mod timeline;
 mod watch;
 mod wire;
 
+pub(crate) use connection::restarted;
+pub use connection::{serve, serve_live};
 pub use history::Floors;
+pub(crate) use route::verb_of;
 pub use server::ApiServer;
-pub(crate) use server::{restarted, verb_of};
-pub use timeline::{play, serve, serve_live};
+pub use timeline::play;

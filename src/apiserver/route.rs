@@ -1,6 +1,8 @@
 //! Paths the server understands: discovery, and the resource's collection and objects.
 
+use super::query::Query;
 use crate::scenario::ResourceSpec;
+use crate::trace::Verb;
 
 /// What a request path names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +86,21 @@ impl Route {
             }
             _ => Self::NotFound,
         }
+    }
+}
+
+/// What the server takes a request for, from its route and query.
+pub(crate) fn verb_of(route: &Route, query: &Query) -> Verb {
+    match route {
+        Route::Collection { forced_watch, .. } if *forced_watch || query.flag("watch") => {
+            Verb::Watch
+        }
+        Route::Collection { .. } if query.get("continue").is_some_and(|c| !c.is_empty()) => {
+            Verb::ListPage
+        }
+        Route::Collection { .. } => Verb::List,
+        Route::Object { .. } => Verb::Get,
+        _ => Verb::Other,
     }
 }
 

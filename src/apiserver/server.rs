@@ -18,7 +18,7 @@ use super::history::Floors;
 use super::list;
 use super::query::{Query, Version};
 use super::remaining::RemainingCounts;
-use super::route::Route;
+use super::route::{Route, verb_of};
 use super::shared::{Shared, State};
 use super::status::Status;
 use super::store::{Change, Store, key_of};
@@ -31,6 +31,11 @@ use crate::trace::{Recorder, RequestRecord, STORM_BURST, STORM_SPAN, TraceKind, 
 /// Largest request line plus headers answered: Go's `DefaultMaxHeaderBytes`, which
 /// kube-apiserver keeps (1 MiB). hyper's read buffer is larger, so this answers first.
 pub(super) const MAX_HEADER_BYTES: usize = 1 << 20;
+
+/// The local process that opened a request's connection ([`crate::peer`]), as a request
+/// extension.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientProcess(pub(crate) u32);
 
 /// The simulated kube-apiserver for one run. Cheap to clone; clones share one world.
 #[derive(Debug, Clone)]
@@ -317,12 +322,12 @@ impl ApiServer {
         self.shared.recorder.sleep_until(until).await;
     }
 
-    /// Process exits from now on, for [`restarted`].
+    /// Process exits from now on, for [`super::connection::restarted`].
     pub(crate) fn restarts(&self) -> tokio::sync::watch::Receiver<u64> {
         self.shared.restarts.subscribe()
     }
 
-    /// SIGTERMs from now on, for [`restarted`]: the port closes, and idle connections with it.
+    /// SIGTERMs from now on, for [`super::connection::restarted`]: the port closes, and idle connections with it.
     pub(crate) fn closings(&self) -> tokio::sync::watch::Receiver<u64> {
         self.shared.closing.subscribe()
     }
@@ -375,10 +380,7 @@ impl ApiServer {
             .unwrap_or_default();
         let sender = (
             agent,
-            request
-                .extensions()
-                .get::<super::timeline::ClientProcess>()
-                .map(|p| p.0),
+            request.extensions().get::<ClientProcess>().map(|p| p.0),
         );
         let mut query = Query::parse(Some(&raw_query));
         query.metadata_only = request
@@ -590,28 +592,5 @@ impl ApiServer {
             )
             .into_response(),
         }
-    }
-}
-
-/// Resolves at the next restart `restarts` sees.
-pub(crate) async fn restarted(restarts: &mut tokio::sync::watch::Receiver<u64>) {
-    // NB: errs only when the sender is gone, which cannot happen while its server lives.
-    if restarts.changed().await.is_err() {
-        futures::future::pending::<()>().await;
-    }
-}
-
-/// What the server takes a request for, from its route and query.
-pub(crate) fn verb_of(route: &Route, query: &Query) -> Verb {
-    match route {
-        Route::Collection { forced_watch, .. } if *forced_watch || query.flag("watch") => {
-            Verb::Watch
-        }
-        Route::Collection { .. } if query.get("continue").is_some_and(|c| !c.is_empty()) => {
-            Verb::ListPage
-        }
-        Route::Collection { .. } => Verb::List,
-        Route::Object { .. } => Verb::Get,
-        _ => Verb::Other,
     }
 }

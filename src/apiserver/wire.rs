@@ -11,6 +11,7 @@ use super::json::{encode, line, with_json};
 use super::status::Status;
 use super::store::{Encodings, StoredObject};
 use crate::scenario::ResourceSpec;
+use crate::trace::EventType;
 
 /// The wall clock objects are stamped by: time zero of the run on the wall, and how many
 /// virtual seconds pass per wall second. A write at virtual time `t` happened on the wall at
@@ -182,22 +183,14 @@ struct Bookmark<'a> {
     metadata: BookmarkMeta,
 }
 
-/// The event types of `metav1.WatchEvent`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum EventType {
-    Added,
-    Modified,
-    Deleted,
-}
-
-impl EventType {
-    /// `{"type":"…","object":`: what comes before the object on an event line.
-    fn envelope(self) -> &'static [u8] {
-        match self {
-            Self::Added => b"{\"type\":\"ADDED\",\"object\":",
-            Self::Modified => b"{\"type\":\"MODIFIED\",\"object\":",
-            Self::Deleted => b"{\"type\":\"DELETED\",\"object\":",
-        }
+/// `{"type":"…","object":`: what comes before the object on an event line of `type_`.
+fn envelope(type_: EventType) -> &'static [u8] {
+    match type_ {
+        EventType::Added => b"{\"type\":\"ADDED\",\"object\":",
+        EventType::Modified => b"{\"type\":\"MODIFIED\",\"object\":",
+        EventType::Deleted => b"{\"type\":\"DELETED\",\"object\":",
+        EventType::Bookmark | EventType::InitialEventsEnd => b"{\"type\":\"BOOKMARK\",\"object\":",
+        EventType::Error => b"{\"type\":\"ERROR\",\"object\":",
     }
 }
 
@@ -216,7 +209,7 @@ impl Line {
         match self {
             Self::Whole(bytes) => bytes.len(),
             Self::Event(type_, object) => {
-                type_.envelope().len() + object.len() + Self::EVENT_END.len()
+                envelope(*type_).len() + object.len() + Self::EVENT_END.len()
             }
         }
     }
@@ -225,7 +218,7 @@ impl Line {
         match self {
             Self::Whole(bytes) => out.put_slice(bytes),
             Self::Event(type_, object) => {
-                out.put_slice(type_.envelope());
+                out.put_slice(envelope(*type_));
                 out.put_slice(object);
                 out.put_slice(Self::EVENT_END);
             }
@@ -419,7 +412,7 @@ impl Wire {
             annotations.insert("k8s.io/initial-events-end", "true");
         }
         line(&WatchEvent {
-            type_: "BOOKMARK",
+            type_: EventType::Bookmark.wire_name(),
             object: Bookmark {
                 kind: &self.kind,
                 api_version: &self.api_version,
@@ -449,7 +442,7 @@ impl Wire {
     /// An ERROR event carrying a Status.
     pub(crate) fn error(status: &Status) -> Vec<u8> {
         line(&WatchEvent {
-            type_: "ERROR",
+            type_: EventType::Error.wire_name(),
             object: status,
         })
     }
@@ -458,6 +451,15 @@ impl Wire {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_event_line_spells_its_type_as_the_trace_names_it_on_the_wire() {
+        use EventType::*;
+        for type_ in [Added, Modified, Deleted, Bookmark, InitialEventsEnd, Error] {
+            let expected = format!("{{\"type\":\"{}\",\"object\":", type_.wire_name());
+            assert_eq!(envelope(type_), expected.as_bytes());
+        }
+    }
 
     #[test]
     fn objects_are_stamped_on_the_wall_clock_so_a_sped_up_run_does_not_date_them_ahead() {

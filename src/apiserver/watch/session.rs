@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use tokio::sync::watch;
 
-use super::Opening;
+use super::opening::Opening;
 use super::options::WatchOptions;
 use crate::apiserver::cache::retry_after_unready;
 use crate::apiserver::fanout::{Filter, Inbox};
@@ -17,10 +17,11 @@ use crate::apiserver::query::{Query, Version};
 use crate::apiserver::shared::{Shared, State};
 use crate::apiserver::status::Status;
 use crate::apiserver::store::{Change, Encodings, StoredObject};
-use crate::apiserver::wire::{EventType, Line, Wire};
+use crate::apiserver::wire::{Line, Wire};
 use crate::fault::{BookmarkAction, Cut, Malformed, OpenWatchHit, RequestInfo, StreamFaults};
 use crate::trace::{
-    ClosedWhy, Damage, EventType as SentType, Recorder, SentEvent, TraceKind, Verb, WatchEnd,
+    ClosedWhy, Damage, EventType, EventType as SentType, Recorder, SentEvent, TraceKind, Verb,
+    WatchEnd,
 };
 
 /// A bookmark goes out this long before the watch deadline, so a client that reconnects resumes

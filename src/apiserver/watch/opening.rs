@@ -1,0 +1,13 @@
+//! How a watch begins: as asked, or as a fault on the request makes it begin.
+
+/// How a watch begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Opening {
+    /// As the request asks.
+    Normal,
+    /// As the request asks, but an ERROR event leaves out the Status `code` (a `watch_410`
+    /// fault with `code: false`).
+    WithoutCode,
+    /// With nothing at all: 200 and the end (an `empty_watch` fault).
+    Empty,
+}

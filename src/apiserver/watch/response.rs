@@ -1,0 +1,46 @@
+//! A watch's HTTP response: 200 and a chunked body that polls the watch's session, or a plain
+//! HTTP error when the watch cannot start (reference §2.2).
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use http::{Response, header};
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::Frame;
+
+use super::opening::Opening;
+use super::session::Session;
+use crate::apiserver::body::Body;
+use crate::apiserver::query::Query;
+use crate::apiserver::shared::Shared;
+use crate::fault::RequestInfo;
+
+/// Starts a watch; errors found before the stream starts are plain HTTP errors (§2.2).
+pub(crate) fn start(
+    inner: Arc<Shared>,
+    request: u64,
+    namespace: Option<String>,
+    query: &Query,
+    info: &RequestInfo<'_>,
+    opening: Opening,
+) -> Response<Body> {
+    match Session::open(inner, request, namespace, query, info, opening) {
+        Ok(session) => {
+            let stream = futures::stream::unfold(session, |mut session| async move {
+                // NB: an `Err` makes hyper close the connection without the final chunk: a
+                // cut stream.
+                session
+                    .next_line()
+                    .await
+                    .map(|line| (line.map(Frame::data), session))
+            });
+            Response::builder()
+                .status(200)
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::CACHE_CONTROL, "no-cache, private")
+                .body(StreamBody::new(stream.boxed()).boxed_unsync())
+                .expect("the response head is valid")
+        }
+        Err(status) => status.into_response(),
+    }
+}
