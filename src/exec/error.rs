@@ -3,9 +3,6 @@
 
 use std::path::PathBuf;
 
-#[cfg(doc)]
-use super::exec_options::ExecOptions;
-
 /// Why a client could not be run or judged.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -58,7 +55,7 @@ pub enum Error {
     /// `--setup` names a set-up the scenario does not have.
     #[error("{0}")]
     UnknownSetUp(String),
-    /// Ctrl-C or SIGTERM ended the run ([`ExecOptions::interruptible`]); the client was
+    /// Ctrl-C or SIGTERM ended the run ([`ExecOptions::interruptible`](super::exec_options::ExecOptions::interruptible)); the client was
     /// stopped and nothing was judged.
     #[error("interrupted: the client was stopped and nothing was judged")]
     Interrupted,

@@ -1,18 +1,16 @@
 //! The kinds of fault, each with the name `kind:` gives it: the one list of them. The file
-//! form's table ([`Fault::walk`]), the schema editors read, the loader's "expected one of",
+//! form's table ([`Fault::walk`](crate::fault::Fault::walk)), the schema editors read, the loader's "expected one of",
 //! explore's budget and draws all walk [`FaultKind::ALL`] or match on [`FaultKind`], so a new
-//! [`Fault`] variant does not compile until it has a kind here, and a new kind does not compile
+//! [`Fault`](crate::fault::Fault) variant does not compile until it has a kind (`Fault::kind_of`), and a new kind does not compile
 //! until the form and explore know it.
 
 use std::fmt;
-
-use super::faults::Fault;
 
 /// Spells the list once: the enum, [`FaultKind::ALL`] in the same order, and each name, so that
 /// no kind can be in one and missing from another.
 macro_rules! fault_kinds {
     ($($(#[$doc:meta])* $kind:ident => $name:literal,)*) => {
-        /// A kind of [`Fault`], as a scenario's `kind:` names it.
+        /// A kind of [`Fault`](crate::fault::Fault), as a scenario's `kind:` names it.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum FaultKind {
             $($(#[$doc])* $kind,)*
@@ -35,39 +33,39 @@ macro_rules! fault_kinds {
 }
 
 fault_kinds! {
-    /// [`Fault::Idle`].
+    /// [`Fault::Idle`](crate::fault::Fault::Idle).
     Idle => "idle",
-    /// [`Fault::Compact`].
+    /// [`Fault::Compact`](crate::fault::Fault::Compact).
     Compact => "compact",
-    /// [`Fault::DropBookmarks`].
+    /// [`Fault::DropBookmarks`](crate::fault::Fault::DropBookmarks).
     DropBookmarks => "drop_bookmarks",
-    /// [`Fault::StaleBookmarks`].
+    /// [`Fault::StaleBookmarks`](crate::fault::Fault::StaleBookmarks).
     StaleBookmarks => "stale_bookmarks",
-    /// [`Fault::EmptyBookmarks`].
+    /// [`Fault::EmptyBookmarks`](crate::fault::Fault::EmptyBookmarks).
     EmptyBookmarks => "empty_bookmarks",
-    /// [`Fault::DropInitialEventsEnd`].
+    /// [`Fault::DropInitialEventsEnd`](crate::fault::Fault::DropInitialEventsEnd).
     DropInitialEventsEnd => "drop_initial_events_end",
-    /// [`Fault::ExpireWatches`].
+    /// [`Fault::ExpireWatches`](crate::fault::Fault::ExpireWatches).
     ExpireWatches => "expire_watches",
-    /// [`Fault::Watch410`].
+    /// [`Fault::Watch410`](crate::fault::Fault::Watch410).
     Watch410 => "watch_410",
-    /// [`Fault::EmptyWatch`].
+    /// [`Fault::EmptyWatch`](crate::fault::Fault::EmptyWatch).
     EmptyWatch => "empty_watch",
-    /// [`Fault::CutStream`].
+    /// [`Fault::CutStream`](crate::fault::Fault::CutStream).
     CutStream => "cut_stream",
-    /// [`Fault::StallStream`].
+    /// [`Fault::StallStream`](crate::fault::Fault::StallStream).
     StallStream => "stall_stream",
-    /// [`Fault::HangHeaders`].
+    /// [`Fault::HangHeaders`](crate::fault::Fault::HangHeaders).
     HangHeaders => "hang_headers",
-    /// [`Fault::HttpError`].
+    /// [`Fault::HttpError`](crate::fault::Fault::HttpError).
     HttpError => "http_error",
-    /// [`Fault::Latency`].
+    /// [`Fault::Latency`](crate::fault::Fault::Latency).
     Latency => "latency",
-    /// [`Fault::MalformedEvent`].
+    /// [`Fault::MalformedEvent`](crate::fault::Fault::MalformedEvent).
     MalformedEvent => "malformed_event",
-    /// [`Fault::ExpireContinue`].
+    /// [`Fault::ExpireContinue`](crate::fault::Fault::ExpireContinue).
     ExpireContinue => "expire_continue",
-    /// [`Fault::Restart`].
+    /// [`Fault::Restart`](crate::fault::Fault::Restart).
     Restart => "restart",
 }
 
@@ -81,30 +79,6 @@ impl FaultKind {
     /// Every name, in [`FaultKind::ALL`]'s order.
     pub fn names() -> impl Iterator<Item = &'static str> {
         Self::ALL.iter().map(|k| k.name())
-    }
-
-    /// The kind of `fault`.
-    #[must_use]
-    pub fn of(fault: &Fault) -> Self {
-        match fault {
-            Fault::Idle { .. } => Self::Idle,
-            Fault::Compact { .. } => Self::Compact,
-            Fault::DropBookmarks { .. } => Self::DropBookmarks,
-            Fault::StaleBookmarks { .. } => Self::StaleBookmarks,
-            Fault::EmptyBookmarks { .. } => Self::EmptyBookmarks,
-            Fault::DropInitialEventsEnd { .. } => Self::DropInitialEventsEnd,
-            Fault::ExpireWatches => Self::ExpireWatches,
-            Fault::Watch410 { .. } => Self::Watch410,
-            Fault::EmptyWatch { .. } => Self::EmptyWatch,
-            Fault::CutStream { .. } => Self::CutStream,
-            Fault::StallStream { .. } => Self::StallStream,
-            Fault::HangHeaders { .. } => Self::HangHeaders,
-            Fault::HttpError { .. } => Self::HttpError,
-            Fault::Latency { .. } => Self::Latency,
-            Fault::MalformedEvent { .. } => Self::MalformedEvent,
-            Fault::ExpireContinue { .. } => Self::ExpireContinue,
-            Fault::Restart { .. } => Self::Restart,
-        }
     }
 }
 

@@ -260,3 +260,127 @@ mod tests {
         assert!(Kind::find("example.com", "v1", "Widget").is_none());
     }
 }
+
+/// The schema walk, seen through the kinds it checks.
+#[cfg(test)]
+mod schema_walk_tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::openapi::violation::Problem;
+
+    fn body(value: Value) -> BTreeMap<String, Value> {
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn event() -> Kind {
+        Kind::find("", "v1", "Event").expect("k8s-openapi knows core/v1 Event")
+    }
+
+    #[test]
+    fn an_event_without_involved_object_is_refused_naming_the_field() {
+        let error = event()
+            .check_body(&body(json!({ "reason": "Started" })))
+            .unwrap_err();
+        assert_eq!(error.path, "involvedObject");
+        assert_eq!(
+            error.to_string(),
+            "`involvedObject` is required by io.k8s.api.core.v1.Event"
+        );
+        assert!(
+            event()
+                .check_body(&body(
+                    json!({ "involvedObject": { "kind": "Pod", "name": "a" } })
+                ))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn required_fields_are_checked_all_the_way_down() {
+        let pod = Kind::find("", "v1", "Pod").unwrap();
+        assert_eq!(
+            pod.check_body(&body(json!({ "spec": { "nodeName": "n" } })))
+                .unwrap_err()
+                .path,
+            "spec.containers"
+        );
+        assert_eq!(
+            pod.check_body(&body(
+                json!({ "spec": { "containers": [{ "image": "x" }] } })
+            ))
+            .unwrap_err()
+            .path,
+            "spec.containers[0].name"
+        );
+        assert!(
+            pod.check_body(&body(
+                json!({ "spec": { "containers": [{ "name": "app" }] } })
+            ))
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn unknown_fields_wrong_types_and_bad_times_are_refused() {
+        let cm = Kind::find("", "v1", "ConfigMap").unwrap();
+        let typo = cm
+            .check_body(&body(json!({ "dta": { "a": "b" } })))
+            .unwrap_err();
+        assert_eq!(typo.path, "dta");
+        assert!(typo.to_string().ends_with("did you mean `data`?"), "{typo}");
+        let number = cm
+            .check_body(&body(json!({ "data": { "a": 1 } })))
+            .unwrap_err();
+        assert_eq!(number.path, "data.a");
+        assert_eq!(
+            number.to_string(),
+            "`data.a` must be a string, found a number"
+        );
+        let involved = json!({ "kind": "Pod", "name": "a" });
+        let time = event()
+            .check_body(&body(
+                json!({ "involvedObject": involved, "lastTimestamp": "yesterday" }),
+            ))
+            .unwrap_err();
+        assert_eq!(time.to_string(), "`lastTimestamp` is not a valid date-time");
+        let at = "2026-01-01T00:00:00Z";
+        assert!(
+            event()
+                .check_body(&body(
+                    json!({ "involvedObject": involved, "lastTimestamp": at })
+                ))
+                .is_ok()
+        );
+        assert_eq!(
+            event()
+                .check_body(&body(json!({ "involvedObject": involved, "metadata": {} })))
+                .unwrap_err()
+                .problem,
+            Problem::ServerSet
+        );
+    }
+
+    #[test]
+    fn int_or_string_quantities_and_free_form_fields_take_what_the_apiserver_takes() {
+        let pod = Kind::find("", "v1", "Pod").unwrap();
+        let resources = json!({ "spec": { "containers": [{
+            "name": "app",
+            "resources": { "limits": { "cpu": 2, "memory": "1Gi" } },
+            "ports": [{ "containerPort": 80 }],
+            "livenessProbe": { "httpGet": { "port": "http" } }
+        }] } });
+        assert!(pod.check_body(&body(resources)).is_ok());
+        let crd = Kind::find("apiextensions.k8s.io", "v1", "CustomResourceDefinition").unwrap();
+        let schema = json!({ "openAPIV3Schema": { "type": "object", "x-kubernetes-preserve-unknown-fields": true } });
+        let spec = json!({ "spec": {
+            "group": "example.com",
+            "names": { "plural": "widgets", "kind": "Widget" },
+            "scope": "Namespaced",
+            "versions": [{ "name": "v1", "served": true, "storage": true, "schema": schema }]
+        } });
+        assert!(crd.check_body(&body(spec)).is_ok());
+    }
+}

@@ -13,17 +13,13 @@ use super::check::relists::{relists, relists_within};
 use super::check::request_rate::{peak_per_minute, rate_within};
 use super::check::resumable::resumed_watches_delivered;
 use super::check::survived::stream_survived;
+use super::delivery_lag::DELIVERY_LAG;
 use super::diagnosis;
 use super::fold::{Objects, Sample, gaps, samples};
 use super::request_log::{lists, watch_ends};
 use super::scorecard::{Figures, Marks, Verdict};
 use crate::scenario::{Scenario, SetUp};
 use crate::trace::{RequestRecord, Trace, TraceKind, Verb, WatchEnd};
-
-/// How long delivering a write to a healthy watcher may take before the gap counts as a
-/// disruption, in simulated mode. The in-memory transport delivers in zero virtual time, so
-/// this only forgives what a real network would also take.
-pub const DELIVERY_LAG: Duration = Duration::from_secs(1);
 
 /// Judges one set-up's run from its trace, forgiving [`DELIVERY_LAG`] of delivery time.
 #[must_use]

@@ -11,6 +11,7 @@
 
 mod blackbox;
 mod check;
+mod delivery_lag;
 mod diagnosis;
 mod evidence;
 mod fold;
@@ -21,7 +22,8 @@ mod scorecard;
 mod watcher_history;
 
 pub use blackbox::{Client, ClientId, Exit, agents_of, clients, judge_client};
+pub use delivery_lag::DELIVERY_LAG;
 pub use fold::{Objects, Sample, ViewFold, describe_difference, gaps, samples};
-pub use judge::{DELIVERY_LAG, judge, judge_with_lag};
+pub use judge::{judge, judge_with_lag};
 pub use request_log::{lists, watch_ends};
 pub use scorecard::{Check, CheckName, Divergence, Figures, Link, Marks, Verdict};

@@ -6,8 +6,13 @@
 //! watch, and when the client goes away hyper drops the body and the session records how it
 //! ended. Writes reach the sessions that select them through the fan-out (`super::fanout`).
 
+mod bookmark_clock;
+mod event_lines;
+mod feed;
 mod opening;
 mod options;
+mod outbox;
+mod phase;
 mod response;
 mod session;
 

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use serde_saphyr::Location as Place;
 
-use super::objects::StartingObjects;
 use crate::openapi::Kind;
 use crate::scenario::error::{Error, Location, Result};
 use crate::scenario::file::{ExpectFile, ResourceFile, ScenarioFile, ServerFile};
@@ -142,13 +141,16 @@ impl Validator<'_> {
         duration: Duration,
         resource: ResourceSpec,
     ) -> Result<Scenario> {
-        let StartingObjects { objects, known } = self.objects(
+        // Named by field, not by type: the objects are validated in `objects.rs`, which builds
+        // on this file, and this file does not import back from it.
+        let starting = self.objects(
             raw.resource.objects,
             raw.resource.generate,
             resource.namespaced,
         )?;
         let server = self.server(&raw.server)?;
-        let timeline = self.timeline(raw.timeline, duration, resource.namespaced, known)?;
+        let timeline =
+            self.timeline(raw.timeline, duration, resource.namespaced, starting.known)?;
         let watchers = self.watchers(raw.watchers, &raw.expect, &resource)?;
         let expect = self.expect(&raw.expect, duration)?;
         Ok(Scenario {
@@ -157,7 +159,7 @@ impl Validator<'_> {
             seed: raw.seed.unwrap_or(0),
             duration,
             resource,
-            objects,
+            objects: starting.objects,
             server,
             timeline,
             watchers,

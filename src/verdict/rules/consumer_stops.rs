@@ -9,8 +9,8 @@ use crate::scenario::Consumer;
 use crate::scenario::format_duration as fmt;
 use crate::subject::DRIVER_RETURNED;
 use crate::trace::{TraceKind, WatchEnd};
+use crate::verdict::delivery_lag::DELIVERY_LAG;
 use crate::verdict::evidence::{Evidence, resource_version, verb};
-use crate::verdict::judge::DELIVERY_LAG;
 
 pub(super) fn hung(e: &Evidence) -> Option<Explanation> {
     let (at, cause) = e.stream_end?;

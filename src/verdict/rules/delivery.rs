@@ -8,8 +8,8 @@ use super::explanation::{Explanation, after_fault, describe, found, link};
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
 use crate::trace::{Damage, EventType, TraceKind, WatchEnd};
+use crate::verdict::delivery_lag::DELIVERY_LAG;
 use crate::verdict::evidence::{Evidence, ServedWatch};
-use crate::verdict::judge::DELIVERY_LAG;
 use crate::verdict::request_log::lists;
 
 pub(super) fn store_never_ready(e: &Evidence) -> Option<Explanation> {
