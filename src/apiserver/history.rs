@@ -16,6 +16,7 @@
 
 use std::sync::Arc;
 
+use super::alarm::Alarm;
 use super::shared::{Shared, State};
 use super::status::Status;
 use super::store::Change;
@@ -153,6 +154,6 @@ impl Shared {
             self.recorder
                 .record(TraceKind::WatchCacheReset { revision: listed });
         }
-        self.expiry.send_modify(|epoch| *epoch += 1);
+        self.alarms.raise(Alarm::Expiry);
     }
 }

@@ -9,6 +9,7 @@
 //! dispatches to the handlers (`list`, `watch`, `answer`), and they all share `shared::Shared`,
 //! which imports none of them. This module never imports `subject` or `verdict`.
 
+mod alarm;
 pub(crate) mod answer;
 pub(crate) mod body;
 mod cache;

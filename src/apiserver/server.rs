@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use http::{Method, Request, Response, header};
 
+use super::alarm::Alarm;
 use super::answer;
 use super::body::{Body, json, json_as};
 use super::cache::WatchCache;
@@ -253,11 +254,11 @@ impl ApiServer {
             }
             Fault::CutStream { .. } | Fault::StallStream { .. } => {
                 let id = self.install(fault, now);
-                // Every open watch holds a receiver and claims it once.
-                let open = self.shared.instant.receiver_count();
+                // Every open watch holds a listener and claims it once.
+                let open = self.shared.alarms.listeners();
                 self.shared.lock().rules.await_claims(id, open);
                 // Watches open now get to claim it; later ones meet it in `on_watch_start`.
-                self.shared.instant.send_modify(|ids| ids.push(id));
+                self.shared.alarms.raise(Alarm::Strike(id));
             }
             _ => {
                 self.install(fault, now);
@@ -293,6 +294,7 @@ impl ApiServer {
         }
         // Every open watch is reset and every connection closed, as when the apiserver process
         // goes away.
+        self.shared.alarms.raise(Alarm::Restart);
         self.shared.restarts.send_modify(|epoch| *epoch += 1);
         self.shared.revision.send_replace(revision);
     }

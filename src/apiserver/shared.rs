@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use super::alarm::Alarms;
 use super::cache::WatchCache;
 use super::downtime::Downtime;
 use super::fanout::Fanout;
@@ -33,15 +34,12 @@ pub(super) struct Shared {
     state: Mutex<State>,
     /// The current revision, for LISTs waiting for a revision to come.
     pub(super) revision: watch::Sender<u64>,
-    /// Bumped when the history open watches stand on is taken away at once (`expire_watches`):
-    /// each open watch then checks what is left of it.
-    pub(super) expiry: watch::Sender<u64>,
-    /// Bumped by `restart`: every open watch is reset.
+    /// The one channel that carries faults to open watches.
+    pub(super) alarms: Alarms,
+    /// Bumped by `restart`: every open connection is closed.
     pub(super) restarts: watch::Sender<u64>,
     /// Bumped at each restart's SIGTERM: the port closes and idle connections with it.
     pub(super) closing: watch::Sender<u64>,
-    /// The rule ids of `cut_stream` / `stall_stream` faults so far, for open watches to claim.
-    pub(super) instant: watch::Sender<Vec<usize>>,
     /// Set once the run is a request storm: requests so far, and a burst's span.
     pub(super) storm: watch::Sender<Option<(u64, Option<Duration>)>>,
 }
@@ -87,10 +85,9 @@ impl Shared {
             recorder,
             state: Mutex::new(state),
             revision: watch::channel(0).0,
-            expiry: watch::channel(0).0,
+            alarms: Alarms::default(),
             restarts: watch::channel(0).0,
             closing: watch::channel(0).0,
-            instant: watch::channel(Vec::new()).0,
             storm: watch::channel(None).0,
         }
     }

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::watch;
 
 use super::bookmark_clock::BookmarkClock;
 use super::event_lines::{EventLines, bookmark_event, object_event};
@@ -14,6 +13,7 @@ use super::opening::Opening;
 use super::options::WatchOptions;
 use super::outbox::{Outbox, malformed};
 use super::phase::Phase;
+use crate::apiserver::alarm::{Listener, News};
 use crate::apiserver::cache::retry_after_unready;
 use crate::apiserver::fanout::Filter;
 use crate::apiserver::history::Gone;
@@ -65,10 +65,8 @@ pub(super) struct Session {
     cut: Option<Cut>,
     /// Changes are held back until then (`latency` on events).
     hold_until: Option<Duration>,
-    expiry: watch::Receiver<u64>,
-    restarts: watch::Receiver<u64>,
-    instant: watch::Receiver<Vec<usize>>,
-    instant_seen: usize,
+    /// Where faults reach it while it is open.
+    alarms: Listener,
 }
 
 impl Session {
@@ -98,8 +96,6 @@ impl Session {
             Opening::Normal | Opening::WithoutCode => inner.lock().rules.on_watch_start(now, info),
             Opening::Empty => StreamFaults::default(),
         };
-        let instant = inner.instant.subscribe();
-        let instant_seen = instant.borrow().len();
         let filter = Filter {
             namespace,
             selector: options.selector.clone(),
@@ -107,10 +103,7 @@ impl Session {
         let bookmarks = options.allow_bookmarks && inner.spec.watch_cache;
         let interval = inner.spec.bookmark_interval;
         let mut session = Self {
-            expiry: inner.expiry.subscribe(),
-            restarts: inner.restarts.subscribe(),
-            instant,
-            instant_seen,
+            alarms: inner.alarms.listen(),
             request,
             phase: if faults.stall {
                 Phase::Stalled
@@ -133,8 +126,6 @@ impl Session {
             hold_until: None,
             inner,
         };
-        session.expiry.mark_unchanged();
-        session.restarts.mark_unchanged();
         if matches!(opening, Opening::Empty) {
             session.phase.end_with(WatchEnd::Empty);
             return Ok(session);
@@ -387,21 +378,11 @@ impl Session {
         let recorder = self.inner.recorder.clone();
         tokio::select! {
             biased;
-            changed = self.restarts.changed() => {
-                if changed.is_ok() {
-                    self.cut = Some(Cut::Reset);
-                }
-            }
-            changed = self.expiry.changed() => {
-                if changed.is_ok() {
-                    self.expired();
-                }
-            }
-            changed = self.instant.changed() => {
-                if changed.is_ok() {
-                    self.claim_instant_faults();
-                }
-            }
+            news = self.alarms.next() => match news {
+                News::Restart => self.cut = Some(Cut::Reset),
+                News::Expiry => self.expired(),
+                News::Strikes(ids) => self.claim_instant_faults(ids),
+            },
             change = self.feed.next_change() => {
                 self.feed.enqueue(change);
                 if self.hold_until.is_none() {
@@ -479,9 +460,8 @@ impl Session {
         }
     }
 
-    fn claim_instant_faults(&mut self) {
-        let ids: Vec<usize> = self.instant.borrow_and_update()[self.instant_seen..].to_vec();
-        self.instant_seen += ids.len();
+    /// Claims the `cut_stream` / `stall_stream` rules raised while it was open.
+    fn claim_instant_faults(&mut self, ids: Vec<usize>) {
         let now = self.inner.recorder.now();
         for id in ids {
             let hit = self
@@ -536,8 +516,7 @@ impl Drop for Session {
     fn drop(&mut self) {
         // A restart with downtime closes the connection, and which of the two this watch's
         // task hears first is the scheduler's: either way it was cut by the restart.
-        let restarted =
-            self.cut == Some(Cut::Reset) || self.restarts.has_changed().unwrap_or(false);
+        let restarted = self.cut == Some(Cut::Reset) || self.alarms.restart_unheard();
         let reason = if self.phase == Phase::Stalled {
             WatchEnd::Stalled
         } else if restarted {
