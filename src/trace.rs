@@ -214,6 +214,31 @@ pub enum Verb {
     Other,
 }
 
+impl Verb {
+    /// The verb kube-apiserver's authorizer names it by, as a 403's message does: `list` (a
+    /// continue page is one), `watch`, `get` (discovery is one) (apiserver
+    /// `endpoints/request/requestinfo.go`).
+    #[must_use]
+    pub fn authorizer_verb(self) -> &'static str {
+        match self {
+            Self::List | Self::ListPage => "list",
+            Self::Watch => "watch",
+            Self::Get | Self::Other => "get",
+        }
+    }
+
+    /// The `verb` label kube-apiserver's request metrics give it: the authorizer's, in
+    /// capitals (apiserver `endpoints/metrics/metrics.go`, `CleanVerb`).
+    #[must_use]
+    pub fn metric_verb(self) -> &'static str {
+        match self {
+            Self::List | Self::ListPage => "LIST",
+            Self::Watch => "WATCH",
+            Self::Get | Self::Other => "GET",
+        }
+    }
+}
+
 /// One event a watch sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SentEvent {

@@ -18,7 +18,6 @@ use super::status::Status;
 use super::watch::{self, Opening};
 use crate::fault::{ErrorBody, GoneForm, GoneMessage, RequestFault, RequestInfo};
 use crate::scenario::ResourceSpec;
-use crate::trace::Verb;
 
 /// The response to a request that `fault` hit; `None` when its head never comes.
 pub(super) async fn respond(
@@ -128,11 +127,7 @@ pub(crate) fn http_error(
     if body == ErrorBody::Text {
         return text(status, retry_after);
     }
-    let verb = match info.verb {
-        Verb::Watch => "watch",
-        Verb::Get => "get",
-        _ => "list",
-    };
+    let verb = info.verb.authorizer_verb();
     let status = match status {
         403 => Status::forbidden(&resource.plural, &resource.group, verb, namespace),
         429 => Status::too_many_requests().with_retry_after(retry_after.unwrap_or(1)),

@@ -12,7 +12,6 @@ use http::Response;
 
 use super::body::{Body, json_as};
 use super::shared::Shared;
-use crate::trace::Verb;
 
 /// Prometheus' text exposition format, version 0.0.4.
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -30,7 +29,7 @@ pub(super) fn render(shared: &Shared) -> Response<Body> {
     );
     let mut by_label = std::collections::BTreeMap::<(&str, u16), u64>::new();
     for ((verb, code), n) in answered {
-        *by_label.entry((label(verb), code)).or_default() += n;
+        *by_label.entry((verb.metric_verb(), code)).or_default() += n;
     }
     for ((verb, code), n) in by_label {
         let _ = writeln!(
@@ -63,15 +62,6 @@ pub(super) fn render(shared: &Shared) -> Response<Body> {
     }
     // NB: framed as every whole answer is (chunked past 2 KiB, as Go's net/http frames it).
     json_as(out.into_bytes(), CONTENT_TYPE)
-}
-
-/// The `verb` label kube-apiserver gives a request: a continue page is a LIST, discovery a GET.
-fn label(verb: Verb) -> &'static str {
-    match verb {
-        Verb::List | Verb::ListPage => "LIST",
-        Verb::Watch => "WATCH",
-        Verb::Get | Verb::Other => "GET",
-    }
 }
 
 /// `VmRSS` of `/proc/self/status`, in bytes; `None` where there is no procfs.

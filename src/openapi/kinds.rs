@@ -234,8 +234,8 @@ impl Kind {
     }
 }
 
-/// The top-level fields the server sets itself.
-const SERVER_SET: &[&str] = &["metadata", "kind", "apiVersion"];
+/// The top-level fields the server sets itself: a scenario writes none of them.
+pub const SERVER_SET: &[&str] = &["metadata", "kind", "apiVersion"];
 
 #[cfg(test)]
 mod tests {

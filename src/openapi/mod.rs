@@ -22,5 +22,5 @@ mod kinds;
 mod schema_walk;
 mod violation;
 
-pub use kinds::Kind;
+pub use kinds::{Kind, SERVER_SET};
 pub use violation::{Problem, Violation};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_saphyr::{Location as Place, Spanned};
 
 use super::validator::Validator;
-use crate::openapi::{Kind, Violation};
+use crate::openapi::{Kind, SERVER_SET, Violation};
 use crate::scenario::error::{Error, Result};
 use crate::scenario::file::{GenerateFile, ObjectFile};
 use crate::scenario::spec::ObjectSpec;
@@ -89,11 +89,8 @@ impl Validator<'_> {
     ) -> Result<ObjectSpec> {
         let here = raw.name.referenced;
         let namespace = self.namespace(key, raw.namespace, namespaced, Some(&here))?;
-        if raw.body.contains_key("metadata")
-            || raw.body.contains_key("kind")
-            || raw.body.contains_key("apiVersion")
-        {
-            return Err(self.invalid(format!("{key}.body"), Some(&here), "`metadata`, `kind` and `apiVersion` are set by the server; use `name`, `namespace` and `labels`"));
+        if server_set_field(&raw.body).is_some() {
+            return Err(self.invalid(format!("{key}.body"), Some(&here), server_set_hint()));
         }
         if let Some(kind) = &self.kind
             && let Err(violation) = kind.check_body(&raw.body)
@@ -212,4 +209,20 @@ pub(super) fn display_key(namespace: &Option<String>, name: &str) -> String {
         Some(ns) => format!("{ns}/{name}"),
         None => name.to_owned(),
     }
+}
+
+/// The first field of `body` that the server sets itself ([`SERVER_SET`]).
+pub(super) fn server_set_field(body: &BTreeMap<String, serde_json::Value>) -> Option<&'static str> {
+    SERVER_SET.iter().copied().find(|f| body.contains_key(*f))
+}
+
+/// What to write instead of the fields the server sets: "`metadata`, `kind` and `apiVersion`
+/// are set by the server; …".
+pub(super) fn server_set_hint() -> String {
+    let fields: Vec<String> = SERVER_SET.iter().map(|f| format!("`{f}`")).collect();
+    let (last, rest) = fields.split_last().expect("the server sets some fields");
+    format!(
+        "{} and {last} are set by the server; use `name`, `namespace` and `labels`",
+        rest.join(", ")
+    )
 }

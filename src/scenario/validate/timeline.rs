@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_saphyr::{Location as Place, Spanned};
 
-use super::objects::{KnownBodies, display_key};
+use super::objects::{KnownBodies, display_key, server_set_field, server_set_hint};
 use super::validator::Validator;
 use crate::fault::{Fault, Restart};
 use crate::merge_patch::merge_patch;
@@ -322,14 +322,11 @@ impl Validator<'_> {
                 body,
             } => {
                 // What the patch makes of the object is checked once the writes are replayed.
-                if let Some(field) = ["metadata", "kind", "apiVersion"]
-                    .into_iter()
-                    .find(|f| body.contains_key(*f))
-                {
+                if let Some(field) = server_set_field(&body) {
                     return Err(self.invalid(
                         format!("{key}.body.{field}"),
                         Some(&body_at),
-                        "`metadata`, `kind` and `apiVersion` are set by the server; use `name`, `namespace` and `labels`",
+                        server_set_hint(),
                     ));
                 }
                 Write::Update {
