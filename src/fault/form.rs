@@ -214,19 +214,7 @@ impl Fault {
     /// The keys a kind takes, in the order they are written; `None` for no such kind.
     #[must_use]
     pub fn keys_of(kind: &str) -> Option<Vec<&'static str>> {
-        struct Keys(Vec<&'static str>);
-        impl Form for Keys {
-            fn required<T: Field>(&mut self, key: &'static str, _: &mut T) {
-                self.0.push(key);
-            }
-            fn or<T: Field + PartialEq>(&mut self, key: &'static str, _: &mut T, _: T) {
-                self.0.push(key);
-            }
-            fn optional<T: Field>(&mut self, key: &'static str, _: &mut Option<T>) {
-                self.0.push(key);
-            }
-        }
-        let mut keys = Keys(Vec::new());
+        let mut keys = KeyNames::default();
         Self::blank(FaultKind::named(kind)?).walk(&mut keys);
         Some(keys.0)
     }
@@ -235,74 +223,106 @@ impl Fault {
     /// its default is left out.
     #[must_use]
     pub fn entries(&self) -> Vec<(&'static str, Value)> {
-        struct Writer(Vec<(&'static str, Value)>);
-        impl Writer {
-            fn put<T: Serialize>(&mut self, key: &'static str, value: &T) {
-                // NB: every field is plain data; serde_json cannot fail on it.
-                if let Ok(value) = serde_json::to_value(value) {
-                    self.0.push((key, value));
-                }
-            }
-        }
-        impl Form for Writer {
-            fn required<T: Field>(&mut self, key: &'static str, value: &mut T) {
-                self.put(key, value);
-            }
-            fn or<T: Field + PartialEq>(&mut self, key: &'static str, value: &mut T, default: T) {
-                if *value != default {
-                    self.put(key, value);
-                }
-            }
-            fn optional<T: Field>(&mut self, key: &'static str, value: &mut Option<T>) {
-                if let Some(value) = value {
-                    self.put(key, value);
-                }
-            }
-        }
-        let mut writer = Writer(Vec::new());
+        let mut writer = EntryWriter::default();
         self.clone().walk(&mut writer);
         writer.0
     }
 
     /// Each kind's keys as JSON Schema properties, and which of them it needs, for editors.
     pub fn schemas(generator: &mut schemars::SchemaGenerator) -> Vec<KindSchema> {
-        struct Schemas<'g> {
-            generator: &'g mut schemars::SchemaGenerator,
-            properties: Vec<(&'static str, schemars::Schema)>,
-            required: Vec<&'static str>,
-        }
-        impl Form for Schemas<'_> {
-            fn required<T: Field>(&mut self, key: &'static str, _: &mut T) {
-                self.properties
-                    .push((key, self.generator.subschema_for::<T>()));
-                self.required.push(key);
-            }
-            fn or<T: Field + PartialEq>(&mut self, key: &'static str, _: &mut T, _: T) {
-                self.properties
-                    .push((key, self.generator.subschema_for::<T>()));
-            }
-            fn optional<T: Field>(&mut self, key: &'static str, _: &mut Option<T>) {
-                self.properties
-                    .push((key, self.generator.subschema_for::<T>()));
-            }
-        }
         FaultKind::ALL
             .iter()
-            .map(|&kind| {
-                let mut blank = Self::blank(kind);
-                let mut schemas = Schemas {
-                    generator,
-                    properties: Vec::new(),
-                    required: Vec::new(),
-                };
-                blank.walk(&mut schemas);
-                KindSchema {
-                    kind: kind.name(),
-                    properties: schemas.properties,
-                    required: schemas.required,
-                }
-            })
+            .map(|&kind| KindSchema::walked(generator, kind.name(), |f| Self::blank(kind).walk(f)))
             .collect()
+    }
+}
+
+/// Collects the keys a walk names, in the order it names them.
+#[derive(Default)]
+pub struct KeyNames(pub Vec<&'static str>);
+
+impl Form for KeyNames {
+    fn required<T: Field>(&mut self, key: &'static str, _: &mut T) {
+        self.0.push(key);
+    }
+    fn or<T: Field + PartialEq>(&mut self, key: &'static str, _: &mut T, _: T) {
+        self.0.push(key);
+    }
+    fn optional<T: Field>(&mut self, key: &'static str, _: &mut Option<T>) {
+        self.0.push(key);
+    }
+}
+
+/// Collects the keys a walk names with their values, leaving out a key at its default.
+#[derive(Default)]
+pub struct EntryWriter(pub Vec<(&'static str, Value)>);
+
+impl EntryWriter {
+    fn put<T: Serialize>(&mut self, key: &'static str, value: &T) {
+        // NB: every field is plain data; serde_json cannot fail on it.
+        if let Ok(value) = serde_json::to_value(value) {
+            self.0.push((key, value));
+        }
+    }
+}
+
+impl Form for EntryWriter {
+    fn required<T: Field>(&mut self, key: &'static str, value: &mut T) {
+        self.put(key, value);
+    }
+    fn or<T: Field + PartialEq>(&mut self, key: &'static str, value: &mut T, default: T) {
+        if *value != default {
+            self.put(key, value);
+        }
+    }
+    fn optional<T: Field>(&mut self, key: &'static str, value: &mut Option<T>) {
+        if let Some(value) = value {
+            self.put(key, value);
+        }
+    }
+}
+
+/// Collects the keys a walk names as JSON Schema properties.
+pub struct SchemaForm<'g> {
+    generator: &'g mut schemars::SchemaGenerator,
+    properties: Vec<(&'static str, schemars::Schema)>,
+    required: Vec<&'static str>,
+}
+
+impl Form for SchemaForm<'_> {
+    fn required<T: Field>(&mut self, key: &'static str, _: &mut T) {
+        self.properties
+            .push((key, self.generator.subschema_for::<T>()));
+        self.required.push(key);
+    }
+    fn or<T: Field + PartialEq>(&mut self, key: &'static str, _: &mut T, _: T) {
+        self.properties
+            .push((key, self.generator.subschema_for::<T>()));
+    }
+    fn optional<T: Field>(&mut self, key: &'static str, _: &mut Option<T>) {
+        self.properties
+            .push((key, self.generator.subschema_for::<T>()));
+    }
+}
+
+impl KindSchema {
+    /// The schema of kind `kind`, from the keys `walk` names: a fault's or a write's walk.
+    pub fn walked(
+        generator: &mut schemars::SchemaGenerator,
+        kind: &'static str,
+        walk: impl FnOnce(&mut SchemaForm<'_>),
+    ) -> Self {
+        let mut form = SchemaForm {
+            generator,
+            properties: Vec::new(),
+            required: Vec::new(),
+        };
+        walk(&mut form);
+        Self {
+            kind,
+            properties: form.properties,
+            required: form.required,
+        }
     }
 }
 

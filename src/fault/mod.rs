@@ -32,8 +32,9 @@ pub use effects::{
 };
 pub use fault_rules::FaultRules;
 pub use faults::Fault;
-pub use form::{Field, Form, KindSchema};
+pub use form::{EntryWriter, Field, Form, KeyNames, KindSchema, SchemaForm};
 pub use kind::FaultKind;
+pub(crate) use reader::EntryReader;
 pub use reader::KeyError;
 pub use restart::{Restart, Revision};
 pub use target::{Target, TargetVerb};

@@ -33,15 +33,9 @@ impl Fault {
                 at,
             });
         };
-        let mut reader = Reader {
-            kind,
-            entries,
-            at,
-            read: Vec::new(),
-            error: None,
-        };
+        let mut reader = EntryReader::new(kind, entries, at);
         fault.walk(&mut reader);
-        if let Some(error) = reader.error {
+        if let Some(error) = reader.first {
             return Err(error);
         }
         if let Some((key, _, at)) = reader.entries.into_iter().next() {
@@ -88,18 +82,37 @@ pub struct KeyError<P> {
     pub at: P,
 }
 
-/// Fills a blank fault from an entry's keys, taking each as the walk names it.
-struct Reader<'a, P> {
+/// Fills a blank value (a fault, a workload write) from a timeline entry's keys, taking each
+/// as the walk names it, typed; what was wrong is kept in the order the walk met it.
+pub(crate) struct EntryReader<'a, P> {
     kind: &'a str,
     /// The keys not taken yet.
-    entries: Vec<(String, Value, P)>,
+    pub(crate) entries: Vec<(String, Value, P)>,
     at: P,
     /// Every key the kind takes, with where it was read (or the entry's place when absent).
-    read: Vec<(&'static str, P)>,
-    error: Option<KeyError<P>>,
+    pub(crate) read: Vec<(&'static str, P)>,
+    /// The first thing wrong, whatever it was.
+    pub(crate) first: Option<KeyError<P>>,
+    /// The first value that is not what its key takes.
+    pub(crate) bad_value: Option<KeyError<P>>,
+    /// The first key the kind needs that the entry lacks.
+    pub(crate) missing: Option<KeyError<P>>,
 }
 
-impl<P: Copy> Reader<'_, P> {
+impl<'a, P: Copy> EntryReader<'a, P> {
+    /// A reader of an entry of kind `kind` at `at` whose other keys are `entries`.
+    pub(crate) fn new(kind: &'a str, entries: Vec<(String, Value, P)>, at: P) -> Self {
+        Self {
+            kind,
+            entries,
+            at,
+            read: Vec::new(),
+            first: None,
+            bad_value: None,
+            missing: None,
+        }
+    }
+
     /// Takes `key`'s value, typed, if the entry has it.
     fn take<T: DeserializeOwned>(&mut self, key: &'static str) -> Option<T> {
         let Some(i) = self.entries.iter().position(|(k, _, _)| k == key) else {
@@ -112,7 +125,7 @@ impl<P: Copy> Reader<'_, P> {
             Ok(value) => Some(value),
             Err(error) => {
                 let path = error.path().to_string();
-                self.fail(KeyError {
+                let error = KeyError {
                     key: if path == "." {
                         key.to_owned()
                     } else if path.starts_with('[') {
@@ -122,30 +135,28 @@ impl<P: Copy> Reader<'_, P> {
                     },
                     message: error.into_inner().to_string(),
                     at,
-                });
+                };
+                self.bad_value.get_or_insert(error.clone());
+                self.first.get_or_insert(error);
                 None
             }
         }
     }
-
-    fn fail(&mut self, error: KeyError<P>) {
-        self.error.get_or_insert(error);
-    }
 }
 
-impl<P: Copy> Form for Reader<'_, P> {
+impl<P: Copy> Form for EntryReader<'_, P> {
     fn required<T: Field>(&mut self, key: &'static str, value: &mut T) {
         let present = self.entries.iter().any(|(k, _, _)| k == key);
         match self.take(key) {
             Some(read) => *value = read,
             None if !present => {
-                let message = format!("`kind: {}` needs `{key}`", self.kind);
-                let at = self.at;
-                self.fail(KeyError {
+                let error = KeyError {
                     key: key.to_owned(),
-                    message,
-                    at,
-                });
+                    message: format!("`kind: {}` needs `{key}`", self.kind),
+                    at: self.at,
+                };
+                self.missing.get_or_insert(error.clone());
+                self.first.get_or_insert(error);
             }
             None => {}
         }
@@ -165,7 +176,7 @@ impl<P: Copy> Form for Reader<'_, P> {
             .iter()
             .find(|(k, _)| *k == key)
             .map_or(self.at, |(_, p)| *p);
-        self.fail(KeyError {
+        self.first.get_or_insert(KeyError {
             key: key.to_owned(),
             message: why,
             at,

@@ -10,12 +10,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::file::REPEAT;
 use super::spec::{ObjectSpec, Write};
-use crate::fault::{Field, Form, KeyError, KindSchema};
+use crate::fault::{EntryReader, Form, KeyError, KeyNames, KindSchema};
 
 impl Write {
     /// Every kind, by the name `kind:` gives it, with a blank value the walk fills in.
@@ -110,20 +109,8 @@ impl Write {
     /// repeat's last; `None` for no such kind.
     #[must_use]
     pub(crate) fn keys_of(kind: &str) -> Option<Vec<&'static str>> {
-        struct Keys(Vec<&'static str>);
-        impl Form for Keys {
-            fn required<T: Field>(&mut self, key: &'static str, _: &mut T) {
-                self.0.push(key);
-            }
-            fn or<T: Field + PartialEq>(&mut self, key: &'static str, _: &mut T, _: T) {
-                self.0.push(key);
-            }
-            fn optional<T: Field>(&mut self, key: &'static str, _: &mut Option<T>) {
-                self.0.push(key);
-            }
-        }
         let mut blank = Self::blank(kind)?;
-        let mut keys = Keys(Vec::new());
+        let mut keys = KeyNames::default();
         blank.walk(&mut keys);
         if blank.repeats() {
             keys.0.extend(REPEAT);
@@ -173,16 +160,10 @@ impl Write {
                 at: place,
             });
         }
-        let mut reader = Reader {
-            kind,
-            entries,
-            at,
-            read: Vec::new(),
-            error: None,
-            missing: None,
-        };
+        let mut reader = EntryReader::new(kind, entries, at);
         write.walk(&mut reader);
-        match reader.error.or(reader.missing) {
+        // A bad value is said before a missing key, whichever the walk met first.
+        match reader.bad_value.or(reader.missing) {
             Some(error) => Err(error),
             None => Ok(Placed {
                 write,
@@ -195,40 +176,10 @@ impl Write {
     /// Each kind's keys as JSON Schema properties and which of them it needs, with whether it
     /// repeats (takes `every` and `until`), for editors.
     pub(crate) fn schemas(generator: &mut schemars::SchemaGenerator) -> Vec<(KindSchema, bool)> {
-        struct Schemas<'g> {
-            generator: &'g mut schemars::SchemaGenerator,
-            properties: Vec<(&'static str, schemars::Schema)>,
-            required: Vec<&'static str>,
-        }
-        impl Form for Schemas<'_> {
-            fn required<T: Field>(&mut self, key: &'static str, _: &mut T) {
-                self.properties
-                    .push((key, self.generator.subschema_for::<T>()));
-                self.required.push(key);
-            }
-            fn or<T: Field + PartialEq>(&mut self, key: &'static str, _: &mut T, _: T) {
-                self.properties
-                    .push((key, self.generator.subschema_for::<T>()));
-            }
-            fn optional<T: Field>(&mut self, key: &'static str, _: &mut Option<T>) {
-                self.properties
-                    .push((key, self.generator.subschema_for::<T>()));
-            }
-        }
         Self::blanks()
             .into_iter()
             .map(|(kind, mut blank)| {
-                let mut schemas = Schemas {
-                    generator,
-                    properties: Vec::new(),
-                    required: Vec::new(),
-                };
-                blank.walk(&mut schemas);
-                let schema = KindSchema {
-                    kind,
-                    properties: schemas.properties,
-                    required: schemas.required,
-                };
+                let schema = KindSchema::walked(generator, kind, |f| blank.walk(f));
                 (schema, blank.repeats())
             })
             .collect()
@@ -254,104 +205,24 @@ impl<P: Copy> Placed<P> {
     }
 }
 
-/// Fills a blank write from an entry's keys, taking each as the walk names it.
-struct Reader<'a, P> {
-    kind: &'a str,
-    /// The keys not taken yet.
-    entries: Vec<(String, Value, P)>,
-    at: P,
-    /// Every key the kind takes, with where it was read (or the entry's place when absent).
-    read: Vec<(&'static str, P)>,
-    /// The first value that is not what its key takes.
-    error: Option<KeyError<P>>,
-    /// The first key the kind needs that the entry lacks: said after any bad value.
-    missing: Option<KeyError<P>>,
-}
-
-impl<P: Copy> Reader<'_, P> {
-    /// Takes `key`'s value, typed, if the entry has it.
-    fn take<T: DeserializeOwned>(&mut self, key: &'static str) -> Option<T> {
-        let Some(i) = self.entries.iter().position(|(k, _, _)| k == key) else {
-            self.read.push((key, self.at));
-            return None;
-        };
-        let (_, value, at) = self.entries.remove(i);
-        self.read.push((key, at));
-        match serde_path_to_error::deserialize::<_, T>(value) {
-            Ok(value) => Some(value),
-            Err(error) => {
-                let path = error.path().to_string();
-                self.error.get_or_insert(KeyError {
-                    key: if path == "." {
-                        key.to_owned()
-                    } else {
-                        format!("{key}.{path}")
-                    },
-                    message: error.into_inner().to_string(),
-                    at,
-                });
-                None
-            }
-        }
-    }
-}
-
-impl<P: Copy> Form for Reader<'_, P> {
-    fn required<T: Field>(&mut self, key: &'static str, value: &mut T) {
-        let present = self.entries.iter().any(|(k, _, _)| k == key);
-        match self.take(key) {
-            Some(read) => *value = read,
-            None if !present => {
-                let message = format!("`kind: {}` needs `{key}`", self.kind);
-                self.missing.get_or_insert(KeyError {
-                    key: key.to_owned(),
-                    message,
-                    at: self.at,
-                });
-            }
-            None => {}
-        }
-    }
-
-    fn or<T: Field + PartialEq>(&mut self, key: &'static str, value: &mut T, default: T) {
-        *value = self.take(key).unwrap_or(default);
-    }
-
-    fn optional<T: Field>(&mut self, key: &'static str, value: &mut Option<T>) {
-        *value = self.take(key);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::fault::EntryWriter;
 
     /// The keys a write is written with (`kind:` aside), each with its value: a key left at
     /// its default is left out. Only the round trip needs it: a scenario's writes are read,
     /// never written back from their typed form.
     fn entries(write: &Write) -> Vec<(String, Value, ())> {
-        struct Writer(Vec<(String, Value, ())>);
-        impl Form for Writer {
-            fn required<T: Field>(&mut self, key: &'static str, value: &mut T) {
-                self.0
-                    .push((key.into(), serde_json::to_value(value).unwrap(), ()));
-            }
-            fn or<T: Field + PartialEq>(&mut self, key: &'static str, value: &mut T, default: T) {
-                if *value != default {
-                    self.required(key, value);
-                }
-            }
-            fn optional<T: Field>(&mut self, key: &'static str, value: &mut Option<T>) {
-                if let Some(value) = value {
-                    self.required(key, value);
-                }
-            }
-        }
-        let mut writer = Writer(Vec::new());
+        let mut writer = EntryWriter::default();
         write.clone().walk(&mut writer);
-        writer.0
+        writer
+            .0
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value, ()))
+            .collect()
     }
 
     fn every_kind_with_every_key() -> Vec<Write> {
