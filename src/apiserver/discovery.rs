@@ -10,7 +10,7 @@ use crate::scenario::ResourceSpec;
 use super::discovery_known::Known;
 use super::discovery_known_core::CORE;
 use super::discovery_known_groups::NAMED_GROUPS;
-use super::json::line;
+use super::go_json::line;
 
 /// `version.Info`.
 #[derive(Serialize)]

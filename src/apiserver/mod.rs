@@ -5,9 +5,10 @@
 //!
 //! It follows shared/docs/k8s-watch-semantics.md; each rule names its upstream source where it
 //! is implemented. Entry points: [`ApiServer::new`], [`ApiServer::handle`] and [`serve`] for a
-//! connection (`connection`), [`play`] for a scenario's timeline (`timeline`). Dependencies point one way: [`ApiServer`]
-//! dispatches to the handlers (`list`, `watch`, `answer`), and they all share `shared::Shared`,
-//! which imports none of them. This module never imports `subject` or `verdict`.
+//! connection (`connection`), [`play`] for a scenario's timeline (`timeline`). Dependencies
+//! point one way: [`ApiServer`] dispatches to the handlers (`list`, `watch`, `answer`), and
+//! they all share `shared::Shared`, which imports none of them; faults reach open watches over
+//! one channel (`alarm`). This module never imports `subject` or `verdict`.
 
 mod alarm;
 pub(crate) mod answer;
@@ -20,8 +21,8 @@ mod discovery_known_core;
 mod discovery_known_groups;
 mod downtime;
 mod fanout;
+mod go_json;
 mod history;
-mod json;
 mod list;
 mod metrics;
 pub(crate) mod query;
@@ -31,8 +32,8 @@ mod server;
 mod shared;
 pub(crate) mod status;
 mod store;
-mod table;
 mod table_columns;
+mod table_printer;
 mod timeline;
 mod watch;
 mod wire;

@@ -10,7 +10,7 @@ pub(crate) struct Query {
     /// The `Accept` header asks for `PartialObjectMetadata` (metadata-only clients).
     pub(crate) metadata_only: bool,
     /// The `Accept` header asks for a `Table` (kubectl), and what its rows carry.
-    pub(crate) table: Option<super::table::Include>,
+    pub(crate) table: Option<super::table_printer::Include>,
     /// The `Accept` header asks for aggregated discovery.
     pub(crate) aggregated: bool,
 }

@@ -396,7 +396,7 @@ impl ApiServer {
             .get_all(header::ACCEPT)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find_map(super::table::Include::from_accept);
+            .find_map(super::table_printer::Include::from_accept);
         query.aggregated = request
             .headers()
             .get_all(header::ACCEPT)
@@ -404,7 +404,7 @@ impl ApiServer {
             .filter_map(|v| v.to_str().ok())
             .any(discovery::wants_aggregated);
         let table_refused = match (query.table, query.get("includeObject")) {
-            (Some(_), Some(value)) => match super::table::Include::from_param(value) {
+            (Some(_), Some(value)) => match super::table_printer::Include::from_param(value) {
                 Ok(include) => {
                     query.table = Some(include);
                     None

@@ -16,7 +16,7 @@ use super::fanout::Fanout;
 use super::query::Query;
 use super::remaining::RemainingCounts;
 use super::store::Store;
-use super::table::{self, Printer};
+use super::table_printer::{self, Printer};
 use super::wire::{WallClock, Wire};
 use crate::fault::FaultRules;
 use crate::scenario::{ResourceSpec, ServerSpec};
@@ -123,10 +123,10 @@ impl Shared {
     }
 
     /// How to print a `Table` whose rows carry `include`, when the kind has a printer.
-    pub(super) fn printer_for(&self, include: table::Include) -> Option<Printer<'_>> {
+    pub(super) fn printer_for(&self, include: table_printer::Include) -> Option<Printer<'_>> {
         Some(Printer {
             resource: &self.resource,
-            columns: table::columns(&self.resource)?,
+            columns: table_printer::columns(&self.resource)?,
             clock: WallClock {
                 epoch: self.recorder.epoch(),
                 speed: self.recorder.speed(),

@@ -331,7 +331,7 @@ impl Status {
 
     /// The compact JSON body with Go's trailing newline.
     pub(crate) fn to_json_line(&self) -> Vec<u8> {
-        super::json::line(self)
+        super::go_json::line(self)
     }
 
     /// The HTTP response: status equal to `code`, `Retry-After` when `retryAfterSeconds > 0`.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::{BufMut, Bytes, BytesMut};
 use serde::Serialize;
 
-use super::json::{encode, line, with_json};
+use super::go_json::{encode, line, with_json};
 use super::status::Status;
 use super::store::{Encodings, StoredObject};
 use crate::scenario::ResourceSpec;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::apiserver::fanout::Filter;
 use crate::apiserver::shared::Shared;
 use crate::apiserver::store::{Change, Encodings, StoredObject};
-use crate::apiserver::table::{Include, Printer};
+use crate::apiserver::table_printer::{Include, Printer};
 use crate::apiserver::wire::{Line, Wire};
 use crate::trace::{EventType, SentEvent};
 
