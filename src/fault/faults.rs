@@ -186,6 +186,30 @@ impl Fault {
         self.kind_of().name()
     }
 
+    /// Its kind: a new variant does not compile until it has one.
+    #[must_use]
+    pub fn kind_of(&self) -> FaultKind {
+        match self {
+            Fault::Idle { .. } => FaultKind::Idle,
+            Fault::Compact { .. } => FaultKind::Compact,
+            Fault::DropBookmarks { .. } => FaultKind::DropBookmarks,
+            Fault::StaleBookmarks { .. } => FaultKind::StaleBookmarks,
+            Fault::EmptyBookmarks { .. } => FaultKind::EmptyBookmarks,
+            Fault::DropInitialEventsEnd { .. } => FaultKind::DropInitialEventsEnd,
+            Fault::ExpireWatches => FaultKind::ExpireWatches,
+            Fault::Watch410 { .. } => FaultKind::Watch410,
+            Fault::EmptyWatch { .. } => FaultKind::EmptyWatch,
+            Fault::CutStream { .. } => FaultKind::CutStream,
+            Fault::StallStream { .. } => FaultKind::StallStream,
+            Fault::HangHeaders { .. } => FaultKind::HangHeaders,
+            Fault::HttpError { .. } => FaultKind::HttpError,
+            Fault::Latency { .. } => FaultKind::Latency,
+            Fault::MalformedEvent { .. } => FaultKind::MalformedEvent,
+            Fault::ExpireContinue { .. } => FaultKind::ExpireContinue,
+            Fault::Restart { .. } => FaultKind::Restart,
+        }
+    }
+
     /// Whether the fault is one a server could be in, as the file form can say more than that:
     /// windows that last, counts of at least one, verbs the kind can hit, errors the server
     /// gives, a proxy's wording only on a proxy's 410.
@@ -323,32 +347,6 @@ impl Fault {
                 LatencyOn::Events => WATCH,
             },
             _ => WATCH,
-        }
-    }
-}
-
-impl Fault {
-    /// Its kind: a new variant does not compile until it has one.
-    #[must_use]
-    pub fn kind_of(&self) -> FaultKind {
-        match self {
-            Fault::Idle { .. } => FaultKind::Idle,
-            Fault::Compact { .. } => FaultKind::Compact,
-            Fault::DropBookmarks { .. } => FaultKind::DropBookmarks,
-            Fault::StaleBookmarks { .. } => FaultKind::StaleBookmarks,
-            Fault::EmptyBookmarks { .. } => FaultKind::EmptyBookmarks,
-            Fault::DropInitialEventsEnd { .. } => FaultKind::DropInitialEventsEnd,
-            Fault::ExpireWatches => FaultKind::ExpireWatches,
-            Fault::Watch410 { .. } => FaultKind::Watch410,
-            Fault::EmptyWatch { .. } => FaultKind::EmptyWatch,
-            Fault::CutStream { .. } => FaultKind::CutStream,
-            Fault::StallStream { .. } => FaultKind::StallStream,
-            Fault::HangHeaders { .. } => FaultKind::HangHeaders,
-            Fault::HttpError { .. } => FaultKind::HttpError,
-            Fault::Latency { .. } => FaultKind::Latency,
-            Fault::MalformedEvent { .. } => FaultKind::MalformedEvent,
-            Fault::ExpireContinue { .. } => FaultKind::ExpireContinue,
-            Fault::Restart { .. } => FaultKind::Restart,
         }
     }
 }

@@ -24,14 +24,7 @@ impl Fault {
         also: &[&str],
     ) -> Result<Self, KeyError<P>> {
         let Some(mut fault) = FaultKind::named(kind).map(Self::blank) else {
-            return Err(KeyError {
-                key: "kind".into(),
-                message: format!(
-                    "unknown variant `{kind}`, expected one of {}",
-                    Self::kinds().join(", ")
-                ),
-                at,
-            });
+            return Err(KeyError::unknown_kind(kind, &Self::kinds(), at));
         };
         let mut reader = EntryReader::new(kind, entries, at);
         fault.walk(&mut reader);
@@ -45,18 +38,7 @@ impl Fault {
                 .map(|(k, _)| *k)
                 .chain(also.iter().copied())
                 .collect();
-            let mut message = if takes.is_empty() {
-                format!("`{key}` does not apply to `kind: {kind}`, which takes no other keys")
-            } else {
-                format!(
-                    "`{key}` does not apply to `kind: {kind}`, which takes {}",
-                    takes.join(", ")
-                )
-            };
-            if let Some(meant) = crate::suggest::closest(&key, takes.iter().copied()) {
-                message.push_str(&format!("; did you mean `{meant}`?"));
-            }
-            return Err(KeyError { key, message, at });
+            return Err(KeyError::not_taken(&key, kind, &takes, at));
         }
         fault.check().map_err(|(key, message)| KeyError {
             key: key.to_owned(),
@@ -80,6 +62,40 @@ pub struct KeyError<P> {
     pub message: String,
     /// Where.
     pub at: P,
+}
+
+impl<P> KeyError<P> {
+    /// `kind:` names no kind of this entry: one of `kinds` was meant.
+    pub(crate) fn unknown_kind(kind: &str, kinds: &[&str], at: P) -> Self {
+        Self {
+            key: "kind".into(),
+            message: format!(
+                "unknown variant `{kind}`, expected one of {}",
+                kinds.join(", ")
+            ),
+            at,
+        }
+    }
+
+    /// `key` is not one of the keys `kind` takes (`takes`), with the closest if one is near.
+    pub(crate) fn not_taken(key: &str, kind: &str, takes: &[&str], at: P) -> Self {
+        let mut message = if takes.is_empty() {
+            format!("`{key}` does not apply to `kind: {kind}`, which takes no other keys")
+        } else {
+            format!(
+                "`{key}` does not apply to `kind: {kind}`, which takes {}",
+                takes.join(", ")
+            )
+        };
+        if let Some(meant) = crate::suggest::closest(key, takes.iter().copied()) {
+            message.push_str(&format!("; did you mean `{meant}`?"));
+        }
+        Self {
+            key: key.to_owned(),
+            message,
+            at,
+        }
+    }
 }
 
 /// Fills a blank value (a fault, a workload write) from a timeline entry's keys, taking each

@@ -132,14 +132,7 @@ impl Write {
         at: P,
     ) -> Result<Placed<P>, KeyError<P>> {
         let (Some(mut write), Some(takes)) = (Self::blank(kind), Self::keys_of(kind)) else {
-            return Err(KeyError {
-                key: "kind".into(),
-                message: format!(
-                    "unknown variant `{kind}`, expected one of {}",
-                    Self::kinds().join(", ")
-                ),
-                at,
-            });
+            return Err(KeyError::unknown_kind(kind, &Self::kinds(), at));
         };
         if let Some((extra, place)) = entries
             .iter()
@@ -147,18 +140,7 @@ impl Write {
             .chain(repeat.iter().copied())
             .find(|(k, _)| !takes.contains(k))
         {
-            let mut message = format!(
-                "`{extra}` does not apply to `kind: {kind}`, which takes {}",
-                takes.join(", ")
-            );
-            if let Some(meant) = crate::suggest::closest(extra, takes.iter().copied()) {
-                message.push_str(&format!("; did you mean `{meant}`?"));
-            }
-            return Err(KeyError {
-                key: extra.to_owned(),
-                message,
-                at: place,
-            });
+            return Err(KeyError::not_taken(extra, kind, &takes, place));
         }
         let mut reader = EntryReader::new(kind, entries, at);
         write.walk(&mut reader);
