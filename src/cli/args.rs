@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+pub use super::explore_args::{ExploreArgs, ExploreCommand};
+
 /// A chaos and diagnostic test harness for Kubernetes watch clients.
 #[derive(Debug, Parser)]
 #[command(name = "harness", version, about)]
@@ -58,38 +60,7 @@ pub enum Command {
     /// Find failures nobody wrote a scenario for: run the scenario's workload and set-ups under
     /// random fault timelines, shrink each way a set-up failed to the smallest timeline that
     /// still shows it, and write each as a scenario file. Exits 1 when something failed.
-    Explore {
-        /// The scenario whose resource, objects, workload and set-ups are explored; its own
-        /// faults are left out.
-        path: PathBuf,
-        /// Timelines to draw and run.
-        #[arg(long, default_value_t = 200)]
-        runs: usize,
-        /// Seeds every draw: the same seed finds the same, byte for byte.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// What may be drawn (YAML: kinds, min_faults, max_faults, start, end, min_window,
-        /// max_window). Default: every fault kind, 1 to 3 a timeline, acting from 30s until the
-        /// scenario's duration less its deadline, windows of 5s to 3m.
-        #[arg(long, value_name = "FILE")]
-        budget: Option<PathBuf>,
-        /// Write each finding there as `<scenario>-<set-up>-<mechanism>.yaml`, and
-        /// `findings.json`. The directory is created if missing.
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// Timelines run at once; default every core.
-        #[arg(long)]
-        jobs: Option<usize>,
-        /// Report each finding as first drawn, without shrinking it.
-        #[arg(long)]
-        no_shrink: bool,
-        /// Summary format.
-        #[arg(long, value_enum, default_value_t = ExploreFormat::Table)]
-        format: ExploreFormat,
-        /// Wall-clock seconds one set-up may take before it is reported as hung.
-        #[arg(long, default_value_t = 60)]
-        wall_timeout: u64,
-    },
+    Explore(ExploreArgs),
     /// Run any client against a scenario and judge it: serve the scenario on loopback, run
     /// CMD with KUBECONFIG pointing at it, play the timeline, stop CMD at the end, and judge
     /// each client (user agent) from what the server saw, and from the cache it wrote to

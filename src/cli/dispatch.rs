@@ -84,30 +84,7 @@ fn execute(args: Args, out: &mut impl Write, err: &mut impl Write) -> anyhow::Re
             };
             super::explain::explain(&request, out)
         }
-        Command::Explore {
-            path,
-            runs,
-            seed,
-            budget,
-            out: out_dir,
-            jobs,
-            no_shrink,
-            format,
-            wall_timeout,
-        } => super::explore::explore(
-            &super::explore::Request {
-                path: &path,
-                runs,
-                seed,
-                budget: budget.as_deref(),
-                out: out_dir.as_deref(),
-                jobs,
-                shrink: !no_shrink,
-                format,
-                wall_timeout: Duration::from_secs(wall_timeout.max(1)),
-            },
-            out,
-        ),
+        Command::Explore(args) => super::explore::explore(&args, out),
         Command::Run {
             paths,
             format,

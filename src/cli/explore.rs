@@ -1,70 +1,121 @@
-//! `harness explore FILE`: explores, prints the summary, and writes the findings.
+//! `harness explore PATH`: explores a scenario or every scenario in a directory, prints one
+//! summary, and writes the findings; `harness explore merge` is in `explore_merge.rs`.
 
 use std::io::Write;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
 use super::args::ExploreFormat;
-use crate::explore::{Budget, ExploreOptions, explore as run_exploration};
+use super::explore_args::{ExploreArgs, ExploreCommand};
+use super::explore_merge::merge;
+use super::paths::expand;
+use crate::explore::{Budget, Exploration, ExploreOptions, Shard, Summary, explore as explore_one};
 use crate::report;
 use crate::run::RunOptions;
 use crate::scenario::Document;
 
-/// What to explore, and how.
-pub(super) struct Request<'a> {
-    pub(super) path: &'a Path,
-    pub(super) runs: usize,
-    pub(super) seed: u64,
-    pub(super) budget: Option<&'a Path>,
-    pub(super) out: Option<&'a Path>,
-    pub(super) jobs: Option<usize>,
-    pub(super) shrink: bool,
-    pub(super) format: ExploreFormat,
-    pub(super) wall_timeout: Duration,
+/// Timelines per scenario when neither `--runs` nor `--for` says.
+const DEFAULT_RUNS: usize = 200;
+
+/// Explores, or merges; `Ok(true)` when nothing failed.
+pub(super) fn explore(args: &ExploreArgs, out: &mut impl Write) -> anyhow::Result<bool> {
+    if let Some(ExploreCommand::Merge {
+        dirs,
+        out: dir,
+        format,
+    }) = &args.command
+    {
+        return merge(dirs, dir.as_deref(), *format, out);
+    }
+    let Some(path) = &args.path else {
+        anyhow::bail!("harness explore needs a scenario file or directory");
+    };
+    // Load everything first: a bad file stops the exploration before anything runs.
+    let documents = expand(std::slice::from_ref(path))?
+        .iter()
+        .map(|file| Ok((Document::load(file)?, file.clone())))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let until = args.time.map(|time| Instant::now() + time);
+    let mut explorations = Vec::new();
+    for (n, (document, _)) in documents.iter().enumerate() {
+        // Each scenario gets an equal share of the time that is left.
+        let share = until.map(|until| {
+            let left = until.saturating_duration_since(Instant::now());
+            (left / u32::try_from(documents.len() - n).unwrap_or(u32::MAX))
+                .max(Duration::from_millis(1))
+        });
+        let options = options(args, document, share)?;
+        explorations.push(explore_one(document, &options)?);
+    }
+    let summary = Summary::of(&explorations, args.out.is_some());
+    if let Some(dir) = &args.out {
+        write_findings(dir, &summary, &explorations)?;
+    }
+    match args.format {
+        ExploreFormat::Table => report::explore::write_table(&summary, args.out.as_deref(), out)?,
+        ExploreFormat::Json => report::explore::write_json(&summary, out)?,
+    }
+    Ok(summary.findings.is_empty())
 }
 
-/// Explores; `Ok(true)` when no set-up failed.
-pub(super) fn explore(request: &Request<'_>, out: &mut impl Write) -> anyhow::Result<bool> {
-    let document = Document::load(request.path)?;
+/// The options for exploring `document` as `args` say, within `time` when timed.
+fn options(
+    args: &ExploreArgs,
+    document: &Document,
+    time: Option<Duration>,
+) -> anyhow::Result<ExploreOptions> {
     let scenario = document.scenario()?;
     let (duration, deadline) = (scenario.duration, scenario.expect.deadline);
-    let budget = match request.budget {
+    let budget = match &args.budget {
         Some(path) => Budget::load(path, duration, deadline)?,
         None => Budget::default_for(duration, deadline)?,
     };
-    let mut options = ExploreOptions::new(request.runs, request.seed, budget);
-    options.run = RunOptions::default().wall_timeout(request.wall_timeout);
-    if !request.shrink {
+    let runs = args.runs.unwrap_or(if time.is_some() {
+        usize::MAX
+    } else {
+        DEFAULT_RUNS
+    });
+    let mut options =
+        ExploreOptions::new(runs, args.seed, budget).shard(args.shard.unwrap_or(Shard::WHOLE));
+    options.run = RunOptions::default().wall_timeout(Duration::from_secs(args.wall_timeout.max(1)));
+    if let Some(time) = time {
+        options = options.for_time(time);
+    }
+    if args.no_shrink {
         options = options.without_shrinking();
     }
-    if let Some(jobs) = request.jobs {
+    if let Some(jobs) = args.jobs {
         options = options.jobs(jobs);
     }
-    let exploration = run_exploration(&document, &options)?;
-    let files = match request.out {
-        None => Vec::new(),
-        Some(dir) => {
-            let context = |p: &Path| format!("failed to write {}", p.display());
-            std::fs::create_dir_all(dir).with_context(|| context(dir))?;
-            let mut files = Vec::new();
-            for finding in &exploration.findings {
-                let path = dir.join(format!("{}.yaml", finding.document.name()));
-                std::fs::write(&path, finding.document.to_yaml())
-                    .with_context(|| context(&path))?;
-                files.push(path);
-            }
-            let path = dir.join("findings.json");
-            let mut json = Vec::new();
-            report::explore::write_json(&exploration, &files, &mut json)?;
-            std::fs::write(&path, json).with_context(|| context(&path))?;
-            files
+    Ok(options)
+}
+
+/// Writes each finding the summary keeps as its scenario file, and `findings.json`.
+fn write_findings(
+    dir: &Path,
+    summary: &Summary,
+    explorations: &[Exploration],
+) -> anyhow::Result<()> {
+    let context = |p: &Path| format!("failed to write {}", p.display());
+    std::fs::create_dir_all(dir).with_context(|| context(dir))?;
+    for record in &summary.findings {
+        let found = explorations
+            .iter()
+            .filter(|e| e.scenario == record.scenario)
+            .flat_map(|e| &e.findings)
+            .find(|f| {
+                (&f.failure.setup, f.failure.mechanism, f.failure.check)
+                    == (&record.setup, record.mechanism, record.check)
+            });
+        if let (Some(finding), Some(file)) = (found, &record.file) {
+            let path = dir.join(file);
+            std::fs::write(&path, finding.document.to_yaml()).with_context(|| context(&path))?;
         }
-    };
-    match request.format {
-        ExploreFormat::Table => report::explore::write_table(&exploration, &files, out)?,
-        ExploreFormat::Json => report::explore::write_json(&exploration, &files, out)?,
     }
-    Ok(exploration.findings.is_empty())
+    let path = dir.join("findings.json");
+    let mut json = Vec::new();
+    report::explore::write_json(summary, &mut json)?;
+    std::fs::write(&path, json).with_context(|| context(&path))
 }

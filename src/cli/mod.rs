@@ -10,11 +10,15 @@ mod dispatch;
 mod exec;
 mod explain;
 mod explore;
+mod explore_args;
+mod explore_merge;
 mod paths;
 mod proxy;
 mod render;
 mod run;
 mod serve;
 
-pub use args::{Args, Command, ExplainFormat, ExploreFormat, Format, SchemaOf};
+pub use args::{
+    Args, Command, ExplainFormat, ExploreArgs, ExploreCommand, ExploreFormat, Format, SchemaOf,
+};
 pub use dispatch::{HARNESS_ERROR, INTERRUPTED, PASSED, VERDICT_FAILED, run};

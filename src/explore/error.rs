@@ -19,6 +19,22 @@ pub enum Error {
     /// A run could not start.
     #[error(transparent)]
     Run(#[from] run::Error),
+    /// `--shard` names no share of an exploration.
+    #[error("shard `{given}`: {reason}")]
+    Shard {
+        /// As given.
+        given: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// Shards' findings that are not shares of one exploration.
+    #[error("cannot merge {path}: {reason}")]
+    Merge {
+        /// The findings file.
+        path: String,
+        /// What does not fit.
+        reason: String,
+    },
     /// A scenario could not be built.
     #[error(transparent)]
     Scenario(#[from] crate::scenario::Error),

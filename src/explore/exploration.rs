@@ -1,16 +1,27 @@
-//! Exploring a scenario ([`explore`]) and what it found ([`Exploration`]): every timeline drawn
-//! and run, failures grouped by how they failed, each group shrunk to a finding.
+//! Exploring a scenario ([`explore`]) and what it found ([`Exploration`]): timelines drawn and
+//! run until the count or the time is up, each run folded into a [`Tally`] and dropped, and
+//! each way a set-up failed shrunk to a finding.
 //!
 //! Deterministic for a seed: timeline `i` is drawn from a generator seeded by the seed and `i`
-//! alone, findings are taken in run order, and each is shrunk by itself, so `--jobs` changes
-//! how long it takes, never what it finds.
+//! alone, threads take timelines in number order (so the timelines run are always `0..n` of
+//! the shard's share), the tally keeps each failure's first timeline by number, and each
+//! finding is shrunk by itself. `--jobs` changes how long it takes, never what it finds; a
+//! time budget changes only how many ran, which the summary says.
+//!
+//! Memory stays flat however many timelines run: a run's outcomes (traces and all) are
+//! dropped as soon as they are folded in; only one outcome per finding is kept.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Instant;
 
 use super::error::Error;
 use super::explore_options::ExploreOptions;
-use super::failure::Failure;
 use super::finding::{Finding, finding};
 use super::parallel::in_parallel;
 use super::progress::Progress;
+use super::shard::Shard;
+use super::tally::Tally;
 use super::timeline::{Timeline, draw};
 use crate::outcome::Outcome;
 use crate::run;
@@ -24,6 +35,8 @@ pub struct Exploration {
     pub scenario: String,
     /// The seed.
     pub seed: u64,
+    /// The share of the timelines run.
+    pub shard: Shard,
     /// Timelines run.
     pub runs: usize,
     /// Set-up runs in all (timelines × set-ups).
@@ -34,7 +47,8 @@ pub struct Exploration {
     pub findings: Vec<Finding>,
 }
 
-/// Explores `document`: its workload and set-ups under `options.runs` drawn fault timelines.
+/// Explores `document`: its workload and set-ups under drawn fault timelines, as many as
+/// `options.runs` (of which `options.shard`'s share) or as many as run in `options.time`.
 /// The document's own faults are taken out first.
 ///
 /// # Errors
@@ -42,41 +56,20 @@ pub struct Exploration {
 pub fn explore(document: &Document, options: &ExploreOptions) -> Result<Exploration, Error> {
     let base = document.without_faults().for_any_faults();
     let scenario = base.scenario()?;
-    let progress = Progress::new(options.progress, options.runs);
-    let drawn: Vec<Result<(Timeline, Vec<Outcome>), Error>> =
-        in_parallel(options.runs, options.jobs, |i| {
-            let result = run_one(&base, options, i);
-            progress.ran();
-            result
-        });
-    progress.done();
-    let mut groups: Vec<(Failure, usize, usize, Timeline, Outcome)> = Vec::new();
-    let (mut setup_runs, mut failures) = (0, 0);
-    for (i, result) in drawn.into_iter().enumerate() {
-        let (timeline, outcomes) = result?;
-        setup_runs += outcomes.len();
-        for outcome in outcomes {
-            let Some(failure) = Failure::of(&outcome) else {
-                continue;
-            };
-            failures += 1;
-            match groups.iter_mut().find(|g| g.0 == failure) {
-                Some(group) => group.2 += 1,
-                None => groups.push((failure, i, 1, timeline.clone(), outcome)),
-            }
-        }
-    }
+    let (runs, tally) = run_timelines(&base, options)?;
+    let (setup_runs, failures) = (tally.setup_runs, tally.failures);
+    let groups = tally.into_groups();
     let shrinking = Progress::shrinking(options.progress, groups.len());
     let findings = in_parallel(groups.len(), options.jobs, |g| {
-        let (failure, first_run, runs, drawn, outcome) = &groups[g];
+        let group = &groups[g];
         let finding = finding(
             &base,
             &scenario,
             options,
-            failure,
-            (*first_run, *runs),
-            drawn,
-            outcome.clone(),
+            &group.failure,
+            (group.first.0, group.runs),
+            &group.drawn,
+            group.outcome.clone(),
         );
         shrinking.ran();
         finding
@@ -85,11 +78,68 @@ pub fn explore(document: &Document, options: &ExploreOptions) -> Result<Explorat
     Ok(Exploration {
         scenario: scenario.name.clone(),
         seed: options.seed,
-        runs: options.runs,
+        shard: options.shard,
+        runs,
         setup_runs,
         failures,
         findings: findings.into_iter().collect::<Result<_, _>>()?,
     })
+}
+
+/// Runs the shard's timelines in number order on `options.jobs` threads until the count or the
+/// time is up, folding each run into the tally; how many ran, and the tally.
+fn run_timelines(base: &Document, options: &ExploreOptions) -> Result<(usize, Tally), Error> {
+    let shard = options.shard;
+    // This shard's share of `0..options.runs`.
+    let share = options
+        .runs
+        .saturating_sub(shard.index)
+        .div_ceil(shard.count);
+    let until = options.time.map(|time| Instant::now() + time);
+    let progress = Progress::new(options.progress, share, options.time);
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let tally = Mutex::new(Tally::default());
+    let error: Mutex<Option<(usize, Error)>> = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for _ in 0..options.jobs.clamp(1, share.max(1)) {
+            scope.spawn(|| {
+                // The time is checked before a timeline is taken, never after: every timeline
+                // taken runs to its end, so the ones run are always `0..n`.
+                while until.is_none_or(|until| Instant::now() < until)
+                    && !failed.load(Ordering::Relaxed)
+                {
+                    let j = next.fetch_add(1, Ordering::Relaxed);
+                    if j >= share {
+                        break;
+                    }
+                    let i = shard.timeline(j);
+                    match run_one(base, options, i) {
+                        Ok((timeline, outcomes)) => {
+                            if let Ok(mut tally) = tally.lock() {
+                                tally.add(i, &timeline, outcomes);
+                            }
+                        }
+                        Err(e) => {
+                            failed.store(true, Ordering::Relaxed);
+                            if let Ok(mut error) = error.lock()
+                                && error.as_ref().is_none_or(|(first, _)| i < *first)
+                            {
+                                *error = Some((i, e));
+                            }
+                        }
+                    }
+                    progress.ran();
+                }
+            });
+        }
+    });
+    progress.done();
+    if let Some((_, e)) = error.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    let ran = next.into_inner().min(share);
+    Ok((ran, tally.into_inner().unwrap_or_default()))
 }
 
 /// Draws timeline `i` and runs the whole matrix under it.

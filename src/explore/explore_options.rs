@@ -1,19 +1,28 @@
-//! How to explore ([`ExploreOptions`]): how many timelines from which seed, on how many threads,
-//! within which budget, and whether to shrink what is found.
+//! How to explore ([`ExploreOptions`]): how many timelines (or for how long) from which seed,
+//! which share of them, on how many threads, within which budget, and whether to shrink what is
+//! found.
 
 use std::io::IsTerminal;
+use std::time::Duration;
 
 use super::budget::Budget;
+use super::shard::Shard;
 use crate::run::RunOptions;
 
 /// How to explore.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ExploreOptions {
-    /// Timelines to draw and run.
+    /// Timelines to draw and run, at most (this shard's share of them).
     pub runs: usize,
+    /// Run timelines until this much wall time has passed (then shrink what was found); the
+    /// timelines run are still numbered from 0, so `runs` set to the count that ran finds the
+    /// same.
+    pub time: Option<Duration>,
     /// Seeds every draw.
     pub seed: u64,
+    /// Which share of the timelines this exploration runs.
+    pub shard: Shard,
     /// Timelines run at once, each an isolated world per set-up.
     pub jobs: usize,
     /// What may be drawn.
@@ -30,13 +39,15 @@ pub struct ExploreOptions {
 }
 
 impl ExploreOptions {
-    /// `runs` timelines from `seed` within `budget`, on every core, with progress on stderr when
-    /// it is a terminal.
+    /// `runs` timelines from `seed` within `budget`, the whole of them, on every core, with
+    /// progress on stderr when it is a terminal.
     #[must_use]
     pub fn new(runs: usize, seed: u64, budget: Budget) -> Self {
         Self {
             runs,
+            time: None,
             seed,
+            shard: Shard::WHOLE,
             jobs: std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
             budget,
             run: RunOptions::default(),
@@ -50,6 +61,20 @@ impl ExploreOptions {
     #[must_use]
     pub fn jobs(mut self, jobs: usize) -> Self {
         self.jobs = jobs.max(1);
+        self
+    }
+
+    /// The same options running timelines for `time` of wall time at most.
+    #[must_use]
+    pub fn for_time(mut self, time: Duration) -> Self {
+        self.time = Some(time);
+        self
+    }
+
+    /// The same options running only `shard`'s share of the timelines.
+    #[must_use]
+    pub fn shard(mut self, shard: Shard) -> Self {
+        self.shard = shard;
         self
     }
 

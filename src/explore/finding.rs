@@ -56,8 +56,8 @@ pub(super) fn finding(
             document: alone.with_faults(drawn).named(
                 &file_name(scenario, failure),
                 &format!(
-                    "Found by `harness explore` (seed {}, timeline {first_run}; {runs} of {} timelines failed so), not shrunk.",
-                    options.seed, options.runs
+                    "Found by `harness explore` (seed {}, timeline {first_run}), not shrunk.",
+                    options.seed
                 ),
             ),
             reproduced: false,
@@ -82,9 +82,8 @@ pub(super) fn finding(
     let diagnosis = shrunk.outcome.verdict.diagnosis.clone().unwrap_or_default();
     let name = file_name(scenario, failure);
     let description = format!(
-        "Found by `harness explore` (seed {}, timeline {first_run}; {runs} of {} timelines failed so), {}. Set-up {} fails by {}: {diagnosis}",
+        "Found by `harness explore` (seed {}, timeline {first_run}), {}. Set-up {} fails by {}: {diagnosis}",
         options.seed,
-        options.runs,
         match (drawn.len(), shrunk.faults.len(), shrunk.minimal) {
             (1, 1, needed) => format!("one fault{}", if needed { ", needed" } else { "" }),
             (drawn, 1, true) => format!("shrunk from {drawn} faults to one, needed"),

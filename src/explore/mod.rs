@@ -19,7 +19,10 @@ mod failure;
 mod finding;
 mod parallel;
 mod progress;
+mod shard;
 mod shrink;
+mod summary;
+mod tally;
 mod timeline;
 
 pub use budget::{Budget, Error as BudgetError};
@@ -28,4 +31,6 @@ pub use exploration::{Exploration, explore};
 pub use explore_options::ExploreOptions;
 pub use failure::Failure;
 pub use finding::Finding;
+pub use shard::{LANES, Shard};
+pub use summary::{FindingRecord, ScenarioTotals, Summary, TimedFault, VERSION as SUMMARY_VERSION};
 pub use timeline::Timeline;

@@ -1,60 +1,72 @@
 //! What `harness explore` found: a summary table, and one JSON document (also
-//! `findings.json`). Deterministic: no clock, nothing of how many jobs ran.
+//! `findings.json`, the explore [`Summary`]). Deterministic: no clock, nothing of how many jobs
+//! ran.
 
 use std::io;
-use std::path::PathBuf;
+use std::path::Path;
 
-use serde::Serialize;
-
-use crate::explore::{Exploration, Finding, Timeline};
-use crate::scenario::format_duration;
+use crate::explore::{Summary, TimedFault};
 
 /// One fault as a timeline entry writes it: `at 2m: {kind: http_error, status: 503}`.
-fn fault_words(at: std::time::Duration, fault: &crate::fault::Fault) -> String {
-    let written = serde_saphyr::to_string(&serde_saphyr::FlowMap(fault)).unwrap_or_default();
-    format!("at {}: {}", format_duration(at), written.trim())
+fn fault_words(timed: &TimedFault) -> String {
+    let written = serde_saphyr::to_string(&serde_saphyr::FlowMap(&timed.fault)).unwrap_or_default();
+    format!("at {}: {}", timed.at, written.trim())
 }
 
-/// Writes the summary: totals, then a row per finding with its shrunk faults and why.
+/// Writes the summary: totals, then a row per finding with its shrunk faults and why; files
+/// are shown under `dir`, where they were written.
 ///
 /// # Errors
 /// Any error of `out`.
 pub fn write_table(
-    exploration: &Exploration,
-    files: &[PathBuf],
+    summary: &Summary,
+    dir: Option<&Path>,
     out: &mut impl io::Write,
 ) -> io::Result<()> {
+    let what = match summary.scenarios.as_slice() {
+        [one] => one.name.clone(),
+        many => format!("{} scenarios", many.len()),
+    };
+    let shard = summary
+        .shard
+        .as_ref()
+        .map_or_else(String::new, |s| format!(", shard {s}"));
+    let count = summary.findings.len();
     writeln!(
         out,
-        "explored {} (seed {}): {} timelines, {} set-up runs, {} did not recover, {} finding{}",
-        exploration.scenario,
-        exploration.seed,
-        exploration.runs,
-        exploration.setup_runs,
-        exploration.failures,
-        exploration.findings.len(),
-        if exploration.findings.len() == 1 {
-            ""
-        } else {
-            "s"
-        }
+        "explored {what} (seed {}{shard}): {} timelines, {} set-up runs, {} did not recover, {count} finding{}",
+        summary.seed,
+        summary.runs,
+        summary.setup_runs,
+        summary.failures,
+        if count == 1 { "" } else { "s" }
     )?;
-    if exploration.findings.is_empty() {
+    if summary.scenarios.len() > 1 {
+        for s in &summary.scenarios {
+            writeln!(
+                out,
+                "  {}: {} timelines, {} set-up runs, {} did not recover",
+                s.name, s.runs, s.setup_runs, s.failures
+            )?;
+        }
+    }
+    if summary.findings.is_empty() {
         return Ok(());
     }
-    let rows: Vec<[String; 5]> = exploration
+    let rows: Vec<[String; 5]> = summary
         .findings
         .iter()
-        .enumerate()
-        .map(|(i, f)| {
+        .map(|f| {
             [
-                f.failure.mechanism.name().to_owned(),
-                f.failure.setup.clone(),
+                f.mechanism.name().to_owned(),
+                f.setup.clone(),
                 f.runs.to_string(),
                 format!("{} (from {})", f.faults.len(), f.drawn.len()),
-                files
-                    .get(i)
-                    .map_or_else(|| "-".to_owned(), |p| p.display().to_string()),
+                match (&f.file, dir) {
+                    (Some(file), Some(dir)) => dir.join(file).display().to_string(),
+                    (Some(file), None) => file.clone(),
+                    (None, _) => "-".to_owned(),
+                },
             ]
         })
         .collect();
@@ -81,21 +93,27 @@ pub fn write_table(
     };
     writeln!(out)?;
     writeln!(out, "{}", line(headers))?;
-    for (row, finding) in rows.iter().zip(&exploration.findings) {
+    for (row, finding) in rows.iter().zip(&summary.findings) {
         writeln!(
             out,
             "{}",
             line([&row[0], &row[1], &row[2], &row[3], &row[4]])
         )?;
-        for (at, fault) in &finding.faults {
-            writeln!(out, "    {}", fault_words(*at, fault))?;
+        for timed in &finding.faults {
+            writeln!(out, "    {}", fault_words(timed))?;
         }
         let mut notes = Vec::new();
+        if summary.scenarios.len() > 1 {
+            notes.push(format!("in {}", finding.scenario));
+            if !finding.also_in.is_empty() {
+                notes.push(format!("also in {}", finding.also_in.join(", ")));
+            }
+        }
         if !finding.minimal {
-            notes.push("not shown minimal: shrinking ran out of attempts");
+            notes.push("not shown minimal: shrinking ran out of attempts".into());
         }
         if !finding.reproduced {
-            notes.push("NOT reproduced by its own file");
+            notes.push("NOT reproduced by its own file".into());
         }
         if !notes.is_empty() {
             writeln!(out, "    note: {}", notes.join("; "))?;
@@ -105,87 +123,11 @@ pub fn write_table(
     Ok(())
 }
 
-/// The JSON document.
-#[derive(Serialize)]
-struct Doc<'a> {
-    version: u32,
-    scenario: &'a str,
-    seed: u64,
-    runs: usize,
-    setup_runs: usize,
-    failures: usize,
-    findings: Vec<FindingDoc<'a>>,
-}
-
-#[derive(Serialize)]
-struct FindingDoc<'a> {
-    mechanism: &'static str,
-    setup: &'a str,
-    first_run: usize,
-    runs: usize,
-    drawn: Vec<FaultDoc<'a>>,
-    faults: Vec<FaultDoc<'a>>,
-    minimal: bool,
-    reproduced: bool,
-    diagnosis: &'a str,
-    file: Option<String>,
-}
-
-#[derive(Serialize)]
-struct FaultDoc<'a> {
-    at: String,
-    #[serde(flatten)]
-    fault: &'a crate::fault::Fault,
-}
-
-fn faults(timeline: &Timeline) -> Vec<FaultDoc<'_>> {
-    timeline
-        .iter()
-        .map(|(at, fault)| FaultDoc {
-            at: format_duration(*at),
-            fault,
-        })
-        .collect()
-}
-
-fn finding_doc<'a>(f: &'a Finding, file: Option<&PathBuf>) -> FindingDoc<'a> {
-    FindingDoc {
-        mechanism: f.failure.mechanism.name(),
-        setup: &f.failure.setup,
-        first_run: f.first_run,
-        runs: f.runs,
-        drawn: faults(&f.drawn),
-        faults: faults(&f.faults),
-        minimal: f.minimal,
-        reproduced: f.reproduced,
-        diagnosis: &f.diagnosis,
-        file: file.map(|p| p.display().to_string()),
-    }
-}
-
-/// Writes the JSON document (version 1), pretty, with a final newline.
+/// Writes the JSON document, pretty, with a final newline.
 ///
 /// # Errors
 /// Any error of `out`.
-pub fn write_json(
-    exploration: &Exploration,
-    files: &[PathBuf],
-    out: &mut impl io::Write,
-) -> io::Result<()> {
-    let doc = Doc {
-        version: 1,
-        scenario: &exploration.scenario,
-        seed: exploration.seed,
-        runs: exploration.runs,
-        setup_runs: exploration.setup_runs,
-        failures: exploration.failures,
-        findings: exploration
-            .findings
-            .iter()
-            .enumerate()
-            .map(|(i, f)| finding_doc(f, files.get(i)))
-            .collect(),
-    };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
+pub fn write_json(summary: &Summary, out: &mut impl io::Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, summary)?;
     writeln!(out)
 }

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use kube_watch_harness::explore::{Budget, Exploration, ExploreOptions, explore};
+use kube_watch_harness::explore::{Budget, Exploration, ExploreOptions, Summary, explore};
 use kube_watch_harness::report;
 use kube_watch_harness::run::{RunOptions, run};
 use kube_watch_harness::scenario::{Document, Scenario};
@@ -25,7 +25,8 @@ fn explored(document: &Document, runs: usize, jobs: usize) -> Exploration {
 
 fn json(exploration: &Exploration) -> String {
     let mut out = Vec::new();
-    report::explore::write_json(exploration, &[], &mut out).unwrap();
+    let summary = Summary::of(std::slice::from_ref(exploration), false);
+    report::explore::write_json(&summary, &mut out).unwrap();
     String::from_utf8(out).unwrap()
 }
 

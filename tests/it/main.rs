@@ -6,6 +6,7 @@ mod bad_files;
 mod cli;
 mod consumer_shape;
 mod explore;
+mod explore_scale;
 mod fault_wire;
 mod fixture;
 mod floor;
