@@ -13,7 +13,6 @@ use super::explore_merge::merge;
 use super::paths::expand;
 use crate::explore::{Budget, Exploration, ExploreOptions, Shard, Summary, explore as explore_one};
 use crate::report;
-use crate::run::RunOptions;
 use crate::scenario::Document;
 
 /// Timelines per scenario when neither `--runs` nor `--for` says.
@@ -79,7 +78,10 @@ fn options(
     });
     let mut options =
         ExploreOptions::new(runs, args.seed, budget).shard(args.shard.unwrap_or(Shard::WHOLE));
-    options.run = RunOptions::default().wall_timeout(Duration::from_secs(args.wall_timeout.max(1)));
+    options.run = options
+        .run
+        .clone()
+        .wall_timeout(Duration::from_secs(args.wall_timeout.max(1)));
     if let Some(time) = time {
         options = options.for_time(time);
     }

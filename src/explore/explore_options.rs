@@ -50,7 +50,9 @@ impl ExploreOptions {
             shard: Shard::WHOLE,
             jobs: std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
             budget,
-            run: RunOptions::default(),
+            // Timelines run in parallel already: a timeline's set-ups one after another keep
+            // the threads (and their malloc arenas) to about one per job, so memory stays flat.
+            run: RunOptions::default().one_at_a_time(),
             shrink: true,
             shrink_attempts: 150,
             progress: std::io::stderr().is_terminal(),

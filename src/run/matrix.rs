@@ -7,7 +7,7 @@ use super::error::Error;
 use super::judged::{judged, limits};
 use super::run_options::RunOptions;
 use super::world;
-use crate::outcome::RunReport;
+use crate::outcome::{Outcome, RunReport};
 use crate::scenario::{Scenario, SetUp};
 use crate::subject;
 
@@ -34,30 +34,53 @@ impl Scenario {
 /// [`Error::Runtime`] or [`Error::Client`] when a run cannot even start.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport, Error> {
     let (wall_timeout, lag) = limits(scenario, options);
-    // Every set-up starts at once on its own thread; they share nothing, so this only changes
-    // how long the whole matrix takes, never a trace.
-    let started = std::time::Instant::now();
+    // Every set-up starts at once on its own thread (unless asked one at a time); they share
+    // nothing, so this only changes how long the whole matrix takes, never a trace.
+    let mut outcomes = Vec::new();
     let mut pending = Vec::new();
+    let mut started = std::time::Instant::now();
     for setup in &scenario.watchers {
         let make = matrix_subject(scenario, setup);
         pending.push((setup, world::spawn(scenario, setup, options.mode, make)?));
+        if options.one_at_a_time {
+            outcomes.extend(finish(
+                scenario,
+                pending.drain(..),
+                started,
+                wall_timeout,
+                lag,
+            )?);
+            started = std::time::Instant::now();
+        }
     }
-    let mut outcomes = Vec::new();
-    for (setup, receiver) in pending {
-        let left = wall_timeout.saturating_sub(started.elapsed());
-        outcomes.push(judged(
-            scenario,
-            setup,
-            world::wait(&receiver, left, wall_timeout)?,
-            lag,
-        ));
-    }
+    outcomes.extend(finish(scenario, pending, started, wall_timeout, lag)?);
     Ok(RunReport {
         scenario: scenario.name.clone(),
         seed: scenario.seed,
         duration: scenario.duration,
         outcomes,
     })
+}
+
+/// Waits for each running set-up in turn, all within `wall_timeout` of `started`, and judges it.
+fn finish<'a>(
+    scenario: &Scenario,
+    pending: impl IntoIterator<Item = (&'a SetUp, world::Running)>,
+    started: std::time::Instant,
+    wall_timeout: std::time::Duration,
+    lag: std::time::Duration,
+) -> Result<Vec<Outcome>, Error> {
+    let mut outcomes = Vec::new();
+    for (setup, running) in pending {
+        let left = wall_timeout.saturating_sub(started.elapsed());
+        outcomes.push(judged(
+            scenario,
+            setup,
+            world::wait(&running, left, wall_timeout)?,
+            lag,
+        ));
+    }
+    Ok(outcomes)
 }
 
 /// The scenario's own set-up: kube-runtime's watcher as the set-up describes it.

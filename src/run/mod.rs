@@ -12,6 +12,7 @@ mod judged;
 mod matrix;
 mod run_options;
 mod world;
+mod world_thread;
 
 pub use crate::outcome::{Outcome, RunReport};
 pub use custom::CustomRun;

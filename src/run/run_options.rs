@@ -12,6 +12,11 @@ pub struct RunOptions {
     pub wall_timeout: Duration,
     /// Where set-ups run. Default [`Mode::Simulated`].
     pub mode: Mode,
+    /// Run a scenario's set-ups one after another instead of all at once (each still in a
+    /// world and on a thread of its own, with the whole wall timeout). For callers that
+    /// already run many scenarios in parallel, such as `harness explore`: threads beyond the
+    /// cores only cost memory (glibc gives each running thread a malloc arena of its own).
+    pub one_at_a_time: bool,
 }
 
 impl Default for RunOptions {
@@ -19,6 +24,7 @@ impl Default for RunOptions {
         Self {
             wall_timeout: Duration::from_secs(60),
             mode: Mode::Simulated,
+            one_at_a_time: false,
         }
     }
 }
@@ -28,6 +34,13 @@ impl RunOptions {
     #[must_use]
     pub fn wall_timeout(mut self, timeout: Duration) -> Self {
         self.wall_timeout = timeout;
+        self
+    }
+
+    /// Sets [`RunOptions::one_at_a_time`].
+    #[must_use]
+    pub fn one_at_a_time(mut self) -> Self {
+        self.one_at_a_time = true;
         self
     }
 

@@ -1,4 +1,4 @@
-//! One set-up in one fresh world: its own thread, its own tokio runtime, its own server, a
+//! One set-up in one fresh world: a thread to itself (`world_thread.rs`), its own tokio runtime, its own server, a
 //! kube client to it, and the subject's stream consumed until the scenario ends.
 
 use std::sync::{Arc, Mutex, mpsc};
@@ -8,6 +8,7 @@ use tokio::sync::Notify;
 
 use super::error::Error;
 use super::run_options::Mode;
+use super::world_thread::run_on_a_world_thread;
 use crate::apiserver::{self, ApiServer};
 use crate::live::{LiveOptions, LiveServer};
 use crate::scenario::{Scenario, SetUp};
@@ -79,16 +80,15 @@ pub(super) fn spawn(
     let name = setup.name.clone();
     let watchdog = Arc::new(Watchdog::default());
     let world_watchdog = Arc::clone(&watchdog);
-    std::thread::Builder::new()
-        .name(format!("run-{name}"))
-        .spawn(move || {
-            // NB: the receiver may be gone when the run was given up as hung; nothing to tell then.
-            let _ = tx.send(run_one(&scenario, &setup, mode, make, &world_watchdog));
-        })
-        .map_err(|source| Error::Runtime {
-            setup: name,
-            source,
-        })?;
+    run_on_a_world_thread(Box::new(move || {
+        let result = run_one(&scenario, &setup, mode, make, &world_watchdog);
+        // NB: the receiver may be gone when the run was given up as hung; nothing to tell then.
+        Box::new(move || drop(tx.send(result)))
+    }))
+    .map_err(|source| Error::Runtime {
+        setup: name,
+        source,
+    })?;
     Ok(Running {
         receiver: rx,
         watchdog,
