@@ -77,6 +77,11 @@ pub enum Command {
         /// `findings.json`. The directory is created if missing.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Also write each finding as a Rust test for kube-rs, `<scenario>_<set-up>_<mechanism>.rs`:
+        /// the set-up as kube code run against the shrunk scenario, `#[ignore]`d until fixed.
+        /// The directory is created if missing.
+        #[arg(long, value_name = "DIR")]
+        emit_tests: Option<PathBuf>,
         /// Timelines run at once; default every core.
         #[arg(long)]
         jobs: Option<usize>,

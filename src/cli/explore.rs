@@ -19,6 +19,8 @@ pub(super) struct Request<'a> {
     pub(super) seed: u64,
     pub(super) budget: Option<&'a Path>,
     pub(super) out: Option<&'a Path>,
+    /// Where to write each finding as a Rust test (`--emit-tests`).
+    pub(super) emit_tests: Option<&'a Path>,
     pub(super) jobs: Option<usize>,
     pub(super) shrink: bool,
     pub(super) format: ExploreFormat,
@@ -62,6 +64,9 @@ pub(super) fn explore(request: &Request<'_>, out: &mut impl Write) -> anyhow::Re
             files
         }
     };
+    if let Some(dir) = request.emit_tests {
+        super::emit_tests::write(dir, &exploration.findings)?;
+    }
     match request.format {
         ExploreFormat::Table => report::explore::write_table(&exploration, &files, out)?,
         ExploreFormat::Json => report::explore::write_json(&exploration, &files, out)?,

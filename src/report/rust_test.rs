@@ -306,7 +306,6 @@ fn test_fn(scenario: &Scenario, setup: &SetUp, function: &str, mechanism: &str) 
             let resource = {resource};
             let api = Api::<{object}>::all_with(client, &resource);
             let config = {config};
-            let stream = watcher(api, config){backoff};
 {tail}        }})
         .expect(\"the run starts\");
     outcome.assert_recovered();
@@ -315,10 +314,14 @@ fn test_fn(scenario: &Scenario, setup: &SetUp, function: &str, mechanism: &str) 
         name = setup.name,
         resource = resource_code(&scenario.resource),
         config = config_code(&setup.config),
-        backoff = backoff_code(setup.backoff),
         tail = match setup.consumer {
-            Consumer::Reflector => "            reflector(Writer::new(resource), stream)\n",
-            Consumer::ContinueOnError | Consumer::StopOnError => "            stream\n",
+            Consumer::Reflector => format!(
+                "            let stream = watcher(api, config){};\n            reflector(Writer::new(resource), stream)\n",
+                backoff_code(setup.backoff)
+            ),
+            Consumer::ContinueOnError | Consumer::StopOnError => {
+                format!("            watcher(api, config){}\n", backoff_code(setup.backoff))
+            }
         },
     );
     body

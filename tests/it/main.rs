@@ -4,6 +4,7 @@
 mod apiserver;
 mod bad_files;
 mod cli;
+mod emitted;
 mod consumer_shape;
 mod explore;
 mod fault_wire;
