@@ -470,3 +470,104 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines.push(line);
     lines
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::selector::Selector;
+
+    fn setup(yaml_watcher: &str) -> SetUp {
+        let scenario = Scenario::from_yaml(&format!(
+            "duration: 1m
+resource: {{ version: v1, kind: ConfigMap, plural: configmaps }}
+watchers: [{yaml_watcher}]
+expect: {{ deadline: 1m, recover: [w] }}
+"
+        ))
+        .expect("the test scenario is valid");
+        scenario.watchers[0].clone()
+    }
+
+    #[test]
+    fn the_kube_version_is_the_one_in_the_lock_file() {
+        let version = kube_version();
+        assert!(
+            version.split('.').count() == 3 && version.split('.').all(|n| n.parse::<u32>().is_ok()),
+            "{version}"
+        );
+    }
+
+    #[test]
+    fn the_config_sets_exactly_the_set_ups_fields_with_kubes_builder_where_it_has_one() {
+        assert_eq!(
+            config_code(&WatcherSettings::default()),
+            "watcher::Config::default()"
+        );
+        let every = WatcherSettings {
+            bookmarks: Some(false),
+            timeout: Some(0),
+            page_size: Some(PageSize::Of(1)),
+            list_semantic: Some(ListSemantic::Any),
+            streaming_lists: Some(true),
+            label_selector: Some("app=\"web\"".to_owned()),
+            field_selector: Some("metadata.name=a".to_owned()),
+            selector: Selector::default(),
+            metadata_only: false,
+        };
+        assert_eq!(
+            config_code(&every),
+            r#"watcher::Config::default().disable_bookmarks().timeout(0).page_size(1).any_semantic().streaming_lists().labels("app=\"web\"").fields("metadata.name=a")"#
+        );
+        let without_builders = WatcherSettings {
+            bookmarks: Some(true),
+            page_size: Some(PageSize::Unlimited),
+            streaming_lists: Some(false),
+            ..WatcherSettings::default()
+        };
+        assert_eq!(
+            config_code(&without_builders),
+            "watcher::Config { bookmarks: true, page_size: None, initial_list_strategy: watcher::InitialListStrategy::ListWatch, ..watcher::Config::default() }"
+        );
+    }
+
+    #[test]
+    fn a_backoff_after_applied_objects_is_refused_with_the_reason() {
+        let after = setup("{ name: w, backoff: default, backoff_on: applied_objects }");
+        let why = inexpressible(&after).expect("refused");
+        assert!(why.contains("after `applied_objects()`"), "{why}");
+        assert_eq!(
+            inexpressible(&setup("{ name: w, backoff: default, consumer: stop_on_error }")),
+            None
+        );
+    }
+
+    #[test]
+    fn an_exponential_backoff_is_written_as_kubes_with_the_seeded_jitter() {
+        let code = backoff_code(Backoff::Exponential {
+            initial: Duration::from_millis(500),
+            max: Duration::from_secs(60),
+            factor: 1.5,
+        });
+        for part in [
+            "ExponentialBackoff::from(",
+            ".with_min_delay(Duration::from_millis(500))",
+            ".with_max_delay(Duration::from_secs(60))",
+            ".with_factor(1.5)",
+            ".with_jitter_seed(seed)",
+        ] {
+            assert!(code.contains(part), "{part} in {code}");
+        }
+    }
+
+    #[test]
+    fn a_raw_string_has_one_hash_more_than_the_text_ever_follows_a_quote_with() {
+        assert_eq!(longest_hash_run("plain"), 0);
+        assert_eq!(longest_hash_run(r####"a "# b "### c"####), 3);
+    }
+
+    #[test]
+    fn names_become_identifiers_and_comments_wrap_at_spaces() {
+        assert_eq!(identifier("410-forced.small pages"), "_410_forced_small_pages");
+        assert_eq!(wrap("aaa bbb ccc", 7), vec!["aaa bbb", "ccc"]);
+    }
+}
