@@ -24,7 +24,10 @@ pub(super) fn write(dir: &Path, findings: &[Finding]) -> anyhow::Result<()> {
                 std::fs::write(&path, test.text).with_context(|| context(&path))?;
             }
             Err(refused) => {
-                let _ = writeln!(std::io::stderr(), "harness explore: no test written: {refused}");
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "harness explore: no test written: {refused}"
+                );
             }
         }
     }

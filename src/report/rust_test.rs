@@ -29,7 +29,7 @@ pub enum Error {
         finding: String,
         /// Why.
         #[source]
-        source: crate::scenario::Error,
+        source: Box<crate::scenario::Error>,
     },
     /// The finding's scenario lacks its set-up.
     #[error("finding {finding}: its scenario has no set-up `{setup}`")]
@@ -82,7 +82,7 @@ pub fn rust_test(finding: &Finding) -> Result<RustTest, Error> {
         .scenario()
         .map_err(|source| Error::Scenario {
             finding: name.clone(),
-            source,
+            source: Box::new(source),
         })?;
     let setup = scenario
         .watchers
@@ -320,7 +320,10 @@ fn test_fn(scenario: &Scenario, setup: &SetUp, function: &str, mechanism: &str) 
                 backoff_code(setup.backoff)
             ),
             Consumer::ContinueOnError | Consumer::StopOnError => {
-                format!("            watcher(api, config){}\n", backoff_code(setup.backoff))
+                format!(
+                    "            watcher(api, config){}\n",
+                    backoff_code(setup.backoff)
+                )
             }
         },
     );
@@ -371,9 +374,9 @@ fn config_code(c: &WatcherSettings) -> String {
     match c.streaming_lists {
         None => {}
         Some(true) => code.push_str(".streaming_lists()"),
-        Some(false) => fields.push(
-            "initial_list_strategy: watcher::InitialListStrategy::ListWatch".to_owned(),
-        ),
+        Some(false) => {
+            fields.push("initial_list_strategy: watcher::InitialListStrategy::ListWatch".to_owned())
+        }
     }
     if let Some(labels) = &c.label_selector {
         let _ = write!(code, ".labels({labels:?})");
@@ -420,7 +423,7 @@ fn backoff_code(backoff: Backoff) -> String {
 fn duration_code(d: Duration) -> String {
     if d.subsec_nanos() == 0 {
         format!("Duration::from_secs({})", d.as_secs())
-    } else if d.subsec_nanos() % 1_000_000 == 0 {
+    } else if d.subsec_nanos().is_multiple_of(1_000_000) {
         format!("Duration::from_millis({})", d.as_millis())
     } else {
         format!("Duration::from_nanos({})", d.as_nanos())
@@ -536,7 +539,9 @@ expect: {{ deadline: 1m, recover: [w] }}
         let why = inexpressible(&after).expect("refused");
         assert!(why.contains("after `applied_objects()`"), "{why}");
         assert_eq!(
-            inexpressible(&setup("{ name: w, backoff: default, consumer: stop_on_error }")),
+            inexpressible(&setup(
+                "{ name: w, backoff: default, consumer: stop_on_error }"
+            )),
             None
         );
     }
@@ -567,7 +572,10 @@ expect: {{ deadline: 1m, recover: [w] }}
 
     #[test]
     fn names_become_identifiers_and_comments_wrap_at_spaces() {
-        assert_eq!(identifier("410-forced.small pages"), "_410_forced_small_pages");
+        assert_eq!(
+            identifier("410-forced.small pages"),
+            "_410_forced_small_pages"
+        );
         assert_eq!(wrap("aaa bbb ccc", 7), vec!["aaa bbb", "ccc"]);
     }
 }

@@ -33,7 +33,10 @@ fn emitted() -> BTreeMap<String, String> {
         let budget = Budget::default_for(scenario.duration, scenario.expect.deadline).unwrap();
         let options = ExploreOptions::new(runs, SEED, budget).quiet();
         let exploration = explore(&alone, &options).expect("exploring runs");
-        assert!(!exploration.findings.is_empty(), "{setup}: {runs} timelines find something");
+        assert!(
+            !exploration.findings.is_empty(),
+            "{setup}: {runs} timelines find something"
+        );
         for finding in &exploration.findings {
             let test = rust_test(finding).unwrap_or_else(|e| panic!("{e}"));
             files.insert(test.file_name, test.text);
@@ -119,4 +122,50 @@ reproduces! {
         fails by "hot_loop_without_backoff";
     forced_410_small_pages_half_open_watch: small_pages_half_open_watch
         fails by "half_open_watch";
+}
+
+#[test]
+fn harness_explore_emit_tests_writes_one_test_per_finding_named_as_its_scenario_file() {
+    let base = std::env::temp_dir().join(format!("kwh-emit-tests-{}", std::process::id()));
+    let (tests, scenarios) = (base.join("tests"), base.join("scenarios"));
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args([
+            "explore",
+            "scenarios/forced-410.yaml",
+            "--runs",
+            "4",
+            "--seed",
+        ])
+        .arg(SEED.to_string())
+        .args(["--format", "json", "--emit-tests"])
+        .arg(&tests)
+        .arg("--out")
+        .arg(&scenarios)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the harness runs");
+    assert_eq!(output.status.code(), Some(1), "findings exit 1");
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let findings = doc["findings"].as_array().unwrap();
+    assert!(!findings.is_empty(), "4 timelines find something");
+    let mut expected: Vec<String> = findings
+        .iter()
+        .map(|f| {
+            let file = PathBuf::from(f["file"].as_str().unwrap());
+            let stem = file
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .replace('-', "_");
+            format!("{stem}.rs")
+        })
+        .collect();
+    expected.sort();
+    let mut written: Vec<String> = std::fs::read_dir(&tests)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(written, expected);
+    let _ = std::fs::remove_dir_all(&base);
 }

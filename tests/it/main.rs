@@ -4,8 +4,8 @@
 mod apiserver;
 mod bad_files;
 mod cli;
-mod emitted;
 mod consumer_shape;
+mod emitted;
 mod explore;
 mod fault_wire;
 mod fixture;
