@@ -106,16 +106,18 @@ impl Outcome {
         }
     }
 
-    /// Panics with the diagnosis unless the set-up recovered.
+    /// Panics with the mechanism and the diagnosis unless the set-up recovered.
     ///
     /// # Panics
-    /// When the verdict is "not recovered"; the message says why.
+    /// When the verdict is "not recovered"; the message says how and why:
+    /// ``set-up `defaults` did not recover (stale_resume_point): ...``.
     #[track_caller]
     pub fn assert_recovered(&self) {
         if !self.verdict.recovered {
             panic!(
-                "set-up `{}` did not recover: {}",
+                "set-up `{}` did not recover ({}): {}",
                 self.setup,
+                self.verdict.mechanism.unwrap_or(Mechanism::Unknown).name(),
                 self.verdict.diagnosis.as_deref().unwrap_or("no diagnosis")
             );
         }

@@ -11,7 +11,9 @@ use super::args::ExploreFormat;
 use super::explore_args::{ExploreArgs, ExploreCommand};
 use super::explore_merge::merge;
 use super::paths::expand;
-use crate::explore::{Budget, Exploration, ExploreOptions, Shard, Summary, explore as explore_one};
+use crate::explore::{
+    Budget, Exploration, ExploreOptions, Finding, Shard, Summary, explore as explore_one,
+};
 use crate::report;
 use crate::scenario::Document;
 
@@ -49,8 +51,12 @@ pub(super) fn explore(args: &ExploreArgs, out: &mut impl Write) -> anyhow::Resul
         explorations.push(explore_one(document, &options)?);
     }
     let summary = Summary::of(&explorations, args.out.is_some());
+    let kept = kept(&summary, &explorations);
     if let Some(dir) = &args.out {
-        write_findings(dir, &summary, &explorations)?;
+        write_findings(dir, &summary, &kept)?;
+    }
+    if let Some(dir) = &args.emit_tests {
+        super::emit_tests::write(dir, &kept)?;
     }
     match args.format {
         ExploreFormat::Table => report::explore::write_table(&summary, args.out.as_deref(), out)?,
@@ -94,24 +100,30 @@ fn options(
     Ok(options)
 }
 
+/// The findings the summary keeps, in its order: the first of each set-up × mechanism.
+fn kept<'a>(summary: &Summary, explorations: &'a [Exploration]) -> Vec<&'a Finding> {
+    summary
+        .findings
+        .iter()
+        .filter_map(|record| {
+            explorations
+                .iter()
+                .filter(|e| e.scenario == record.scenario)
+                .flat_map(|e| &e.findings)
+                .find(|f| {
+                    (&f.failure.setup, f.failure.mechanism, f.failure.check)
+                        == (&record.setup, record.mechanism, record.check)
+                })
+        })
+        .collect()
+}
+
 /// Writes each finding the summary keeps as its scenario file, and `findings.json`.
-fn write_findings(
-    dir: &Path,
-    summary: &Summary,
-    explorations: &[Exploration],
-) -> anyhow::Result<()> {
+fn write_findings(dir: &Path, summary: &Summary, kept: &[&Finding]) -> anyhow::Result<()> {
     let context = |p: &Path| format!("failed to write {}", p.display());
     std::fs::create_dir_all(dir).with_context(|| context(dir))?;
-    for record in &summary.findings {
-        let found = explorations
-            .iter()
-            .filter(|e| e.scenario == record.scenario)
-            .flat_map(|e| &e.findings)
-            .find(|f| {
-                (&f.failure.setup, f.failure.mechanism, f.failure.check)
-                    == (&record.setup, record.mechanism, record.check)
-            });
-        if let (Some(finding), Some(file)) = (found, &record.file) {
+    for (record, finding) in summary.findings.iter().zip(kept) {
+        if let Some(file) = &record.file {
             let path = dir.join(file);
             std::fs::write(&path, finding.document.to_yaml()).with_context(|| context(&path))?;
         }

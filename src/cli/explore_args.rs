@@ -45,6 +45,11 @@ pub struct ExploreArgs {
     /// `findings.json`. The directory is created if missing.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Also write each finding as a Rust test for kube-rs, `<scenario>_<set-up>_<mechanism>.rs`:
+    /// the set-up as kube code run against the shrunk scenario, `#[ignore]`d until fixed.
+    /// The directory is created if missing.
+    #[arg(long, value_name = "DIR")]
+    pub emit_tests: Option<PathBuf>,
     /// Timelines run at once; default every core.
     #[arg(long)]
     pub jobs: Option<usize>,

@@ -7,6 +7,7 @@
 mod args;
 mod catalogue;
 mod dispatch;
+mod emit_tests;
 mod exec;
 mod explain;
 mod explore;

@@ -122,12 +122,45 @@ impl Scenario {
 pub struct CustomRun<'a> {
     scenario: &'a Scenario,
     options: &'a RunOptions,
+    /// The scenario's set-up your code is judged as; `None`: a set-up with kube's defaults.
+    setup: Option<&'a SetUp>,
 }
 
 impl<'a> CustomRun<'a> {
     /// `scenario` with `options`; [`Scenario::with_options`] makes one.
     pub(super) fn new(scenario: &'a Scenario, options: &'a RunOptions) -> Self {
-        Self { scenario, options }
+        Self {
+            scenario,
+            options,
+            setup: None,
+        }
+    }
+
+    /// Judges your code as the scenario's set-up `name` says it is, instead of as a set-up
+    /// with kube's defaults: the kube client you are given has the set-up's client settings,
+    /// your stream is read as its consumer reads (`stop_on_error` stops at the first error),
+    /// the truth is filtered by its selectors, a failure is explained by its backoff, bookmarks
+    /// and watch timeout, and the outcome is held to what the scenario expects of it.
+    ///
+    /// Your code must build the watcher the set-up describes, or the verdict judges one thing
+    /// by the description of another; `harness explore --emit-tests` writes that code for
+    /// each finding.
+    ///
+    /// # Errors
+    /// [`Error::UnknownSetUp`] when the scenario has no set-up `name`.
+    pub fn as_setup(mut self, name: &str) -> Result<Self, Error> {
+        let scenario = self.scenario;
+        let setup = scenario
+            .watchers
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| Error::UnknownSetUp {
+                scenario: scenario.name.clone(),
+                name: name.to_owned(),
+                known: scenario.watchers.iter().map(|s| s.name.clone()).collect(),
+            })?;
+        self.setup = Some(setup);
+        Ok(self)
     }
 
     /// [`Scenario::run_with`] with these options.
@@ -224,19 +257,26 @@ impl<'a> CustomRun<'a> {
         )
     }
 
-    /// Runs `make` as a set-up of `shape` — yours, read to the end, expected to recover — and
-    /// judges it.
+    /// Runs `make` as a set-up of `shape` — the one [`CustomRun::as_setup`] named, or yours,
+    /// read to the end, expected to recover — and judges it.
     fn judge(&self, shape: Shape, make: world::MakeSubject) -> Result<Outcome, Error> {
-        let setup = SetUp {
-            name: "your-watcher".to_owned(),
-            config: crate::scenario::WatcherSettings::default(),
-            backoff: Backoff::None,
-            backoff_on: BackoffOn::Watcher,
-            client: ClientSettings::default(),
-            consumer: Consumer::ContinueOnError,
-            shape,
-            expected: Expected::Recover,
-            expected_mechanism: None,
+        let setup = match self.setup {
+            // What your code yields is what is recorded, whatever the set-up's own shape.
+            Some(declared) => SetUp {
+                shape,
+                ..declared.clone()
+            },
+            None => SetUp {
+                name: "your-watcher".to_owned(),
+                config: crate::scenario::WatcherSettings::default(),
+                backoff: Backoff::None,
+                backoff_on: BackoffOn::Watcher,
+                client: ClientSettings::default(),
+                consumer: Consumer::ContinueOnError,
+                shape,
+                expected: Expected::Recover,
+                expected_mechanism: None,
+            },
         };
         let (wall_timeout, lag) = limits(self.scenario, self.options);
         let receiver = world::spawn(self.scenario, &setup, self.options.mode, make)?;

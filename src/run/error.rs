@@ -26,6 +26,17 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// [`CustomRun::as_setup`](super::CustomRun::as_setup) named a set-up the scenario does not
+    /// have.
+    #[error("scenario {scenario} has no set-up `{name}`; its set-ups: {}", known.join(", "))]
+    UnknownSetUp {
+        /// The scenario.
+        scenario: String,
+        /// The name asked for.
+        name: String,
+        /// The set-ups it has.
+        known: Vec<String>,
+    },
     /// The live server could not start.
     #[error("failed to start the live server for set-up {setup}")]
     Live {

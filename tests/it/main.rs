@@ -5,6 +5,7 @@ mod apiserver;
 mod bad_files;
 mod cli;
 mod consumer_shape;
+mod emitted;
 mod explore;
 mod explore_scale;
 mod fault_wire;

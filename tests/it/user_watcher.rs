@@ -95,3 +95,44 @@ fn a_watcher_that_never_lets_time_pass_is_reported_as_hung_with_its_last_activit
         "{why}"
     );
 }
+
+#[test]
+fn my_selecting_watcher_is_judged_by_the_truth_its_set_up_selects_once_run_as_that_set_up() {
+    let web_only = |client| {
+        watcher(
+            Api::<ConfigMap>::all(client),
+            watcher::Config::default().labels("app=web"),
+        )
+        .default_backoff()
+    };
+    let scenario = forced_410();
+    let as_defaults = scenario.run_with(web_only).expect("the run starts");
+    assert!(
+        !as_defaults.verdict.recovered,
+        "judged as a watcher of everything, it misses db/db-config"
+    );
+    let options = kube_watch_harness::run::RunOptions::default();
+    let as_web_only = scenario
+        .with_options(&options)
+        .as_setup("web-only")
+        .expect("forced-410 has set-up web-only")
+        .run_with(web_only)
+        .expect("the run starts");
+    as_web_only.assert_recovered();
+    assert_eq!(as_web_only.setup, "web-only");
+}
+
+#[test]
+fn running_as_a_set_up_the_scenario_lacks_names_the_ones_it_has() {
+    let scenario = forced_410();
+    let options = kube_watch_harness::run::RunOptions::default();
+    let error = scenario
+        .with_options(&options)
+        .as_setup("web")
+        .expect_err("no set-up `web`");
+    let message = error.to_string();
+    assert!(
+        message.contains("no set-up `web`") && message.contains("web-only"),
+        "{message}"
+    );
+}
