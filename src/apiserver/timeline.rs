@@ -31,7 +31,7 @@ where
         let scenario = scenario.borrow();
         let end = scenario.duration;
         tokio::join!(
-            steps(&server, &scenario, at_start),
+            steps(&server, scenario, at_start),
             every(&server, scenario.server.churn_interval, end, |s| s.churn()),
             compaction(&server, scenario.server.compaction_interval, end),
         );
