@@ -570,4 +570,14 @@ impl Recorder {
             Log::Kept(trace) | Log::Folded { kept: trace, .. } => trace.clone(),
         }
     }
+
+    /// The events recorded so far, taken out: what [`snapshot`](Self::snapshot) would return,
+    /// without copying a long trace, for its last reader. The recorder keeps recording from
+    /// an empty trace.
+    #[must_use]
+    pub fn take(&self) -> Trace {
+        match &mut *self.events.lock().expect("trace lock is never poisoned") {
+            Log::Kept(trace) | Log::Folded { kept: trace, .. } => std::mem::take(trace),
+        }
+    }
 }

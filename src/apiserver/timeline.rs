@@ -1,6 +1,7 @@
 //! Playing a scenario's timeline on a server in (virtual or real) time: its steps, background
 //! churn and etcd's periodic compaction.
 
+use std::borrow::Borrow;
 use std::time::Duration;
 
 use super::server::ApiServer;
@@ -11,19 +12,26 @@ use crate::scenario::{Action, Scenario};
 ///
 /// The steps at time zero are applied before this returns, so no request can arrive before
 /// them, whichever task the runtime polls first; the rest happens in the returned future.
-pub fn play(server: ApiServer, scenario: Scenario) -> impl Future<Output = ()> + Send + 'static {
+///
+/// `scenario` is owned or shared (`Arc<Scenario>`), so runs of one scenario need not copy it.
+pub fn play<S>(server: ApiServer, scenario: S) -> impl Future<Output = ()> + Send + 'static
+where
+    S: Borrow<Scenario> + Send + 'static,
+{
     let at_start = scenario
+        .borrow()
         .timeline
         .iter()
         .take_while(|step| step.at.is_zero())
         .count();
-    for step in &scenario.timeline[..at_start] {
+    for step in &scenario.borrow().timeline[..at_start] {
         apply(&server, &step.action);
     }
     async move {
+        let scenario = scenario.borrow();
         let end = scenario.duration;
         tokio::join!(
-            steps(&server, &scenario, at_start),
+            steps(&server, scenario, at_start),
             every(&server, scenario.server.churn_interval, end, |s| s.churn()),
             compaction(&server, scenario.server.compaction_interval, end),
         );

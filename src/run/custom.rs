@@ -279,7 +279,12 @@ impl<'a> CustomRun<'a> {
             },
         };
         let (wall_timeout, lag) = limits(self.scenario, self.options);
-        let receiver = world::spawn(self.scenario, &setup, self.options.mode, make)?;
+        let receiver = world::spawn(
+            &Arc::new(self.scenario.clone()),
+            &setup,
+            self.options.mode,
+            make,
+        )?;
         Ok(judged(
             self.scenario,
             &setup,

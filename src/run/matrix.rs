@@ -2,6 +2,8 @@
 //! own ([`world`]), judged against what the scenario expects. Entry points: [`run`] and
 //! [`Scenario::run`].
 
+use std::sync::Arc;
+
 use super::custom::CustomRun;
 use super::error::Error;
 use super::judged::{judged, limits};
@@ -37,11 +39,12 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport, Error
     // Every set-up starts at once on its own thread (unless asked one at a time); they share
     // nothing, so this only changes how long the whole matrix takes, never a trace.
     let mut outcomes = Vec::new();
+    let shared = Arc::new(scenario.clone());
     let mut pending = Vec::new();
     let mut started = std::time::Instant::now();
     for setup in &scenario.watchers {
         let make = matrix_subject(scenario, setup);
-        pending.push((setup, world::spawn(scenario, setup, options.mode, make)?));
+        pending.push((setup, world::spawn(&shared, setup, options.mode, make)?));
         if options.one_at_a_time {
             outcomes.extend(finish(
                 scenario,

@@ -68,15 +68,17 @@ impl Watchdog {
     }
 }
 
-/// Starts one set-up on its own thread.
+/// Starts one set-up on its own thread. The scenario is shared, not copied: a long timeline
+/// (a step every 500 ms for 20 minutes) is thousands of steps with bodies, and every set-up and
+/// its timeline player read the same one.
 pub(super) fn spawn(
-    scenario: &Scenario,
+    scenario: &Arc<Scenario>,
     setup: &SetUp,
     mode: Mode,
     make: MakeSubject,
 ) -> Result<Running, Error> {
     let (tx, rx) = mpsc::channel();
-    let (scenario, setup) = (scenario.clone(), setup.clone());
+    let (scenario, setup) = (Arc::clone(scenario), setup.clone());
     let name = setup.name.clone();
     let watchdog = Arc::new(Watchdog::default());
     let world_watchdog = Arc::clone(&watchdog);
@@ -121,7 +123,7 @@ pub(super) fn wait(
 
 /// One set-up in a fresh world with its own runtime.
 fn run_one(
-    scenario: &Scenario,
+    scenario: &Arc<Scenario>,
     setup: &SetUp,
     mode: Mode,
     make: MakeSubject,
@@ -148,7 +150,7 @@ fn run_one(
                 apply_client_settings(&mut config, setup, server.recorder());
                 let client = transport::client(server.clone(), &config, scenario.seed)
                     .map_err(|e| client_error(e.into()))?;
-                let player = tokio::spawn(apiserver::play(server.clone(), scenario.clone()));
+                let player = tokio::spawn(apiserver::play(server.clone(), Arc::clone(scenario)));
                 let trace = exercise(scenario, setup, &server, client, make, watchdog).await;
                 player.abort();
                 Ok(trace)
@@ -242,7 +244,8 @@ async fn exercise(
             });
         }
     }
-    recorder.snapshot()
+    // NB: taken, not copied: the run is over, and nothing reads this recorder's trace again.
+    recorder.take()
 }
 
 /// How long (virtual time) a consumer has to stop after the run ends.
