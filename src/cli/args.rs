@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-pub use super::explore_args::{ExploreArgs, ExploreCommand};
+pub use super::explore_args::{ExploreArgs, ExploreCommand, ExploreFormat};
 
 /// A chaos and diagnostic test harness for Kubernetes watch clients.
 #[derive(Debug, Parser)]
@@ -179,15 +179,6 @@ pub enum Format {
     Json,
     /// JUnit XML for CI.
     Junit,
-}
-
-/// `harness explore` formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExploreFormat {
-    /// A table for terminals.
-    Table,
-    /// One JSON document, as `findings.json`.
-    Json,
 }
 
 /// `harness explain` formats.

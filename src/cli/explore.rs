@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use super::args::ExploreFormat;
-use super::explore_args::{ExploreArgs, ExploreCommand};
+use super::explore_args::{ExploreArgs, ExploreCommand, ExploreFormat};
 use super::explore_merge::merge;
 use super::paths::expand;
 use crate::explore::{

@@ -3,9 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Subcommand;
+use clap::{Subcommand, ValueEnum};
 
-use super::args::ExploreFormat;
 use crate::explore::Shard;
 
 /// `harness explore [merge]`.
@@ -90,4 +89,13 @@ fn duration(text: &str) -> Result<Duration, String> {
             Ok(d)
         }
     })
+}
+
+/// `harness explore` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExploreFormat {
+    /// A table for terminals.
+    Table,
+    /// One JSON document, as `findings.json`.
+    Json,
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::args::ExploreFormat;
+use super::explore_args::ExploreFormat;
 use crate::explore::Summary;
 use crate::report;
 
