@@ -69,7 +69,7 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// What may be drawn (YAML: kinds, min_faults, max_faults, start, end, min_window,
-        /// max_window). Default: every fault kind, 1 to 3 a timeline, acting from 30s until the
+        /// max_window, search). Default: every fault kind, 1 to 3 a timeline, acting from 30s until the
         /// scenario's duration less its deadline, windows of 5s to 3m.
         #[arg(long, value_name = "FILE")]
         budget: Option<PathBuf>,
@@ -83,6 +83,11 @@ pub enum Command {
         /// Report each finding as first drawn, without shrinking it.
         #[arg(long)]
         no_shrink: bool,
+        /// How timelines are drawn: `guided` (swarm subsets, change-then-trigger pairs, server
+        /// settings, coverage feedback) or `uniform` (the search before issue 25). Default: the
+        /// budget file's `search:`, else guided.
+        #[arg(long, value_enum)]
+        search: Option<SearchArg>,
         /// Summary format.
         #[arg(long, value_enum, default_value_t = ExploreFormat::Table)]
         format: ExploreFormat,
@@ -217,6 +222,15 @@ pub enum ExploreFormat {
     Table,
     /// One JSON document, as `findings.json`.
     Json,
+}
+
+/// `harness explore --search`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SearchArg {
+    /// Every fault drawn alike from the budget's kinds.
+    Uniform,
+    /// Swarm subsets, pairs, server settings, coverage feedback.
+    Guided,
 }
 
 /// `harness explain` formats.

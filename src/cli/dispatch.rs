@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use super::args::{Args, Command, SchemaOf};
+use super::args::{Args, Command, SchemaOf, SearchArg};
 use super::paths::expand;
+use crate::explore::Search;
 use crate::report;
 use crate::scenario;
 
@@ -92,6 +93,7 @@ fn execute(args: Args, out: &mut impl Write, err: &mut impl Write) -> anyhow::Re
             out: out_dir,
             jobs,
             no_shrink,
+            search,
             format,
             wall_timeout,
         } => super::explore::explore(
@@ -103,6 +105,10 @@ fn execute(args: Args, out: &mut impl Write, err: &mut impl Write) -> anyhow::Re
                 out: out_dir.as_deref(),
                 jobs,
                 shrink: !no_shrink,
+                search: search.map(|s| match s {
+                    SearchArg::Uniform => Search::Uniform,
+                    SearchArg::Guided => Search::Guided,
+                }),
                 format,
                 wall_timeout: Duration::from_secs(wall_timeout.max(1)),
             },

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::args::ExploreFormat;
-use crate::explore::{Budget, ExploreOptions, explore as run_exploration};
+use crate::explore::{Budget, ExploreOptions, Search, explore as run_exploration};
 use crate::report;
 use crate::run::RunOptions;
 use crate::scenario::Document;
@@ -21,6 +21,7 @@ pub(super) struct Request<'a> {
     pub(super) out: Option<&'a Path>,
     pub(super) jobs: Option<usize>,
     pub(super) shrink: bool,
+    pub(super) search: Option<Search>,
     pub(super) format: ExploreFormat,
     pub(super) wall_timeout: Duration,
 }
@@ -30,10 +31,13 @@ pub(super) fn explore(request: &Request<'_>, out: &mut impl Write) -> anyhow::Re
     let document = Document::load(request.path)?;
     let scenario = document.scenario()?;
     let (duration, deadline) = (scenario.duration, scenario.expect.deadline);
-    let budget = match request.budget {
+    let mut budget = match request.budget {
         Some(path) => Budget::load(path, duration, deadline)?,
         None => Budget::default_for(duration, deadline)?,
     };
+    if let Some(search) = request.search {
+        budget.search = search;
+    }
     let mut options = ExploreOptions::new(request.runs, request.seed, budget);
     options.run = RunOptions::default().wall_timeout(request.wall_timeout);
     if !request.shrink {

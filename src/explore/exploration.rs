@@ -1,17 +1,20 @@
 //! Exploring a scenario ([`explore`]) and what it found ([`Exploration`]): every timeline drawn
 //! and run, failures grouped by how they failed, each group shrunk to a finding.
 //!
-//! Deterministic for a seed: timeline `i` is drawn from a generator seeded by the seed and `i`
-//! alone, findings are taken in run order, and each is shrunk by itself, so `--jobs` changes
-//! how long it takes, never what it finds.
+//! Deterministic for a seed: timeline `i` is drawn from a generator seeded by the seed and `i`,
+//! with the coverage of its lane (`lanes.rs`), findings are taken in run order, and each is
+//! shrunk by itself, so `--jobs` changes how long it takes, never what it finds.
 
+use super::coverage::Coverage;
+use super::draw::draw;
+use super::drawn::Drawn;
 use super::error::Error;
 use super::explore_options::ExploreOptions;
 use super::failure::Failure;
 use super::finding::{Finding, finding};
+use super::lanes::{Ran, in_lanes};
 use super::parallel::in_parallel;
 use super::progress::Progress;
-use super::timeline::{Timeline, draw};
 use crate::outcome::Outcome;
 use crate::run;
 use crate::scenario::Document;
@@ -43,17 +46,16 @@ pub fn explore(document: &Document, options: &ExploreOptions) -> Result<Explorat
     let base = document.without_faults().for_any_faults();
     let scenario = base.scenario()?;
     let progress = Progress::new(options.progress, options.runs);
-    let drawn: Vec<Result<(Timeline, Vec<Outcome>), Error>> =
-        in_parallel(options.runs, options.jobs, |i| {
-            let result = run_one(&base, options, i);
-            progress.ran();
-            result
-        });
+    let drawn = in_lanes(options.runs, options.jobs, |coverage, i| {
+        let result = run_one(&base, options, coverage, i);
+        progress.ran();
+        result
+    });
     progress.done();
-    let mut groups: Vec<(Failure, usize, usize, Timeline, Outcome)> = Vec::new();
+    let mut groups: Vec<(Failure, usize, usize, Drawn, Outcome)> = Vec::new();
     let (mut setup_runs, mut failures) = (0, 0);
     for (i, result) in drawn.into_iter().enumerate() {
-        let (timeline, outcomes) = result?;
+        let (drawn, outcomes) = result?;
         setup_runs += outcomes.len();
         for outcome in outcomes {
             let Some(failure) = Failure::of(&outcome) else {
@@ -62,7 +64,7 @@ pub fn explore(document: &Document, options: &ExploreOptions) -> Result<Explorat
             failures += 1;
             match groups.iter_mut().find(|g| g.0 == failure) {
                 Some(group) => group.2 += 1,
-                None => groups.push((failure, i, 1, timeline.clone(), outcome)),
+                None => groups.push((failure, i, 1, drawn.clone(), outcome)),
             }
         }
     }
@@ -92,14 +94,13 @@ pub fn explore(document: &Document, options: &ExploreOptions) -> Result<Explorat
     })
 }
 
-/// Draws timeline `i` and runs the whole matrix under it.
-fn run_one(
-    base: &Document,
-    options: &ExploreOptions,
-    i: usize,
-) -> Result<(Timeline, Vec<Outcome>), Error> {
-    let timeline = draw(base, &options.budget, options.seed, i)?;
-    let scenario = base.with_faults(&timeline).scenario()?;
+/// Draws run `i` with its lane's coverage and runs the whole matrix under it.
+fn run_one(base: &Document, options: &ExploreOptions, coverage: &Coverage, i: usize) -> Ran {
+    let drawn = draw(base, &options.budget, coverage, options.seed, i)?;
+    let scenario = base
+        .with_server(&drawn.server)
+        .with_faults(&drawn.timeline)
+        .scenario()?;
     let report = run::run(&scenario, &options.run)?;
-    Ok((timeline, report.outcomes))
+    Ok((drawn, report.outcomes))
 }
