@@ -5,18 +5,15 @@
 //! with the coverage of its lane (`lanes.rs`), findings are taken in run order, and each is
 //! shrunk by itself, so `--jobs` changes how long it takes, never what it finds.
 
-use super::coverage::Coverage;
-use super::draw::draw;
 use super::drawn::Drawn;
 use super::error::Error;
 use super::explore_options::ExploreOptions;
 use super::failure::Failure;
 use super::finding::{Finding, finding};
-use super::lanes::{Ran, in_lanes};
+use super::lanes::{in_lanes, run_one};
 use super::parallel::in_parallel;
 use super::progress::Progress;
 use crate::outcome::Outcome;
-use crate::run;
 use crate::scenario::Document;
 
 /// What exploring found.
@@ -92,15 +89,4 @@ pub fn explore(document: &Document, options: &ExploreOptions) -> Result<Explorat
         failures,
         findings: findings.into_iter().collect::<Result<_, _>>()?,
     })
-}
-
-/// Draws run `i` with its lane's coverage and runs the whole matrix under it.
-fn run_one(base: &Document, options: &ExploreOptions, coverage: &Coverage, i: usize) -> Ran {
-    let drawn = draw(base, &options.budget, coverage, options.seed, i)?;
-    let scenario = base
-        .with_server(&drawn.server)
-        .with_faults(&drawn.timeline)
-        .scenario()?;
-    let report = run::run(&scenario, &options.run)?;
-    Ok((drawn, report.outcomes))
 }

@@ -41,16 +41,7 @@ pub(super) fn guided(
         timeline = fitted;
         features.extend([Feature::Paired, Feature::Pair(change, trigger)]);
     }
-    for _ in timeline.len()..count {
-        let mut one = || {
-            let kind = pick(rng, &subset, |k| coverage.weight(Feature::Kind(k)));
-            let fault = budget.fault(kind.unwrap_or(FaultKind::CutStream), rng);
-            vec![(budget.place(&fault, rng), fault)]
-        };
-        if let Ok(fitted) = fit(&base, &timeline, &mut one) {
-            timeline = fitted;
-        }
-    }
+    let mut timeline = fill(&base, budget, coverage, &subset, timeline, count, rng);
     if timeline.is_empty() {
         // Nothing in the subset fits this scenario (an `idle` window in a busy workload): a
         // fault of any kind, as the uniform search draws it.
@@ -66,6 +57,34 @@ pub(super) fn guided(
         server,
         features,
     })
+}
+
+/// `timeline` with faults of the kinds in `subset` (by weight) added up to `count`, each
+/// redrawn until it fits, left out when none does.
+fn fill(
+    base: &Document,
+    budget: &Budget,
+    coverage: &Coverage,
+    subset: &[FaultKind],
+    mut timeline: Timeline,
+    count: usize,
+    rng: &mut fastrand::Rng,
+) -> Timeline {
+    for _ in timeline.len()..count {
+        let mut one = || {
+            let kind = pick(rng, subset, |k| coverage.weight(Feature::Kind(k)));
+            kind.map(|kind| {
+                let fault = budget.fault(kind, rng);
+                (budget.place(&fault, rng), fault)
+            })
+            .into_iter()
+            .collect()
+        };
+        if let Ok(fitted) = fit(base, &timeline, &mut one) {
+            timeline = fitted;
+        }
+    }
+    timeline
 }
 
 /// Whether this run is a pair, and which: about one run in three at first, each pair of the
@@ -165,4 +184,113 @@ fn pick<T: Copy>(rng: &mut fastrand::Rng, items: &[T], weight: impl Fn(T) -> u32
         left -= w;
     }
     items.last().copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explore::draw::draw;
+    use crate::explore::search::Search;
+
+    fn matrix() -> (Document, Budget) {
+        let base = Document::load(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/explore/generic-matrix.yaml"
+        ))
+        .unwrap()
+        .without_faults()
+        .for_any_faults();
+        let scenario = base.scenario().unwrap();
+        let budget = Budget::default_for(scenario.duration, scenario.expect.deadline).unwrap();
+        (base, budget)
+    }
+
+    #[test]
+    fn a_swarm_draw_uses_only_its_subset() {
+        let (base, budget) = matrix();
+        let coverage = Coverage::default();
+        let mut rng = fastrand::Rng::with_seed(5);
+        let mut sizes = std::collections::BTreeSet::new();
+        for _ in 0..40 {
+            let subset = swarm(&budget, &coverage, &mut rng, None);
+            assert!(!subset.is_empty());
+            assert!(subset.iter().all(|k| budget.kinds.contains(k)));
+            sizes.insert(subset.len());
+            let timeline = fill(
+                &base,
+                &budget,
+                &coverage,
+                &subset,
+                Timeline::new(),
+                3,
+                &mut rng,
+            );
+            for (_, fault) in &timeline {
+                assert!(
+                    subset.contains(&fault.kind_of()),
+                    "{fault:?} not in {subset:?}"
+                );
+            }
+        }
+        assert!(sizes.len() > 3, "subsets vary in size: {sizes:?}");
+        let paired = swarm(
+            &budget,
+            &coverage,
+            &mut rng,
+            Some((FaultKind::Idle, FaultKind::Compact)),
+        );
+        assert!(paired.contains(&FaultKind::Idle) && paired.contains(&FaultKind::Compact));
+    }
+
+    #[test]
+    fn a_pair_puts_the_trigger_after_the_state_change_inside_the_span() {
+        let (_, budget) = matrix();
+        let mut rng = fastrand::Rng::with_seed(11);
+        for (change, trigger) in pairs(&budget.kinds) {
+            for _ in 0..20 {
+                let pair = pair_of(&budget, change, trigger, &mut rng);
+                let [(at, changed), (then, triggered)] = &pair[..] else {
+                    panic!("a pair is two faults: {pair:?}");
+                };
+                assert_eq!((changed.kind_of(), triggered.kind_of()), (change, trigger));
+                assert!(then > at, "{pair:?}");
+                assert!(*at >= budget.span.0, "{pair:?}");
+                assert!(*then + triggered.duration() <= budget.span.1, "{pair:?}");
+            }
+        }
+        // The pair: a LIST that keeps failing, and a relist forced inside its window.
+        let inside = (0..50)
+            .map(|_| {
+                pair_of(
+                    &budget,
+                    FaultKind::HttpError,
+                    FaultKind::ExpireWatches,
+                    &mut rng,
+                )
+            })
+            .filter(|p| carries(&p[0].1) && p[1].0 < p[0].0 + p[0].1.duration())
+            .count();
+        assert!(inside > 25, "{inside} of 50 inside the window");
+    }
+
+    #[test]
+    fn the_same_seed_index_and_coverage_draw_the_same_run() {
+        let (base, mut budget) = matrix();
+        budget.search = Search::Guided;
+        let mut coverage = Coverage::default();
+        let first = draw(&base, &budget, &coverage, 9, 4).unwrap();
+        assert_eq!(first, draw(&base, &budget, &coverage, 9, 4).unwrap());
+        assert_ne!(first, draw(&base, &budget, &coverage, 9, 5).unwrap());
+        coverage.learn(&first, &[]);
+        let again = coverage.clone();
+        assert_eq!(
+            draw(&base, &budget, &coverage, 9, 28).unwrap(),
+            draw(&base, &budget, &again, 9, 28).unwrap()
+        );
+        let scenario = base
+            .with_server(&first.server)
+            .with_faults(&first.timeline)
+            .scenario();
+        assert!(scenario.is_ok(), "a drawn run loads: {scenario:?}");
+    }
 }

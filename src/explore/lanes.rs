@@ -7,10 +7,14 @@
 //! threads); `exploration.rs` is being rewritten around it.
 
 use super::coverage::Coverage;
+use super::draw::draw;
 use super::drawn::Drawn;
 use super::error::Error;
+use super::explore_options::ExploreOptions;
 use super::parallel::in_parallel;
 use crate::outcome::Outcome;
+use crate::run;
+use crate::scenario::Document;
 
 /// Lanes coverage feedback flows along.
 pub(super) const LANES: usize = 24;
@@ -41,6 +45,22 @@ pub(super) fn in_lanes(
     (0..runs)
         .filter_map(|i| lanes.get_mut(i % LANES).and_then(Iterator::next))
         .collect()
+}
+
+/// Draws run `i` with its lane's coverage and runs the whole matrix under it.
+pub(super) fn run_one(
+    base: &Document,
+    options: &ExploreOptions,
+    coverage: &Coverage,
+    i: usize,
+) -> Ran {
+    let drawn = draw(base, &options.budget, coverage, options.seed, i)?;
+    let scenario = base
+        .with_server(&drawn.server)
+        .with_faults(&drawn.timeline)
+        .scenario()?;
+    let report = run::run(&scenario, &options.run)?;
+    Ok((drawn, report.outcomes))
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ mod roles;
 mod search;
 mod server_draw;
 mod shrink;
+mod survey;
 mod timeline;
 
 pub use budget::{Budget, Error as BudgetError};
@@ -46,4 +47,5 @@ pub use failure::Failure;
 pub use feature::{Feature, Knob};
 pub use finding::Finding;
 pub use search::Search;
+pub use survey::survey;
 pub use timeline::Timeline;
