@@ -61,8 +61,8 @@ fn main() {
             .count();
         (known, unknown)
     };
-    println!("\n| runs | uniform: mechanisms (+ unknown) | guided: mechanisms (+ unknown) |");
-    println!("|---|---|---|");
+    eprintln!("\n| runs | uniform: mechanisms (+ unknown) | guided: mechanisms (+ unknown) |");
+    eprintln!("|---|---|---|");
     for runs in ROWS.map(|r| r / scale) {
         let cell = |found: &[(Failure, usize)], surveyed: usize| {
             if runs > surveyed {
@@ -71,7 +71,7 @@ fn main() {
             let (known, unknown) = within(found, runs);
             format!("{} (+ {unknown})", known.len())
         };
-        println!(
+        eprintln!(
             "| {runs} | {} | {} |",
             cell(&uniform, ROWS[2] / scale),
             cell(&guided, ROWS[1] / scale)
@@ -83,10 +83,10 @@ fn main() {
     let (guided_5k, _) = within(&guided, ROWS[1] / scale);
     let (guided_1k, _) = within(&guided, ROWS[0] / scale);
     let (uniform_5k, _) = within(&uniform, ROWS[1] / scale);
-    println!("\nuniform in {}: {}", ROWS[2] / scale, name(&uniform_all));
-    println!("guided in {}: {}", ROWS[1] / scale, name(&guided_5k));
+    eprintln!("\nuniform in {}: {}", ROWS[2] / scale, name(&uniform_all));
+    eprintln!("guided in {}: {}", ROWS[1] / scale, name(&guided_5k));
     let missed: BTreeSet<Mechanism> = uniform_all.difference(&guided_5k).copied().collect();
-    println!(
+    eprintln!(
         "acceptance: guided in {} ({}) >= uniform in {} ({}): {}; uniform's {} within guided's {}: {}",
         ROWS[0] / scale,
         guided_1k.len(),
