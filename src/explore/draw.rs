@@ -33,3 +33,37 @@ pub(super) fn draw(
         Search::Guided => guided(base, budget, coverage, &mut rng, i),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_index_and_coverage_draw_the_same_run() {
+        let base = Document::load(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/explore/generic-matrix.yaml"
+        ))
+        .unwrap()
+        .without_faults()
+        .for_any_faults();
+        let scenario = base.scenario().unwrap();
+        let mut budget = Budget::default_for(scenario.duration, scenario.expect.deadline).unwrap();
+        budget.search = Search::Guided;
+        let mut coverage = Coverage::default();
+        let first = draw(&base, &budget, &coverage, 9, 4).unwrap();
+        assert_eq!(first, draw(&base, &budget, &coverage, 9, 4).unwrap());
+        assert_ne!(first, draw(&base, &budget, &coverage, 9, 5).unwrap());
+        coverage.learn(&first, &[]);
+        let again = coverage.clone();
+        assert_eq!(
+            draw(&base, &budget, &coverage, 9, 28).unwrap(),
+            draw(&base, &budget, &again, 9, 28).unwrap()
+        );
+        let scenario = base
+            .with_server(&first.server)
+            .with_faults(&first.timeline)
+            .scenario();
+        assert!(scenario.is_ok(), "a drawn run loads: {scenario:?}");
+    }
+}

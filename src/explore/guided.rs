@@ -189,8 +189,6 @@ fn pick<T: Copy>(rng: &mut fastrand::Rng, items: &[T], weight: impl Fn(T) -> u32
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::explore::draw::draw;
-    use crate::explore::search::Search;
 
     fn matrix() -> (Document, Budget) {
         let base = Document::load(concat!(
@@ -271,26 +269,5 @@ mod tests {
             .filter(|p| carries(&p[0].1) && p[1].0 < p[0].0 + p[0].1.duration())
             .count();
         assert!(inside > 25, "{inside} of 50 inside the window");
-    }
-
-    #[test]
-    fn the_same_seed_index_and_coverage_draw_the_same_run() {
-        let (base, mut budget) = matrix();
-        budget.search = Search::Guided;
-        let mut coverage = Coverage::default();
-        let first = draw(&base, &budget, &coverage, 9, 4).unwrap();
-        assert_eq!(first, draw(&base, &budget, &coverage, 9, 4).unwrap());
-        assert_ne!(first, draw(&base, &budget, &coverage, 9, 5).unwrap());
-        coverage.learn(&first, &[]);
-        let again = coverage.clone();
-        assert_eq!(
-            draw(&base, &budget, &coverage, 9, 28).unwrap(),
-            draw(&base, &budget, &again, 9, 28).unwrap()
-        );
-        let scenario = base
-            .with_server(&first.server)
-            .with_faults(&first.timeline)
-            .scenario();
-        assert!(scenario.is_ok(), "a drawn run loads: {scenario:?}");
     }
 }
