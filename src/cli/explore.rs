@@ -72,10 +72,13 @@ fn options(
 ) -> anyhow::Result<ExploreOptions> {
     let scenario = document.scenario()?;
     let (duration, deadline) = (scenario.duration, scenario.expect.deadline);
-    let budget = match &args.budget {
+    let mut budget = match &args.budget {
         Some(path) => Budget::load(path, duration, deadline)?,
         None => Budget::default_for(duration, deadline)?,
     };
+    if let Some(search) = args.search {
+        budget.search = search.into();
+    }
     let runs = args.runs.unwrap_or(if time.is_some() {
         usize::MAX
     } else {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Subcommand, ValueEnum};
 
-use crate::explore::Shard;
+use crate::explore::{Search, Shard};
 
 /// `harness explore [merge]`.
 #[derive(Debug, clap::Args)]
@@ -55,6 +55,11 @@ pub struct ExploreArgs {
     /// Report each finding as first drawn, without shrinking it.
     #[arg(long)]
     pub no_shrink: bool,
+    /// How timelines are drawn: `guided` (swarm subsets, change-then-trigger pairs, server
+    /// settings, coverage feedback) or `uniform` (the search before issue 25). Default: the
+    /// budget file's `search:`, else guided.
+    #[arg(long, value_enum)]
+    pub search: Option<SearchArg>,
     /// Summary format.
     #[arg(long, value_enum, default_value_t = ExploreFormat::Table)]
     pub format: ExploreFormat,
@@ -98,4 +103,22 @@ pub enum ExploreFormat {
     Table,
     /// One JSON document, as `findings.json`.
     Json,
+}
+
+/// `harness explore --search`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SearchArg {
+    /// Every fault drawn alike from the budget's kinds.
+    Uniform,
+    /// Swarm subsets, pairs, server settings, coverage feedback.
+    Guided,
+}
+
+impl From<SearchArg> for Search {
+    fn from(search: SearchArg) -> Self {
+        match search {
+            SearchArg::Uniform => Self::Uniform,
+            SearchArg::Guided => Self::Guided,
+        }
+    }
 }

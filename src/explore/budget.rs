@@ -7,6 +7,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::search::Search;
 use crate::fault::{
     Cut, ErrorBody, Fault, FaultKind, GoneForm, LatencyOn, Malformed, Restart, Target, TargetVerb,
 };
@@ -31,6 +32,8 @@ struct BudgetFile {
     min_window: Option<Span>,
     /// The longest.
     max_window: Option<Span>,
+    /// How timelines are drawn: `guided` (default) or `uniform`, the search before issue 25.
+    search: Option<Search>,
 }
 
 /// What explore may draw, with every default filled in for one scenario.
@@ -44,6 +47,8 @@ pub struct Budget {
     pub span: (Duration, Duration),
     /// How long a window lasts: at least, at most.
     pub window: (Duration, Duration),
+    /// How timelines are drawn.
+    pub search: Search,
 }
 
 /// Why a budget cannot be used.
@@ -81,7 +86,7 @@ pub enum Error {
 impl Budget {
     /// The default budget for a scenario of `duration` whose set-ups have `deadline` to
     /// recover: every fault kind, one to three a timeline, acting between 30 s in and
-    /// `duration - deadline`, windows of 5 s to 3 min.
+    /// `duration - deadline`, windows of 5 s to 3 min, the guided search.
     ///
     /// # Errors
     /// [`Error::Invalid`] when the scenario leaves no time for a fault.
@@ -185,6 +190,7 @@ impl Budget {
             faults,
             span: (start, end),
             window: (window.0, window.1.min(end - start)),
+            search: file.search.unwrap_or_default(),
         })
     }
 
@@ -197,6 +203,12 @@ impl Budget {
     /// window and all, on whole seconds.
     pub(super) fn draw(&self, rng: &mut fastrand::Rng) -> (Duration, Fault) {
         let kind = self.kinds[rng.usize(..self.kinds.len())];
+        let fault = self.fault(kind, rng);
+        (self.place(&fault, rng), fault)
+    }
+
+    /// One fault of `kind`, its parameters drawn as [`Budget::draw`] draws them.
+    pub(super) fn fault(&self, kind: FaultKind, rng: &mut fastrand::Rng) -> Fault {
         let window = seconds(rng, self.window.0, self.window.1);
         let target = |rng: &mut fastrand::Rng, verbs: &[TargetVerb]| Target {
             verbs: match verbs {
@@ -215,7 +227,7 @@ impl Budget {
             ..target(rng, verbs)
         };
         const ANY: &[TargetVerb] = &[TargetVerb::List, TargetVerb::Watch];
-        let fault = match kind {
+        match kind {
             FaultKind::Idle => Fault::Idle { duration: window },
             FaultKind::Compact => Fault::Compact { retain: None },
             FaultKind::DropBookmarks => Fault::DropBookmarks { duration: window },
@@ -304,19 +316,28 @@ impl Budget {
                 down: Fault::RESTART_DOWN,
                 drain: Duration::ZERO,
             },
-        };
-        let lasts = fault.duration();
-        let at = seconds(
-            rng,
-            self.span.0,
-            self.span.1.saturating_sub(lasts).max(self.span.0),
-        );
-        (at, fault)
+        }
+    }
+
+    /// When `fault` starts: inside the budget's span, window and all, on whole seconds.
+    pub(super) fn place(&self, fault: &Fault, rng: &mut fastrand::Rng) -> Duration {
+        self.place_from(self.span.0, fault, rng)
+    }
+
+    /// When `fault` starts, at `from` or later, ending inside the budget's span where it can.
+    pub(super) fn place_from(
+        &self,
+        from: Duration,
+        fault: &Fault,
+        rng: &mut fastrand::Rng,
+    ) -> Duration {
+        let latest = self.span.1.saturating_sub(fault.duration()).max(from);
+        seconds(rng, from, latest)
     }
 }
 
 /// A whole number of seconds in `from..=to`.
-fn seconds(rng: &mut fastrand::Rng, from: Duration, to: Duration) -> Duration {
+pub(super) fn seconds(rng: &mut fastrand::Rng, from: Duration, to: Duration) -> Duration {
     let (from, to) = (from.as_secs(), to.as_secs().max(from.as_secs()));
     Duration::from_secs(rng.u64(from..=to))
 }

@@ -2,8 +2,8 @@
 //! run until the count or the time is up, each run folded into a [`Tally`] and dropped, and
 //! each way a set-up failed shrunk to a finding.
 //!
-//! Deterministic for a seed: timeline `i` is drawn from a generator seeded by the seed and `i`
-//! alone, threads take timelines in number order (so the timelines run are always `0..n` of
+//! Deterministic for a seed: timeline `i` is drawn from a generator seeded by the seed and `i`,
+//! with what its lane learned from the lane's earlier timelines (`lanes.rs`); threads take timelines in number order (so the timelines run are always `0..n` of
 //! the shard's share), the tally keeps each failure's first timeline by number, and each
 //! finding is shrunk by itself. `--jobs` changes how long it takes, never what it finds; a
 //! time budget changes only how many ran, which the summary says.
@@ -18,13 +18,11 @@ use std::time::Instant;
 use super::error::Error;
 use super::explore_options::ExploreOptions;
 use super::finding::{Finding, finding};
+use super::lanes::{Lanes, run_one};
 use super::parallel::in_parallel;
 use super::progress::Progress;
 use super::shard::Shard;
 use super::tally::Tally;
-use super::timeline::{Timeline, draw};
-use crate::outcome::Outcome;
-use crate::run;
 use crate::scenario::Document;
 
 /// What exploring found.
@@ -100,6 +98,7 @@ fn run_timelines(base: &Document, options: &ExploreOptions) -> Result<(usize, Ta
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let tally = Mutex::new(Tally::default());
+    let lanes = Lanes::new();
     let error: Mutex<Option<(usize, Error)>> = Mutex::new(None);
     std::thread::scope(|scope| {
         for _ in 0..options.jobs.clamp(1, share.max(1)) {
@@ -114,13 +113,19 @@ fn run_timelines(base: &Document, options: &ExploreOptions) -> Result<(usize, Ta
                         break;
                     }
                     let i = shard.timeline(j);
-                    match run_one(base, options, i) {
-                        Ok((timeline, outcomes)) => {
+                    let Some(coverage) = lanes.coverage_for(i) else {
+                        failed.store(true, Ordering::Relaxed);
+                        break;
+                    };
+                    match run_one(base, options, &coverage, i) {
+                        Ok((drawn, outcomes)) => {
+                            lanes.learn(i, Some((&drawn, &outcomes)));
                             if let Ok(mut tally) = tally.lock() {
-                                tally.add(i, &timeline, outcomes);
+                                tally.add(i, &drawn, outcomes);
                             }
                         }
                         Err(e) => {
+                            lanes.learn(i, None);
                             failed.store(true, Ordering::Relaxed);
                             if let Ok(mut error) = error.lock()
                                 && error.as_ref().is_none_or(|(first, _)| i < *first)
@@ -140,16 +145,4 @@ fn run_timelines(base: &Document, options: &ExploreOptions) -> Result<(usize, Ta
     }
     let ran = next.into_inner().min(share);
     Ok((ran, tally.into_inner().unwrap_or_default()))
-}
-
-/// Draws timeline `i` and runs the whole matrix under it.
-fn run_one(
-    base: &Document,
-    options: &ExploreOptions,
-    i: usize,
-) -> Result<(Timeline, Vec<Outcome>), Error> {
-    let timeline = draw(base, &options.budget, options.seed, i)?;
-    let scenario = base.with_faults(&timeline).scenario()?;
-    let report = run::run(&scenario, &options.run)?;
-    Ok((timeline, report.outcomes))
 }

@@ -1,5 +1,6 @@
 //! One way a set-up failed, shrunk and written as a scenario of its own ([`Finding`]).
 
+use super::drawn::Drawn;
 use super::error::Error;
 use super::explore_options::ExploreOptions;
 use super::failure::Failure;
@@ -7,7 +8,7 @@ use super::shrink;
 use super::timeline::Timeline;
 use crate::outcome::Outcome;
 use crate::run;
-use crate::scenario::{Document, Scenario};
+use crate::scenario::{Document, Scenario, ServerSettings};
 
 /// One way a set-up failed, shrunk.
 #[derive(Debug, Clone)]
@@ -23,6 +24,9 @@ pub struct Finding {
     pub drawn: Timeline,
     /// The shrunk faults.
     pub faults: Timeline,
+    /// The server settings put over the scenario's own: as drawn, less those shrinking gave
+    /// back (the file has them in its `server:` block).
+    pub server: ServerSettings,
     /// Whether each shrunk fault was shown to be needed.
     pub minimal: bool,
     /// The diagnosis of the shrunk run.
@@ -40,17 +44,20 @@ pub(super) fn finding(
     options: &ExploreOptions,
     failure: &Failure,
     (first_run, runs): (usize, usize),
-    drawn: &Timeline,
+    drawn: &Drawn,
     outcome: Outcome,
 ) -> Result<Finding, Error> {
     let alone = base.only(&failure.setup, Some(failure.mechanism));
+    let (server, drawn) = (drawn.server, &drawn.timeline);
     if !options.shrink {
+        let alone = alone.with_server(&server);
         return Ok(Finding {
             failure: failure.clone(),
             first_run,
             runs,
             drawn: drawn.clone(),
             faults: drawn.clone(),
+            server,
             minimal: false,
             diagnosis: outcome.verdict.diagnosis.clone().unwrap_or_default(),
             document: alone.with_faults(drawn).named(
@@ -63,21 +70,27 @@ pub(super) fn finding(
             reproduced: false,
         });
     }
-    let mut run = |faults: &Timeline| -> Option<Outcome> {
-        let scenario = alone.with_faults(faults).scenario().ok()?;
+    let run = |document: &Document| -> Option<Outcome> {
+        let scenario = document.scenario().ok()?;
         run::run(&scenario, &options.run)
             .ok()?
             .outcomes
             .into_iter()
             .next()
     };
+    // The scenario's own settings first: a finding the scenario's server shows is simpler.
+    let mut left = options.shrink_attempts;
+    let (server, outcome) = shrink::shrink_server(server, outcome, failure, &mut left, &mut |s| {
+        run(&alone.with_server(s).with_faults(drawn))
+    });
+    let alone = alone.with_server(&server);
     let shrunk = shrink::shrink(
         drawn.clone(),
         outcome,
         failure,
         options.budget.span.0,
-        options.shrink_attempts,
-        &mut run,
+        left,
+        &mut |faults| run(&alone.with_faults(faults)),
     );
     let diagnosis = shrunk.outcome.verdict.diagnosis.clone().unwrap_or_default();
     let name = file_name(scenario, failure);
@@ -106,6 +119,7 @@ pub(super) fn finding(
         runs,
         drawn: drawn.clone(),
         faults: shrunk.faults,
+        server,
         minimal: shrunk.minimal,
         diagnosis,
         document,

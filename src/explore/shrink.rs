@@ -8,6 +8,7 @@ use super::failure::Failure;
 use super::timeline::Timeline;
 use crate::fault::{ErrorBody, Fault, Restart};
 use crate::outcome::Outcome;
+use crate::scenario::ServerSettings;
 
 /// What shrinking found.
 pub(super) struct Shrunk {
@@ -78,6 +79,33 @@ pub(super) fn shrink(
         minimal,
         outcome,
     }
+}
+
+/// Gives the scenario back its own server settings, one drawn setting at a time, keeping each
+/// change only while the set-up still fails the same way; `run` runs the drawn timeline under
+/// settings. Each run takes one of `attempts`.
+pub(super) fn shrink_server(
+    settings: ServerSettings,
+    outcome: Outcome,
+    failure: &Failure,
+    attempts: &mut usize,
+    run: &mut dyn FnMut(&ServerSettings) -> Option<Outcome>,
+) -> (ServerSettings, Outcome) {
+    let (mut settings, mut outcome) = (settings, outcome);
+    'fewer: while *attempts > 0 {
+        for fewer in settings.each_without_one() {
+            *attempts = attempts.saturating_sub(1);
+            if let Some(o) = run(&fewer).filter(|o| failure.is(o)) {
+                (settings, outcome) = (fewer, o);
+                continue 'fewer;
+            }
+            if *attempts == 0 {
+                break 'fewer;
+            }
+        }
+        break;
+    }
+    (settings, outcome)
 }
 
 /// Simpler versions of one fault, simplest first: earlier (halfway to `earliest`, on whole

@@ -5,8 +5,8 @@
 //! Order-free: a group keeps the smallest timeline number that showed it, whichever thread
 //! reports first, so that `--jobs` and `--shard` change how long it takes, never what it finds.
 
+use super::drawn::Drawn;
 use super::failure::Failure;
-use super::timeline::Timeline;
 use crate::outcome::Outcome;
 
 /// One way a set-up failed, so far.
@@ -17,8 +17,8 @@ pub(super) struct Group {
     pub(super) first: (usize, usize),
     /// How many timelines showed it.
     pub(super) runs: usize,
-    /// The first timeline's faults.
-    pub(super) drawn: Timeline,
+    /// What was drawn for the first timeline.
+    pub(super) drawn: Drawn,
     /// The first timeline's outcome for this set-up.
     pub(super) outcome: Outcome,
 }
@@ -35,7 +35,7 @@ pub(super) struct Tally {
 
 impl Tally {
     /// Folds in timeline `i`'s run.
-    pub(super) fn add(&mut self, i: usize, timeline: &Timeline, outcomes: Vec<Outcome>) {
+    pub(super) fn add(&mut self, i: usize, drawn: &Drawn, outcomes: Vec<Outcome>) {
         self.setup_runs += outcomes.len();
         for (place, outcome) in outcomes.into_iter().enumerate() {
             let Some(failure) = Failure::of(&outcome) else {
@@ -47,15 +47,14 @@ impl Tally {
                 Some(group) => {
                     group.runs += 1;
                     if first < group.first {
-                        (group.first, group.drawn, group.outcome) =
-                            (first, timeline.clone(), outcome);
+                        (group.first, group.drawn, group.outcome) = (first, drawn.clone(), outcome);
                     }
                 }
                 None => self.groups.push(Group {
                     failure,
                     first,
                     runs: 1,
-                    drawn: timeline.clone(),
+                    drawn: drawn.clone(),
                     outcome,
                 }),
             }

@@ -11,6 +11,7 @@ use serde_saphyr::{Location as Place, Spanned};
 use super::error::Result;
 use super::file::{ScenarioFile, StepFile};
 use super::load::read_raw;
+use super::server_settings::ServerSettings;
 use super::spec::{Scenario, Write};
 use super::validate::validate;
 use crate::fault::Fault;
@@ -92,6 +93,30 @@ impl Document {
                 }
             }));
         document.raw.timeline.sort_by_key(|step| step.at.value);
+        document
+    }
+
+    /// The same document with the server's settings that `settings` gives put over its own.
+    #[must_use]
+    pub fn with_server(&self, settings: &ServerSettings) -> Self {
+        let mut document = self.clone();
+        let server = &mut document.raw.server;
+        let unknown = Place::UNKNOWN;
+        if let Some(on) = settings.watch_cache {
+            server.watch_cache = Some(on);
+        }
+        if let Some(window) = settings.watch_cache_window {
+            server.watch_cache_window = Some(Spanned::new(Span(window), unknown, unknown));
+        }
+        if let Some(on) = settings.watch_list {
+            server.watch_list = Some(on);
+        }
+        if let Some(every) = settings.bookmark_interval {
+            server.bookmark_interval = Some(Span(every));
+        }
+        if let Some(every) = settings.compaction_interval {
+            server.compaction_interval = Some(Span(every));
+        }
         document
     }
 

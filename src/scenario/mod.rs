@@ -12,6 +12,7 @@ mod error;
 mod file;
 mod load;
 pub(crate) mod placeholder;
+mod server_settings;
 mod setup;
 mod spec;
 mod validate;
@@ -23,6 +24,7 @@ pub use document::Document;
 pub use error::{Error, Location, Result};
 pub use file::json_schema;
 pub use load::{files_in, load};
+pub use server_settings::ServerSettings;
 pub use setup::{
     Backoff, BackoffOn, ClientSettings, Consumer, Expected, ListSemantic, PageSize, SetUp, Shape,
     Timeout, WatcherSettings,

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use kube_watch_harness::explore::{Budget, ExploreOptions, explore};
+use kube_watch_harness::explore::{Budget, ExploreOptions, Search, explore};
 use kube_watch_harness::report::rust_test::rust_test;
 use kube_watch_harness::scenario::Document;
 
@@ -30,7 +30,9 @@ fn emitted() -> BTreeMap<String, String> {
     for (setup, runs) in EXPLORED {
         let alone = forced_410.only(setup, None);
         let scenario = alone.scenario().expect("one set-up of it is a scenario");
-        let budget = Budget::default_for(scenario.duration, scenario.expect.deadline).unwrap();
+        let mut budget = Budget::default_for(scenario.duration, scenario.expect.deadline).unwrap();
+        // The files were drawn by the uniform search; the guided one draws other timelines.
+        budget.search = Search::Uniform;
         let options = ExploreOptions::new(runs, SEED, budget).quiet();
         let exploration = explore(&alone, &options).expect("exploring runs");
         assert!(

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use kube_watch_harness::explore::{Budget, Exploration, ExploreOptions, Summary, explore};
+use kube_watch_harness::explore::{Budget, Exploration, ExploreOptions, Search, Summary, explore};
 use kube_watch_harness::report;
 use kube_watch_harness::run::{RunOptions, run};
 use kube_watch_harness::scenario::{Document, Scenario};
@@ -18,7 +18,9 @@ fn forced_410() -> Document {
 
 fn explored(document: &Document, runs: usize, jobs: usize) -> Exploration {
     let scenario = document.scenario().unwrap();
-    let budget = Budget::default_for(scenario.duration, scenario.expect.deadline).unwrap();
+    let mut budget = Budget::default_for(scenario.duration, scenario.expect.deadline).unwrap();
+    // Written against the uniform search's draws.
+    budget.search = Search::Uniform;
     let options = ExploreOptions::new(runs, 7, budget).jobs(jobs).quiet();
     explore(document, &options).expect("exploring runs")
 }
@@ -85,6 +87,8 @@ fn explore_finds_three_mechanisms_in_the_forced_410_set_ups_and_each_file_passes
             "20",
             "--seed",
             "1",
+            "--search",
+            "uniform",
         ])
         .args(["--format", "json", "--out"])
         .arg(&dir)
