@@ -6,6 +6,7 @@
 //! Run with `cargo bench --bench explore_scale`; `KWH_BENCH_RUNS=1000,10000` picks the counts
 //! (default 1,000, 10,000 and 100,000; the last takes about ten minutes on two cores).
 
+use std::io::Write;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -56,7 +57,9 @@ fn main() {
         let document = rbac_revoked();
         let started = Instant::now();
         let found = explore(&document, &options(&document, runs)).expect("exploring runs");
-        println!(
+        // The figures for the parent, on stdout (the bench's own lines go to stderr).
+        let _ = writeln!(
+            std::io::stdout(),
             "{} {} {} {}",
             found.runs,
             peak_rss_kb(),

@@ -67,7 +67,7 @@ impl FromStr for Shard {
                 count.saturating_sub(1)
             )));
         }
-        if LANES % count != 0 {
+        if !LANES.is_multiple_of(count) {
             return Err(refuse(format!(
                 "N must divide {LANES} (1, 2, 3, 4, 6, 8, 12 or 24), so that every shard holds whole search lanes"
             )));
