@@ -9,7 +9,7 @@
 //! time budget changes only how many ran, which the summary says.
 //!
 //! Memory stays flat however many timelines run: a run's outcomes (traces and all) are
-//! dropped as soon as they are folded in; only one outcome per finding is kept.
+//! dropped as soon as they are folded in; a finding's first timeline is run again to shrink it.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -22,7 +22,9 @@ use super::lanes::{Lanes, run_one};
 use super::parallel::in_parallel;
 use super::progress::Progress;
 use super::shard::Shard;
-use super::tally::Tally;
+use super::tally::{Group, Tally};
+use crate::outcome::Outcome;
+use crate::run;
 use crate::scenario::Document;
 
 /// What exploring found.
@@ -60,15 +62,17 @@ pub fn explore(document: &Document, options: &ExploreOptions) -> Result<Explorat
     let shrinking = Progress::shrinking(options.progress, groups.len());
     let findings = in_parallel(groups.len(), options.jobs, |g| {
         let group = &groups[g];
-        let finding = finding(
-            &base,
-            &scenario,
-            options,
-            &group.failure,
-            (group.first.0, group.runs),
-            &group.drawn,
-            group.outcome.clone(),
-        );
+        let finding = again(&base, options, group).and_then(|outcome| {
+            finding(
+                &base,
+                &scenario,
+                options,
+                &group.failure,
+                (group.first.0, group.runs),
+                &group.drawn,
+                outcome,
+            )
+        });
         shrinking.ran();
         finding
     });
@@ -121,7 +125,7 @@ fn run_timelines(base: &Document, options: &ExploreOptions) -> Result<(usize, Ta
                         Ok((drawn, outcomes)) => {
                             lanes.learn(i, Some((&drawn, &outcomes)));
                             if let Ok(mut tally) = tally.lock() {
-                                tally.add(i, &drawn, outcomes);
+                                tally.add(i, &drawn, &outcomes);
                             }
                         }
                         Err(e) => {
@@ -145,4 +149,15 @@ fn run_timelines(base: &Document, options: &ExploreOptions) -> Result<(usize, Ta
     }
     let ran = next.into_inner().min(share);
     Ok((ran, tally.into_inner().unwrap_or_default()))
+}
+
+/// The group's first timeline run again (runs are deterministic): the set-up's outcome there,
+/// where shrinking starts.
+fn again(base: &Document, options: &ExploreOptions, group: &Group) -> Result<Outcome, Error> {
+    let scenario = base
+        .with_server(&group.drawn.server)
+        .with_faults(&group.drawn.timeline)
+        .scenario()?;
+    let mut outcomes = run::run(&scenario, &options.run)?.outcomes;
+    Ok(outcomes.swap_remove(group.first.1))
 }

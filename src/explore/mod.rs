@@ -50,5 +50,7 @@ pub use feature::{Feature, Knob};
 pub use finding::Finding;
 pub use search::Search;
 pub use shard::{LANES, Shard};
-pub use summary::{FindingRecord, ScenarioTotals, Summary, TimedFault, VERSION as SUMMARY_VERSION};
+pub use summary::{
+    DrawnServer, FindingRecord, ScenarioTotals, Summary, TimedFault, VERSION as SUMMARY_VERSION,
+};
 pub use timeline::Timeline;

@@ -16,7 +16,7 @@ use super::exploration::Exploration;
 use super::shard::Shard;
 use crate::fault::Fault;
 use crate::mechanism::Mechanism;
-use crate::scenario::format_duration;
+use crate::scenario::{ServerSettings, format_duration};
 use crate::verdict::CheckName;
 
 /// The schema version `findings.json` is written in.
@@ -83,6 +83,10 @@ pub struct FindingRecord {
     pub drawn: Vec<TimedFault>,
     /// The shrunk faults.
     pub faults: Vec<TimedFault>,
+    /// The server settings the finding puts over its scenario's (drawn by the guided search,
+    /// less those shrinking gave back), as its file's `server:` block has them.
+    #[serde(default, skip_serializing_if = "DrawnServer::is_empty")]
+    pub server: DrawnServer,
     /// Whether each shrunk fault was shown to be needed.
     pub minimal: bool,
     /// Whether the finding's own file reproduced it.
@@ -92,6 +96,45 @@ pub struct FindingRecord {
     /// The finding's scenario file, beside `findings.json`, when written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+}
+
+/// Server settings over a scenario's own, as a `server:` block writes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DrawnServer {
+    /// `watch_cache`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch_cache: Option<bool>,
+    /// `watch_cache_window`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch_cache_window: Option<String>,
+    /// `watch_list`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch_list: Option<bool>,
+    /// `bookmark_interval`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark_interval: Option<String>,
+    /// `compaction_interval`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compaction_interval: Option<String>,
+}
+
+impl DrawnServer {
+    fn of(settings: &ServerSettings) -> Self {
+        Self {
+            watch_cache: settings.watch_cache,
+            watch_cache_window: settings.watch_cache_window.map(format_duration),
+            watch_list: settings.watch_list,
+            bookmark_interval: settings.bookmark_interval.map(format_duration),
+            compaction_interval: settings.compaction_interval.map(format_duration),
+        }
+    }
+
+    /// Whether it keeps every setting of the scenario.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// A fault at its time, as a timeline entry writes it.
@@ -127,6 +170,7 @@ impl Summary {
                 runs: f.runs,
                 drawn: timed(&f.drawn),
                 faults: timed(&f.faults),
+                server: DrawnServer::of(&f.server),
                 minimal: f.minimal,
                 reproduced: f.reproduced,
                 diagnosis: f.diagnosis.clone(),

@@ -1,6 +1,7 @@
 //! What the runs have shown so far ([`Tally`]), in constant memory: each run's outcomes are
 //! folded in and dropped, and only one group per way a set-up failed is kept, with the first
-//! timeline that showed it and that run's outcome (the start for shrinking).
+//! timeline that showed it. Not its outcome: a trace is large, findings keep coming in a long
+//! exploration, and the run is deterministic, so shrinking runs that timeline again instead.
 //!
 //! Order-free: a group keeps the smallest timeline number that showed it, whichever thread
 //! reports first, so that `--jobs` and `--shard` change how long it takes, never what it finds.
@@ -19,8 +20,6 @@ pub(super) struct Group {
     pub(super) runs: usize,
     /// What was drawn for the first timeline.
     pub(super) drawn: Drawn,
-    /// The first timeline's outcome for this set-up.
-    pub(super) outcome: Outcome,
 }
 
 /// Every run folded in so far.
@@ -35,10 +34,10 @@ pub(super) struct Tally {
 
 impl Tally {
     /// Folds in timeline `i`'s run.
-    pub(super) fn add(&mut self, i: usize, drawn: &Drawn, outcomes: Vec<Outcome>) {
+    pub(super) fn add(&mut self, i: usize, drawn: &Drawn, outcomes: &[Outcome]) {
         self.setup_runs += outcomes.len();
-        for (place, outcome) in outcomes.into_iter().enumerate() {
-            let Some(failure) = Failure::of(&outcome) else {
+        for (place, outcome) in outcomes.iter().enumerate() {
+            let Some(failure) = Failure::of(outcome) else {
                 continue;
             };
             self.failures += 1;
@@ -47,7 +46,7 @@ impl Tally {
                 Some(group) => {
                     group.runs += 1;
                     if first < group.first {
-                        (group.first, group.drawn, group.outcome) = (first, drawn.clone(), outcome);
+                        (group.first, group.drawn) = (first, drawn.clone());
                     }
                 }
                 None => self.groups.push(Group {
@@ -55,7 +54,6 @@ impl Tally {
                     first,
                     runs: 1,
                     drawn: drawn.clone(),
-                    outcome,
                 }),
             }
         }

@@ -99,6 +99,11 @@ pub fn write_table(
             "{}",
             line([&row[0], &row[1], &row[2], &row[3], &row[4]])
         )?;
+        if !finding.server.is_empty() {
+            let written = serde_saphyr::to_string(&serde_saphyr::FlowMap(&finding.server))
+                .unwrap_or_default();
+            writeln!(out, "    server: {}", written.trim())?;
+        }
         for timed in &finding.faults {
             writeln!(out, "    {}", fault_words(timed))?;
         }
