@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
 
+use crate::report::wrap::wrap;
 use crate::scenario::{self, Action, format_duration};
 
 /// Width the descriptions are wrapped to.
@@ -47,37 +48,4 @@ pub(super) fn list(files: &[PathBuf], out: &mut impl Write) -> anyhow::Result<()
         }
     }
     Ok(())
-}
-
-/// Greedy word wrap; a word longer than `width` (a URL) gets a line of its own.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.len() + 1 + word.len() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wrapping_breaks_between_words_and_keeps_long_words_whole() {
-        assert_eq!(
-            wrap("a bb ccc https://example.com/long dd", 8),
-            ["a bb ccc", "https://example.com/long", "dd"]
-        );
-        assert!(wrap("", 8).is_empty());
-    }
 }

@@ -12,3 +12,4 @@ pub mod requests;
 pub mod rust_test;
 pub mod svg;
 pub mod table;
+pub mod wrap;

@@ -12,6 +12,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use super::wrap::wrap;
 use crate::explore::Finding;
 use crate::scenario::{
     Backoff, BackoffOn, ClientSettings, Consumer, ListSemantic, PageSize, ResourceSpec, Scenario,
@@ -180,8 +181,12 @@ fn header(finding: &Finding, scenario: &Scenario, setup: &SetUp, function: &str)
     }
     let mut out = String::new();
     for line in lines {
-        for wrapped in wrap(&line, 96) {
-            out.push_str(if wrapped.is_empty() { "//" } else { "// " });
+        let wrapped = wrap(&line, 96);
+        if wrapped.is_empty() {
+            out.push_str("//\n");
+        }
+        for wrapped in wrapped {
+            out.push_str("// ");
             out.push_str(&wrapped);
             out.push('\n');
         }
@@ -457,23 +462,6 @@ fn longest_hash_run(text: &str) -> usize {
         .unwrap_or(0)
 }
 
-/// `text` in lines of at most `width` characters, broken at spaces.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.len() + 1 + word.len() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    lines.push(line);
-    lines
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -576,6 +564,5 @@ expect: {{ deadline: 1m, recover: [w] }}
             identifier("410-forced.small pages"),
             "_410_forced_small_pages"
         );
-        assert_eq!(wrap("aaa bbb ccc", 7), vec!["aaa bbb", "ccc"]);
     }
 }
