@@ -186,15 +186,34 @@ impl Summary {
                 failures: e.failures,
             })
             .collect();
+        let findings = dedup(&scenarios, records.map(|r| ((), r)))
+            .into_iter()
+            .map(|((), r)| r)
+            .collect();
+        Self::totalled(
+            explorations.first().map_or(0, |e| e.seed),
+            (!shard.is_whole()).then(|| shard.to_string()),
+            scenarios,
+            findings,
+        )
+    }
+
+    /// A summary of `scenarios` and `findings`, its totals summed from the scenarios'.
+    fn totalled(
+        seed: u64,
+        shard: Option<String>,
+        scenarios: Vec<ScenarioTotals>,
+        findings: Vec<FindingRecord>,
+    ) -> Self {
         Self {
             version: VERSION,
-            seed: explorations.first().map_or(0, |e| e.seed),
-            shard: (!shard.is_whole()).then(|| shard.to_string()),
+            seed,
+            shard,
             runs: scenarios.iter().map(|s| s.runs).sum(),
             setup_runs: scenarios.iter().map(|s| s.setup_runs).sum(),
             failures: scenarios.iter().map(|s| s.failures).sum(),
-            findings: dedup(&scenarios, records),
             scenarios,
+            findings,
         }
     }
 
@@ -285,54 +304,32 @@ impl Summary {
         // Stable: two findings with the same first timeline come from the shard that ran it,
         // already in the order that run saw them.
         records.sort_by_key(|(_, r)| (order(&r.scenario), r.first_run));
-        let mut chosen: Vec<(usize, FindingRecord)> = Vec::new();
-        for (from, record) in records {
-            match chosen.iter_mut().find(|(_, c)| c.key() == record.key()) {
-                None => chosen.push((from, record)),
-                Some((_, kept)) => {
-                    kept.runs += record.runs;
-                    let also = std::iter::once(&record.scenario).chain(&record.also_in);
-                    for name in also {
-                        if *name != kept.scenario && !kept.also_in.contains(name) {
-                            kept.also_in.push(name.clone());
-                        }
-                    }
-                    kept.also_in.sort_by_key(|name| order(name));
-                }
-            }
-        }
-        let (from, findings): (Vec<usize>, Vec<FindingRecord>) = chosen.into_iter().unzip();
-        let merged = Self {
-            version: VERSION,
-            seed: first.seed,
-            shard: None,
-            runs: scenarios.iter().map(|s| s.runs).sum(),
-            setup_runs: scenarios.iter().map(|s| s.setup_runs).sum(),
-            failures: scenarios.iter().map(|s| s.failures).sum(),
-            scenarios,
-            findings,
-        };
+        let (from, findings) = dedup(&scenarios, records).into_iter().unzip();
+        let merged = Self::totalled(first.seed, None, scenarios, findings);
         Ok((merged, from))
     }
 }
 
-/// Records in scenario order, each set-up × mechanism kept once: the first, with the runs of
-/// the others added and their scenarios named.
-fn dedup(
+/// Records in scenario order (each with where it came from), each set-up × mechanism kept
+/// once: the first, with the runs of the others added and their scenarios (and those they
+/// name) named.
+fn dedup<T>(
     scenarios: &[ScenarioTotals],
-    records: impl Iterator<Item = FindingRecord>,
-) -> Vec<FindingRecord> {
+    records: impl IntoIterator<Item = (T, FindingRecord)>,
+) -> Vec<(T, FindingRecord)> {
     let order = |name: &str| scenarios.iter().position(|s| s.name == name);
-    let mut kept: Vec<FindingRecord> = Vec::new();
-    for record in records {
-        match kept.iter_mut().find(|k| k.key() == record.key()) {
-            None => kept.push(record),
-            Some(first) => {
+    let mut kept: Vec<(T, FindingRecord)> = Vec::new();
+    for (from, record) in records {
+        match kept.iter_mut().find(|(_, k)| k.key() == record.key()) {
+            None => kept.push((from, record)),
+            Some((_, first)) => {
                 first.runs += record.runs;
-                if record.scenario != first.scenario && !first.also_in.contains(&record.scenario) {
-                    first.also_in.push(record.scenario);
-                    first.also_in.sort_by_key(|name| order(name));
+                for name in std::iter::once(record.scenario).chain(record.also_in) {
+                    if name != first.scenario && !first.also_in.contains(&name) {
+                        first.also_in.push(name);
+                    }
                 }
+                first.also_in.sort_by_key(|name| order(name));
             }
         }
     }
