@@ -195,12 +195,25 @@ pub(crate) fn accept(group: &str, kind: &str, label: &str) -> Result<String, Str
     })
 }
 
+/// An object's top-level fields (all but `metadata`), however they are held: a scenario's
+/// plain map, or the store's, whose fields are shared between an object's versions.
+pub(crate) trait Fields {
+    /// The top-level field `name`.
+    fn field(&self, name: &str) -> Option<&Value>;
+}
+
+impl Fields for BTreeMap<String, Value> {
+    fn field(&self, name: &str) -> Option<&Value> {
+        self.get(name)
+    }
+}
+
 /// The values of `group`/`kind`'s own selectable fields (not `metadata.*`) in an object's
 /// body: empty for a kind with none.
-pub(crate) fn values(
+pub(crate) fn values<B: Fields + ?Sized>(
     group: &str,
     kind: &str,
-    body: &BTreeMap<String, Value>,
+    body: &B,
 ) -> BTreeMap<String, String> {
     let Some(k) = kind_of(group, kind) else {
         return BTreeMap::new();
@@ -212,16 +225,16 @@ pub(crate) fn values(
 }
 
 /// The value at a dotted path (`spec.nodeName`) in an object's body.
-pub(crate) fn at<'b>(body: &'b BTreeMap<String, Value>, path: &str) -> Option<&'b Value> {
+pub(crate) fn at<'b, B: Fields + ?Sized>(body: &'b B, path: &str) -> Option<&'b Value> {
     let mut parts = path.split('.');
-    let mut value = body.get(parts.next()?)?;
+    let mut value = body.field(parts.next()?)?;
     for part in parts {
         value = value.get(part)?;
     }
     Some(value)
 }
 
-fn read_value(read: Read, body: &BTreeMap<String, Value>) -> String {
+fn read_value<B: Fields + ?Sized>(read: Read, body: &B) -> String {
     let text = |path| {
         at(body, path)
             .and_then(Value::as_str)

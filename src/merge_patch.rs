@@ -27,6 +27,23 @@ pub(crate) fn merge_patch(
     }
 }
 
+/// One field after `patch` is merged into its `current` value (`None`: the field is removed):
+/// [`merge_patch`]'s rule for one field, for a caller that keeps its fields apart.
+pub(crate) fn merged(
+    current: Option<&serde_json::Value>,
+    patch: &serde_json::Value,
+) -> Option<serde_json::Value> {
+    match (current, patch) {
+        (_, serde_json::Value::Null) => None,
+        (Some(serde_json::Value::Object(target)), serde_json::Value::Object(patch)) => {
+            let mut target = target.clone();
+            merge_map(&mut target, patch);
+            Some(serde_json::Value::Object(target))
+        }
+        _ => Some(strip_nulls(patch)),
+    }
+}
+
 fn merge_map(
     target: &mut serde_json::Map<String, serde_json::Value>,
     patch: &serde_json::Map<String, serde_json::Value>,

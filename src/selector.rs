@@ -100,6 +100,17 @@ impl Selector {
         labels: &BTreeMap<String, String>,
         body: &BTreeMap<String, serde_json::Value>,
     ) -> bool {
+        self.selects_fields(name, namespace, labels, body)
+    }
+
+    /// [`selects`](Self::selects), for a body however its fields are held.
+    pub(crate) fn selects_fields<B: crate::field_label::Fields + ?Sized>(
+        &self,
+        name: &str,
+        namespace: Option<&str>,
+        labels: &BTreeMap<String, String>,
+        body: &B,
+    ) -> bool {
         self.matches(name, namespace, labels, || {
             crate::field_label::values(&self.group, &self.kind, body)
         })

@@ -20,6 +20,11 @@ pub struct TraceEvent {
     pub kind: TraceKind,
 }
 
+/// Whether a write carries no selectable fields (its kind has none): left out of the JSON.
+fn no_fields(fields: &Arc<std::collections::BTreeMap<String, String>>) -> bool {
+    fields.is_empty()
+}
+
 /// An object's identity: `namespace/name`, or `name` when cluster-scoped.
 pub type ObjectKey = String;
 
@@ -32,12 +37,13 @@ pub enum TraceKind {
     Write {
         /// Which object.
         key: ObjectKey,
-        /// Its labels after the write (before it, for a delete).
-        labels: std::collections::BTreeMap<String, String>,
+        /// Its labels after the write (before it, for a delete), shared with the server's copy.
+        labels: Arc<std::collections::BTreeMap<String, String>>,
         /// The values of the kind's own selectable fields after the write (before it, for a
         /// delete): a Pod's `spec.nodeName`, an Event's `reason`. Empty for a kind with none.
-        #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-        fields: std::collections::BTreeMap<String, String>,
+        /// Shared with the write before it when they did not change.
+        #[serde(skip_serializing_if = "no_fields")]
+        fields: Arc<std::collections::BTreeMap<String, String>>,
         /// The revision of the write.
         resource_version: u64,
         /// `false` for a delete.

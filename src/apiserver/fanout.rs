@@ -28,7 +28,7 @@ impl Filter {
         self.namespace
             .as_ref()
             .is_none_or(|ns| object.namespace.as_ref() == Some(ns))
-            && self.selector.selects(
+            && self.selector.selects_fields(
                 &object.name,
                 object.namespace.as_deref(),
                 &object.labels,
@@ -122,7 +122,7 @@ impl Scope {
     /// The watches of this scope that may select `object`.
     fn candidates(&self, object: &StoredObject, out: &mut Vec<u64>) {
         out.extend(&self.any);
-        for (key, value) in &object.labels {
+        for (key, value) in object.labels.iter() {
             if let Some(set) = self.by_label.get(key).and_then(|v| v.get(value)) {
                 out.extend(set);
             }
@@ -208,9 +208,10 @@ mod tests {
             uid: "u".into(),
             resource_version: 1,
             created: std::time::Duration::ZERO,
-            labels: BTreeMap::from([("app".to_owned(), app.to_owned())]),
-            body: Arc::default(),
+            labels: Arc::new(BTreeMap::from([("app".to_owned(), app.to_owned())])),
+            body: crate::apiserver::object_body::ObjectBody::default(),
             encodings: Encodings::default(),
+            selectable: crate::apiserver::store::Selectable::default(),
         })
     }
 

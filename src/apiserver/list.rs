@@ -238,7 +238,7 @@ async fn try_list(
         .store
         .state_at_after(snapshot, start_after.as_deref())
         .filter(|o| namespace.is_none_or(|ns| o.namespace.as_deref() == Some(ns)))
-        .filter(|o| selector.selects(&o.name, o.namespace.as_deref(), &o.labels, &o.body))
+        .filter(|o| selector.selects_fields(&o.name, o.namespace.as_deref(), &o.labels, &o.body))
         .peekable();
     let page: Vec<_> = match limit {
         Some(limit) => matching.by_ref().take(limit).collect(),

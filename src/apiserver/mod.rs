@@ -25,6 +25,7 @@ mod go_json;
 mod history;
 mod list;
 mod metrics;
+mod object_body;
 pub(crate) mod query;
 mod remaining;
 pub(crate) mod route;

@@ -181,16 +181,17 @@ impl ApiServer {
     }
 
     fn record_change(&self, change: &Change) {
-        let object = change
-            .after
-            .as_ref()
-            .or(change.before.as_ref())
-            .expect("a change has an object on one side");
+        let (object, previous) = match (&change.after, &change.before) {
+            (Some(after), before) => (after, before.as_deref()),
+            (None, Some(before)) => (before, None),
+            (None, None) => unreachable!("a change has an object on one side"),
+        };
         let resource = &self.shared.resource;
+        let read = |body: &_| crate::field_label::values(&resource.group, &resource.kind, body);
         self.shared.recorder.record(TraceKind::Write {
             key: object.key(),
-            labels: object.labels.clone(),
-            fields: crate::field_label::values(&resource.group, &resource.kind, &object.body),
+            labels: Arc::clone(&object.labels),
+            fields: object.selectable(read, previous),
             resource_version: change.revision,
             exists: change.after.is_some(),
         });

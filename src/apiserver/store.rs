@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use super::object_body::ObjectBody;
+
 use crate::fault::Restart;
-use crate::merge_patch::merge_patch;
 use crate::scenario::ObjectSpec;
 
 /// `namespace/name`, or `name` for cluster-scoped objects; sorts like etcd keys within a resource.
@@ -28,12 +29,16 @@ pub(crate) struct StoredObject {
     pub(crate) resource_version: u64,
     /// Virtual time of creation.
     pub(crate) created: Duration,
-    pub(crate) labels: BTreeMap<String, String>,
-    /// Shared with the scenario's object and the object's older versions until an update
-    /// changes it.
-    pub(crate) body: Arc<BTreeMap<String, serde_json::Value>>,
+    /// Shared with the object's older versions and the trace until an update changes them.
+    pub(crate) labels: Arc<BTreeMap<String, String>>,
+    /// Its fields besides `metadata`, each shared with the object's older versions until an
+    /// update changes it.
+    pub(crate) body: ObjectBody,
     /// Its serialized forms, made once for every reader.
     pub(crate) encodings: Encodings,
+    /// The values of its kind's selectable fields, read once, when the trace first records
+    /// them.
+    pub(crate) selectable: Selectable,
 }
 
 impl StoredObject {
@@ -90,6 +95,42 @@ impl Encodings {
     /// The slot of the typed form, or of the `PartialObjectMetadata` one.
     pub(crate) fn form(&self, metadata_only: bool) -> &OnceLock<Bytes> {
         &self.0[usize::from(metadata_only)]
+    }
+}
+
+/// The values of an object's selectable fields (`spec.nodeName`, `status.phase`), read from
+/// its body once and shared with the version before it when none changed: most writes change
+/// none, and the trace keeps every write's. A clone starts empty, as [`Encodings`] does.
+#[derive(Debug, Default)]
+pub(crate) struct Selectable(OnceLock<Arc<BTreeMap<String, String>>>);
+
+impl Clone for Selectable {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for Selectable {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl StoredObject {
+    /// The values of its selectable fields, `read` from its body the first time; the same
+    /// allocation as `previous`'s (the version before it) when they are equal.
+    pub(crate) fn selectable(
+        &self,
+        read: impl FnOnce(&ObjectBody) -> BTreeMap<String, String>,
+        previous: Option<&Self>,
+    ) -> Arc<BTreeMap<String, String>> {
+        Arc::clone(self.selectable.0.get_or_init(|| {
+            let values = read(&self.body);
+            match previous.and_then(|p| p.selectable.0.get()) {
+                Some(shared) if **shared == values => Arc::clone(shared),
+                _ => Arc::new(values),
+            }
+        }))
     }
 }
 
@@ -158,8 +199,9 @@ impl Store {
             uid: format!("00000000-0000-4000-8000-{:012x}", self.uids),
             resource_version: revision,
             created: now,
-            labels: spec.labels.clone(),
-            body: Arc::clone(&spec.body),
+            labels: Arc::new(spec.labels.clone()),
+            body: ObjectBody::new(&spec.body),
+            selectable: Selectable::default(),
             encodings: Encodings::default(),
         };
         Ok(self.commit(key, Some(object), revision))
@@ -179,10 +221,12 @@ impl Store {
             .current(key)
             .cloned()
             .ok_or_else(|| WriteError::Missing(key.clone()))?;
-        if let Some(labels) = labels {
-            after.labels = labels.clone();
+        if let Some(labels) = labels
+            && *after.labels != *labels
+        {
+            after.labels = Arc::new(labels.clone());
         }
-        merge_patch(Arc::make_mut(&mut after.body), body);
+        after.body = after.body.patched(body);
         let before = self.current(key).expect("read above");
         // etcd3's GuaranteedUpdate: new bytes equal to the stored ones are not written (no
         // revision, no event; storage/etcd3/store.go).

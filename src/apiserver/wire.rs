@@ -8,6 +8,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use serde::Serialize;
 
 use super::go_json::{encode, line, with_json};
+use super::object_body::ObjectBody;
 use super::status::Status;
 use super::store::{Encodings, StoredObject};
 use crate::scenario::ResourceSpec;
@@ -84,13 +85,13 @@ struct Object<'a> {
     api_version: &'a str,
     metadata: ObjectMeta<'a>,
     #[serde(flatten)]
-    body: &'a BTreeMap<String, serde_json::Value>,
+    body: &'a ObjectBody,
 }
 
 fn object<'a>(
     clock: WallClock,
     o: &'a StoredObject,
-    body: &'a BTreeMap<String, serde_json::Value>,
+    body: &'a ObjectBody,
     (kind, api_version): (&'a str, &'a str),
     resource_version: u64,
 ) -> Object<'a> {
@@ -286,8 +287,8 @@ impl Wire {
         .measured()
     }
 
-    fn body<'a>(&self, o: &'a StoredObject) -> &'a BTreeMap<String, serde_json::Value> {
-        static NO_BODY: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+    fn body<'a>(&self, o: &'a StoredObject) -> &'a ObjectBody {
+        static NO_BODY: ObjectBody = ObjectBody::EMPTY;
         if self.metadata_only {
             &NO_BODY
         } else {
@@ -489,9 +490,10 @@ mod tests {
             uid: "u".into(),
             resource_version: 7,
             created: Duration::from_secs(61),
-            labels: BTreeMap::new(),
-            body: std::sync::Arc::new([("reason".to_owned(), serde_json::json!("Started"))].into()),
+            labels: std::sync::Arc::default(),
+            body: ObjectBody::new(&[("reason".to_owned(), serde_json::json!("Started"))].into()),
             encodings: Encodings::default(),
+            selectable: crate::apiserver::store::Selectable::default(),
         }
     }
 

@@ -1,8 +1,9 @@
-//! `harness run`: load the scenarios, run each one's matrix, render the reports, and write
-//! them to a directory when asked.
+//! `harness run`: load the scenarios, run their matrices (several scenarios as one pool of
+//! set-ups, a job per core), render the reports, and write them to a directory when asked.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -10,7 +11,7 @@ use anyhow::Context;
 use super::args::Format;
 use super::paths::expand;
 use crate::report;
-use crate::run::{RunOptions, run as run_scenario};
+use crate::run::{RunOptions, run as run_scenario, run_all};
 use crate::scenario;
 
 /// What `harness run` was asked.
@@ -46,28 +47,38 @@ pub(super) fn run(
     }
     let options = RunOptions::default().wall_timeout(request.wall_timeout);
     let progress = std::io::stderr().is_terminal() && scenarios.len() > 1;
-    let mut reports = Vec::new();
-    for (i, scenario) in scenarios.iter().enumerate() {
+    let reports = if let [scenario] = &scenarios[..] {
+        vec![run_scenario(scenario, &options)?]
+    } else {
+        let total: usize = scenarios.iter().map(|s| s.watchers.len()).sum();
+        let done = AtomicUsize::new(0);
+        let reports = run_all(&scenarios, &options, jobs(), |scenario, setup| {
+            let done = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if progress {
+                // NB: progress is for people on the terminal (stderr is one); logs and pipes
+                // get only the report.
+                let _ = write!(
+                    std::io::stderr(),
+                    "\r[{done}/{total}] {:<50}",
+                    format!("{scenario}/{setup}")
+                );
+            }
+        })?;
         if progress {
-            // NB: progress is for people; logs and pipes get only the report.
-            let _ = write!(
-                err,
-                "\r[{}/{}] {:<40}",
-                i + 1,
-                scenarios.len(),
-                scenario.name
-            );
+            let _ = write!(err, "\r{:<60}\r", "");
         }
-        reports.push(run_scenario(scenario, &options)?);
-    }
-    if progress {
-        let _ = write!(err, "\r{:<50}\r", "");
-    }
+        reports
+    };
     if let Some(dir) = request.out {
         write_reports(dir, &scenarios, &reports)?;
     }
     super::render::render(&reports, request.format, out)?;
     Ok(reports.iter().all(crate::run::RunReport::as_expected))
+}
+
+/// Set-ups run at once over several scenarios: one per core.
+fn jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 /// Writes `report.json`, `junit.xml` and one `<scenario>.svg` per scenario into `dir`.

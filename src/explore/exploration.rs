@@ -19,12 +19,12 @@ use super::error::Error;
 use super::explore_options::ExploreOptions;
 use super::finding::{Finding, finding};
 use super::lanes::{Lanes, run_one};
-use super::parallel::in_parallel;
 use super::progress::Progress;
 use super::shard::Shard;
 use super::tally::{Group, Tally};
 use crate::outcome::Outcome;
 use crate::run;
+use crate::run::parallel::in_parallel;
 use crate::scenario::Document;
 
 /// What exploring found.

@@ -28,7 +28,6 @@ mod feature;
 mod finding;
 mod guided;
 mod lanes;
-mod parallel;
 mod progress;
 mod roles;
 mod search;

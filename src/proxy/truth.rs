@@ -49,7 +49,7 @@ impl Truth {
             .as_object()
             .map(|o| o.clone().into_iter().collect())
             .unwrap_or_default();
-        let labels = object["metadata"]["labels"]
+        let labels: std::collections::BTreeMap<String, String> = object["metadata"]["labels"]
             .as_object()
             .map(|labels| {
                 labels
@@ -61,8 +61,8 @@ impl Truth {
         let resource = &shared.resource;
         let write = TraceKind::Write {
             key,
-            labels,
-            fields: crate::field_label::values(&resource.group, &resource.kind, &body),
+            labels: labels.into(),
+            fields: crate::field_label::values(&resource.group, &resource.kind, &body).into(),
             resource_version: revision,
             exists,
         };

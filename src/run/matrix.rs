@@ -87,7 +87,7 @@ fn finish<'a>(
 }
 
 /// The scenario's own set-up: kube-runtime's watcher as the set-up describes it.
-fn matrix_subject(scenario: &Scenario, setup: &SetUp) -> world::MakeSubject {
+pub(super) fn matrix_subject(scenario: &Scenario, setup: &SetUp) -> world::MakeSubject {
     let (resource, setup, seed) = (scenario.resource.clone(), setup.clone(), scenario.seed);
     Box::new(move |client, recorder| {
         subject::subject_stream(client, &resource, &setup, seed, recorder)

@@ -124,7 +124,7 @@ pub(super) fn apply_truth(truth: &mut Objects, kind: &TraceKind, selector: &Sele
             Some((ns, name)) => (Some(ns), name),
             None => (None, key.as_str()),
         };
-        if *exists && selector.matches(name, namespace, labels, || fields.clone()) {
+        if *exists && selector.matches(name, namespace, labels, || BTreeMap::clone(fields)) {
             truth.insert(key.clone(), *resource_version);
         } else {
             truth.remove(key);
@@ -268,8 +268,8 @@ mod tests {
     fn write(key: &str, rv: u64, exists: bool) -> TraceKind {
         TraceKind::Write {
             key: key.into(),
-            labels: BTreeMap::new(),
-            fields: BTreeMap::new(),
+            labels: Default::default(),
+            fields: Default::default(),
             resource_version: rv,
             exists,
         }
@@ -335,8 +335,8 @@ mod tests {
     fn a_selecting_watcher_is_judged_against_the_truth_it_selects() {
         let web = |rv, exists, app: &str| TraceKind::Write {
             key: "shop/web-0".into(),
-            labels: [("app".to_owned(), app.to_owned())].into(),
-            fields: BTreeMap::new(),
+            labels: std::sync::Arc::new([("app".to_owned(), app.to_owned())].into()),
+            fields: Default::default(),
             resource_version: rv,
             exists,
         };

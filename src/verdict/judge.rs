@@ -347,7 +347,6 @@ fn healthy(request: &RequestRecord, watch_ends: &BTreeMap<u64, &WatchEnd>) -> bo
 /// Each check of the judge, with a trace that passes it and one that fails it.
 #[cfg(test)]
 mod check_tests {
-    use std::collections::BTreeMap;
 
     use super::*;
     use crate::trace::TraceEvent;
@@ -394,8 +393,8 @@ expect: { deadline: 1m, max_relists: 1, max_requests_per_minute: 5, recover: [w]
             secs,
             TraceKind::Write {
                 key: "default/a".into(),
-                labels: BTreeMap::new(),
-                fields: BTreeMap::new(),
+                labels: Default::default(),
+                fields: Default::default(),
                 resource_version: rv,
                 exists: true,
             },

@@ -226,8 +226,8 @@ mod tests {
             secs,
             TraceKind::Write {
                 key: key.into(),
-                labels: BTreeMap::new(),
-                fields: BTreeMap::new(),
+                labels: Default::default(),
+                fields: Default::default(),
                 resource_version: rv,
                 exists,
             },

@@ -1,15 +1,44 @@
-//! Every built-in scenario reports the same bytes twice, and the bytes of its snapshot.
+//! Every built-in scenario reports the same bytes twice, and the bytes of its snapshot; the
+//! whole catalogue run as one pool of set-ups reports the same bytes as each scenario alone.
 
 use kube_watch_harness::report;
-use kube_watch_harness::run::{RunOptions, run};
+use kube_watch_harness::run::{RunOptions, RunReport, run, run_all};
 use kube_watch_harness::scenario;
 
 fn json_report(path: &std::path::Path) -> String {
     let scenario = scenario::load(path).expect("built-in scenarios load");
-    let report = run(&scenario, &RunOptions::default()).expect("built-in scenarios run");
+    json(run(&scenario, &RunOptions::default()).expect("built-in scenarios run"))
+}
+
+fn json(report: RunReport) -> String {
     let mut out = Vec::new();
     report::json::write(&[report], &mut out).expect("writing to a Vec cannot fail");
     String::from_utf8(out).expect("the report is UTF-8")
+}
+
+#[test]
+fn the_catalogue_run_as_one_pool_reports_what_each_scenario_reports_alone() {
+    let mut paths: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    let scenarios: Vec<_> = paths.iter().map(|p| scenario::load(p).unwrap()).collect();
+    let finished = std::sync::atomic::AtomicUsize::new(0);
+    let pooled = run_all(&scenarios, &RunOptions::default(), 2, |_, _| {
+        finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    })
+    .unwrap();
+    assert_eq!(
+        finished.into_inner(),
+        scenarios.iter().map(|s| s.watchers.len()).sum::<usize>(),
+        "every set-up is heard of once"
+    );
+    assert_eq!(pooled.len(), paths.len());
+    for (path, report) in paths.iter().zip(pooled) {
+        assert_eq!(json(report), json_report(path), "{}", path.display());
+    }
 }
 
 /// Whether each set-up does what `expect` says is `tests/catalogue.rs`, one test per set-up.

@@ -35,7 +35,9 @@ pub(super) fn behind(
                     None => (None, key.as_str()),
                 };
                 selector
-                    .matches(name, namespace, labels, || fields.clone())
+                    .matches(name, namespace, labels, || {
+                        std::collections::BTreeMap::clone(fields)
+                    })
                     .then_some((e.at, *resource_version))
             }
             _ => None,

@@ -1,6 +1,5 @@
 //! The black-box verdict on traces: each story with a trace that fits.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::client::{Client, Exit};
@@ -213,8 +212,8 @@ fn an_open_watch_that_was_never_sent_a_write_it_selects_did_not_keep_up() {
         at: Duration::from_secs(at),
         kind: TraceKind::Write {
             key: "default/a".into(),
-            labels: BTreeMap::new(),
-            fields: BTreeMap::new(),
+            labels: Default::default(),
+            fields: Default::default(),
             resource_version: rv,
             exists: true,
         },
