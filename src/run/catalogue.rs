@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::error::Error;
-use super::judged::{judged, limits};
+use super::judged::limits;
 use super::matrix::matrix_subject;
 use super::parallel::in_parallel;
 use super::run_options::RunOptions;
@@ -68,12 +68,7 @@ pub fn run_all(
 fn one(scenario: &Arc<Scenario>, k: usize, options: &RunOptions) -> Result<Outcome, Error> {
     let (wall_timeout, lag) = limits(scenario, options);
     let setup = &scenario.watchers[k];
-    let running = world::spawn(
-        scenario,
-        setup,
-        options.mode,
-        matrix_subject(scenario, setup),
-    )?;
-    let finished = world::wait(&running, wall_timeout, wall_timeout)?;
-    Ok(judged(scenario, setup, finished, lag))
+    let make = matrix_subject(scenario, setup);
+    let running = world::spawn(scenario, setup, options.mode, make, lag)?;
+    world::wait(&running, wall_timeout, wall_timeout)
 }

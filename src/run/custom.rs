@@ -11,7 +11,7 @@ use kube::runtime::reflector::Store;
 use kube::runtime::watcher;
 
 use super::error::Error;
-use super::judged::{judged, limits};
+use super::judged::limits;
 use super::run_options::RunOptions;
 use super::world;
 use crate::outcome::Outcome;
@@ -279,18 +279,9 @@ impl<'a> CustomRun<'a> {
             },
         };
         let (wall_timeout, lag) = limits(self.scenario, self.options);
-        let receiver = world::spawn(
-            &Arc::new(self.scenario.clone()),
-            &setup,
-            self.options.mode,
-            make,
-        )?;
-        Ok(judged(
-            self.scenario,
-            &setup,
-            world::wait(&receiver, wall_timeout, wall_timeout)?,
-            lag,
-        ))
+        let scenario = Arc::new(self.scenario.clone());
+        let running = world::spawn(&scenario, &setup, self.options.mode, make, lag)?;
+        world::wait(&running, wall_timeout, wall_timeout)
     }
 }
 

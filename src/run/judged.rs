@@ -1,11 +1,11 @@
 //! How a finished (or given-up) set-up becomes an [`Outcome`]: the wall-clock deadline and the
 //! delivery lag its verdict forgives, and the verdict held to what the scenario expects.
-//! Shared by the scenario's own matrix (`matrix.rs`) and the user's own code (`custom.rs`).
+//! A world judges its own run on its own thread (`world.rs`); the waiting side judges a run it
+//! gave up on.
 
 use std::time::Duration;
 
 use super::run_options::{Mode, RunOptions};
-use super::world;
 use crate::outcome::Outcome;
 use crate::scenario::{Scenario, SetUp};
 use crate::trace::Trace;
@@ -26,19 +26,25 @@ pub(super) fn limits(scenario: &Scenario, options: &RunOptions) -> (Duration, Du
     (wall_timeout, lag)
 }
 
+/// How a run ended: with its trace, or not at all (hung, or its thread died), and why.
+pub(super) enum Finished {
+    Trace(Trace),
+    Not(String),
+}
+
 /// The outcome of a finished (or given up) run of `setup`.
 pub(super) fn judged(
     scenario: &Scenario,
     setup: &SetUp,
-    finished: world::Finished,
+    finished: Finished,
     lag: Duration,
 ) -> Outcome {
     let (trace, verdict) = match finished {
-        world::Finished::Trace(trace) => {
+        Finished::Trace(trace) => {
             let verdict = verdict::judge_with_lag(scenario, setup, &trace, lag);
             (trace, verdict)
         }
-        world::Finished::Not(why) => (Trace::new(), Verdict::not_finished(why)),
+        Finished::Not(why) => (Trace::new(), Verdict::not_finished(why)),
     };
     Outcome::held_to(
         setup.name.clone(),
@@ -67,7 +73,7 @@ expect: {{ deadline: 1m, fail: {{ w: {fail} }} }}
 
     #[test]
     fn a_hung_run_is_the_expected_failure_only_when_the_scenario_expects_a_hang() {
-        let hung = || world::Finished::Not("hung: the run did not finish".into());
+        let hung = || Finished::Not("hung: the run did not finish".into());
         let expects_other = scenario("stopped_on_recoverable_error");
         let outcome = judged(
             &expects_other,

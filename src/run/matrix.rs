@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::custom::CustomRun;
 use super::error::Error;
-use super::judged::{judged, limits};
+use super::judged::limits;
 use super::run_options::RunOptions;
 use super::world;
 use crate::outcome::{Outcome, RunReport};
@@ -44,19 +44,13 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport, Error
     let mut started = std::time::Instant::now();
     for setup in &scenario.watchers {
         let make = matrix_subject(scenario, setup);
-        pending.push((setup, world::spawn(&shared, setup, options.mode, make)?));
+        pending.push(world::spawn(&shared, setup, options.mode, make, lag)?);
         if options.one_at_a_time {
-            outcomes.extend(finish(
-                scenario,
-                pending.drain(..),
-                started,
-                wall_timeout,
-                lag,
-            )?);
+            outcomes.extend(finish(pending.drain(..), started, wall_timeout)?);
             started = std::time::Instant::now();
         }
     }
-    outcomes.extend(finish(scenario, pending, started, wall_timeout, lag)?);
+    outcomes.extend(finish(pending, started, wall_timeout)?);
     Ok(RunReport {
         scenario: scenario.name.clone(),
         seed: scenario.seed,
@@ -65,23 +59,16 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunReport, Error
     })
 }
 
-/// Waits for each running set-up in turn, all within `wall_timeout` of `started`, and judges it.
-fn finish<'a>(
-    scenario: &Scenario,
-    pending: impl IntoIterator<Item = (&'a SetUp, world::Running)>,
+/// The outcome of each running set-up in turn, all within `wall_timeout` of `started`.
+fn finish(
+    pending: impl IntoIterator<Item = world::Running>,
     started: std::time::Instant,
     wall_timeout: std::time::Duration,
-    lag: std::time::Duration,
 ) -> Result<Vec<Outcome>, Error> {
     let mut outcomes = Vec::new();
-    for (setup, running) in pending {
+    for running in pending {
         let left = wall_timeout.saturating_sub(started.elapsed());
-        outcomes.push(judged(
-            scenario,
-            setup,
-            world::wait(&running, left, wall_timeout)?,
-            lag,
-        ));
+        outcomes.push(world::wait(&running, left, wall_timeout)?);
     }
     Ok(outcomes)
 }

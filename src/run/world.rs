@@ -1,4 +1,4 @@
-//! One set-up in one fresh world: a thread to itself (`world_thread.rs`), its own tokio runtime, its own server, a
+//! One set-up in one fresh world, judged where it ran: a thread to itself (`world_thread.rs`), its own tokio runtime, its own server, a
 //! kube client to it, and the subject's stream consumed until the scenario ends.
 
 use std::sync::{Arc, Mutex, mpsc};
@@ -7,10 +7,12 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::error::Error;
+use super::judged::{Finished, judged};
 use super::run_options::Mode;
 use super::world_thread::run_on_a_world_thread;
 use crate::apiserver::{self, ApiServer};
 use crate::live::{LiveOptions, LiveServer};
+use crate::outcome::Outcome;
 use crate::scenario::{Scenario, SetUp};
 use crate::subject::{self, Subject};
 use crate::trace::{Recorder, Trace, TraceKind};
@@ -20,16 +22,14 @@ use crate::transport;
 /// that world's server.
 pub(super) type MakeSubject = Box<dyn FnOnce(kube::Client, &Recorder) -> Subject + Send>;
 
-pub(super) enum Finished {
-    Trace(Trace),
-    Not(String),
-}
-
-/// What the waiting side holds of a running world: where its result comes, and a watchdog to
-/// see its last activity and ask it to stop.
+/// What the waiting side holds of a running world: where its outcome comes, a watchdog to see
+/// its last activity and ask it to stop, and what it needs to judge a run it gives up on.
 pub(super) struct Running {
-    receiver: mpsc::Receiver<Result<Trace, Error>>,
+    receiver: mpsc::Receiver<Result<Outcome, Error>>,
     watchdog: Arc<Watchdog>,
+    scenario: Arc<Scenario>,
+    setup: SetUp,
+    lag: Duration,
 }
 
 /// Shared between a world and whoever waits for it.
@@ -68,32 +68,43 @@ impl Watchdog {
     }
 }
 
-/// Starts one set-up on its own thread. The scenario is shared, not copied: a long timeline
-/// (a step every 500 ms for 20 minutes) is thousands of steps with bodies, and every set-up and
-/// its timeline player read the same one.
+/// Starts one set-up on its own thread, which also judges the run (`lag`: the delivery lag
+/// its verdict forgives). The scenario is shared, not copied: a long timeline (a step every
+/// 500 ms for 20 minutes) is thousands of steps with bodies, and every set-up and its timeline
+/// player read the same one.
+///
+/// Judging where the run happened keeps a run's memory, trace and verdict alike, in one
+/// thread's malloc arena: with glibc each thread allocates from an arena of its own, and a
+/// run's trace judged on another thread made both arenas grow, so an exploration's peak
+/// resident memory crept up with the number of runs.
 pub(super) fn spawn(
     scenario: &Arc<Scenario>,
     setup: &SetUp,
     mode: Mode,
     make: MakeSubject,
+    lag: Duration,
 ) -> Result<Running, Error> {
     let (tx, rx) = mpsc::channel();
-    let (scenario, setup) = (Arc::clone(scenario), setup.clone());
-    let name = setup.name.clone();
+    let (world_scenario, world_setup) = (Arc::clone(scenario), setup.clone());
     let watchdog = Arc::new(Watchdog::default());
     let world_watchdog = Arc::clone(&watchdog);
     run_on_a_world_thread(Box::new(move || {
-        let result = run_one(&scenario, &setup, mode, make, &world_watchdog);
+        let (scenario, setup) = (world_scenario, world_setup);
+        let result = run_one(&scenario, &setup, mode, make, &world_watchdog)
+            .map(|trace| judged(&scenario, &setup, Finished::Trace(trace), lag));
         // NB: the receiver may be gone when the run was given up as hung; nothing to tell then.
         Box::new(move || drop(tx.send(result)))
     }))
     .map_err(|source| Error::Runtime {
-        setup: name,
+        setup: setup.name.clone(),
         source,
     })?;
     Ok(Running {
         receiver: rx,
         watchdog,
+        scenario: Arc::clone(scenario),
+        setup: setup.clone(),
+        lag,
     })
 }
 
@@ -103,22 +114,28 @@ pub(super) fn wait(
     running: &Running,
     left: Duration,
     wall_timeout: Duration,
-) -> Result<Finished, Error> {
-    match running.receiver.recv_timeout(left) {
-        Ok(result) => result.map(Finished::Trace),
+) -> Result<Outcome, Error> {
+    let why = match running.receiver.recv_timeout(left) {
+        Ok(result) => return result,
         Err(mpsc::RecvTimeoutError::Timeout) => {
             running.watchdog.cancel.notify_one();
-            Ok(Finished::Not(format!(
+            format!(
                 "hung: the run did not finish within {} of wall time (a loop that never lets virtual time advance?); {}",
                 crate::scenario::format_duration(wall_timeout),
                 running.watchdog.last_activity()
-            )))
+            )
         }
-        Err(mpsc::RecvTimeoutError::Disconnected) => Ok(Finished::Not(format!(
+        Err(mpsc::RecvTimeoutError::Disconnected) => format!(
             "the harness thread running this set-up panicked; {}",
             running.watchdog.last_activity()
-        ))),
-    }
+        ),
+    };
+    Ok(judged(
+        &running.scenario,
+        &running.setup,
+        Finished::Not(why),
+        running.lag,
+    ))
 }
 
 /// One set-up in a fresh world with its own runtime.
