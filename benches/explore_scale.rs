@@ -13,6 +13,11 @@ use std::time::{Duration, Instant};
 use kube_watch_harness::explore::{Budget, ExploreOptions, explore};
 use kube_watch_harness::scenario::{self, Document};
 
+// The harness binary's allocator (Cargo.toml says why): these figures are the binary's.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[path = "common/floor.rs"]
 mod floor;
 use floor::{bare_list, per_run};

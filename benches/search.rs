@@ -18,6 +18,11 @@ use kube_watch_harness::explore::{Budget, ExploreOptions, Failure, Search, explo
 use kube_watch_harness::mechanism::Mechanism;
 use kube_watch_harness::scenario::Document;
 
+// The harness binary's allocator (Cargo.toml says why): these figures are the binary's.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// The rows: runs, and which searches are surveyed that far.
 const ROWS: [usize; 3] = [1_000, 5_000, 20_000];
 

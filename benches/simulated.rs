@@ -19,6 +19,11 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use kube_watch_harness::run::{RunOptions, run, run_all};
 use kube_watch_harness::scenario::{self, Scenario};
 
+// The harness binary's allocator (Cargo.toml says why): these figures are the binary's.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[path = "common/floor.rs"]
 mod floor;
 use floor::{bare_list, per_run};

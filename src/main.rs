@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use kube_watch_harness::cli::{self, Args, HARNESS_ERROR};
 
+// Why jemalloc: Cargo.toml, beside the dependency.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let args = match Args::try_parse() {
         Ok(args) => args,
