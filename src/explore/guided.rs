@@ -361,7 +361,9 @@ mod tests {
             let change = FaultKind::EmptyBookmarks;
             let pair = pair_of(&budget, change, FaultKind::Restart, Some(every), &mut rng);
             let (at, window) = (pair[0].0, pair[0].1.duration());
-            let Some((cut_at, _)) = pair.iter().find(|(_, f)| f.kind_of() == FaultKind::CutStream)
+            let Some((cut_at, _)) = pair
+                .iter()
+                .find(|(_, f)| f.kind_of() == FaultKind::CutStream)
             else {
                 assert_eq!(pair.len(), 2, "{pair:?}");
                 continue;
@@ -374,7 +376,10 @@ mod tests {
             let bookmark = *cut_at + every;
             assert!(bookmark > at && bookmark < at + window, "{pair:?}");
             let after = then.saturating_sub(bookmark);
-            assert!(*then > bookmark && after.as_secs() <= AFTER_BOOKMARK, "{pair:?}");
+            assert!(
+                *then > bookmark && after.as_secs() <= AFTER_BOOKMARK,
+                "{pair:?}"
+            );
             assert!(*cut_at >= budget.span.0, "{pair:?}");
             assert!(*then + triggered.duration() <= budget.span.1, "{pair:?}");
         }

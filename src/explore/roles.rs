@@ -106,10 +106,14 @@ pub(super) fn carried_by_bookmarks(kind: FaultKind) -> bool {
 }
 
 /// Whether `fault` is the form of its kind that changes what the client carries: a restart
-/// that regresses or resets, a request error that LISTs meet; every form of the other kinds.
+/// that regresses or resets, a request error that LISTs meet, a 410 without its `code` (one
+/// with it tells the client to relist, which it does: that is the kind's trigger, and leaves
+/// nothing wrong; without it the client may not take it for "gone" and resume from what the
+/// server said it no longer has); every form of the other kinds.
 pub(super) fn carries(fault: &Fault) -> bool {
     match fault {
         Fault::Restart { restart, .. } => *restart != Restart::Keep,
+        Fault::Watch410 { code, .. } => !*code,
         Fault::HttpError { target, .. } => {
             target.verbs.is_empty() || target.verbs.contains(&TargetVerb::List)
         }
@@ -204,8 +208,24 @@ mod tests {
     }
 
     #[test]
+    fn a_410_changes_what_the_client_carries_only_without_its_code() {
+        let gone = |code| Fault::Watch410 {
+            form: crate::fault::GoneForm::Event,
+            message: None,
+            code,
+            target: crate::fault::Target::default(),
+        };
+        assert!(carries(&gone(false)));
+        assert!(!carries(&gone(true)));
+    }
+
+    #[test]
     fn a_change_no_trigger_in_the_budget_meets_is_not_drawn_as_one() {
-        let kinds = [FaultKind::EmptyBookmarks, FaultKind::HttpError, FaultKind::Compact];
+        let kinds = [
+            FaultKind::EmptyBookmarks,
+            FaultKind::HttpError,
+            FaultKind::Compact,
+        ];
         assert_eq!(changes(&kinds), vec![FaultKind::HttpError]);
         assert_eq!(
             triggers_for(FaultKind::HttpError, &kinds),
