@@ -24,6 +24,7 @@ mod fanout;
 mod go_json;
 mod history;
 mod list;
+mod memo;
 mod metrics;
 mod object_body;
 pub(crate) mod query;

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use super::memo::Memo;
 use super::object_body::ObjectBody;
 
 use crate::fault::Restart;
@@ -71,50 +72,23 @@ pub(crate) struct Change {
 /// then shared by every GET, LIST and watch that sends it, as the apiserver's watch cache
 /// serializes an object once for all its watchers (`cachingObject`, apiserver
 /// `storage/cacher/caching_object.go`). A built-in type's LIST item is the typed form without
-/// its `kind` and `apiVersion`, so it is cut from it rather than made again.
-///
-/// A clone starts empty: clones are made to be edited (an update, a restart's restamp), and a
-/// form of the original would be stale. Two caches always compare equal: they say nothing about
-/// the object.
-#[derive(Debug, Default)]
-pub(crate) struct Encodings([OnceLock<Bytes>; 2]);
-
-impl Clone for Encodings {
-    fn clone(&self) -> Self {
-        Self::default()
-    }
-}
-
-impl PartialEq for Encodings {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
+/// its `kind` and `apiVersion`, so it is cut from it rather than made again. A clone starts
+/// empty ([`Memo`]).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct Encodings([Memo<Bytes>; 2]);
 
 impl Encodings {
     /// The slot of the typed form, or of the `PartialObjectMetadata` one.
     pub(crate) fn form(&self, metadata_only: bool) -> &OnceLock<Bytes> {
-        &self.0[usize::from(metadata_only)]
+        self.0[usize::from(metadata_only)].cell()
     }
 }
 
 /// The values of an object's selectable fields (`spec.nodeName`, `status.phase`), read from
 /// its body once and shared with the version before it when none changed: most writes change
-/// none, and the trace keeps every write's. A clone starts empty, as [`Encodings`] does.
-#[derive(Debug, Default)]
-pub(crate) struct Selectable(OnceLock<Arc<BTreeMap<String, String>>>);
-
-impl Clone for Selectable {
-    fn clone(&self) -> Self {
-        Self::default()
-    }
-}
-
-impl PartialEq for Selectable {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
+/// none, and the trace keeps every write's. A clone starts empty ([`Memo`]).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct Selectable(Memo<Arc<BTreeMap<String, String>>>);
 
 impl StoredObject {
     /// The values of its selectable fields, `read` from its body the first time; the same
@@ -124,9 +98,9 @@ impl StoredObject {
         read: impl FnOnce(&ObjectBody) -> BTreeMap<String, String>,
         previous: Option<&Self>,
     ) -> Arc<BTreeMap<String, String>> {
-        Arc::clone(self.selectable.0.get_or_init(|| {
+        Arc::clone(self.selectable.0.cell().get_or_init(|| {
             let values = read(&self.body);
-            match previous.and_then(|p| p.selectable.0.get()) {
+            match previous.and_then(|p| p.selectable.0.cell().get()) {
                 Some(shared) if **shared == values => Arc::clone(shared),
                 _ => Arc::new(values),
             }
