@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub use crate::watcher_fault::{WatcherErrorVariant, WatcherFault};
+
 /// One thing that happened, at a virtual time since the start of the run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TraceEvent {
@@ -387,21 +389,6 @@ impl ClosedWhy {
             Self::Upstream => "the apiserver behind the proxy ended it before its timeout",
         }
     }
-}
-
-/// An error the watcher emitted, reduced to what a verdict needs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct WatcherFault {
-    /// The `watcher::Error` variant: `InitialListFailed`, `WatchStartFailed`, `WatchError`, ...
-    pub variant: String,
-    /// The HTTP or Status code, when there is one.
-    pub code: Option<u16>,
-    /// The Status reason, when there is one.
-    pub reason: Option<String>,
-    /// The Status message, when there is one.
-    pub status_message: Option<String>,
-    /// The full message.
-    pub message: String,
 }
 
 /// Where a simulated run's virtual time zero falls on the wall: 2026-01-01T00:00:00Z.

@@ -3,7 +3,7 @@
 use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
-use crate::trace::{ObjectKey, TraceKind, WatcherFault};
+use crate::trace::{ObjectKey, TraceKind, WatcherErrorVariant, WatcherFault};
 
 /// The trace key of an object: `namespace/name`, or `name` when cluster-scoped.
 #[must_use]
@@ -47,18 +47,20 @@ pub fn event<K: Resource>(event: &watcher::Event<K>) -> TraceKind {
 /// The trace form of a watcher error: its variant, code and reason, and the full message.
 #[must_use]
 pub fn error(error: &watcher::Error) -> WatcherFault {
+    use WatcherErrorVariant as V;
     let (variant, status) = match error {
-        watcher::Error::InitialListFailed(e) => ("InitialListFailed", client_status(e)),
-        watcher::Error::WatchStartFailed(e) => ("WatchStartFailed", client_status(e)),
-        watcher::Error::WatchFailed(e) => ("WatchFailed", client_status(e)),
+        watcher::Error::InitialListFailed(e) => (V::InitialListFailed, client_status(e)),
+        watcher::Error::WatchStartFailed(e) => (V::WatchStartFailed, client_status(e)),
+        watcher::Error::WatchFailed(e) => (V::WatchFailed, client_status(e)),
         watcher::Error::WatchError(status) => (
-            "WatchError",
+            V::WatchError,
             Some((status.code, status.reason.clone(), status.message.clone())),
         ),
-        watcher::Error::NoResourceVersion => ("NoResourceVersion", None),
+        watcher::Error::NoResourceVersion => (V::NoResourceVersion, None),
     };
     WatcherFault {
-        variant: variant.to_owned(),
+        variant,
+        timed_out: timed_out(error),
         code: status.as_ref().map(|s| s.0),
         reason: status
             .as_ref()
@@ -76,6 +78,15 @@ fn client_status(error: &kube::Error) -> Option<(u16, String, String)> {
         }
         _ => None,
     }
+}
+
+/// Whether an I/O error of kind `TimedOut` is among `error`'s sources: how kube's read timeout
+/// (hyper-timeout's stream) fails a request or a watch, whatever words it comes with.
+fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(error), |e| e.source()).any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+    })
 }
 
 /// The error and its sources, joined with `: `.

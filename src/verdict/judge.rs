@@ -501,10 +501,11 @@ expect: { deadline: 1m, max_relists: 1, max_requests_per_minute: 5, recover: [w]
         at(
             secs,
             TraceKind::WatcherError(crate::trace::WatcherFault {
-                variant: "WatchError".into(),
+                variant: crate::trace::WatcherErrorVariant::WatchError,
                 code,
                 reason: code.map(|_| "Expired".into()),
                 status_message: None,
+                timed_out: false,
                 message: message.into(),
             }),
         )

@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use kube::runtime::watcher;
+use kube_watch_harness::mechanism::Mechanism;
 use kube_watch_harness::scenario::{ClientSettings, Scenario, WatcherSettings};
+use kube_watch_harness::trace::{TraceKind, WatcherErrorVariant};
 use kube_watch_harness::{subject, transport};
 
 fn kube_config() -> kube::Config {
@@ -97,5 +99,46 @@ fn kube_5_0_defaults_are_what_the_catalogue_was_recorded_against() {
     assert_eq!(
         watcher.initial_list_strategy,
         watcher::InitialListStrategy::ListWatch
+    );
+}
+
+/// How kube reports its read timeout is pinned by type, not wording: an I/O error of kind
+/// `TimedOut` among the watcher error's sources, which the trace records as `timed_out` and the
+/// verdict names from that alone.
+#[test]
+fn kubes_read_timeout_on_a_quiet_watch_is_recorded_as_timed_out_and_named() {
+    let scenario = Scenario::from_yaml(
+        "name: read-timeout-quiet
+duration: 10m
+resource:
+  version: v1
+  kind: ConfigMap
+  plural: configmaps
+  objects: [{ name: a, namespace: default, body: { data: { k: v } } }]
+timeline:
+  - { at: 9m, kind: update, name: a, namespace: default, body: { data: { k: w } } }
+watchers:
+  - { name: short-read-timeout, client: { read_timeout: 30s }, backoff: default, consumer: reflector }
+expect: { deadline: 1m, recover: [short-read-timeout] }
+",
+    )
+    .expect("the scenario is valid");
+    let outcome = scenario
+        .run()
+        .expect("the scenario runs")
+        .outcomes
+        .remove(0);
+    let timed_out = outcome
+        .trace
+        .iter()
+        .filter(|e| {
+            matches!(&e.kind, TraceKind::WatcherError(f)
+                if f.variant == WatcherErrorVariant::WatchFailed && f.timed_out)
+        })
+        .count();
+    assert!(timed_out >= 10, "a read timeout every 30 s: {timed_out}");
+    assert_eq!(
+        outcome.verdict.mechanism,
+        Some(Mechanism::ReadTimeoutBelowBookmarks)
     );
 }

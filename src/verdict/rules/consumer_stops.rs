@@ -8,7 +8,7 @@ use crate::mechanism::Mechanism;
 use crate::scenario::Consumer;
 use crate::scenario::format_duration as fmt;
 use crate::subject::DRIVER_RETURNED;
-use crate::trace::{TraceKind, WatchEnd};
+use crate::trace::{TraceKind, WatchEnd, WatcherErrorVariant};
 use crate::verdict::delivery_lag::DELIVERY_LAG;
 use crate::verdict::evidence::{Evidence, resource_version, verb};
 
@@ -88,7 +88,7 @@ pub(super) fn stopped_on_recoverable_error(e: &Evidence) -> Option<Explanation> 
     ));
     // kube-runtime relists on an in-stream 410 and retries everything else, from the same
     // resourceVersion (an HTTP 410 at watch start included).
-    let remedy = if error.variant == "WatchError" && error.code == Some(410) {
+    let remedy = if error.variant == WatcherErrorVariant::WatchError && error.code == Some(410) {
         "relisted"
     } else {
         "retried"
@@ -174,7 +174,7 @@ mod tests {
         let mut trace = vec![
             fault(60, "expire_watches"),
             request(60, 3, Verb::Watch, "watch=1&resourceVersion=5", 200),
-            error(60, "WatchError", Some(410), "too old"),
+            error(60, WatcherErrorVariant::WatchError, Some(410), "too old"),
         ];
         assert_eq!(
             apply(stopped_on_recoverable_error, PLAIN, &trace, &[]),

@@ -34,10 +34,10 @@ pub(super) fn describe(fault: &WatcherFault) -> String {
         (None, _) => String::new(),
     };
     match (&fault.status_message, status.is_empty()) {
-        (Some(message), false) => format!("{} ({status}: {message:?})", fault.variant),
-        (Some(message), true) => format!("{} ({message:?})", fault.variant),
-        (None, false) => format!("{} ({status}: {})", fault.variant, fault.message),
-        (None, true) => format!("{} ({})", fault.variant, fault.message),
+        (Some(message), false) => format!("{:?} ({status}: {message:?})", fault.variant),
+        (Some(message), true) => format!("{:?} ({message:?})", fault.variant),
+        (None, false) => format!("{:?} ({status}: {})", fault.variant, fault.message),
+        (None, true) => format!("{:?} ({})", fault.variant, fault.message),
     }
 }
 

@@ -7,7 +7,8 @@ use super::explanation::Explanation;
 use crate::mechanism::Mechanism;
 use crate::scenario::Scenario;
 use crate::trace::{
-    Damage, EventType, RequestRecord, SentEvent, Trace, TraceEvent, TraceKind, Verb, WatcherFault,
+    Damage, EventType, RequestRecord, SentEvent, Trace, TraceEvent, TraceKind, Verb,
+    WatcherErrorVariant, WatcherFault,
 };
 use crate::verdict::evidence::Evidence;
 use crate::verdict::scorecard::{Check, CheckName};
@@ -85,17 +86,37 @@ pub(super) fn sent(
     )
 }
 
-pub(super) fn error(secs: u64, variant: &str, code: Option<u16>, message: &str) -> TraceEvent {
+pub(super) fn error(
+    secs: u64,
+    variant: WatcherErrorVariant,
+    code: Option<u16>,
+    message: &str,
+) -> TraceEvent {
     at(
         secs,
         TraceKind::WatcherError(WatcherFault {
-            variant: variant.into(),
+            variant,
             code,
             reason: None,
             status_message: None,
+            timed_out: false,
             message: message.into(),
         }),
     )
+}
+
+/// A watch stream that failed because kube's read timeout ran out (its I/O error's kind).
+pub(super) fn read_timed_out(secs: u64) -> TraceEvent {
+    let mut event = error(
+        secs,
+        WatcherErrorVariant::WatchFailed,
+        None,
+        "error reading a body from connection",
+    );
+    if let TraceKind::WatcherError(fault) = &mut event.kind {
+        fault.timed_out = true;
+    }
+    event
 }
 
 pub(super) fn fault(secs: u64, kind: &str) -> TraceEvent {

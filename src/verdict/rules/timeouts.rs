@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::explanation::{Explanation, after_fault, found, link};
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
-use crate::trace::{TraceKind, Verb, WatchEnd};
+use crate::trace::{TraceKind, Verb, WatchEnd, WatcherErrorVariant};
 use crate::verdict::evidence::{Evidence, verb};
 use crate::verdict::scorecard::CheckName;
 
@@ -146,7 +146,7 @@ pub(super) fn read_timeout_below_bookmarks(e: &Evidence) -> Option<Explanation> 
     let timed_out: Vec<Duration> = e
         .errors
         .iter()
-        .filter(|(_, f)| f.variant == "WatchFailed" && f.message.contains("timed out"))
+        .filter(|(_, f)| f.variant == WatcherErrorVariant::WatchFailed && f.timed_out)
         .map(|(at, _)| *at)
         .collect();
     let (first, last) = (*timed_out.first()?, *timed_out.last()?);
@@ -220,23 +220,29 @@ mod tests {
 
     #[test]
     fn a_read_timeout_below_the_bookmark_interval_is_found_and_one_above_it_is_not() {
-        let trace = |timeout| {
-            vec![
-                client(Some(timeout)),
-                error(
-                    30,
-                    "WatchFailed",
-                    None,
-                    "error reading a body from connection: timed out",
-                ),
-            ]
-        };
+        let trace = |timeout| vec![client(Some(timeout)), read_timed_out(30)];
         assert_eq!(
             apply(read_timeout_below_bookmarks, PLAIN, &trace(30), &[]),
             Some(Mechanism::ReadTimeoutBelowBookmarks)
         );
         assert_eq!(
             apply(read_timeout_below_bookmarks, PLAIN, &trace(90), &[]),
+            None
+        );
+        // What kube's message says is not evidence: only the error's kind is.
+        let worded = error(
+            30,
+            WatcherErrorVariant::WatchFailed,
+            None,
+            "error reading a body from connection: timed out",
+        );
+        assert_eq!(
+            apply(
+                read_timeout_below_bookmarks,
+                PLAIN,
+                &vec![client(Some(30)), worded],
+                &[]
+            ),
             None
         );
     }
