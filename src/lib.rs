@@ -60,7 +60,6 @@ pub mod selector;
 pub mod span;
 pub mod suggest;
 pub mod trace;
-mod watcher_fault;
 
 // The engine: the simulated kube-apiserver, in memory and on a loopback socket.
 pub mod apiserver;

@@ -8,7 +8,7 @@
 //! connection (`connection`), [`play`] for a scenario's timeline (`timeline`). Dependencies
 //! point one way: [`ApiServer`] dispatches to the handlers (`list`, `watch`, `answer`), and
 //! they all share `shared::Shared`, which imports none of them; faults reach open watches over
-//! one channel (`alarm`). This module never imports `subject` or `verdict`.
+//! one channel (`alarm`). A run that asks too fast is stopped as a storm (`storm`). This module never imports `subject` or `verdict`.
 
 mod alarm;
 pub(crate) mod answer;
@@ -34,6 +34,7 @@ mod server;
 mod shared;
 pub(crate) mod status;
 mod store;
+mod storm;
 mod table_columns;
 mod table_printer;
 mod timeline;
@@ -45,4 +46,5 @@ pub use connection::{serve, serve_live};
 pub use history::Floors;
 pub(crate) use route::verb_of;
 pub use server::ApiServer;
+pub use storm::{STORM_BURST, STORM_SPAN, storm_words};
 pub use timeline::play;

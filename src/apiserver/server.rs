@@ -23,11 +23,12 @@ use super::route::{Route, verb_of};
 use super::shared::{Shared, State};
 use super::status::Status;
 use super::store::{Change, Store, key_of};
+use super::storm::{STORM_BURST, STORM_SPAN};
 use super::watch::{self as watch_stream, Opening};
 use super::wire::WallClock;
 use crate::fault::{Fault, FaultRules, RequestFaults, RequestInfo, Restart};
 use crate::scenario::{Scenario, Write, placeholder};
-use crate::trace::{Recorder, RequestRecord, STORM_BURST, STORM_SPAN, TraceKind, Verb};
+use crate::trace::{Recorder, RequestRecord, TraceKind, Verb};
 
 /// Largest request line plus headers answered: Go's `DefaultMaxHeaderBytes`, which
 /// kube-apiserver keeps (1 MiB). hyper's read buffer is larger, so this answers first.
@@ -212,7 +213,7 @@ impl ApiServer {
     /// Starts a fault now.
     pub fn inject(&self, fault: &Fault) {
         self.shared.recorder.record(TraceKind::Fault {
-            fault: fault.kind().to_owned(),
+            fault: fault.kind_of(),
         });
         let now = self.now();
         match fault {

@@ -87,7 +87,7 @@ pub(super) fn proxy(
             out.flush()?;
             let ending = tokio::select! {
                 () = proxy.timeline_end() => Ending::TimelineEnded,
-                (requests, burst) = proxy.storm() => Ending::Storm(crate::trace::storm_words(
+                (requests, burst) = proxy.storm() => Ending::Storm(crate::apiserver::storm_words(
                     requests,
                     burst,
                     scenario.server.max_requests,

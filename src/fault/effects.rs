@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use super::wire_shape::{Cut, ErrorBody, GoneForm, GoneMessage};
+use super::wire_shape::{ErrorBody, GoneForm, GoneMessage};
+use crate::trace::Cut;
 use crate::trace::Verb;
 
 /// What the server knows about a request when it asks the rules.

@@ -5,10 +5,11 @@
 
 use std::time::Duration;
 
-use super::kind::FaultKind;
 use super::restart::Restart;
 use super::target::{Target, TargetVerb};
-use super::wire_shape::{Cut, ErrorBody, GoneForm, GoneMessage, LatencyOn, Malformed};
+use super::wire_shape::{ErrorBody, GoneForm, GoneMessage, LatencyOn, Malformed};
+use crate::trace::Cut;
+use crate::trace::FaultKind;
 
 /// One fault on a scenario's timeline, written `kind:` first with the keys of its kind
 /// ([`Fault::walk`] names them; `Serialize` and `Deserialize` write and read that form).

@@ -15,11 +15,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use super::faults::Fault;
-use super::kind::FaultKind;
 use super::restart::{Restart, Revision};
 use super::target::Target;
-use super::wire_shape::{Cut, ErrorBody, GoneForm, LatencyOn, Malformed};
+use super::wire_shape::{ErrorBody, GoneForm, LatencyOn, Malformed};
 use crate::span::Span;
+use crate::trace::Cut;
+use crate::trace::FaultKind;
 
 /// A value a key can hold: written and read as YAML scalars and lists, described for editors.
 pub trait Field: Serialize + DeserializeOwned + schemars::JsonSchema {}

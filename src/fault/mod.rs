@@ -12,7 +12,8 @@
 //! Rules are checked in declaration order and the first that applies wins (as in turmoil's
 //! `rule.rs`). This module owns no I/O and never reads a clock: callers pass the virtual time.
 //!
-//! Where things are: `kind.rs` the one list of kinds; `faults.rs` the fault itself; `target.rs`,
+//! Where things are: the one list of kinds is the trace's vocabulary ([`FaultKind`], with how a
+//! stream is cut, [`Cut`]); `faults.rs` the fault itself; `target.rs`,
 //! `wire_shape.rs` and `restart.rs` the parts a fault is made of; `form.rs` the file form (one
 //! walk over a kind's keys) and `reader.rs` reading it; `fault_rules.rs` the table of how
 //! installed faults act on bookmarks, requests and watches, and `effects.rs` what it answers.
@@ -21,21 +22,20 @@ mod effects;
 mod fault_rules;
 mod faults;
 mod form;
-mod kind;
 mod reader;
 mod restart;
 mod target;
 mod wire_shape;
 
+pub use crate::trace::{Cut, FaultKind};
 pub use effects::{
     BookmarkAction, OpenWatchHit, RequestFault, RequestFaults, RequestInfo, StreamFaults,
 };
 pub use fault_rules::FaultRules;
 pub use faults::Fault;
 pub use form::{EntryWriter, Field, Form, KeyNames, KindSchema, SchemaForm};
-pub use kind::FaultKind;
 pub(crate) use reader::EntryReader;
 pub use reader::KeyError;
 pub use restart::{Restart, Revision};
 pub use target::{Target, TargetVerb};
-pub use wire_shape::{Cut, ErrorBody, GoneForm, GoneMessage, LatencyOn, Malformed};
+pub use wire_shape::{ErrorBody, GoneForm, GoneMessage, LatencyOn, Malformed};

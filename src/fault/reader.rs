@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::faults::Fault;
 use super::form::{Field, Form};
-use super::kind::FaultKind;
+use crate::trace::FaultKind;
 
 impl Fault {
     /// Reads a fault of kind `kind` from the entry's other keys, each with the position `P` of
@@ -204,7 +204,7 @@ impl<P: Copy> Form for EntryReader<'_, P> {
 mod tests {
     use super::*;
     use crate::fault::target::Target;
-    use crate::fault::wire_shape::Cut;
+    use crate::trace::Cut;
 
     #[test]
     fn a_key_at_its_default_is_left_out_and_a_key_of_another_kind_is_refused() {

@@ -1,5 +1,5 @@
 //! How a fault looks on the wire, where its kind leaves a choice: how a 410 is sent
-//! ([`GoneForm`]) and worded ([`GoneMessage`]), how a stream is cut ([`Cut`]), how an error is
+//! ([`GoneForm`]) and worded ([`GoneMessage`]), how a stream is cut ([`Cut`](crate::trace::Cut)), how an error is
 //! written ([`ErrorBody`]), what latency slows ([`LatencyOn`]) and how an event line is
 //! malformed ([`Malformed`]). Each is the faithful form of a real server's or proxy's
 //! (shared/docs/k8s-watch-semantics.md §2.5, §4).
@@ -24,18 +24,6 @@ pub enum GoneMessage {
     Cache,
     /// etcd's `The resourceVersion for the provided watch is too old.`
     Etcd,
-}
-
-/// How a watch stream is cut.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Cut {
-    /// A clean end: the final zero-length chunk, as at a timeout.
-    Clean,
-    /// The connection closes in the middle of an event line, without the final chunk.
-    MidChunk,
-    /// The connection closes between events, without the final chunk.
-    Reset,
 }
 
 /// How an error response is written.

@@ -392,7 +392,7 @@ async fn inject(
     refused: &Mutex<Vec<String>>,
 ) {
     shared.recorder.record(TraceKind::Fault {
-        fault: fault.kind().into(),
+        fault: fault.kind_of(),
     });
     let now = shared.recorder.now();
     if let Fault::Compact { retain } = fault {

@@ -9,9 +9,10 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::upstream::Upstream;
+use crate::apiserver::{STORM_BURST, STORM_SPAN};
 use crate::fault::{FaultRules, OpenWatchHit, RequestInfo};
 use crate::scenario::ResourceSpec;
-use crate::trace::{Recorder, STORM_BURST, STORM_SPAN, Verb};
+use crate::trace::{Recorder, Verb};
 
 /// A watch the proxy is relaying now, as the rules need to know it.
 #[derive(Debug)]

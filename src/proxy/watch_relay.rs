@@ -175,10 +175,10 @@ impl Relay {
                 return WatchEnd::Stalled;
             }
             match cut {
-                Some(Cut::Clean) => return cut_end("clean"),
+                Some(Cut::Clean) => return cut_end(Cut::Clean),
                 Some(Cut::Reset) => {
                     let _ = self.out.send(Err(reset("reset"))).await;
-                    return cut_end("reset");
+                    return cut_end(Cut::Reset);
                 }
                 Some(Cut::MidChunk) | None => {}
             }
@@ -194,7 +194,7 @@ impl Relay {
                     Some(Upstream::Line(line, arrived)) => {
                         if cut == Some(Cut::MidChunk) {
                             self.cut_through(&line).await;
-                            return cut_end("mid_chunk");
+                            return cut_end(Cut::MidChunk);
                         }
                         if !self.relay(line, arrived).await {
                             return WatchEnd::ClientGone;
@@ -205,7 +205,7 @@ impl Relay {
                     }
                     Some(Upstream::Broken(why)) => {
                         let _ = self.out.send(Err(reset(&why))).await;
-                        return cut_end("reset");
+                        return cut_end(Cut::Reset);
                     }
                 },
             }
@@ -305,8 +305,8 @@ impl Relay {
     }
 }
 
-fn cut_end(how: &str) -> WatchEnd {
-    WatchEnd::Cut { how: how.into() }
+fn cut_end(how: Cut) -> WatchEnd {
+    WatchEnd::Cut { how }
 }
 
 /// An error that makes hyper close the connection without the final chunk.

@@ -70,7 +70,7 @@ fn line(
                 format!("{key} deleted at resourceVersion {resource_version}")
             },
         ),
-        TraceKind::Fault { fault } => ("fault", fault.clone()),
+        TraceKind::Fault { fault } => ("fault", fault.to_string()),
         TraceKind::Compacted { revision } => ("server", format!("etcd compacted at {revision}")),
         TraceKind::WatchCacheReset { revision } => (
             "server",
@@ -188,7 +188,7 @@ fn storm(requests: u64, burst: Option<Duration>) -> String {
         burst
             .map(|span| format!(
                 ", {} lists and watches within {}",
-                crate::trace::STORM_BURST,
+                crate::apiserver::STORM_BURST,
                 crate::span::format(span)
             ))
             .unwrap_or_default()

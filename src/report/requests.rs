@@ -163,7 +163,7 @@ mod tests {
             TraceEvent {
                 at: Duration::from_secs(240),
                 kind: TraceKind::Fault {
-                    fault: "compact".into(),
+                    fault: crate::trace::FaultKind::Compact,
                 },
             },
             TraceEvent {
@@ -203,7 +203,7 @@ mod tests {
             recorder.record(request(id, Verb::List, 200).kind);
         }
         recorder.record(TraceKind::Fault {
-            fault: "compact".into(),
+            fault: crate::trace::FaultKind::Compact,
         });
         let kept = recorder.snapshot();
         assert!(

@@ -254,7 +254,7 @@ fn lane(svg: &mut String, scale: &Scale, y: f64, outcome: &Outcome) {
                     svg,
                     r#"<text x="{x:.1}" y="{:.1}" fill="{BAD}" font-weight="bold">✕<title>{}</title></text>"#,
                     base - 24.0,
-                    escape(cause)
+                    escape(cause.describe())
                 );
             }
             _ => {}

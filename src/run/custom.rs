@@ -18,10 +18,8 @@ use crate::outcome::Outcome;
 use crate::scenario::{
     Backoff, BackoffOn, ClientSettings, Consumer, Expected, Scenario, SetUp, Shape,
 };
-use crate::subject::{
-    DRIVER_RETURNED, StoreSampler, Subject, key_of, record_error, record_event, resource_version,
-};
-use crate::trace::TraceKind;
+use crate::subject::{StoreSampler, Subject, key_of, record_error, record_event, resource_version};
+use crate::trace::{ConsumerStop, TraceKind};
 
 impl Scenario {
     /// Runs your own watcher against the scenario in virtual time and judges every event it
@@ -251,7 +249,7 @@ impl<'a> CustomRun<'a> {
                             sampler.finish();
                         }
                     })),
-                    ends: DRIVER_RETURNED,
+                    ends: ConsumerStop::DriverReturned,
                 }
             }),
         )

@@ -26,10 +26,13 @@ pub(super) fn limits(scenario: &Scenario, options: &RunOptions) -> (Duration, Du
     (wall_timeout, lag)
 }
 
-/// How a run ended: with its trace, or not at all (hung, or its thread died), and why.
+/// How a run ended: with its trace, or not at all, and why.
 pub(super) enum Finished {
     Trace(Trace),
-    Not(String),
+    /// It did not finish within its wall-clock deadline.
+    Hung(String),
+    /// The harness thread running it died.
+    Died(String),
 }
 
 /// The outcome of a finished (or given up) run of `setup`.
@@ -44,7 +47,8 @@ pub(super) fn judged(
             let verdict = verdict::judge_with_lag(scenario, setup, &trace, lag);
             (trace, verdict)
         }
-        Finished::Not(why) => (Trace::new(), Verdict::not_finished(why)),
+        Finished::Hung(why) => (Trace::new(), Verdict::not_finished(why, true)),
+        Finished::Died(why) => (Trace::new(), Verdict::not_finished(why, false)),
     };
     Outcome::held_to(
         setup.name.clone(),
@@ -73,7 +77,7 @@ expect: {{ deadline: 1m, fail: {{ w: {fail} }} }}
 
     #[test]
     fn a_hung_run_is_the_expected_failure_only_when_the_scenario_expects_a_hang() {
-        let hung = || Finished::Not("hung: the run did not finish".into());
+        let hung = || Finished::Hung("hung: the run did not finish".into());
         let expects_other = scenario("stopped_on_recoverable_error");
         let outcome = judged(
             &expects_other,

@@ -15,7 +15,7 @@ use crate::live::{LiveOptions, LiveServer};
 use crate::outcome::Outcome;
 use crate::scenario::{Scenario, SetUp};
 use crate::subject::{self, Subject};
-use crate::trace::{Recorder, Trace, TraceKind};
+use crate::trace::{ConsumerStop, Recorder, Trace, TraceKind};
 use crate::transport;
 
 /// Builds, inside the run's runtime, what a world's consumer drives from the kube client to
@@ -115,25 +115,25 @@ pub(super) fn wait(
     left: Duration,
     wall_timeout: Duration,
 ) -> Result<Outcome, Error> {
-    let why = match running.receiver.recv_timeout(left) {
+    let unfinished = match running.receiver.recv_timeout(left) {
         Ok(result) => return result,
         Err(mpsc::RecvTimeoutError::Timeout) => {
             running.watchdog.cancel.notify_one();
-            format!(
+            Finished::Hung(format!(
                 "hung: the run did not finish within {} of wall time (a loop that never lets virtual time advance?); {}",
                 crate::scenario::format_duration(wall_timeout),
                 running.watchdog.last_activity()
-            )
+            ))
         }
-        Err(mpsc::RecvTimeoutError::Disconnected) => format!(
+        Err(mpsc::RecvTimeoutError::Disconnected) => Finished::Died(format!(
             "the harness thread running this set-up panicked; {}",
             running.watchdog.last_activity()
-        ),
+        )),
     };
     Ok(judged(
         &running.scenario,
         &running.setup,
-        Finished::Not(why),
+        unfinished,
         running.lag,
     ))
 }
@@ -246,7 +246,7 @@ async fn exercise(
     let abort = consumer.abort_handle();
     match tokio::time::timeout(recorder.real(CONSUMER_STOP), consumer).await {
         Ok(Err(error)) if error.is_panic() => recorder.record(TraceKind::StreamEnded {
-            cause: "the consumer panicked".into(),
+            cause: ConsumerStop::Panicked,
         }),
         Ok(_) => {}
         Err(_) => {
@@ -254,10 +254,9 @@ async fn exercise(
             // is over all the same.
             abort.abort();
             recorder.record(TraceKind::StreamEnded {
-                cause: format!(
-                    "hung: the consumer did not stop within {} (virtual) of the end of the run",
-                    crate::scenario::format_duration(CONSUMER_STOP)
-                ),
+                cause: ConsumerStop::Hung {
+                    within: CONSUMER_STOP,
+                },
             });
         }
     }

@@ -8,7 +8,7 @@ use futures::{StreamExt, TryStreamExt};
 use super::record;
 use super::stream::{Subject, SubjectStream};
 use crate::scenario::Consumer;
-use crate::trace::{Recorder, TraceKind};
+use crate::trace::{ConsumerStop, Recorder, TraceKind};
 
 /// Consumes the subject's stream the way `consumer` says until `until` resolves, records how
 /// it ended, then runs the subject's `at_end`.
@@ -41,24 +41,23 @@ pub async fn drive(
 }
 
 /// Reads to the end; returns why it stopped. `ends` says what its end means.
-async fn consume(consumer: Consumer, mut stream: SubjectStream, ends: &str) -> String {
+async fn consume(
+    consumer: Consumer,
+    mut stream: SubjectStream,
+    ends: ConsumerStop,
+) -> ConsumerStop {
     match consumer {
         // Errors skipped, as a controller's `for_each` does.
         Consumer::Reflector | Consumer::ContinueOnError => {
             while stream.next().await.is_some() {}
-            ends.to_owned()
+            ends
         }
         // `while let Some(item) = stream.try_next().await? { .. }`.
         Consumer::StopOnError => loop {
             match stream.try_next().await {
                 Ok(Some(())) => {}
-                Ok(None) => return ends.to_owned(),
-                Err(error) => {
-                    return format!(
-                        "the consumer returned the watcher's error ({})",
-                        record::error(&error).message
-                    );
-                }
+                Ok(None) => return ends,
+                Err(error) => return ConsumerStop::ReturnedError(record::error(&error)),
             }
         },
     }

@@ -15,6 +15,6 @@ pub use kube_backoff::{BackoffParameters, KUBE_DEFAULT_BACKOFF};
 pub use record::{error as record_error, event as record_event, key_of, resource_version};
 pub use sampler::{STORE_TICK, StoreSampler};
 pub use stream::{
-    DRIVER_RETURNED, Subject, SubjectStream, WatchItem, WatchStream, api_resource,
-    seeded_default_backoff, subject_stream, watcher_config,
+    Subject, SubjectStream, WatchItem, WatchStream, api_resource, seeded_default_backoff,
+    subject_stream, watcher_config,
 };

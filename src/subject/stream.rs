@@ -19,7 +19,7 @@ use super::sampler::record_store;
 use crate::scenario::{
     self, Backoff, BackoffOn, Consumer, PageSize, ResourceSpec, SetUp, WatcherSettings,
 };
-use crate::trace::{Recorder, TraceKind};
+use crate::trace::{ConsumerStop, Recorder, TraceKind};
 
 /// The item type of a watcher under test.
 pub type WatchItem = watcher::Result<watcher::Event<DynamicObject>>;
@@ -31,10 +31,6 @@ pub type WatchStream = BoxStream<'static, WatchItem>;
 /// error the stream yields. What the watcher emitted is already in the trace.
 pub type SubjectStream = BoxStream<'static, Result<(), watcher::Error>>;
 
-/// How a run whose store's driver returned ended, in words (a [`TraceKind::StreamEnded`]
-/// cause).
-pub const DRIVER_RETURNED: &str = "the future driving the store returned";
-
 /// What a run drives: the stream its consumer reads, what its end means in words, and what to
 /// record once the run is over (a reflector's store).
 pub struct Subject {
@@ -42,8 +38,8 @@ pub struct Subject {
     pub stream: SubjectStream,
     /// Run once the consumer has stopped.
     pub at_end: Option<Box<dyn FnOnce() + Send>>,
-    /// Why the consumer stopped when the stream ends, in words.
-    pub ends: &'static str,
+    /// Why the consumer stopped when the stream ends.
+    pub ends: ConsumerStop,
 }
 
 impl Subject {
@@ -53,7 +49,7 @@ impl Subject {
         Self {
             stream,
             at_end: None,
-            ends: "the watcher stream returned None",
+            ends: ConsumerStop::WatcherReturned,
         }
     }
 }

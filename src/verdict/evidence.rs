@@ -5,10 +5,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::answer::Answer;
 use super::request_log::watch_ends;
 use super::scorecard::{Check, CheckName};
 use crate::scenario::{Scenario, SetUp, format_duration as fmt};
-use crate::trace::{RequestRecord, SentEvent, Trace, TraceKind, Verb, WatchEnd, WatcherFault};
+use crate::trace::{
+    ConsumerStop, FaultKind, RequestRecord, SentEvent, Trace, TraceKind, Verb, WatchEnd,
+    WatcherFault,
+};
 
 /// A watch request as the server saw it.
 #[derive(Debug, Clone)]
@@ -35,9 +39,9 @@ pub(super) struct Evidence<'a> {
     pub(super) watch_ends: BTreeMap<u64, &'a WatchEnd>,
     pub(super) watches: BTreeMap<u64, ServedWatch<'a>>,
     pub(super) errors: Vec<(Duration, &'a WatcherFault)>,
-    pub(super) faults: Vec<(Duration, &'a str)>,
+    pub(super) faults: Vec<(Duration, FaultKind)>,
     /// How the consumer stopped, if it did.
-    pub(super) stream_end: Option<(Duration, &'a str)>,
+    pub(super) stream_end: Option<(Duration, &'a ConsumerStop)>,
     /// When the run was stopped as a request storm.
     pub(super) storm: Option<(Duration, u64, Option<Duration>)>,
     /// The client's read timeout, as the run built it.
@@ -84,9 +88,9 @@ impl<'a> Evidence<'a> {
                     }
                 }
                 TraceKind::WatcherError(f) => errors.push((event.at, f)),
-                TraceKind::Fault { fault } => faults.push((event.at, fault.as_str())),
+                TraceKind::Fault { fault } => faults.push((event.at, *fault)),
                 TraceKind::StreamEnded { cause } if stream_end.is_none() => {
-                    stream_end = Some((event.at, cause.as_str()));
+                    stream_end = Some((event.at, cause));
                 }
                 TraceKind::Storm { requests, burst } => storm = Some((event.at, *requests, *burst)),
                 TraceKind::Client {
@@ -134,7 +138,7 @@ impl<'a> Evidence<'a> {
 
     /// The fault behind an answer at `at`: the last of the kinds that can give such an answer,
     /// or else the last fault of all, in words.
-    pub(super) fn cause(&self, at: Duration, kinds: &[&str]) -> Option<String> {
+    pub(super) fn cause(&self, at: Duration, kinds: &[FaultKind]) -> Option<String> {
         let before = || self.faults.iter().rev().filter(|(t, _)| *t <= at);
         before()
             .find(|(_, kind)| kinds.contains(kind))
@@ -142,61 +146,22 @@ impl<'a> Evidence<'a> {
             .map(|(t, kind)| format!("{kind} at {}", fmt(*t)))
     }
 
-    /// The fault behind a request's answer (`answer` as [`Evidence::answer`] words it).
-    pub(super) fn cause_of(&self, at: Duration, verb: &str, answer: &str) -> Option<String> {
-        let kinds: &[&str] = if verb == "list-page" && answer.starts_with("410") {
-            &["expire_continue"]
-        } else if answer.contains("410") {
-            &[
-                "watch_410",
-                "expire_watches",
-                "compact",
-                "restart",
-                "idle",
-                "drop_bookmarks",
-                "stale_bookmarks",
-                "empty_bookmarks",
-            ]
-        } else if answer.starts_with("200 and an immediate end") {
-            &["empty_watch"]
-        } else if answer.starts_with("never") {
-            &["hang_headers"]
-        } else if answer.contains("cut") {
-            &["cut_stream", "restart"]
-        } else if answer.contains("half-open") {
-            &["stall_stream"]
-        } else if answer.starts_with(['4', '5']) {
-            &["http_error"]
-        } else {
-            &[]
-        };
-        self.cause(at, kinds)
+    /// The fault behind a `verb` request's `answer` at `at`.
+    pub(super) fn cause_of(&self, at: Duration, verb: Verb, answer: &Answer) -> Option<String> {
+        self.cause(at, answer.faults_that_give_it(verb))
     }
 
     /// The first fault of `kind` that played, in words.
-    pub(super) fn fault(&self, kind: &str) -> Option<String> {
+    pub(super) fn fault(&self, kind: FaultKind) -> Option<String> {
         self.faults
             .iter()
             .find(|(_, k)| *k == kind)
             .map(|(t, kind)| format!("{kind} at {}", fmt(*t)))
     }
 
-    /// How the server answered a request, in words: `200`, `ERROR 410 Expired`, `never`.
-    pub(super) fn answer(&self, request: &RequestRecord) -> String {
-        match self.watch_ends.get(&request.id) {
-            _ if request.status == 0 => "never (no response head)".to_owned(),
-            Some(WatchEnd::Error { code, reason, .. }) if request.status == 200 => {
-                if *code == 0 {
-                    format!("ERROR {reason} (without a code)")
-                } else {
-                    format!("ERROR {code} {reason}")
-                }
-            }
-            Some(WatchEnd::Empty) => "200 and an immediate end, no event".to_owned(),
-            Some(WatchEnd::Cut { how }) => format!("200, then cut ({how})"),
-            Some(WatchEnd::Stalled) => "200, then nothing (half-open)".to_owned(),
-            _ => request.status.to_string(),
-        }
+    /// How the server answered a request.
+    pub(super) fn answer(&self, request: &RequestRecord) -> Answer {
+        Answer::of(request, self.watch_ends.get(&request.id).copied())
     }
 
     /// Whether the set-up's backoff is off.
@@ -205,9 +170,14 @@ impl<'a> Evidence<'a> {
     }
 }
 
-/// A request in words: `watch`, `list`, `list-page`.
+/// A request's verb in words: `watch`, `list`, `list-page`.
 pub(super) fn verb(r: &RequestRecord) -> &'static str {
-    match r.verb {
+    verb_words(r.verb)
+}
+
+/// A verb in words: `watch`, `list`, `list-page`.
+pub(super) fn verb_words(verb: Verb) -> &'static str {
+    match verb {
         Verb::List => "list",
         Verb::ListPage => "list-page",
         Verb::Watch => "watch",
@@ -227,10 +197,10 @@ pub(super) fn resource_version(r: &RequestRecord) -> Option<String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Pattern {
     pub(super) count: usize,
-    pub(super) verb: &'static str,
+    pub(super) verb: Verb,
     /// The resourceVersion it asked for, as written.
     pub(super) resource_version: Option<String>,
-    pub(super) answer: String,
+    pub(super) answer: Answer,
     pub(super) first: Duration,
     pub(super) last: Duration,
 }
@@ -246,7 +216,7 @@ impl Pattern {
         format!(
             "{} {} requests{at} from {} over {}, each answered {}",
             self.count,
-            self.verb,
+            verb_words(self.verb),
             fmt(self.first),
             fmt(self.last - self.first),
             self.answer
@@ -258,19 +228,22 @@ impl Evidence<'_> {
     /// The most repeated request shape among those not answered 200, when it repeats at least
     /// three times.
     pub(super) fn pattern(&self) -> Option<Pattern> {
-        // Requests by (verb, resourceVersion, answer): how many, the first and the last.
+        // Requests by (verb, resourceVersion, answer), keyed by their words so that ties fall
+        // the same way in every run: how many, the first and the last.
         type Shape = (&'static str, Option<String>, String);
-        let mut groups: BTreeMap<Shape, (usize, Duration, Duration)> = BTreeMap::new();
+        let mut groups: BTreeMap<Shape, (Verb, Answer, usize, Duration, Duration)> =
+            BTreeMap::new();
         for (at, r) in &self.requests {
-            let key = (verb(r), resource_version(r), self.answer(r));
-            let entry = groups.entry(key).or_insert((0, *at, *at));
-            entry.0 += 1;
-            entry.2 = *at;
+            let answer = self.answer(r);
+            let key = (verb(r), resource_version(r), answer.to_string());
+            let entry = groups.entry(key).or_insert((r.verb, answer, 0, *at, *at));
+            entry.2 += 1;
+            entry.4 = *at;
         }
-        let ((verb, resource_version, answer), (count, first, last)) = groups
+        let ((_, resource_version, _), (verb, answer, count, first, last)) = groups
             .into_iter()
-            .filter(|((_, _, answer), _)| answer != "200")
-            .max_by_key(|(_, (count, first, _))| (*count, std::cmp::Reverse(*first)))?;
+            .filter(|(_, (_, answer, ..))| *answer != Answer::Status(200))
+            .max_by_key(|(_, (_, _, count, first, _))| (*count, std::cmp::Reverse(*first)))?;
         (count >= 3).then_some(Pattern {
             count,
             verb,

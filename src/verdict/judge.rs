@@ -19,7 +19,7 @@ use super::fold::{Objects, Sample, gaps, samples};
 use super::request_log::{lists, watch_ends};
 use super::scorecard::{Figures, Marks, Verdict};
 use crate::scenario::{Scenario, SetUp};
-use crate::trace::{RequestRecord, Trace, TraceKind, Verb, WatchEnd};
+use crate::trace::{ConsumerStop, RequestRecord, Trace, TraceKind, Verb, WatchEnd};
 
 /// Judges one set-up's run from its trace, forgiving [`DELIVERY_LAG`] of delivery time.
 #[must_use]
@@ -103,7 +103,7 @@ struct Run<'a> {
     emitted: Vec<(Duration, bool)>,
     errors: Vec<Duration>,
     /// How the consumer's stream ended, if it did.
-    ended: Option<(Duration, &'a str)>,
+    ended: Option<(Duration, &'a ConsumerStop)>,
     /// When the run was stopped as a request storm.
     storm: Option<(Duration, u64, Option<Duration>)>,
     samples: Vec<Sample>,
@@ -131,7 +131,7 @@ impl<'a> Run<'a> {
             .collect();
         let errors: Vec<Duration> = emitted.iter().map(|(at, _)| *at).collect();
         let ended = trace.iter().find_map(|e| match &e.kind {
-            TraceKind::StreamEnded { cause } => Some((e.at, cause.as_str())),
+            TraceKind::StreamEnded { cause } => Some((e.at, cause)),
             _ => None,
         });
         let storm = trace.iter().find_map(|e| match e.kind {
@@ -445,7 +445,7 @@ expect: { deadline: 1m, max_relists: 1, max_requests_per_minute: 5, recover: [w]
         ended.push(at(
             70,
             TraceKind::StreamEnded {
-                cause: "the consumer returned the watcher's error".into(),
+                cause: ConsumerStop::WatcherReturned,
             },
         ));
         let failed = check(&ended, CheckName::Survived);

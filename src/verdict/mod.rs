@@ -9,6 +9,7 @@
 //! [`Mechanism`](crate::mechanism::Mechanism) a rule recognises in the trace (`rules/`, one rule
 //! per mechanism), its causal chain, and where the view first left the truth.
 
+mod answer;
 mod blackbox;
 mod check;
 mod delivery_lag;

@@ -139,11 +139,11 @@ pub struct Figures {
 }
 
 impl Verdict {
-    /// The verdict for a set-up whose run could not finish (it hung past the wall-clock
-    /// deadline, or the harness thread running it died): not recovered, with `why`.
+    /// The verdict for a set-up whose run could not finish (`hung` past the wall-clock
+    /// deadline, or else the harness thread running it died): not recovered, with `why`.
     #[must_use]
-    pub fn not_finished(why: String) -> Self {
-        let mechanism = if why.starts_with("hung") {
+    pub fn not_finished(why: String, hung: bool) -> Self {
+        let mechanism = if hung {
             Mechanism::Hung
         } else {
             Mechanism::Unknown

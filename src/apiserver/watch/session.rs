@@ -288,9 +288,7 @@ impl Session {
             }
             if self.cut == Some(Cut::Clean) {
                 self.outbox.clear();
-                self.finish(WatchEnd::Cut {
-                    how: "clean".into(),
-                });
+                self.finish(WatchEnd::Cut { how: Cut::Clean });
                 return None;
             }
             if self.phase == Phase::Stalled {
@@ -323,9 +321,7 @@ impl Session {
         if self.cut == Some(Cut::MidChunk) {
             sent.damaged = Some(Damage::Cut);
             self.record_sent(sent);
-            self.finish(WatchEnd::Cut {
-                how: "mid_chunk".into(),
-            });
+            self.finish(WatchEnd::Cut { how: Cut::MidChunk });
             self.phase = Phase::Cutting;
             let line = line.into_bytes();
             return line.slice(..line.len() / 2);
@@ -358,9 +354,7 @@ impl Session {
             Phase::Cutting => {}
             Phase::Streaming | Phase::Stalled | Phase::Ending(_) => {
                 self.leave_fanout();
-                self.record_end(WatchEnd::Cut {
-                    how: "reset".into(),
-                });
+                self.record_end(WatchEnd::Cut { how: Cut::Reset });
             }
         }
         self.phase = Phase::Ended;
@@ -520,9 +514,7 @@ impl Drop for Session {
         let reason = if self.phase == Phase::Stalled {
             WatchEnd::Stalled
         } else if restarted {
-            WatchEnd::Cut {
-                how: "reset".into(),
-            }
+            WatchEnd::Cut { how: Cut::Reset }
         } else {
             WatchEnd::ClientGone
         };

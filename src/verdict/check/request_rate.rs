@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::trace::storm_words;
+use crate::apiserver::storm_words;
 use crate::verdict::scorecard::{Check, CheckName};
 
 const MINUTE: Duration = Duration::from_secs(60);

@@ -4,14 +4,15 @@
 
 use std::time::Duration;
 
+use crate::apiserver::storm_words;
 use crate::scenario::format_duration as fmt;
-use crate::trace::storm_words;
+use crate::trace::ConsumerStop;
 use crate::verdict::scorecard::{Check, CheckName};
 
 /// The kube-rs watcher's stream: `ended` how it ended, if it did; `storm` when the run was
 /// stopped as a request storm (`max_requests` the server's bound, for its words).
 pub(in crate::verdict) fn stream_survived(
-    ended: Option<(Duration, &str)>,
+    ended: Option<(Duration, &ConsumerStop)>,
     storm: Option<(Duration, u64, Option<Duration>)>,
     max_requests: u64,
 ) -> Check {

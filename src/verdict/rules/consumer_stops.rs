@@ -7,14 +7,14 @@ use super::explanation::{Explanation, caused, describe, found, link};
 use crate::mechanism::Mechanism;
 use crate::scenario::Consumer;
 use crate::scenario::format_duration as fmt;
-use crate::subject::DRIVER_RETURNED;
-use crate::trace::{TraceKind, WatchEnd, WatcherErrorVariant};
+use crate::trace::{ConsumerStop, FaultKind, TraceKind, WatchEnd, WatcherErrorVariant};
+use crate::verdict::answer::Answer;
 use crate::verdict::delivery_lag::DELIVERY_LAG;
 use crate::verdict::evidence::{Evidence, resource_version, verb};
 
 pub(super) fn hung(e: &Evidence) -> Option<Explanation> {
     let (at, cause) = e.stream_end?;
-    cause.starts_with("hung").then(|| Explanation {
+    matches!(cause, ConsumerStop::Hung { .. }).then(|| Explanation {
         mechanism: Mechanism::Hung,
         chain: vec![link(at, format!("the run did not finish: {cause}"))],
     })
@@ -22,7 +22,7 @@ pub(super) fn hung(e: &Evidence) -> Option<Explanation> {
 
 pub(super) fn consumer_panicked(e: &Evidence) -> Option<Explanation> {
     let (at, cause) = e.stream_end?;
-    (cause == "the consumer panicked").then(|| Explanation {
+    (*cause == ConsumerStop::Panicked).then(|| Explanation {
         mechanism: Mechanism::ConsumerPanicked,
         chain: vec![link(
             at,
@@ -36,11 +36,10 @@ pub(super) fn consumer_panicked(e: &Evidence) -> Option<Explanation> {
 
 pub(super) fn stopped_on_recoverable_error(e: &Evidence) -> Option<Explanation> {
     let (at, cause) = e.stream_end?;
-    if cause == DRIVER_RETURNED {
-        return driver_stopped_on_an_error(e, at);
-    }
-    if !cause.starts_with("the consumer returned the watcher's error") {
-        return None;
+    match cause {
+        ConsumerStop::DriverReturned => return driver_stopped_on_an_error(e, at),
+        ConsumerStop::ReturnedError(_) => {}
+        _ => return None,
     }
     let (error_at, error) = e.errors.iter().rev().find(|(t, _)| *t <= at)?;
     let mut chain = Vec::new();
@@ -56,7 +55,7 @@ pub(super) fn stopped_on_recoverable_error(e: &Evidence) -> Option<Explanation> 
                     .map(|rv| format!(" from resourceVersion={rv}"))
                     .unwrap_or_default(),
                 e.answer(request),
-                caused(e, *request_at, verb(request), &e.answer(request))
+                caused(e, *request_at, request.verb, &e.answer(request))
             ),
         ));
     }
@@ -72,7 +71,7 @@ pub(super) fn stopped_on_recoverable_error(e: &Evidence) -> Option<Explanation> 
         .faults
         .iter()
         .rev()
-        .find(|(t, kind)| *kind == "restart" && *t > last_request && t <= error_at);
+        .find(|(t, kind)| *kind == FaultKind::Restart && *t > last_request && t <= error_at);
     if let Some((restart_at, _)) = restart {
         chain.push(link(
             *restart_at,
@@ -117,13 +116,20 @@ fn driver_stopped_on_an_error(e: &Evidence, at: Duration) -> Option<Explanation>
         .take_while(|event| event.at <= at)
         .filter_map(|event| match &event.kind {
             TraceKind::Request(r) if r.status >= 400 => {
-                Some((event.at, r.id, r.status.to_string()))
+                Some((event.at, r.id, Answer::Status(r.status)))
             }
             TraceKind::WatchEnded {
                 request,
                 reason: WatchEnd::Error { code, reason, .. },
                 ..
-            } => Some((event.at, *request, format!("ERROR {code} {reason}"))),
+            } => Some((
+                event.at,
+                *request,
+                Answer::InStreamError {
+                    code: *code,
+                    reason: reason.clone(),
+                },
+            )),
             _ => None,
         })
         .last()?;
@@ -131,7 +137,7 @@ fn driver_stopped_on_an_error(e: &Evidence, at: Duration) -> Option<Explanation>
         return None;
     }
     let (requested, r) = e.requests.iter().find(|(_, r)| r.id == request)?;
-    let remedy = if answer.starts_with("ERROR 410") {
+    let remedy = if matches!(answer, Answer::InStreamError { code: 410, .. }) {
         "relisted"
     } else {
         "retried"
@@ -149,7 +155,7 @@ fn driver_stopped_on_an_error(e: &Evidence, at: Duration) -> Option<Explanation>
                         .filter(|rv| !rv.is_empty())
                         .map(|rv| format!(" from resourceVersion={rv}"))
                         .unwrap_or_default(),
-                    caused(e, answered, verb(r), &answer)
+                    caused(e, answered, r.verb, &answer)
                 ),
             ),
             link(
@@ -180,12 +186,10 @@ mod tests {
             apply(stopped_on_recoverable_error, PLAIN, &trace, &[]),
             None
         );
-        trace.push(at(
-            60,
-            TraceKind::StreamEnded {
-                cause: "the consumer returned the watcher's error (too old)".into(),
-            },
-        ));
+        let TraceKind::WatcherError(too_old) = trace[2].kind.clone() else {
+            unreachable!("the third event is the watcher's error")
+        };
+        trace.push(consumer_stopped(60, ConsumerStop::ReturnedError(too_old)));
         assert_eq!(
             apply(stopped_on_recoverable_error, PLAIN, &trace, &[]),
             Some(Mechanism::StoppedOnRecoverableError)
@@ -194,28 +198,26 @@ mod tests {
 
     #[test]
     fn a_hung_run_and_a_panicked_consumer_are_found_and_a_plain_end_is_neither() {
-        let ended = |cause: &str| {
-            vec![at(
-                60,
-                TraceKind::StreamEnded {
-                    cause: cause.into(),
-                },
-            )]
-        };
+        let ended = |cause: ConsumerStop| vec![consumer_stopped(60, cause)];
         assert_eq!(
-            apply(hung, PLAIN, &ended("hung: the consumer did not stop"), &[]),
+            apply(
+                hung,
+                PLAIN,
+                &ended(ConsumerStop::Hung { within: S(10) }),
+                &[]
+            ),
             Some(Mechanism::Hung)
         );
         assert_eq!(
             apply(
                 consumer_panicked,
                 PLAIN,
-                &ended("the consumer panicked"),
+                &ended(ConsumerStop::Panicked),
                 &[]
             ),
             Some(Mechanism::ConsumerPanicked)
         );
-        let plain = ended("the watcher stream returned None");
+        let plain = ended(ConsumerStop::WatcherReturned);
         assert_eq!(apply(hung, PLAIN, &plain, &[]), None);
         assert_eq!(apply(consumer_panicked, PLAIN, &plain, &[]), None);
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::explanation::{Explanation, after_fault, describe, found, link};
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
-use crate::trace::{Damage, EventType, TraceKind, WatchEnd};
+use crate::trace::{Damage, EventType, FaultKind, TraceKind, WatchEnd};
 use crate::verdict::delivery_lag::DELIVERY_LAG;
 use crate::verdict::evidence::{Evidence, ServedWatch};
 use crate::verdict::request_log::lists;
@@ -65,7 +65,7 @@ pub(super) fn store_never_ready(e: &Evidence) -> Option<Explanation> {
             format!(
                 "the streaming list at {} (watch #{id}, sendInitialEvents=true) sent {added} ADDED events and never the `k8s.io/initial-events-end` bookmark{}, nor did any of the {} streaming lists after it",
                 fmt(watch.at),
-                e.fault("drop_initial_events_end")
+                e.fault(FaultKind::DropInitialEventsEnd)
                     .map(|f| format!(" ({f})"))
                     .unwrap_or_default(),
                 without_marker.len() - 1

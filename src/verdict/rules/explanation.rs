@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use crate::mechanism::Mechanism;
-use crate::trace::WatcherFault;
+use crate::trace::{Verb, WatcherFault};
+use crate::verdict::answer::Answer;
 use crate::verdict::evidence::Evidence;
 use crate::verdict::scorecard::Link;
 
@@ -49,7 +50,7 @@ pub(super) fn after_fault(e: &Evidence, at: Duration) -> String {
 }
 
 /// As [`after_fault`], for a request answered `answer`: the fault that answers so.
-pub(super) fn caused(e: &Evidence, at: Duration, verb: &str, answer: &str) -> String {
+pub(super) fn caused(e: &Evidence, at: Duration, verb: Verb, answer: &Answer) -> String {
     e.cause_of(at, verb, answer)
         .map(|f| format!(" ({f})"))
         .unwrap_or_default()

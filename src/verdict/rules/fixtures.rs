@@ -7,8 +7,8 @@ use super::explanation::Explanation;
 use crate::mechanism::Mechanism;
 use crate::scenario::Scenario;
 use crate::trace::{
-    Damage, EventType, RequestRecord, SentEvent, Trace, TraceEvent, TraceKind, Verb,
-    WatcherErrorVariant, WatcherFault,
+    ConsumerStop, Damage, EventType, FaultKind, RequestRecord, SentEvent, Trace, TraceEvent,
+    TraceKind, Verb, WatcherErrorVariant, WatcherFault,
 };
 use crate::verdict::evidence::Evidence;
 use crate::verdict::scorecard::{Check, CheckName};
@@ -119,8 +119,15 @@ pub(super) fn read_timed_out(secs: u64) -> TraceEvent {
     event
 }
 
-pub(super) fn fault(secs: u64, kind: &str) -> TraceEvent {
-    at(secs, TraceKind::Fault { fault: kind.into() })
+/// A fault of the kind `kind:` names `name` starting at `secs`.
+pub(super) fn fault(secs: u64, name: &str) -> TraceEvent {
+    let fault = FaultKind::named(name).expect("the test names a fault kind");
+    at(secs, TraceKind::Fault { fault })
+}
+
+/// The consumer stopping at `secs`, for `cause`.
+pub(super) fn consumer_stopped(secs: u64, cause: ConsumerStop) -> TraceEvent {
+    at(secs, TraceKind::StreamEnded { cause })
 }
 
 pub(super) fn client(read_timeout: Option<u64>) -> TraceEvent {

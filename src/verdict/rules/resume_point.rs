@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::explanation::{Explanation, after_fault, found, link};
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
-use crate::trace::{EventType, TraceKind, Verb};
+use crate::trace::{EventType, FaultKind, TraceKind, Verb};
 use crate::verdict::evidence::{Evidence, ServedWatch, resource_version};
 use crate::verdict::scorecard::CheckName;
 
@@ -93,9 +93,9 @@ pub(super) fn stale_resume_point(e: &Evidence) -> Option<Explanation> {
     let (id, first, from) = stale.first()?;
     let bookmarks = if e.setup.config.bookmarks == Some(false) {
         "bookmarks are off (`bookmarks: false`)".to_owned()
-    } else if let Some(f) = e.fault("drop_bookmarks") {
+    } else if let Some(f) = e.fault(FaultKind::DropBookmarks) {
         format!("bookmarks were dropped ({f})")
-    } else if let Some(f) = e.fault("stale_bookmarks") {
+    } else if let Some(f) = e.fault(FaultKind::StaleBookmarks) {
         format!("bookmarks carried a stale resourceVersion ({f})")
     } else {
         format!(
@@ -166,7 +166,7 @@ pub(super) fn replayed_from_behind(e: &Evidence) -> Option<Explanation> {
         }
     }
     let (at, id, from, reached) = replayed?;
-    let moved = match e.fault("stale_bookmarks") {
+    let moved = match e.fault(FaultKind::StaleBookmarks) {
         Some(f) => format!("bookmarks carried a stale resourceVersion ({f})"),
         None => "its resume point went back".to_owned(),
     };

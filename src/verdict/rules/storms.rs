@@ -5,10 +5,12 @@
 use std::time::Duration;
 
 use super::explanation::{Explanation, after_fault, caused, found, link};
+use crate::apiserver::storm_words;
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
 use crate::subject::KUBE_DEFAULT_BACKOFF;
-use crate::trace::{Verb, storm_words};
+use crate::trace::Verb;
+use crate::verdict::answer::Answer;
 use crate::verdict::evidence::Evidence;
 use crate::verdict::scorecard::{CheckName, Link};
 
@@ -31,13 +33,13 @@ fn storm_or_rate(e: &Evidence) -> Option<Link> {
 pub(super) fn hot_loop_on_clean_ends(e: &Evidence) -> Option<Explanation> {
     let bound = storm_or_rate(e)?;
     let pattern = e.pattern()?;
-    let empty = pattern.answer.starts_with("200 and an immediate end");
+    let empty = pattern.answer == Answer::Empty;
     // kube-client 5.0 ends a watch quietly on an unexpected EOF, a chunk cut short included
     // (`request_events` in kube-client/src/client/mod.rs: "End the stream so it can be
     // resumed"), so a cut the watcher saw no error for is a clean end to it too.
-    let cut = pattern.answer.starts_with("200, then cut")
+    let cut = matches!(pattern.answer, Answer::Cut(_))
         && !e.errors.iter().any(|(t, _)| *t >= pattern.first);
-    if pattern.verb != "watch" || !(empty || cut) {
+    if pattern.verb != Verb::Watch || !(empty || cut) {
         return None;
     }
     let why = if empty {
@@ -71,7 +73,7 @@ pub(super) fn hot_loop_without_backoff(e: &Evidence) -> Option<Explanation> {
     let mut reaction =
         "the set-up has no backoff (`backoff: none`), so the watcher retried each at once"
             .to_owned();
-    if pattern.verb == "watch" && pattern.answer == "410" {
+    if pattern.verb == Verb::Watch && pattern.answer == Answer::Status(410) {
         reaction.push_str(
             "; an HTTP 410 at watch start makes kube-rs re-watch from the same resourceVersion instead of relisting",
         );
@@ -110,7 +112,7 @@ pub(super) fn backoff_reset_by_init(e: &Evidence) -> Option<Explanation> {
     if gaps.len() < 3 || in_step * 5 < gaps.len() * 4 {
         return None;
     }
-    let why = match e.pattern().filter(|p| p.verb == "list-page") {
+    let why = match e.pattern().filter(|p| p.verb == Verb::ListPage) {
         Some(p) => format!(
             "; {}{}",
             p.describe(),

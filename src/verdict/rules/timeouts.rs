@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::explanation::{Explanation, after_fault, found, link};
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
-use crate::trace::{TraceKind, Verb, WatchEnd, WatcherErrorVariant};
+use crate::trace::{FaultKind, TraceKind, Verb, WatchEnd, WatcherErrorVariant};
 use crate::verdict::evidence::{Evidence, verb};
 use crate::verdict::scorecard::CheckName;
 
@@ -69,7 +69,7 @@ fn stalled_past_the_deadline(e: &Evidence) -> Option<Explanation> {
         .faults
         .iter()
         .rev()
-        .find(|(t, kind)| *kind == "stall_stream" && *t <= ended)?
+        .find(|(t, kind)| *kind == FaultKind::StallStream && *t <= ended)?
         .0
         .max(*opened);
     let waited = ended - stalled;
@@ -108,7 +108,7 @@ fn stalled_to_the_end(e: &Evidence) -> Option<Explanation> {
         .faults
         .iter()
         .rev()
-        .find(|(t, kind)| *kind == "stall_stream" && t >= at)?
+        .find(|(t, kind)| *kind == FaultKind::StallStream && t >= at)?
         .0;
     let open = last.verb == Verb::Watch
         && last.status == 200

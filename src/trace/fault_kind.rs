@@ -1,4 +1,5 @@
-//! The kinds of fault, each with the name `kind:` gives it: the one list of them. The file
+//! The kinds of fault, each with the name `kind:` gives it: the one list of them, in the trace's
+//! vocabulary because the server records the kind of each fault that plays. The file
 //! form's table ([`Fault::walk`](crate::fault::Fault::walk)), the schema editors read, the loader's "expected one of",
 //! explore's budget and draws all walk [`FaultKind::ALL`] or match on [`FaultKind`], so a new
 //! [`Fault`](crate::fault::Fault) variant does not compile until it has a kind (`Fault::kind_of`), and a new kind does not compile
@@ -79,6 +80,13 @@ impl FaultKind {
     /// Every name, in [`FaultKind::ALL`]'s order.
     pub fn names() -> impl Iterator<Item = &'static str> {
         Self::ALL.iter().map(|k| k.name())
+    }
+}
+
+/// Its name, as `kind:` writes it (in a trace's JSON too).
+impl serde::Serialize for FaultKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
     }
 }
 

@@ -1,0 +1,69 @@
+//! A request as the server saw it, and the kind of request it took it for.
+
+use serde::Serialize;
+
+/// One request as the server saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequestRecord {
+    /// Sequence number within the run, from 1.
+    pub id: u64,
+    /// `GET`, ...
+    pub method: String,
+    /// The path.
+    pub path: String,
+    /// The raw query string.
+    pub query: String,
+    /// The HTTP status sent.
+    pub status: u16,
+    /// What kind of request the server took it for.
+    pub verb: Verb,
+    /// Its `User-Agent`, which tells one client from another in live mode; empty when it
+    /// sent none.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub agent: String,
+    /// The local process that opened its connection, when the live server was asked to tell
+    /// (`harness exec`, [`crate::peer`]): clients are told apart by it before their agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub process: Option<u32>,
+}
+
+/// What kind of request the server took a request for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verb {
+    /// A LIST (first page: no `continue`).
+    List,
+    /// A later LIST page (with `continue`).
+    ListPage,
+    /// A WATCH.
+    Watch,
+    /// A GET of one object.
+    Get,
+    /// Discovery or anything else.
+    Other,
+}
+
+impl Verb {
+    /// The verb kube-apiserver's authorizer names it by, as a 403's message does: `list` (a
+    /// continue page is one), `watch`, `get` (discovery is one) (apiserver
+    /// `endpoints/request/requestinfo.go`).
+    #[must_use]
+    pub fn authorizer_verb(self) -> &'static str {
+        match self {
+            Self::List | Self::ListPage => "list",
+            Self::Watch => "watch",
+            Self::Get | Self::Other => "get",
+        }
+    }
+
+    /// The `verb` label kube-apiserver's request metrics give it: the authorizer's, in
+    /// capitals (apiserver `endpoints/metrics/metrics.go`, `CleanVerb`).
+    #[must_use]
+    pub fn metric_verb(self) -> &'static str {
+        match self {
+            Self::List | Self::ListPage => "LIST",
+            Self::Watch => "WATCH",
+            Self::Get | Self::Other => "GET",
+        }
+    }
+}

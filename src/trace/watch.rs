@@ -1,0 +1,180 @@
+//! What a watch sent and how it ended.
+
+use serde::{Deserialize, Serialize};
+
+use super::object_key::ObjectKey;
+
+/// One event a watch sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SentEvent {
+    /// Its `type`.
+    #[serde(rename = "type")]
+    pub type_: EventType,
+    /// The object's key, for an object event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<ObjectKey>,
+    /// The resourceVersion it carried; `None` for an ERROR, or a bookmark sent with an empty one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_version: Option<u64>,
+    /// How the line was damaged on its way out, if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub damaged: Option<Damage>,
+}
+
+/// The `type` of a watch event, with the end of a streaming list's initial events apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventType {
+    /// `ADDED`.
+    Added,
+    /// `MODIFIED`.
+    Modified,
+    /// `DELETED`.
+    Deleted,
+    /// `BOOKMARK`.
+    Bookmark,
+    /// The `BOOKMARK` annotated `k8s.io/initial-events-end` that ends a streaming list's
+    /// initial events.
+    InitialEventsEnd,
+    /// `ERROR`, carrying a Status.
+    Error,
+}
+
+impl EventType {
+    /// The `type` an event of this kind carries on the wire (`metav1.WatchEvent`); the end of a
+    /// streaming list's initial events is a `BOOKMARK` there.
+    #[must_use]
+    pub fn wire_name(self) -> &'static str {
+        match self {
+            Self::Added => "ADDED",
+            Self::Modified => "MODIFIED",
+            Self::Deleted => "DELETED",
+            Self::Bookmark | Self::InitialEventsEnd => "BOOKMARK",
+            Self::Error => "ERROR",
+        }
+    }
+}
+
+/// How an event line was damaged on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Damage {
+    /// Cut in half, then ended with its newline: invalid JSON.
+    Truncated,
+    /// Valid JSON without its `{"type","object"}` envelope.
+    WrongShape,
+    /// Half of it went out, then the connection was cut.
+    Cut,
+}
+
+/// How a watch response ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "end", rename_all = "snake_case")]
+pub enum WatchEnd {
+    /// `timeoutSeconds` ran out: clean end of stream.
+    Timeout,
+    /// An ERROR event was sent, then the stream ended.
+    Error {
+        /// The Status code.
+        code: u16,
+        /// The Status reason.
+        reason: String,
+        /// The Status message.
+        message: String,
+    },
+    /// The client went away (or the run ended).
+    ClientGone,
+    /// An `empty_watch` fault: 200 and an immediate end, no event.
+    Empty,
+    /// A `cut_stream` or `restart` fault cut it.
+    Cut {
+        /// How.
+        how: Cut,
+    },
+    /// A `stall_stream` fault left it half-open until the client went away.
+    Stalled,
+    /// The server ended it cleanly, with no ERROR event, before its timeout.
+    Closed {
+        /// Why.
+        why: ClosedWhy,
+    },
+}
+
+impl WatchEnd {
+    /// In words, for reports: `timeout`, `ERROR 410 Expired: ...`, `cut (reset)`.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Timeout => "timeout".to_owned(),
+            Self::Error {
+                code,
+                reason,
+                message,
+            } => format!("ERROR {code} {reason}: {message}"),
+            Self::ClientGone => "closed by the client".to_owned(),
+            Self::Empty => "at once, with no event".to_owned(),
+            Self::Cut { how } => format!("cut ({how})"),
+            Self::Stalled => "half-open until the client left".to_owned(),
+            Self::Closed { why } => format!("closed by the server: {}", why.describe()),
+        }
+    }
+}
+
+/// Why the server ended a watch cleanly before its timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClosedWhy {
+    /// The watch cache re-listed and ended every watch (`Terminating all watchers from
+    /// cacher` in apiserver `storage/cacher/cacher.go`).
+    CacheReset,
+    /// The history it was still catching up on left the watch cache's window: the cacher ends
+    /// such a watch without an ERROR event and lets the re-watch hear the 410
+    /// (`processInterval` in apiserver `storage/cacher/cache_watcher.go`).
+    OutOfWindow,
+    /// A real apiserver behind `harness proxy` ended it cleanly before its timeout: the proxy
+    /// sees the end, not why.
+    Upstream,
+}
+
+impl ClosedWhy {
+    /// In words, for reports.
+    #[must_use]
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::CacheReset => "the watch cache re-listed",
+            Self::OutOfWindow => "its backlog left the watch cache's window",
+            Self::Upstream => "the apiserver behind the proxy ended it before its timeout",
+        }
+    }
+}
+
+/// How a watch stream is cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Cut {
+    /// A clean end: the final zero-length chunk, as at a timeout.
+    Clean,
+    /// The connection closes in the middle of an event line, without the final chunk.
+    MidChunk,
+    /// The connection closes between events, without the final chunk.
+    Reset,
+}
+
+impl Cut {
+    /// The name a scenario gives it: `clean`, `mid_chunk`, `reset`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Clean => "clean",
+            Self::MidChunk => "mid_chunk",
+            Self::Reset => "reset",
+        }
+    }
+}
+
+/// Its name, as a scenario writes it.
+impl std::fmt::Display for Cut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
