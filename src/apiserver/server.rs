@@ -437,10 +437,10 @@ impl ApiServer {
             let now = self.now();
             self.shared.lock().rules.on_request(now, &info)
         };
-        if faults.delay.is_some() || faults.answer.is_some() {
+        for fault in faults.kinds() {
             self.shared
                 .recorder
-                .record(TraceKind::FaultHit { request: id });
+                .record(TraceKind::FaultHit { request: id, fault });
         }
         if let Some(delay) = faults.delay {
             let recorder = &self.shared.recorder;

@@ -5,8 +5,7 @@
 use std::time::Duration;
 
 use super::wire_shape::{ErrorBody, GoneForm, GoneMessage};
-use crate::trace::Cut;
-use crate::trace::Verb;
+use crate::trace::{Cut, FaultKind, Verb};
 
 /// What the server knows about a request when it asks the rules.
 #[derive(Debug, Clone, Copy)]
@@ -66,6 +65,20 @@ pub enum RequestFault {
     ExpireContinue,
 }
 
+impl RequestFault {
+    /// The kind of fault that answers so.
+    #[must_use]
+    pub fn kind(&self) -> FaultKind {
+        match self {
+            Self::Gone { .. } => FaultKind::Watch410,
+            Self::EmptyWatch => FaultKind::EmptyWatch,
+            Self::HangHeaders => FaultKind::HangHeaders,
+            Self::HttpError { .. } => FaultKind::HttpError,
+            Self::ExpireContinue => FaultKind::ExpireContinue,
+        }
+    }
+}
+
 /// What the rules say about one request: wait first, then answer with a fault or normally.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RequestFaults {
@@ -73,6 +86,15 @@ pub struct RequestFaults {
     pub delay: Option<Duration>,
     /// Answer with this instead of serving.
     pub answer: Option<RequestFault>,
+}
+
+impl RequestFaults {
+    /// The kinds of fault that act on the request: `latency` if it waits, then the one that
+    /// answers it.
+    pub fn kinds(&self) -> impl Iterator<Item = FaultKind> {
+        let delayed = self.delay.map(|_| FaultKind::Latency);
+        delayed.into_iter().chain(self.answer.map(|a| a.kind()))
+    }
 }
 
 /// What an instant stream fault does to an open watch it hits.

@@ -86,8 +86,10 @@ pub(super) async fn handle(
         let now = shared.recorder.now();
         shared.rules().on_request(now, &info)
     };
-    if faults.delay.is_some() || faults.answer.is_some() {
-        shared.recorder.record(TraceKind::FaultHit { request: id });
+    for fault in faults.kinds() {
+        shared
+            .recorder
+            .record(TraceKind::FaultHit { request: id, fault });
     }
     if let Some(delay) = faults.delay {
         let recorder = &shared.recorder;

@@ -305,8 +305,10 @@ impl Relay {
     }
 }
 
+/// A cut the proxy made or saw: it does not tell a `cut_stream` from its own end of the run,
+/// nor either from the apiserver's connection breaking, so it names no fault.
 fn cut_end(how: Cut) -> WatchEnd {
-    WatchEnd::Cut { how }
+    WatchEnd::Cut { how, by: None }
 }
 
 /// An error that makes hyper close the connection without the final chunk.

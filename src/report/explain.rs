@@ -132,7 +132,9 @@ fn line(
         } => ("watcher", format!("Delete {key} at {resource_version}")),
         TraceKind::WatcherError(f) => ("watcher", format!("error: {}", f.message)),
         TraceKind::StreamEnded { cause } => ("consumer", format!("stopped: {cause}")),
-        TraceKind::FaultHit { request } => ("fault", format!("answers request #{request}")),
+        TraceKind::FaultHit { request, fault } => {
+            ("fault", format!("{fault} answers request #{request}"))
+        }
         TraceKind::Storm { requests, burst } => ("harness", storm(*requests, *burst)),
         TraceKind::Store { objects } => (
             "watcher",

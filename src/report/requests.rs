@@ -63,7 +63,7 @@ impl Tally {
                     WatchEnd::Error { code, reason, .. } => format!("ERROR {code} {reason}"),
                     WatchEnd::ClientGone => "closed by the client".to_owned(),
                     WatchEnd::Empty => "empty (fault)".to_owned(),
-                    WatchEnd::Cut { how } => format!("cut ({how})"),
+                    WatchEnd::Cut { how, .. } => format!("cut ({how})"),
                     WatchEnd::Stalled => "stalled, then closed by the client".to_owned(),
                     WatchEnd::Closed { why } => {
                         format!("closed by the server ({})", why.describe())

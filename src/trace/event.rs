@@ -137,6 +137,8 @@ pub enum TraceKind {
     FaultHit {
         /// The request's sequence number.
         request: u64,
+        /// The kind of the fault that acted on it.
+        fault: FaultKind,
     },
     /// The consumer stopped: nothing more will be read from the watcher.
     StreamEnded {

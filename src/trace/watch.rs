@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::fault_kind::FaultKind;
 use super::object_key::ObjectKey;
 
 /// One event a watch sent.
@@ -86,10 +87,15 @@ pub enum WatchEnd {
     ClientGone,
     /// An `empty_watch` fault: 200 and an immediate end, no event.
     Empty,
-    /// A `cut_stream` or `restart` fault cut it.
+    /// A `cut_stream` or `restart` fault cut it, or (behind `harness proxy`) the apiserver's
+    /// connection broke.
     Cut {
         /// How.
         how: Cut,
+        /// The kind of fault that cut it, as the server knew when it did; `None` when no fault
+        /// of the harness's did, or the proxy cannot tell.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        by: Option<FaultKind>,
     },
     /// A `stall_stream` fault left it half-open until the client went away.
     Stalled,
@@ -113,7 +119,7 @@ impl WatchEnd {
             } => format!("ERROR {code} {reason}: {message}"),
             Self::ClientGone => "closed by the client".to_owned(),
             Self::Empty => "at once, with no event".to_owned(),
-            Self::Cut { how } => format!("cut ({how})"),
+            Self::Cut { how, .. } => format!("cut ({how})"),
             Self::Stalled => "half-open until the client left".to_owned(),
             Self::Closed { why } => format!("closed by the server: {}", why.describe()),
         }

@@ -39,7 +39,7 @@ impl Answer {
                 }
             }
             Some(WatchEnd::Empty) => Self::Empty,
-            Some(WatchEnd::Cut { how }) => Self::Cut(*how),
+            Some(WatchEnd::Cut { how, .. }) => Self::Cut(*how),
             Some(WatchEnd::Stalled) => Self::HalfOpen,
             _ => Self::Status(request.status),
         }
@@ -162,7 +162,10 @@ mod tests {
     fn a_cut_is_worded_with_how_it_was_cut_and_put_down_to_a_cut_or_a_restart() {
         let cut = Answer::of(
             &request(Verb::Watch, 200),
-            Some(&WatchEnd::Cut { how: Cut::MidChunk }),
+            Some(&WatchEnd::Cut {
+                how: Cut::MidChunk,
+                by: Some(FaultKind::CutStream),
+            }),
         );
         assert_eq!(cut.to_string(), "200, then cut (mid_chunk)");
         assert_eq!(

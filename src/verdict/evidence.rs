@@ -40,6 +40,8 @@ pub(super) struct Evidence<'a> {
     pub(super) watches: BTreeMap<u64, ServedWatch<'a>>,
     pub(super) errors: Vec<(Duration, &'a WatcherFault)>,
     pub(super) faults: Vec<(Duration, FaultKind)>,
+    /// The kinds of fault the server says acted on each request, in the order they acted.
+    pub(super) hits: BTreeMap<u64, Vec<FaultKind>>,
     /// How the consumer stopped, if it did.
     pub(super) stream_end: Option<(Duration, &'a ConsumerStop)>,
     /// When the run was stopped as a request storm.
@@ -59,6 +61,7 @@ impl<'a> Evidence<'a> {
         let mut requests = Vec::new();
         let mut errors = Vec::new();
         let mut faults = Vec::new();
+        let mut hits: BTreeMap<u64, Vec<FaultKind>> = BTreeMap::new();
         let mut stream_end = None;
         let mut storm = None;
         let mut read_timeout = None;
@@ -89,6 +92,9 @@ impl<'a> Evidence<'a> {
                 }
                 TraceKind::WatcherError(f) => errors.push((event.at, f)),
                 TraceKind::Fault { fault } => faults.push((event.at, *fault)),
+                TraceKind::FaultHit { request, fault } => {
+                    hits.entry(*request).or_default().push(*fault);
+                }
                 TraceKind::StreamEnded { cause } if stream_end.is_none() => {
                     stream_end = Some((event.at, cause));
                 }
@@ -110,6 +116,7 @@ impl<'a> Evidence<'a> {
             watches,
             errors,
             faults,
+            hits,
             stream_end,
             storm,
             read_timeout,
@@ -146,9 +153,28 @@ impl<'a> Evidence<'a> {
             .map(|(t, kind)| format!("{kind} at {}", fmt(*t)))
     }
 
-    /// The fault behind a `verb` request's `answer` at `at`.
-    pub(super) fn cause_of(&self, at: Duration, verb: Verb, answer: &Answer) -> Option<String> {
-        self.cause(at, answer.faults_that_give_it(verb))
+    /// The fault behind the `answer` `request` got, by `at`: the one the server said acted on
+    /// it when it answered (a request fault, or what cut its watch), or else the last of the
+    /// kinds that answer so.
+    pub(super) fn cause_of(
+        &self,
+        at: Duration,
+        request: &RequestRecord,
+        answer: &Answer,
+    ) -> Option<String> {
+        let answered_by = self
+            .hits
+            .get(&request.id)
+            .and_then(|kinds| kinds.iter().rev().find(|k| **k != FaultKind::Latency))
+            .copied();
+        let cut_by = match self.watch_ends.get(&request.id) {
+            Some(WatchEnd::Cut { by, .. }) => *by,
+            _ => None,
+        };
+        match answered_by.or(cut_by) {
+            Some(kind) => self.cause(at, &[kind]),
+            None => self.cause(at, answer.faults_that_give_it(request.verb)),
+        }
     }
 
     /// The first fault of `kind` that played, in words.
@@ -195,9 +221,11 @@ pub(super) fn resource_version(r: &RequestRecord) -> Option<String> {
 
 /// The most repeated request that was not answered 200: what a loop looks like.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Pattern {
+pub(super) struct Pattern<'a> {
     pub(super) count: usize,
     pub(super) verb: Verb,
+    /// The first of the requests.
+    pub(super) request: &'a RequestRecord,
     /// The resourceVersion it asked for, as written.
     pub(super) resource_version: Option<String>,
     pub(super) answer: Answer,
@@ -205,7 +233,7 @@ pub(super) struct Pattern {
     pub(super) last: Duration,
 }
 
-impl Pattern {
+impl Pattern<'_> {
     /// `19 watch requests at resourceVersion=10 over 10m50s, each answered ERROR 410 Expired`.
     pub(super) fn describe(&self) -> String {
         let at = match self.resource_version.as_deref() {
@@ -224,29 +252,30 @@ impl Pattern {
     }
 }
 
-impl Evidence<'_> {
+impl<'a> Evidence<'a> {
     /// The most repeated request shape among those not answered 200, when it repeats at least
     /// three times.
-    pub(super) fn pattern(&self) -> Option<Pattern> {
+    pub(super) fn pattern(&self) -> Option<Pattern<'a>> {
         // Requests by (verb, resourceVersion, answer), keyed by their words so that ties fall
         // the same way in every run: how many, the first and the last.
         type Shape = (&'static str, Option<String>, String);
-        let mut groups: BTreeMap<Shape, (Verb, Answer, usize, Duration, Duration)> =
+        let mut groups: BTreeMap<Shape, (&RequestRecord, Answer, usize, Duration, Duration)> =
             BTreeMap::new();
         for (at, r) in &self.requests {
             let answer = self.answer(r);
             let key = (verb(r), resource_version(r), answer.to_string());
-            let entry = groups.entry(key).or_insert((r.verb, answer, 0, *at, *at));
+            let entry = groups.entry(key).or_insert((*r, answer, 0, *at, *at));
             entry.2 += 1;
             entry.4 = *at;
         }
-        let ((_, resource_version, _), (verb, answer, count, first, last)) = groups
+        let ((_, resource_version, _), (request, answer, count, first, last)) = groups
             .into_iter()
             .filter(|(_, (_, answer, ..))| *answer != Answer::Status(200))
             .max_by_key(|(_, (_, _, count, first, _))| (*count, std::cmp::Reverse(*first)))?;
         (count >= 3).then_some(Pattern {
             count,
-            verb,
+            verb: request.verb,
+            request,
             resource_version,
             answer,
             first,

@@ -21,7 +21,7 @@ use crate::apiserver::query::{Query, Version};
 use crate::apiserver::shared::{Shared, State};
 use crate::apiserver::status::Status;
 use crate::apiserver::wire::{Line, Wire};
-use crate::fault::{BookmarkAction, Cut, OpenWatchHit, RequestInfo, StreamFaults};
+use crate::fault::{BookmarkAction, Cut, FaultKind, OpenWatchHit, RequestInfo, StreamFaults};
 use crate::trace::{
     ClosedWhy, Damage, EventType, EventType as SentType, Recorder, SentEvent, TraceKind, Verb,
     WatchEnd,
@@ -61,8 +61,9 @@ pub(super) struct Session {
     /// ERROR events leave out the Status `code` (a `watch_410` fault with `code: false`).
     without_code: bool,
     faults: StreamFaults,
-    /// A cut waiting to happen; `MidChunk` waits for a line to cut.
-    cut: Option<Cut>,
+    /// A cut waiting to happen, and the kind of fault behind it; `MidChunk` waits for a line
+    /// to cut.
+    cut: Option<(Cut, FaultKind)>,
     /// Changes are held back until then (`latency` on events).
     hold_until: Option<Duration>,
     /// Where faults reach it while it is open.
@@ -121,7 +122,7 @@ impl Session {
             deadline: now + timeout,
             outbox: Outbox::default(),
             without_code: matches!(opening, Opening::WithoutCode),
-            cut: faults.cut,
+            cut: faults.cut.map(|how| (how, FaultKind::CutStream)),
             faults,
             hold_until: None,
             inner,
@@ -129,6 +130,18 @@ impl Session {
         if matches!(opening, Opening::Empty) {
             session.phase.end_with(WatchEnd::Empty);
             return Ok(session);
+        }
+        // A watch that opens inside a stall's or a cut's window is hit as it starts: the
+        // server says so, for the verdict cannot tell it from the timeline alone.
+        let at_start = [
+            (session.faults.stall, FaultKind::StallStream),
+            (session.faults.cut.is_some(), FaultKind::CutStream),
+        ];
+        for (_, fault) in at_start.into_iter().filter(|(hit, _)| *hit) {
+            session.inner.recorder.record(TraceKind::FaultHit {
+                request: session.request,
+                fault,
+            });
         }
         session.start_feed(&options);
         Ok(session)
@@ -283,13 +296,17 @@ impl Session {
                 recorder.sleep_until(recorder.now() + FLUSH_PAUSE).await;
                 return self.cut_off();
             }
-            if self.cut == Some(Cut::Reset) {
-                return self.cut_off();
-            }
-            if self.cut == Some(Cut::Clean) {
-                self.outbox.clear();
-                self.finish(WatchEnd::Cut { how: Cut::Clean });
-                return None;
+            match self.cut {
+                Some((Cut::Reset, _)) => return self.cut_off(),
+                Some((Cut::Clean, by)) => {
+                    self.outbox.clear();
+                    self.finish(WatchEnd::Cut {
+                        how: Cut::Clean,
+                        by: Some(by),
+                    });
+                    return None;
+                }
+                Some((Cut::MidChunk, _)) | None => {}
             }
             if self.phase == Phase::Stalled {
                 self.outbox.clear();
@@ -318,10 +335,13 @@ impl Session {
     /// `line` and those queued behind it as one chunk, or half of it when a `mid_chunk` cut
     /// is waiting for a line to cut.
     fn send(&mut self, line: Line, mut sent: SentEvent) -> Bytes {
-        if self.cut == Some(Cut::MidChunk) {
+        if let Some((Cut::MidChunk, by)) = self.cut {
             sent.damaged = Some(Damage::Cut);
             self.record_sent(sent);
-            self.finish(WatchEnd::Cut { how: Cut::MidChunk });
+            self.finish(WatchEnd::Cut {
+                how: Cut::MidChunk,
+                by: Some(by),
+            });
             self.phase = Phase::Cutting;
             let line = line.into_bytes();
             return line.slice(..line.len() / 2);
@@ -354,7 +374,10 @@ impl Session {
             Phase::Cutting => {}
             Phase::Streaming | Phase::Stalled | Phase::Ending(_) => {
                 self.leave_fanout();
-                self.record_end(WatchEnd::Cut { how: Cut::Reset });
+                self.record_end(WatchEnd::Cut {
+                    how: Cut::Reset,
+                    by: self.cut.map(|(_, by)| by),
+                });
             }
         }
         self.phase = Phase::Ended;
@@ -373,7 +396,7 @@ impl Session {
         tokio::select! {
             biased;
             news = self.alarms.next() => match news {
-                News::Restart => self.cut = Some(Cut::Reset),
+                News::Restart => self.cut = Some((Cut::Reset, FaultKind::Restart)),
                 News::Expiry => self.expired(),
                 News::Strikes(ids) => self.claim_instant_faults(ids),
             },
@@ -464,7 +487,9 @@ impl Session {
                 .rules
                 .claim_open_watch(id, now, &self.info());
             match hit {
-                Some(OpenWatchHit::Cut(how)) if self.cut.is_none() => self.cut = Some(how),
+                Some(OpenWatchHit::Cut(how)) if self.cut.is_none() => {
+                    self.cut = Some((how, FaultKind::CutStream));
+                }
                 Some(OpenWatchHit::Stall) => self.phase.stall(),
                 _ => {}
             }
@@ -510,11 +535,16 @@ impl Drop for Session {
     fn drop(&mut self) {
         // A restart with downtime closes the connection, and which of the two this watch's
         // task hears first is the scheduler's: either way it was cut by the restart.
-        let restarted = self.cut == Some(Cut::Reset) || self.alarms.restart_unheard();
-        let reason = if self.phase == Phase::Stalled {
+        // A stalled watch a restart ends was cut by it: the client hears the connection go.
+        let restarted = matches!(self.cut, Some((Cut::Reset, FaultKind::Restart)))
+            || self.alarms.restart_unheard();
+        let reason = if restarted {
+            WatchEnd::Cut {
+                how: Cut::Reset,
+                by: Some(FaultKind::Restart),
+            }
+        } else if self.phase == Phase::Stalled {
             WatchEnd::Stalled
-        } else if restarted {
-            WatchEnd::Cut { how: Cut::Reset }
         } else {
             WatchEnd::ClientGone
         };

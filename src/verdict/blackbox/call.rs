@@ -86,7 +86,7 @@ pub(super) fn calls<'t>(trace: &'t Trace, client: &ClientId, end: Duration) -> V
     let mut hit_at: BTreeMap<u64, Duration> = BTreeMap::new();
     for event in trace {
         match &event.kind {
-            TraceKind::FaultHit { request } => {
+            TraceKind::FaultHit { request, .. } => {
                 hit_at.entry(*request).or_insert(event.at);
             }
             TraceKind::WatchEnded { request, .. } => {

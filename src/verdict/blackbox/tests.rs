@@ -290,7 +290,10 @@ fn a_request_a_fault_held_back_is_not_the_client_s_own_wait() {
         5,
         TraceEvent {
             at: Duration::from_secs(62),
-            kind: TraceKind::FaultHit { request: 4 },
+            kind: TraceKind::FaultHit {
+                request: 4,
+                fault: crate::trace::FaultKind::Latency,
+            },
         },
     );
     let fast = judged_at(&trace, None, 20);

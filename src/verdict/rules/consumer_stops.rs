@@ -55,7 +55,7 @@ pub(super) fn stopped_on_recoverable_error(e: &Evidence) -> Option<Explanation> 
                     .map(|rv| format!(" from resourceVersion={rv}"))
                     .unwrap_or_default(),
                 e.answer(request),
-                caused(e, *request_at, request.verb, &e.answer(request))
+                caused(e, *request_at, request, &e.answer(request))
             ),
         ));
     }
@@ -155,7 +155,7 @@ fn driver_stopped_on_an_error(e: &Evidence, at: Duration) -> Option<Explanation>
                         .filter(|rv| !rv.is_empty())
                         .map(|rv| format!(" from resourceVersion={rv}"))
                         .unwrap_or_default(),
-                    caused(e, answered, r.verb, &answer)
+                    caused(e, answered, r, &answer)
                 ),
             ),
             link(

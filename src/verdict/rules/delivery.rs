@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::explanation::{Explanation, after_fault, describe, found, link};
+use super::explanation::{Explanation, after_fault, caused, describe, found, link};
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
 use crate::trace::{Damage, EventType, FaultKind, TraceKind, WatchEnd};
@@ -196,15 +196,18 @@ pub(super) fn gone_without_code(e: &Evidence) -> Option<Explanation> {
         .map(|(id, w)| (*id, w))
         .collect();
     let (id, first) = without_code.first()?;
+    let cause = match e.requests.iter().find(|(_, r)| r.id == *id) {
+        Some((_, request)) => caused(e, first.at, request, &e.answer(request)),
+        None => after_fault(e, first.at),
+    };
     found(
         Mechanism::GoneWithoutCode,
         vec![
             link(
                 first.at,
                 format!(
-                    "watch #{id} at {} ended with ERROR Expired whose Status carried no `code`{}",
+                    "watch #{id} at {} ended with ERROR Expired whose Status carried no `code`{cause}",
                     fmt(first.at),
-                    after_fault(e, first.at)
                 ),
             ),
             link(
@@ -222,7 +225,7 @@ pub(super) fn gone_without_code(e: &Evidence) -> Option<Explanation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::{Damage, EventType, TraceKind, Verb, WatchEnd};
+    use crate::trace::{Damage, EventType, Trace, TraceKind, Verb, WatchEnd};
     use crate::verdict::rules::fixtures::*;
 
     #[test]
@@ -312,5 +315,45 @@ mod tests {
             Some(Mechanism::GoneWithoutCode)
         );
         assert_eq!(apply(gone_without_code, PLAIN, &trace(410), &[]), None);
+    }
+
+    #[test]
+    fn the_chain_names_the_fault_the_server_said_answered_not_the_last_one_to_play() {
+        let mut trace = vec![
+            fault(0, "watch_410"),
+            request(60, 3, Verb::Watch, "watch=1&resourceVersion=5", 200),
+            opened(60, 3, Some(5), 1, 9),
+            fault(60, "restart"),
+            at(
+                60,
+                TraceKind::WatchEnded {
+                    request: 3,
+                    reason: WatchEnd::Error {
+                        code: 0,
+                        reason: "Expired".into(),
+                        message: "too old".into(),
+                    },
+                    events: 1,
+                },
+            ),
+        ];
+        let first_link = |trace: &Trace| {
+            explain(gone_without_code, PLAIN, trace, &[])
+                .expect("it fits")
+                .chain[0]
+                .text
+                .clone()
+        };
+        assert!(
+            first_link(&trace).ends_with("(restart at 1m)"),
+            "unsaid, the last fault to play is blamed: {}",
+            first_link(&trace)
+        );
+        trace.insert(2, hit(60, 3, "watch_410"));
+        assert!(
+            first_link(&trace).ends_with("(watch_410 at 0s)"),
+            "{}",
+            first_link(&trace)
+        );
     }
 }

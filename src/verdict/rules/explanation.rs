@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::mechanism::Mechanism;
-use crate::trace::{Verb, WatcherFault};
+use crate::trace::{RequestRecord, WatcherFault};
 use crate::verdict::answer::Answer;
 use crate::verdict::evidence::Evidence;
 use crate::verdict::scorecard::Link;
@@ -50,8 +50,13 @@ pub(super) fn after_fault(e: &Evidence, at: Duration) -> String {
 }
 
 /// As [`after_fault`], for a request answered `answer`: the fault that answers so.
-pub(super) fn caused(e: &Evidence, at: Duration, verb: Verb, answer: &Answer) -> String {
-    e.cause_of(at, verb, answer)
+pub(super) fn caused(
+    e: &Evidence,
+    at: Duration,
+    request: &RequestRecord,
+    answer: &Answer,
+) -> String {
+    e.cause_of(at, request, answer)
         .map(|f| format!(" ({f})"))
         .unwrap_or_default()
 }

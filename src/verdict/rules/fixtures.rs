@@ -155,12 +155,28 @@ pub(super) fn apply(
     trace: &Trace,
     checks: &[Check],
 ) -> Option<Mechanism> {
-    let scenario = scenario(watchers);
-    let evidence = Evidence::gather(&scenario, &scenario.watchers[0], trace, checks);
-    rule(&evidence).map(|f| {
+    explain(rule, watchers, trace, checks).map(|f| {
         assert!(!f.chain.is_empty(), "a finding tells its chain");
         f.mechanism
     })
+}
+
+/// What `rule` finds on `trace`, chain and all, as [`apply`] runs it.
+pub(super) fn explain(
+    rule: fn(&Evidence) -> Option<Explanation>,
+    watchers: &str,
+    trace: &Trace,
+    checks: &[Check],
+) -> Option<Explanation> {
+    let scenario = scenario(watchers);
+    let evidence = Evidence::gather(&scenario, &scenario.watchers[0], trace, checks);
+    rule(&evidence)
+}
+
+/// The server's word that a fault of the kind `kind:` names `name` acted on request `request`.
+pub(super) fn hit(secs: u64, request: u64, name: &str) -> TraceEvent {
+    let fault = FaultKind::named(name).expect("the test names a fault kind");
+    at(secs, TraceKind::FaultHit { request, fault })
 }
 
 pub(super) const PLAIN: &str = "[{ name: w }]";

@@ -55,7 +55,7 @@ pub(super) fn hot_loop_on_clean_ends(e: &Evidence) -> Option<Explanation> {
                 format!(
                     "{}{}",
                     pattern.describe(),
-                    caused(e, pattern.first, pattern.verb, &pattern.answer)
+                    caused(e, pattern.first, pattern.request, &pattern.answer)
                 ),
             ),
             link(pattern.first, why),
@@ -86,7 +86,7 @@ pub(super) fn hot_loop_without_backoff(e: &Evidence) -> Option<Explanation> {
                 format!(
                     "{}{}",
                     pattern.describe(),
-                    caused(e, pattern.first, pattern.verb, &pattern.answer)
+                    caused(e, pattern.first, pattern.request, &pattern.answer)
                 ),
             ),
             link(pattern.first, reaction),
@@ -116,7 +116,7 @@ pub(super) fn backoff_reset_by_init(e: &Evidence) -> Option<Explanation> {
         Some(p) => format!(
             "; {}{}",
             p.describe(),
-            caused(e, p.first, p.verb, &p.answer)
+            caused(e, p.first, p.request, &p.answer)
         ),
         None => after_fault(e, relists[0]),
     };

@@ -56,26 +56,31 @@ fn stalled_past_the_deadline(e: &Evidence) -> Option<Explanation> {
     if !e.failed(CheckName::Deadline) {
         return None;
     }
-    let (ended, request) = e.trace.iter().find_map(|event| match &event.kind {
-        TraceKind::WatchEnded {
-            request,
-            reason: WatchEnd::Stalled,
-            ..
-        } => Some((event.at, *request)),
-        _ => None,
-    })?;
-    let (opened, _) = e.requests.iter().find(|(_, r)| r.id == request)?;
-    let stalled = e
-        .faults
+    // The first stalled watch the client waited on for longer than the deadline: one that
+    // ended sooner (a restart cut it) is not the one that held the view back.
+    let (ended, opened, stalled, waited) = e
+        .trace
         .iter()
-        .rev()
-        .find(|(t, kind)| *kind == FaultKind::StallStream && *t <= ended)?
-        .0
-        .max(*opened);
-    let waited = ended - stalled;
-    if waited <= e.scenario.expect.deadline {
-        return None;
-    }
+        .filter_map(|event| match &event.kind {
+            TraceKind::WatchEnded {
+                request,
+                reason: WatchEnd::Stalled,
+                ..
+            } => Some((event.at, *request)),
+            _ => None,
+        })
+        .find_map(|(ended, request)| {
+            let (opened, _) = e.requests.iter().find(|(_, r)| r.id == request)?;
+            let stalled = e
+                .faults
+                .iter()
+                .rev()
+                .find(|(t, kind)| *kind == FaultKind::StallStream && *t <= ended)?
+                .0
+                .max(*opened);
+            let waited = ended - stalled;
+            (waited > e.scenario.expect.deadline).then_some((ended, opened, stalled, waited))
+        })?;
     found(
         Mechanism::HalfOpenWatch,
         vec![
@@ -104,11 +109,16 @@ fn stalled_past_the_deadline(e: &Evidence) -> Option<Explanation> {
 fn stalled_to_the_end(e: &Evidence) -> Option<Explanation> {
     let (at, last) = e.requests.last()?;
     let why = no_read_timeout(e)?;
+    // Stalled after it opened, or (the server says) as it opened, inside a stall's window.
+    let opened_stalled = e
+        .hits
+        .get(&last.id)
+        .is_some_and(|kinds| kinds.contains(&FaultKind::StallStream));
     let stalled = e
         .faults
         .iter()
         .rev()
-        .find(|(t, kind)| *kind == FaultKind::StallStream && t >= at)?
+        .find(|(t, kind)| *kind == FaultKind::StallStream && (t >= at || opened_stalled))?
         .0;
     let open = last.verb == Verb::Watch
         && last.status == 200
@@ -121,14 +131,22 @@ fn stalled_to_the_end(e: &Evidence) -> Option<Explanation> {
         vec![
             link(
                 stalled,
-                format!(
-                    "the watch opened at {} went half-open (stall_stream at {}): the connection stayed and nothing more arrived",
-                    fmt(*at),
-                    fmt(stalled)
-                ),
+                if stalled < *at {
+                    format!(
+                        "the watch opened at {} inside the window of the stall_stream at {}, so it was half-open from the start: the connection stayed and nothing arrived",
+                        fmt(*at),
+                        fmt(stalled)
+                    )
+                } else {
+                    format!(
+                        "the watch opened at {} went half-open (stall_stream at {}): the connection stayed and nothing more arrived",
+                        fmt(*at),
+                        fmt(stalled)
+                    )
+                },
             ),
             link(
-                stalled,
+                stalled.max(*at),
                 format!(
                     "nothing gave up on it: the set-up's `timeout: 0` turns off kube's idle timeout (timeout + 5 s), and {why}"
                 ),
@@ -216,6 +234,58 @@ mod tests {
             Some(Mechanism::HalfOpenWatch)
         );
         assert_eq!(apply(half_open_watch, PLAIN, &trace, &[]), None);
+    }
+
+    #[test]
+    fn a_watch_opened_inside_a_stall_s_window_is_half_open_when_the_server_says_it_hit_it() {
+        let mut trace = vec![
+            client(None),
+            fault(457, "stall_stream"),
+            request(495, 3, Verb::Watch, "watch=1&timeoutSeconds=0", 200),
+        ];
+        let idle_off = "[{ name: w, config: { timeout: 0s } }]";
+        assert_eq!(
+            apply(half_open_watch, idle_off, &trace, &[]),
+            None,
+            "a stall that began before the watch is no evidence by itself"
+        );
+        trace.push(hit(495, 3, "stall_stream"));
+        assert_eq!(
+            apply(half_open_watch, idle_off, &trace, &[]),
+            Some(Mechanism::HalfOpenWatch)
+        );
+    }
+
+    #[test]
+    fn a_stall_waited_on_past_the_deadline_is_found_even_after_a_shorter_one() {
+        let stalled = |secs, request| {
+            at(
+                secs,
+                TraceKind::WatchEnded {
+                    request,
+                    reason: WatchEnd::Stalled,
+                    events: 0,
+                },
+            )
+        };
+        let trace = |second_ends| {
+            vec![
+                request(0, 2, Verb::Watch, "watch=1", 200),
+                fault(457, "stall_stream"),
+                fault(494, "restart"),
+                stalled(494, 2),
+                request(495, 4, Verb::Watch, "watch=1", 200),
+                hit(495, 4, "stall_stream"),
+                stalled(second_ends, 4),
+            ]
+        };
+        let late = [failed(CheckName::Deadline)];
+        // The scenario's deadline is 1m: the first stall ended after 37 s.
+        assert_eq!(
+            apply(half_open_watch, PLAIN, &trace(790), &late),
+            Some(Mechanism::HalfOpenWatch)
+        );
+        assert_eq!(apply(half_open_watch, PLAIN, &trace(520), &late), None);
     }
 
     #[test]
