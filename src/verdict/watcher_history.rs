@@ -31,11 +31,29 @@ fn emitted_change(kind: &TraceKind) -> Option<(&ObjectKey, u64)> {
     }
 }
 
-/// Per object, the resourceVersions the watcher emitted never go backwards. Returns how many
-/// objects were followed, or the first regression in words.
+/// Per object, the resourceVersions the watcher emitted never go backwards, unless the truth
+/// itself did: etcd restored from a backup writes an object back at an older resourceVersion,
+/// and a watcher that shows it is right. Returns how many objects were followed, or the first
+/// regression in words.
 pub(super) fn monotonic(trace: &Trace) -> Result<usize, String> {
     let mut last: BTreeMap<&ObjectKey, u64> = BTreeMap::new();
+    let mut followed: BTreeSet<&ObjectKey> = BTreeSet::new();
+    let mut written: BTreeMap<&ObjectKey, u64> = BTreeMap::new();
     for event in trace {
+        if let TraceKind::Write {
+            key,
+            resource_version,
+            ..
+        } = &event.kind
+        {
+            if written
+                .insert(key, *resource_version)
+                .is_some_and(|before| *resource_version < before)
+            {
+                last.remove(key);
+            }
+            continue;
+        }
         let Some((key, rv)) = emitted_change(&event.kind) else {
             continue;
         };
@@ -49,13 +67,16 @@ pub(super) fn monotonic(trace: &Trace) -> Result<usize, String> {
             ));
         }
         last.insert(key, rv);
+        followed.insert(key);
     }
-    Ok(last.len())
+    Ok(followed.len())
 }
 
 /// The changes a watcher with `selector` must deliver, as `(key, resourceVersion, when)`: a
 /// write that leaves the object selected (ADDED/MODIFIED) or unselects it (DELETED).
-/// An `applied_objects()` consumer sees no deletes, so none is expected of it.
+/// An `applied_objects()` consumer sees no deletes, so none is expected of it. A change that a
+/// later write of the same object at a lower resourceVersion undid (etcd restored from a
+/// backup) is history no server holds any more, so none is expected of it either.
 fn expected_changes(
     trace: &Trace,
     selector: &Selector,
@@ -76,6 +97,8 @@ fn expected_changes(
             if after || (before && shape != Shape::AppliedObjects) {
                 out.push((key.clone(), *resource_version, event.at));
             }
+            // Revisions only rise on a live etcd: a lower one is a restore undoing the later.
+            out.retain(|(k, rv, _)| k != key || rv <= resource_version);
         }
     }
     out
@@ -274,6 +297,48 @@ mod tests {
             monotonic(&back),
             Err("ns/a went back from resourceVersion 7 to 6 at 4s".into())
         );
+    }
+
+    #[test]
+    fn monotonic_follows_the_truth_back_when_a_restore_wrote_an_object_at_an_older_version() {
+        let restored = vec![
+            write(1, "ns/a", 4, true),
+            apply(1, "ns/a", 4),
+            write(10, "ns/a", 886, false),
+            apply(10, "ns/a", 886),
+            write(12, "ns/a", 4, true),
+            apply(16, "ns/a", 4),
+        ];
+        assert_eq!(monotonic(&restored), Ok(1));
+        let unrestored: Trace = restored
+            .into_iter()
+            .filter(|e| e.at != Duration::from_secs(12))
+            .collect();
+        assert_eq!(
+            monotonic(&unrestored),
+            Err("ns/a went back from resourceVersion 886 to 4 at 16s".into())
+        );
+    }
+
+    #[test]
+    fn resumable_expects_no_change_a_restore_undid_and_every_other_one() {
+        let trace = |restored: bool| {
+            let mut trace = vec![
+                request(0, Verb::Watch, "watch=true&resourceVersion=370"),
+                write(1, "ns/a", 374, true),
+            ];
+            if restored {
+                trace.push(write(1, "ns/a", 366, true));
+            }
+            trace.push(request(2, Verb::Watch, "watch=true&resourceVersion=378"));
+            trace
+        };
+        assert_eq!(
+            resumable(&trace(true), &Selector::default(), Shape::Events),
+            Ok(1)
+        );
+        let err = resumable(&trace(false), &Selector::default(), Shape::Events).unwrap_err();
+        assert!(err.contains("ns/a at resourceVersion 374"), "{err}");
     }
 
     #[test]

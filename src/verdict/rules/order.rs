@@ -7,7 +7,8 @@ use super::consumer_stops::{consumer_panicked, hung, stopped_on_recoverable_erro
 use super::delivery::{event_dropped, gone_without_code, store_never_ready};
 use super::explanation::{Explanation, link};
 use super::resume_point::{
-    replayed_from_behind, resumed_from_empty, resumed_from_future, stale_resume_point,
+    replayed_from_behind, resumed_from_empty, resumed_from_future, resumed_into_reused_revisions,
+    stale_resume_point,
 };
 use super::storms::{backoff_reset_by_init, hot_loop_on_clean_ends, hot_loop_without_backoff};
 use super::timeouts::{half_open_watch, never_answered, read_timeout_below_bookmarks};
@@ -20,7 +21,7 @@ type Rule = fn(&Evidence) -> Option<Explanation>;
 /// Every rule with the mechanism it finds, in the order they are tried: the first that fits
 /// wins. The order is [`Mechanism::ALL`]'s (a test holds the two together); a mechanism told
 /// by two stories has two rules.
-const RULES: [(Mechanism, Rule); 16] = [
+const RULES: [(Mechanism, Rule); 17] = [
     (Mechanism::Hung, hung),
     (Mechanism::ConsumerPanicked, consumer_panicked),
     (
@@ -32,6 +33,7 @@ const RULES: [(Mechanism, Rule); 16] = [
     (Mechanism::StoreNeverReady, store_never_ready),
     (Mechanism::EventDropped, event_dropped),
     (Mechanism::ResumedFromFuture, resumed_from_future),
+    (Mechanism::ResumedFromFuture, resumed_into_reused_revisions),
     (Mechanism::ResumedFromEmpty, resumed_from_empty),
     (Mechanism::GoneWithoutCode, gone_without_code),
     (Mechanism::HotLoopOnCleanEnds, hot_loop_on_clean_ends),

@@ -43,6 +43,70 @@ pub(super) fn resumed_from_future(e: &Evidence) -> Option<Explanation> {
     )
 }
 
+/// A watch resumed from a resourceVersion that etcd, restored from a backup, had since handed
+/// out again: the restore wrote an object back at a resourceVersion at or below it after the
+/// server had served it, and no relist came between. The server takes the resume as any
+/// other, so neither what the restore changed nor the writes at reused revisions reach it.
+pub(super) fn resumed_into_reused_revisions(e: &Evidence) -> Option<Explanation> {
+    let mut served = 0;
+    let mut restores: Vec<(Duration, u64, &str, u64)> = Vec::new();
+    let mut relisted: Vec<Duration> = Vec::new();
+    for event in e.trace {
+        match &event.kind {
+            TraceKind::Write {
+                key,
+                resource_version,
+                ..
+            } => {
+                // Revisions only rise on a live etcd: a write below one already served is the
+                // restore's.
+                if *resource_version <= served {
+                    restores.push((event.at, *resource_version, key, served));
+                }
+                served = served.max(*resource_version);
+            }
+            TraceKind::Sent { event: sent, .. } => {
+                served = served.max(sent.resource_version.unwrap_or(0));
+            }
+            TraceKind::Init => relisted.push(event.at),
+            _ => {}
+        }
+    }
+    let (id, watch, from, (restored_at, rv, key, _)) = e.watches.iter().find_map(|(id, w)| {
+        let from = w.from?;
+        let restore = restores.iter().find(|(at, rv, _, before)| {
+            *at <= w.at
+                && *rv <= from
+                && from <= *before
+                && !relisted.iter().any(|t| at <= t && *t <= w.at)
+        })?;
+        Some((id, w, from, *restore))
+    })?;
+    found(
+        Mechanism::ResumedFromFuture,
+        vec![
+            link(
+                restored_at,
+                format!(
+                    "etcd was restored to an older revision{}: {key} was written back at resourceVersion {rv}, after the server had served up to {from}, and the restore sent no watch event",
+                    after_fault(e, restored_at)
+                ),
+            ),
+            link(
+                watch.at,
+                format!(
+                    "watch #{id} at {} resumed from resourceVersion {from}, its last, which the restored etcd hands out again for different writes; the server took the resume as any other, so the watch served only writes after {from}",
+                    fmt(watch.at)
+                ),
+            ),
+            link(
+                watch.at,
+                "neither what the restore changed nor a write at a reused revision reaches a watch, only a relist shows them, and kube's watcher relists only on a 410: no watch client can tell. The remedy is the restore's: `etcdutl snapshot restore --bump-revision N --mark-compacted` turns every old resume point into a 410 and a relist",
+            ),
+        ],
+    )
+}
+
 pub(super) fn resumed_from_empty(e: &Evidence) -> Option<Explanation> {
     let (empty_at, _) = e
         .watches
@@ -209,6 +273,48 @@ mod tests {
             Some(Mechanism::ResumedFromFuture)
         );
         assert_eq!(apply(resumed_from_future, PLAIN, &trace(2), &[]), None);
+    }
+
+    #[test]
+    fn a_resume_into_revisions_a_restore_handed_out_again_is_found_and_one_after_a_relist_is_not() {
+        let write = |secs, key: &str, rv| {
+            at(
+                secs,
+                TraceKind::Write {
+                    key: key.into(),
+                    labels: Default::default(),
+                    fields: Default::default(),
+                    resource_version: rv,
+                    exists: true,
+                },
+            )
+        };
+        let served_850 = vec![
+            write(700, "default/rollout-4", 709),
+            write(720, "default/a", 850),
+            fault(722, "restart"),
+        ];
+        let mut restored = served_850.clone();
+        restored.push(write(722, "default/rollout-4", 709));
+        restored.push(opened(723, 5, Some(850), 849, 851));
+        assert_eq!(
+            apply(resumed_into_reused_revisions, PLAIN, &restored, &[]),
+            Some(Mechanism::ResumedFromFuture)
+        );
+        let mut kept = served_850;
+        kept.push(opened(723, 5, Some(850), 850, 851));
+        assert_eq!(
+            apply(resumed_into_reused_revisions, PLAIN, &kept, &[]),
+            None,
+            "a restart that keeps etcd's revision hands nothing out again"
+        );
+        let mut relisted = restored.clone();
+        relisted.insert(4, at(722, TraceKind::Init));
+        assert_eq!(
+            apply(resumed_into_reused_revisions, PLAIN, &relisted, &[]),
+            None,
+            "a relist after the restore starts from the restored history"
+        );
     }
 
     #[test]
