@@ -36,6 +36,14 @@ pub enum Mechanism {
     /// The watcher never emitted `InitDone` (a streaming list that never got its
     /// `k8s.io/initial-events-end` bookmark): its store never became ready.
     StoreNeverReady,
+    /// A streaming list lost its `k8s.io/initial-events-end` bookmark after the store had been
+    /// ready: kube's watcher held every change in its initial state until the server ended
+    /// that watch at its timeout, and the store caught up only then, past the deadline.
+    InitDoneLate,
+    /// The server refused the watcher's request as invalid, with no fault of the harness's
+    /// behind it (a streaming list where the WatchList feature is off), and the watcher
+    /// repeated it unchanged: the set-up asks for what the server will not give.
+    RequestRefused,
     /// An event went out on the wire and never came out of the watcher: kube dropped the line,
     /// and nothing relisted.
     EventDropped,
@@ -77,6 +85,8 @@ impl Mechanism {
         Self::NeverAnswered,
         Self::HalfOpenWatch,
         Self::StoreNeverReady,
+        Self::InitDoneLate,
+        Self::RequestRefused,
         Self::EventDropped,
         Self::ResumedFromFuture,
         Self::ResumedFromEmpty,
@@ -98,6 +108,8 @@ impl Mechanism {
             Self::HalfOpenWatch => "half_open_watch",
             Self::ReadTimeoutBelowBookmarks => "read_timeout_below_bookmarks",
             Self::StoreNeverReady => "store_never_ready",
+            Self::InitDoneLate => "init_done_late",
+            Self::RequestRefused => "request_refused",
             Self::EventDropped => "event_dropped",
             Self::ResumedFromEmpty => "resumed_from_empty",
             Self::ResumedFromFuture => "resumed_from_future",

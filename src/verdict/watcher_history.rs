@@ -84,6 +84,7 @@ fn expected_changes(
 ) -> Vec<(ObjectKey, u64, Duration)> {
     let mut truth = Objects::new();
     let mut out = Vec::new();
+    let mut last_written: BTreeMap<&ObjectKey, u64> = BTreeMap::new();
     for event in trace {
         if let TraceKind::Write {
             key,
@@ -98,7 +99,12 @@ fn expected_changes(
                 out.push((key.clone(), *resource_version, event.at));
             }
             // Revisions only rise on a live etcd: a lower one is a restore undoing the later.
-            out.retain(|(k, rv, _)| k != key || rv <= resource_version);
+            if last_written
+                .insert(key, *resource_version)
+                .is_some_and(|before| *resource_version < before)
+            {
+                out.retain(|(k, rv, _)| k != key || rv <= resource_version);
+            }
         }
     }
     out

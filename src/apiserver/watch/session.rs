@@ -136,6 +136,10 @@ impl Session {
         let at_start = [
             (session.faults.stall, FaultKind::StallStream),
             (session.faults.cut.is_some(), FaultKind::CutStream),
+            (
+                session.faults.drop_end_marker && options.send_initial,
+                FaultKind::DropInitialEventsEnd,
+            ),
         ];
         for (_, fault) in at_start.into_iter().filter(|(hit, _)| *hit) {
             session.inner.recorder.record(TraceKind::FaultHit {

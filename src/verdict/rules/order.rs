@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use super::consumer_stops::{consumer_panicked, hung, stopped_on_recoverable_error};
-use super::delivery::{event_dropped, gone_without_code, store_never_ready};
+use super::delivery::{event_dropped, gone_without_code, init_done_late, store_never_ready};
 use super::explanation::{Explanation, link};
+use super::refusals::request_refused;
 use super::resume_point::{
     replayed_from_behind, resumed_from_empty, resumed_from_future, resumed_into_reused_revisions,
     stale_resume_point,
@@ -21,7 +22,7 @@ type Rule = fn(&Evidence) -> Option<Explanation>;
 /// Every rule with the mechanism it finds, in the order they are tried: the first that fits
 /// wins. The order is [`Mechanism::ALL`]'s (a test holds the two together); a mechanism told
 /// by two stories has two rules.
-const RULES: [(Mechanism, Rule); 17] = [
+const RULES: [(Mechanism, Rule); 19] = [
     (Mechanism::Hung, hung),
     (Mechanism::ConsumerPanicked, consumer_panicked),
     (
@@ -31,6 +32,8 @@ const RULES: [(Mechanism, Rule); 17] = [
     (Mechanism::NeverAnswered, never_answered),
     (Mechanism::HalfOpenWatch, half_open_watch),
     (Mechanism::StoreNeverReady, store_never_ready),
+    (Mechanism::InitDoneLate, init_done_late),
+    (Mechanism::RequestRefused, request_refused),
     (Mechanism::EventDropped, event_dropped),
     (Mechanism::ResumedFromFuture, resumed_from_future),
     (Mechanism::ResumedFromFuture, resumed_into_reused_revisions),
