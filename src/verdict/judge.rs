@@ -170,7 +170,7 @@ impl<'a> Run<'a> {
 
 /// When the last fault ended: as the timeline says, or later when a fault aimed by a count
 /// acted later (a request it hit, a damaged event line), which the timeline cannot know.
-fn last_fault(scenario: &Scenario, trace: &Trace) -> Duration {
+fn last_fault(scenario: &Scenario, trace: &Trace) -> Option<Duration> {
     let acted = trace
         .iter()
         .filter(|e| match &e.kind {
@@ -180,10 +180,7 @@ fn last_fault(scenario: &Scenario, trace: &Trace) -> Duration {
         })
         .map(|e| e.at)
         .max();
-    scenario
-        .last_fault_end()
-        .unwrap_or(Duration::ZERO)
-        .max(acted.unwrap_or(Duration::ZERO))
+    scenario.last_fault_end().max(acted)
 }
 
 /// When the watcher was disrupted and when it was back in sync.
@@ -194,7 +191,10 @@ fn recovery(
     gaps: &[(Duration, Option<Duration>)],
 ) -> Recovery {
     let first_fault = scenario.first_fault().unwrap_or(Duration::ZERO);
-    let last_fault = last_fault(scenario, trace);
+    let (last_fault, faulted) = match last_fault(scenario, trace) {
+        Some(at) => (at, true),
+        None => (Duration::ZERO, false),
+    };
     // Errors of the client's own (no Status: its read timeout on a quiet watch) that go on
     // after the faults are over, each followed within the deadline by a request answered
     // well, are the watcher's steady state: they cost requests, which the rate check counts,
@@ -268,6 +268,7 @@ fn recovery(
         recovered_at,
         last_error,
         last_fault,
+        faulted,
     }
 }
 

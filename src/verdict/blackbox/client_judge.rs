@@ -83,7 +83,13 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
             relisted,
             after_gone.len(),
         ),
-        client_back(disrupted_at, recovered, last_fault, deadline, waits.speed()),
+        client_back(
+            disrupted_at,
+            recovered,
+            (last_fault, storm.map_or(end, |(at, ..)| at.min(end))),
+            deadline,
+            waits.speed(),
+        ),
         client_resumes(&watch_starts(&resumes)),
         open_watch_kept_up(behind.as_deref()),
     ];

@@ -18,6 +18,9 @@ pub(in crate::verdict) struct Recovery {
     pub(in crate::verdict) last_error: Option<Duration>,
     /// When the last fault ended (or last acted).
     pub(in crate::verdict) last_fault: Duration,
+    /// Whether any fault played at all: without one, "after the last fault" would be words
+    /// about a fault that never was.
+    pub(in crate::verdict) faulted: bool,
 }
 
 /// The kube-rs watcher back in sync within `deadline`.
@@ -44,7 +47,9 @@ pub(in crate::verdict) fn back_in_sync(recovery: &Recovery, deadline: Duration) 
         },
         (true, Some(at)) => {
             let after = at.saturating_sub(last_fault);
-            let when = if at <= last_fault {
+            let when = if !recovery.faulted {
+                "with no fault having played".to_owned()
+            } else if at <= last_fault {
                 format!("before the last fault ended at {}", fmt(last_fault))
             } else {
                 format!(
@@ -80,7 +85,7 @@ pub(in crate::verdict) struct BackAfter {
 pub(in crate::verdict) fn client_back(
     disrupted_at: Option<Duration>,
     recovered: Option<(Duration, BackAfter)>,
-    last_fault: Duration,
+    (last_fault, end): (Duration, Duration),
     deadline: Duration,
     speed: u32,
 ) -> Check {
@@ -107,6 +112,13 @@ pub(in crate::verdict) fn client_back(
             },
             fmt(deadline),
         ),
+        // A run stopped early (a storm) never reached the faults' end: say where it ended.
+        (Some(from), None) if end < last_fault => format!(
+            "disrupted at {} and no healthy request before the run ended at {}, short of the faults' end at {}",
+            fmt(from),
+            fmt(end),
+            fmt(last_fault)
+        ),
         (Some(from), None) => format!(
             "disrupted at {} and no healthy request after the last fault ended at {}",
             fmt(from),
@@ -117,5 +129,52 @@ pub(in crate::verdict) fn client_back(
         name: CheckName::Deadline,
         passed,
         detail,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    fn recovery(faulted: bool) -> Recovery {
+        Recovery {
+            converged: true,
+            disrupted_at: Some(S(10)),
+            recovered_at: Some(S(30)),
+            last_error: None,
+            last_fault: if faulted { S(5) } else { Duration::ZERO },
+            faulted,
+        }
+    }
+
+    #[test]
+    fn back_in_sync_names_the_last_fault_only_when_one_played() {
+        let after_a_fault = back_in_sync(&recovery(true), S(60));
+        assert_eq!(
+            after_a_fault.detail,
+            "back in sync at 30s, 25s after the last fault ended at 5s (deadline 1m)"
+        );
+        let without = back_in_sync(&recovery(false), S(60));
+        assert_eq!(
+            without.detail,
+            "back in sync at 30s, with no fault having played (deadline 1m)"
+        );
+    }
+
+    #[test]
+    fn a_client_whose_run_stopped_short_of_the_faults_end_is_not_said_to_have_passed_it() {
+        let stopped = client_back(Some(S(10)), None, (S(420), S(200)), S(60), 1);
+        assert!(!stopped.passed);
+        assert_eq!(
+            stopped.detail,
+            "disrupted at 10s and no healthy request before the run ended at 3m20s, short of the faults' end at 7m"
+        );
+        let ran_on = client_back(Some(S(10)), None, (S(420), S(900)), S(60), 1);
+        assert_eq!(
+            ran_on.detail,
+            "disrupted at 10s and no healthy request after the last fault ended at 7m"
+        );
     }
 }

@@ -4,6 +4,7 @@
 use super::explanation::{Explanation, found, link};
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
+use crate::trace::FaultKind;
 use crate::verdict::answer::Answer;
 use crate::verdict::evidence::{Evidence, verb_words};
 
@@ -15,9 +16,14 @@ fn refused(answer: &Answer) -> bool {
 
 pub(super) fn request_refused(e: &Evidence) -> Option<Explanation> {
     let pattern = e.pattern().filter(|p| refused(&p.answer))?;
-    // Refused by a fault (`http_error`), it is the fault's story: the server said which.
+    // Refused by a fault (`http_error`, the one kind that answers a 4xx of its own), it is
+    // the fault's story: the server said which.
     let by_fault = e.requests.iter().any(|(at, r)| {
-        *at >= pattern.first && e.hits.contains_key(&r.id) && e.answer(r) == pattern.answer
+        *at >= pattern.first
+            && e.answer(r) == pattern.answer
+            && e.hits
+                .get(&r.id)
+                .is_some_and(|kinds| kinds.contains(&FaultKind::HttpError))
     });
     if by_fault {
         return None;
@@ -102,6 +108,13 @@ mod tests {
         let mut by_fault = refusals(403);
         by_fault.push(hit(2, 3, "http_error"));
         assert_eq!(apply(request_refused, PLAIN, &by_fault, &[]), None);
+        let mut by_another = refusals(422);
+        by_another.push(hit(2, 3, "empty_watch"));
+        assert_eq!(
+            apply(request_refused, PLAIN, &by_another, &[]),
+            Some(Mechanism::RequestRefused),
+            "a fault that cannot answer a 4xx did not refuse it"
+        );
         assert_eq!(apply(request_refused, PLAIN, &refusals(410), &[]), None);
         assert_eq!(apply(request_refused, PLAIN, &refusals(429), &[]), None);
     }
