@@ -69,6 +69,9 @@ pub enum Mechanism {
     GoneWithoutCode,
     /// The consumer panicked.
     ConsumerPanicked,
+    /// Not a failure shown: the run ended while a fault was still answering the watcher's
+    /// requests, less than a deadline after it last acted, so recovery could not be shown.
+    EndedUnderFault,
     /// The run did not finish: a loop that never lets virtual time pass, or a consumer that
     /// ignored the stop.
     Hung,
@@ -96,6 +99,7 @@ impl Mechanism {
         Self::BackoffResetByInit,
         Self::StaleResumePoint,
         Self::ReadTimeoutBelowBookmarks,
+        Self::EndedUnderFault,
         Self::Unknown,
     ];
 
@@ -120,6 +124,7 @@ impl Mechanism {
             Self::GoneWithoutCode => "gone_without_code",
             Self::ConsumerPanicked => "consumer_panicked",
             Self::Hung => "hung",
+            Self::EndedUnderFault => "ended_under_fault",
             Self::Unknown => "unknown",
         }
     }

@@ -124,12 +124,40 @@ fn resume_point(query: &str) -> Option<u64> {
     version
 }
 
+/// A change a resumed watch skipped: the watcher resumed from `to` at `at`, after watching
+/// from `from` since `since`, and never saw the change to `key` at `rv` in between.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Skip {
+    pub(super) key: ObjectKey,
+    pub(super) rv: u64,
+    pub(super) from: u64,
+    pub(super) since: Duration,
+    pub(super) to: u64,
+    pub(super) at: Duration,
+}
+
 /// After each re-watch, no change between the previous resume point and the new one is
 /// missing from what the watcher emitted — events silently skipped fail this even when a later
-/// relist hides them. Returns how many resumes were checked, or the first skipped change.
+/// relist hides them. Returns how many resumes were checked, or the first skipped change in
+/// words.
 ///
 /// A store shows states, not every change, so for [`Shape::Store`] nothing is checked.
 pub(super) fn resumable(trace: &Trace, selector: &Selector, shape: Shape) -> Result<usize, String> {
+    first_skip(trace, selector, shape).map_err(|skip| {
+        format!(
+            "the watcher resumed from resourceVersion={} at {} after watching from {} since {}, but never saw the change to {} at resourceVersion {} in between",
+            skip.to,
+            fmt(skip.at),
+            skip.from,
+            fmt(skip.since),
+            skip.key,
+            skip.rv
+        )
+    })
+}
+
+/// As [`resumable`], with the first skipped change as a [`Skip`].
+pub(super) fn first_skip(trace: &Trace, selector: &Selector, shape: Shape) -> Result<usize, Skip> {
     if shape == Shape::Store {
         return Ok(0);
     }
@@ -162,11 +190,14 @@ pub(super) fn resumable(trace: &Trace, selector: &Selector, shape: Shape) -> Res
                                 && (from + 1..=to).contains(rv)
                                 && emitted.get(&(key, *rv)).is_none_or(|seen| *seen > event.at)
                         }) {
-                            return Err(format!(
-                                "the watcher resumed from resourceVersion={to} at {} after watching from {from} since {}, but never saw the change to {key} at resourceVersion {rv} in between",
-                                fmt(event.at),
-                                fmt(since)
-                            ));
+                            return Err(Skip {
+                                key: key.clone(),
+                                rv: *rv,
+                                from,
+                                since,
+                                to,
+                                at: event.at,
+                            });
                         }
                     }
                     previous = Some((to, event.at));

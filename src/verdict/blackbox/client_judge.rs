@@ -38,6 +38,7 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
         TraceKind::Storm { requests, burst } if e.at <= end => Some((e.at, requests, burst)),
         _ => None,
     });
+    let stop = storm.map_or(end, |(at, ..)| at.min(end)); // a storm stops the run early
     let pending = calls.iter().find(|c| c.record.status == 0);
     let open = calls
         .iter()
@@ -86,7 +87,7 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
         client_back(
             disrupted_at,
             recovered,
-            (last_fault, storm.map_or(end, |(at, ..)| at.min(end))),
+            (last_fault, stop),
             deadline,
             waits.speed(),
         ),
@@ -129,18 +130,12 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
     Verdict {
         recovered: recovered_ok,
         checks,
-        figures: Figures {
-            requests: calls.len() as u64,
-            relists,
-            errors: u32::try_from(calls.iter().filter(|c| c.failed()).count()).unwrap_or(u32::MAX),
-            peak_requests_per_minute: peak,
+        figures: figures(
+            &calls,
+            (relists, peak),
             disrupted_at,
-            recovered_at: recovered.map(|(at, _)| at),
-            recovery_latency: disrupted_at
-                .zip(recovered)
-                .map(|(d, (r, _))| r.saturating_sub(d)),
-            blind_time: None,
-        },
+            recovered.map(|(at, _)| at),
+        ),
         mechanism,
         chain,
         first_divergence: None,
@@ -252,4 +247,26 @@ fn diagnosis(mechanism: Option<Mechanism>, chain: &[Link], checks: &[Check]) -> 
     }
     words.dedup();
     words.join("; ")
+}
+
+/// The figures of an exec client's run: its requests and errors, `relists` and the `peak`
+/// requests in a minute, when it was disrupted and when it was back.
+fn figures(
+    calls: &[Call<'_>],
+    (relists, peak): (u32, u32),
+    disrupted_at: Option<Duration>,
+    recovered_at: Option<Duration>,
+) -> Figures {
+    Figures {
+        requests: calls.len() as u64,
+        relists,
+        errors: u32::try_from(calls.iter().filter(|c| c.failed()).count()).unwrap_or(u32::MAX),
+        peak_requests_per_minute: peak,
+        disrupted_at,
+        recovered_at,
+        recovery_latency: disrupted_at
+            .zip(recovered_at)
+            .map(|(d, r)| r.saturating_sub(d)),
+        blind_time: None,
+    }
 }

@@ -7,11 +7,12 @@ use std::time::Duration;
 use super::explanation::{Explanation, after_fault, caused, describe, found, link};
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
-use crate::trace::{Damage, EventType, FaultKind, TraceKind, WatchEnd};
+use crate::trace::{Damage, EventType, FaultKind, TraceKind, Verb, WatchEnd};
 use crate::verdict::delivery_lag::DELIVERY_LAG;
 use crate::verdict::evidence::{Evidence, ServedWatch};
 use crate::verdict::request_log::lists;
 use crate::verdict::scorecard::CheckName;
+use crate::verdict::watcher_history::{Skip, first_skip};
 
 pub(super) fn store_never_ready(e: &Evidence) -> Option<Explanation> {
     // A storm stops the run in the middle of whatever list was going on: that is the loop's
@@ -96,84 +97,6 @@ pub(super) fn store_never_ready(e: &Evidence) -> Option<Explanation> {
     found(Mechanism::StoreNeverReady, chain)
 }
 
-/// A streaming list that lost its end marker after the store had been ready: the watcher
-/// stayed in its initial state, every change held back, until the server ended that watch.
-pub(super) fn init_done_late(e: &Evidence) -> Option<Explanation> {
-    if !e.failed(CheckName::Deadline) {
-        return None;
-    }
-    let init_done: Vec<Duration> = e
-        .trace
-        .iter()
-        .filter(|event| matches!(event.kind, TraceKind::InitDone))
-        .map(|event| event.at)
-        .collect();
-    let ended_at = |request: u64| {
-        e.trace.iter().find_map(|event| match &event.kind {
-            TraceKind::WatchEnded { request: r, .. } if *r == request => Some(event.at),
-            _ => None,
-        })
-    };
-    let deadline = e.scenario.expect.deadline;
-    let (id, watch, ended, done) = e
-        .requests
-        .iter()
-        .filter(|(_, r)| r.query.contains("sendInitialEvents=true"))
-        .filter_map(|(_, r)| Some((r.id, e.watches.get(&r.id)?)))
-        .filter(|(_, w)| {
-            w.sent
-                .iter()
-                .all(|(_, s)| s.type_ != EventType::InitialEventsEnd)
-        })
-        .find_map(|(id, w)| {
-            let ended = ended_at(id)?;
-            // Ready before it, and not again until it ended: the watch held the state back.
-            let ready_before = init_done.iter().any(|t| *t < w.at);
-            let done = *init_done.iter().find(|t| **t >= w.at)?;
-            (ready_before && done >= ended && ended - w.at > deadline)
-                .then_some((id, w, ended, done))
-        })?;
-    let added = watch
-        .sent
-        .iter()
-        .filter(|(_, s)| s.type_ == EventType::Added)
-        .count();
-    let lost = e
-        .hits
-        .get(&id)
-        .is_some_and(|kinds| kinds.contains(&FaultKind::DropInitialEventsEnd))
-        .then(|| e.fault(FaultKind::DropInitialEventsEnd))
-        .flatten()
-        .map(|f| format!(" ({f})"))
-        .unwrap_or_else(|| after_fault(e, watch.at));
-    found(
-        Mechanism::InitDoneLate,
-        vec![
-            link(
-                watch.at,
-                format!(
-                    "the streaming list at {} (watch #{id}, sendInitialEvents=true) sent {added} ADDED events and never the `k8s.io/initial-events-end` bookmark{lost}",
-                    fmt(watch.at),
-                ),
-            ),
-            link(
-                watch.at,
-                "kube's watcher leaves its initial state only on that bookmark, so every change it read meanwhile went into the initial state, and the reflector's store kept what it had before the relist",
-            ),
-            link(
-                ended,
-                format!(
-                    "the server ended the watch at {} (its timeout), {} after it opened, and the next list brought InitDone at {}: past the deadline ({})",
-                    fmt(ended),
-                    fmt(ended - watch.at),
-                    fmt(done),
-                    fmt(deadline)
-                ),
-            ),
-        ],
-    )
-}
-
 pub(super) fn event_dropped(e: &Evidence) -> Option<Explanation> {
     for (id, watch) in &e.watches {
         for (at, sent) in &watch.sent {
@@ -198,9 +121,20 @@ pub(super) fn event_dropped(e: &Evidence) -> Option<Explanation> {
                             if k == key && *resource_version >= rv)
                 })
                 .map(|event| event.at);
-            if caught_up.is_some_and(|t| t - *at <= DELIVERY_LAG) {
-                continue;
-            }
+            // Caught up at once, the view never showed the loss; the change is lost all the
+            // same when a later resume jumps past it (the resumable check's first skip).
+            let masked = caught_up.is_some_and(|t| t - *at <= DELIVERY_LAG);
+            let skipped = if masked {
+                if !e.failed(CheckName::Resumable) {
+                    continue;
+                }
+                match first_skip(e.trace, &e.setup.config.selector, e.setup.shape) {
+                    Err(skip) if skip.key == *key && skip.rv == rv => Some(skip),
+                    _ => continue,
+                }
+            } else {
+                None
+            };
             let line = match damage {
                 Damage::Truncated => "a truncated line (half a JSON object)",
                 _ => "a line without its {\"type\",\"object\"} envelope",
@@ -212,27 +146,7 @@ pub(super) fn event_dropped(e: &Evidence) -> Option<Explanation> {
                     describe(error)
                 ),
             };
-            let relisted = e.requests.iter().any(|(t, r)| t > at && lists(r));
-            let then = match caught_up {
-                Some(t) => format!(
-                    "the view kept the version before it until {}, when a newer one came{}",
-                    fmt(t),
-                    if e.requests
-                        .iter()
-                        .any(|(r_at, r)| r_at > at && *r_at <= t && lists(r))
-                    {
-                        " with a relist"
-                    } else {
-                        ""
-                    }
-                ),
-                None if relisted => {
-                    "a later relist did not bring it back before the end".to_owned()
-                }
-                None => {
-                    "nothing relisted afterwards, so the view kept the version before it".to_owned()
-                }
-            };
+            let then = after_the_drop(e, (key, rv, *at), caught_up, skipped.as_ref());
             return found(
                 Mechanism::EventDropped,
                 vec![
@@ -252,6 +166,44 @@ pub(super) fn event_dropped(e: &Evidence) -> Option<Explanation> {
         }
     }
     None
+}
+
+/// What became of a dropped change of `key` at `rv`, sent at `at`: when the view caught up (if
+/// it did), and whether a later resume jumped past it.
+fn after_the_drop(
+    e: &Evidence,
+    (key, rv, at): (&str, u64, Duration),
+    caught_up: Option<Duration>,
+    skipped: Option<&Skip>,
+) -> String {
+    let relisted = e.requests.iter().any(|(t, r)| *t > at && lists(r));
+    match (caught_up, skipped) {
+        (Some(_), Some(skip)) => format!(
+            "a newer version of {key} came in the same instant, so the view never showed the loss, but kube's resourceVersion moved past {rv} with it; watch #{} resumed from {} at {} with no relist in between, so the change at {rv} never came out as an event",
+            e.requests
+                .iter()
+                .find(|(t, r)| *t == skip.at && r.verb == Verb::Watch)
+                .map_or(0, |(_, r)| r.id),
+            skip.to,
+            fmt(skip.at)
+        ),
+        (Some(t), _) => format!(
+            "the view kept the version before it until {}, when a newer one came{}",
+            fmt(t),
+            if e.requests
+                .iter()
+                .any(|(r_at, r)| *r_at > at && *r_at <= t && lists(r))
+            {
+                " with a relist"
+            } else {
+                ""
+            }
+        ),
+        (None, _) if relisted => "a later relist did not bring it back before the end".to_owned(),
+        (None, _) => {
+            "nothing relisted afterwards, so the view kept the version before it".to_owned()
+        }
+    }
 }
 
 fn type_name(type_: EventType) -> &'static str {
@@ -396,85 +348,62 @@ mod tests {
         assert_eq!(apply(gone_without_code, PLAIN, &trace(410), &[]), None);
     }
 
-    /// A streaming list that completes at 0s, then one at 201s that never gets its end marker
-    /// and is ended by the server at `ends`, then one that completes.
-    fn a_relist_that_lost_its_end_marker(ends: u64) -> Trace {
-        let q = "watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan";
-        let ended = |secs, request| {
-            at(
-                secs,
-                TraceKind::WatchEnded {
-                    request,
-                    reason: WatchEnd::Timeout,
-                    events: 1,
-                },
-            )
-        };
-        vec![
-            request(0, 1, Verb::Watch, q, 200),
-            opened(0, 1, None, 1, 1),
-            sent(0, 1, EventType::Added, Some(1), None),
-            sent(0, 1, EventType::InitialEventsEnd, Some(1), None),
-            at(0, TraceKind::Init),
-            at(0, TraceKind::InitDone),
-            fault(200, "drop_initial_events_end"),
-            ended(200, 1),
-            request(201, 2, Verb::Watch, q, 200),
-            hit(201, 2, "drop_initial_events_end"),
-            opened(201, 2, None, 1, 5),
-            sent(201, 2, EventType::Added, Some(5), None),
-            at(201, TraceKind::Init),
-            ended(ends, 2),
-            request(ends, 3, Verb::Watch, q, 200),
-            opened(ends, 3, None, 1, 9),
-            sent(ends, 3, EventType::Added, Some(9), None),
-            sent(ends, 3, EventType::InitialEventsEnd, Some(9), None),
-            at(ends, TraceKind::Init),
-            at(ends, TraceKind::InitDone),
-        ]
+    /// A line of default/a at 7 sent truncated in a watch's replay, with 8 applied in the same
+    /// instant; then, if `resumed`, a watch resuming from 8.
+    fn a_drop_masked_by_the_next_version(resumed: bool) -> Trace {
+        let mut trace = vec![
+            request(0, 1, Verb::Watch, "watch=true&resourceVersion=5", 200),
+            opened(0, 1, Some(5), 1, 5),
+            fault(5, "malformed_event"),
+            written(10, "default/a", 7),
+            written(11, "default/a", 8),
+            request(60, 2, Verb::Watch, "watch=true&resourceVersion=5", 200),
+            opened(60, 2, Some(5), 1, 8),
+            sent(60, 2, EventType::Modified, Some(7), Some(Damage::Truncated)),
+            sent(60, 2, EventType::Modified, Some(8), None),
+            applied(60, "default/a", 8),
+        ];
+        if resumed {
+            trace.push(request(
+                300,
+                3,
+                Verb::Watch,
+                "watch=true&resourceVersion=8",
+                200,
+            ));
+        }
+        trace
     }
 
     #[test]
-    fn a_relist_held_in_its_initial_state_past_the_deadline_is_init_done_late() {
-        let late = [failed(CheckName::Deadline)];
+    fn a_drop_the_next_version_masked_is_event_dropped_once_a_resume_jumps_past_it() {
+        let skipped = [failed(CheckName::Resumable)];
         assert_eq!(
             apply(
-                init_done_late,
+                event_dropped,
                 PLAIN,
-                &a_relist_that_lost_its_end_marker(491),
-                &late
+                &a_drop_masked_by_the_next_version(true),
+                &skipped
             ),
-            Some(Mechanism::InitDoneLate)
-        );
-        let chain = explain(
-            init_done_late,
-            PLAIN,
-            &a_relist_that_lost_its_end_marker(491),
-            &late,
-        )
-        .expect("it fits")
-        .chain;
-        assert!(
-            chain[0]
-                .text
-                .ends_with("(drop_initial_events_end at 3m20s)"),
-            "{}",
-            chain[0].text
+            Some(Mechanism::EventDropped)
         );
     }
 
     #[test]
-    fn a_relist_the_server_ended_within_the_deadline_is_not_init_done_late() {
-        let late = [failed(CheckName::Deadline)];
+    fn a_masked_drop_no_resume_jumps_past_or_behind_another_skip_is_not_event_dropped() {
+        let skipped = [failed(CheckName::Resumable)];
         assert_eq!(
             apply(
-                init_done_late,
+                event_dropped,
                 PLAIN,
-                &a_relist_that_lost_its_end_marker(251),
-                &late
+                &a_drop_masked_by_the_next_version(false),
+                &skipped
             ),
             None
         );
+        let mut another = a_drop_masked_by_the_next_version(true);
+        another.insert(3, written(8, "default/b", 6));
+        assert_eq!(apply(event_dropped, PLAIN, &another, &skipped), None);
     }
 
     #[test]

@@ -119,6 +119,31 @@ pub(super) fn read_timed_out(secs: u64) -> TraceEvent {
     event
 }
 
+/// The server writing `key` at `rv` (it exists, with no labels).
+pub(super) fn written(secs: u64, key: &str, rv: u64) -> TraceEvent {
+    at(
+        secs,
+        TraceKind::Write {
+            key: key.into(),
+            labels: Default::default(),
+            fields: Default::default(),
+            resource_version: rv,
+            exists: true,
+        },
+    )
+}
+
+/// The watcher emitting an `Apply` of `key` at `rv`.
+pub(super) fn applied(secs: u64, key: &str, rv: u64) -> TraceEvent {
+    at(
+        secs,
+        TraceKind::Apply {
+            key: key.into(),
+            resource_version: rv,
+        },
+    )
+}
+
 /// A fault of the kind `kind:` names `name` starting at `secs`.
 pub(super) fn fault(secs: u64, name: &str) -> TraceEvent {
     let fault = FaultKind::named(name).expect("the test names a fault kind");

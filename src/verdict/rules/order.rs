@@ -4,13 +4,15 @@
 use std::time::Duration;
 
 use super::consumer_stops::{consumer_panicked, hung, stopped_on_recoverable_error};
-use super::delivery::{event_dropped, gone_without_code, init_done_late, store_never_ready};
+use super::delivery::{event_dropped, gone_without_code, store_never_ready};
 use super::explanation::{Explanation, link};
+use super::initial_state::init_done_late;
 use super::refusals::request_refused;
 use super::resume_point::{
     replayed_from_behind, resumed_from_empty, resumed_from_future, resumed_into_reused_revisions,
     stale_resume_point,
 };
+use super::run_end::ended_under_fault;
 use super::storms::{backoff_reset_by_init, hot_loop_on_clean_ends, hot_loop_without_backoff};
 use super::timeouts::{half_open_watch, never_answered, read_timeout_below_bookmarks};
 use crate::mechanism::Mechanism;
@@ -22,7 +24,7 @@ type Rule = fn(&Evidence) -> Option<Explanation>;
 /// Every rule with the mechanism it finds, in the order they are tried: the first that fits
 /// wins. The order is [`Mechanism::ALL`]'s (a test holds the two together); a mechanism told
 /// by two stories has two rules.
-const RULES: [(Mechanism, Rule); 19] = [
+const RULES: [(Mechanism, Rule); 20] = [
     (Mechanism::Hung, hung),
     (Mechanism::ConsumerPanicked, consumer_panicked),
     (
@@ -48,6 +50,7 @@ const RULES: [(Mechanism, Rule); 19] = [
         Mechanism::ReadTimeoutBelowBookmarks,
         read_timeout_below_bookmarks,
     ),
+    (Mechanism::EndedUnderFault, ended_under_fault),
 ];
 
 /// The mechanism behind a failed run.
