@@ -18,9 +18,40 @@ use super::status::Status;
 use super::watch::{self, Opening};
 use crate::fault::{ErrorBody, GoneForm, GoneMessage, RequestFault, RequestInfo};
 use crate::scenario::ResourceSpec;
+use crate::trace::TraceKind;
 
-/// The response to a request that `fault` hit; `None` when its head never comes.
+/// The response to a request that `fault` hit; `None` when its head never comes. The trace
+/// gets the fault's hit on the request when the fault answered it: a watch it would answer
+/// with a 200 can be refused as invalid first (422), and then the fault did not act.
 pub(super) async fn respond(
+    shared: &Arc<Shared>,
+    id: u64,
+    route: &Route,
+    query: &Query,
+    info: &RequestInfo<'_>,
+    fault: RequestFault,
+) -> Option<Response<Body>> {
+    let response = answer(shared, id, route, query, info, fault).await;
+    let refused = response.as_ref().is_some_and(|r| !r.status().is_success())
+        && matches!(
+            fault,
+            RequestFault::EmptyWatch
+                | RequestFault::Gone {
+                    form: GoneForm::Event,
+                    ..
+                }
+        );
+    if !refused {
+        shared.recorder.record(TraceKind::FaultHit {
+            request: id,
+            fault: fault.kind(),
+        });
+    }
+    response
+}
+
+/// The response `fault` gives a request; `None` when its head never comes.
+async fn answer(
     shared: &Arc<Shared>,
     id: u64,
     route: &Route,

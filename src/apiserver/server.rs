@@ -26,7 +26,7 @@ use super::store::{Change, Store, key_of};
 use super::storm::{STORM_BURST, STORM_SPAN};
 use super::watch::{self as watch_stream, Opening};
 use super::wire::WallClock;
-use crate::fault::{Fault, FaultRules, RequestFaults, RequestInfo, Restart};
+use crate::fault::{Fault, FaultKind, FaultRules, RequestFaults, RequestInfo, Restart};
 use crate::scenario::{Scenario, Write, placeholder};
 use crate::trace::{Recorder, RequestRecord, TraceKind, Verb};
 
@@ -437,12 +437,11 @@ impl ApiServer {
             let now = self.now();
             self.shared.lock().rules.on_request(now, &info)
         };
-        for fault in faults.kinds() {
-            self.shared
-                .recorder
-                .record(TraceKind::FaultHit { request: id, fault });
-        }
         if let Some(delay) = faults.delay {
+            self.shared.recorder.record(TraceKind::FaultHit {
+                request: id,
+                fault: FaultKind::Latency,
+            });
             let recorder = &self.shared.recorder;
             recorder.sleep_until(recorder.now() + delay).await;
         }

@@ -539,6 +539,36 @@ async fn with_watch_list_off_send_initial_events_is_422() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_fault_whose_watch_is_refused_as_invalid_first_is_not_recorded_as_having_acted() {
+    use kube_watch_harness::trace::{FaultKind, TraceKind};
+    let world = World::new(&scenario("watch_list: false", "{ name: a }"));
+    world.server.inject(&Fault::EmptyWatch {
+        target: Default::default(),
+    });
+    let hits = || {
+        world
+            .recorder
+            .snapshot()
+            .into_iter()
+            .filter_map(|e| match e.kind {
+                TraceKind::FaultHit { fault, .. } => Some(fault),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let refused = world
+        .get("/api/v1/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true")
+        .await;
+    assert_eq!(refused.status(), 422);
+    assert_eq!(hits(), [], "the 422 came before the fault could answer");
+    let emptied = world
+        .get("/api/v1/configmaps?watch=true&resourceVersion=1")
+        .await;
+    assert_eq!(emptied.status(), 200);
+    assert_eq!(hits(), [FaultKind::EmptyWatch]);
+}
+
+#[tokio::test(start_paused = true)]
 async fn responses_are_plain_json_and_a_watch_is_chunked_with_its_head_before_any_event() {
     let world = World::new(&scenario("", "{ name: a }"));
     let list = world.get("/api/v1/configmaps").await;
