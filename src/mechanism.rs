@@ -30,8 +30,9 @@ pub enum Mechanism {
     /// A watch went half-open and neither the watcher's idle timeout nor a read timeout gave up
     /// on it.
     HalfOpenWatch,
-    /// kube's read timeout is shorter than the silence between bookmarks, so every quiet watch
-    /// times out.
+    /// kube's read timeout is shorter than the silence between bookmarks, or the server sends
+    /// none (no watch cache), so every quiet watch times out and the watcher is blind while it
+    /// backs off.
     ReadTimeoutBelowBookmarks,
     /// The watcher never emitted `InitDone` (a streaming list that never got its
     /// `k8s.io/initial-events-end` bookmark): its store never became ready.
@@ -61,8 +62,9 @@ pub enum Mechanism {
     HotLoopOnCleanEnds,
     /// Errors were retried at once, with no backoff: a request storm.
     HotLoopWithoutBackoff,
-    /// Each relist's first page makes kube's watcher emit `Init`, which resets its backoff, so
-    /// a relist that keeps failing further on is retried every 0.8–1.6 s.
+    /// kube's watcher emits `Init` as it starts each relist, before its list request, and that
+    /// resets a backoff on its stream, so a relist that keeps failing (refused, or further on)
+    /// is retried every first step of the backoff (0.8–1.6 s for kube's default).
     BackoffResetByInit,
     /// An in-stream 410 whose Status lacks its `code`: kube relists only on code 410, so it
     /// re-watched from the same resourceVersion.

@@ -17,6 +17,8 @@ mod diagnosis;
 mod evidence;
 mod fold;
 mod judge;
+#[cfg(test)]
+mod judge_checks;
 mod request_log;
 mod rules;
 mod scorecard;

@@ -8,8 +8,9 @@ use super::explanation::{Explanation, after_fault, caused, found, link};
 use crate::apiserver::storm_words;
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
+use crate::scenario::{Backoff, BackoffOn};
 use crate::subject::KUBE_DEFAULT_BACKOFF;
-use crate::trace::Verb;
+use crate::trace::{RequestRecord, Verb};
 use crate::verdict::answer::Answer;
 use crate::verdict::evidence::Evidence;
 use crate::verdict::scorecard::{CheckName, Link};
@@ -96,50 +97,78 @@ pub(super) fn hot_loop_without_backoff(e: &Evidence) -> Option<Explanation> {
 }
 
 pub(super) fn backoff_reset_by_init(e: &Evidence) -> Option<Explanation> {
-    if !e.failed(CheckName::Relists) {
+    // Too many relists, or requests too fast: the relists bound, or the rate bound and a storm
+    // (explore leaves a scenario's `max_relists` out, so there only the rate shows it).
+    let bound = if e.failed(CheckName::Relists) {
+        None
+    } else {
+        Some(storm_or_rate(e)?)
+    };
+    // Only a backoff on the watcher's own stream sees its `Init`: one on applied or touched
+    // objects never does.
+    if e.setup.backoff_on != BackoffOn::Watcher {
         return None;
     }
-    let relists: Vec<Duration> = e
+    let first_step = match e.setup.backoff {
+        Backoff::None => return None,
+        Backoff::Default => KUBE_DEFAULT_BACKOFF.first_step(),
+        Backoff::Exponential { initial, .. } => initial..initial * 2,
+    };
+    let relists: Vec<(Duration, &RequestRecord)> = e
         .requests
         .iter()
         .filter(|(_, r)| r.verb == Verb::List)
-        .map(|(at, _)| *at)
+        .map(|(at, r)| (*at, *r))
         .skip(1)
         .collect();
-    let gaps: Vec<Duration> = relists.windows(2).map(|w| w[1] - w[0]).collect();
-    let first_step = KUBE_DEFAULT_BACKOFF.first_step();
+    let gaps: Vec<Duration> = relists.windows(2).map(|w| w[1].0 - w[0].0).collect();
     let in_step = gaps.iter().filter(|g| first_step.contains(g)).count();
     if gaps.len() < 3 || in_step * 5 < gaps.len() * 4 {
         return None;
     }
-    let why = match e.pattern().filter(|p| p.verb == Verb::ListPage) {
-        Some(p) => format!(
-            "; {}{}",
-            p.describe(),
-            caused(e, p.first, p.request, &p.answer)
-        ),
-        None => after_fault(e, relists[0]),
+    let (first, first_list) = relists[0];
+    // Refused at the list itself, or failing further on (a later page).
+    let refused = relists.iter().all(|(_, r)| r.status >= 400);
+    let what = if refused {
+        format!(
+            "each refused at its first request: {}{}",
+            e.answer(first_list),
+            caused(e, first, first_list, &e.answer(first_list))
+        )
+    } else {
+        let why = match e.pattern().filter(|p| p.verb == Verb::ListPage) {
+            Some(p) => format!(
+                "; {}{}",
+                p.describe(),
+                caused(e, p.first, p.request, &p.answer)
+            ),
+            None => after_fault(e, first),
+        };
+        format!("each of which got its first page and failed further on{why}")
     };
-    found(
-        Mechanism::BackoffResetByInit,
-        vec![
-            link(
-                relists[0],
-                format!(
-                    "from {}, {} relists, each of which got its first page and failed further on{why}",
-                    fmt(relists[0]),
-                    relists.len(),
-                ),
+    let mut chain = vec![
+        link(
+            first,
+            format!("from {}, {} relists, {what}", fmt(first), relists.len()),
+        ),
+        link(
+            first,
+            format!(
+                "kube's watcher yields `Event::Init` as it starts each relist, before its list request, and any item resets the backoff on its stream, so every retry waited only the first step: {in_step} of {} gaps between relists were {}–{} s",
+                gaps.len(),
+                seconds(first_step.start),
+                seconds(first_step.end)
             ),
-            link(
-                relists[0],
-                format!(
-                    "each first page makes kube's watcher yield `Event::Init`, and any item it yields resets its backoff, so every retry waited only the first step: {in_step} of {} gaps between relists were 0.8–1.6 s",
-                    gaps.len()
-                ),
-            ),
-        ],
-    )
+        ),
+    ];
+    chain.extend(bound);
+    found(Mechanism::BackoffResetByInit, chain)
+}
+
+/// `0.8`, `1.6`, `0.1`: seconds as the chain words a step.
+fn seconds(d: Duration) -> String {
+    let text = format!("{:.3}", d.as_secs_f64());
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 #[cfg(test)]
@@ -248,6 +277,59 @@ mod tests {
             apply(backoff_reset_by_init, PLAIN, &relists(1_074), &[]),
             None,
             "only when the relists were too many"
+        );
+    }
+
+    #[test]
+    fn relists_refused_a_first_step_apart_are_found_on_the_rate_bound_with_the_set_up_s_step() {
+        let refused = |gap_ms: u64| -> Trace {
+            let mut trace = vec![fault(60, "http_error")];
+            for i in 0..8u64 {
+                let at = S(68) + Duration::from_millis(i * gap_ms);
+                trace.push(TraceEvent {
+                    at,
+                    kind: TraceKind::Request(RequestRecord {
+                        id: i,
+                        method: "GET".into(),
+                        path: "/api/v1/configmaps".into(),
+                        query: "limit=500".into(),
+                        status: 403,
+                        verb: Verb::List,
+                        agent: String::new(),
+                        process: None,
+                    }),
+                });
+                trace.push(TraceEvent {
+                    at,
+                    kind: TraceKind::FaultHit {
+                        request: i,
+                        fault: crate::trace::FaultKind::HttpError,
+                    },
+                });
+            }
+            trace
+        };
+        let rate = [failed(CheckName::RequestRate)];
+        assert_eq!(
+            apply(backoff_reset_by_init, PLAIN, &refused(1_233), &rate),
+            Some(Mechanism::BackoffResetByInit)
+        );
+        let fast =
+            "[{ name: w, backoff: { exponential: { initial: 100ms, max: 5s, factor: 2 } } }]";
+        assert_eq!(
+            apply(backoff_reset_by_init, fast, &refused(132), &rate),
+            Some(Mechanism::BackoffResetByInit),
+            "the first step is the set-up's backoff's"
+        );
+        assert_eq!(
+            apply(backoff_reset_by_init, PLAIN, &refused(132), &rate),
+            None
+        );
+        let on_objects = "[{ name: w, backoff_on: applied_objects }]";
+        assert_eq!(
+            apply(backoff_reset_by_init, on_objects, &refused(1_233), &rate),
+            None,
+            "a backoff on applied objects never sees `Init`"
         );
     }
 }

@@ -155,10 +155,26 @@ fn stalled_to_the_end(e: &Evidence) -> Option<Explanation> {
     )
 }
 
+/// A write made while no watch was open, after a read timeout ended the last one and before
+/// the next opened: the watcher was blind to it while it backed off.
+fn written_between_watches(e: &Evidence, timed_out: &[Duration]) -> Option<Duration> {
+    let opened: Vec<Duration> = e.watches.values().map(|w| w.at).collect();
+    e.trace.iter().find_map(|event| {
+        let TraceKind::Write { .. } = event.kind else {
+            return None;
+        };
+        let ended = timed_out.iter().rev().find(|t| **t <= event.at)?;
+        let reopened = opened.iter().any(|t| ended < t && *t <= event.at);
+        (!reopened).then_some(event.at)
+    })
+}
+
 pub(super) fn read_timeout_below_bookmarks(e: &Evidence) -> Option<Explanation> {
     let read_timeout = e.read_timeout?;
     let interval = e.scenario.server.bookmark_interval;
-    if read_timeout >= interval || !e.scenario.server.watch_cache {
+    // Without a watch cache the server sends no bookmarks at all: any read timeout is below.
+    let cached = e.scenario.server.watch_cache;
+    if cached && read_timeout >= interval {
         return None;
     }
     let timed_out: Vec<Duration> = e
@@ -168,14 +184,22 @@ pub(super) fn read_timeout_below_bookmarks(e: &Evidence) -> Option<Explanation> 
         .map(|(at, _)| *at)
         .collect();
     let (first, last) = (*timed_out.first()?, *timed_out.last()?);
-    let mut chain = vec![link(
-        first,
+    let why = if cached {
         format!(
             "kube's read timeout ({}) is shorter than the server's bookmark interval ({}), so a quiet watch reads nothing for longer than it",
             fmt(read_timeout),
             fmt(interval)
-        ),
-    )];
+        )
+    } else {
+        // Then the claim needs its cost shown: a write that came while the watcher, between
+        // watches after a read timeout, had none open.
+        written_between_watches(e, &timed_out)?;
+        format!(
+            "the server sends no bookmarks without a watch cache (`watch_cache: false`), so a quiet watch reads nothing between writes, and kube's read timeout ({}) ends it",
+            fmt(read_timeout)
+        )
+    };
+    let mut chain = vec![link(first, why)];
     match e.faults.first() {
         Some((at, kind)) if first < *at => chain.push(link(
             first,
@@ -314,6 +338,35 @@ mod tests {
                 &[]
             ),
             None
+        );
+    }
+
+    #[test]
+    fn without_a_watch_cache_any_read_timeout_is_below_the_bookmarks_once_a_write_waits_for_it() {
+        const NO_CACHE: &str = "[{ name: w }]\nserver: { watch_cache: false }";
+        let trace = |written_at: u64| {
+            vec![
+                client(Some(30)),
+                request(0, 2, Verb::Watch, "watch=1&resourceVersion=1", 200),
+                opened(0, 2, Some(1), 0, 1),
+                read_timed_out(30),
+                request(35, 3, Verb::Watch, "watch=1&resourceVersion=1", 200),
+                opened(35, 3, Some(1), 0, 5),
+                read_timed_out(65),
+                written(written_at, "default/a", 9),
+                request(100, 4, Verb::Watch, "watch=1&resourceVersion=1", 200),
+                opened(100, 4, Some(1), 0, 10),
+            ]
+        };
+        assert_eq!(
+            apply(read_timeout_below_bookmarks, NO_CACHE, &trace(70), &[]),
+            Some(Mechanism::ReadTimeoutBelowBookmarks),
+            "written at 70 s, between the watch that timed out at 65 s and the next at 100 s"
+        );
+        assert_eq!(
+            apply(read_timeout_below_bookmarks, NO_CACHE, &trace(40), &[]),
+            None,
+            "written at 40 s, while watch #3 was open"
         );
     }
 }
