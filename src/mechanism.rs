@@ -69,6 +69,10 @@ pub enum Mechanism {
     /// An in-stream 410 whose Status lacks its `code`: kube relists only on code 410, so it
     /// re-watched from the same resourceVersion.
     GoneWithoutCode,
+    /// kube-client's retry layer (on by default) retried a 429, 503 or 504 inside one request,
+    /// the watcher seeing no error, and its sleep, doubled with each try, ran past the fault's
+    /// end by more than the deadline.
+    RetryLayerOverslept,
     /// The consumer panicked.
     ConsumerPanicked,
     /// Not a failure shown: the run ended while a fault was still answering the watcher's
@@ -101,6 +105,7 @@ impl Mechanism {
         Self::BackoffResetByInit,
         Self::StaleResumePoint,
         Self::ReadTimeoutBelowBookmarks,
+        Self::RetryLayerOverslept,
         Self::EndedUnderFault,
         Self::Unknown,
     ];
@@ -127,6 +132,7 @@ impl Mechanism {
             Self::ConsumerPanicked => "consumer_panicked",
             Self::Hung => "hung",
             Self::EndedUnderFault => "ended_under_fault",
+            Self::RetryLayerOverslept => "retry_layer_overslept",
             Self::Unknown => "unknown",
         }
     }

@@ -48,6 +48,8 @@ pub(super) struct Evidence<'a> {
     pub(super) storm: Option<(Duration, u64, Option<Duration>)>,
     /// The client's read timeout, as the run built it.
     pub(super) read_timeout: Option<Duration>,
+    /// Whether kube-client's retry of 429/503/504 was on, as the run built the client.
+    pub(super) retry: bool,
 }
 
 impl<'a> Evidence<'a> {
@@ -65,6 +67,7 @@ impl<'a> Evidence<'a> {
         let mut stream_end = None;
         let mut storm = None;
         let mut read_timeout = None;
+        let mut retry = false;
         for event in trace {
             match &event.kind {
                 TraceKind::Request(r) => requests.push((event.at, r)),
@@ -101,8 +104,8 @@ impl<'a> Evidence<'a> {
                 TraceKind::Storm { requests, burst } => storm = Some((event.at, *requests, *burst)),
                 TraceKind::Client {
                     read_timeout: timeout,
-                    ..
-                } => read_timeout = *timeout,
+                    retry: on,
+                } => (read_timeout, retry) = (*timeout, *on),
                 _ => {}
             }
         }
@@ -120,6 +123,7 @@ impl<'a> Evidence<'a> {
             stream_end,
             storm,
             read_timeout,
+            retry,
         }
     }
 

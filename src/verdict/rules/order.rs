@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::client_retry::retry_layer_overslept;
 use super::consumer_stops::{consumer_panicked, hung, stopped_on_recoverable_error};
 use super::delivery::{event_dropped, gone_without_code, store_never_ready};
 use super::explanation::{Explanation, link};
@@ -24,7 +25,7 @@ type Rule = fn(&Evidence) -> Option<Explanation>;
 /// Every rule with the mechanism it finds, in the order they are tried: the first that fits
 /// wins. The order is [`Mechanism::ALL`]'s (a test holds the two together); a mechanism told
 /// by two stories has two rules.
-const RULES: [(Mechanism, Rule); 20] = [
+const RULES: [(Mechanism, Rule); 21] = [
     (Mechanism::Hung, hung),
     (Mechanism::ConsumerPanicked, consumer_panicked),
     (
@@ -50,6 +51,7 @@ const RULES: [(Mechanism, Rule); 20] = [
         Mechanism::ReadTimeoutBelowBookmarks,
         read_timeout_below_bookmarks,
     ),
+    (Mechanism::RetryLayerOverslept, retry_layer_overslept),
     (Mechanism::EndedUnderFault, ended_under_fault),
 ];
 
