@@ -277,25 +277,13 @@ mod tests {
 
     #[test]
     fn a_resume_into_revisions_a_restore_handed_out_again_is_found_and_one_after_a_relist_is_not() {
-        let write = |secs, key: &str, rv| {
-            at(
-                secs,
-                TraceKind::Write {
-                    key: key.into(),
-                    labels: Default::default(),
-                    fields: Default::default(),
-                    resource_version: rv,
-                    exists: true,
-                },
-            )
-        };
         let served_850 = vec![
-            write(700, "default/rollout-4", 709),
-            write(720, "default/a", 850),
+            written(700, "default/rollout-4", 709),
+            written(720, "default/a", 850),
             fault(722, "restart"),
         ];
         let mut restored = served_850.clone();
-        restored.push(write(722, "default/rollout-4", 709));
+        restored.push(written(722, "default/rollout-4", 709));
         restored.push(opened(723, 5, Some(850), 849, 851));
         assert_eq!(
             apply(resumed_into_reused_revisions, PLAIN, &restored, &[]),
