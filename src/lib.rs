@@ -49,6 +49,7 @@
 //! ```
 
 // The vocabulary: what a scenario, a fault, a kind and a run's trace are made of.
+pub mod check_name;
 pub mod fault;
 mod field_label;
 pub mod mechanism;

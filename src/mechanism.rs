@@ -57,6 +57,18 @@ pub enum Mechanism {
     /// The watcher's resume point fell out of the server's history, again or too late: a 410
     /// and a relist each time, as nothing kept the resume point fresh.
     StaleResumePoint,
+    /// The server said the history the watcher resumed from was gone (a 410 at connect, which
+    /// kube's watcher does not read as a reason to relist), and it resumed from the same
+    /// resourceVersion again instead of listing: a breach of the protocol, whatever the view
+    /// showed.
+    ResumedAfterGone,
+    /// A watch resumed from a resourceVersion behind the last one the client had been sent:
+    /// it asks again for changes it has already seen.
+    ResumedFromBehind,
+    /// The server answered with a `Retry-After` and the client asked again sooner: kube's
+    /// watcher backoff retried, as kube-client's retry layer (the one part of kube that reads
+    /// `Retry-After`) was off or had given up.
+    RetryAfterIgnored,
     /// Watches ended cleanly at once and kube's watcher re-watched with no backoff, as it does
     /// after a clean end: a request storm.
     HotLoopOnCleanEnds,
@@ -104,6 +116,9 @@ impl Mechanism {
         Self::HotLoopWithoutBackoff,
         Self::BackoffResetByInit,
         Self::StaleResumePoint,
+        Self::ResumedAfterGone,
+        Self::ResumedFromBehind,
+        Self::RetryAfterIgnored,
         Self::ReadTimeoutBelowBookmarks,
         Self::RetryLayerOverslept,
         Self::EndedUnderFault,
@@ -125,6 +140,9 @@ impl Mechanism {
             Self::ResumedFromEmpty => "resumed_from_empty",
             Self::ResumedFromFuture => "resumed_from_future",
             Self::StaleResumePoint => "stale_resume_point",
+            Self::ResumedAfterGone => "resumed_after_gone",
+            Self::ResumedFromBehind => "resumed_from_behind",
+            Self::RetryAfterIgnored => "retry_after_ignored",
             Self::HotLoopOnCleanEnds => "hot_loop_on_clean_ends",
             Self::HotLoopWithoutBackoff => "hot_loop_without_backoff",
             Self::BackoffResetByInit => "backoff_reset_by_init",

@@ -21,7 +21,7 @@ use super::query::{Query, Version};
 use super::remaining::RemainingCounts;
 use super::route::{Route, verb_of};
 use super::shared::{Shared, State};
-use super::status::Status;
+use super::status::{Status, answered};
 use super::store::{Change, Store, key_of};
 use super::storm::{STORM_BURST, STORM_SPAN};
 use super::watch::{self as watch_stream, Opening};
@@ -116,10 +116,9 @@ impl ApiServer {
         self.shared.lock().floors()
     }
 
-    /// Applies a workload write and records the new truth.
-    ///
-    /// A write the store refuses (an object that does not exist) is logged and skipped: the
-    /// scenario loader already replayed the timeline, so this only happens on a harness bug.
+    /// Applies a workload write and records the new truth. A write the store refuses (an object
+    /// that does not exist) is logged and skipped: the scenario loader already replayed the
+    /// timeline, so this only happens on a harness bug.
     pub fn write(&self, write: &Write) {
         let now = self.now();
         let mut state = self.shared.lock();
@@ -454,14 +453,14 @@ impl ApiServer {
                 Some(response) => response,
                 None => {
                     // `hang_headers`: the request is logged, and its answer never comes.
-                    self.log(id, &method, &info, 0, sender);
+                    self.log(id, &method, &info, (0, None), sender);
                     return futures::future::pending().await;
                 }
             }
         } else {
             self.dispatch(id, &method, route, &query, &info).await
         };
-        self.log(id, &method, &info, response.status().as_u16(), sender);
+        self.log(id, &method, &info, answered(&response), sender);
         response
     }
 
@@ -502,14 +501,14 @@ impl ApiServer {
         }
     }
 
-    /// Records a request as answered; `sender` is its User-Agent and the local process that
-    /// opened its connection, when known.
+    /// Records a request as answered (status, `Retry-After`); `sender` is its User-Agent and
+    /// the local process that opened its connection, when known.
     fn log(
         &self,
         id: u64,
         method: &Method,
         info: &RequestInfo<'_>,
-        status: u16,
+        (status, retry_after): (u16, Option<u32>),
         (agent, process): (String, Option<u32>),
     ) {
         if status != 0 {
@@ -531,6 +530,7 @@ impl ApiServer {
                 verb: info.verb,
                 agent,
                 process,
+                retry_after,
             }));
     }
 

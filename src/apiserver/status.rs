@@ -354,6 +354,26 @@ impl Status {
     }
 }
 
+/// The `Retry-After` an answer carries, in whole seconds (what kube-client reads:
+/// `retry.rs`, integer seconds only), as the request log records it.
+pub(crate) fn retry_after_of(headers: &http::HeaderMap) -> Option<u32> {
+    headers
+        .get(header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The status and `Retry-After` of an answer, as the request log records them.
+pub(crate) fn answered(response: &Response<Body>) -> (u16, Option<u32>) {
+    (
+        response.status().as_u16(),
+        retry_after_of(response.headers()),
+    )
+}
+
 impl FieldErrorKind {
     fn reason(self) -> &'static str {
         match self {

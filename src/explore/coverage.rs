@@ -128,6 +128,7 @@ mod tests {
         let verdict = Verdict {
             recovered: mechanism.is_none(),
             checks: Vec::new(),
+            tolerated: Vec::new(),
             figures: crate::verdict::Figures::default(),
             mechanism,
             chain: Vec::new(),
@@ -149,6 +150,7 @@ mod tests {
                     verb: Verb::List,
                     agent: String::new(),
                     process: None,
+                    retry_after: None,
                 }),
             })
             .collect();

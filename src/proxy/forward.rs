@@ -15,6 +15,7 @@ use crate::apiserver::answer::{gone_http, http_error};
 use crate::apiserver::body::{Body, full};
 use crate::apiserver::query::{Query, Version};
 use crate::apiserver::route::Route;
+use crate::apiserver::status::{answered, retry_after_of};
 use crate::apiserver::verb_of;
 use crate::fault::{GoneForm, GoneMessage, RequestFault, RequestInfo};
 use crate::trace::{RequestRecord, TraceKind, Verb, WatchEnd};
@@ -68,7 +69,7 @@ pub(super) async fn handle(
         shared.count_start(id);
     }
     let info = request_info(&shared, verb, &path, &raw_query, &query);
-    let log = |status: u16| {
+    let log = |(status, retry_after): (u16, Option<u32>)| {
         shared.recorder.record(TraceKind::Request(RequestRecord {
             id,
             method: parts.method.to_string(),
@@ -78,6 +79,7 @@ pub(super) async fn handle(
             verb,
             agent: agent.clone(),
             process,
+            retry_after,
         }));
     };
     let faults = if verb == Verb::Other || parts.method != Method::GET {
@@ -97,13 +99,13 @@ pub(super) async fn handle(
     }
     if let Some(answer) = faults.answer {
         let response = answer_in_place(&shared, id, answer, &info, &route, &log).await;
-        log(response.status().as_u16());
+        log(answered(&response));
         return response;
     }
     let (head, upstream_body) = match forward(&shared, &parts, body).await {
         Ok(answer) => answer.into_parts(),
         Err(response) => {
-            log(response.status().as_u16());
+            log(answered(&response));
             return response;
         }
     };
@@ -119,7 +121,7 @@ pub(super) async fn handle(
             .map_err(|error| std::io::Error::other(error.to_string()))
             .boxed_unsync()
     };
-    log(status);
+    log((status, retry_after_of(&head.headers)));
     response.body(body).unwrap_or_else(|error| {
         bad_gateway(
             502,
@@ -160,7 +162,7 @@ async fn answer_in_place(
     answer: RequestFault,
     info: &RequestInfo<'_>,
     route: &Route,
-    log: &impl Fn(u16),
+    log: &impl Fn((u16, Option<u32>)),
 ) -> Response<Body> {
     let namespace = match route {
         Route::Collection { namespace, .. } | Route::Object { namespace, .. } => namespace.clone(),
@@ -168,7 +170,7 @@ async fn answer_in_place(
     };
     match answer {
         RequestFault::HangHeaders => {
-            log(0);
+            log((0, None));
             futures::future::pending().await
         }
         RequestFault::Gone {

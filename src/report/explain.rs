@@ -236,7 +236,16 @@ pub fn write_text(
         );
     }
     if let Some(check) = verdict.checks.iter().find(|c| !c.passed) {
-        let _ = writeln!(text, "  failed {:?}: {}", check.name, check.detail);
+        let tolerated = if verdict.tolerated.contains(&check.name) {
+            " (tolerated by `expect.tolerate`)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            text,
+            "  failed {:?}{tolerated}: {}",
+            check.name, check.detail
+        );
     }
     let events = slice(outcome, which);
     let ends = watch_ends(&outcome.trace);

@@ -150,6 +150,7 @@ mod tests {
                 verb,
                 agent: String::new(),
                 process: None,
+                retry_after: None,
             }),
         }
     }

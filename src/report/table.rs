@@ -127,8 +127,16 @@ pub fn write_styled(
 }
 
 /// The line under a failed set-up: `why (mechanism): diagnosis`, and what was expected instead
-/// when it failed another way than its scenario says.
+/// when it failed another way than its scenario says; under one that recovered, the breaches
+/// its scenario tolerates, or why the tolerance is stale.
 fn why(o: &Outcome) -> Option<String> {
+    let tolerated: Vec<&str> = o.verdict.tolerated.iter().map(|c| c.name()).collect();
+    if o.verdict.recovered {
+        // Recovered, with breaches its scenario tolerates, or a tolerance gone stale.
+        let tolerated = (!tolerated.is_empty())
+            .then(|| format!("tolerated (`expect.tolerate`): {}", tolerated.join(", ")));
+        return o.verdict.diagnosis.clone().or(tolerated);
+    }
     let diagnosis = o.verdict.diagnosis.as_deref()?;
     let mechanism = o
         .verdict

@@ -274,6 +274,7 @@ impl<'a> CustomRun<'a> {
                 shape,
                 expected: Expected::Recover,
                 expected_mechanism: None,
+                tolerate: Vec::new(),
             },
         };
         let (wall_timeout, lag) = limits(self.scenario, self.options);

@@ -50,13 +50,29 @@ pub(super) fn judged(
         Finished::Hung(why) => (Trace::new(), Verdict::not_finished(why, true)),
         Finished::Died(why) => (Trace::new(), Verdict::not_finished(why, false)),
     };
-    Outcome::held_to(
+    let mut outcome = Outcome::held_to(
         setup.name.clone(),
         setup.expected,
         setup.expected_mechanism,
         verdict,
         trace,
-    )
+    );
+    // Tolerating a breach that did not happen is an expectation gone stale.
+    if let Some(held) = setup
+        .tolerate
+        .iter()
+        .find(|c| !outcome.verdict.tolerated.contains(c))
+        && !outcome.trace.is_empty()
+    {
+        outcome.as_expected = false;
+        outcome.verdict.diagnosis.get_or_insert_with(|| {
+            format!(
+                "`expect.tolerate` names `{}` for it, and it held: the expectation is stale",
+                held.name()
+            )
+        });
+    }
+    outcome
 }
 
 #[cfg(test)]

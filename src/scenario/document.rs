@@ -131,6 +131,7 @@ impl Document {
         let expect = &mut document.raw.expect;
         expect.recover.clear();
         expect.fail.clear();
+        expect.tolerate.retain(|setup, _| *setup == name.value);
         match mechanism {
             None => expect.recover.push(name),
             Some(mechanism) => {

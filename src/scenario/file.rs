@@ -12,6 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_saphyr::{Location as Place, Spanned};
 
 use super::spec::Write;
+use crate::check_name::CheckName;
 use crate::fault::Fault;
 use crate::mechanism::Mechanism;
 use crate::span::Span;
@@ -420,4 +421,9 @@ pub(crate) struct ExpectFile {
     #[schemars(with = "BTreeMap<String, Mechanism>")]
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) fail: BTreeMap<String, Spanned<Mechanism>>,
+    /// Each set-up whose breaches of these protocol checks do not fail it.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Vec<CheckName>>")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) tolerate: BTreeMap<String, Spanned<Vec<Spanned<CheckName>>>>,
 }

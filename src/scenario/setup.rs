@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::check_name::CheckName;
 use crate::mechanism::Mechanism;
 use crate::selector::Selector;
 
@@ -31,6 +32,8 @@ pub struct SetUp {
     pub expected: Expected,
     /// The mechanism it is expected to fail by; `Some` exactly when it is expected to fail.
     pub expected_mechanism: Option<Mechanism>,
+    /// The protocol checks whose failure does not fail it (`expect.tolerate`).
+    pub tolerate: Vec<CheckName>,
 }
 
 /// The `watcher::Config` fields a set-up sets. Every field left `None` keeps what kube-runtime's

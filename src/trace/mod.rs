@@ -26,6 +26,6 @@ pub use event::{Trace, TraceEvent, TraceKind};
 pub use fault_kind::FaultKind;
 pub use object_key::ObjectKey;
 pub use recorder::{Recorder, SIMULATED_EPOCH};
-pub use request::{RequestRecord, Verb};
+pub use request::{Asked, RequestRecord, Verb};
 pub use watch::{ClosedWhy, Cut, Damage, EventType, SentEvent, WatchEnd};
 pub use watcher_fault::{WatcherErrorVariant, WatcherFault};

@@ -25,6 +25,67 @@ pub struct RequestRecord {
     /// (`harness exec`, [`crate::peer`]): clients are told apart by it before their agent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub process: Option<u32>,
+    /// The `Retry-After` its answer carried, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u32>,
+}
+
+impl RequestRecord {
+    /// The value of a query parameter, as sent (the first, as the server reads it).
+    #[must_use]
+    pub fn param(&self, key: &str) -> Option<String> {
+        form_urlencoded::parse(self.query.as_bytes())
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    /// The `resourceVersion` it asked for.
+    #[must_use]
+    pub fn asked(&self) -> Asked {
+        match self.param("resourceVersion").as_deref() {
+            None => Asked::Absent,
+            Some("") => Asked::Empty,
+            Some(v) => match v.parse::<u64>() {
+                Ok(0) => Asked::Zero,
+                Ok(n) => Asked::At(n),
+                Err(_) => Asked::Invalid,
+            },
+        }
+    }
+
+    /// Whether it asked for a streaming list (`sendInitialEvents`, a boolean as apimachinery
+    /// reads one: false only when absent, `0` or `false`).
+    #[must_use]
+    pub fn streams_initial_events(&self) -> bool {
+        self.verb == Verb::Watch
+            && self
+                .param("sendInitialEvents")
+                .is_some_and(|v| v != "0" && !v.eq_ignore_ascii_case("false"))
+    }
+}
+
+/// The `resourceVersion` a request asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asked {
+    /// None: a consistent read, or a watch from the current state.
+    Absent,
+    /// `resourceVersion=` with no value, which the server takes as unset.
+    Empty,
+    /// `"0"`: any state, from the watch cache.
+    Zero,
+    /// A revision: a resume point for a watch.
+    At(u64),
+    /// Not a number; the server refuses it.
+    Invalid,
+}
+
+impl Asked {
+    /// Whether a watch asking for it starts from the server's state (ADDED for every object
+    /// first) rather than resuming after a revision.
+    #[must_use]
+    pub fn fresh(self) -> bool {
+        matches!(self, Self::Absent | Self::Empty | Self::Zero)
+    }
 }
 
 /// What kind of request the server took a request for.

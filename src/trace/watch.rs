@@ -107,6 +107,20 @@ pub enum WatchEnd {
 }
 
 impl WatchEnd {
+    /// Whether it ended with the server saying the history it resumed from is gone: an ERROR
+    /// of code 410, or one whose Status lost its code but kept the reason (`Expired` or
+    /// `Gone`, which apimachinery gives only with 410: `errors.go`).
+    #[must_use]
+    pub fn gone(&self) -> bool {
+        match self {
+            Self::Error { code: 410, .. } => true,
+            Self::Error {
+                code: 0, reason, ..
+            } => reason == "Expired" || reason == "Gone",
+            _ => false,
+        }
+    }
+
     /// In words, for reports: `timeout`, `ERROR 410 Expired: ...`, `cut (reset)`.
     #[must_use]
     pub fn describe(&self) -> String {

@@ -6,7 +6,8 @@ use std::time::Duration;
 use super::evidence::Evidence;
 use super::fold::{ViewFold, apply_truth, describe_difference};
 use super::rules;
-use super::scorecard::{Check, CheckName, Divergence, Link};
+use super::scorecard::{Check, Divergence, Link};
+use crate::check_name::CheckName;
 use crate::mechanism::Mechanism;
 use crate::scenario::{Scenario, SetUp, format_duration as fmt};
 use crate::trace::Trace;
@@ -19,15 +20,16 @@ pub(super) struct Diagnosis {
     pub(super) text: String,
 }
 
-/// Diagnoses a failed run: `gaps` are the stretches it was out of sync.
+/// Diagnoses a failed run: `gaps` are the stretches it was out of sync by more than `lag`.
 pub(super) fn diagnose(
     scenario: &Scenario,
     setup: &SetUp,
     trace: &Trace,
     checks: &[Check],
-    gaps: &[(Duration, Option<Duration>)],
+    (gaps, lag): (&[(Duration, Option<Duration>)], Duration),
 ) -> Diagnosis {
-    let evidence = Evidence::gather(scenario, setup, trace, checks);
+    let mut evidence = Evidence::gather(scenario, setup, trace, checks);
+    evidence.lag = lag;
     let finding = rules::diagnose(&evidence);
     let first_fault = scenario.first_fault().unwrap_or(Duration::ZERO);
     let first_divergence = gaps

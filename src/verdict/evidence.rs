@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::answer::Answer;
+use super::delivery_lag::DELIVERY_LAG;
 use super::request_log::watch_ends;
-use super::scorecard::{Check, CheckName};
+use super::scorecard::Check;
+use crate::check_name::CheckName;
 use crate::scenario::{Scenario, SetUp, format_duration as fmt};
 use crate::trace::{
     ConsumerStop, FaultKind, RequestRecord, SentEvent, Trace, TraceKind, Verb, WatchEnd,
@@ -50,6 +52,9 @@ pub(super) struct Evidence<'a> {
     pub(super) read_timeout: Option<Duration>,
     /// Whether kube-client's retry of 429/503/504 was on, as the run built the client.
     pub(super) retry: bool,
+    /// The delivery lag the checks forgave ([`super::delivery_lag::DELIVERY_LAG`] unless the
+    /// judge was told otherwise).
+    pub(super) lag: Duration,
 }
 
 impl<'a> Evidence<'a> {
@@ -124,6 +129,7 @@ impl<'a> Evidence<'a> {
             storm,
             read_timeout,
             retry,
+            lag: DELIVERY_LAG,
         }
     }
 

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::call::calls;
 use super::check::checkpoints::no_ghosts_or_losses;
 use super::check::converged::view_converged;
 use super::check::deadline::{Recovery, back_in_sync};
@@ -16,8 +17,10 @@ use super::check::survived::stream_survived;
 use super::delivery_lag::DELIVERY_LAG;
 use super::diagnosis;
 use super::fold::{Objects, Sample, gaps, samples};
+use super::protocol::protocol_checks;
 use super::request_log::{lists, watch_ends};
-use super::scorecard::{Figures, Marks, Verdict};
+use super::scorecard::{Check, Figures, Marks, Verdict};
+use crate::check_name::CheckName;
 use crate::scenario::{Scenario, SetUp};
 use crate::trace::{ConsumerStop, RequestRecord, Trace, TraceKind, Verb, WatchEnd};
 
@@ -67,12 +70,26 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
             lag,
         ));
     }
+    // The protocol: how it reacted to what the server said, whatever came of it.
+    let calls = calls(trace, |_| true, Duration::MAX);
+    let bounds = (lag, expect.deadline, scenario.duration);
+    checks.extend(protocol_checks(trace, &calls, bounds, |(from, to)| {
+        to - from
+    }));
     let marks = marks(&run, gaps.clone(), lag);
-    let recovered = checks.iter().all(|c| c.passed);
+    let tolerated: Vec<CheckName> = checks
+        .iter()
+        .filter(|c| !c.passed && setup.tolerate.contains(&c.name))
+        .map(|c| c.name)
+        .collect();
+    let recovered = checks
+        .iter()
+        .all(|c| c.passed || tolerated.contains(&c.name));
     if recovered {
         return Verdict {
             recovered,
             checks,
+            tolerated,
             figures,
             mechanism: None,
             chain: Vec::new(),
@@ -81,10 +98,19 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
             marks,
         };
     }
-    let found = diagnosis::diagnose(scenario, setup, trace, &checks, &gaps);
+    // A tolerated breach is no part of why it failed.
+    let judged: Vec<Check> = checks
+        .iter()
+        .map(|c| Check {
+            passed: c.passed || tolerated.contains(&c.name),
+            ..c.clone()
+        })
+        .collect();
+    let found = diagnosis::diagnose(scenario, setup, trace, &judged, (&gaps, lag));
     Verdict {
         recovered,
         checks,
+        tolerated,
         figures,
         mechanism: Some(found.mechanism),
         chain: found.chain,

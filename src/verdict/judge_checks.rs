@@ -3,9 +3,10 @@
 use std::time::Duration;
 
 use super::judge::judge;
+use crate::check_name::CheckName;
 use crate::scenario::Scenario;
 use crate::trace::{ConsumerStop, RequestRecord, Trace, TraceEvent, TraceKind, Verb};
-use crate::verdict::scorecard::{Check, CheckName};
+use crate::verdict::scorecard::Check;
 
 const S: fn(u64) -> Duration = Duration::from_secs;
 
@@ -39,6 +40,7 @@ fn request(secs: u64, id: u64, verb: Verb, status: u16) -> TraceEvent {
             verb,
             agent: String::new(),
             process: None,
+            retry_after: None,
         }),
     )
 }

@@ -11,22 +11,27 @@
 
 mod answer;
 mod blackbox;
+mod call;
 mod check;
 mod delivery_lag;
 mod diagnosis;
 mod evidence;
+#[cfg(test)]
+mod fixtures;
 mod fold;
 mod judge;
 #[cfg(test)]
 mod judge_checks;
+mod protocol;
 mod request_log;
 mod rules;
 mod scorecard;
 mod watcher_history;
 
+pub use crate::check_name::CheckName;
 pub use blackbox::{Client, ClientId, Exit, agents_of, clients, judge_client};
 pub use delivery_lag::DELIVERY_LAG;
 pub use fold::{Objects, Sample, ViewFold, describe_difference, gaps, samples};
 pub use judge::{judge, judge_with_lag};
 pub use request_log::{lists, watch_ends};
-pub use scorecard::{Check, CheckName, Divergence, Figures, Link, Marks, Verdict};
+pub use scorecard::{Check, Divergence, Figures, Link, Marks, Verdict};

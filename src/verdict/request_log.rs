@@ -22,6 +22,5 @@ pub fn watch_ends(trace: &Trace) -> BTreeMap<u64, &WatchEnd> {
 /// A request that (re)loads the whole state: a first LIST page, or a streaming list.
 #[must_use]
 pub fn lists(request: &RequestRecord) -> bool {
-    request.verb == Verb::List
-        || (request.verb == Verb::Watch && request.query.contains("sendInitialEvents=true"))
+    request.verb == Verb::List || request.streams_initial_events()
 }

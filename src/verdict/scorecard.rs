@@ -5,16 +5,21 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::check_name::CheckName;
 use crate::mechanism::Mechanism;
 
 /// The judgement of one set-up's run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Verdict {
-    /// Every check passed.
+    /// Every check passed, or failed and is tolerated.
     pub recovered: bool,
     /// Each invariant with its outcome.
     pub checks: Vec<Check>,
+    /// The protocol checks that failed and that the scenario tolerates for this set-up
+    /// (`expect.tolerate`): they do not fail it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tolerated: Vec<CheckName>,
     /// Costs and timings.
     pub figures: Figures,
     /// How it failed; `None` when it recovered.
@@ -78,43 +83,6 @@ pub struct Check {
     pub detail: String,
 }
 
-/// The invariants, in the order they are reported.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Serialize,
-    serde::Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum CheckName {
-    /// The consumer kept reading to the end.
-    Survived,
-    /// The view equals the truth at the end, and has since it was back in sync.
-    Converged,
-    /// Back in sync within the deadline after the last fault.
-    Deadline,
-    /// Relists within the bound.
-    Relists,
-    /// Requests per sliding minute within the bound.
-    RequestRate,
-    /// Per object, the resourceVersions the watcher emitted never went backwards.
-    Monotonic,
-    /// Every resumed watch delivered every change after its resume point.
-    Resumable,
-    /// No ghosts and no losses at the scenario's checkpoints.
-    Checkpoints,
-    /// A client's open watch was sent every write it selects (`harness exec`: a reader that
-    /// stops reading falls behind).
-    KeptUp,
-}
-
 /// Costs and timings of one run, in virtual time.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Figures {
@@ -155,6 +123,7 @@ impl Verdict {
                 passed: false,
                 detail: why.clone(),
             }],
+            tolerated: Vec::new(),
             figures: Figures::default(),
             mechanism: Some(mechanism),
             chain: vec![Link {

@@ -27,5 +27,6 @@ mod scenario_errors;
 mod scenarios;
 mod schema;
 mod storable;
+mod tolerate;
 mod user_watcher;
 mod wire;

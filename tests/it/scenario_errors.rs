@@ -197,3 +197,44 @@ fn an_alias_bomb_is_stopped_by_the_node_budget() {
     let message = error(&bomb);
     assert!(message.starts_with("<string>"), "{message}");
 }
+
+#[test]
+fn a_set_up_may_tolerate_breaches_of_the_protocol_checks_each_once() {
+    let tolerant = GOOD.replace(
+        "  recover: [w]\n",
+        "  recover: [w]\n  tolerate: { w: [relist_after_gone, retry_after] }\n",
+    );
+    let scenario = Scenario::from_yaml(&tolerant).unwrap();
+    let names: Vec<&str> = scenario.watchers[0]
+        .tolerate
+        .iter()
+        .map(|c| c.name())
+        .collect();
+    assert_eq!(names, ["relist_after_gone", "retry_after"]);
+    let twice = error(&tolerant.replace("retry_after]", "relist_after_gone]"));
+    assert!(
+        twice.contains("`relist_after_gone` is named twice"),
+        "{twice}"
+    );
+}
+
+#[test]
+fn an_outcome_check_or_an_unknown_set_up_cannot_be_tolerated() {
+    let outcome = error(&GOOD.replace(
+        "  recover: [w]\n",
+        "  recover: [w]\n  tolerate: { w: [converged] }\n",
+    ));
+    assert!(outcome.starts_with("<string>:15:19:"), "{outcome}");
+    assert!(
+        outcome.contains("`converged` judges the outcome, not the protocol"),
+        "{outcome}"
+    );
+    let stranger = error(&GOOD.replace(
+        "  recover: [w]\n",
+        "  recover: [w]\n  tolerate: { v: [retry_after] }\n",
+    ));
+    assert!(
+        stranger.contains("`v` is not a set-up in `watchers`"),
+        "{stranger}"
+    );
+}

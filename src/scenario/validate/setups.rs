@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_saphyr::{Location as Place, Spanned};
 
 use super::validator::Validator;
+use crate::check_name::CheckName;
 use crate::mechanism::Mechanism;
 use crate::scenario::error::Result;
 use crate::scenario::file::{
@@ -65,7 +66,20 @@ impl Validator<'_> {
                     format!("set-up `{name}` is in neither `expect.recover` nor `expect.fail`"),
                 ));
             };
-            setups.push(self.setup(&key, w, resource, outcome, mechanism)?);
+            let mut setup = self.setup(&key, w, resource, outcome, mechanism)?;
+            setup.tolerate = self.tolerated(expect, name.as_str())?;
+            setups.push(setup);
+        }
+        if let Some((name, tolerated)) = expect
+            .tolerate
+            .iter()
+            .find(|(name, _)| !seen.contains(name.as_str()))
+        {
+            return Err(self.invalid(
+                format!("expect.tolerate.{name}"),
+                Some(&tolerated.referenced),
+                format!("`{name}` is not a set-up in `watchers`"),
+            ));
         }
         if let Some((name, (_, _, here))) = expected.into_iter().next() {
             return Err(self.invalid(
@@ -107,6 +121,37 @@ impl Validator<'_> {
         Ok(expected)
     }
 
+    /// The protocol checks `expect.tolerate` lets the set-up `name` fail, each once: an outcome
+    /// check (what the view came to) cannot be tolerated.
+    fn tolerated(&self, expect: &ExpectFile, name: &str) -> Result<Vec<CheckName>> {
+        let Some(checks) = expect.tolerate.get(name) else {
+            return Ok(Vec::new());
+        };
+        let mut tolerated = Vec::new();
+        for (i, check) in checks.value.iter().enumerate() {
+            let key = format!("expect.tolerate.{name}[{i}]");
+            if !check.value.protocol() {
+                return Err(self.invalid(
+                    key,
+                    Some(&check.referenced),
+                    format!(
+                        "`{}` judges the outcome, not the protocol: only `relist_after_gone`, `resume_from_last` and `retry_after` can be tolerated",
+                        check.value.name()
+                    ),
+                ));
+            }
+            if tolerated.contains(&check.value) {
+                return Err(self.invalid(
+                    key,
+                    Some(&check.referenced),
+                    format!("`{}` is named twice", check.value.name()),
+                ));
+            }
+            tolerated.push(check.value);
+        }
+        Ok(tolerated)
+    }
+
     /// One set-up at `key`, expected to end as `outcome` (by `mechanism`, when it fails).
     fn setup(
         &self,
@@ -135,6 +180,7 @@ impl Validator<'_> {
             shape: Shape::Events,
             expected: outcome,
             expected_mechanism: mechanism,
+            tolerate: Vec::new(),
         })
     }
 

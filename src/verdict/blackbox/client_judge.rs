@@ -3,15 +3,18 @@
 
 use std::time::Duration;
 
-use super::call::{self, Call, selector_of};
+use super::breach::first_breach;
 use super::client::Client;
 use super::pattern::{backoff_words, behind, longest_idle, repeated_pattern};
 use super::reactions::{after_gone, resumes};
+use super::selection::selector_of;
 use super::story::{self, Reaction, Resumes};
 use super::waits::Waits;
+use crate::check_name::CheckName;
 use crate::mechanism::Mechanism;
 use crate::scenario::Scenario;
 use crate::trace::{Trace, TraceKind, Verb};
+use crate::verdict::call::{self, Call};
 use crate::verdict::check::converged::cache_converged;
 use crate::verdict::check::deadline::{BackAfter, client_back};
 use crate::verdict::check::kept_up::open_watch_kept_up;
@@ -19,14 +22,16 @@ use crate::verdict::check::relists::{client_relists, relists};
 use crate::verdict::check::request_rate::{client_rate, peak_per_minute};
 use crate::verdict::check::resumable::{WatchStarts, client_resumes};
 use crate::verdict::check::survived::{ClientActivity, client_survived};
+use crate::verdict::delivery_lag::DELIVERY_LAG;
 use crate::verdict::fold::{Objects, apply_truth};
-use crate::verdict::scorecard::{Check, CheckName, Figures, Link, Marks, Verdict};
+use crate::verdict::protocol::protocol_checks;
+use crate::verdict::scorecard::{Check, Figures, Link, Marks, Verdict};
 
 /// Judges one client from the live server's trace.
 #[must_use]
 pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> Verdict {
     let end = client.end;
-    let calls = call::calls(trace, client.id, end);
+    let calls = call::calls(trace, |r| client.id.sent(r), end);
     let deadline = scenario.expect.deadline;
     let first_fault = scenario.first_fault();
     let last_fault = scenario.last_fault_end().unwrap_or(Duration::ZERO);
@@ -56,10 +61,6 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
         open.is_some() || pending.is_some(),
     );
     let (disrupted_at, recovered) = disruption(&calls, first_fault, last_fault, &waits);
-    let relisted = after_gone
-        .iter()
-        .filter(|(_, _, r)| matches!(r, Reaction::Relisted))
-        .count();
     // Kept up: every open watch sent the writes it selects, up to a deadline before the end.
     let behind = open.and_then(|watch| {
         behind(
@@ -81,7 +82,7 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
         client_relists(
             relists,
             scenario.expect.max_relists,
-            relisted,
+            relisted(&after_gone),
             after_gone.len(),
         ),
         client_back(
@@ -94,6 +95,8 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
         client_resumes(&watch_starts(&resumes)),
         open_watch_kept_up(behind.as_deref()),
     ];
+    let bounds = (DELIVERY_LAG, deadline, end);
+    checks.extend(protocol_checks(trace, &calls, bounds, |s| waits.at_1x(s)));
     // Converged: the cache it wrote against the truth it selects.
     if let Some(view) = client.view {
         checks.push(cache_converged(
@@ -122,6 +125,7 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
             resumes: &resumes,
             open,
             behind: behind.as_deref(),
+            breach: first_breach(trace, &calls, &waits, (deadline, end)),
         };
         let (mechanism, chain) = story::tell(&facts);
         (Some(mechanism), chain)
@@ -130,6 +134,7 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
     Verdict {
         recovered: recovered_ok,
         checks,
+        tolerated: Vec::new(),
         figures: figures(
             &calls,
             (relists, peak),
@@ -269,4 +274,12 @@ fn figures(
             .map(|(d, r)| r.saturating_sub(d)),
         blind_time: None,
     }
+}
+
+/// How many of the 410s it was sent it relisted after.
+fn relisted(after_gone: &[(Duration, &Call<'_>, Reaction)]) -> usize {
+    after_gone
+        .iter()
+        .filter(|(_, _, r)| matches!(r, Reaction::Relisted))
+        .count()
 }

@@ -157,6 +157,7 @@ mod tests {
                 verb,
                 agent: agent.into(),
                 process,
+                retry_after: None,
             }),
         }
     }

@@ -7,12 +7,13 @@
 //! known (`identity.rs`); the trace is the live server's. `client_judge.rs` runs the checks,
 //! `story.rs` tells why one failed.
 
-mod call;
+mod breach;
 mod client;
 mod client_judge;
 mod identity;
 mod pattern;
 mod reactions;
+mod selection;
 mod story;
 #[cfg(test)]
 mod tests;

@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use super::call::{Call, selector_of};
+use super::selection::selector_of;
 use crate::scenario::{ResourceSpec, format_duration as fmt};
 use crate::trace::{Trace, TraceKind, Verb};
+use crate::verdict::call::Call;
 
 /// Whether an open watch fell behind: a write it selects, made by `by`, that it never sent.
 pub(super) fn behind(

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use super::call::Call;
 use super::story::{Reaction, Resumes};
 use crate::trace::Verb;
+use crate::verdict::call::Call;
 use crate::verdict::request_log::lists;
 
 /// What it did after each 410: when it heard it, on which request, and what came next.

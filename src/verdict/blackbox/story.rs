@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use super::call::Call;
+use super::breach::Breach;
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
 use crate::trace::WatchEnd;
+use crate::verdict::call::Call;
 use crate::verdict::scorecard::{Check, Link};
 
 /// What the story is told from.
@@ -25,6 +26,8 @@ pub(super) struct Facts<'f, 'a> {
     pub(super) resumes: &'f Resumes,
     pub(super) open: Option<&'f Call<'a>>,
     pub(super) behind: Option<&'f str>,
+    /// The first breach of the protocol the checks found, if any.
+    pub(super) breach: Option<Breach>,
 }
 
 /// What a client did after it was told 410.
@@ -87,7 +90,7 @@ pub(super) fn tell(facts: &Facts<'_, '_>) -> (Mechanism, Vec<Link>) {
                 fmt(*at)
             ),
         );
-        Mechanism::StaleResumePoint
+        Mechanism::ResumedAfterGone
     } else if let Some((last, stopped)) = facts
         .calls
         .last()
@@ -146,6 +149,9 @@ pub(super) fn tell(facts: &Facts<'_, '_>) -> (Mechanism, Vec<Link>) {
             ),
         );
         Mechanism::HalfOpenWatch
+    } else if let Some(breach) = &facts.breach {
+        link(breach.at, breach.text.clone());
+        breach.mechanism
     } else {
         let failing: Vec<&str> = facts
             .checks

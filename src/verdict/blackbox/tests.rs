@@ -5,9 +5,10 @@ use std::time::Duration;
 use super::client::{Client, Exit};
 use super::client_judge::judge_client;
 use super::identity::ClientId;
+use crate::check_name::CheckName;
 use crate::mechanism::Mechanism;
 use crate::scenario::Scenario;
-use crate::verdict::scorecard::{CheckName, Verdict};
+use crate::verdict::scorecard::Verdict;
 
 use crate::trace::{
     EventType, RequestRecord, SentEvent, Trace, TraceEvent, TraceKind, Verb, WatchEnd,
@@ -37,6 +38,7 @@ fn request(at: u64, id: u64, verb: Verb, query: &str, status: u16) -> TraceEvent
             verb,
             agent: "kubectl/v1.33".into(),
             process: None,
+            retry_after: None,
         }),
     }
 }
@@ -186,7 +188,7 @@ fn a_client_that_relists_in_a_tight_loop_after_an_http_410_is_a_storm_with_its_p
 }
 
 #[test]
-fn a_client_that_re_watches_from_the_expired_resource_version_resumed_from_a_stale_point() {
+fn a_client_that_re_watches_from_the_expired_resource_version_resumed_after_gone() {
     let mut trace = vec![
         request(0, 1, Verb::List, "", 200),
         request(0, 2, Verb::Watch, "watch=true&resourceVersion=2", 200),
@@ -203,7 +205,7 @@ fn a_client_that_re_watches_from_the_expired_resource_version_resumed_from_a_sta
         ));
     }
     let verdict = judged(&trace, None);
-    assert_eq!(verdict.mechanism, Some(Mechanism::StaleResumePoint));
+    assert_eq!(verdict.mechanism, Some(Mechanism::ResumedAfterGone));
 }
 
 #[test]
@@ -245,15 +247,16 @@ fn an_open_watch_that_was_never_sent_a_write_it_selects_did_not_keep_up() {
     );
 }
 
-/// After a 410 at 1m1s the client waits 100 s of virtual time before it relists: at 20× that
-/// is 5 s of its own real waiting, 5 s at 1×, within the 1m deadline; at 1× it is 100 s.
+/// After a 410 at 1m, its relist fails at 1m1s, and the client waits 100 s of virtual time before
+/// it relists again: at 20× that is 5 s of its own real waiting, 5 s at 1×, within the 1m
+/// deadline; at 1× it is 100 s.
 fn a_client_that_waits_100s_after_the_410() -> Trace {
     vec![
         request(0, 1, Verb::List, "", 200),
         request(0, 2, Verb::Watch, "watch=true&resourceVersion=2", 200),
         opened(0, 2, Some(2)),
         gone(60, 2),
-        request(61, 3, Verb::Watch, "watch=true&resourceVersion=2", 410),
+        request(61, 3, Verb::List, "", 503),
         request(161, 4, Verb::List, "", 200),
         request(161, 5, Verb::Watch, "watch=true&resourceVersion=5", 200),
         opened(161, 5, Some(5)),
@@ -329,4 +332,45 @@ fn a_restart_s_downtime_is_not_the_client_s_own_wait() {
         },
     );
     assert!(!verdict.recovered, "{:?}", verdict.checks);
+}
+
+#[test]
+fn a_client_that_asks_again_before_retry_after_ignored_it_and_one_that_waits_did_not() {
+    let trace = |wait: u64| {
+        let mut told = request(60, 3, Verb::Watch, "watch=true&resourceVersion=2", 429);
+        if let TraceKind::Request(r) = &mut told.kind {
+            r.retry_after = Some(5);
+        }
+        vec![
+            request(0, 1, Verb::List, "", 200),
+            request(0, 2, Verb::Watch, "watch=true&resourceVersion=2", 200),
+            opened(0, 2, Some(2)),
+            TraceEvent {
+                at: Duration::from_secs(59),
+                kind: TraceKind::WatchEnded {
+                    request: 2,
+                    reason: WatchEnd::Timeout,
+                    events: 0,
+                },
+            },
+            told,
+            request(
+                60 + wait,
+                4,
+                Verb::Watch,
+                "watch=true&resourceVersion=2",
+                200,
+            ),
+            opened(60 + wait, 4, Some(2)),
+        ]
+    };
+    let soon = judged(&trace(1), None);
+    assert_eq!(
+        soon.mechanism,
+        Some(Mechanism::RetryAfterIgnored),
+        "{:?}",
+        soon.checks
+    );
+    let waited = judged(&trace(5), None);
+    assert!(waited.recovered, "{:?}", waited.checks);
 }

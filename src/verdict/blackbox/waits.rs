@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use super::call::Call;
 use super::pattern::idle_stretches;
 use crate::scenario::Scenario;
+use crate::verdict::call::Call;
 use crate::verdict::check::deadline::BackAfter;
 
 /// The stretches the server held every client, and how fast the timeline played.

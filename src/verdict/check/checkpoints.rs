@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
+use crate::check_name::CheckName;
 use crate::scenario::Shape;
 use crate::selector::Selector;
 use crate::trace::Trace;
-use crate::verdict::scorecard::{Check, CheckName};
+use crate::verdict::scorecard::Check;
 use crate::verdict::watcher_history::checkpoints;
 
 /// The check at `at`, each checkpoint, forgiving `lag` of delivery.

@@ -1,8 +1,9 @@
 //! Converged: at the end the watcher's view equals the truth. The kube-rs judge holds its view
 //! (and a reflector's store) to it; the exec-client judge the cache the client wrote.
 
+use crate::check_name::CheckName;
 use crate::verdict::fold::{Objects, describe_difference};
-use crate::verdict::scorecard::{Check, CheckName};
+use crate::verdict::scorecard::Check;
 
 /// The kube-rs watcher's view and its reflector's `store`, if it kept one. `converged`: the view
 /// ended equal to the truth, and the run was neither ended early nor stopped.

@@ -5,8 +5,9 @@
 
 use std::time::Duration;
 
+use crate::check_name::CheckName;
 use crate::scenario::format_duration as fmt;
-use crate::verdict::scorecard::{Check, CheckName};
+use crate::verdict::scorecard::Check;
 
 /// When the kube-rs watcher was disrupted and back in sync.
 pub(in crate::verdict) struct Recovery {

@@ -2,8 +2,9 @@
 //! (the walk itself is `watcher_history.rs`'s). The exec-client judge has no such check: it
 //! does not see what a client emitted.
 
+use crate::check_name::CheckName;
 use crate::trace::Trace;
-use crate::verdict::scorecard::{Check, CheckName};
+use crate::verdict::scorecard::Check;
 use crate::verdict::watcher_history::monotonic;
 
 /// The check on the watcher's emitted resourceVersions.

@@ -1,9 +1,10 @@
 //! Relists: how many times the whole state was loaded again, against the scenario's bound. Both
 //! judges count alike ([`relists`]); they word the check apart.
 
+use crate::check_name::CheckName;
 use crate::trace::RequestRecord;
 use crate::verdict::request_log::lists;
-use crate::verdict::scorecard::{Check, CheckName};
+use crate::verdict::scorecard::Check;
 
 /// How many requests (re)loaded the whole state after the first.
 pub(in crate::verdict) fn relists<'a>(requests: impl Iterator<Item = &'a RequestRecord>) -> u32 {

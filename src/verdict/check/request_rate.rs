@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::apiserver::storm_words;
-use crate::verdict::scorecard::{Check, CheckName};
+use crate::check_name::CheckName;
+use crate::verdict::scorecard::Check;
 
 const MINUTE: Duration = Duration::from_secs(60);
 

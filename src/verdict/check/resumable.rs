@@ -3,10 +3,11 @@
 //! `watcher_history.rs`'s); the exec-client judge, that no watch resumed from an empty
 //! resourceVersion or from ahead of the server.
 
+use crate::check_name::CheckName;
 use crate::scenario::Shape;
 use crate::selector::Selector;
 use crate::trace::Trace;
-use crate::verdict::scorecard::{Check, CheckName};
+use crate::verdict::scorecard::Check;
 use crate::verdict::watcher_history::resumable;
 
 /// The kube-rs watcher's resumed watches.

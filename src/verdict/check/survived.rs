@@ -5,9 +5,10 @@
 use std::time::Duration;
 
 use crate::apiserver::storm_words;
+use crate::check_name::CheckName;
 use crate::scenario::format_duration as fmt;
 use crate::trace::ConsumerStop;
-use crate::verdict::scorecard::{Check, CheckName};
+use crate::verdict::scorecard::Check;
 
 /// The kube-rs watcher's stream: `ended` how it ended, if it did; `storm` when the run was
 /// stopped as a request storm (`max_requests` the server's bound, for its words).

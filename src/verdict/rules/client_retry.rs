@@ -5,11 +5,11 @@
 //! tries its next sleep is a minute or two.
 
 use super::explanation::{Explanation, caused, found, link};
+use crate::check_name::CheckName;
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
 use crate::trace::{FaultKind, RequestRecord};
 use crate::verdict::evidence::{Evidence, verb};
-use crate::verdict::scorecard::CheckName;
 
 /// Statuses kube-client's retry layer retries.
 const RETRIED: [u16; 3] = [429, 503, 504];
@@ -103,7 +103,7 @@ pub(super) fn retry_layer_overslept(e: &Evidence) -> Option<Explanation> {
 mod tests {
     use super::*;
     use crate::trace::{TraceEvent, Verb};
-    use crate::verdict::rules::fixtures::*;
+    use crate::verdict::fixtures::*;
 
     /// A 503 on watches from 60 s to 180 s (the fixture's scenario has no timeline, so the
     /// fault's end is given by `scenario_with_fault`), tried at 100, 101 and 150 s.

@@ -173,7 +173,7 @@ fn driver_stopped_on_an_error(e: &Evidence, at: Duration) -> Option<Explanation>
 mod tests {
     use super::*;
     use crate::trace::{TraceKind, Verb};
-    use crate::verdict::rules::fixtures::*;
+    use crate::verdict::fixtures::*;
 
     #[test]
     fn a_consumer_that_stopped_on_a_recoverable_error_is_found_and_one_that_read_on_is_not() {

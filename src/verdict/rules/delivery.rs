@@ -5,13 +5,13 @@
 use std::time::Duration;
 
 use super::explanation::{Explanation, after_fault, caused, describe, found, link};
+use crate::check_name::CheckName;
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
 use crate::trace::{Damage, EventType, FaultKind, TraceKind, Verb, WatchEnd};
 use crate::verdict::delivery_lag::DELIVERY_LAG;
 use crate::verdict::evidence::{Evidence, ServedWatch};
 use crate::verdict::request_log::lists;
-use crate::verdict::scorecard::CheckName;
 use crate::verdict::watcher_history::{Skip, first_skip};
 
 pub(super) fn store_never_ready(e: &Evidence) -> Option<Explanation> {
@@ -39,7 +39,7 @@ pub(super) fn store_never_ready(e: &Evidence) -> Option<Explanation> {
         .requests
         .iter()
         .filter(|(t, _)| *t >= since.saturating_sub(Duration::from_secs(1)))
-        .filter(|(_, r)| r.query.contains("sendInitialEvents=true"))
+        .filter(|(_, r)| r.streams_initial_events())
         .filter_map(|(_, r)| e.watches.get(&r.id).map(|w| (r.id, w)))
         .filter(|(_, w)| {
             w.sent
@@ -257,7 +257,7 @@ pub(super) fn gone_without_code(e: &Evidence) -> Option<Explanation> {
 mod tests {
     use super::*;
     use crate::trace::{Damage, EventType, Trace, TraceKind, Verb, WatchEnd};
-    use crate::verdict::rules::fixtures::*;
+    use crate::verdict::fixtures::*;
 
     #[test]
     fn a_store_never_ready_is_found_when_init_done_never_comes() {

@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 use super::explanation::{Explanation, after_fault, found, link};
+use crate::check_name::CheckName;
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
 use crate::trace::{EventType, FaultKind, TraceKind};
 use crate::verdict::evidence::Evidence;
-use crate::verdict::scorecard::CheckName;
 
 /// A streaming list that lost its end marker after the store had been ready: the watcher
 /// stayed in its initial state, every change held back, until the server ended that watch.
@@ -32,7 +32,7 @@ pub(super) fn init_done_late(e: &Evidence) -> Option<Explanation> {
     let (id, watch, ended, done) = e
         .requests
         .iter()
-        .filter(|(_, r)| r.query.contains("sendInitialEvents=true"))
+        .filter(|(_, r)| r.streams_initial_events())
         .filter_map(|(_, r)| Some((r.id, e.watches.get(&r.id)?)))
         .filter(|(_, w)| {
             w.sent
@@ -92,7 +92,7 @@ pub(super) fn init_done_late(e: &Evidence) -> Option<Explanation> {
 mod tests {
     use super::*;
     use crate::trace::{Trace, Verb, WatchEnd};
-    use crate::verdict::rules::fixtures::*;
+    use crate::verdict::fixtures::*;
 
     /// A streaming list that completes at 0s, then one at 201s that never gets its end marker
     /// and is ended by the server at `ends`, then one that completes.

@@ -7,10 +7,9 @@
 
 mod client_retry;
 mod consumer_stops;
+mod contract;
 mod delivery;
-mod explanation;
-#[cfg(test)]
-mod fixtures;
+pub(super) mod explanation;
 mod initial_state;
 mod order;
 mod refusals;

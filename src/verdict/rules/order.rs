@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::client_retry::retry_layer_overslept;
 use super::consumer_stops::{consumer_panicked, hung, stopped_on_recoverable_error};
+use super::contract::{re_watched_after_gone, resumed_from_behind, retry_after_ignored};
 use super::delivery::{event_dropped, gone_without_code, store_never_ready};
 use super::explanation::{Explanation, link};
 use super::initial_state::init_done_late;
@@ -25,7 +26,7 @@ type Rule = fn(&Evidence) -> Option<Explanation>;
 /// Every rule with the mechanism it finds, in the order they are tried: the first that fits
 /// wins. The order is [`Mechanism::ALL`]'s (a test holds the two together); a mechanism told
 /// by two stories has two rules.
-const RULES: [(Mechanism, Rule); 21] = [
+const RULES: [(Mechanism, Rule); 24] = [
     (Mechanism::Hung, hung),
     (Mechanism::ConsumerPanicked, consumer_panicked),
     (
@@ -47,6 +48,9 @@ const RULES: [(Mechanism, Rule); 21] = [
     (Mechanism::BackoffResetByInit, backoff_reset_by_init),
     (Mechanism::StaleResumePoint, stale_resume_point),
     (Mechanism::StaleResumePoint, replayed_from_behind),
+    (Mechanism::ResumedAfterGone, re_watched_after_gone),
+    (Mechanism::ResumedFromBehind, resumed_from_behind),
+    (Mechanism::RetryAfterIgnored, retry_after_ignored),
     (
         Mechanism::ReadTimeoutBelowBookmarks,
         read_timeout_below_bookmarks,
@@ -87,9 +91,9 @@ fn unknown(e: &Evidence) -> Explanation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check_name::CheckName;
     use crate::trace::Trace;
-    use crate::verdict::rules::fixtures::*;
-    use crate::verdict::scorecard::CheckName;
+    use crate::verdict::fixtures::*;
 
     #[test]
     fn when_no_rule_fits_the_diagnosis_says_so() {

@@ -41,7 +41,7 @@ pub(super) fn request_refused(e: &Evidence) -> Option<Explanation> {
             format!(" {reason}: \"{message}\"")
         })
         .unwrap_or_default();
-    let streaming = pattern.request.query.contains("sendInitialEvents=true");
+    let streaming = pattern.request.streams_initial_events();
     let why = if streaming && !e.scenario.server.watch_list {
         "the server's WatchList feature is off (`server.watch_list: false`), so it refuses every streaming list; kube's watcher with `streaming_lists` starts only from such a watch and has no LIST fallback (client-go's reflector falls back to LIST+WATCH), so it retried the same request after its backoff"
     } else {
@@ -74,7 +74,7 @@ pub(super) fn request_refused(e: &Evidence) -> Option<Explanation> {
 mod tests {
     use super::*;
     use crate::trace::{Verb, WatcherErrorVariant};
-    use crate::verdict::rules::fixtures::*;
+    use crate::verdict::fixtures::*;
 
     const STREAMING: &str =
         "watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&resourceVersion=0";

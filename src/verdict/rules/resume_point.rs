@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 use super::explanation::{Explanation, after_fault, found, link};
+use crate::check_name::CheckName;
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
 use crate::trace::{EventType, FaultKind, TraceKind, Verb};
 use crate::verdict::evidence::{Evidence, ServedWatch, resource_version};
-use crate::verdict::scorecard::CheckName;
 
 pub(super) fn resumed_from_future(e: &Evidence) -> Option<Explanation> {
     let (id, watch, from) = e
@@ -261,9 +261,9 @@ pub(super) fn replayed_from_behind(e: &Evidence) -> Option<Explanation> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check_name::CheckName;
     use crate::trace::{EventType, TraceKind, Verb};
-    use crate::verdict::rules::fixtures::*;
-    use crate::verdict::scorecard::CheckName;
+    use crate::verdict::fixtures::*;
 
     #[test]
     fn a_resume_from_the_future_is_found_and_one_from_the_past_is_not() {

@@ -78,7 +78,7 @@ pub(super) fn ended_under_fault(e: &Evidence) -> Option<Explanation> {
 mod tests {
     use super::*;
     use crate::trace::Verb;
-    use crate::verdict::rules::fixtures::*;
+    use crate::verdict::fixtures::*;
 
     /// kube's defaults re-watching from 1023 under a `watch_410` that goes on answering, the
     /// last time at `last` of a ten-minute run (deadline 1m).

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::explanation::{Explanation, after_fault, caused, found, link};
 use crate::apiserver::storm_words;
+use crate::check_name::CheckName;
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
 use crate::scenario::{Backoff, BackoffOn};
@@ -13,9 +14,10 @@ use crate::subject::KUBE_DEFAULT_BACKOFF;
 use crate::trace::{RequestRecord, Verb};
 use crate::verdict::answer::Answer;
 use crate::verdict::evidence::Evidence;
-use crate::verdict::scorecard::{CheckName, Link};
+use crate::verdict::scorecard::Link;
 
-/// The request storm or the request-rate bound that a hot loop ran into, in words.
+/// The request storm, the request-rate bound or the backoff check that a hot loop ran into, in
+/// words.
 fn storm_or_rate(e: &Evidence) -> Option<Link> {
     if let Some((at, requests, burst)) = e.storm {
         return Some(link(
@@ -28,6 +30,7 @@ fn storm_or_rate(e: &Evidence) -> Option<Link> {
         ));
     }
     e.failure(CheckName::RequestRate)
+        .or_else(|| e.failure(CheckName::Backoff))
         .map(|c| link(Duration::ZERO, c.detail.clone()))
 }
 
@@ -176,9 +179,9 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    use crate::check_name::CheckName;
     use crate::trace::{RequestRecord, Trace, TraceEvent, TraceKind, Verb, WatchEnd};
-    use crate::verdict::rules::fixtures::*;
-    use crate::verdict::scorecard::CheckName;
+    use crate::verdict::fixtures::*;
 
     /// `n` watch requests at 60 s that each ended as `end`, then a storm.
     fn storm_of(n: u64, end: WatchEnd, status: u16) -> Trace {
@@ -259,6 +262,7 @@ mod tests {
                         verb: Verb::List,
                         agent: String::new(),
                         process: None,
+                        retry_after: None,
                     }),
                 });
             }
@@ -297,6 +301,7 @@ mod tests {
                         verb: Verb::List,
                         agent: String::new(),
                         process: None,
+                        retry_after: None,
                     }),
                 });
                 trace.push(TraceEvent {

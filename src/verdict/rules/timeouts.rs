@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 use super::explanation::{Explanation, after_fault, found, link};
+use crate::check_name::CheckName;
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
 use crate::trace::{FaultKind, TraceKind, Verb, WatchEnd, WatcherErrorVariant};
 use crate::verdict::evidence::{Evidence, verb};
-use crate::verdict::scorecard::CheckName;
 
 /// `kube's Config has no read timeout by default`, or why the set-up has none.
 fn no_read_timeout(e: &Evidence) -> Option<&'static str> {
@@ -227,7 +227,7 @@ pub(super) fn read_timeout_below_bookmarks(e: &Evidence) -> Option<Explanation> 
 mod tests {
     use super::*;
     use crate::trace::Verb;
-    use crate::verdict::rules::fixtures::*;
+    use crate::verdict::fixtures::*;
 
     #[test]
     fn a_request_never_answered_is_found_only_without_a_read_timeout() {

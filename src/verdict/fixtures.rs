@@ -1,21 +1,22 @@
-//! What the rules' tests build their traces from: a scenario, trace events of each kind, a
-//! failed check, and `apply`, which runs one rule on a trace.
+//! What the checks' and rules' tests build their traces from: a scenario, trace events of each
+//! kind, a failed check, and `apply`, which runs one rule on a trace.
 
 use std::time::Duration;
 
-use super::explanation::Explanation;
+use super::rules::explanation::Explanation;
+use crate::check_name::CheckName;
 use crate::mechanism::Mechanism;
 use crate::scenario::Scenario;
 use crate::trace::{
     ConsumerStop, Damage, EventType, FaultKind, RequestRecord, SentEvent, Trace, TraceEvent,
-    TraceKind, Verb, WatcherErrorVariant, WatcherFault,
+    TraceKind, Verb, WatchEnd, WatcherErrorVariant, WatcherFault,
 };
 use crate::verdict::evidence::Evidence;
-use crate::verdict::scorecard::{Check, CheckName};
+use crate::verdict::scorecard::Check;
 
-pub(super) const S: fn(u64) -> Duration = Duration::from_secs;
+pub(in crate::verdict) const S: fn(u64) -> Duration = Duration::from_secs;
 
-pub(super) fn scenario(watchers: &str) -> Scenario {
+pub(in crate::verdict) fn scenario(watchers: &str) -> Scenario {
     Scenario::from_yaml(&format!(
         "duration: 10m
 resource: {{ version: v1, kind: ConfigMap, plural: configmaps, objects: [{{ name: a }}] }}
@@ -26,11 +27,17 @@ expect: {{ deadline: 1m, recover: [w] }}
     .expect("the test scenario is valid")
 }
 
-pub(super) fn at(secs: u64, kind: TraceKind) -> TraceEvent {
+pub(in crate::verdict) fn at(secs: u64, kind: TraceKind) -> TraceEvent {
     TraceEvent { at: S(secs), kind }
 }
 
-pub(super) fn request(secs: u64, id: u64, verb: Verb, query: &str, status: u16) -> TraceEvent {
+pub(in crate::verdict) fn request(
+    secs: u64,
+    id: u64,
+    verb: Verb,
+    query: &str,
+    status: u16,
+) -> TraceEvent {
     at(
         secs,
         TraceKind::Request(RequestRecord {
@@ -42,11 +49,39 @@ pub(super) fn request(secs: u64, id: u64, verb: Verb, query: &str, status: u16) 
             verb,
             agent: String::new(),
             process: None,
+            retry_after: None,
         }),
     )
 }
 
-pub(super) fn opened(
+/// A request whose answer carried `Retry-After: seconds`.
+pub(in crate::verdict) fn throttled(
+    secs: u64,
+    id: u64,
+    verb: Verb,
+    status: u16,
+    seconds: u32,
+) -> TraceEvent {
+    let mut event = request(secs, id, verb, "", status);
+    if let TraceKind::Request(r) = &mut event.kind {
+        r.retry_after = Some(seconds);
+    }
+    event
+}
+
+/// A watch that ended so.
+pub(in crate::verdict) fn ended(secs: u64, id: u64, reason: WatchEnd) -> TraceEvent {
+    at(
+        secs,
+        TraceKind::WatchEnded {
+            request: id,
+            reason,
+            events: 0,
+        },
+    )
+}
+
+pub(in crate::verdict) fn opened(
     secs: u64,
     id: u64,
     from: Option<u64>,
@@ -64,7 +99,7 @@ pub(super) fn opened(
     )
 }
 
-pub(super) fn sent(
+pub(in crate::verdict) fn sent(
     secs: u64,
     id: u64,
     type_: EventType,
@@ -86,7 +121,7 @@ pub(super) fn sent(
     )
 }
 
-pub(super) fn error(
+pub(in crate::verdict) fn error(
     secs: u64,
     variant: WatcherErrorVariant,
     code: Option<u16>,
@@ -106,7 +141,7 @@ pub(super) fn error(
 }
 
 /// A watch stream that failed because kube's read timeout ran out (its I/O error's kind).
-pub(super) fn read_timed_out(secs: u64) -> TraceEvent {
+pub(in crate::verdict) fn read_timed_out(secs: u64) -> TraceEvent {
     let mut event = error(
         secs,
         WatcherErrorVariant::WatchFailed,
@@ -120,7 +155,7 @@ pub(super) fn read_timed_out(secs: u64) -> TraceEvent {
 }
 
 /// The server writing `key` at `rv` (it exists, with no labels).
-pub(super) fn written(secs: u64, key: &str, rv: u64) -> TraceEvent {
+pub(in crate::verdict) fn written(secs: u64, key: &str, rv: u64) -> TraceEvent {
     at(
         secs,
         TraceKind::Write {
@@ -134,7 +169,7 @@ pub(super) fn written(secs: u64, key: &str, rv: u64) -> TraceEvent {
 }
 
 /// The watcher emitting an `Apply` of `key` at `rv`.
-pub(super) fn applied(secs: u64, key: &str, rv: u64) -> TraceEvent {
+pub(in crate::verdict) fn applied(secs: u64, key: &str, rv: u64) -> TraceEvent {
     at(
         secs,
         TraceKind::Apply {
@@ -145,17 +180,17 @@ pub(super) fn applied(secs: u64, key: &str, rv: u64) -> TraceEvent {
 }
 
 /// A fault of the kind `kind:` names `name` starting at `secs`.
-pub(super) fn fault(secs: u64, name: &str) -> TraceEvent {
+pub(in crate::verdict) fn fault(secs: u64, name: &str) -> TraceEvent {
     let fault = FaultKind::named(name).expect("the test names a fault kind");
     at(secs, TraceKind::Fault { fault })
 }
 
 /// The consumer stopping at `secs`, for `cause`.
-pub(super) fn consumer_stopped(secs: u64, cause: ConsumerStop) -> TraceEvent {
+pub(in crate::verdict) fn consumer_stopped(secs: u64, cause: ConsumerStop) -> TraceEvent {
     at(secs, TraceKind::StreamEnded { cause })
 }
 
-pub(super) fn client(read_timeout: Option<u64>) -> TraceEvent {
+pub(in crate::verdict) fn client(read_timeout: Option<u64>) -> TraceEvent {
     at(
         0,
         TraceKind::Client {
@@ -165,7 +200,7 @@ pub(super) fn client(read_timeout: Option<u64>) -> TraceEvent {
     )
 }
 
-pub(super) fn failed(name: CheckName) -> Check {
+pub(in crate::verdict) fn failed(name: CheckName) -> Check {
     Check {
         name,
         passed: false,
@@ -174,7 +209,7 @@ pub(super) fn failed(name: CheckName) -> Check {
 }
 
 /// Runs `rule` on `trace` for the first set-up of `watchers`, with `checks`.
-pub(super) fn apply(
+pub(in crate::verdict) fn apply(
     rule: fn(&Evidence) -> Option<Explanation>,
     watchers: &str,
     trace: &Trace,
@@ -187,7 +222,7 @@ pub(super) fn apply(
 }
 
 /// What `rule` finds on `trace`, chain and all, as [`apply`] runs it.
-pub(super) fn explain(
+pub(in crate::verdict) fn explain(
     rule: fn(&Evidence) -> Option<Explanation>,
     watchers: &str,
     trace: &Trace,
@@ -199,9 +234,9 @@ pub(super) fn explain(
 }
 
 /// The server's word that a fault of the kind `kind:` names `name` acted on request `request`.
-pub(super) fn hit(secs: u64, request: u64, name: &str) -> TraceEvent {
+pub(in crate::verdict) fn hit(secs: u64, request: u64, name: &str) -> TraceEvent {
     let fault = FaultKind::named(name).expect("the test names a fault kind");
     at(secs, TraceKind::FaultHit { request, fault })
 }
 
-pub(super) const PLAIN: &str = "[{ name: w }]";
+pub(in crate::verdict) const PLAIN: &str = "[{ name: w }]";

@@ -1,38 +1,36 @@
 //! The client's requests, each with what the server made of it: how its watch ended, where
 //! it resumed from, what it was last sent.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use crate::apiserver::route::Route;
-use crate::scenario::ResourceSpec;
-use crate::selector::Selector;
-use crate::trace::{EventType, RequestRecord, Trace, TraceKind, Verb, WatchEnd};
-use crate::verdict::evidence::{resource_version, verb};
-use crate::verdict::request_log::watch_ends;
-
-use super::identity::ClientId;
+use super::evidence::{resource_version, verb};
+use super::request_log::watch_ends;
+use crate::trace::{Asked, EventType, FaultKind, RequestRecord, Trace, TraceKind, Verb, WatchEnd};
 
 /// One request of the client's, with what the server made of it.
-pub(super) struct Call<'a> {
-    pub(super) at: Duration,
+pub(in crate::verdict) struct Call<'a> {
+    pub(in crate::verdict) at: Duration,
     /// When the request reached the server: `at`, or earlier when a fault held its answer
     /// back (a `latency` on requests).
-    pub(super) arrived: Duration,
-    pub(super) record: &'a RequestRecord,
+    pub(in crate::verdict) arrived: Duration,
+    pub(in crate::verdict) record: &'a RequestRecord,
     /// For a watch: how it ended, and when; `None` while open at the end.
-    pub(super) ended: Option<(Duration, &'a WatchEnd)>,
+    pub(in crate::verdict) ended: Option<(Duration, &'a WatchEnd)>,
     /// For a watch: the resourceVersion it resumed from, the floor and the revision then.
-    pub(super) opened: Option<(Option<u64>, u64, u64)>,
+    pub(in crate::verdict) opened: Option<(Option<u64>, u64, u64)>,
     /// For a watch: the last resourceVersion it sent, and when.
-    pub(super) last_sent: Option<(Duration, u64)>,
+    pub(in crate::verdict) last_sent: Option<(Duration, u64)>,
+    /// Whether a fault of the scenario's answered it or acted on it (a `latency` apart, which
+    /// only delays the answer): the server says so when it answers.
+    pub(in crate::verdict) faulted: bool,
     /// For a watch: how it ended, even after the end (a stalled watch ends when the client
     /// is stopped).
-    pub(super) finally: Option<&'a WatchEnd>,
+    pub(in crate::verdict) finally: Option<&'a WatchEnd>,
 }
 
 impl Call<'_> {
-    pub(super) fn failed(&self) -> bool {
+    pub(in crate::verdict) fn failed(&self) -> bool {
         self.record.status != 200
             || matches!(
                 self.ended,
@@ -40,16 +38,50 @@ impl Call<'_> {
             )
     }
 
-    /// A 410, as the answer or as the watch's ERROR event, and when the client heard it.
-    pub(super) fn gone(&self) -> Option<Duration> {
+    /// A 410, as the answer or as the watch's ERROR event (its code lost or not), and when
+    /// the client heard it.
+    pub(in crate::verdict) fn gone(&self) -> Option<Duration> {
         match self.ended {
             _ if self.record.status == 410 => Some(self.at),
-            Some((at, WatchEnd::Error { code: 410, .. })) => Some(at),
+            Some((at, end)) if end.gone() => Some(at),
             _ => None,
         }
     }
 
-    pub(super) fn describe(&self) -> String {
+    /// What it reads: its path and selectors. A client's requests that read the same are one
+    /// line of lists and watches, each resuming where the one before left off; a client that
+    /// watches two namespaces keeps two resume points.
+    pub(in crate::verdict) fn reads(&self) -> (&str, Option<String>, Option<String>) {
+        (
+            self.record.path.as_str(),
+            self.record.param("labelSelector").filter(|s| !s.is_empty()),
+            self.record.param("fieldSelector").filter(|s| !s.is_empty()),
+        )
+    }
+
+    /// Whether it (re)loads the whole state: a LIST's first page, a streaming list, or a
+    /// watch from the server's current state (ADDED for every object first: doc §2.7).
+    pub(in crate::verdict) fn relists(&self) -> bool {
+        match self.record.verb {
+            Verb::List => true,
+            Verb::Watch => self.record.streams_initial_events() || self.record.asked().fresh(),
+            _ => false,
+        }
+    }
+
+    /// Whether it picks up where an earlier answer left off: a watch from a revision, or a
+    /// LIST page from a `continue` token.
+    pub(in crate::verdict) fn resumes(&self) -> bool {
+        match self.record.verb {
+            Verb::ListPage => true,
+            Verb::Watch => {
+                !self.record.streams_initial_events() && matches!(self.record.asked(), Asked::At(_))
+            }
+            _ => false,
+        }
+    }
+
+    pub(in crate::verdict) fn describe(&self) -> String {
         let verb = match self.record.verb {
             Verb::List => "LIST",
             Verb::ListPage => "LIST page",
@@ -67,27 +99,35 @@ impl Call<'_> {
     }
 
     /// `list`, `list-page`, `watch`.
-    pub(super) fn noun(&self) -> &'static str {
+    pub(in crate::verdict) fn noun(&self) -> &'static str {
         verb(self.record)
     }
 
     /// The `resourceVersion` it asked for: `Some("")` when it sent it empty.
-    pub(super) fn resource_version(&self) -> Option<String> {
+    pub(in crate::verdict) fn resource_version(&self) -> Option<String> {
         resource_version(self.record)
     }
 }
 
-/// The lists and watches of `client`, up to `end`.
-pub(super) fn calls<'t>(trace: &'t Trace, client: &ClientId, end: Duration) -> Vec<Call<'t>> {
+/// The lists and watches of one client (the requests `sent` says it sent), up to `end`.
+pub(in crate::verdict) fn calls<'t>(
+    trace: &'t Trace,
+    sent: impl Fn(&RequestRecord) -> bool,
+    end: Duration,
+) -> Vec<Call<'t>> {
     let ends = watch_ends(trace);
     let mut ended_at: BTreeMap<u64, Duration> = BTreeMap::new();
     let mut opened: BTreeMap<u64, (Option<u64>, u64, u64)> = BTreeMap::new();
     let mut last_sent: BTreeMap<u64, (Duration, u64)> = BTreeMap::new();
     let mut hit_at: BTreeMap<u64, Duration> = BTreeMap::new();
+    let mut faulted: BTreeSet<u64> = BTreeSet::new();
     for event in trace {
         match &event.kind {
-            TraceKind::FaultHit { request, .. } => {
+            TraceKind::FaultHit { request, fault } => {
                 hit_at.entry(*request).or_insert(event.at);
+                if *fault != FaultKind::Latency {
+                    faulted.insert(*request);
+                }
             }
             TraceKind::WatchEnded { request, .. } => {
                 ended_at.insert(*request, event.at);
@@ -113,8 +153,7 @@ pub(super) fn calls<'t>(trace: &'t Trace, client: &ClientId, end: Duration) -> V
         .filter(|e| e.at <= end)
         .filter_map(|e| match &e.kind {
             TraceKind::Request(r)
-                if client.sent(r)
-                    && matches!(r.verb, Verb::List | Verb::ListPage | Verb::Watch) =>
+                if sent(r) && matches!(r.verb, Verb::List | Verb::ListPage | Verb::Watch) =>
             {
                 Some(Call {
                     at: e.at,
@@ -127,38 +166,11 @@ pub(super) fn calls<'t>(trace: &'t Trace, client: &ClientId, end: Duration) -> V
                         .map(|(reason, at)| (*at, *reason)),
                     opened: opened.get(&r.id).copied(),
                     last_sent: last_sent.get(&r.id).copied(),
+                    faulted: faulted.contains(&r.id),
                     finally: ends.get(&r.id).copied(),
                 })
             }
             _ => None,
         })
         .collect()
-}
-
-/// What a request for `resource` selects: its label and field selectors, and the namespace its
-/// path names (`/api/v1/namespaces/NS/pods` sees only NS), as one selector.
-pub(super) fn selector_of(record: &RequestRecord, resource: &ResourceSpec) -> Selector {
-    let param = |key: &str| {
-        form_urlencoded::parse(record.query.as_bytes())
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.into_owned())
-    };
-    let namespace = match Route::of(&record.path, resource) {
-        Route::Collection {
-            namespace: Some(namespace),
-            ..
-        } => Some(format!("metadata.namespace={namespace}")),
-        _ => None,
-    };
-    let fields = match (param("fieldSelector").filter(|f| !f.is_empty()), namespace) {
-        (Some(fields), Some(namespace)) => Some(format!("{fields},{namespace}")),
-        (fields, namespace) => fields.or(namespace),
-    };
-    Selector::parse_for(
-        &resource.group,
-        &resource.kind,
-        param("labelSelector").as_deref(),
-        fields.as_deref(),
-    )
-    .unwrap_or_default()
 }
