@@ -55,6 +55,24 @@ pub enum CheckName {
 }
 
 impl CheckName {
+    /// Every check, in the order they are reported.
+    pub const ALL: &'static [CheckName] = &[
+        Self::Survived,
+        Self::Converged,
+        Self::Deadline,
+        Self::Relists,
+        Self::RequestRate,
+        Self::Monotonic,
+        Self::Resumable,
+        Self::Checkpoints,
+        Self::KeptUp,
+        Self::RelistAfterGone,
+        Self::ResumeFromLast,
+        Self::RetryAfter,
+        Self::Backoff,
+        Self::RefusedRepeat,
+    ];
+
     /// Whether it judges the protocol (how the client reacted to what the server said)
     /// rather than the outcome (what its view came to): the checks a scenario may tolerate.
     #[must_use]
@@ -96,27 +114,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_check_is_named_as_serde_writes_it() {
-        use CheckName::*;
-        let all = [
-            Survived,
-            Converged,
-            Deadline,
-            Relists,
-            RequestRate,
-            Monotonic,
-            Resumable,
-            Checkpoints,
-            KeptUp,
-            RelistAfterGone,
-            ResumeFromLast,
-            RetryAfter,
-            Backoff,
-            RefusedRepeat,
-        ];
-        for check in all {
-            let json = serde_json::to_string(&check).unwrap();
+    fn every_check_is_listed_once_and_named_as_serde_writes_it() {
+        for check in CheckName::ALL {
+            let json = serde_json::to_string(check).unwrap();
             assert_eq!(json, format!("\"{}\"", check.name()));
         }
+        let mut names: Vec<&str> = CheckName::ALL.iter().map(|c| c.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), CheckName::ALL.len());
     }
 }

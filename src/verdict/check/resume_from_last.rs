@@ -190,6 +190,12 @@ mod tests {
     use crate::verdict::call::calls;
     use crate::verdict::fixtures::*;
 
+    /// Watch #3, at `secs`, from `rv`.
+    fn resume(secs: u64, rv: &str) -> crate::trace::TraceEvent {
+        let query = format!("watch=1&resourceVersion={rv}");
+        request(secs, 3, Verb::Watch, &query, 200)
+    }
+
     fn judged(trace: &Trace) -> Check {
         resumed_from_last(trace, &calls(trace, |_| true, S(3600)), S(1))
     }
@@ -207,26 +213,14 @@ mod tests {
     #[test]
     fn a_watch_resumed_from_the_last_bookmark_keeps_the_contract() {
         let mut trace = bookmarked(Some(9));
-        trace.push(request(
-            290,
-            3,
-            Verb::Watch,
-            "watch=1&resourceVersion=9",
-            200,
-        ));
+        trace.push(resume(290, "9"));
         assert!(judged(&trace).passed, "{}", judged(&trace).detail);
     }
 
     #[test]
     fn a_watch_resumed_from_before_the_last_bookmark_is_behind() {
         let mut trace = bookmarked(Some(9));
-        trace.push(request(
-            290,
-            3,
-            Verb::Watch,
-            "watch=1&resourceVersion=5",
-            200,
-        ));
+        trace.push(resume(290, "5"));
         let check = judged(&trace);
         assert!(!check.passed);
         assert!(check.detail.contains("behind the 9"), "{}", check.detail);
@@ -235,13 +229,7 @@ mod tests {
     #[test]
     fn a_watch_resumed_from_an_empty_resource_version_after_an_empty_bookmark_breaks_it() {
         let mut trace = bookmarked(None);
-        trace.push(request(
-            290,
-            3,
-            Verb::Watch,
-            "watch=1&resourceVersion=",
-            200,
-        ));
+        trace.push(resume(290, ""));
         let check = judged(&trace);
         assert!(!check.passed);
         assert!(
@@ -261,13 +249,7 @@ mod tests {
             message: "too old resource version: 9 (12)".into(),
         };
         trace.push(ended(290, 2, gone));
-        trace.push(request(
-            291,
-            3,
-            Verb::Watch,
-            "watch=1&resourceVersion=",
-            200,
-        ));
+        trace.push(resume(291, ""));
         assert!(judged(&trace).passed, "{}", judged(&trace).detail);
     }
 
@@ -275,13 +257,7 @@ mod tests {
     fn what_the_server_sent_just_before_the_resume_is_not_held_against_it() {
         let mut trace = bookmarked(Some(9));
         trace.push(sent(290, 2, EventType::Modified, Some(10), None));
-        trace.push(request(
-            290,
-            3,
-            Verb::Watch,
-            "watch=1&resourceVersion=9",
-            200,
-        ));
+        trace.push(resume(290, "9"));
         assert!(judged(&trace).passed, "{}", judged(&trace).detail);
     }
 }
