@@ -140,3 +140,54 @@ fn a_budget_naming_an_unknown_kind_is_refused_with_the_closest_one() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn every_chain_explore_finds_names_a_fault_of_its_timeline_that_the_trace_shows_acting() {
+    use kube_watch_harness::mechanism::Mechanism;
+    use kube_watch_harness::scenario::format_duration;
+    use kube_watch_harness::trace::TraceKind;
+
+    let matrix = Document::load(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/explore/every-failure-matrix.yaml"
+    ))
+    .expect("the matrix loads");
+    let scenario = matrix.scenario().unwrap();
+    let budget = Budget::default_for(scenario.duration, scenario.expect.deadline).unwrap();
+    let options = ExploreOptions::new(120, 2, budget)
+        .jobs(2)
+        .quiet()
+        .without_shrinking();
+    let exploration = explore(&matrix, &options).expect("exploring runs");
+    assert!(exploration.findings.len() >= 5, "120 timelines find a few");
+    for finding in &exploration.findings {
+        // A refusal with no fault behind it is the one story that names none, by definition.
+        if finding.failure.mechanism == Mechanism::RequestRefused {
+            continue;
+        }
+        let yaml = finding.document.to_yaml();
+        let report = run(&Scenario::from_yaml(&yaml).unwrap(), &RunOptions::default()).unwrap();
+        let outcome = &report.outcomes[0];
+        let chain: Vec<&str> = outcome
+            .verdict
+            .chain
+            .iter()
+            .map(|l| l.text.as_str())
+            .collect();
+        let chain = chain.join(" | ");
+        let named = finding.faults.iter().find(|(at, fault)| {
+            chain.contains(&format!("({} at {})", fault.kind(), format_duration(*at)))
+                || chain.contains(&format!("({})", fault.kind()))
+        });
+        let Some((_, fault)) = named else {
+            panic!("the chain names no fault of its timeline: {chain}\n{yaml}");
+        };
+        let acted = outcome.trace.iter().any(|e| match &e.kind {
+            TraceKind::Fault { fault: kind } | TraceKind::FaultHit { fault: kind, .. } => {
+                *kind == fault.kind_of()
+            }
+            _ => false,
+        });
+        assert!(acted, "{} never acted: {chain}\n{yaml}", fault.kind());
+    }
+}

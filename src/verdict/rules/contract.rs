@@ -22,7 +22,7 @@ const RETRIED: [u16; 3] = [429, 503, 504];
 fn outcome(e: &Evidence) -> &'static str {
     if e.checks
         .iter()
-        .filter(|c| c.name < CheckName::RelistAfterGone)
+        .filter(|c| !c.name.protocol())
         .all(|c| c.passed)
     {
         "its view came back all the same, because the fault healed, not because the watcher kept the protocol"

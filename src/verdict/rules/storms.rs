@@ -13,7 +13,7 @@ use crate::scenario::{Backoff, BackoffOn};
 use crate::subject::KUBE_DEFAULT_BACKOFF;
 use crate::trace::{RequestRecord, Verb};
 use crate::verdict::answer::Answer;
-use crate::verdict::evidence::Evidence;
+use crate::verdict::evidence::{Evidence, Pattern};
 use crate::verdict::scorecard::Link;
 
 /// The request storm, the request-rate bound or the backoff check that a hot loop ran into, in
@@ -32,6 +32,17 @@ fn storm_or_rate(e: &Evidence) -> Option<Link> {
     e.failure(CheckName::RequestRate)
         .or_else(|| e.failure(CheckName::Backoff))
         .map(|c| link(Duration::ZERO, c.detail.clone()))
+}
+
+/// The fault behind a loop's answer: the one acting at its first request or, when that
+/// request was answered later (a watch opened before a fault that then cut it), by its last.
+fn loop_cause(e: &Evidence, pattern: &Pattern<'_>) -> String {
+    let at_first = caused(e, pattern.first, pattern.request, &pattern.answer);
+    if at_first.is_empty() {
+        caused(e, pattern.last, pattern.request, &pattern.answer)
+    } else {
+        at_first
+    }
 }
 
 pub(super) fn hot_loop_on_clean_ends(e: &Evidence) -> Option<Explanation> {
@@ -56,11 +67,7 @@ pub(super) fn hot_loop_on_clean_ends(e: &Evidence) -> Option<Explanation> {
         vec![
             link(
                 pattern.first,
-                format!(
-                    "{}{}",
-                    pattern.describe(),
-                    caused(e, pattern.first, pattern.request, &pattern.answer)
-                ),
+                format!("{}{}", pattern.describe(), loop_cause(e, &pattern)),
             ),
             link(pattern.first, why),
             bound,
@@ -87,11 +94,7 @@ pub(super) fn hot_loop_without_backoff(e: &Evidence) -> Option<Explanation> {
         vec![
             link(
                 pattern.first,
-                format!(
-                    "{}{}",
-                    pattern.describe(),
-                    caused(e, pattern.first, pattern.request, &pattern.answer)
-                ),
+                format!("{}{}", pattern.describe(), loop_cause(e, &pattern)),
             ),
             link(pattern.first, reaction),
             bound,
@@ -232,6 +235,20 @@ mod tests {
                 &[]
             ),
             None
+        );
+    }
+
+    #[test]
+    fn a_loop_whose_first_watch_opened_before_the_fault_that_ends_it_still_names_that_fault() {
+        let mut trace = storm_of(5, WatchEnd::Empty, 200);
+        // The loop's first watch opened at 0s, before the fault at 60s answered it.
+        trace[1].at = S(0);
+        trace.sort_by_key(|e| e.at);
+        let found = explain(hot_loop_on_clean_ends, PLAIN, &trace, &[]).expect("it fits");
+        assert!(
+            found.chain[0].text.contains("(empty_watch at 1m)"),
+            "{:?}",
+            found.chain
         );
     }
 
