@@ -11,17 +11,13 @@ use crate::scenario::{Scenario, SetUp};
 use crate::trace::Trace;
 use crate::verdict::{self, Verdict};
 
-/// Wall time a live delivery (write → server → loopback TCP → kube → consumer) may take on a
-/// busy machine before the gap counts as a disruption; multiplied by the speed in virtual time.
-const LIVE_DELIVERY_LAG: Duration = Duration::from_millis(50);
-
 /// The wall-clock deadline of a run and the delivery lag its verdict forgives.
 pub(super) fn limits(scenario: &Scenario, options: &RunOptions) -> (Duration, Duration) {
     let mut wall_timeout = options.wall_timeout;
     let mut lag = verdict::DELIVERY_LAG;
     if let Mode::Live { speed } = options.mode {
         wall_timeout += scenario.duration / speed.max(1);
-        lag = lag.max(LIVE_DELIVERY_LAG * speed);
+        lag = verdict::live_delivery_lag(speed);
     }
     (wall_timeout, lag)
 }

@@ -30,7 +30,7 @@ mod watcher_history;
 
 pub use crate::check_name::CheckName;
 pub use blackbox::{Client, ClientId, Exit, agents_of, clients, judge_client};
-pub use delivery_lag::DELIVERY_LAG;
+pub use delivery_lag::{DELIVERY_LAG, live_delivery_lag};
 pub use fold::{Objects, Sample, ViewFold, describe_difference, gaps, samples};
 pub use judge::{judge, judge_with_lag};
 pub use request_log::{lists, watch_ends};

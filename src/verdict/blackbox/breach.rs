@@ -13,7 +13,7 @@ use crate::verdict::check::refused_repeat::refused_to_the_end;
 use crate::verdict::check::relist_after_gone::resumed_after_gone;
 use crate::verdict::check::resume_from_last::{BadResume, bad_resumes};
 use crate::verdict::check::retry_after::too_soon;
-use crate::verdict::delivery_lag::DELIVERY_LAG;
+use crate::verdict::delivery_lag::live_delivery_lag;
 
 /// A breach: when, its mechanism, and what happened in words.
 pub(super) struct Breach {
@@ -45,7 +45,8 @@ pub(super) fn first_breach(
             ),
         });
     }
-    if let Some((watch, how)) = bad_resumes(trace, calls, DELIVERY_LAG).first() {
+    let lag = live_delivery_lag(waits.speed());
+    if let Some((watch, how)) = bad_resumes(trace, calls, lag).first() {
         let (mechanism, what) = match how {
             BadResume::Empty => (
                 Mechanism::ResumedFromEmpty,

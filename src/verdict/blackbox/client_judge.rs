@@ -22,7 +22,7 @@ use crate::verdict::check::relists::{client_relists, relists};
 use crate::verdict::check::request_rate::{client_rate, peak_per_minute};
 use crate::verdict::check::resumable::{WatchStarts, client_resumes};
 use crate::verdict::check::survived::{ClientActivity, client_survived};
-use crate::verdict::delivery_lag::DELIVERY_LAG;
+use crate::verdict::delivery_lag::live_delivery_lag;
 use crate::verdict::fold::{Objects, apply_truth};
 use crate::verdict::protocol::protocol_checks;
 use crate::verdict::scorecard::{Check, Figures, Link, Marks, Verdict};
@@ -95,7 +95,7 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
         client_resumes(&watch_starts(&resumes)),
         open_watch_kept_up(behind.as_deref()),
     ];
-    let bounds = (DELIVERY_LAG, deadline, end);
+    let bounds = (live_delivery_lag(waits.speed()), deadline, end);
     checks.extend(protocol_checks(trace, &calls, bounds, |s| waits.at_1x(s)));
     // Converged: the cache it wrote against the truth it selects.
     if let Some(view) = client.view {
