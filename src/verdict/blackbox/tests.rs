@@ -374,3 +374,43 @@ fn a_client_that_asks_again_before_retry_after_ignored_it_and_one_that_waits_did
     let waited = judged(&trace(5), None);
     assert!(waited.recovered, "{:?}", waited.checks);
 }
+
+#[test]
+fn a_client_that_repeats_a_refused_request_to_the_end_is_told_so_and_one_that_changes_it_is_not() {
+    let streaming = "watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan";
+    let refused = |until: u64| -> Trace {
+        let mut trace = vec![
+            request(0, 1, Verb::List, "", 200),
+            request(0, 2, Verb::Watch, "watch=true&resourceVersion=2", 200),
+            opened(0, 2, Some(2)),
+        ];
+        for (i, at) in (300..=until).step_by(60).enumerate() {
+            trace.push(request(at, 3 + i as u64, Verb::Watch, streaming, 422));
+        }
+        trace
+    };
+    let repeated = judged(&refused(590), None);
+    let check = repeated
+        .checks
+        .iter()
+        .find(|c| c.name == CheckName::RefusedRepeat)
+        .expect("the check ran");
+    assert!(!check.passed, "{}", check.detail);
+    let mut changed = refused(420);
+    changed.push(request(430, 9, Verb::List, "", 200));
+    changed.push(request(
+        430,
+        10,
+        Verb::Watch,
+        "watch=true&resourceVersion=5",
+        200,
+    ));
+    changed.push(opened(430, 10, Some(5)));
+    let verdict = judged(&changed, None);
+    let check = verdict
+        .checks
+        .iter()
+        .find(|c| c.name == CheckName::RefusedRepeat)
+        .expect("the check ran");
+    assert!(check.passed, "{}", check.detail);
+}
