@@ -38,13 +38,17 @@ pub(super) fn judged(
     finished: Finished,
     lag: Duration,
 ) -> Outcome {
-    let (trace, verdict) = match finished {
+    // Tolerating a breach that did not happen is an expectation gone stale.
+    let (trace, verdict, stale) = match finished {
         Finished::Trace(trace) => {
             let verdict = verdict::judge_with_lag(scenario, setup, &trace, lag);
-            (trace, verdict)
+            let stale = (setup.tolerate.iter())
+                .find(|c| !verdict.tolerated.contains(c))
+                .copied();
+            (trace, verdict, stale)
         }
-        Finished::Hung(why) => (Trace::new(), Verdict::not_finished(why, true)),
-        Finished::Died(why) => (Trace::new(), Verdict::not_finished(why, false)),
+        Finished::Hung(why) => (Trace::new(), Verdict::not_finished(why, true), None),
+        Finished::Died(why) => (Trace::new(), Verdict::not_finished(why, false), None),
     };
     let mut outcome = Outcome::held_to(
         setup.name.clone(),
@@ -53,13 +57,7 @@ pub(super) fn judged(
         verdict,
         trace,
     );
-    // Tolerating a breach that did not happen is an expectation gone stale.
-    if let Some(held) = setup
-        .tolerate
-        .iter()
-        .find(|c| !outcome.verdict.tolerated.contains(c))
-        && !outcome.trace.is_empty()
-    {
+    if let Some(held) = stale {
         outcome.as_expected = false;
         outcome.verdict.diagnosis.get_or_insert_with(|| {
             format!(

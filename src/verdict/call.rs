@@ -109,6 +109,14 @@ impl Call<'_> {
     }
 }
 
+/// `calls` in the order they reached the server (a fault can hold an answer back, so the
+/// order of the answers is not it).
+pub(in crate::verdict) fn by_arrival<'c, 'a>(calls: &'c [Call<'a>]) -> Vec<&'c Call<'a>> {
+    let mut by_arrival: Vec<&Call<'a>> = calls.iter().collect();
+    by_arrival.sort_by_key(|c| (c.arrived, c.record.id));
+    by_arrival
+}
+
 /// The lists and watches of one client (the requests `sent` says it sent), up to `end`.
 pub(in crate::verdict) fn calls<'t>(
     trace: &'t Trace,

@@ -224,9 +224,7 @@ pub(super) fn verb_words(verb: Verb) -> &'static str {
 
 /// The `resourceVersion` a request asked for, as written (empty when unset).
 pub(super) fn resource_version(r: &RequestRecord) -> Option<String> {
-    form_urlencoded::parse(r.query.as_bytes())
-        .find(|(k, _)| k == "resourceVersion")
-        .map(|(_, v)| v.into_owned())
+    r.param("resourceVersion")
 }
 
 /// The most repeated request that was not answered 200: what a loop looks like.

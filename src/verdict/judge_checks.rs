@@ -1,14 +1,11 @@
 //! Each check of the kube-rs judge, with a trace that passes it and one that fails it.
 
-use std::time::Duration;
-
 use super::judge::judge;
 use crate::check_name::CheckName;
 use crate::scenario::Scenario;
-use crate::trace::{ConsumerStop, RequestRecord, Trace, TraceEvent, TraceKind, Verb};
+use crate::trace::{ConsumerStop, Trace, TraceEvent, TraceKind, Verb};
+use crate::verdict::fixtures::{self, S, at};
 use crate::verdict::scorecard::Check;
-
-const S: fn(u64) -> Duration = Duration::from_secs;
 
 /// A 10-minute scenario with a fault at 1m, deadline 1m, at most 1 relist and 5 requests a
 /// minute.
@@ -24,25 +21,8 @@ expect: { deadline: 1m, max_relists: 1, max_requests_per_minute: 5, recover: [w]
     .expect("the test scenario is valid")
 }
 
-fn at(secs: u64, kind: TraceKind) -> TraceEvent {
-    TraceEvent { at: S(secs), kind }
-}
-
 fn request(secs: u64, id: u64, verb: Verb, status: u16) -> TraceEvent {
-    at(
-        secs,
-        TraceKind::Request(RequestRecord {
-            id,
-            method: "GET".into(),
-            path: "/api/v1/configmaps".into(),
-            query: String::new(),
-            status,
-            verb,
-            agent: String::new(),
-            process: None,
-            retry_after: None,
-        }),
-    )
+    fixtures::request(secs, id, verb, "", status)
 }
 
 fn write(secs: u64, rv: u64) -> TraceEvent {

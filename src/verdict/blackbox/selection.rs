@@ -8,11 +8,6 @@ use crate::trace::RequestRecord;
 /// What a request for `resource` selects: its label and field selectors, and the namespace its
 /// path names (`/api/v1/namespaces/NS/pods` sees only NS), as one selector.
 pub(super) fn selector_of(record: &RequestRecord, resource: &ResourceSpec) -> Selector {
-    let param = |key: &str| {
-        form_urlencoded::parse(record.query.as_bytes())
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.into_owned())
-    };
     let namespace = match Route::of(&record.path, resource) {
         Route::Collection {
             namespace: Some(namespace),
@@ -20,14 +15,17 @@ pub(super) fn selector_of(record: &RequestRecord, resource: &ResourceSpec) -> Se
         } => Some(format!("metadata.namespace={namespace}")),
         _ => None,
     };
-    let fields = match (param("fieldSelector").filter(|f| !f.is_empty()), namespace) {
+    let fields = match (
+        record.param("fieldSelector").filter(|f| !f.is_empty()),
+        namespace,
+    ) {
         (Some(fields), Some(namespace)) => Some(format!("{fields},{namespace}")),
         (fields, namespace) => fields.or(namespace),
     };
     Selector::parse_for(
         &resource.group,
         &resource.kind,
-        param("labelSelector").as_deref(),
+        record.param("labelSelector").as_deref(),
         fields.as_deref(),
     )
     .unwrap_or_default()

@@ -13,7 +13,7 @@ use std::time::Duration;
 use crate::check_name::CheckName;
 use crate::scenario::format_duration as fmt;
 use crate::trace::{Verb, WatchEnd};
-use crate::verdict::call::Call;
+use crate::verdict::call::{Call, by_arrival};
 use crate::verdict::scorecard::Check;
 
 /// A wait that counts as backing off.
@@ -70,8 +70,7 @@ pub(in crate::verdict) fn no_backoff<'c, 'a>(
     end: Duration,
     at_1x: impl Fn((Duration, Duration)) -> Duration,
 ) -> Option<NoBackoff<'c, 'a>> {
-    let mut by_arrival: Vec<&Call<'a>> = calls.iter().collect();
-    by_arrival.sort_by_key(|c| (c.arrived, c.record.id));
+    let by_arrival = by_arrival(calls);
     let mut streak: Vec<(&Call<'a>, Duration)> = Vec::new();
     let mut grew = false;
     for (i, call) in by_arrival.iter().enumerate() {

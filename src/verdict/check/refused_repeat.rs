@@ -14,12 +14,16 @@ use crate::verdict::scorecard::Check;
 /// Repeats, from which an unchanged request is a loop.
 const REPEATS: usize = 3;
 
-/// Whether the server refused `call` for good: a 4xx a retry does not outlive, with no fault
-/// behind it.
+/// Whether the server asks a client to go away with `status` as a refusal, not as a passing
+/// state: a 4xx other than 408 (timeout), 410 (history gone) and 429 (throttled), which a retry
+/// can outlive.
+pub(in crate::verdict) fn refusal(status: u16) -> bool {
+    (400..=499).contains(&status) && ![408, 410, 429].contains(&status)
+}
+
+/// Whether the server refused `call` for good: a refusal with no fault behind it.
 fn refused(call: &Call<'_>) -> bool {
-    matches!(call.record.status, 400..=499)
-        && ![408, 410, 429].contains(&call.record.status)
-        && !call.faulted
+    refusal(call.record.status) && !call.faulted
 }
 
 /// The requests at the end of the client's sequence that repeat one refused request

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::check_name::CheckName;
 use crate::scenario::format_duration as fmt;
-use crate::verdict::call::Call;
+use crate::verdict::call::{Call, by_arrival};
 use crate::verdict::scorecard::Check;
 
 /// A resume with no relist after the server said its history was gone.
@@ -27,8 +27,7 @@ pub(in crate::verdict) struct ResumedAfterGone<'c, 'a> {
 pub(in crate::verdict) fn resumed_after_gone<'c, 'a>(
     calls: &'c [Call<'a>],
 ) -> Vec<ResumedAfterGone<'c, 'a>> {
-    let mut by_arrival: Vec<&Call<'a>> = calls.iter().collect();
-    by_arrival.sort_by_key(|c| (c.arrived, c.record.id));
+    let by_arrival = by_arrival(calls);
     let mut breaches = Vec::new();
     for gone in calls {
         let Some(heard) = gone.gone() else { continue };

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::check_name::CheckName;
 use crate::scenario::format_duration as fmt;
-use crate::verdict::call::Call;
+use crate::verdict::call::{Call, by_arrival};
 use crate::verdict::scorecard::Check;
 
 /// How much sooner than asked a retry may come: the server's clock and the client's are
@@ -31,8 +31,7 @@ pub(in crate::verdict) fn too_soon<'c, 'a>(
     calls: &'c [Call<'a>],
     at_1x: impl Fn((Duration, Duration)) -> Duration,
 ) -> Vec<TooSoon<'c, 'a>> {
-    let mut by_arrival: Vec<&Call<'a>> = calls.iter().collect();
-    by_arrival.sort_by_key(|c| (c.arrived, c.record.id));
+    let by_arrival = by_arrival(calls);
     calls
         .iter()
         .filter_map(|told| {

@@ -12,7 +12,7 @@ use crate::trace::{FaultKind, RequestRecord};
 use crate::verdict::evidence::{Evidence, verb};
 
 /// Statuses kube-client's retry layer retries.
-const RETRIED: [u16; 3] = [429, 503, 504];
+pub(super) const RETRIED: [u16; 3] = [429, 503, 504];
 
 pub(super) fn retry_layer_overslept(e: &Evidence) -> Option<Explanation> {
     let late = e.failed(CheckName::Deadline) || e.failed(CheckName::Converged);

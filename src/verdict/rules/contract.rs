@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::client_retry::RETRIED;
 use super::explanation::{Explanation, caused, found, link};
 use crate::check_name::CheckName;
 use crate::mechanism::Mechanism;
@@ -13,10 +14,6 @@ use crate::verdict::check::relist_after_gone::resumed_after_gone;
 use crate::verdict::check::resume_from_last::{BadResume, bad_resumes};
 use crate::verdict::check::retry_after::too_soon;
 use crate::verdict::evidence::Evidence;
-
-/// Statuses kube-client's retry layer retries, reading their `Retry-After` (kube-client
-/// `client/retry.rs`, `RetryPolicy`).
-const RETRIED: [u16; 3] = [429, 503, 504];
 
 /// What the view came to, for the last link: a breach is one whatever the view showed.
 fn outcome(e: &Evidence) -> &'static str {

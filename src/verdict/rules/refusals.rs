@@ -6,12 +6,12 @@ use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
 use crate::trace::FaultKind;
 use crate::verdict::answer::Answer;
+use crate::verdict::check::refused_repeat::refusal;
 use crate::verdict::evidence::{Evidence, verb_words};
 
-/// Whether the server asks a client to go away as a refusal, not as a passing state: a 4xx
-/// other than 408 (timeout), 410 (history gone) and 429 (throttled), which a retry can outlive.
+/// Whether the answer is a refusal ([`refusal`]).
 fn refused(answer: &Answer) -> bool {
-    matches!(answer, Answer::Status(status @ 400..=499) if ![408, 410, 429].contains(status))
+    matches!(answer, Answer::Status(status) if refusal(*status))
 }
 
 pub(super) fn request_refused(e: &Evidence) -> Option<Explanation> {
