@@ -10,10 +10,10 @@ use super::check::checkpoints::no_ghosts_or_losses;
 use super::check::converged::view_converged;
 use super::check::deadline::{Recovery, back_in_sync};
 use super::check::monotonic::versions_rose;
-use super::check::relists::{relists, relists_within};
-use super::check::request_rate::{peak_per_minute, rate_within};
+use super::check::relists::{Relisting, relists_within};
+use super::check::request_rate::{pacing, peak_per_minute, rate_within};
 use super::check::resumable::resumed_watches_delivered;
-use super::check::survived::stream_survived;
+use super::check::survived::{Ending, survived};
 use super::delivery_lag::DELIVERY_LAG;
 use super::diagnosis;
 use super::fold::{Objects, Sample, gaps, samples};
@@ -38,13 +38,24 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
     let run = Run::read(trace, setup);
     let gaps = gaps(&run.samples, lag);
     let recovery = recovery(scenario, trace, &run, &gaps);
-    let relists = relists(run.requests.iter().map(|(_, r)| *r));
+    let calls = calls(trace, |_| true, Duration::MAX);
+    let relisting = Relisting::of(&calls);
     let peak = peak_per_minute(&run.requests.iter().map(|(at, _)| *at).collect::<Vec<_>>());
-    let figures = figures(scenario, &run, &gaps, &recovery, relists, peak);
+    let figures = figures(scenario, &run, &gaps, &recovery, relisting.relists, peak);
 
     let (selector, expect) = (&setup.config.selector, &scenario.expect);
+    let ending = match (run.ended, run.storm) {
+        (Some((at, cause)), _) => Ending::StreamEnded(at, cause),
+        (None, Some((at, requests, burst))) => Ending::Storm(at, requests, burst),
+        (None, None) => Ending::ReadOn,
+    };
     let mut checks = vec![
-        stream_survived(run.ended, run.storm, scenario.server.max_requests),
+        survived(
+            &ending,
+            scenario.duration,
+            (expect.deadline, 1),
+            scenario.server.max_requests,
+        ),
         view_converged(
             recovery.converged,
             &run.view,
@@ -52,13 +63,15 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
             run.store.as_ref(),
         ),
         back_in_sync(&recovery, expect.deadline),
+        relists_within(&relisting, expect.max_relists),
+        rate_within(
+            peak,
+            expect.max_requests_per_minute,
+            run.storm,
+            scenario.server.max_requests,
+            pacing(&calls),
+        ),
     ];
-    checks.extend(expect.max_relists.map(|max| relists_within(relists, max)));
-    checks.extend(
-        expect
-            .max_requests_per_minute
-            .map(|max| rate_within(peak, max)),
-    );
     checks.push(versions_rose(trace));
     checks.push(resumed_watches_delivered(trace, selector, setup.shape));
     if !expect.checkpoints.is_empty() {
@@ -71,7 +84,6 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
         ));
     }
     // The protocol: how it reacted to what the server said, whatever came of it.
-    let calls = calls(trace, |_| true, Duration::MAX);
     let bounds = (lag, expect.deadline, scenario.duration);
     checks.extend(protocol_checks(trace, &calls, bounds, |(from, to)| {
         to - from

@@ -241,7 +241,9 @@ fn the_request_rate_passes_when_paced_and_fails_on_a_burst() {
     let failed = check(&burst, CheckName::RequestRate);
     assert!(!failed.passed);
     assert!(
-        failed.detail.contains("at most 10 requests"),
+        failed
+            .detail
+            .starts_with("peak 10 requests in a minute (bound 5)"),
         "{}",
         failed.detail
     );

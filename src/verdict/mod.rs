@@ -23,6 +23,7 @@ mod judge;
 #[cfg(test)]
 mod judge_checks;
 mod protocol;
+mod reaction;
 mod request_log;
 mod rules;
 mod scorecard;

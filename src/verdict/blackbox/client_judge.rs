@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use super::breach::first_breach;
 use super::client::Client;
-use super::pattern::{backoff_words, behind, longest_idle, repeated_pattern};
-use super::reactions::{after_gone, resumes};
+use super::pattern::{behind, longest_idle, repeated_pattern};
+use super::reactions::{Resumes, resumes};
 use super::selection::selector_of;
-use super::story::{self, Reaction, Resumes};
+use super::story;
 use super::waits::Waits;
 use crate::check_name::CheckName;
 use crate::mechanism::Mechanism;
@@ -18,13 +18,14 @@ use crate::verdict::call::{self, Call};
 use crate::verdict::check::converged::cache_converged;
 use crate::verdict::check::deadline::{BackAfter, client_back};
 use crate::verdict::check::kept_up::open_watch_kept_up;
-use crate::verdict::check::relists::{client_relists, relists};
-use crate::verdict::check::request_rate::{client_rate, peak_per_minute};
+use crate::verdict::check::relists::{Relisting, relists_within};
+use crate::verdict::check::request_rate::{pacing, peak_per_minute, rate_within};
 use crate::verdict::check::resumable::{WatchStarts, client_resumes};
-use crate::verdict::check::survived::{ClientActivity, client_survived};
+use crate::verdict::check::survived::{Ending, survived};
 use crate::verdict::delivery_lag::live_delivery_lag;
 use crate::verdict::fold::{Objects, apply_truth};
 use crate::verdict::protocol::protocol_checks;
+use crate::verdict::reaction::after_gone;
 use crate::verdict::scorecard::{Check, Figures, Link, Marks, Verdict};
 
 /// Judges one client from the live server's trace.
@@ -38,7 +39,7 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
     let after_gone = after_gone(&calls);
     let resumes = resumes(&calls);
     let peak = peak_per_minute(&calls.iter().map(|c| c.at).collect::<Vec<_>>());
-    let relists = relists(calls.iter().map(|c| c.record));
+    let relisting = Relisting::of(&calls);
     let storm = trace.iter().find_map(|e| match e.kind {
         TraceKind::Storm { requests, burst } if e.at <= end => Some((e.at, requests, burst)),
         _ => None,
@@ -52,10 +53,10 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
     // A wait of the client's own took `speed` times as long in virtual time as it would have
     // at 1×: the checks hold it to what it would have been.
     let waits = Waits::new(scenario, client.speed);
-    let activity = activity(
+    let ending = ending(
         &calls,
         &client,
-        first_fault,
+        (first_fault, storm),
         deadline,
         &waits,
         open.is_some() || pending.is_some(),
@@ -71,20 +72,20 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
         )
     });
     let mut checks = vec![
-        client_survived(&activity, end, deadline, waits.speed()),
-        client_rate(
+        survived(
+            &ending,
+            end,
+            (deadline, waits.speed()),
+            scenario.server.max_requests,
+        ),
+        rate_within(
             peak,
             scenario.expect.max_requests_per_minute,
             storm,
             scenario.server.max_requests,
-            backoff_words(&calls),
+            pacing(&calls),
         ),
-        client_relists(
-            relists,
-            scenario.expect.max_relists,
-            relisted(&after_gone),
-            after_gone.len(),
-        ),
+        relists_within(&relisting, scenario.expect.max_relists),
         client_back(
             disrupted_at,
             recovered,
@@ -137,7 +138,7 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
         tolerated: Vec::new(),
         figures: figures(
             &calls,
-            (relists, peak),
+            (relisting.relists, peak),
             disrupted_at,
             recovered.map(|(at, _)| at),
         ),
@@ -149,18 +150,25 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
     }
 }
 
-/// What the client was doing towards the end: still at work at the end (`busy`: a watch open
-/// or a request pending), or within the deadline of it; or stuck midway, with no watch open,
-/// no request pending and no request made for longer than the deadline after the first fault.
-fn activity<'c>(
+/// How its reading ended, from what it was doing towards the end: exited; stopped as a storm;
+/// stuck midway, with no watch open, no request pending and no request made for longer than
+/// the deadline after the first fault; or still at work at the end (`busy`: a watch open or a
+/// request pending), or within the deadline of it.
+fn ending<'c>(
     calls: &[Call<'_>],
     client: &Client<'c>,
-    first_fault: Option<Duration>,
+    (first_fault, storm): (Option<Duration>, Option<(Duration, u64, Option<Duration>)>),
     deadline: Duration,
     waits: &Waits,
     busy: bool,
-) -> ClientActivity<'c> {
+) -> Ending<'c> {
     let end = client.end;
+    if let Some(at) = client.exit.at {
+        return Ending::Exited(at, client.exit.status.as_str());
+    }
+    if let Some((at, requests, burst)) = storm {
+        return Ending::Storm(at, requests, burst);
+    }
     let quiet_since = calls
         .iter()
         .map(|c| c.ended.map_or(c.at, |(at, _)| at))
@@ -168,12 +176,11 @@ fn activity<'c>(
     let active = busy || quiet_since.is_some_and(|at| waits.at_1x((at, end.max(at))) <= deadline);
     let idle = longest_idle(calls, first_fault.unwrap_or_default(), end)
         .filter(|(from, to)| waits.at_1x((*from, *to)) > deadline && *to < end);
-    ClientActivity {
-        exited: client.exit.at.map(|at| (at, client.exit.status.as_str())),
-        active,
-        made_requests: !calls.is_empty(),
-        quiet_since,
-        idle,
+    match (active, idle, quiet_since) {
+        (true, Some((from, to)), _) => Ending::Idle(from, to),
+        (true, None, _) => Ending::ReadOn,
+        (false, _, None) => Ending::NoRequest,
+        (false, _, Some(since)) => Ending::Quiet(since),
     }
 }
 
@@ -274,12 +281,4 @@ fn figures(
             .map(|(d, r)| r.saturating_sub(d)),
         blind_time: None,
     }
-}
-
-/// How many of the 410s it was sent it relisted after.
-fn relisted(after_gone: &[(Duration, &Call<'_>, Reaction)]) -> usize {
-    after_gone
-        .iter()
-        .filter(|(_, _, r)| matches!(r, Reaction::Relisted))
-        .count()
 }

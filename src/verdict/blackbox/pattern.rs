@@ -1,5 +1,5 @@
-//! Shapes in a client's requests: the cycle it repeated, how it paced its retries, the longest
-//! stretch it did nothing, and writes its open watch was never sent.
+//! Shapes in a client's requests: the cycle it repeated, the longest stretch it did nothing,
+//! and writes its open watch was never sent.
 
 use std::time::Duration;
 
@@ -131,38 +131,5 @@ pub(super) fn repeated_pattern(calls: &[Call<'_>]) -> Option<String> {
         "{} (×{repeats}, from {})",
         words[start..start + period].join(", "),
         fmt(calls[start].at)
-    ))
-}
-
-/// How the client paced its retries after failures, in words, when it retried at least three
-/// times in a row.
-pub(super) fn backoff_words(calls: &[Call<'_>]) -> Option<String> {
-    let mut longest: &[Call<'_>] = &[];
-    let mut start = 0;
-    for i in 0..=calls.len() {
-        if i == calls.len() || !calls[i].failed() {
-            if i - start > longest.len() {
-                longest = &calls[start..i];
-            }
-            start = i + 1;
-        }
-    }
-    if longest.len() < 3 {
-        return None;
-    }
-    let gaps: Vec<Duration> = longest.windows(2).map(|w| w[1].at - w[0].at).collect();
-    let (first, last) = (gaps[0], gaps[gaps.len() - 1]);
-    let growing = last >= first * 2 && last > Duration::ZERO;
-    Some(format!(
-        "{} failed requests in a row from {}, {} apart at first and {} at last: {}",
-        longest.len(),
-        fmt(longest[0].at),
-        fmt(first),
-        fmt(last),
-        if growing {
-            "it backs off"
-        } else {
-            "it does not back off"
-        }
     ))
 }

@@ -1,33 +1,18 @@
-//! What a client's requests show of its reactions: what it did after each 410, and where each
-//! of its watches resumed from.
+//! Where each of an exec client's watches resumed from, as the server saw it.
 
 use std::time::Duration;
 
-use super::story::{Reaction, Resumes};
 use crate::trace::Verb;
 use crate::verdict::call::Call;
-use crate::verdict::request_log::lists;
 
-/// What it did after each 410: when it heard it, on which request, and what came next.
-pub(super) fn after_gone<'c, 'a>(calls: &'c [Call<'a>]) -> Vec<(Duration, &'c Call<'a>, Reaction)> {
-    let mut after_gone = Vec::new();
-    for (i, call) in calls.iter().enumerate() {
-        let Some(heard) = call.gone() else { continue };
-        let next = calls[i + 1..].iter().find(|c| c.at >= heard);
-        let reaction = match next {
-            None => Reaction::None,
-            Some(next) if lists(next.record) => Reaction::Relisted,
-            Some(next)
-                if next.record.verb == Verb::Watch
-                    && next.resource_version() == call.resource_version() =>
-            {
-                Reaction::SameResourceVersion(next.at)
-            }
-            Some(_) => Reaction::Other,
-        };
-        after_gone.push((heard, call, reaction));
-    }
-    after_gone
+/// Where the client's watches resumed from.
+#[derive(Default)]
+pub(super) struct Resumes {
+    pub(super) fresh: usize,
+    pub(super) resumed: usize,
+    pub(super) stale: usize,
+    pub(super) empty: Vec<Duration>,
+    pub(super) future: Vec<(Duration, u64, u64)>,
 }
 
 /// Where each watch the server answered resumed from.

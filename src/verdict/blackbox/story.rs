@@ -4,10 +4,12 @@
 use std::time::Duration;
 
 use super::breach::Breach;
+use super::reactions::Resumes;
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
 use crate::trace::WatchEnd;
 use crate::verdict::call::Call;
+use crate::verdict::reaction::Reaction;
 use crate::verdict::scorecard::{Check, Link};
 
 /// What the story is told from.
@@ -28,28 +30,6 @@ pub(super) struct Facts<'f, 'a> {
     pub(super) behind: Option<&'f str>,
     /// The first breach of the protocol the checks found, if any.
     pub(super) breach: Option<Breach>,
-}
-
-/// What a client did after it was told 410.
-pub(super) enum Reaction {
-    /// Nothing: no request after it (yet).
-    None,
-    /// A list (or streaming list) from scratch.
-    Relisted,
-    /// A watch from the very resourceVersion it was told is gone, at.
-    SameResourceVersion(Duration),
-    /// Something else.
-    Other,
-}
-
-/// Where the client's watches resumed from.
-#[derive(Default)]
-pub(super) struct Resumes {
-    pub(super) fresh: usize,
-    pub(super) resumed: usize,
-    pub(super) stale: usize,
-    pub(super) empty: Vec<Duration>,
-    pub(super) future: Vec<(Duration, u64, u64)>,
 }
 
 /// The mechanism of a failure and its chain.

@@ -1,13 +1,18 @@
-//! Relists: how many times the whole state was loaded again, against the scenario's bound. Both
-//! judges count alike ([`relists`]); they word the check apart.
+//! Relists: how many times the whole state was loaded again, against the scenario's bound, and
+//! after how many of the 410s it was told a relist came next. Both judges read it off the
+//! requests alike.
+
+use std::fmt::Write as _;
 
 use crate::check_name::CheckName;
 use crate::trace::RequestRecord;
+use crate::verdict::call::Call;
+use crate::verdict::reaction::{after_gone, relisted};
 use crate::verdict::request_log::lists;
 use crate::verdict::scorecard::Check;
 
 /// How many requests (re)loaded the whole state after the first.
-pub(in crate::verdict) fn relists<'a>(requests: impl Iterator<Item = &'a RequestRecord>) -> u32 {
+fn relists<'a>(requests: impl Iterator<Item = &'a RequestRecord>) -> u32 {
     u32::try_from(requests.filter(|r| lists(r)).count().saturating_sub(1)).unwrap_or(u32::MAX)
 }
 
@@ -16,30 +21,71 @@ fn count_words(relists: u32) -> String {
     format!("{relists} relist{}", if relists == 1 { "" } else { "s" })
 }
 
-/// The kube-rs watcher's relists, when the scenario bounds them.
-pub(in crate::verdict) fn relists_within(relists: u32, max: u32) -> Check {
-    Check {
-        name: CheckName::Relists,
-        passed: relists <= max,
-        detail: format!("{} (at most {max})", count_words(relists)),
+/// How a client relisted: how many times, and after how many of the 410s it was told.
+pub(in crate::verdict) struct Relisting {
+    pub(in crate::verdict) relists: u32,
+    /// The 410s it was told, and after how many of them a relist came next.
+    pub(in crate::verdict) after_gone: (usize, usize),
+}
+
+impl Relisting {
+    /// Read off a client's calls.
+    pub(in crate::verdict) fn of(calls: &[Call<'_>]) -> Self {
+        let after_gone = after_gone(calls);
+        Self {
+            relists: relists(calls.iter().map(|c| c.record)),
+            after_gone: (after_gone.len(), relisted(&after_gone)),
+        }
     }
 }
 
-/// An exec client's relists, bound or not, and how many of the 410s it was sent it relisted
-/// after.
-pub(in crate::verdict) fn client_relists(
-    relists: u32,
-    max: Option<u32>,
-    relisted_after_gone: usize,
-    gone: usize,
-) -> Check {
+/// Its relists against the scenario's bound, if it sets one.
+pub(in crate::verdict) fn relists_within(seen: &Relisting, max: Option<u32>) -> Check {
+    let (gone, relisted) = seen.after_gone;
+    let mut detail = format!(
+        "{} ({})",
+        count_words(seen.relists),
+        max.map_or("no bound".to_owned(), |m| format!("at most {m}")),
+    );
+    if gone > 0 {
+        let _ = write!(
+            detail,
+            "; it relisted after {relisted} of the {gone} 410s it was told"
+        );
+    }
     Check {
         name: CheckName::Relists,
-        passed: max.is_none_or(|m| relists <= m),
-        detail: format!(
-            "{} ({}); it relisted after {relisted_after_gone} of the {gone} 410s it was sent",
-            count_words(relists),
-            max.map_or("no bound".to_owned(), |m| format!("bound {m}")),
-        ),
+        passed: max.is_none_or(|m| seen.relists <= m),
+        detail,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relists_pass_within_the_bound_fail_beyond_it_and_pass_without_one() {
+        let seen = |relists| Relisting {
+            relists,
+            after_gone: (0, 0),
+        };
+        assert!(relists_within(&seen(2), Some(2)).passed);
+        let over = relists_within(&seen(3), Some(2));
+        assert!(!over.passed);
+        assert_eq!(over.detail, "3 relists (at most 2)");
+        assert!(relists_within(&seen(30), None).passed);
+    }
+
+    #[test]
+    fn the_relists_say_after_how_many_410s_one_came_when_any_was_told() {
+        let seen = Relisting {
+            relists: 1,
+            after_gone: (2, 1),
+        };
+        assert_eq!(
+            relists_within(&seen, None).detail,
+            "1 relist (no bound); it relisted after 1 of the 2 410s it was told"
+        );
     }
 }

@@ -1,12 +1,14 @@
-//! Request rate: the most requests in any minute, against the scenario's bound. Both judges
-//! count the peak alike ([`peak_per_minute`]); the exec-client judge also fails a client the
-//! run stopped as a storm, and says how it paced its retries.
+//! Request rate: the most requests in any minute, against the scenario's bound; a client the
+//! run stopped as a request storm fails it whatever the bound. Both judges read it off the
+//! requests alike, and say how the client paced its retries.
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::apiserver::storm_words;
 use crate::check_name::CheckName;
+use crate::scenario::format_duration as fmt;
+use crate::verdict::call::Call;
 use crate::verdict::scorecard::Check;
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -24,18 +26,10 @@ pub(in crate::verdict) fn peak_per_minute(times: &[Duration]) -> u32 {
     u32::try_from(peak).unwrap_or(u32::MAX)
 }
 
-/// The kube-rs watcher's peak, when the scenario bounds it.
-pub(in crate::verdict) fn rate_within(peak: u32, max: u32) -> Check {
-    Check {
-        name: CheckName::RequestRate,
-        passed: peak <= max,
-        detail: format!("at most {peak} requests in any minute (bound {max})"),
-    }
-}
-
-/// An exec client's peak, bound or not; `storm` when the run stopped it as a request storm
-/// (`max_requests` the server's bound), `backoff` how it paced its retries, in words.
-pub(in crate::verdict) fn client_rate(
+/// A client's peak against the scenario's bound, if it sets one; `storm` when the run stopped
+/// it as a request storm (`max_requests` the server's bound), `backoff` how it paced its
+/// retries, in words.
+pub(in crate::verdict) fn rate_within(
     peak: u32,
     bound: Option<u32>,
     storm: Option<(Duration, u64, Option<Duration>)>,
@@ -63,6 +57,39 @@ pub(in crate::verdict) fn client_rate(
     }
 }
 
+/// How the client paced its retries after failures, in words, when it retried at least three
+/// times in a row.
+pub(in crate::verdict) fn pacing(calls: &[Call<'_>]) -> Option<String> {
+    let mut longest: &[Call<'_>] = &[];
+    let mut start = 0;
+    for i in 0..=calls.len() {
+        if i == calls.len() || !calls[i].failed() {
+            if i - start > longest.len() {
+                longest = &calls[start..i];
+            }
+            start = i + 1;
+        }
+    }
+    if longest.len() < 3 {
+        return None;
+    }
+    let gaps: Vec<Duration> = longest.windows(2).map(|w| w[1].at - w[0].at).collect();
+    let (first, last) = (gaps[0], gaps[gaps.len() - 1]);
+    let growing = last >= first * 2 && last > Duration::ZERO;
+    Some(format!(
+        "{} failed requests in a row from {}, {} apart at first and {} at last: {}",
+        longest.len(),
+        fmt(longest[0].at),
+        fmt(first),
+        fmt(last),
+        if growing {
+            "it backs off"
+        } else {
+            "it does not back off"
+        }
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +104,16 @@ mod tests {
         assert_eq!(peak_per_minute(&[]), 0);
         assert_eq!(peak_per_minute(&s(&[0, 30, 59, 60, 61, 200])), 4);
         assert_eq!(peak_per_minute(&s(&[0, 60, 120])), 1);
+    }
+
+    #[test]
+    fn the_rate_passes_within_the_bound_and_fails_beyond_it_or_in_a_storm() {
+        assert!(rate_within(10, Some(10), None, 500, None).passed);
+        assert!(rate_within(99, None, None, 500, None).passed);
+        let over = rate_within(11, Some(10), None, 500, None);
+        assert!(!over.passed);
+        assert_eq!(over.detail, "peak 11 requests in a minute (bound 10)");
+        let storm = Some((Duration::from_secs(70), 500, None));
+        assert!(!rate_within(3, None, storm, 500, None).passed);
     }
 }

@@ -1,6 +1,6 @@
-//! Survived: the consumer read to the end. The kube-rs judge asks whether its stream ended or
-//! the run was stopped as a storm; the exec-client judge whether the client exited, went quiet
-//! past the deadline or sat idle midway.
+//! Survived: the consumer read to the end. One check for both judges over one [`Ending`]: the
+//! kube-rs judge sees its stream end, the exec judge the client exit, go quiet past the
+//! deadline or sit idle midway; either sees the run stopped as a storm.
 
 use std::time::Duration;
 
@@ -10,74 +10,56 @@ use crate::scenario::format_duration as fmt;
 use crate::trace::ConsumerStop;
 use crate::verdict::scorecard::Check;
 
-/// The kube-rs watcher's stream: `ended` how it ended, if it did; `storm` when the run was
-/// stopped as a request storm (`max_requests` the server's bound, for its words).
-pub(in crate::verdict) fn stream_survived(
-    ended: Option<(Duration, &ConsumerStop)>,
-    storm: Option<(Duration, u64, Option<Duration>)>,
+/// How a client's reading ended, as its judge could see it: the kube-rs judge sees its stream
+/// end; the exec judge sees the process exit and its requests stop.
+pub(in crate::verdict) enum Ending<'a> {
+    /// It was still reading at the end.
+    ReadOn,
+    /// The kube-rs consumer's stream ended, and how.
+    StreamEnded(Duration, &'a ConsumerStop),
+    /// The run was stopped as a request storm: when, how many requests, in what burst.
+    Storm(Duration, u64, Option<Duration>),
+    /// Its process exited before the end, with its status in words.
+    Exited(Duration, &'a str),
+    /// It made no list or watch request at all.
+    NoRequest,
+    /// No watch open and no request made from when its last request was made or ended to
+    /// the end, longer than the deadline.
+    Quiet(Duration),
+    /// A stretch after the first fault, longer than the deadline, with nothing open or made,
+    /// though it was at work again by the end.
+    Idle(Duration, Duration),
+}
+
+/// Survived: it read to the end. `end` the run's end, `deadline` the scenario's, `speed` how
+/// many times faster than real time the timeline played (a client's own waits stretch with
+/// it), `max_requests` the server's storm bound, for its words.
+pub(in crate::verdict) fn survived(
+    ending: &Ending<'_>,
+    end: Duration,
+    (deadline, speed): (Duration, u32),
     max_requests: u64,
 ) -> Check {
-    match (ended, storm) {
-        (Some((at, cause)), _) => Check {
-            name: CheckName::Survived,
-            passed: false,
-            detail: format!("the stream ended at {}: {cause}", fmt(at)),
-        },
-        (None, Some((at, n, burst))) => Check {
-            name: CheckName::Survived,
-            passed: false,
-            detail: format!(
-                "the run was stopped at {} as a request storm: {}",
-                fmt(at),
-                storm_words(n, burst, max_requests)
-            ),
-        },
-        (None, None) => Check {
-            name: CheckName::Survived,
-            passed: true,
-            detail: "the consumer read to the end".into(),
-        },
-    }
-}
-
-/// What an exec client was doing towards the end.
-pub(in crate::verdict) struct ClientActivity<'a> {
-    /// When its process exited before the end, and its status in words.
-    pub(in crate::verdict) exited: Option<(Duration, &'a str)>,
-    /// It had a watch open or a request pending at the end, or made one within the deadline.
-    pub(in crate::verdict) active: bool,
-    /// It made any list or watch request at all.
-    pub(in crate::verdict) made_requests: bool,
-    /// When its last request was made or ended.
-    pub(in crate::verdict) quiet_since: Option<Duration>,
-    /// A stretch after the first fault, longer than the deadline, with nothing open or made.
-    pub(in crate::verdict) idle: Option<(Duration, Duration)>,
-}
-
-/// An exec client still at work at `end`, not stuck midway; `speed` how many times faster than
-/// real time the timeline played.
-pub(in crate::verdict) fn client_survived(
-    activity: &ClientActivity<'_>,
-    end: Duration,
-    deadline: Duration,
-    speed: u32,
-) -> Check {
-    let detail = match (activity.exited, activity.active, activity.made_requests) {
-        (Some((at, status)), _, _) => format!(
+    let detail = match *ending {
+        Ending::ReadOn => "the consumer read to the end".to_owned(),
+        Ending::StreamEnded(at, cause) => format!("the stream ended at {}: {cause}", fmt(at)),
+        Ending::Storm(at, n, burst) => format!(
+            "the run was stopped at {} as a request storm: {}",
+            fmt(at),
+            storm_words(n, burst, max_requests)
+        ),
+        Ending::Exited(at, status) => format!(
             "the client exited ({status}) at {}, before the end at {}",
             fmt(at),
             fmt(end)
         ),
-        (None, true, _) => "still watching at the end".to_owned(),
-        (None, false, false) => "it made no list or watch request".to_owned(),
-        (None, false, true) => format!(
+        Ending::NoRequest => "it made no list or watch request".to_owned(),
+        Ending::Quiet(since) => format!(
             "it had no open watch and made no request from {} to the end at {}",
-            fmt(activity.quiet_since.unwrap_or_default()),
+            fmt(since),
             fmt(end)
         ),
-    };
-    let detail = match activity.idle {
-        Some((from, to)) if activity.active && activity.exited.is_none() => format!(
+        Ending::Idle(from, to) => format!(
             "it had no open watch and made no request from {} to {}, {}{} (deadline {})",
             fmt(from),
             fmt(to),
@@ -85,11 +67,10 @@ pub(in crate::verdict) fn client_survived(
             own_wait_words(to - from, speed),
             fmt(deadline)
         ),
-        _ => detail,
     };
     Check {
         name: CheckName::Survived,
-        passed: activity.exited.is_none() && activity.active && activity.idle.is_none(),
+        passed: matches!(ending, Ending::ReadOn),
         detail,
     }
 }
@@ -104,5 +85,41 @@ fn own_wait_words(gap: Duration, speed: u32) -> String {
         )
     } else {
         String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    fn check(ending: &Ending<'_>) -> Check {
+        survived(ending, S(600), (S(60), 1), 500)
+    }
+
+    #[test]
+    fn only_a_client_still_reading_at_the_end_survived() {
+        assert!(check(&Ending::ReadOn).passed);
+        let stopped = ConsumerStop::WatcherReturned;
+        for ending in [
+            Ending::StreamEnded(S(70), &stopped),
+            Ending::Storm(S(70), 500, None),
+            Ending::Exited(S(70), "exit status 1"),
+            Ending::NoRequest,
+            Ending::Quiet(S(70)),
+            Ending::Idle(S(70), S(200)),
+        ] {
+            assert!(!check(&ending).passed, "{}", check(&ending).detail);
+        }
+    }
+
+    #[test]
+    fn an_idle_stretch_on_a_sped_up_timeline_is_told_as_at_1x() {
+        let idle = survived(&Ending::Idle(S(60), S(1260)), S(1800), (S(60), 10), 500);
+        assert_eq!(
+            idle.detail,
+            "it had no open watch and made no request from 1m to 21m, 20m of the client's own waiting, which a timeline at 10× stretches 10-fold: 2m at 1× (deadline 1m)"
+        );
     }
 }
