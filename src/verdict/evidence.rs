@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::answer::Answer;
 use super::delivery_lag::DELIVERY_LAG;
-use super::request_log::watch_ends;
+use super::request_log::{StormStop, watch_ends};
 use super::scorecard::Check;
 use crate::check_name::CheckName;
 use crate::scenario::{Scenario, SetUp, format_duration as fmt};
@@ -47,7 +47,7 @@ pub(super) struct Evidence<'a> {
     /// How the consumer stopped, if it did.
     pub(super) stream_end: Option<(Duration, &'a ConsumerStop)>,
     /// When the run was stopped as a request storm.
-    pub(super) storm: Option<(Duration, u64, Option<Duration>)>,
+    pub(super) storm: Option<StormStop>,
     /// The client's read timeout, as the run built it.
     pub(super) read_timeout: Option<Duration>,
     /// Whether kube-client's retry of 429/503/504 was on, as the run built the client.
@@ -106,7 +106,13 @@ impl<'a> Evidence<'a> {
                 TraceKind::StreamEnded { cause } if stream_end.is_none() => {
                     stream_end = Some((event.at, cause));
                 }
-                TraceKind::Storm { requests, burst } => storm = Some((event.at, *requests, *burst)),
+                TraceKind::Storm { requests, burst } => {
+                    storm = Some(StormStop {
+                        at: event.at,
+                        requests: *requests,
+                        burst: *burst,
+                    });
+                }
                 TraceKind::Client {
                     read_timeout: timeout,
                     retry: on,

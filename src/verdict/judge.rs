@@ -7,19 +7,21 @@ use std::time::Duration;
 
 use super::call::calls;
 use super::check::checkpoints::no_ghosts_or_losses;
-use super::check::converged::view_converged;
-use super::check::deadline::{Recovery, back_in_sync};
+use super::check::converged::{Held, converged};
+use super::check::deadline::{BackAfter, Comeback, Recovery, Sight, back_within, last_fault};
+use super::check::kept_up::{kept_up, open_watch};
 use super::check::monotonic::versions_rose;
 use super::check::relists::{Relisting, relists_within};
 use super::check::request_rate::{pacing, peak_per_minute, rate_within};
-use super::check::resumable::resumed_watches_delivered;
+use super::check::resumable::{ResumeEvidence, resumable};
 use super::check::survived::{Ending, survived};
 use super::delivery_lag::DELIVERY_LAG;
 use super::diagnosis;
 use super::fold::{Objects, Sample, gaps, samples};
 use super::protocol::protocol_checks;
-use super::request_log::{lists, watch_ends};
+use super::request_log::{StormStop, lists, watch_ends};
 use super::scorecard::{Check, Figures, Marks, Verdict};
+use super::watcher_history::walk_resumes;
 use crate::check_name::CheckName;
 use crate::scenario::{Scenario, SetUp};
 use crate::trace::{ConsumerStop, RequestRecord, Trace, TraceKind, Verb, WatchEnd};
@@ -37,16 +39,17 @@ pub fn judge(scenario: &Scenario, setup: &SetUp, trace: &Trace) -> Verdict {
 pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Duration) -> Verdict {
     let run = Run::read(trace, setup);
     let gaps = gaps(&run.samples, lag);
-    let recovery = recovery(scenario, trace, &run, &gaps);
+    let recovery = disruption(scenario, trace, &run, &gaps);
     let calls = calls(trace, |_| true, Duration::MAX);
     let relisting = Relisting::of(&calls);
     let peak = peak_per_minute(&run.requests.iter().map(|(at, _)| *at).collect::<Vec<_>>());
     let figures = figures(scenario, &run, &gaps, &recovery, relisting.relists, peak);
 
     let (selector, expect) = (&setup.config.selector, &scenario.expect);
+    let stopped = run.storm.map_or(scenario.duration, |s| s.at);
     let ending = match (run.ended, run.storm) {
         (Some((at, cause)), _) => Ending::StreamEnded(at, cause),
-        (None, Some((at, requests, burst))) => Ending::Storm(at, requests, burst),
+        (None, Some(storm)) => Ending::Storm(storm),
         (None, None) => Ending::ReadOn,
     };
     let mut checks = vec![
@@ -56,13 +59,16 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
             (expect.deadline, 1),
             scenario.server.max_requests,
         ),
-        view_converged(
-            recovery.converged,
-            &run.view,
+        converged(
+            &Held {
+                sight: Sight::View,
+                objects: &run.view,
+                store: run.store.as_ref(),
+                stopped_early: run.ended.is_some() || run.storm.is_some(),
+            },
             &run.truth,
-            run.store.as_ref(),
         ),
-        back_in_sync(&recovery, expect.deadline),
+        back_within(&recovery.recovery(stopped), expect.deadline),
         relists_within(&relisting, expect.max_relists),
         rate_within(
             peak,
@@ -73,7 +79,11 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
         ),
     ];
     checks.push(versions_rose(trace));
-    checks.push(resumed_watches_delivered(trace, selector, setup.shape));
+    checks.push(resumable(&ResumeEvidence::Walked(walk_resumes(
+        trace,
+        selector,
+        setup.shape,
+    ))));
     if !expect.checkpoints.is_empty() {
         checks.push(no_ghosts_or_losses(
             trace,
@@ -83,6 +93,12 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
             lag,
         ));
     }
+    checks.push(kept_up(
+        trace,
+        open_watch(&calls),
+        stopped.saturating_sub(expect.deadline),
+        &scenario.resource,
+    ));
     // The protocol: how it reacted to what the server said, whatever came of it.
     let bounds = (lag, expect.deadline, scenario.duration);
     checks.extend(protocol_checks(trace, &calls, bounds, |(from, to)| {
@@ -143,7 +159,7 @@ struct Run<'a> {
     /// How the consumer's stream ended, if it did.
     ended: Option<(Duration, &'a ConsumerStop)>,
     /// When the run was stopped as a request storm.
-    storm: Option<(Duration, u64, Option<Duration>)>,
+    storm: Option<StormStop>,
     samples: Vec<Sample>,
     view: Objects,
     truth: Objects,
@@ -172,10 +188,7 @@ impl<'a> Run<'a> {
             TraceKind::StreamEnded { cause } => Some((e.at, cause)),
             _ => None,
         });
-        let storm = trace.iter().find_map(|e| match e.kind {
-            TraceKind::Storm { requests, burst } => Some((e.at, requests, burst)),
-            _ => None,
-        });
+        let storm = StormStop::in_trace(trace, Duration::MAX);
         let (samples, view, truth) = samples(trace, &setup.config.selector, setup.shape);
         let store = trace.iter().rev().find_map(|e| match &e.kind {
             TraceKind::Store { objects } => {
@@ -206,33 +219,50 @@ impl<'a> Run<'a> {
     }
 }
 
-/// When the last fault ended: as the timeline says, or later when a fault aimed by a count
-/// acted later (a request it hit, a damaged event line), which the timeline cannot know.
-fn last_fault(scenario: &Scenario, trace: &Trace) -> Option<Duration> {
-    let acted = trace
-        .iter()
-        .filter(|e| match &e.kind {
-            TraceKind::FaultHit { .. } => true,
-            TraceKind::Sent { event, .. } => event.damaged.is_some(),
-            _ => false,
-        })
-        .map(|e| e.at)
-        .max();
-    scenario.last_fault_end().max(acted)
+/// When the watcher was disrupted and back in sync, and whether its view converged.
+struct Disruption {
+    /// The view ended equal to the truth, and the run neither ended early nor was stopped.
+    converged: bool,
+    disrupted_at: Option<Duration>,
+    recovered_at: Option<Duration>,
+    /// The last of the watcher's errors that counted as a disruption.
+    last_error: Option<Duration>,
+    /// When the last fault ended (or last acted), if one played.
+    last_fault: Option<Duration>,
+}
+
+impl Disruption {
+    /// The deadline check's view of it; `stopped` where the run stopped.
+    fn recovery(&self, stopped: Duration) -> Recovery {
+        let comeback = match (self.converged, self.disrupted_at, self.recovered_at) {
+            (false, ..) => Comeback::NeverInSync,
+            (true, None, _) => Comeback::Undisrupted,
+            (true, Some(_), None) => Comeback::ErrorsToTheEnd(self.last_error.unwrap_or_default()),
+            (true, Some(_), Some(at)) => Comeback::Back(
+                at,
+                BackAfter::as_played(at.saturating_sub(self.last_fault.unwrap_or_default())),
+            ),
+        };
+        Recovery {
+            sight: Sight::View,
+            comeback,
+            last_fault: self.last_fault,
+            stopped,
+            speed: 1,
+        }
+    }
 }
 
 /// When the watcher was disrupted and when it was back in sync.
-fn recovery(
+fn disruption(
     scenario: &Scenario,
     trace: &Trace,
     run: &Run<'_>,
     gaps: &[(Duration, Option<Duration>)],
-) -> Recovery {
+) -> Disruption {
     let first_fault = scenario.first_fault().unwrap_or(Duration::ZERO);
-    let (last_fault, faulted) = match last_fault(scenario, trace) {
-        Some(at) => (at, true),
-        None => (Duration::ZERO, false),
-    };
+    let faulted_until = last_fault(scenario, trace, |_| true);
+    let last_fault = faulted_until.unwrap_or_default();
     // Errors of the client's own (no Status: its read timeout on a quiet watch) that go on
     // after the faults are over, each followed within the deadline by a request answered
     // well, are the watcher's steady state: they cost requests, which the rate check counts,
@@ -301,13 +331,12 @@ fn recovery(
             }
         }
     };
-    Recovery {
+    Disruption {
         converged,
         disrupted_at,
         recovered_at,
         last_error,
-        last_fault,
-        faulted,
+        last_fault: faulted_until,
     }
 }
 
@@ -316,7 +345,7 @@ fn figures(
     scenario: &Scenario,
     run: &Run<'_>,
     gaps: &[(Duration, Option<Duration>)],
-    recovery: &Recovery,
+    recovery: &Disruption,
     relists: u32,
     peak: u32,
 ) -> Figures {

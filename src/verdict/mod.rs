@@ -27,6 +27,7 @@ mod reaction;
 mod request_log;
 mod rules;
 mod scorecard;
+mod selection;
 mod watcher_history;
 
 pub use crate::check_name::CheckName;

@@ -142,7 +142,11 @@ pub(super) struct Skip {
 /// words.
 ///
 /// A store shows states, not every change, so for [`Shape::Store`] nothing is checked.
-pub(super) fn resumable(trace: &Trace, selector: &Selector, shape: Shape) -> Result<usize, String> {
+pub(super) fn walk_resumes(
+    trace: &Trace,
+    selector: &Selector,
+    shape: Shape,
+) -> Result<usize, String> {
     first_skip(trace, selector, shape).map_err(|skip| {
         format!(
             "the watcher resumed from resourceVersion={} at {} after watching from {} since {}, but never saw the change to {} at resourceVersion {} in between",
@@ -372,10 +376,10 @@ mod tests {
             trace
         };
         assert_eq!(
-            resumable(&trace(true), &Selector::default(), Shape::Events),
+            walk_resumes(&trace(true), &Selector::default(), Shape::Events),
             Ok(1)
         );
-        let err = resumable(&trace(false), &Selector::default(), Shape::Events).unwrap_err();
+        let err = walk_resumes(&trace(false), &Selector::default(), Shape::Events).unwrap_err();
         assert!(err.contains("ns/a at resourceVersion 374"), "{err}");
     }
 
@@ -388,7 +392,7 @@ mod tests {
             request(2, Verb::Watch, "watch=true&resourceVersion=3"),
         ];
         assert_eq!(
-            resumable(&trace, &Selector::default(), Shape::Events),
+            walk_resumes(&trace, &Selector::default(), Shape::Events),
             Ok(1)
         );
     }
@@ -402,7 +406,7 @@ mod tests {
             request(3, Verb::List, "limit=500"),
             apply(3, "ns/a", 3),
         ];
-        let err = resumable(&trace, &Selector::default(), Shape::Events).unwrap_err();
+        let err = walk_resumes(&trace, &Selector::default(), Shape::Events).unwrap_err();
         assert!(
             err.contains("never saw the change to ns/a at resourceVersion 3"),
             "{err}"
@@ -418,7 +422,7 @@ mod tests {
             request(3, Verb::Watch, "watch=true&resourceVersion=9"),
         ];
         assert_eq!(
-            resumable(&trace, &Selector::default(), Shape::Events),
+            walk_resumes(&trace, &Selector::default(), Shape::Events),
             Ok(0)
         );
     }

@@ -5,28 +5,29 @@ use std::time::Duration;
 
 use super::breach::first_breach;
 use super::client::Client;
-use super::pattern::{behind, longest_idle, repeated_pattern};
+use super::pattern::{longest_idle, repeated_pattern};
 use super::reactions::{Resumes, resumes};
-use super::selection::selector_of;
 use super::story;
 use super::waits::Waits;
 use crate::check_name::CheckName;
 use crate::mechanism::Mechanism;
 use crate::scenario::Scenario;
-use crate::trace::{Trace, TraceKind, Verb};
+use crate::trace::{Trace, Verb};
 use crate::verdict::call::{self, Call};
-use crate::verdict::check::converged::cache_converged;
-use crate::verdict::check::deadline::{BackAfter, client_back};
-use crate::verdict::check::kept_up::open_watch_kept_up;
+use crate::verdict::check::converged::{Held, converged};
+use crate::verdict::check::deadline::{Comeback, Recovery, Sight, back_within, last_fault};
+use crate::verdict::check::kept_up::{kept_up, open_watch};
 use crate::verdict::check::relists::{Relisting, relists_within};
 use crate::verdict::check::request_rate::{pacing, peak_per_minute, rate_within};
-use crate::verdict::check::resumable::{WatchStarts, client_resumes};
+use crate::verdict::check::resumable::{ResumeEvidence, WatchStarts, resumable};
 use crate::verdict::check::survived::{Ending, survived};
 use crate::verdict::delivery_lag::live_delivery_lag;
 use crate::verdict::fold::{Objects, apply_truth};
 use crate::verdict::protocol::protocol_checks;
 use crate::verdict::reaction::after_gone;
+use crate::verdict::request_log::StormStop;
 use crate::verdict::scorecard::{Check, Figures, Link, Marks, Verdict};
+use crate::verdict::selection::selector_of;
 
 /// Judges one client from the live server's trace.
 #[must_use]
@@ -35,21 +36,17 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
     let calls = call::calls(trace, |r| client.id.sent(r), end);
     let deadline = scenario.expect.deadline;
     let first_fault = scenario.first_fault();
-    let last_fault = scenario.last_fault_end().unwrap_or(Duration::ZERO);
+    let last_fault = last_fault(scenario, trace, |id| {
+        calls.iter().any(|c| c.record.id == id)
+    });
     let after_gone = after_gone(&calls);
     let resumes = resumes(&calls);
     let peak = peak_per_minute(&calls.iter().map(|c| c.at).collect::<Vec<_>>());
     let relisting = Relisting::of(&calls);
-    let storm = trace.iter().find_map(|e| match e.kind {
-        TraceKind::Storm { requests, burst } if e.at <= end => Some((e.at, requests, burst)),
-        _ => None,
-    });
-    let stop = storm.map_or(end, |(at, ..)| at.min(end)); // a storm stops the run early
+    let storm = StormStop::in_trace(trace, end);
+    let stop = storm.map_or(end, |s| s.at.min(end)); // a storm stops the run early
     let pending = calls.iter().find(|c| c.record.status == 0);
-    let open = calls
-        .iter()
-        .rev()
-        .find(|c| c.record.verb == Verb::Watch && c.record.status == 200 && c.ended.is_none());
+    let open = open_watch(&calls);
     // A wait of the client's own took `speed` times as long in virtual time as it would have
     // at 1×: the checks hold it to what it would have been.
     let waits = Waits::new(scenario, client.speed);
@@ -61,16 +58,7 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
         &waits,
         open.is_some() || pending.is_some(),
     );
-    let (disrupted_at, recovered) = disruption(&calls, first_fault, last_fault, &waits);
-    // Kept up: every open watch sent the writes it selects, up to a deadline before the end.
-    let behind = open.and_then(|watch| {
-        behind(
-            trace,
-            watch,
-            end.saturating_sub(deadline),
-            &scenario.resource,
-        )
-    });
+    let (disrupted_at, recovery) = disruption(&calls, (first_fault, last_fault), stop, &waits);
     let mut checks = vec![
         survived(
             &ending,
@@ -86,26 +74,33 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
             pacing(&calls),
         ),
         relists_within(&relisting, scenario.expect.max_relists),
-        client_back(
-            disrupted_at,
-            recovered,
-            (last_fault, stop),
-            deadline,
-            waits.speed(),
+        back_within(&recovery, deadline),
+        resumable(&ResumeEvidence::Counted(watch_starts(&resumes))),
+        kept_up(
+            trace,
+            open,
+            end.saturating_sub(deadline),
+            &scenario.resource,
         ),
-        client_resumes(&watch_starts(&resumes)),
-        open_watch_kept_up(behind.as_deref()),
     ];
     let bounds = (live_delivery_lag(waits.speed()), deadline, end);
     checks.extend(protocol_checks(trace, &calls, bounds, |s| waits.at_1x(s)));
     // Converged: the cache it wrote against the truth it selects.
-    if let Some(view) = client.view {
-        checks.push(cache_converged(
-            view,
+    if let Some(cache) = client.view {
+        let held = Held {
+            sight: Sight::Requests,
+            objects: cache,
+            store: None,
+            stopped_early: false,
+        };
+        checks.push(converged(
+            &held,
             &truth_selected(scenario, trace, &calls, end),
         ));
     }
 
+    // In the order every verdict lists them.
+    checks.sort_by_key(|c| CheckName::ALL.iter().position(|n| *n == c.name));
     // The mechanism: the first story that fits, in the order of how much it explains.
     let recovered_ok = checks.iter().all(|c| c.passed);
     let (mechanism, chain) = if recovered_ok {
@@ -118,14 +113,14 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
             checks: &checks,
             end,
             rate: failed(CheckName::RequestRate)
-                .map(|c| (storm.map(|s| s.0), c.detail.as_str(), pattern.as_deref())),
+                .map(|c| (storm.map(|s| s.at), c.detail.as_str(), pattern.as_deref())),
             first_fault,
             pending,
             after_gone: &after_gone,
             survived: failed(CheckName::Survived).map(|c| c.detail.as_str()),
             resumes: &resumes,
             open,
-            behind: behind.as_deref(),
+            behind: failed(CheckName::KeptUp).map(|c| c.detail.as_str()),
             breach: first_breach(trace, &calls, &waits, (deadline, end)),
         };
         let (mechanism, chain) = story::tell(&facts);
@@ -140,7 +135,10 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
             &calls,
             (relisting.relists, peak),
             disrupted_at,
-            recovered.map(|(at, _)| at),
+            match recovery.comeback {
+                Comeback::Back(at, _) => Some(at),
+                _ => None,
+            },
         ),
         mechanism,
         chain,
@@ -157,7 +155,7 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
 fn ending<'c>(
     calls: &[Call<'_>],
     client: &Client<'c>,
-    (first_fault, storm): (Option<Duration>, Option<(Duration, u64, Option<Duration>)>),
+    (first_fault, storm): (Option<Duration>, Option<StormStop>),
     deadline: Duration,
     waits: &Waits,
     busy: bool,
@@ -166,8 +164,8 @@ fn ending<'c>(
     if let Some(at) = client.exit.at {
         return Ending::Exited(at, client.exit.status.as_str());
     }
-    if let Some((at, requests, burst)) = storm {
-        return Ending::Storm(at, requests, burst);
+    if let Some(storm) = storm {
+        return Ending::Storm(storm);
     }
     let quiet_since = calls
         .iter()
@@ -186,13 +184,14 @@ fn ending<'c>(
 
 /// When the client was first disrupted after the first fault (a failed request), and when it
 /// was back: the first healthy list or watch after its last failed request (a watch counts once
-/// it was sent something, or is still open), with how long that took.
+/// it was sent something, or is still open), with how long that took. `stopped` where the run
+/// stopped.
 fn disruption(
     calls: &[Call<'_>],
-    first_fault: Option<Duration>,
-    last_fault: Duration,
+    (first_fault, last_fault): (Option<Duration>, Option<Duration>),
+    stopped: Duration,
     waits: &Waits,
-) -> (Option<Duration>, Option<(Duration, BackAfter)>) {
+) -> (Option<Duration>, Recovery) {
     let failures = || {
         calls
             .iter()
@@ -207,8 +206,22 @@ fn disruption(
             .find(|c| c.record.verb != Verb::Watch || c.ended.is_none() || c.last_sent.is_some())
             .map(|c| c.at)
     });
-    let recovered = recovered_at.map(|at| (at, waits.back_after(calls, last_fault, at)));
-    (disrupted_at, recovered)
+    let comeback = match (disrupted_at, recovered_at) {
+        (None, _) => Comeback::Undisrupted,
+        (Some(from), None) => Comeback::NoHealthyRequest(from),
+        (Some(_), Some(at)) => Comeback::Back(
+            at,
+            waits.back_after(calls, last_fault.unwrap_or_default(), at),
+        ),
+    };
+    let recovery = Recovery {
+        sight: Sight::Requests,
+        comeback,
+        last_fault,
+        stopped,
+        speed: waits.speed(),
+    };
+    (disrupted_at, recovery)
 }
 
 /// How its watches started, for the resumable check.

@@ -13,7 +13,6 @@ mod client_judge;
 mod identity;
 mod pattern;
 mod reactions;
-mod selection;
 mod story;
 #[cfg(test)]
 mod tests;

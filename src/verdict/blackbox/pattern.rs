@@ -1,59 +1,11 @@
-//! Shapes in a client's requests: the cycle it repeated, the longest stretch it did nothing,
-//! and writes its open watch was never sent.
+//! Shapes in a client's requests: the cycle it repeated and the longest stretch it did
+//! nothing.
 
 use std::time::Duration;
 
-use super::selection::selector_of;
-use crate::scenario::{ResourceSpec, format_duration as fmt};
-use crate::trace::{Trace, TraceKind, Verb};
+use crate::scenario::format_duration as fmt;
+use crate::trace::Verb;
 use crate::verdict::call::Call;
-
-/// Whether an open watch fell behind: a write it selects, made by `by`, that it never sent.
-pub(super) fn behind(
-    trace: &Trace,
-    watch: &Call<'_>,
-    by: Duration,
-    resource: &ResourceSpec,
-) -> Option<String> {
-    let selector = selector_of(watch.record, resource);
-    let sent = watch.last_sent.map_or(0, |(_, rv)| rv);
-    let start = watch
-        .opened
-        .map_or(0, |(from, _, revision)| from.unwrap_or(revision));
-    let missed: Vec<(Duration, u64)> = trace
-        .iter()
-        .filter(|e| e.at <= by && e.at >= watch.at)
-        .filter_map(|e| match &e.kind {
-            TraceKind::Write {
-                key,
-                labels,
-                fields,
-                resource_version,
-                ..
-            } if *resource_version > sent.max(start) => {
-                let (namespace, name) = match key.split_once('/') {
-                    Some((ns, name)) => (Some(ns), name),
-                    None => (None, key.as_str()),
-                };
-                selector
-                    .matches(name, namespace, labels, || {
-                        std::collections::BTreeMap::clone(fields)
-                    })
-                    .then_some((e.at, *resource_version))
-            }
-            _ => None,
-        })
-        .collect();
-    let (first_at, first_rv) = *missed.first()?;
-    Some(format!(
-        "watch #{} (open since {}) was never sent {} write{} it selects, the first at {} (resourceVersion {first_rv}); the last event it was sent carried resourceVersion {sent}",
-        watch.record.id,
-        fmt(watch.at),
-        missed.len(),
-        if missed.len() == 1 { "" } else { "s" },
-        fmt(first_at),
-    ))
-}
 
 /// The stretches within `from..to` in which the client had no watch open, no request pending
 /// and made no request: time it spent waiting of its own accord (its backoff, its timers, a

@@ -1,5 +1,5 @@
 //! Relists: how many times the whole state was loaded again, against the scenario's bound, and
-//! after how many of the 410s it was told a relist came next. Both judges read it off the
+//! after how many of the 410s it was sent a relist came next. Both judges read it off the
 //! requests alike.
 
 use std::fmt::Write as _;
@@ -21,10 +21,10 @@ fn count_words(relists: u32) -> String {
     format!("{relists} relist{}", if relists == 1 { "" } else { "s" })
 }
 
-/// How a client relisted: how many times, and after how many of the 410s it was told.
+/// How a client relisted: how many times, and after how many of the 410s it was sent.
 pub(in crate::verdict) struct Relisting {
     pub(in crate::verdict) relists: u32,
-    /// The 410s it was told, and after how many of them a relist came next.
+    /// The 410s it was sent, and after how many of them a relist came next.
     pub(in crate::verdict) after_gone: (usize, usize),
 }
 
@@ -50,7 +50,7 @@ pub(in crate::verdict) fn relists_within(seen: &Relisting, max: Option<u32>) -> 
     if gone > 0 {
         let _ = write!(
             detail,
-            "; it relisted after {relisted} of the {gone} 410s it was told"
+            "; it relisted after {relisted} of the {gone} 410s it was sent"
         );
     }
     Check {
@@ -78,14 +78,14 @@ mod tests {
     }
 
     #[test]
-    fn the_relists_say_after_how_many_410s_one_came_when_any_was_told() {
+    fn the_relists_say_after_how_many_410s_one_came_when_any_was_sent() {
         let seen = Relisting {
             relists: 1,
             after_gone: (2, 1),
         };
         assert_eq!(
             relists_within(&seen, None).detail,
-            "1 relist (no bound); it relisted after 1 of the 2 410s it was told"
+            "1 relist (no bound); it relisted after 1 of the 2 410s it was sent"
         );
     }
 }

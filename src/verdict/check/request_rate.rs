@@ -9,6 +9,7 @@ use crate::apiserver::storm_words;
 use crate::check_name::CheckName;
 use crate::scenario::format_duration as fmt;
 use crate::verdict::call::Call;
+use crate::verdict::request_log::StormStop;
 use crate::verdict::scorecard::Check;
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -32,7 +33,7 @@ pub(in crate::verdict) fn peak_per_minute(times: &[Duration]) -> u32 {
 pub(in crate::verdict) fn rate_within(
     peak: u32,
     bound: Option<u32>,
-    storm: Option<(Duration, u64, Option<Duration>)>,
+    storm: Option<StormStop>,
     max_requests: u64,
     backoff: Option<String>,
 ) -> Check {
@@ -40,11 +41,11 @@ pub(in crate::verdict) fn rate_within(
         Some(b) => format!("peak {peak} requests in a minute (bound {b})"),
         None => format!("peak {peak} requests in a minute (no bound)"),
     };
-    if let Some((_, requests, burst)) = storm {
+    if let Some(storm) = storm {
         let _ = write!(
             detail,
             "; stopped as a request storm: {}",
-            storm_words(requests, burst, max_requests)
+            storm_words(storm.requests, storm.burst, max_requests)
         );
     }
     if let Some(backoff) = backoff {
@@ -113,7 +114,11 @@ mod tests {
         let over = rate_within(11, Some(10), None, 500, None);
         assert!(!over.passed);
         assert_eq!(over.detail, "peak 11 requests in a minute (bound 10)");
-        let storm = Some((Duration::from_secs(70), 500, None));
+        let storm = Some(StormStop {
+            at: Duration::from_secs(70),
+            requests: 500,
+            burst: None,
+        });
         assert!(!rate_within(3, None, storm, 500, None).passed);
     }
 }

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use crate::apiserver::storm_words;
 use crate::check_name::CheckName;
 use crate::scenario::format_duration as fmt;
 use crate::trace::ConsumerStop;
+use crate::verdict::request_log::StormStop;
 use crate::verdict::scorecard::Check;
 
 /// How a client's reading ended, as its judge could see it: the kube-rs judge sees its stream
@@ -17,8 +17,8 @@ pub(in crate::verdict) enum Ending<'a> {
     ReadOn,
     /// The kube-rs consumer's stream ended, and how.
     StreamEnded(Duration, &'a ConsumerStop),
-    /// The run was stopped as a request storm: when, how many requests, in what burst.
-    Storm(Duration, u64, Option<Duration>),
+    /// The run was stopped as a request storm.
+    Storm(StormStop),
     /// Its process exited before the end, with its status in words.
     Exited(Duration, &'a str),
     /// It made no list or watch request at all.
@@ -43,11 +43,7 @@ pub(in crate::verdict) fn survived(
     let detail = match *ending {
         Ending::ReadOn => "the consumer read to the end".to_owned(),
         Ending::StreamEnded(at, cause) => format!("the stream ended at {}: {cause}", fmt(at)),
-        Ending::Storm(at, n, burst) => format!(
-            "the run was stopped at {} as a request storm: {}",
-            fmt(at),
-            storm_words(n, burst, max_requests)
-        ),
+        Ending::Storm(storm) => storm.words(max_requests),
         Ending::Exited(at, status) => format!(
             "the client exited ({status}) at {}, before the end at {}",
             fmt(at),
@@ -104,7 +100,11 @@ mod tests {
         let stopped = ConsumerStop::WatcherReturned;
         for ending in [
             Ending::StreamEnded(S(70), &stopped),
-            Ending::Storm(S(70), 500, None),
+            Ending::Storm(StormStop {
+                at: S(70),
+                requests: 500,
+                burst: None,
+            }),
             Ending::Exited(S(70), "exit status 1"),
             Ending::NoRequest,
             Ending::Quiet(S(70)),

@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use super::explanation::{Explanation, after_fault, caused, found, link};
-use crate::apiserver::storm_words;
 use crate::check_name::CheckName;
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
@@ -19,15 +18,8 @@ use crate::verdict::scorecard::Link;
 /// The request storm, the request-rate bound or the backoff check that a hot loop ran into, in
 /// words.
 fn storm_or_rate(e: &Evidence) -> Option<Link> {
-    if let Some((at, requests, burst)) = e.storm {
-        return Some(link(
-            at,
-            format!(
-                "the run was stopped at {} as a request storm: {}",
-                fmt(at),
-                storm_words(requests, burst, e.scenario.server.max_requests)
-            ),
-        ));
+    if let Some(storm) = e.storm {
+        return Some(link(storm.at, storm.words(e.scenario.server.max_requests)));
     }
     e.failure(CheckName::RequestRate)
         .or_else(|| e.failure(CheckName::Backoff))

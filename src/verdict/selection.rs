@@ -1,4 +1,5 @@
-//! What a client's request selects, read off its path and query.
+//! What a client's request selects, read off its path and query: both judges' kept-up check
+//! and the exec judge's truth read it.
 
 use crate::apiserver::route::Route;
 use crate::scenario::ResourceSpec;
@@ -7,7 +8,7 @@ use crate::trace::RequestRecord;
 
 /// What a request for `resource` selects: its label and field selectors, and the namespace its
 /// path names (`/api/v1/namespaces/NS/pods` sees only NS), as one selector.
-pub(super) fn selector_of(record: &RequestRecord, resource: &ResourceSpec) -> Selector {
+pub(in crate::verdict) fn selector_of(record: &RequestRecord, resource: &ResourceSpec) -> Selector {
     let namespace = match Route::of(&record.path, resource) {
         Route::Collection {
             namespace: Some(namespace),
