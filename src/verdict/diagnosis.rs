@@ -49,7 +49,7 @@ pub(super) fn diagnose(
     if let Some(check) = checks.iter().find(|c| !c.passed)
         && finding.mechanism != Mechanism::Unknown
         && check.name != CheckName::Survived
-        && !parts.iter().any(|part| part.contains(&check.detail))
+        && !finding.chain.iter().any(|l| l.quotes == Some(check.name))
     {
         parts.push(check.detail.clone());
     }

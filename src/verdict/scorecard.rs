@@ -44,6 +44,32 @@ pub struct Link {
     pub at: Duration,
     /// What happened, in words.
     pub text: String,
+    /// The check whose words this link carries, if it quotes one: a diagnosis that tells the
+    /// chain and then the failing checks does not say them twice.
+    #[serde(skip)]
+    pub quotes: Option<CheckName>,
+}
+
+impl Link {
+    /// A link in words of its own.
+    #[must_use]
+    pub fn new(at: Duration, text: impl Into<String>) -> Self {
+        Self {
+            at,
+            text: text.into(),
+            quotes: None,
+        }
+    }
+
+    /// A link that says what `check` found, in its words.
+    #[must_use]
+    pub fn quoting(at: Duration, check: &Check) -> Self {
+        Self {
+            at,
+            text: check.detail.clone(),
+            quotes: Some(check.name),
+        }
+    }
 }
 
 /// Where a view first left the truth.
@@ -129,6 +155,7 @@ impl Verdict {
             chain: vec![Link {
                 at: Duration::ZERO,
                 text: why.clone(),
+                quotes: Some(CheckName::Survived),
             }],
             first_divergence: None,
             diagnosis: Some(why),

@@ -69,8 +69,7 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
         rate_within(
             peak,
             scenario.expect.max_requests_per_minute,
-            storm,
-            scenario.server.max_requests,
+            storm.is_some(),
             pacing(&calls),
         ),
         relists_within(&relisting, scenario.expect.max_relists),
@@ -113,14 +112,14 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
             checks: &checks,
             end,
             rate: failed(CheckName::RequestRate)
-                .map(|c| (storm.map(|s| s.at), c.detail.as_str(), pattern.as_deref())),
+                .map(|c| (storm.map(|s| s.at), c, pattern.as_deref())),
             first_fault,
             pending,
             after_gone: &after_gone,
-            survived: failed(CheckName::Survived).map(|c| c.detail.as_str()),
+            survived: failed(CheckName::Survived),
             resumes: &resumes,
             open,
-            behind: failed(CheckName::KeptUp).map(|c| c.detail.as_str()),
+            behind: failed(CheckName::KeptUp),
             breach: first_breach(trace, &calls, &waits, (deadline, end)),
         };
         let (mechanism, chain) = story::tell(&facts);
@@ -255,8 +254,7 @@ fn truth_selected(
     truth
 }
 
-/// The diagnosis in words: the chain, then each failed check it does not already say (the rate
-/// aside: a storm's story tells it).
+/// The diagnosis in words: the chain, then each failed check it does not already quote.
 fn diagnosis(mechanism: Option<Mechanism>, chain: &[Link], checks: &[Check]) -> String {
     let mut words: Vec<String> = chain.iter().map(|l| l.text.clone()).collect();
     if let Some(mechanism) = mechanism
@@ -265,8 +263,7 @@ fn diagnosis(mechanism: Option<Mechanism>, chain: &[Link], checks: &[Check]) -> 
         words.extend(
             checks
                 .iter()
-                .filter(|c| !c.passed && c.name != CheckName::RequestRate)
-                .filter(|c| !chain.iter().any(|l| l.text.contains(&c.detail)))
+                .filter(|c| !c.passed && !chain.iter().any(|l| l.quotes == Some(c.name)))
                 .map(|c| c.detail.clone()),
         );
     }

@@ -17,17 +17,18 @@ pub(super) struct Facts<'f, 'a> {
     pub(super) calls: &'f [Call<'a>],
     pub(super) checks: &'f [Check],
     pub(super) end: Duration,
-    /// When the rate check failed: when the storm was stopped (if it was), the check's words
-    /// and the cycle the client repeated.
-    pub(super) rate: Option<(Option<Duration>, &'f str, Option<&'f str>)>,
+    /// When the rate check failed: when the storm was stopped (if it was), the check and the
+    /// cycle the client repeated.
+    pub(super) rate: Option<(Option<Duration>, &'f Check, Option<&'f str>)>,
     pub(super) first_fault: Option<Duration>,
     pub(super) pending: Option<&'f Call<'a>>,
     pub(super) after_gone: &'f [(Duration, &'f Call<'a>, Reaction)],
-    /// When the survived check failed, its words.
-    pub(super) survived: Option<&'f str>,
+    /// When the survived check failed, the check.
+    pub(super) survived: Option<&'f Check>,
     pub(super) resumes: &'f Resumes,
     pub(super) open: Option<&'f Call<'a>>,
-    pub(super) behind: Option<&'f str>,
+    /// When the kept-up check failed, the check.
+    pub(super) behind: Option<&'f Check>,
     /// The first breach of the protocol the checks found, if any.
     pub(super) breach: Option<Breach>,
 }
@@ -35,15 +36,19 @@ pub(super) struct Facts<'f, 'a> {
 /// The mechanism of a failure and its chain.
 pub(super) fn tell(facts: &Facts<'_, '_>) -> (Mechanism, Vec<Link>) {
     let mut chain: Vec<Link> = Vec::new();
-    let mut link = |at: Duration, text: String| chain.push(Link { at, text });
-    let mechanism = if let Some((stopped, words, pattern)) = facts.rate {
+    // The check whose words the chain's first link carries, if it quotes one.
+    let mut quoted = None;
+    let mut link = |at: Duration, text: String| chain.push(Link::new(at, text));
+    let mechanism = if let Some((stopped, rate, pattern)) = facts.rate {
         link(
             stopped.unwrap_or(facts.first_fault.unwrap_or_default()),
             format!(
-                "request storm: {words}{}",
+                "request storm: {}{}",
+                rate.detail,
                 pattern.map_or(String::new(), |p| format!("; it repeated {p}"))
             ),
         );
+        quoted = Some(rate.name);
         Mechanism::HotLoopWithoutBackoff
     } else if let Some(call) = facts.pending {
         link(
@@ -77,27 +82,9 @@ pub(super) fn tell(facts: &Facts<'_, '_>) -> (Mechanism, Vec<Link>) {
         .zip(facts.survived)
         .filter(|(last, _)| last.ended.is_some() || last.failed())
     {
-        // It stopped after its last request ended: every such end is one a client recovers
-        // from, by re-watching, or by relisting after a 410.
-        let (at, how) = match last.ended {
-            Some((at, reason)) => (at, format!("ended: {}", reason.describe())),
-            None => (last.at, format!("was answered {}", last.record.status)),
-        };
-        link(
-            at,
-            format!(
-                "its {} from resourceVersion={} (request #{}) {how} at {}, and it made no request after it; {stopped}: a client recovers from that by {}",
-                last.noun(),
-                last.resource_version().unwrap_or_default(),
-                last.record.id,
-                fmt(at),
-                if last.gone().is_some() {
-                    "relisting"
-                } else {
-                    "re-watching from its last resourceVersion"
-                }
-            ),
-        );
+        let (at, text) = stopped_after(last, stopped);
+        link(at, text);
+        quoted = Some(stopped.name);
         Mechanism::StoppedOnRecoverableError
     } else if let Some((at, from, revision)) = facts.resumes.future.first() {
         link(
@@ -117,7 +104,7 @@ pub(super) fn tell(facts: &Facts<'_, '_>) -> (Mechanism, Vec<Link>) {
             ),
         );
         Mechanism::ResumedFromEmpty
-    } else if let Some((watch, words)) = facts
+    } else if let Some((watch, behind)) = facts
         .open
         .filter(|w| matches!(w.finally, Some(WatchEnd::Stalled)))
         .zip(facts.behind)
@@ -125,9 +112,11 @@ pub(super) fn tell(facts: &Facts<'_, '_>) -> (Mechanism, Vec<Link>) {
         link(
             watch.at,
             format!(
-                "its watch went half-open (nothing more arrived) and it did not give up on it: {words}"
+                "its watch went half-open (nothing more arrived) and it did not give up on it: {}",
+                behind.detail
             ),
         );
+        quoted = Some(behind.name);
         Mechanism::HalfOpenWatch
     } else if let Some(breach) = &facts.breach {
         link(breach.at, breach.text.clone());
@@ -145,5 +134,31 @@ pub(super) fn tell(facts: &Facts<'_, '_>) -> (Mechanism, Vec<Link>) {
         );
         Mechanism::Unknown
     };
+    if let Some(first) = chain.first_mut() {
+        first.quotes = quoted;
+    }
     (mechanism, chain)
+}
+
+/// It stopped after its `last` request ended: every such end is one a client recovers from,
+/// by re-watching, or by relisting after a 410.
+fn stopped_after(last: &Call<'_>, stopped: &Check) -> (Duration, String) {
+    let (at, how) = match last.ended {
+        Some((at, reason)) => (at, format!("ended: {}", reason.describe())),
+        None => (last.at, format!("was answered {}", last.record.status)),
+    };
+    let text = format!(
+        "its {} from resourceVersion={} (request #{}) {how} at {}, and it made no request after it; {}: a client recovers from that by {}",
+        last.noun(),
+        last.resource_version().unwrap_or_default(),
+        last.record.id,
+        fmt(at),
+        stopped.detail,
+        if last.gone().is_some() {
+            "relisting"
+        } else {
+            "re-watching from its last resourceVersion"
+        }
+    );
+    (at, text)
 }

@@ -221,8 +221,10 @@ pub(super) fn gone_without_code(e: &Evidence) -> Option<Explanation> {
         .watches
         .iter()
         .filter(|(id, _)| {
-            matches!(e.watch_ends.get(id),
-                Some(WatchEnd::Error { code: 0, reason, .. }) if reason == "Expired")
+            // A 410 that lost its code on the way: its reason says it all the same.
+            e.watch_ends
+                .get(id)
+                .is_some_and(|end| end.gone() && matches!(end, WatchEnd::Error { code: 0, .. }))
         })
         .map(|(id, w)| (*id, w))
         .collect();

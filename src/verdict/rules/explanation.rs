@@ -17,10 +17,7 @@ pub(in crate::verdict) struct Explanation {
 }
 
 pub(super) fn link(at: Duration, text: impl Into<String>) -> Link {
-    Link {
-        at,
-        text: text.into(),
-    }
+    Link::new(at, text)
 }
 
 pub(super) fn found(mechanism: Mechanism, chain: Vec<Link>) -> Option<Explanation> {

@@ -9,6 +9,7 @@ use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
 use crate::trace::{EventType, FaultKind, TraceKind, Verb};
 use crate::verdict::evidence::{Evidence, ServedWatch, resource_version};
+use crate::verdict::scorecard::Link;
 
 pub(super) fn resumed_from_future(e: &Evidence) -> Option<Explanation> {
     let (id, watch, from) = e
@@ -170,31 +171,27 @@ pub(super) fn stale_resume_point(e: &Evidence) -> Option<Explanation> {
     let cost = e
         .checks
         .iter()
-        .find(|c| (c.name == CheckName::Relists || c.name == CheckName::Deadline) && !c.passed)
-        .map(|c| c.detail.clone())
-        .unwrap_or_default();
-    found(
-        Mechanism::StaleResumePoint,
-        vec![
-            link(
-                first.at,
-                format!(
-                    "{} watches resumed from a resourceVersion the server no longer had, the first (#{id}) at {}{}: from {from}, where the oldest it could resume from was {}",
-                    stale.len(),
-                    fmt(first.at),
-                    after_fault(e, first.at),
-                    first.floor
-                ),
+        .find(|c| (c.name == CheckName::Relists || c.name == CheckName::Deadline) && !c.passed);
+    let mut chain = vec![
+        link(
+            first.at,
+            format!(
+                "{} watches resumed from a resourceVersion the server no longer had, the first (#{id}) at {}{}: from {from}, where the oldest it could resume from was {}",
+                stale.len(),
+                fmt(first.at),
+                after_fault(e, first.at),
+                first.floor
             ),
-            link(
-                first.at,
-                format!(
-                    "the resume point was the watcher's own last event, as {bookmarks}; each 410 cost a relist"
-                ),
+        ),
+        link(
+            first.at,
+            format!(
+                "the resume point was the watcher's own last event, as {bookmarks}; each 410 cost a relist"
             ),
-            link(first.at, cost),
-        ],
-    )
+        ),
+    ];
+    chain.extend(cost.map(|c| Link::quoting(first.at, c)));
+    found(Mechanism::StaleResumePoint, chain)
 }
 
 /// A watch resumed from behind what the watcher had already emitted — a resume point moved
@@ -234,10 +231,7 @@ pub(super) fn replayed_from_behind(e: &Evidence) -> Option<Explanation> {
         Some(f) => format!("bookmarks carried a stale resourceVersion ({f})"),
         None => "its resume point went back".to_owned(),
     };
-    let regression = e
-        .failure(CheckName::Monotonic)
-        .map(|c| c.detail.clone())
-        .unwrap_or_default();
+    let regression = e.failure(CheckName::Monotonic);
     found(
         Mechanism::StaleResumePoint,
         vec![
@@ -248,12 +242,16 @@ pub(super) fn replayed_from_behind(e: &Evidence) -> Option<Explanation> {
                     fmt(at)
                 ),
             ),
-            link(
-                at,
-                format!(
-                    "the server still had that history and replayed it from {from} on, and the watcher emitted it again: {regression}"
-                ),
-            ),
+            Link {
+                quotes: regression.map(|c| c.name),
+                ..link(
+                    at,
+                    format!(
+                        "the server still had that history and replayed it from {from} on, and the watcher emitted it again: {}",
+                        regression.map_or("", |c| c.detail.as_str())
+                    ),
+                )
+            },
         ],
     )
 }

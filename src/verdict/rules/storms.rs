@@ -23,7 +23,7 @@ fn storm_or_rate(e: &Evidence) -> Option<Link> {
     }
     e.failure(CheckName::RequestRate)
         .or_else(|| e.failure(CheckName::Backoff))
-        .map(|c| link(Duration::ZERO, c.detail.clone()))
+        .map(|c| Link::quoting(Duration::ZERO, c))
 }
 
 /// The fault behind a loop's answer: the one acting at its first request or, when that
