@@ -64,9 +64,15 @@ impl Link {
     /// A link that says what `check` found, in its words.
     #[must_use]
     pub fn quoting(at: Duration, check: &Check) -> Self {
+        Self::quoting_in(at, check.detail.clone(), check)
+    }
+
+    /// A link whose `text` carries what `check` found.
+    #[must_use]
+    pub fn quoting_in(at: Duration, text: impl Into<String>, check: &Check) -> Self {
         Self {
             at,
-            text: check.detail.clone(),
+            text: text.into(),
             quotes: Some(check.name),
         }
     }

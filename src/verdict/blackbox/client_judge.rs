@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use super::breach::first_breach;
 use super::client::Client;
+use super::facts::Facts;
 use super::pattern::{longest_idle, repeated_pattern};
 use super::reactions::{Resumes, resumes};
 use super::story;
@@ -107,12 +107,15 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
     } else {
         let failed = |name| checks.iter().find(|c| c.name == name && !c.passed);
         let pattern = repeated_pattern(&calls);
-        let facts = story::Facts {
+        let facts = Facts {
+            trace,
             calls: &calls,
             checks: &checks,
             end,
-            rate: failed(CheckName::RequestRate)
-                .map(|c| (storm.map(|s| s.at), c, pattern.as_deref())),
+            deadline,
+            waits: &waits,
+            storm: storm.map(|s| s.at),
+            rate: failed(CheckName::RequestRate).map(|c| (c, pattern.as_deref())),
             first_fault,
             pending,
             after_gone: &after_gone,
@@ -120,7 +123,6 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
             resumes: &resumes,
             open,
             behind: failed(CheckName::KeptUp),
-            breach: first_breach(trace, &calls, &waits, (deadline, end)),
         };
         let (mechanism, chain) = story::tell(&facts);
         (Some(mechanism), chain)

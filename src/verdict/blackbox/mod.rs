@@ -10,7 +10,9 @@
 mod breach;
 mod client;
 mod client_judge;
+mod facts;
 mod identity;
+mod outcome_story;
 mod pattern;
 mod reactions;
 mod story;
