@@ -124,30 +124,40 @@ pub(super) fn backoff_reset_by_init(e: &Evidence) -> Option<Explanation> {
     if gaps.len() < 3 || in_step * 5 < gaps.len() * 4 {
         return None;
     }
-    let (first, first_list) = relists[0];
-    // Refused at the list itself, or failing further on (a later page).
-    let refused = relists.iter().all(|(_, r)| r.status >= 400);
-    let what = if refused {
-        format!(
-            "each refused at its first request: {}{}",
-            e.answer(first_list),
-            caused(e, first, first_list, &e.answer(first_list))
-        )
-    } else {
-        let why = match e.pattern().filter(|p| p.verb == Verb::ListPage) {
-            Some(p) => format!(
-                "; {}{}",
-                p.describe(),
-                caused(e, p.first, p.request, &p.answer)
-            ),
-            None => after_fault(e, first),
+    // The loop told is the longest run of relists each a first step after the one before:
+    // relists that came of something else (a 410 long before) are not its doing.
+    let looped = longest_first_step_run(&relists, &first_step);
+    let (first, first_list) = looped[0];
+    // Refused at the list itself, or failing further on (a later page). The loop's last relist
+    // may be the one that got through, and ended it.
+    let refused_until = |n: usize| looped[..n].iter().all(|(_, r)| r.status >= 400);
+    let what =
+        if refused_until(looped.len()) || (looped.len() > 1 && refused_until(looped.len() - 1)) {
+            format!(
+                "each refused at its first request{}: {}{}",
+                if refused_until(looped.len()) {
+                    ""
+                } else {
+                    " but the last, which got through"
+                },
+                e.answer(first_list),
+                caused(e, first, first_list, &e.answer(first_list))
+            )
+        } else {
+            let why = match e.pattern().filter(|p| p.verb == Verb::ListPage) {
+                Some(p) => format!(
+                    "; {}{}",
+                    p.describe(),
+                    caused(e, p.first, p.request, &p.answer)
+                ),
+                None => after_fault(e, first),
+            };
+            format!("each of which got its first page and failed further on{why}")
         };
-        format!("each of which got its first page and failed further on{why}")
-    };
     let mut chain = vec![
         link(
             first,
-            format!("from {}, {} relists, {what}", fmt(first), relists.len()),
+            format!("from {}, {} relists, {what}", fmt(first), looped.len()),
         ),
         link(
             first,
@@ -161,6 +171,26 @@ pub(super) fn backoff_reset_by_init(e: &Evidence) -> Option<Explanation> {
     ];
     chain.extend(bound);
     found(Mechanism::BackoffResetByInit, chain)
+}
+
+/// The longest run of `relists` in which each came a `first_step` after the one before (at
+/// least the first relist alone).
+fn longest_first_step_run<'r, 'a>(
+    relists: &'r [(Duration, &'a RequestRecord)],
+    first_step: &std::ops::Range<Duration>,
+) -> &'r [(Duration, &'a RequestRecord)] {
+    let mut longest = &relists[..1];
+    let mut start = 0;
+    for i in 1..=relists.len() {
+        let goes_on = i < relists.len() && first_step.contains(&(relists[i].0 - relists[i - 1].0));
+        if !goes_on {
+            if i - start > longest.len() {
+                longest = &relists[start..i];
+            }
+            start = i;
+        }
+    }
+    longest
 }
 
 /// `0.8`, `1.6`, `0.1`: seconds as the chain words a step.
@@ -344,6 +374,44 @@ mod tests {
             apply(backoff_reset_by_init, on_objects, &refused(1_233), &rate),
             None,
             "a backoff on applied objects never sees `Init`"
+        );
+    }
+
+    #[test]
+    fn the_loop_is_told_from_its_own_first_relist_not_from_an_earlier_one_it_did_not_make() {
+        // The initial list, a relist after a 410 long before the fault, then a loop of lists
+        // refused a first step apart until the fault ends and the last gets through.
+        let mut trace = vec![
+            request(0, 100, Verb::List, "limit=500", 200),
+            request(30, 101, Verb::List, "limit=500", 200),
+            fault(60, "http_error"),
+        ];
+        for i in 0..8u64 {
+            let at = S(68) + Duration::from_millis(i * 1_233);
+            let status = if i == 7 { 200 } else { 403 };
+            trace.push(TraceEvent {
+                at,
+                kind: TraceKind::Request(RequestRecord {
+                    id: i,
+                    method: "GET".into(),
+                    path: "/api/v1/configmaps".into(),
+                    query: "limit=500".into(),
+                    status,
+                    verb: Verb::List,
+                    agent: String::new(),
+                    process: None,
+                    retry_after: None,
+                }),
+            });
+            if status == 403 {
+                trace.push(hit(68, i, "http_error"));
+            }
+        }
+        let rate = [failed(CheckName::RequestRate)];
+        let found = explain(backoff_reset_by_init, PLAIN, &trace, &rate).expect("it fits");
+        assert_eq!(
+            found.chain[0].text,
+            "from 1m8s, 8 relists, each refused at its first request but the last, which got through: 403 (http_error at 1m)"
         );
     }
 }
