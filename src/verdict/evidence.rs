@@ -270,12 +270,18 @@ impl<'a> Evidence<'a> {
     /// The most repeated request shape among those not answered 200, when it repeats at least
     /// three times.
     pub(super) fn pattern(&self) -> Option<Pattern<'a>> {
+        self.pattern_since(Duration::ZERO)
+    }
+
+    /// As [`Self::pattern`], among the requests sent at `since` or later: what a loop that
+    /// began then was answered, not what earlier requests were.
+    pub(super) fn pattern_since(&self, since: Duration) -> Option<Pattern<'a>> {
         // Requests by (verb, resourceVersion, answer), keyed by their words so that ties fall
         // the same way in every run: how many, the first and the last.
         type Shape = (&'static str, Option<String>, String);
         let mut groups: BTreeMap<Shape, (&RequestRecord, Answer, usize, Duration, Duration)> =
             BTreeMap::new();
-        for (at, r) in &self.requests {
+        for (at, r) in self.requests.iter().filter(|(at, _)| *at >= since) {
             let answer = self.answer(r);
             let key = (verb(r), resource_version(r), answer.to_string());
             let entry = groups.entry(key).or_insert((*r, answer, 0, *at, *at));

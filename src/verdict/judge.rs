@@ -19,6 +19,7 @@ use super::delivery_lag::DELIVERY_LAG;
 use super::diagnosis;
 use super::fold::{Objects, Sample, gaps, samples};
 use super::protocol::protocol_checks;
+use super::reaction::after_gone;
 use super::request_log::{StormStop, lists, watch_ends};
 use super::scorecard::{Check, Figures, Marks, Verdict};
 use super::watcher_history::walk_resumes;
@@ -41,7 +42,7 @@ pub fn judge_with_lag(scenario: &Scenario, setup: &SetUp, trace: &Trace, lag: Du
     let gaps = gaps(&run.samples, lag);
     let recovery = disruption(scenario, trace, &run, &gaps);
     let calls = calls(trace, |_| true, Duration::MAX);
-    let relisting = Relisting::of(&calls);
+    let relisting = Relisting::of(&calls, &after_gone(&calls));
     let peak = peak_per_minute(&run.requests.iter().map(|(at, _)| *at).collect::<Vec<_>>());
     let figures = figures(scenario, &run, &gaps, &recovery, relisting.relists, peak);
 

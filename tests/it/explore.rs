@@ -177,7 +177,6 @@ fn every_chain_explore_finds_names_a_fault_of_its_timeline_that_the_trace_shows_
         let chain = chain.join(" | ");
         let named = finding.faults.iter().find(|(at, fault)| {
             chain.contains(&format!("({} at {})", fault.kind(), format_duration(*at)))
-                || chain.contains(&format!("({})", fault.kind()))
         });
         let Some((_, fault)) = named else {
             panic!("the chain names no fault of its timeline: {chain}\n{yaml}");

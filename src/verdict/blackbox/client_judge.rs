@@ -42,7 +42,7 @@ pub fn judge_client(scenario: &Scenario, trace: &Trace, client: Client<'_>) -> V
     let after_gone = after_gone(&calls);
     let resumes = resumes(&calls);
     let peak = peak_per_minute(&calls.iter().map(|c| c.at).collect::<Vec<_>>());
-    let relisting = Relisting::of(&calls);
+    let relisting = Relisting::of(&calls, &after_gone);
     let storm = StormStop::in_trace(trace, end);
     let stop = storm.map_or(end, |s| s.at.min(end)); // a storm stops the run early
     let pending = calls.iter().find(|c| c.record.status == 0);

@@ -3,11 +3,12 @@
 //! requests alike.
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use crate::check_name::CheckName;
 use crate::trace::RequestRecord;
 use crate::verdict::call::Call;
-use crate::verdict::reaction::{after_gone, relisted};
+use crate::verdict::reaction::{Reaction, relisted};
 use crate::verdict::request_log::lists;
 use crate::verdict::scorecard::Check;
 
@@ -29,12 +30,15 @@ pub(in crate::verdict) struct Relisting {
 }
 
 impl Relisting {
-    /// Read off a client's calls.
-    pub(in crate::verdict) fn of(calls: &[Call<'_>]) -> Self {
-        let after_gone = after_gone(calls);
+    /// Read off a client's calls and what it did after each 410 among them (`after_gone`,
+    /// which the exec judge also tells its story from, so it is made once).
+    pub(in crate::verdict) fn of(
+        calls: &[Call<'_>],
+        after_gone: &[(Duration, &Call<'_>, Reaction)],
+    ) -> Self {
         Self {
             relists: relists(calls.iter().map(|c| c.record)),
-            after_gone: (after_gone.len(), relisted(&after_gone)),
+            after_gone: (after_gone.len(), relisted(after_gone)),
         }
     }
 }

@@ -144,7 +144,8 @@ pub(super) fn backoff_reset_by_init(e: &Evidence) -> Option<Explanation> {
                 caused(e, first, first_list, &e.answer(first_list))
             )
         } else {
-            let why = match e.pattern().filter(|p| p.verb == Verb::ListPage) {
+            // What the loop's own pages were answered, from its first relist on.
+            let why = match e.pattern_since(first).filter(|p| p.verb == Verb::ListPage) {
                 Some(p) => format!(
                     "; {}{}",
                     p.describe(),
@@ -413,5 +414,51 @@ mod tests {
             found.chain[0].text,
             "from 1m8s, 8 relists, each refused at its first request but the last, which got through: 403 (http_error at 1m)"
         );
+    }
+
+    #[test]
+    fn the_loop_s_pages_are_blamed_on_the_fault_that_answered_them_not_an_earlier_one() {
+        // One continue expired at 1m, and the relist after it got through; then every continue
+        // expired from 5m, and relists came a first step apart, each failing at its second page.
+        let request_at = |ms: u64, id: u64, verb: Verb, status: u16| TraceEvent {
+            at: Duration::from_millis(ms),
+            kind: TraceKind::Request(RequestRecord {
+                id,
+                method: "GET".into(),
+                path: "/api/v1/configmaps".into(),
+                query: if verb == Verb::ListPage {
+                    "limit=1&continue=abc".into()
+                } else {
+                    "limit=1".into()
+                },
+                status,
+                verb,
+                agent: String::new(),
+                process: None,
+                retry_after: None,
+            }),
+        };
+        let mut trace = vec![
+            request_at(0, 1, Verb::List, 200),
+            fault(60, "expire_continue"),
+            request_at(61_000, 2, Verb::ListPage, 410),
+            hit(61, 2, "expire_continue"),
+            request_at(62_000, 3, Verb::List, 200),
+            fault(300, "expire_continue"),
+        ];
+        for i in 0..8u64 {
+            let at = 301_000 + i * 1_233;
+            trace.push(request_at(at, 10 + 2 * i, Verb::List, 200));
+            trace.push(request_at(at + 10, 11 + 2 * i, Verb::ListPage, 410));
+            trace.push(hit(at / 1000, 11 + 2 * i, "expire_continue"));
+        }
+        let rate = [failed(CheckName::RequestRate)];
+        let found = explain(backoff_reset_by_init, PLAIN, &trace, &rate).expect("it fits");
+        let told = &found.chain[0].text;
+        assert!(
+            told.starts_with("from 5m1s, 8 relists, each of which got its first page and failed further on; 8 list-page requests from 5m1.01s"),
+            "{told}"
+        );
+        assert!(told.ends_with("(expire_continue at 5m)"), "{told}");
     }
 }

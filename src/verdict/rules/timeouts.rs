@@ -58,7 +58,7 @@ fn stalled_past_the_deadline(e: &Evidence) -> Option<Explanation> {
     }
     // The first stalled watch the client waited on for longer than the deadline: one that
     // ended sooner (a restart cut it) is not the one that held the view back.
-    let (ended, opened, stalled, waited) = e
+    let (ended, opened, (fault, stalled), waited) = e
         .trace
         .iter()
         .filter_map(|event| match &event.kind {
@@ -71,15 +71,20 @@ fn stalled_past_the_deadline(e: &Evidence) -> Option<Explanation> {
         })
         .find_map(|(ended, request)| {
             let (opened, _) = e.requests.iter().find(|(_, r)| r.id == request)?;
-            let stalled = e
+            let fault = e
                 .faults
                 .iter()
                 .rev()
                 .find(|(t, kind)| *kind == FaultKind::StallStream && *t <= ended)?
-                .0
-                .max(*opened);
+                .0;
+            let stalled = fault.max(*opened);
             let waited = ended - stalled;
-            (waited > e.scenario.expect.deadline).then_some((ended, opened, stalled, waited))
+            (waited > e.scenario.expect.deadline).then_some((
+                ended,
+                opened,
+                (fault, stalled),
+                waited,
+            ))
         })?;
     found(
         Mechanism::HalfOpenWatch,
@@ -87,9 +92,10 @@ fn stalled_past_the_deadline(e: &Evidence) -> Option<Explanation> {
             link(
                 stalled,
                 format!(
-                    "the watch opened at {} went half-open at {} (stall_stream): the connection stayed and nothing more arrived",
+                    "the watch opened at {} went half-open at {} (stall_stream at {}): the connection stayed and nothing more arrived",
                     fmt(*opened),
-                    fmt(stalled)
+                    fmt(stalled),
+                    fmt(fault)
                 ),
             ),
             link(
@@ -133,7 +139,7 @@ fn stalled_to_the_end(e: &Evidence) -> Option<Explanation> {
                 stalled,
                 if stalled < *at {
                     format!(
-                        "the watch opened at {} inside the window of the stall_stream at {}, so it was half-open from the start: the connection stayed and nothing arrived",
+                        "the watch opened at {} inside a stall's window (stall_stream at {}), so it was half-open from the start: the connection stayed and nothing arrived",
                         fmt(*at),
                         fmt(stalled)
                     )

@@ -6,12 +6,12 @@
 // reflector, every item read.
 //
 // Found by `harness explore` (seed 7, timeline 3), one fault, needed. Set-up small-pages fails by
-// half_open_watch: the watch opened at 0s went half-open at 30s (stall_stream): the connection
-// stayed and nothing more arrived; the client gave up on it only at 5m20s, 4m50s later: kube
-// notices a silent watch by its idle timeout (the watch's timeout + 5 s) or a read timeout, and
-// that is longer than the scenario's deadline (1m); the view first left the truth at 30s: stale
-// default/app-config at resourceVersion 32, truth 37; back in sync at 5m20s, 4m49s after the last
-// fault ended at 31s (deadline 1m); faults: stall_stream at 30s
+// half_open_watch: the watch opened at 0s went half-open at 30s (stall_stream at 30s): the
+// connection stayed and nothing more arrived; the client gave up on it only at 5m20s, 4m50s later:
+// kube notices a silent watch by its idle timeout (the watch's timeout + 5 s) or a read timeout,
+// and that is longer than the scenario's deadline (1m); the view first left the truth at 30s:
+// stale default/app-config at resourceVersion 32, truth 37; back in sync at 5m20s, 4m49s after the
+// last fault ended at 31s (deadline 1m); faults: stall_stream at 30s
 //
 // The test runs the watcher below in virtual time (a paused tokio clock, in-memory connections)
 // against the harness's simulated kube-apiserver playing SCENARIO, and judges what it emitted
@@ -30,7 +30,7 @@ use kube_watch_harness::subject::seeded_default_backoff;
 
 /// The shrunk scenario: the workload and the faults that make it fail.
 const SCENARIO: &str = r#"name: forced-410-small-pages-half-open-watch
-description: "Found by `harness explore` (seed 7, timeline 3), one fault, needed. Set-up small-pages fails by half_open_watch: the watch opened at 0s went half-open at 30s (stall_stream): the connection stayed and nothing more arrived; the client gave up on it only at 5m20s, 4m50s later: kube notices a silent watch by its idle timeout (the watch's timeout + 5 s) or a read timeout, and that is longer than the scenario's deadline (1m); the view first left the truth at 30s: stale default/app-config at resourceVersion 32, truth 37; back in sync at 5m20s, 4m49s after the last fault ended at 31s (deadline 1m); faults: stall_stream at 30s"
+description: "Found by `harness explore` (seed 7, timeline 3), one fault, needed. Set-up small-pages fails by half_open_watch: the watch opened at 0s went half-open at 30s (stall_stream at 30s): the connection stayed and nothing more arrived; the client gave up on it only at 5m20s, 4m50s later: kube notices a silent watch by its idle timeout (the watch's timeout + 5 s) or a read timeout, and that is longer than the scenario's deadline (1m); the view first left the truth at 30s: stale default/app-config at resourceVersion 32, truth 37; back in sync at 5m20s, 4m49s after the last fault ended at 31s (deadline 1m); faults: stall_stream at 30s"
 seed: 410
 duration: 10m
 resource:
