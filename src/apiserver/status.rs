@@ -161,6 +161,18 @@ impl Status {
         }
     }
 
+    /// The in-stream 500 the watch cache ends a streaming list with when etcd cannot give
+    /// progress notifications on request: a plain error in `newErrWatcher`, so reason
+    /// `InternalError`, its text as the message and no details (apiserver
+    /// `storage/cacher/cacher.go`).
+    pub(crate) fn watch_progress_unsupported() -> Self {
+        Self::new(
+            500,
+            "InternalError",
+            "a watch stream was requested by the client but the required storage feature RequestWatchProgress is disabled",
+        )
+    }
+
     /// 503 in the words client-go uses when nothing more is known.
     pub(crate) fn service_unavailable() -> Self {
         Self::new(

@@ -9,7 +9,8 @@ use serde::Deserialize;
 
 use super::search::Search;
 use crate::fault::{
-    Cut, ErrorBody, Fault, FaultKind, GoneForm, LatencyOn, Malformed, Restart, Target, TargetVerb,
+    Cut, ErrorBody, Fault, FaultKind, GoneForm, LatencyOn, Malformed, Restart, StreamError, Target,
+    TargetVerb,
 };
 use crate::span::Span;
 
@@ -290,6 +291,10 @@ impl Budget {
                     target: windowed(rng, if on == LatencyOn::Requests { ANY } else { &[] }),
                 }
             }
+            FaultKind::WatchError => Fault::WatchError {
+                error: StreamError::WatchProgressUnsupported,
+                target: windowed(rng, &[]),
+            },
             FaultKind::MalformedEvent => Fault::MalformedEvent {
                 shape: if rng.bool() {
                     Malformed::Truncated

@@ -95,6 +95,8 @@ pub(super) fn role(kind: FaultKind) -> Role {
         // client a resourceVersion from another history, which only a re-watch shows (a relist
         // mends it).
         FaultKind::Restart => Role::Both(Rewatch, Any),
+        // Turns streaming lists away (a window of them), which come only with a relist.
+        FaultKind::WatchError => Role::Changes(Relist),
     }
 }
 

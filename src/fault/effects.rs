@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::wire_shape::{ErrorBody, GoneForm, GoneMessage};
+use super::wire_shape::{ErrorBody, GoneForm, GoneMessage, StreamError};
 use crate::trace::{Cut, FaultKind, Verb};
 
 /// What the server knows about a request when it asks the rules.
@@ -115,4 +115,6 @@ pub struct StreamFaults {
     pub stall: bool,
     /// A streaming list's end marker is never sent.
     pub drop_end_marker: bool,
+    /// Answered with this in-stream `ERROR` and the end, before any event.
+    pub error: Option<StreamError>,
 }

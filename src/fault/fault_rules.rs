@@ -212,8 +212,15 @@ impl FaultRules {
     }
 
     /// What happens to a watch starting at `now` (after [`FaultRules::on_request`] let it
-    /// through); uses up the counts of the rules that apply.
-    pub fn on_watch_start(&mut self, now: Duration, request: &RequestInfo<'_>) -> StreamFaults {
+    /// through); uses up the counts of the rules that apply. `list_watch`: it is a streaming
+    /// list (`sendInitialEvents=true` with bookmarks allowed: the apiserver's
+    /// `isListWatchRequest`), which a `watch_error` hits and no other watch.
+    pub fn on_watch_start(
+        &mut self,
+        now: Duration,
+        request: &RequestInfo<'_>,
+        list_watch: bool,
+    ) -> StreamFaults {
         let mut faults = StreamFaults::default();
         for rule in &mut self.rules {
             if !rule.matches(now, request) || rule.hits_only_open_watches() {
@@ -230,6 +237,12 @@ impl FaultRules {
                 }
                 Fault::DropInitialEventsEnd { .. } if !faults.drop_end_marker => {
                     faults.drop_end_marker = true;
+                    true
+                }
+                // The watch cache turns a streaming list away before it serves anything, so
+                // nothing else can happen to it.
+                Fault::WatchError { error, .. } if list_watch && faults.error.is_none() => {
+                    faults.error = Some(error);
                     true
                 }
                 _ => false,
@@ -298,6 +311,7 @@ impl FaultRules {
 mod tests {
     use super::*;
     use crate::fault::target::{Target, TargetVerb};
+    use crate::fault::wire_shape::StreamError;
     use crate::trace::Cut;
 
     /// A target from its parts, for tests.
@@ -366,6 +380,30 @@ mod tests {
         assert!(rules.on_request(S(10), &watch()).answer.is_some());
         assert!(rules.on_request(S(11), &watch()).answer.is_some());
         assert_eq!(rules.on_request(S(12), &watch()).answer, None, "used up");
+    }
+
+    #[test]
+    fn a_watch_error_turns_away_only_streaming_lists_and_counts_only_them() {
+        let mut rules = FaultRules::default();
+        let fault = Fault::WatchError {
+            error: StreamError::WatchProgressUnsupported,
+            target: target(&[], None, Some(1)),
+        };
+        rules.install(&fault, S(0), 1);
+        assert_eq!(
+            rules.on_watch_start(S(1), &watch(), false).error,
+            None,
+            "a watch that is not a streaming list"
+        );
+        assert_eq!(
+            rules.on_watch_start(S(1), &watch(), true).error,
+            Some(StreamError::WatchProgressUnsupported)
+        );
+        assert_eq!(
+            rules.on_watch_start(S(2), &watch(), true).error,
+            None,
+            "used up"
+        );
     }
 
     #[test]
@@ -451,7 +489,7 @@ mod tests {
         assert_eq!(faults.delay, Some(S(2)));
         assert_eq!(faults.answer, None);
         assert_eq!(
-            rules.on_watch_start(S(1), &watch()).cut,
+            rules.on_watch_start(S(1), &watch(), false).cut,
             None,
             "no window: open watches only"
         );
@@ -507,7 +545,10 @@ mod tests {
             S(0),
             1,
         );
-        assert_eq!(rules.on_watch_start(S(30), &watch()).cut, Some(Cut::Clean));
-        assert_eq!(rules.on_watch_start(S(60), &watch()).cut, None);
+        assert_eq!(
+            rules.on_watch_start(S(30), &watch(), false).cut,
+            Some(Cut::Clean)
+        );
+        assert_eq!(rules.on_watch_start(S(60), &watch(), false).cut, None);
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::restart::Restart;
 use super::target::{Target, TargetVerb};
-use super::wire_shape::{ErrorBody, GoneForm, GoneMessage, LatencyOn, Malformed};
+use super::wire_shape::{ErrorBody, GoneForm, GoneMessage, LatencyOn, Malformed, StreamError};
 use crate::trace::Cut;
 use crate::trace::FaultKind;
 
@@ -159,6 +159,14 @@ pub enum Fault {
         /// as kubelet does after the pod's `terminationGracePeriodSeconds` (default 30 s).
         drain: Duration,
     },
+    /// Matching watches that start are answered HTTP 200, one in-stream `ERROR` that is not a
+    /// 410, and the end of the stream, as the server's `error` says and whom it says it to.
+    WatchError {
+        /// Which error, in the apiserver's words.
+        error: StreamError,
+        /// Which watches.
+        target: Target,
+    },
 }
 
 impl Fault {
@@ -208,6 +216,7 @@ impl Fault {
             Fault::MalformedEvent { .. } => FaultKind::MalformedEvent,
             Fault::ExpireContinue { .. } => FaultKind::ExpireContinue,
             Fault::Restart { .. } => FaultKind::Restart,
+            Fault::WatchError { .. } => FaultKind::WatchError,
         }
     }
 
@@ -293,7 +302,8 @@ impl Fault {
             | Self::HttpError { target, .. }
             | Self::Latency { target, .. }
             | Self::MalformedEvent { target, .. }
-            | Self::ExpireContinue { target } => Some(target),
+            | Self::ExpireContinue { target }
+            | Self::WatchError { target, .. } => Some(target),
             Self::Idle { .. }
             | Self::Compact { .. }
             | Self::DropBookmarks { .. }
@@ -316,7 +326,8 @@ impl Fault {
             | Self::HttpError { target, .. }
             | Self::Latency { target, .. }
             | Self::MalformedEvent { target, .. }
-            | Self::ExpireContinue { target } => Some(target),
+            | Self::ExpireContinue { target }
+            | Self::WatchError { target, .. } => Some(target),
             Self::Idle { .. }
             | Self::Compact { .. }
             | Self::DropBookmarks { .. }

@@ -17,7 +17,7 @@ use serde_json::Value;
 use super::faults::Fault;
 use super::restart::{Restart, Revision};
 use super::target::Target;
-use super::wire_shape::{ErrorBody, GoneForm, LatencyOn, Malformed};
+use super::wire_shape::{ErrorBody, GoneForm, LatencyOn, Malformed, StreamError};
 use crate::span::Span;
 use crate::trace::Cut;
 use crate::trace::FaultKind;
@@ -112,6 +112,10 @@ impl Fault {
                 target: t(),
             },
             FaultKind::ExpireContinue => Self::ExpireContinue { target: t() },
+            FaultKind::WatchError => Self::WatchError {
+                error: StreamError::WatchProgressUnsupported,
+                target: t(),
+            },
             FaultKind::Restart => Self::Restart {
                 restart: Restart::Keep,
                 down: Self::RESTART_DOWN,
@@ -179,6 +183,10 @@ impl Fault {
             } => {
                 span(f, "delay", delay);
                 f.or("slows", on, LatencyOn::Requests);
+                target(f, t);
+            }
+            Self::WatchError { error, target: t } => {
+                f.or("error", error, StreamError::WatchProgressUnsupported);
                 target(f, t);
             }
             Self::MalformedEvent { shape, target: t } => {

@@ -38,4 +38,4 @@ pub(crate) use reader::EntryReader;
 pub use reader::KeyError;
 pub use restart::{Restart, Revision};
 pub use target::{Target, TargetVerb};
-pub use wire_shape::{ErrorBody, GoneForm, GoneMessage, LatencyOn, Malformed};
+pub use wire_shape::{ErrorBody, GoneForm, GoneMessage, LatencyOn, Malformed, StreamError};

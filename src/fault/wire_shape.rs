@@ -1,7 +1,7 @@
 //! How a fault looks on the wire, where its kind leaves a choice: how a 410 is sent
 //! ([`GoneForm`]) and worded ([`GoneMessage`]), how a stream is cut ([`Cut`](crate::trace::Cut)), how an error is
 //! written ([`ErrorBody`]), what latency slows ([`LatencyOn`]) and how an event line is
-//! malformed ([`Malformed`]). Each is the faithful form of a real server's or proxy's
+//! malformed ([`Malformed`]); which in-stream `ERROR` ends a watch ([`StreamError`]). Each is the faithful form of a real server's or proxy's
 //! (shared/docs/k8s-watch-semantics.md §2.5, §4).
 
 use serde::{Deserialize, Serialize};
@@ -44,6 +44,21 @@ pub enum LatencyOn {
     Requests,
     /// Each event on a matching watch arrives late.
     Events,
+}
+
+/// Which in-stream `ERROR` (other than a 410) the apiserver ends a watch with, each a state a
+/// real server is in and worded as its source words it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamError {
+    /// The WatchList gate is on but etcd cannot give progress notifications on request (an
+    /// etcd older than the apiserver needs, or one it cannot check): the watch cache answers
+    /// every streaming list (`sendInitialEvents=true` with bookmarks allowed) with HTTP 200,
+    /// one `ERROR` 500 `InternalError` "a watch stream was requested by the client but the
+    /// required storage feature RequestWatchProgress is disabled", and the end (apiserver
+    /// `storage/cacher/cacher.go`, `Watch`: "client-go is going to fall back to a standard
+    /// LIST on any error returned for watch-list requests"; `newErrWatcher`).
+    WatchProgressUnsupported,
 }
 
 /// How an event line is malformed.

@@ -279,7 +279,9 @@ fn relay_watch(
     head: &http::response::Parts,
     upstream_body: kube::client::Body,
 ) -> Body {
-    let stream_faults = shared.rules().on_watch_start(shared.recorder.now(), info);
+    let stream_faults = shared
+        .rules()
+        .on_watch_start(shared.recorder.now(), info, false);
     let revision = shared.revision();
     // A streaming list starts from the current state, not from its resourceVersion.
     let streaming = query.flag("sendInitialEvents");

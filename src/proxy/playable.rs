@@ -41,6 +41,9 @@ pub(crate) fn refusals(scenario: &Scenario, etcd: bool) -> Vec<String> {
             } => {
                 "the apiserver's own 410 (an ERROR event) is true only once its history is gone; use `form: http`, the 410 a proxy gives"
             }
+            Fault::WatchError { .. } => {
+                "it is the apiserver's own answer about its storage (what etcd can do); made up on the wire, it would be one the apiserver does not stand by"
+            }
             Fault::Restart { .. } => {
                 "it restarts the apiserver or etcd; a proxy cannot (restart them yourself, on the scenario's clock)"
             }
@@ -84,7 +87,8 @@ mod tests {
     fn what_only_the_apiserver_can_do_is_refused_by_name_and_time() {
         let faults = scenario(
             "{ at: 1m, kind: expire_watches }, { at: 2m, kind: watch_410 }, \
-             { at: 3m, kind: restart, revision: keep }, { at: 4m, kind: compact }",
+             { at: 3m, kind: restart, revision: keep }, { at: 4m, kind: compact }, \
+             { at: 5m, kind: watch_error }",
         );
         let refused = refusals(&faults, false);
         let named: Vec<&str> = refused
@@ -98,6 +102,7 @@ mod tests {
                 "timeline (watch_410 at 2m)",
                 "timeline (restart at 3m)",
                 "timeline (compact at 4m)",
+                "timeline (watch_error at 5m)",
             ]
         );
     }

@@ -68,6 +68,8 @@ fault_kinds! {
     ExpireContinue => "expire_continue",
     /// [`Fault::Restart`](crate::fault::Fault::Restart).
     Restart => "restart",
+    /// [`Fault::WatchError`](crate::fault::Fault::WatchError).
+    WatchError => "watch_error",
 }
 
 impl FaultKind {

@@ -74,6 +74,8 @@ impl Answer {
             Self::Cut(_) => &[K::CutStream, K::Restart],
             Self::HalfOpen => &[K::StallStream],
             Self::Status(400..=599) => &[K::HttpError],
+            // The in-stream ERRORs that are not a 410: the server's own, from its storage.
+            Self::InStreamError { code: 500, .. } => &[K::WatchError],
             Self::Status(_) | Self::InStreamError { .. } => &[],
         }
     }
@@ -142,17 +144,21 @@ mod tests {
     }
 
     #[test]
-    fn a_clean_200_and_an_in_stream_500_are_given_by_no_fault_kind_in_particular() {
+    fn a_clean_200_is_given_by_no_fault_kind_and_an_in_stream_500_by_a_watch_error() {
         assert!(
             Answer::Status(200)
                 .faults_that_give_it(Verb::Watch)
                 .is_empty()
         );
-        let error = Answer::InStreamError {
-            code: 500,
+        let error = |code| Answer::InStreamError {
+            code,
             reason: "InternalError".into(),
         };
-        assert!(error.faults_that_give_it(Verb::Watch).is_empty());
+        assert_eq!(
+            error(500).faults_that_give_it(Verb::Watch),
+            &[FaultKind::WatchError]
+        );
+        assert!(error(504).faults_that_give_it(Verb::Watch).is_empty());
         assert_eq!(
             Answer::Status(503).faults_that_give_it(Verb::List),
             &[FaultKind::HttpError]

@@ -276,6 +276,16 @@ impl<'a> Evidence<'a> {
     /// As [`Self::pattern`], among the requests sent at `since` or later: what a loop that
     /// began then was answered, not what earlier requests were.
     pub(super) fn pattern_since(&self, since: Duration) -> Option<Pattern<'a>> {
+        self.pattern_among(since, |_| true)
+    }
+
+    /// As [`Self::pattern_since`], among the requests whose answer is one `kept`: the most
+    /// repeated refusal, say, when something else was answered more often.
+    pub(super) fn pattern_among(
+        &self,
+        since: Duration,
+        kept: impl Fn(&Answer) -> bool,
+    ) -> Option<Pattern<'a>> {
         // Requests by (verb, resourceVersion, answer), keyed by their words so that ties fall
         // the same way in every run: how many, the first and the last.
         type Shape = (&'static str, Option<String>, String);
@@ -290,7 +300,7 @@ impl<'a> Evidence<'a> {
         }
         let ((_, resource_version, _), (request, answer, count, first, last)) = groups
             .into_iter()
-            .filter(|(_, (_, answer, ..))| *answer != Answer::Status(200))
+            .filter(|(_, (_, answer, ..))| *answer != Answer::Status(200) && kept(answer))
             .max_by_key(|(_, (_, _, count, first, _))| (*count, std::cmp::Reverse(*first)))?;
         (count >= 3).then_some(Pattern {
             count,

@@ -118,6 +118,10 @@ macro_rules! reproduces {
 }
 
 reproduces! {
+    forced_410_no_backoff_event_dropped: no_backoff_event_dropped
+        fails by "event_dropped";
+    forced_410_no_backoff_never_answered: no_backoff_never_answered
+        fails by "never_answered";
     forced_410_no_backoff_half_open_watch: no_backoff_half_open_watch
         fails by "half_open_watch";
     forced_410_no_backoff_hot_loop_without_backoff: no_backoff_hot_loop_without_backoff

@@ -21,7 +21,9 @@ use crate::apiserver::query::{Query, Version};
 use crate::apiserver::shared::{Shared, State};
 use crate::apiserver::status::Status;
 use crate::apiserver::wire::{Line, Wire};
-use crate::fault::{BookmarkAction, Cut, FaultKind, OpenWatchHit, RequestInfo, StreamFaults};
+use crate::fault::{
+    BookmarkAction, Cut, FaultKind, OpenWatchHit, RequestInfo, StreamError, StreamFaults,
+};
 use crate::trace::{
     ClosedWhy, Damage, EventType, EventType as SentType, Recorder, SentEvent, TraceKind, Verb,
     WatchEnd,
@@ -94,7 +96,10 @@ impl Session {
             None => MIN_REQUEST_TIMEOUT.mul_f64(1.0 + inner.lock().rng.f64()),
         };
         let faults = match opening {
-            Opening::Normal | Opening::WithoutCode => inner.lock().rules.on_watch_start(now, info),
+            Opening::Normal | Opening::WithoutCode => {
+                let list_watch = options.send_initial && options.allow_bookmarks;
+                inner.lock().rules.on_watch_start(now, info, list_watch)
+            }
             Opening::Empty => StreamFaults::default(),
         };
         let filter = Filter {
@@ -129,6 +134,16 @@ impl Session {
         };
         if matches!(opening, Opening::Empty) {
             session.phase.end_with(WatchEnd::Empty);
+            return Ok(session);
+        }
+        if let Some(error) = session.faults.error {
+            session.inner.recorder.record(TraceKind::FaultHit {
+                request: session.request,
+                fault: FaultKind::WatchError,
+            });
+            session.fail(match error {
+                StreamError::WatchProgressUnsupported => Status::watch_progress_unsupported(),
+            });
             return Ok(session);
         }
         // A watch that opens inside a stall's or a cut's window is hit as it starts: the

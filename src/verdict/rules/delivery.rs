@@ -8,7 +8,8 @@ use super::explanation::{Explanation, after_fault, caused, describe, found, link
 use crate::check_name::CheckName;
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
-use crate::trace::{Damage, EventType, FaultKind, TraceKind, Verb, WatchEnd};
+use crate::trace::{Damage, EventType, FaultKind, RequestRecord, TraceKind, Verb, WatchEnd};
+use crate::verdict::answer::Answer;
 use crate::verdict::delivery_lag::DELIVERY_LAG;
 use crate::verdict::evidence::{Evidence, ServedWatch};
 use crate::verdict::request_log::lists;
@@ -55,8 +56,45 @@ pub(super) fn store_never_ready(e: &Evidence) -> Option<Explanation> {
     } else {
         String::new()
     };
+    // Streaming lists the server turned away with an ERROR that is not a 410, before any
+    // event: every one since the initial state began.
+    let streaming: Vec<&(Duration, &RequestRecord)> = e
+        .requests
+        .iter()
+        .filter(|(t, r)| {
+            *t >= since.saturating_sub(Duration::from_secs(1)) && r.streams_initial_events()
+        })
+        .collect();
+    let turned_away = !streaming.is_empty()
+        && streaming.iter().all(|(_, r)| {
+            matches!(e.answer(r), Answer::InStreamError { .. })
+                && e.watch_ends.get(&r.id).is_some_and(|end| !end.gone())
+        });
     let mut chain = Vec::new();
-    if let Some((id, watch)) = without_marker.first() {
+    if turned_away {
+        let (first, request) = streaming[0];
+        let answer = e.answer(request);
+        let words = match e.watch_ends.get(&request.id) {
+            Some(WatchEnd::Error { message, .. }) => format!(" \"{message}\""),
+            _ => String::new(),
+        };
+        chain.push(link(
+            *first,
+            format!(
+                "each of the {} streaming lists from {} (sendInitialEvents=true) was answered HTTP 200, one {answer}{words} and the end, before any event{}",
+                streaming.len(),
+                fmt(*first),
+                caused(e, *first, request, &answer)
+            ),
+        ));
+        chain.push(link(
+            since,
+            format!(
+                "kube's watcher tries the streaming list again after any error and never falls back to a LIST (client-go's reflector does, \"because making progress is better than deadlocking\"), so from {} it emitted Init and {applied} InitApply, and never InitDone",
+                fmt(since)
+            ),
+        ));
+    } else if let Some((id, watch)) = without_marker.first() {
         let added = watch
             .sent
             .iter()
@@ -285,6 +323,55 @@ mod tests {
         trace.push(sent(0, 1, EventType::InitialEventsEnd, Some(1), None));
         trace.push(at(0, TraceKind::InitDone));
         assert_eq!(apply(store_never_ready, PLAIN, &trace, &[]), None);
+    }
+
+    #[test]
+    fn streaming_lists_each_turned_away_by_an_in_stream_error_are_told_as_such_and_a_410_is_not() {
+        let q = "watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan";
+        let turned_away = |code: u16, reason: &str| {
+            let mut trace = vec![fault(0, "watch_error")];
+            for id in 1..=3 {
+                trace.push(request(id, id, Verb::Watch, q, 200));
+                trace.push(hit(id, id, "watch_error"));
+                trace.push(ended(
+                    id,
+                    id,
+                    WatchEnd::Error {
+                        code,
+                        reason: reason.into(),
+                        message: "a watch stream was requested by the client but the required storage feature RequestWatchProgress is disabled".into(),
+                    },
+                ));
+                trace.push(at(id, TraceKind::Init));
+            }
+            trace
+        };
+        let found = explain(
+            store_never_ready,
+            PLAIN,
+            &turned_away(500, "InternalError"),
+            &[],
+        )
+        .expect("it fits");
+        assert_eq!(found.mechanism, Mechanism::StoreNeverReady);
+        assert_eq!(
+            found.chain[0].text,
+            "each of the 3 streaming lists from 1s (sendInitialEvents=true) was answered HTTP 200, one ERROR 500 InternalError \"a watch stream was requested by the client but the required storage feature RequestWatchProgress is disabled\" and the end, before any event (watch_error at 0s)"
+        );
+        assert!(
+            found.chain[1]
+                .text
+                .starts_with("kube's watcher tries the streaming list again after any error")
+        );
+        let gone = explain(store_never_ready, PLAIN, &turned_away(410, "Expired"), &[])
+            .expect("the store was never ready all the same");
+        assert!(
+            gone.chain[0]
+                .text
+                .starts_with("the watcher emitted Init at 1s"),
+            "a 410 asks for a relist, which is what a streaming list is: {}",
+            gone.chain[0].text
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Rules for a set-up that asks for what the server will not give: a request the server
 //! refuses as invalid, with no fault behind it, repeated unchanged.
 
+use std::time::Duration;
+
 use super::explanation::{Explanation, found, link};
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
@@ -15,7 +17,13 @@ fn refused(answer: &Answer) -> bool {
 }
 
 pub(super) fn request_refused(e: &Evidence) -> Option<Explanation> {
-    let pattern = e.pattern().filter(|p| refused(&p.answer))?;
+    // The most repeated refusal, though a fault answered something else more often, as long as
+    // the refusals lasted: the client's last request was one.
+    let pattern = e.pattern_among(Duration::ZERO, refused)?;
+    let (_, last) = e.requests.last()?;
+    if e.answer(last) != pattern.answer {
+        return None;
+    }
     // Refused by a fault (`http_error`, the one kind that answers a 4xx of its own), it is
     // the fault's story: the server said which.
     let by_fault = e.requests.iter().any(|(at, r)| {
@@ -100,6 +108,27 @@ mod tests {
         assert_eq!(
             apply(request_refused, PLAIN, &refusals(422), &[]),
             Some(Mechanism::RequestRefused)
+        );
+    }
+
+    #[test]
+    fn a_refusal_that_lasts_to_the_end_is_found_though_a_fault_answered_more_and_one_that_ended_is_not()
+     {
+        let mut trace = refusals(422);
+        for n in 10..16 {
+            trace.push(request(n, n, Verb::Watch, STREAMING, 503));
+            trace.push(hit(n, n, "http_error"));
+        }
+        let mut lasted = trace.clone();
+        lasted.push(request(20, 20, Verb::Watch, STREAMING, 422));
+        assert_eq!(
+            apply(request_refused, PLAIN, &lasted, &[]),
+            Some(Mechanism::RequestRefused)
+        );
+        assert_eq!(
+            apply(request_refused, PLAIN, &trace, &[]),
+            None,
+            "the fault's 503s came last"
         );
     }
 

@@ -13,6 +13,7 @@ use crate::subject::KUBE_DEFAULT_BACKOFF;
 use crate::trace::{RequestRecord, Verb};
 use crate::verdict::answer::Answer;
 use crate::verdict::evidence::{Evidence, Pattern};
+use crate::verdict::request_log::lists;
 use crate::verdict::scorecard::Link;
 
 /// The request storm, the request-rate bound or the backoff check that a hot loop ran into, in
@@ -112,10 +113,11 @@ pub(super) fn backoff_reset_by_init(e: &Evidence) -> Option<Explanation> {
         Backoff::Default => KUBE_DEFAULT_BACKOFF.first_step(),
         Backoff::Exponential { initial, .. } => initial..initial * 2,
     };
+    // A streaming list is a relist too: it loads the whole state again.
     let relists: Vec<(Duration, &RequestRecord)> = e
         .requests
         .iter()
-        .filter(|(_, r)| r.verb == Verb::List)
+        .filter(|(_, r)| lists(r))
         .map(|(at, r)| (*at, *r))
         .skip(1)
         .collect();
@@ -130,7 +132,15 @@ pub(super) fn backoff_reset_by_init(e: &Evidence) -> Option<Explanation> {
     let (first, first_list) = looped[0];
     // Refused at the list itself, or failing further on (a later page). The loop's last relist
     // may be the one that got through, and ended it.
-    let refused_until = |n: usize| looped[..n].iter().all(|(_, r)| r.status >= 400);
+    // Refused: an HTTP error, or a streaming list's 200 with nothing but an ERROR in it.
+    let refused_until = |n: usize| {
+        looped[..n].iter().all(|(_, r)| {
+            matches!(
+                e.answer(r),
+                Answer::Status(400..) | Answer::InStreamError { .. }
+            )
+        })
+    };
     let what =
         if refused_until(looped.len()) || (looped.len() > 1 && refused_until(looped.len() - 1)) {
             format!(
@@ -460,5 +470,67 @@ mod tests {
             "{told}"
         );
         assert!(told.ends_with("(expire_continue at 5m)"), "{told}");
+    }
+
+    #[test]
+    fn streaming_lists_each_turned_away_in_the_stream_are_relists_of_the_loop() {
+        // A streaming list a first step after the one before, each answered 200 and one
+        // ERROR 500 by a watch_error; the backoff check failed.
+        let streaming = "watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan";
+        let mut trace = vec![
+            request(0, 100, Verb::List, "limit=500", 200),
+            fault(60, "watch_error"),
+        ];
+        for i in 0..6u64 {
+            let ms = 61_000 + i * 1_233;
+            trace.push(TraceEvent {
+                at: Duration::from_millis(ms),
+                kind: TraceKind::Request(RequestRecord {
+                    id: i,
+                    method: "GET".into(),
+                    path: "/api/v1/configmaps".into(),
+                    query: streaming.into(),
+                    status: 200,
+                    verb: Verb::Watch,
+                    agent: String::new(),
+                    process: None,
+                    retry_after: None,
+                }),
+            });
+            trace.push(hit(ms / 1000, i, "watch_error"));
+            trace.push(ended(
+                ms / 1000,
+                i,
+                WatchEnd::Error {
+                    code: 500,
+                    reason: "InternalError".into(),
+                    message: "a watch stream was requested by the client but the required storage feature RequestWatchProgress is disabled".into(),
+                },
+            ));
+        }
+        let backoff = [failed(CheckName::Backoff)];
+        let found = explain(backoff_reset_by_init, PLAIN, &trace, &backoff).expect("it fits");
+        assert_eq!(
+            found.chain[0].text,
+            "from 1m1s, 6 relists, each refused at its first request: ERROR 500 InternalError (watch_error at 1m)"
+        );
+        let plain = trace
+            .iter()
+            .map(|event| match &event.kind {
+                TraceKind::Request(r) if r.verb == Verb::Watch => TraceEvent {
+                    at: event.at,
+                    kind: TraceKind::Request(RequestRecord {
+                        query: "watch=1&resourceVersion=5".into(),
+                        ..r.clone()
+                    }),
+                },
+                _ => event.clone(),
+            })
+            .collect::<Vec<_>>();
+        assert_eq!(
+            apply(backoff_reset_by_init, PLAIN, &plain, &backoff),
+            None,
+            "re-watches are not relists"
+        );
     }
 }
