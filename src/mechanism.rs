@@ -48,6 +48,10 @@ pub enum Mechanism {
     /// An event went out on the wire and never came out of the watcher: kube dropped the line,
     /// and nothing relisted.
     EventDropped,
+    /// A bookmark ran ahead of events still owed to its watch (etcd's progress notification
+    /// overtaking its events, etcd#15220), the watch ended before they were sent, and the
+    /// watcher resumed from the bookmark, past them: they never came.
+    BookmarkAheadOfEvents,
     /// The watcher resumed from an empty resourceVersion (a bookmark that carried `""`) and
     /// skipped what happened in between.
     ResumedFromEmpty,
@@ -109,6 +113,7 @@ impl Mechanism {
         Self::InitDoneLate,
         Self::RequestRefused,
         Self::EventDropped,
+        Self::BookmarkAheadOfEvents,
         Self::ResumedFromFuture,
         Self::ResumedFromEmpty,
         Self::GoneWithoutCode,
@@ -137,6 +142,7 @@ impl Mechanism {
             Self::InitDoneLate => "init_done_late",
             Self::RequestRefused => "request_refused",
             Self::EventDropped => "event_dropped",
+            Self::BookmarkAheadOfEvents => "bookmark_ahead_of_events",
             Self::ResumedFromEmpty => "resumed_from_empty",
             Self::ResumedFromFuture => "resumed_from_future",
             Self::StaleResumePoint => "stale_resume_point",

@@ -291,6 +291,10 @@ impl Budget {
                     target: windowed(rng, if on == LatencyOn::Requests { ANY } else { &[] }),
                 }
             }
+            FaultKind::EarlyBookmarks => Fault::EarlyBookmarks {
+                duration: window,
+                lag: Duration::from_secs(rng.u64(1..=20)),
+            },
             FaultKind::WatchError => Fault::WatchError {
                 error: StreamError::WatchProgressUnsupported,
                 target: windowed(rng, &[]),

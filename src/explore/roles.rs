@@ -97,6 +97,9 @@ pub(super) fn role(kind: FaultKind) -> Role {
         FaultKind::Restart => Role::Both(Rewatch, Any),
         // Turns streaming lists away (a window of them), which come only with a relist.
         FaultKind::WatchError => Role::Changes(Relist),
+        // The resume point runs ahead of the events still owed, used only at the next
+        // re-watch.
+        FaultKind::EarlyBookmarks => Role::Changes(Rewatch),
     }
 }
 
@@ -104,7 +107,10 @@ pub(super) fn role(kind: FaultKind) -> Role {
 /// bookmark until the next event overwrites the resume point, so a trigger shows it only right
 /// after a bookmark.
 pub(super) fn carried_by_bookmarks(kind: FaultKind) -> bool {
-    matches!(kind, FaultKind::StaleBookmarks | FaultKind::EmptyBookmarks)
+    matches!(
+        kind,
+        FaultKind::StaleBookmarks | FaultKind::EmptyBookmarks | FaultKind::EarlyBookmarks
+    )
 }
 
 /// Whether `fault` is the form of its kind that changes what the client carries: a restart

@@ -127,7 +127,8 @@ fn simpler((at, fault): &(Duration, Fault), earliest: Duration) -> Vec<(Duration
         Fault::Idle { duration }
         | Fault::DropBookmarks { duration }
         | Fault::StaleBookmarks { duration }
-        | Fault::EmptyBookmarks { duration } => {
+        | Fault::EmptyBookmarks { duration }
+        | Fault::EarlyBookmarks { duration, .. } => {
             *duration = halve(*duration);
             true
         }

@@ -34,6 +34,8 @@ pub enum BookmarkAction {
     Stale(u64),
     /// Send it with an empty `resourceVersion`.
     Empty,
+    /// Send it with the server's revision now, ahead of events still owed.
+    Early,
 }
 
 /// How a request fault answers.

@@ -140,6 +140,7 @@ impl FaultRules {
                 }
                 Fault::StaleBookmarks { .. } => Some(BookmarkAction::Stale(r.revision)),
                 Fault::EmptyBookmarks { .. } => Some(BookmarkAction::Empty),
+                Fault::EarlyBookmarks { .. } => Some(BookmarkAction::Early),
                 _ => None,
             })
             .unwrap_or(BookmarkAction::Pass)
@@ -255,9 +256,10 @@ impl FaultRules {
     }
 
     /// How late the changes reaching a watch of `request` at `now` are delivered, when a
-    /// `latency` fault on events is in force; uses up one of its count when it is.
+    /// `latency` fault on events (whose count it uses up) or `early_bookmarks` is in force.
     pub fn event_delay(&mut self, now: Duration, request: &RequestInfo<'_>) -> Option<Duration> {
         self.rules.iter_mut().find_map(|rule| match rule.fault {
+            Fault::EarlyBookmarks { lag, .. } if rule.active(now) => Some(lag),
             Fault::Latency {
                 delay,
                 on: LatencyOn::Events,
@@ -380,6 +382,22 @@ mod tests {
         assert!(rules.on_request(S(10), &watch()).answer.is_some());
         assert!(rules.on_request(S(11), &watch()).answer.is_some());
         assert_eq!(rules.on_request(S(12), &watch()).answer, None, "used up");
+    }
+
+    #[test]
+    fn early_bookmarks_send_bookmarks_ahead_and_events_late_only_in_their_window() {
+        let mut rules = FaultRules::default();
+        let fault = Fault::EarlyBookmarks {
+            duration: S(60),
+            lag: S(5),
+        };
+        rules.install(&fault, S(60), 1);
+        assert_eq!(rules.bookmark(S(59)), BookmarkAction::Pass);
+        assert_eq!(rules.event_delay(S(59), &watch()), None);
+        assert_eq!(rules.bookmark(S(60)), BookmarkAction::Early);
+        assert_eq!(rules.event_delay(S(60), &watch()), Some(S(5)));
+        assert_eq!(rules.bookmark(S(120)), BookmarkAction::Pass);
+        assert_eq!(rules.event_delay(S(120), &watch()), None);
     }
 
     #[test]

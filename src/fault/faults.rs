@@ -44,6 +44,19 @@ pub enum Fault {
         /// How long bookmarks are stale.
         duration: Duration,
     },
+    /// For `duration`, bookmarks run ahead of the events: each change reaches a watch `lag`
+    /// after it was written, as from a backlog in etcd's watch stream, while each bookmark
+    /// carries the revision the server has now. This is etcd's progress notification sent
+    /// before the events it covers (etcd#15220, fixed in etcd#15237 for 3.4.24 and 3.5.8),
+    /// which the watch cache takes as its revision and hands on in its bookmarks. The events
+    /// still come, after the bookmark: a client that resumes from the bookmark before they do
+    /// never gets them.
+    EarlyBookmarks {
+        /// How long bookmarks run ahead.
+        duration: Duration,
+        /// How late each change reaches the watch.
+        lag: Duration,
+    },
     /// For `duration`, bookmarks carry an empty `resourceVersion`.
     EmptyBookmarks {
         /// How long bookmarks are empty.
@@ -180,6 +193,10 @@ impl Fault {
     /// then a connection is refused; after, it is taken and waits for the new process to serve.
     pub const RESTART_LISTENS_AFTER: Duration = Duration::from_millis(60);
 
+    /// How late changes come under `early_bookmarks`, by default: long enough that a cut a
+    /// few seconds after a bookmark finds events still owed.
+    pub const EARLY_BOOKMARKS_LAG: Duration = Duration::from_secs(5);
+
     /// The HTTP errors a scenario may inject, each with its real Status (reference §4).
     pub const HTTP_ERRORS: &[u16] = &[403, 429, 500, 503, 504];
 
@@ -217,6 +234,7 @@ impl Fault {
             Fault::ExpireContinue { .. } => FaultKind::ExpireContinue,
             Fault::Restart { .. } => FaultKind::Restart,
             Fault::WatchError { .. } => FaultKind::WatchError,
+            Fault::EarlyBookmarks { .. } => FaultKind::EarlyBookmarks,
         }
     }
 
@@ -274,6 +292,11 @@ impl Fault {
                 "message",
                 "`message` applies to `form: http` (a proxy's 410); the apiserver's own ERROR event speaks for its backend: the watch cache's words for a cached resource, etcd's otherwise".into(),
             )),
+            Self::EarlyBookmarks { lag, .. } if lag.is_zero() => Err((
+                "lag",
+                "bookmarks run ahead only of events that come late: `lag` must be longer than 0s"
+                    .into(),
+            )),
             _ => Ok(()),
         }
     }
@@ -284,7 +307,8 @@ impl Fault {
             Self::Idle { duration }
             | Self::DropBookmarks { duration }
             | Self::StaleBookmarks { duration }
-            | Self::EmptyBookmarks { duration } => Some(*duration),
+            | Self::EmptyBookmarks { duration }
+            | Self::EarlyBookmarks { duration, .. } => Some(*duration),
             other => other.target().and_then(|t| t.window),
         }
     }
@@ -309,6 +333,7 @@ impl Fault {
             | Self::DropBookmarks { .. }
             | Self::StaleBookmarks { .. }
             | Self::EmptyBookmarks { .. }
+            | Self::EarlyBookmarks { .. }
             | Self::ExpireWatches
             | Self::Restart { .. } => None,
         }
@@ -333,6 +358,7 @@ impl Fault {
             | Self::DropBookmarks { .. }
             | Self::StaleBookmarks { .. }
             | Self::EmptyBookmarks { .. }
+            | Self::EarlyBookmarks { .. }
             | Self::ExpireWatches
             | Self::Restart { .. } => None,
         }

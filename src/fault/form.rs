@@ -112,6 +112,10 @@ impl Fault {
                 target: t(),
             },
             FaultKind::ExpireContinue => Self::ExpireContinue { target: t() },
+            FaultKind::EarlyBookmarks => Self::EarlyBookmarks {
+                duration: Duration::ZERO,
+                lag: Self::EARLY_BOOKMARKS_LAG,
+            },
             FaultKind::WatchError => Self::WatchError {
                 error: StreamError::WatchProgressUnsupported,
                 target: t(),
@@ -131,6 +135,12 @@ impl Fault {
             | Self::DropBookmarks { duration }
             | Self::StaleBookmarks { duration }
             | Self::EmptyBookmarks { duration } => span(f, "for", duration),
+            Self::EarlyBookmarks { duration, lag } => {
+                span(f, "for", duration);
+                let mut span = Span(*lag);
+                f.or("lag", &mut span, Span(Self::EARLY_BOOKMARKS_LAG));
+                *lag = span.get();
+            }
             Self::Compact { retain } => optional_span(f, "retain", retain),
             Self::ExpireWatches => {}
             Self::Watch410 {
@@ -412,6 +422,9 @@ mod tests {
                 | Fault::DropBookmarks { duration }
                 | Fault::StaleBookmarks { duration }
                 | Fault::EmptyBookmarks { duration } => *duration = Duration::from_secs(60),
+                Fault::EarlyBookmarks { duration, lag } => {
+                    (*duration, *lag) = (Duration::from_secs(60), Duration::from_secs(9));
+                }
                 Fault::Compact { retain } => *retain = Some(Duration::from_secs(5)),
                 Fault::Watch410 {
                     form,

@@ -41,6 +41,9 @@ pub(crate) fn refusals(scenario: &Scenario, etcd: bool) -> Vec<String> {
             } => {
                 "the apiserver's own 410 (an ERROR event) is true only once its history is gone; use `form: http`, the 410 a proxy gives"
             }
+            Fault::EarlyBookmarks { .. } => {
+                "it is etcd's progress notification overtaking its events inside the apiserver; a proxy relays one stream in order and cannot send a bookmark ahead of events it has not seen"
+            }
             Fault::WatchError { .. } => {
                 "it is the apiserver's own answer about its storage (what etcd can do); made up on the wire, it would be one the apiserver does not stand by"
             }
@@ -88,7 +91,7 @@ mod tests {
         let faults = scenario(
             "{ at: 1m, kind: expire_watches }, { at: 2m, kind: watch_410 }, \
              { at: 3m, kind: restart, revision: keep }, { at: 4m, kind: compact }, \
-             { at: 5m, kind: watch_error }",
+             { at: 5m, kind: watch_error }, { at: 6m, kind: early_bookmarks, for: 1m }",
         );
         let refused = refusals(&faults, false);
         let named: Vec<&str> = refused
@@ -103,6 +106,7 @@ mod tests {
                 "timeline (restart at 3m)",
                 "timeline (compact at 4m)",
                 "timeline (watch_error at 5m)",
+                "timeline (early_bookmarks at 6m)",
             ]
         );
     }

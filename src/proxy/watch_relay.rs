@@ -238,7 +238,8 @@ impl Relay {
         let mut line = line;
         match event.type_ {
             EventType::Bookmark => match shared.rules().bookmark(now) {
-                BookmarkAction::Pass => {}
+                // `early_bookmarks` is refused before a proxy runs (`playable`).
+                BookmarkAction::Pass | BookmarkAction::Early => {}
                 BookmarkAction::Drop(_) => return true,
                 BookmarkAction::Stale(old) => {
                     // Never ahead of what the bookmark itself says (as the simulated server).

@@ -70,6 +70,8 @@ fault_kinds! {
     Restart => "restart",
     /// [`Fault::WatchError`](crate::fault::Fault::WatchError).
     WatchError => "watch_error",
+    /// [`Fault::EarlyBookmarks`](crate::fault::Fault::EarlyBookmarks).
+    EarlyBookmarks => "early_bookmarks",
 }
 
 impl FaultKind {

@@ -12,7 +12,7 @@ use kube_watch_harness::report::rust_test::rust_test;
 use kube_watch_harness::scenario::Document;
 
 /// The exploration: forced-410's set-ups one at a time (`set-up`, timelines), seed 7.
-const EXPLORED: [(&str, usize); 2] = [("small-pages", 4), ("no-backoff", 12)];
+const EXPLORED: [(&str, usize); 2] = [("small-pages", 8), ("no-backoff", 30)];
 const SEED: u64 = 7;
 
 fn dir() -> PathBuf {
@@ -120,14 +120,14 @@ macro_rules! reproduces {
 reproduces! {
     forced_410_no_backoff_event_dropped: no_backoff_event_dropped
         fails by "event_dropped";
-    forced_410_no_backoff_never_answered: no_backoff_never_answered
-        fails by "never_answered";
     forced_410_no_backoff_half_open_watch: no_backoff_half_open_watch
         fails by "half_open_watch";
-    forced_410_no_backoff_hot_loop_without_backoff: no_backoff_hot_loop_without_backoff
-        fails by "hot_loop_without_backoff";
-    forced_410_small_pages_half_open_watch: small_pages_half_open_watch
-        fails by "half_open_watch";
+    forced_410_no_backoff_hot_loop_on_clean_ends: no_backoff_hot_loop_on_clean_ends
+        fails by "hot_loop_on_clean_ends";
+    forced_410_no_backoff_never_answered: no_backoff_never_answered
+        fails by "never_answered";
+    forced_410_small_pages_event_dropped: small_pages_event_dropped
+        fails by "event_dropped";
 }
 
 #[test]

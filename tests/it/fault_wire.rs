@@ -129,6 +129,7 @@ wire_form!(malformed_event_wrong_shape_drops_the_envelope, server: "", timeline:
 wire_form!(expire_continue_answers_a_page_with_410_and_a_replacement_token, server: "", timeline: "  - { at: 0s, kind: expire_continue, count: 1 }", target: "/api/v1/configmaps?limit=1&continue=eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6Miwic3RhcnQiOiJkZWZhdWx0L2FcdTAwMDAifQ", limit: 1);
 wire_form!(watch_error_turns_a_streaming_list_away_with_one_500_event, server: "", timeline: "  - { at: 0s, kind: watch_error, error: watch_progress_unsupported }", target: "/api/v1/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=5", limit: 10);
 wire_form!(watch_error_leaves_a_watch_from_a_resource_version_alone, server: "", timeline: "  - { at: 0s, kind: watch_error, error: watch_progress_unsupported }", target: "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=2&allowWatchBookmarks=true&timeoutSeconds=3", limit: 10);
+wire_form!(early_bookmarks_promise_the_revision_ahead_of_an_event_still_owed, server: "bookmark_interval: 10s, churn_interval: 1s", timeline: &format!("{UPDATES}  - {{ at: 0s, kind: early_bookmarks, for: 1m, lag: 5s }}"), target: WATCH, limit: 30);
 wire_form!(restart_keep_resets_open_watches, server: "", timeline: "  - { at: 5s, kind: restart, revision: keep, down: 0s }", target: WATCH, limit: 10);
 
 #[tokio::test(start_paused = true)]

@@ -442,6 +442,9 @@ impl Session {
     fn send_bookmark(&mut self) {
         let now = self.inner.recorder.now();
         let action = self.inner.lock().rules.bookmark(now);
+        if action == BookmarkAction::Early && self.send_early_bookmark() {
+            return;
+        }
         // While events are held back or still queued, a bookmark must not promise revisions not
         // yet sent.
         if self.hold_until.is_none() {
@@ -465,8 +468,30 @@ impl Session {
                 (self.wire().bookmark(old, false), Some(old))
             }
             BookmarkAction::Empty => (self.wire().bookmark_at(String::new(), false), None),
+            BookmarkAction::Early => (self.wire().bookmark(revision, false), Some(revision)),
         };
         self.push(line, bookmark_event(SentType::Bookmark, carried));
+    }
+
+    /// An `early_bookmarks` bookmark: the server's revision now, sent ahead of the events
+    /// still owed, which come after it. Returns whether any were owed; if none were, it is
+    /// an ordinary bookmark and the fault did not act.
+    fn send_early_bookmark(&mut self) -> bool {
+        self.feed.drain_inbox();
+        if self.hold_until.is_none() && !self.feed.is_behind() {
+            return false;
+        }
+        let revision = self.inner.lock().store.revision();
+        if revision <= self.feed.start() {
+            return false;
+        }
+        self.inner.recorder.record(TraceKind::FaultHit {
+            request: self.request,
+            fault: FaultKind::EarlyBookmarks,
+        });
+        let line = self.wire().bookmark(revision, false);
+        self.push(line, bookmark_event(SentType::Bookmark, Some(revision)));
+        true
     }
 
     /// History was taken away at once (`expire_watches`, `watch_410`): a cached resource's

@@ -62,8 +62,9 @@ fn served(call: &Call<'_>, end: Duration) -> bool {
 
 /// The first run of [`IN_A_ROW`] failures, each retried with no wait that backed off and no
 /// sign of a backoff growing: its first and its last failure, and the shortest and the longest
-/// wait in it. A backoff grows when a wait reaches four times the run's first one (and 2 s):
-/// a backoff capped below 10 s is still one. `at_1x` turns a stretch into what it would have
+/// wait in it. A backoff grows when a wait reaches four times the run's first one (and 2 s),
+/// or had grown before the run began (its first wait is 2 s or more): a backoff capped below
+/// 10 s is still one, even when the run starts at its cap. `at_1x` turns a stretch into what it would have
 /// lasted at 1×; `end` is when the run ended.
 pub(in crate::verdict) fn no_backoff<'c, 'a>(
     calls: &'c [Call<'a>],
@@ -96,7 +97,9 @@ pub(in crate::verdict) fn no_backoff<'c, 'a>(
             continue;
         }
         streak.push((call, wait));
-        grew |= wait >= (streak[0].1 * GROWTH).max(GROWN);
+        // Grown within the run, or grown already when it began: a backoff at a cap of a few
+        // seconds waits as long from its first failure to its last.
+        grew |= wait >= (streak[0].1 * GROWTH).max(GROWN) || streak[0].1 >= GROWN;
         if streak.len() >= IN_A_ROW && !grew {
             let waits = streak.iter().map(|(_, w)| *w);
             return Some(NoBackoff {
@@ -221,6 +224,16 @@ mod tests {
             "{}",
             judged(&refused_at(&millis)).detail
         );
+    }
+
+    #[test]
+    fn a_run_that_starts_at_a_backoff_s_cap_is_still_one_and_one_below_two_seconds_is_not() {
+        let flat = |wait: u64| {
+            let millis: Vec<u64> = (0..20).map(|i| 60_000 + i * wait).collect();
+            judged(&refused_at(&millis))
+        };
+        assert!(flat(5_000).passed, "{}", flat(5_000).detail);
+        assert!(!flat(1_500).passed, "a flat first step is no backoff");
     }
 
     #[test]

@@ -7,7 +7,9 @@ use super::explanation::{Explanation, caused, describe, found, link};
 use crate::mechanism::Mechanism;
 use crate::scenario::Consumer;
 use crate::scenario::format_duration as fmt;
-use crate::trace::{ConsumerStop, FaultKind, TraceKind, WatchEnd, WatcherErrorVariant};
+use crate::trace::{
+    Asked, ConsumerStop, FaultKind, RequestRecord, TraceKind, WatchEnd, WatcherErrorVariant,
+};
 use crate::verdict::answer::Answer;
 use crate::verdict::delivery_lag::DELIVERY_LAG;
 use crate::verdict::evidence::{Evidence, resource_version, verb};
@@ -34,6 +36,29 @@ pub(super) fn consumer_panicked(e: &Evidence) -> Option<Explanation> {
     })
 }
 
+/// ` (no fault: the server's own compaction at 4m)`: a 410 no fault gave, from a resume
+/// point the server's periodic compaction had taken away; nothing otherwise.
+fn own_compaction(e: &Evidence, at: Duration, request: &RequestRecord) -> String {
+    if !e.answer(request).is_gone() {
+        return String::new();
+    }
+    let Asked::At(from) = request.asked() else {
+        return String::new();
+    };
+    e.trace
+        .iter()
+        .rev()
+        .filter(|event| event.at <= at)
+        .find_map(|event| match event.kind {
+            TraceKind::Compacted { revision } if revision > from => Some(format!(
+                " (no fault: the server's own compaction at {})",
+                fmt(event.at)
+            )),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
 pub(super) fn stopped_on_recoverable_error(e: &Evidence) -> Option<Explanation> {
     let (at, cause) = e.stream_end?;
     match cause {
@@ -55,7 +80,10 @@ pub(super) fn stopped_on_recoverable_error(e: &Evidence) -> Option<Explanation> 
                     .map(|rv| format!(" from resourceVersion={rv}"))
                     .unwrap_or_default(),
                 e.answer(request),
-                caused(e, *request_at, request, &e.answer(request))
+                match caused(e, *request_at, request, &e.answer(request)) {
+                    cause if cause.is_empty() => own_compaction(e, *request_at, request),
+                    cause => cause,
+                }
             ),
         ));
     }
@@ -172,7 +200,7 @@ fn driver_stopped_on_an_error(e: &Evidence, at: Duration) -> Option<Explanation>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::{TraceKind, Verb};
+    use crate::trace::Verb;
     use crate::verdict::fixtures::*;
 
     #[test]
@@ -193,6 +221,47 @@ mod tests {
         assert_eq!(
             apply(stopped_on_recoverable_error, PLAIN, &trace, &[]),
             Some(Mechanism::StoppedOnRecoverableError)
+        );
+    }
+
+    #[test]
+    fn a_410_no_fault_gave_is_put_down_to_the_server_s_own_compaction() {
+        let stopped = |compacted_through: u64| {
+            let mut trace = vec![
+                at(
+                    30,
+                    TraceKind::Compacted {
+                        revision: compacted_through,
+                    },
+                ),
+                request(60, 3, Verb::Watch, "watch=1&resourceVersion=5", 200),
+                ended(
+                    60,
+                    3,
+                    WatchEnd::Error {
+                        code: 410,
+                        reason: "Expired".into(),
+                        message: "too old".into(),
+                    },
+                ),
+                error(60, WatcherErrorVariant::WatchError, Some(410), "too old"),
+            ];
+            let TraceKind::WatcherError(too_old) = trace[3].kind.clone() else {
+                unreachable!("the fourth event is the watcher's error")
+            };
+            trace.push(consumer_stopped(60, ConsumerStop::ReturnedError(too_old)));
+            explain(stopped_on_recoverable_error, PLAIN, &trace, &[]).expect("it fits")
+        };
+        assert!(
+            stopped(9).chain[0]
+                .text
+                .ends_with("(no fault: the server's own compaction at 30s)"),
+            "{}",
+            stopped(9).chain[0].text
+        );
+        assert!(
+            !stopped(4).chain[0].text.contains("compaction"),
+            "a compaction below the resume point took nothing it needed"
         );
     }
 

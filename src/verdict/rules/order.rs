@@ -11,8 +11,8 @@ use super::explanation::{Explanation, link};
 use super::initial_state::init_done_late;
 use super::refusals::request_refused;
 use super::resume_point::{
-    replayed_from_behind, resumed_from_empty, resumed_from_future, resumed_into_reused_revisions,
-    stale_resume_point,
+    bookmark_ahead_of_events, replayed_from_behind, resumed_from_empty, resumed_from_future,
+    resumed_into_reused_revisions, stale_resume_point,
 };
 use super::run_end::ended_under_fault;
 use super::storms::{backoff_reset_by_init, hot_loop_on_clean_ends, hot_loop_without_backoff};
@@ -26,7 +26,7 @@ type Rule = fn(&Evidence) -> Option<Explanation>;
 /// Every rule with the mechanism it finds, in the order they are tried: the first that fits
 /// wins. The order is [`Mechanism::ALL`]'s (a test holds the two together); a mechanism told
 /// by two stories has two rules.
-const RULES: [(Mechanism, Rule); 24] = [
+const RULES: [(Mechanism, Rule); 25] = [
     (Mechanism::Hung, hung),
     (Mechanism::ConsumerPanicked, consumer_panicked),
     (
@@ -39,6 +39,7 @@ const RULES: [(Mechanism, Rule); 24] = [
     (Mechanism::InitDoneLate, init_done_late),
     (Mechanism::RequestRefused, request_refused),
     (Mechanism::EventDropped, event_dropped),
+    (Mechanism::BookmarkAheadOfEvents, bookmark_ahead_of_events),
     (Mechanism::ResumedFromFuture, resumed_from_future),
     (Mechanism::ResumedFromFuture, resumed_into_reused_revisions),
     (Mechanism::ResumedFromEmpty, resumed_from_empty),

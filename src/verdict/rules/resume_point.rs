@@ -1,5 +1,6 @@
-//! Rules for where a watch resumed from: ahead of the server, from an empty bookmark, from a
-//! resourceVersion the server no longer had, or from behind what the watcher had emitted.
+//! Rules for where a watch resumed from: a bookmark that ran ahead of its events, ahead of the
+//! server, from an empty bookmark, from a resourceVersion the server no longer had, or from
+//! behind what the watcher had emitted.
 
 use std::time::Duration;
 
@@ -10,6 +11,72 @@ use crate::scenario::format_duration as fmt;
 use crate::trace::{EventType, FaultKind, TraceKind, Verb};
 use crate::verdict::evidence::{Evidence, ServedWatch, resource_version};
 use crate::verdict::scorecard::Link;
+use crate::verdict::watcher_history::first_skip;
+
+/// A watch sent a bookmark while changes below its revision were still owed to it (the server
+/// says so: an `early_bookmarks` hit), ended before it sent them, and the watcher resumed from
+/// that bookmark: the first change its resumes skipped is one of those.
+pub(super) fn bookmark_ahead_of_events(e: &Evidence) -> Option<Explanation> {
+    let skip = first_skip(e.trace, &e.setup.config.selector, e.setup.shape).err()?;
+    let (id, bookmarked) = e.watches.iter().find_map(|(id, watch)| {
+        let early = e
+            .hits
+            .get(id)
+            .is_some_and(|kinds| kinds.iter().any(|k| matches!(k, FaultKind::EarlyBookmarks)));
+        let bookmarked = watch.sent.iter().find(|(_, sent)| {
+            sent.type_ == EventType::Bookmark && sent.resource_version == Some(skip.to)
+        });
+        early
+            .then_some(bookmarked)
+            .flatten()
+            .map(|(at, _)| (*id, *at))
+    })?;
+    // The change was written before the bookmark promised its revision, and this watch never
+    // sent it whole (a cut can take it in half).
+    let sent_it = e.watches[&id].sent.iter().any(|(_, s)| {
+        s.key.as_ref() == Some(&skip.key)
+            && s.resource_version == Some(skip.rv)
+            && s.damaged.is_none()
+    });
+    if sent_it || skip.rv > skip.to {
+        return None;
+    }
+    let fault = e
+        .faults
+        .iter()
+        .rev()
+        .find(|(t, k)| matches!(k, FaultKind::EarlyBookmarks) && *t <= bookmarked)
+        .map(|(t, k)| format!(" ({k} at {})", fmt(*t)))
+        .unwrap_or_default();
+    let ended = e
+        .watch_ends
+        .get(&id)
+        .map(|end| format!(" ({})", end.describe()))
+        .unwrap_or_default();
+    found(
+        Mechanism::BookmarkAheadOfEvents,
+        vec![
+            link(
+                bookmarked,
+                format!(
+                    "the bookmark watch #{id} sent at {} carried resourceVersion {}, while the change to {} at resourceVersion {} was still owed to it{fault}: etcd's progress notification ran ahead of its events, and the watch cache handed its revision on (etcd#15220)",
+                    fmt(bookmarked),
+                    skip.to,
+                    skip.key,
+                    skip.rv
+                ),
+            ),
+            link(
+                skip.at,
+                format!(
+                    "the watch ended{ended} before it sent the change whole, and at {} the watcher resumed from resourceVersion {}, the bookmark's, past it: kube's watcher takes a bookmark's resourceVersion as its resume point, and the server never sends the change again",
+                    fmt(skip.at),
+                    skip.to
+                ),
+            ),
+        ],
+    )
+}
 
 pub(super) fn resumed_from_future(e: &Evidence) -> Option<Explanation> {
     let (id, watch, from) = e
@@ -262,6 +329,64 @@ mod tests {
     use crate::check_name::CheckName;
     use crate::trace::{EventType, TraceKind, Verb};
     use crate::verdict::fixtures::*;
+
+    /// A watch from 5 sends a bookmark at 10 while the change to default/a at 9 is owed to
+    /// it, ends at its timeout, and the watcher resumes from 10; `early` says whether the server
+    /// said the bookmark ran ahead.
+    fn resumed_from_a_bookmark_ahead_of(early: bool) -> Vec<crate::trace::TraceEvent> {
+        let mut trace = vec![
+            request(0, 1, Verb::List, "limit=500", 200),
+            request(0, 2, Verb::Watch, "watch=1&resourceVersion=5", 200),
+            opened(0, 2, Some(5), 1, 5),
+            fault(60, "early_bookmarks"),
+            written(100, "default/a", 9),
+        ];
+        if early {
+            trace.push(hit(102, 2, "early_bookmarks"));
+        }
+        trace.extend([
+            sent(102, 2, EventType::Bookmark, Some(10), None),
+            ended(104, 2, crate::trace::WatchEnd::Timeout),
+            request(104, 3, Verb::Watch, "watch=1&resourceVersion=10", 200),
+            opened(104, 3, Some(10), 1, 10),
+        ]);
+        trace
+    }
+
+    #[test]
+    fn a_resume_from_a_bookmark_that_ran_ahead_of_an_owed_change_is_found() {
+        let found = explain(
+            bookmark_ahead_of_events,
+            PLAIN,
+            &resumed_from_a_bookmark_ahead_of(true),
+            &[],
+        )
+        .expect("it fits");
+        assert_eq!(found.mechanism, Mechanism::BookmarkAheadOfEvents);
+        assert!(
+            found.chain[0].text.starts_with(
+                "the bookmark watch #2 sent at 1m42s carried resourceVersion 10, while the change to default/a at resourceVersion 9 was still owed to it (early_bookmarks at 1m)"
+            ),
+            "{}",
+            found.chain[0].text
+        );
+        assert!(found.chain[1].text.starts_with(
+            "the watch ended (timeout) before it sent the change whole, and at 1m44s the watcher resumed from resourceVersion 10"
+        ));
+    }
+
+    #[test]
+    fn a_skip_past_a_bookmark_the_server_did_not_send_ahead_is_not_one() {
+        assert_eq!(
+            apply(
+                bookmark_ahead_of_events,
+                PLAIN,
+                &resumed_from_a_bookmark_ahead_of(false),
+                &[]
+            ),
+            None
+        );
+    }
 
     #[test]
     fn a_resume_from_the_future_is_found_and_one_from_the_past_is_not() {

@@ -5,14 +5,17 @@
 // Set-up `no-backoff`: kube's default `watcher::Config`; no backoff; every item read, errors
 // included.
 //
-// Found by `harness explore` (seed 7, timeline 11), one fault, needed. Set-up no-backoff fails by
-// event_dropped: the MODIFIED of default/app-config at resourceVersion 37 went out on watch #2 at
-// 30s as a truncated line (half a JSON object) (malformed_event at 30s); kube-client dropped the
-// line without an error: the watcher never emitted it, and went on with the next event; the view
-// kept the version before it until 35s, when a newer one came; the view first left the truth at
-// 30s: stale default/app-config at resourceVersion 32, truth 37; the watcher resumed from
-// resourceVersion=350 at 4m50s after watching from 3 since 0s, but never saw the change to
-// default/app-config at resourceVersion 37 in between; faults: malformed_event at 30s
+// Found by `harness explore` (seed 7, timeline 6), shrunk from 2 faults to one, needed. Set-up
+// no-backoff fails by event_dropped: the MODIFIED of default/app-config at resourceVersion 37 went
+// out on watch #2 at 30s as a line without its {"type","object"} envelope (malformed_event at
+// 30s); kube reported it as WatchFailed (0: watch stream failed: ApiError: : (Status { status:
+// None, code: 0, message: "", metadata: Some(ListMeta { continue_: None, remaining_item_count:
+// None, resource_version: Some("37"), self_link: None, shard_info: None }), reason: "", details:
+// None })) and went on: the event itself never came out; the view kept the version before it until
+// 35s, when a newer one came; the view first left the truth at 30s: stale default/app-config at
+// resourceVersion 32, truth 37; the watcher resumed from resourceVersion=350 at 4m50s after
+// watching from 3 since 0s, but never saw the change to default/app-config at resourceVersion 37
+// in between; faults: malformed_event at 30s
 //
 // The test runs the watcher below in virtual time (a paused tokio clock, in-memory connections)
 // against the harness's simulated kube-apiserver playing SCENARIO, and judges what it emitted
@@ -28,7 +31,7 @@ use kube_watch_harness::scenario::Scenario;
 
 /// The shrunk scenario: the workload and the faults that make it fail.
 const SCENARIO: &str = r#"name: forced-410-no-backoff-event-dropped
-description: "Found by `harness explore` (seed 7, timeline 11), one fault, needed. Set-up no-backoff fails by event_dropped: the MODIFIED of default/app-config at resourceVersion 37 went out on watch #2 at 30s as a truncated line (half a JSON object) (malformed_event at 30s); kube-client dropped the line without an error: the watcher never emitted it, and went on with the next event; the view kept the version before it until 35s, when a newer one came; the view first left the truth at 30s: stale default/app-config at resourceVersion 32, truth 37; the watcher resumed from resourceVersion=350 at 4m50s after watching from 3 since 0s, but never saw the change to default/app-config at resourceVersion 37 in between; faults: malformed_event at 30s"
+description: "Found by `harness explore` (seed 7, timeline 6), shrunk from 2 faults to one, needed. Set-up no-backoff fails by event_dropped: the MODIFIED of default/app-config at resourceVersion 37 went out on watch #2 at 30s as a line without its {\"type\",\"object\"} envelope (malformed_event at 30s); kube reported it as WatchFailed (0: watch stream failed: ApiError: :  (Status { status: None, code: 0, message: \"\", metadata: Some(ListMeta { continue_: None, remaining_item_count: None, resource_version: Some(\"37\"), self_link: None, shard_info: None }), reason: \"\", details: None })) and went on: the event itself never came out; the view kept the version before it until 35s, when a newer one came; the view first left the truth at 30s: stale default/app-config at resourceVersion 32, truth 37; the watcher resumed from resourceVersion=350 at 4m50s after watching from 3 since 0s, but never saw the change to default/app-config at resourceVersion 37 in between; faults: malformed_event at 30s"
 seed: 410
 duration: 10m
 resource:
@@ -43,7 +46,7 @@ server:
   churn_interval: 1s
 timeline:
 - {at: 10s, kind: update, name: app-config, namespace: default, body: {data: {revision: "{n}"}}, every: 5s, until: 9m}
-- {at: 30s, kind: malformed_event, shape: truncated, count: 1}
+- {at: 30s, kind: malformed_event, shape: wrong_shape, count: 1}
 - {at: 2m, kind: create, name: rollout-1, namespace: default, labels: {app: web}}
 - {at: 4m59s, kind: update, name: feature-flags, namespace: default, body: {data: {beta: "true"}}}
 - {at: 5m, kind: delete, name: rollout-1, namespace: default}

@@ -5,13 +5,13 @@
 // Set-up `no-backoff`: kube's default `watcher::Config`; no backoff; every item read, errors
 // included.
 //
-// Found by `harness explore` (seed 7, timeline 3), one fault, needed. Set-up no-backoff fails by
-// half_open_watch: the watch opened at 0s went half-open at 30s (stall_stream at 30s): the
-// connection stayed and nothing more arrived; the client gave up on it only at 5m20s, 4m50s later:
-// kube notices a silent watch by its idle timeout (the watch's timeout + 5 s) or a read timeout,
-// and that is longer than the scenario's deadline (1m); the view first left the truth at 30s:
-// stale default/app-config at resourceVersion 32, truth 37; back in sync at 5m20s, 4m49s after the
-// last fault ended at 31s (deadline 1m); faults: stall_stream at 30s
+// Found by `harness explore` (seed 7, timeline 29), shrunk from 2 faults to one, needed. Set-up
+// no-backoff fails by half_open_watch: the watch opened at 0s went half-open at 30s (stall_stream
+// at 30s): the connection stayed and nothing more arrived; the client gave up on it only at 5m20s,
+// 4m50s later: kube notices a silent watch by its idle timeout (the watch's timeout + 5 s) or a
+// read timeout, and that is longer than the scenario's deadline (1m); the view first left the
+// truth at 30s: stale default/app-config at resourceVersion 32, truth 37; back in sync at 5m20s,
+// 4m50s after the last fault ended at 30s (deadline 1m); faults: stall_stream at 30s
 //
 // The test runs the watcher below in virtual time (a paused tokio clock, in-memory connections)
 // against the harness's simulated kube-apiserver playing SCENARIO, and judges what it emitted
@@ -27,7 +27,7 @@ use kube_watch_harness::scenario::Scenario;
 
 /// The shrunk scenario: the workload and the faults that make it fail.
 const SCENARIO: &str = r#"name: forced-410-no-backoff-half-open-watch
-description: "Found by `harness explore` (seed 7, timeline 3), one fault, needed. Set-up no-backoff fails by half_open_watch: the watch opened at 0s went half-open at 30s (stall_stream at 30s): the connection stayed and nothing more arrived; the client gave up on it only at 5m20s, 4m50s later: kube notices a silent watch by its idle timeout (the watch's timeout + 5 s) or a read timeout, and that is longer than the scenario's deadline (1m); the view first left the truth at 30s: stale default/app-config at resourceVersion 32, truth 37; back in sync at 5m20s, 4m49s after the last fault ended at 31s (deadline 1m); faults: stall_stream at 30s"
+description: "Found by `harness explore` (seed 7, timeline 29), shrunk from 2 faults to one, needed. Set-up no-backoff fails by half_open_watch: the watch opened at 0s went half-open at 30s (stall_stream at 30s): the connection stayed and nothing more arrived; the client gave up on it only at 5m20s, 4m50s later: kube notices a silent watch by its idle timeout (the watch's timeout + 5 s) or a read timeout, and that is longer than the scenario's deadline (1m); the view first left the truth at 30s: stale default/app-config at resourceVersion 32, truth 37; back in sync at 5m20s, 4m50s after the last fault ended at 30s (deadline 1m); faults: stall_stream at 30s"
 seed: 410
 duration: 10m
 resource:
@@ -42,7 +42,7 @@ server:
   churn_interval: 1s
 timeline:
 - {at: 10s, kind: update, name: app-config, namespace: default, body: {data: {revision: "{n}"}}, every: 5s, until: 9m}
-- {at: 30s, kind: stall_stream, for: 1s}
+- {at: 30s, kind: stall_stream}
 - {at: 2m, kind: create, name: rollout-1, namespace: default, labels: {app: web}}
 - {at: 4m59s, kind: update, name: feature-flags, namespace: default, body: {data: {beta: "true"}}}
 - {at: 5m, kind: delete, name: rollout-1, namespace: default}

@@ -5,7 +5,7 @@
 // Set-up `no-backoff`: kube's default `watcher::Config`; no backoff; every item read, errors
 // included.
 //
-// Found by `harness explore` (seed 7, timeline 8), shrunk from 2 faults to one, needed. Set-up
+// Found by `harness explore` (seed 7, timeline 13), shrunk from 3 faults to one, needed. Set-up
 // no-backoff fails by never_answered: the watch request at 4m50s was never answered: its response
 // head never came (hang_headers at 30s); kube's `Config` has no read timeout by default (kube 5.0:
 // `read_timeout: None`), so the watcher waited on it to the end of the run; the view first left
@@ -29,7 +29,7 @@ use kube_watch_harness::scenario::Scenario;
 
 /// The shrunk scenario: the workload and the faults that make it fail.
 const SCENARIO: &str = r#"name: forced-410-no-backoff-never-answered
-description: "Found by `harness explore` (seed 7, timeline 8), shrunk from 2 faults to one, needed. Set-up no-backoff fails by never_answered: the watch request at 4m50s was never answered: its response head never came (hang_headers at 30s); kube's `Config` has no read timeout by default (kube 5.0: `read_timeout: None`), so the watcher waited on it to the end of the run; the view first left the truth at 4m55s: stale default/app-config at resourceVersion 350, truth 357; at the end the view differs from the truth: missing default/rollout-2; ghosts (deleted in truth) default/rollout-1; stale db/db-config at resourceVersion 3, truth 510, default/app-config at resourceVersion 350, truth 654, default/feature-flags at resourceVersion 2, truth 361; faults: hang_headers at 30s"
+description: "Found by `harness explore` (seed 7, timeline 13), shrunk from 3 faults to one, needed. Set-up no-backoff fails by never_answered: the watch request at 4m50s was never answered: its response head never came (hang_headers at 30s); kube's `Config` has no read timeout by default (kube 5.0: `read_timeout: None`), so the watcher waited on it to the end of the run; the view first left the truth at 4m55s: stale default/app-config at resourceVersion 350, truth 357; at the end the view differs from the truth: missing default/rollout-2; ghosts (deleted in truth) default/rollout-1; stale db/db-config at resourceVersion 3, truth 510, default/app-config at resourceVersion 350, truth 654, default/feature-flags at resourceVersion 2, truth 361; faults: hang_headers at 30s"
 seed: 410
 duration: 10m
 resource:

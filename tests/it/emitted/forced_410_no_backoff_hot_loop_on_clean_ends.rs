@@ -1,22 +1,25 @@
 // kube 5.0.0: a watcher set up as `no-backoff` does not recover from the faults below; the harness
-// names the mechanism `hot_loop_without_backoff`. Found by `harness explore` (kube-watch-harness)
+// names the mechanism `hot_loop_on_clean_ends`. Found by `harness explore` (kube-watch-harness)
 // over scenario `forced-410`.
 //
 // Set-up `no-backoff`: kube's default `watcher::Config`; no backoff; every item read, errors
 // included.
 //
-// Found by `harness explore` (seed 7, timeline 7), shrunk from 3 faults to one, needed. Set-up
-// no-backoff fails by hot_loop_without_backoff: 1001 watch requests at resourceVersion=350 from
-// 4m50s over 0s, each answered 403 (http_error at 3m17s); the set-up has no backoff (`backoff:
-// none`), so the watcher retried each at once; the run was stopped at 4m50s as a request storm:
-// 1000 lists and watches within 0s of virtual time, by request #1002; faults: http_error at 3m17s
+// Found by `harness explore` (seed 7, timeline 21), shrunk from 3 faults to one, needed. Set-up
+// no-backoff fails by hot_loop_on_clean_ends: 1006 watch requests at resourceVersion=32 from 30s
+// over 0s, each answered 200, then cut (clean) (cut_stream at 30s); kube-client ends a watch whose
+// connection closes without its final chunk as if it had ended cleanly (an unexpected EOF is
+// "resumable"), so the watcher saw no error, re-watched at once, and no backoff applied, whatever
+// the set-up's; the run was stopped at 30s as a request storm: 1000 lists and watches within 0s of
+// virtual time, by request #1002; the view first left the truth at 30s: stale default/app-config
+// at resourceVersion 32, truth 37; faults: cut_stream at 30s
 //
 // The test runs the watcher below in virtual time (a paused tokio clock, in-memory connections)
 // against the harness's simulated kube-apiserver playing SCENARIO, and judges what it emitted
 // against the server's truth: the run `harness explore` judged.
 //
 // Run it with kube-watch-harness and tokio (macros, rt) as dev-dependencies: `cargo test
-// no_backoff_hot_loop_without_backoff -- --ignored`. It fails today; remove the #[ignore] once
+// no_backoff_hot_loop_on_clean_ends -- --ignored`. It fails today; remove the #[ignore] once
 // fixed.
 
 use kube::api::{Api, ApiResource, DynamicObject};
@@ -25,8 +28,8 @@ use kube_watch_harness::run::RunOptions;
 use kube_watch_harness::scenario::Scenario;
 
 /// The shrunk scenario: the workload and the faults that make it fail.
-const SCENARIO: &str = r#"name: forced-410-no-backoff-hot-loop-without-backoff
-description: "Found by `harness explore` (seed 7, timeline 7), shrunk from 3 faults to one, needed. Set-up no-backoff fails by hot_loop_without_backoff: 1001 watch requests at resourceVersion=350 from 4m50s over 0s, each answered 403 (http_error at 3m17s); the set-up has no backoff (`backoff: none`), so the watcher retried each at once; the run was stopped at 4m50s as a request storm: 1000 lists and watches within 0s of virtual time, by request #1002; faults: http_error at 3m17s"
+const SCENARIO: &str = r#"name: forced-410-no-backoff-hot-loop-on-clean-ends
+description: "Found by `harness explore` (seed 7, timeline 21), shrunk from 3 faults to one, needed. Set-up no-backoff fails by hot_loop_on_clean_ends: 1006 watch requests at resourceVersion=32 from 30s over 0s, each answered 200, then cut (clean) (cut_stream at 30s); kube-client ends a watch whose connection closes without its final chunk as if it had ended cleanly (an unexpected EOF is \"resumable\"), so the watcher saw no error, re-watched at once, and no backoff applied, whatever the set-up's; the run was stopped at 30s as a request storm: 1000 lists and watches within 0s of virtual time, by request #1002; the view first left the truth at 30s: stale default/app-config at resourceVersion 32, truth 37; faults: cut_stream at 30s"
 seed: 410
 duration: 10m
 resource:
@@ -41,8 +44,8 @@ server:
   churn_interval: 1s
 timeline:
 - {at: 10s, kind: update, name: app-config, namespace: default, body: {data: {revision: "{n}"}}, every: 5s, until: 9m}
+- {at: 30s, kind: cut_stream, how: clean, for: 1s}
 - {at: 2m, kind: create, name: rollout-1, namespace: default, labels: {app: web}}
-- {at: 3m17s, kind: http_error, status: 403, for: 2m51s}
 - {at: 4m59s, kind: update, name: feature-flags, namespace: default, body: {data: {beta: "true"}}}
 - {at: 5m, kind: delete, name: rollout-1, namespace: default}
 - {at: 5m1s, kind: create, name: rollout-2, namespace: default, labels: {app: web}}
@@ -56,12 +59,12 @@ expect:
   max_requests_per_minute: 30
   recover: []
   fail:
-    no-backoff: hot_loop_without_backoff
+    no-backoff: hot_loop_on_clean_ends
 "#;
 
 #[tokio::test]
-#[ignore = "fails with kube 5.0.0: hot_loop_without_backoff; remove once fixed"]
-async fn no_backoff_hot_loop_without_backoff() {
+#[ignore = "fails with kube 5.0.0: hot_loop_on_clean_ends; remove once fixed"]
+async fn no_backoff_hot_loop_on_clean_ends() {
     let scenario = Scenario::from_yaml(SCENARIO).expect("the scenario loads");
     let outcome = scenario
         .with_options(&RunOptions::default())

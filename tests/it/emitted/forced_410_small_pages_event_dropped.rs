@@ -1,24 +1,28 @@
 // kube 5.0.0: a watcher set up as `small-pages` does not recover from the faults below; the
-// harness names the mechanism `half_open_watch`. Found by `harness explore` (kube-watch-harness)
+// harness names the mechanism `event_dropped`. Found by `harness explore` (kube-watch-harness)
 // over scenario `forced-410`.
 //
 // Set-up `small-pages`: `watcher::Config::default().page_size(1)`; kube's default backoff; a
 // reflector, every item read.
 //
-// Found by `harness explore` (seed 7, timeline 3), one fault, needed. Set-up small-pages fails by
-// half_open_watch: the watch opened at 0s went half-open at 30s (stall_stream at 30s): the
-// connection stayed and nothing more arrived; the client gave up on it only at 5m20s, 4m50s later:
-// kube notices a silent watch by its idle timeout (the watch's timeout + 5 s) or a read timeout,
-// and that is longer than the scenario's deadline (1m); the view first left the truth at 30s:
-// stale default/app-config at resourceVersion 32, truth 37; back in sync at 5m20s, 4m49s after the
-// last fault ended at 31s (deadline 1m); faults: stall_stream at 30s
+// Found by `harness explore` (seed 7, timeline 6), shrunk from 2 faults to one, needed. Set-up
+// small-pages fails by event_dropped: the MODIFIED of default/app-config at resourceVersion 37
+// went out on watch #4 at 30s as a line without its {"type","object"} envelope (malformed_event at
+// 30s); kube reported it as WatchFailed (0: watch stream failed: ApiError: : (Status { status:
+// None, code: 0, message: "", metadata: Some(ListMeta { continue_: None, remaining_item_count:
+// None, resource_version: Some("37"), self_link: None, shard_info: None }), reason: "", details:
+// None })) and went on: the event itself never came out; the view kept the version before it until
+// 35s, when a newer one came; the view first left the truth at 30s: stale default/app-config at
+// resourceVersion 32, truth 37; the watcher resumed from resourceVersion=350 at 4m50s after
+// watching from 3 since 0s, but never saw the change to default/app-config at resourceVersion 37
+// in between; faults: malformed_event at 30s
 //
 // The test runs the watcher below in virtual time (a paused tokio clock, in-memory connections)
 // against the harness's simulated kube-apiserver playing SCENARIO, and judges what it emitted
 // against the server's truth: the run `harness explore` judged.
 //
 // Run it with kube-watch-harness and tokio (macros, rt) as dev-dependencies: `cargo test
-// small_pages_half_open_watch -- --ignored`. It fails today; remove the #[ignore] once fixed.
+// small_pages_event_dropped -- --ignored`. It fails today; remove the #[ignore] once fixed.
 
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::runtime::WatchStreamExt;
@@ -29,8 +33,8 @@ use kube_watch_harness::scenario::Scenario;
 use kube_watch_harness::subject::seeded_default_backoff;
 
 /// The shrunk scenario: the workload and the faults that make it fail.
-const SCENARIO: &str = r#"name: forced-410-small-pages-half-open-watch
-description: "Found by `harness explore` (seed 7, timeline 3), one fault, needed. Set-up small-pages fails by half_open_watch: the watch opened at 0s went half-open at 30s (stall_stream at 30s): the connection stayed and nothing more arrived; the client gave up on it only at 5m20s, 4m50s later: kube notices a silent watch by its idle timeout (the watch's timeout + 5 s) or a read timeout, and that is longer than the scenario's deadline (1m); the view first left the truth at 30s: stale default/app-config at resourceVersion 32, truth 37; back in sync at 5m20s, 4m49s after the last fault ended at 31s (deadline 1m); faults: stall_stream at 30s"
+const SCENARIO: &str = r#"name: forced-410-small-pages-event-dropped
+description: "Found by `harness explore` (seed 7, timeline 6), shrunk from 2 faults to one, needed. Set-up small-pages fails by event_dropped: the MODIFIED of default/app-config at resourceVersion 37 went out on watch #4 at 30s as a line without its {\"type\",\"object\"} envelope (malformed_event at 30s); kube reported it as WatchFailed (0: watch stream failed: ApiError: :  (Status { status: None, code: 0, message: \"\", metadata: Some(ListMeta { continue_: None, remaining_item_count: None, resource_version: Some(\"37\"), self_link: None, shard_info: None }), reason: \"\", details: None })) and went on: the event itself never came out; the view kept the version before it until 35s, when a newer one came; the view first left the truth at 30s: stale default/app-config at resourceVersion 32, truth 37; the watcher resumed from resourceVersion=350 at 4m50s after watching from 3 since 0s, but never saw the change to default/app-config at resourceVersion 37 in between; faults: malformed_event at 30s"
 seed: 410
 duration: 10m
 resource:
@@ -45,7 +49,7 @@ server:
   churn_interval: 1s
 timeline:
 - {at: 10s, kind: update, name: app-config, namespace: default, body: {data: {revision: "{n}"}}, every: 5s, until: 9m}
-- {at: 30s, kind: stall_stream, for: 1s}
+- {at: 30s, kind: malformed_event, shape: wrong_shape, count: 1}
 - {at: 2m, kind: create, name: rollout-1, namespace: default, labels: {app: web}}
 - {at: 4m59s, kind: update, name: feature-flags, namespace: default, body: {data: {beta: "true"}}}
 - {at: 5m, kind: delete, name: rollout-1, namespace: default}
@@ -62,12 +66,12 @@ expect:
   max_requests_per_minute: 30
   recover: []
   fail:
-    small-pages: half_open_watch
+    small-pages: event_dropped
 "#;
 
 #[tokio::test]
-#[ignore = "fails with kube 5.0.0: half_open_watch; remove once fixed"]
-async fn small_pages_half_open_watch() {
+#[ignore = "fails with kube 5.0.0: event_dropped; remove once fixed"]
+async fn small_pages_event_dropped() {
     let scenario = Scenario::from_yaml(SCENARIO).expect("the scenario loads");
     // The backoff's jitter is seeded as the harness seeds it, so the watcher retries when it did.
     let seed = scenario.seed;
