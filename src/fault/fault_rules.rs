@@ -214,14 +214,29 @@ impl FaultRules {
 
     /// What happens to a watch starting at `now` (after [`FaultRules::on_request`] let it
     /// through); uses up the counts of the rules that apply. `list_watch`: it is a streaming
-    /// list (`sendInitialEvents=true` with bookmarks allowed: the apiserver's
-    /// `isListWatchRequest`), which a `watch_error` hits and no other watch.
+    /// list the watch cache serves (`sendInitialEvents=true` with bookmarks allowed: the
+    /// apiserver's `isListWatchRequest`), which a `watch_error` hits and no other watch.
     pub fn on_watch_start(
         &mut self,
         now: Duration,
         request: &RequestInfo<'_>,
         list_watch: bool,
     ) -> StreamFaults {
+        // The watch cache turns a streaming list away before it serves anything, so nothing
+        // else happens to it, and no other rule's count is used up on it.
+        if list_watch
+            && let Some(rule) = self
+                .rules
+                .iter_mut()
+                .find(|r| matches!(r.fault, Fault::WatchError { .. }) && r.matches(now, request))
+            && let Fault::WatchError { error, .. } = rule.fault
+        {
+            rule.use_one();
+            return StreamFaults {
+                error: Some(error),
+                ..StreamFaults::default()
+            };
+        }
         let mut faults = StreamFaults::default();
         for rule in &mut self.rules {
             if !rule.matches(now, request) || rule.hits_only_open_watches() {
@@ -238,12 +253,6 @@ impl FaultRules {
                 }
                 Fault::DropInitialEventsEnd { .. } if !faults.drop_end_marker => {
                     faults.drop_end_marker = true;
-                    true
-                }
-                // The watch cache turns a streaming list away before it serves anything, so
-                // nothing else can happen to it.
-                Fault::WatchError { error, .. } if list_watch && faults.error.is_none() => {
-                    faults.error = Some(error);
                     true
                 }
                 _ => false,
@@ -401,26 +410,29 @@ mod tests {
     }
 
     #[test]
-    fn a_watch_error_turns_away_only_streaming_lists_and_counts_only_them() {
+    fn a_watch_error_turns_away_only_streaming_lists_which_nothing_else_then_hits_or_counts() {
         let mut rules = FaultRules::default();
-        let fault = Fault::WatchError {
+        let error = Fault::WatchError {
             error: StreamError::WatchProgressUnsupported,
             target: target(&[], None, Some(1)),
         };
-        rules.install(&fault, S(0), 1);
+        let cut = Fault::CutStream {
+            how: Cut::Clean,
+            target: target(&[], Some(60), Some(2)),
+        };
+        rules.install(&error, S(0), 1);
+        rules.install(&cut, S(0), 1);
+        let mut start = |at, list_watch| {
+            let faults = rules.on_watch_start(S(at), &watch(), list_watch);
+            (faults.error, faults.cut)
+        };
+        let turned_away = Some(StreamError::WatchProgressUnsupported);
+        assert_eq!(start(1, false), (None, Some(Cut::Clean)), "a plain watch");
+        assert_eq!(start(2, true), (turned_away, None));
         assert_eq!(
-            rules.on_watch_start(S(1), &watch(), false).error,
-            None,
-            "a watch that is not a streaming list"
-        );
-        assert_eq!(
-            rules.on_watch_start(S(1), &watch(), true).error,
-            Some(StreamError::WatchProgressUnsupported)
-        );
-        assert_eq!(
-            rules.on_watch_start(S(2), &watch(), true).error,
-            None,
-            "used up"
+            start(3, true),
+            (None, Some(Cut::Clean)),
+            "the error's count is used up, and the cut's second is still there"
         );
     }
 

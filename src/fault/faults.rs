@@ -46,11 +46,14 @@ pub enum Fault {
     },
     /// For `duration`, bookmarks run ahead of the events: each change reaches a watch `lag`
     /// after it was written, as from a backlog in etcd's watch stream, while each bookmark
-    /// carries the revision the server has now. This is etcd's progress notification sent
-    /// before the events it covers (etcd#15220, fixed in etcd#15237 for 3.4.24 and 3.5.8),
-    /// which the watch cache takes as its revision and hands on in its bookmarks. The events
-    /// still come, after the bookmark: a client that resumes from the bookmark before they do
-    /// never gets them.
+    /// carries the revision the server has now. This is etcd's requested progress notification
+    /// sent before the events it covers (etcd#15220, fixed in etcd#15237 for 3.4.25 and 3.5.8),
+    /// which the watch cache takes as its revision and hands on in its bookmarks: an apiserver
+    /// that asks etcd for progress without checking its version first (the version check,
+    /// `storage/feature/feature_support_checker.go`, came later) against an etcd before the
+    /// fix. The events still come, after the bookmark (`cacheWatcher.process` compares them
+    /// only with where the watch started): a client that resumes from the bookmark before
+    /// they do never gets them.
     EarlyBookmarks {
         /// How long bookmarks run ahead.
         duration: Duration,

@@ -1,7 +1,8 @@
 //! How a fault looks on the wire, where its kind leaves a choice: how a 410 is sent
-//! ([`GoneForm`]) and worded ([`GoneMessage`]), how a stream is cut ([`Cut`](crate::trace::Cut)), how an error is
-//! written ([`ErrorBody`]), what latency slows ([`LatencyOn`]) and how an event line is
-//! malformed ([`Malformed`]); which in-stream `ERROR` ends a watch ([`StreamError`]). Each is the faithful form of a real server's or proxy's
+//! ([`GoneForm`]) and worded ([`GoneMessage`]), how a stream is cut
+//! ([`Cut`](crate::trace::Cut)), how an error is written ([`ErrorBody`]), what latency slows
+//! ([`LatencyOn`]), how an event line is malformed ([`Malformed`]), and which in-stream `ERROR`
+//! ends a watch ([`StreamError`]). Each is the faithful form of a real server's or proxy's
 //! (shared/docs/k8s-watch-semantics.md §2.5, §4).
 
 use serde::{Deserialize, Serialize};
@@ -52,8 +53,9 @@ pub enum LatencyOn {
 #[serde(rename_all = "snake_case")]
 pub enum StreamError {
     /// The WatchList gate is on but etcd cannot give progress notifications on request (an
-    /// etcd older than the apiserver needs, or one it cannot check): the watch cache answers
-    /// every streaming list (`sendInitialEvents=true` with bookmarks allowed) with HTTP 200,
+    /// etcd older than 3.4.31 or 3.5.13, or one the apiserver cannot check: its
+    /// `storage/feature/feature_support_checker.go`): the watch cache answers every streaming
+    /// list it serves (`sendInitialEvents=true` with bookmarks allowed) with HTTP 200,
     /// one `ERROR` 500 `InternalError` "a watch stream was requested by the client but the
     /// required storage feature RequestWatchProgress is disabled", and the end (apiserver
     /// `storage/cacher/cacher.go`, `Watch`: "client-go is going to fall back to a standard

@@ -238,3 +238,21 @@ fn an_outcome_check_or_an_unknown_set_up_cannot_be_tolerated() {
         "{stranger}"
     );
 }
+
+#[test]
+fn early_bookmarks_and_an_etcd_without_progress_requests_are_two_apiservers_and_refused_together() {
+    let both = GOOD.replace(
+        "  - { at: 1m, kind: compact }\n",
+        "  - { at: 1m, kind: watch_error }\n  - { at: 2m, kind: early_bookmarks, for: 1m }\n",
+    );
+    let message = error(&both);
+    assert!(
+        message.contains("at `timeline[1].kind`") && message.contains("a scenario plays one"),
+        "{message}"
+    );
+    let one = GOOD.replace(
+        "  - { at: 1m, kind: compact }\n",
+        "  - { at: 2m, kind: early_bookmarks, for: 1m }\n",
+    );
+    assert!(Scenario::from_yaml(&one).is_ok());
+}

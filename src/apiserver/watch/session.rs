@@ -97,7 +97,10 @@ impl Session {
         };
         let faults = match opening {
             Opening::Normal | Opening::WithoutCode => {
-                let list_watch = options.send_initial && options.allow_bookmarks;
+                // Only the watch cache checks what etcd can do; without one, etcd's own watcher
+                // serves a streaming list (apiserver `storage/etcd3/watcher.go`).
+                let list_watch =
+                    options.send_initial && options.allow_bookmarks && inner.spec.watch_cache;
                 inner.lock().rules.on_watch_start(now, info, list_watch)
             }
             Opening::Empty => StreamFaults::default(),

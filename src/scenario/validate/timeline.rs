@@ -10,7 +10,7 @@ use serde_saphyr::{Location as Place, Spanned};
 
 use super::objects::{KnownBodies, display_key, server_set_field, server_set_hint};
 use super::validator::Validator;
-use crate::fault::{Fault, Restart};
+use crate::fault::{Fault, FaultKind, Restart};
 use crate::merge_patch::merge_patch;
 use crate::scenario::error::Result;
 use crate::scenario::file::{ObjectFile, REPEAT, StepFile};
@@ -98,7 +98,39 @@ impl Validator<'_> {
         // among steps at the same instant.
         steps.sort_by_key(|(s, _, _)| s.at);
         self.check_writes(&steps, live)?;
+        self.check_one_apiserver(&steps)?;
         Ok(steps.into_iter().map(|(step, _, _)| step).collect())
+    }
+
+    /// The faults describe one apiserver. `early_bookmarks` is one that asks etcd for progress
+    /// without checking its version, against an etcd that answers early; `watch_error:
+    /// watch_progress_unsupported` is one that checks and finds etcd cannot answer at all
+    /// (apiserver `storage/feature/feature_support_checker.go`).
+    fn check_one_apiserver(&self, steps: &[(Step, Place, String)]) -> Result<()> {
+        let first = |kind: FaultKind| {
+            steps.iter().find(
+                |(s, _, _)| matches!(&s.action, Action::Fault(fault) if fault.kind_of() == kind),
+            )
+        };
+        let (Some(unsupported), Some(early)) = (
+            first(FaultKind::WatchError),
+            first(FaultKind::EarlyBookmarks),
+        ) else {
+            return Ok(());
+        };
+        let (_, here, key) = if unsupported.0.at <= early.0.at {
+            early
+        } else {
+            unsupported
+        };
+        Err(self.invalid(
+            format!("{key}.kind"),
+            Some(here),
+            "`early_bookmarks` and `watch_error: watch_progress_unsupported` are two different \
+             apiservers: one asks etcd for progress without checking its version (and an etcd \
+             before 3.4.25 or 3.5.8 answers ahead of its events), the other checks and finds \
+             that etcd cannot answer at all; a scenario plays one",
+        ))
     }
 
     /// The times an entry at `at` happens: once, or every `every` until `until`.

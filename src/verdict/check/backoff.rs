@@ -6,7 +6,8 @@
 //! The numbers are loose on purpose: any doubling backoff quadruples its first wait within
 //! three tries and waits 2 s within a dozen (kube-client's retry layer, from 5 ms, by its
 //! ninth of fifteen), so sixteen failures in a row whose waits neither grew so nor reached 10 s
-//! (or the `Retry-After` the server asked for) is no backoff. A backoff capped low is one.
+//! (or the `Retry-After` the server asked for) is no backoff. A backoff capped low is one, and
+//! so is a run whose every wait is 2 s or more: a backoff already at a low cap when it began.
 
 use std::time::Duration;
 
@@ -62,9 +63,9 @@ fn served(call: &Call<'_>, end: Duration) -> bool {
 
 /// The first run of [`IN_A_ROW`] failures, each retried with no wait that backed off and no
 /// sign of a backoff growing: its first and its last failure, and the shortest and the longest
-/// wait in it. A backoff grows when a wait reaches four times the run's first one (and 2 s),
-/// or had grown before the run began (its first wait is 2 s or more): a backoff capped below
-/// 10 s is still one, even when the run starts at its cap. `at_1x` turns a stretch into what it would have
+/// wait in it. A backoff grows when a wait reaches four times the run's first one (and 2 s):
+/// a backoff capped below 10 s is still one, and so is a run whose every wait is 2 s or more
+/// (it began at a low cap). `at_1x` turns a stretch into what it would have
 /// lasted at 1×; `end` is when the run ended.
 pub(in crate::verdict) fn no_backoff<'c, 'a>(
     calls: &'c [Call<'a>],
@@ -97,15 +98,16 @@ pub(in crate::verdict) fn no_backoff<'c, 'a>(
             continue;
         }
         streak.push((call, wait));
-        // Grown within the run, or grown already when it began: a backoff at a cap of a few
-        // seconds waits as long from its first failure to its last.
-        grew |= wait >= (streak[0].1 * GROWTH).max(GROWN) || streak[0].1 >= GROWN;
-        if streak.len() >= IN_A_ROW && !grew {
-            let waits = streak.iter().map(|(_, w)| *w);
+        grew |= wait >= (streak[0].1 * GROWTH).max(GROWN);
+        let waits = streak.iter().map(|(_, w)| *w);
+        let shortest = waits.clone().min().unwrap_or_default();
+        // A run whose every wait is a grown one began at a backoff's cap, which a low cap
+        // reaches before the run starts: that is backing off. One short wait is not.
+        if streak.len() >= IN_A_ROW && !grew && shortest < GROWN {
             return Some(NoBackoff {
                 first: streak[0].0,
                 last: call,
-                shortest: waits.clone().min().unwrap_or_default(),
+                shortest,
                 longest: waits.max().unwrap_or_default(),
             });
         }
@@ -234,6 +236,12 @@ mod tests {
         };
         assert!(flat(5_000).passed, "{}", flat(5_000).detail);
         assert!(!flat(1_500).passed, "a flat first step is no backoff");
+        let mut then_hot: Vec<u64> = (0..3).map(|i| 60_000 + i * 5_000).collect();
+        then_hot.extend((0..17).map(|i| 75_000 + i * 1_000));
+        assert!(
+            !judged(&refused_at(&then_hot)).passed,
+            "long waits first do not excuse a loop after them"
+        );
     }
 
     #[test]

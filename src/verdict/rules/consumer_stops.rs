@@ -36,21 +36,33 @@ pub(super) fn consumer_panicked(e: &Evidence) -> Option<Explanation> {
     })
 }
 
-/// ` (no fault: the server's own compaction at 4m)`: a 410 no fault gave, from a resume
-/// point the server's periodic compaction had taken away; nothing otherwise.
-fn own_compaction(e: &Evidence, at: Duration, request: &RequestRecord) -> String {
-    if !e.answer(request).is_gone() {
+/// ` (no fault: the server's own compaction at 4m)`: a 410 no fault gave to a watch etcd
+/// served (no watch cache, whose window would answer instead), from a resume point the
+/// server's periodic compaction had taken away by the time the watch ended; nothing
+/// otherwise.
+fn own_compaction(e: &Evidence, request: &RequestRecord) -> String {
+    if e.scenario.server.watch_cache || !e.answer(request).is_gone() {
         return String::new();
     }
     let Asked::At(from) = request.asked() else {
         return String::new();
     };
+    let ended = e
+        .trace
+        .iter()
+        .find_map(|event| match &event.kind {
+            TraceKind::WatchEnded { request: id, .. } if *id == request.id => Some(event.at),
+            _ => None,
+        })
+        .unwrap_or(Duration::MAX);
     e.trace
         .iter()
         .rev()
-        .filter(|event| event.at <= at)
+        .filter(|event| event.at <= ended)
         .find_map(|event| match event.kind {
-            TraceKind::Compacted { revision } if revision > from => Some(format!(
+            // etcd's floor: revisions below `revision` are gone, and a watch from `from`
+            // needs `from + 1` on (the store's `changes_after`).
+            TraceKind::Compacted { revision } if revision > from + 1 => Some(format!(
                 " (no fault: the server's own compaction at {})",
                 fmt(event.at)
             )),
@@ -81,7 +93,7 @@ pub(super) fn stopped_on_recoverable_error(e: &Evidence) -> Option<Explanation> 
                     .unwrap_or_default(),
                 e.answer(request),
                 match caused(e, *request_at, request, &e.answer(request)) {
-                    cause if cause.is_empty() => own_compaction(e, *request_at, request),
+                    cause if cause.is_empty() => own_compaction(e, request),
                     cause => cause,
                 }
             ),
@@ -226,7 +238,7 @@ mod tests {
 
     #[test]
     fn a_410_no_fault_gave_is_put_down_to_the_server_s_own_compaction() {
-        let stopped = |compacted_through: u64| {
+        let stopped = |compacted_through: u64, watch_cache: bool| {
             let mut trace = vec![
                 at(
                     30,
@@ -250,18 +262,24 @@ mod tests {
                 unreachable!("the fourth event is the watcher's error")
             };
             trace.push(consumer_stopped(60, ConsumerStop::ReturnedError(too_old)));
-            explain(stopped_on_recoverable_error, PLAIN, &trace, &[]).expect("it fits")
+            let mut scenario = scenario(PLAIN);
+            scenario.server.watch_cache = watch_cache;
+            let evidence = Evidence::gather(&scenario, &scenario.watchers[0], &trace, &[]);
+            let found = stopped_on_recoverable_error(&evidence).expect("it fits");
+            found.chain[0].text.clone()
         };
         assert!(
-            stopped(9).chain[0]
-                .text
-                .ends_with("(no fault: the server's own compaction at 30s)"),
+            stopped(7, false).ends_with("(no fault: the server's own compaction at 30s)"),
             "{}",
-            stopped(9).chain[0].text
+            stopped(7, false)
         );
         assert!(
-            !stopped(4).chain[0].text.contains("compaction"),
-            "a compaction below the resume point took nothing it needed"
+            !stopped(6, false).contains("compaction"),
+            "a watch from 5 still had 6 on"
+        );
+        assert!(
+            !stopped(7, true).contains("compaction"),
+            "with a watch cache, its window answers, not etcd"
         );
     }
 

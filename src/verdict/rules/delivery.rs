@@ -13,7 +13,53 @@ use crate::verdict::answer::Answer;
 use crate::verdict::delivery_lag::DELIVERY_LAG;
 use crate::verdict::evidence::{Evidence, ServedWatch};
 use crate::verdict::request_log::lists;
+use crate::verdict::scorecard::Link;
 use crate::verdict::watcher_history::{Skip, first_skip};
+
+/// Every streaming list since the initial state began (from `since`) turned away with an
+/// ERROR that is not a 410, before any event: the story of that, and of kube trying again.
+fn turned_away(e: &Evidence, since: Duration, applied: usize) -> Option<[Link; 2]> {
+    let streaming: Vec<&(Duration, &RequestRecord)> = e
+        .requests
+        .iter()
+        .filter(|(t, r)| {
+            *t >= since.saturating_sub(Duration::from_secs(1)) && r.streams_initial_events()
+        })
+        .collect();
+    let all_turned_away = streaming.iter().all(|(_, r)| {
+        matches!(e.answer(r), Answer::InStreamError { .. })
+            && e.watch_ends.get(&r.id).is_some_and(|end| !end.gone())
+            && e.watches.get(&r.id).is_none_or(|w| {
+                w.sent
+                    .iter()
+                    .all(|(_, sent)| sent.type_ == EventType::Error)
+            })
+    });
+    let (first, request) = streaming.first().filter(|_| all_turned_away)?;
+    let answer = e.answer(request);
+    let words = match e.watch_ends.get(&request.id) {
+        Some(WatchEnd::Error { message, .. }) => format!(" \"{message}\""),
+        _ => String::new(),
+    };
+    Some([
+        link(
+            *first,
+            format!(
+                "each of the {} streaming lists from {} (sendInitialEvents=true) was answered HTTP 200, one {answer}{words} and the end, before any event{}",
+                streaming.len(),
+                fmt(*first),
+                caused(e, *first, request, &answer)
+            ),
+        ),
+        link(
+            since,
+            format!(
+                "kube's watcher tries the streaming list again after any error and never falls back to a LIST (client-go's reflector does, \"because making progress is better than deadlocking\"), so from {} it emitted Init and {applied} InitApply, and never InitDone",
+                fmt(since)
+            ),
+        ),
+    ])
+}
 
 pub(super) fn store_never_ready(e: &Evidence) -> Option<Explanation> {
     // A storm stops the run in the middle of whatever list was going on: that is the loop's
@@ -56,44 +102,9 @@ pub(super) fn store_never_ready(e: &Evidence) -> Option<Explanation> {
     } else {
         String::new()
     };
-    // Streaming lists the server turned away with an ERROR that is not a 410, before any
-    // event: every one since the initial state began.
-    let streaming: Vec<&(Duration, &RequestRecord)> = e
-        .requests
-        .iter()
-        .filter(|(t, r)| {
-            *t >= since.saturating_sub(Duration::from_secs(1)) && r.streams_initial_events()
-        })
-        .collect();
-    let turned_away = !streaming.is_empty()
-        && streaming.iter().all(|(_, r)| {
-            matches!(e.answer(r), Answer::InStreamError { .. })
-                && e.watch_ends.get(&r.id).is_some_and(|end| !end.gone())
-        });
     let mut chain = Vec::new();
-    if turned_away {
-        let (first, request) = streaming[0];
-        let answer = e.answer(request);
-        let words = match e.watch_ends.get(&request.id) {
-            Some(WatchEnd::Error { message, .. }) => format!(" \"{message}\""),
-            _ => String::new(),
-        };
-        chain.push(link(
-            *first,
-            format!(
-                "each of the {} streaming lists from {} (sendInitialEvents=true) was answered HTTP 200, one {answer}{words} and the end, before any event{}",
-                streaming.len(),
-                fmt(*first),
-                caused(e, *first, request, &answer)
-            ),
-        ));
-        chain.push(link(
-            since,
-            format!(
-                "kube's watcher tries the streaming list again after any error and never falls back to a LIST (client-go's reflector does, \"because making progress is better than deadlocking\"), so from {} it emitted Init and {applied} InitApply, and never InitDone",
-                fmt(since)
-            ),
-        ));
+    if let Some(links) = turned_away(e, since, applied) {
+        chain.extend(links);
     } else if let Some((id, watch)) = without_marker.first() {
         let added = watch
             .sent

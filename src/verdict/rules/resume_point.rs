@@ -18,27 +18,38 @@ use crate::verdict::watcher_history::first_skip;
 /// that bookmark: the first change its resumes skipped is one of those.
 pub(super) fn bookmark_ahead_of_events(e: &Evidence) -> Option<Explanation> {
     let skip = first_skip(e.trace, &e.setup.config.selector, e.setup.shape).err()?;
+    // The server's hits on bookmarks it sent ahead: the watch, and when.
+    let early: Vec<(u64, Duration)> = e
+        .trace
+        .iter()
+        .filter_map(|event| match event.kind {
+            TraceKind::FaultHit {
+                request,
+                fault: FaultKind::EarlyBookmarks,
+            } => Some((request, event.at)),
+            _ => None,
+        })
+        .collect();
+    // The bookmark the watcher resumed from is one of those.
     let (id, bookmarked) = e.watches.iter().find_map(|(id, watch)| {
-        let early = e
-            .hits
-            .get(id)
-            .is_some_and(|kinds| kinds.iter().any(|k| matches!(k, FaultKind::EarlyBookmarks)));
-        let bookmarked = watch.sent.iter().find(|(_, sent)| {
-            sent.type_ == EventType::Bookmark && sent.resource_version == Some(skip.to)
-        });
-        early
-            .then_some(bookmarked)
-            .flatten()
+        watch
+            .sent
+            .iter()
+            .find(|(at, sent)| {
+                sent.type_ == EventType::Bookmark
+                    && sent.resource_version == Some(skip.to)
+                    && early.contains(&(*id, *at))
+            })
             .map(|(at, _)| (*id, *at))
     })?;
-    // The change was written before the bookmark promised its revision, and this watch never
-    // sent it whole (a cut can take it in half).
+    // The skipped change (at or below the bookmark's revision, as every skip is) was never
+    // sent whole on that watch: a cut can take it in half.
     let sent_it = e.watches[&id].sent.iter().any(|(_, s)| {
         s.key.as_ref() == Some(&skip.key)
             && s.resource_version == Some(skip.rv)
             && s.damaged.is_none()
     });
-    if sent_it || skip.rv > skip.to {
+    if sent_it {
         return None;
     }
     let fault = e
@@ -373,6 +384,22 @@ mod tests {
         assert!(found.chain[1].text.starts_with(
             "the watch ended (timeout) before it sent the change whole, and at 1m44s the watcher resumed from resourceVersion 10"
         ));
+    }
+
+    #[test]
+    fn a_change_the_watch_did_send_whole_is_not_skipped_by_its_bookmark() {
+        // The watch sent the MODIFIED at 9 whole before it ended; the watcher lost it itself.
+        let mut trace = resumed_from_a_bookmark_ahead_of(true);
+        trace.insert(7, sent(103, 2, EventType::Modified, Some(9), None));
+        assert_eq!(apply(bookmark_ahead_of_events, PLAIN, &trace, &[]), None);
+        let mut halved = resumed_from_a_bookmark_ahead_of(true);
+        let cut = Some(crate::trace::Damage::Cut);
+        halved.insert(7, sent(103, 2, EventType::Modified, Some(9), cut));
+        assert_eq!(
+            apply(bookmark_ahead_of_events, PLAIN, &halved, &[]),
+            Some(Mechanism::BookmarkAheadOfEvents),
+            "half a line is not the change"
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
 use crate::scenario::{Backoff, BackoffOn};
 use crate::subject::KUBE_DEFAULT_BACKOFF;
-use crate::trace::{RequestRecord, Verb};
+use crate::trace::{EventType, RequestRecord, Verb};
 use crate::verdict::answer::Answer;
 use crate::verdict::evidence::{Evidence, Pattern};
 use crate::verdict::request_log::lists;
@@ -131,16 +131,22 @@ pub(super) fn backoff_reset_by_init(e: &Evidence) -> Option<Explanation> {
     let looped = longest_first_step_run(&relists, &first_step);
     let (first, first_list) = looped[0];
     // Refused at the list itself, or failing further on (a later page). The loop's last relist
-    // may be the one that got through, and ended it.
-    // Refused: an HTTP error, or a streaming list's 200 with nothing but an ERROR in it.
-    let refused_until = |n: usize| {
-        looped[..n].iter().all(|(_, r)| {
-            matches!(
-                e.answer(r),
-                Answer::Status(400..) | Answer::InStreamError { .. }
-            )
-        })
+    // may be the one that got through, and ended it. A streaming list refused in its head
+    // yields no `Init` (its backoff grows: no such loop), so for one only a 200 that carried
+    // nothing but an ERROR counts.
+    let refused = |r: &RequestRecord| {
+        if r.streams_initial_events() {
+            matches!(e.answer(r), Answer::InStreamError { .. })
+                && e.watches.get(&r.id).is_none_or(|w| {
+                    w.sent
+                        .iter()
+                        .all(|(_, sent)| sent.type_ == EventType::Error)
+                })
+        } else {
+            matches!(e.answer(r), Answer::Status(400..))
+        }
     };
+    let refused_until = |n: usize| looped[..n].iter().all(|(_, r)| refused(r));
     let what =
         if refused_until(looped.len()) || (looped.len() > 1 && refused_until(looped.len() - 1)) {
             format!(
@@ -173,7 +179,12 @@ pub(super) fn backoff_reset_by_init(e: &Evidence) -> Option<Explanation> {
         link(
             first,
             format!(
-                "kube's watcher yields `Event::Init` as it starts each relist, before its list request, and any item resets the backoff on its stream, so every retry waited only the first step: {in_step} of {} gaps between relists were {}–{} s",
+                "kube's watcher yields `Event::Init` as it starts each relist, {}, and any item resets the backoff on its stream, so every retry waited only the first step: {in_step} of {} gaps between relists were {}–{} s",
+                if first_list.streams_initial_events() {
+                    "as a streaming list's response begins"
+                } else {
+                    "before its list request"
+                },
                 gaps.len(),
                 seconds(first_step.start),
                 seconds(first_step.end)
@@ -513,6 +524,13 @@ mod tests {
         assert_eq!(
             found.chain[0].text,
             "from 1m1s, 6 relists, each refused at its first request: ERROR 500 InternalError (watch_error at 1m)"
+        );
+        assert!(
+            found.chain[1]
+                .text
+                .contains("as a streaming list's response begins"),
+            "{}",
+            found.chain[1].text
         );
         let plain = trace
             .iter()
