@@ -225,11 +225,10 @@ impl FaultRules {
         // The watch cache turns a streaming list away before it serves anything, so nothing
         // else happens to it, and no other rule's count is used up on it.
         if list_watch
-            && let Some(rule) = self
-                .rules
-                .iter_mut()
-                .find(|r| matches!(r.fault, Fault::WatchError { .. }) && r.matches(now, request))
-            && let Fault::WatchError { error, .. } = rule.fault
+            && let Some((rule, error)) = self.rules.iter_mut().find_map(|r| match r.fault {
+                Fault::WatchError { error, .. } if r.matches(now, request) => Some((r, error)),
+                _ => None,
+            })
         {
             rule.use_one();
             return StreamFaults {

@@ -12,7 +12,7 @@ use super::scorecard::Check;
 use crate::check_name::CheckName;
 use crate::scenario::{Scenario, SetUp, format_duration as fmt};
 use crate::trace::{
-    ConsumerStop, FaultKind, RequestRecord, SentEvent, Trace, TraceKind, Verb, WatchEnd,
+    ConsumerStop, EventType, FaultKind, RequestRecord, SentEvent, Trace, TraceKind, Verb, WatchEnd,
     WatcherFault,
 };
 
@@ -204,6 +204,17 @@ impl<'a> Evidence<'a> {
     /// How the server answered a request.
     pub(super) fn answer(&self, request: &RequestRecord) -> Answer {
         Answer::of(request, self.watch_ends.get(&request.id).copied())
+    }
+
+    /// Whether the server answered `request` 200 and then nothing but an ERROR: a watch it
+    /// turned away in the stream, before any event.
+    pub(super) fn only_an_error(&self, request: &RequestRecord) -> bool {
+        matches!(self.answer(request), Answer::InStreamError { .. })
+            && self.watches.get(&request.id).is_none_or(|w| {
+                w.sent
+                    .iter()
+                    .all(|(_, sent)| sent.type_ == EventType::Error)
+            })
     }
 
     /// Whether the set-up's backoff is off.

@@ -74,10 +74,11 @@ pub(in crate::verdict) fn no_backoff<'c, 'a>(
 ) -> Option<NoBackoff<'c, 'a>> {
     let by_arrival = by_arrival(calls);
     let mut streak: Vec<(&Call<'a>, Duration)> = Vec::new();
-    let mut grew = false;
+    // Whether a wait of the run grew, and whether one was short of a grown one.
+    let (mut grew, mut short) = (false, false);
     for (i, call) in by_arrival.iter().enumerate() {
         if served(call, end) {
-            (streak, grew) = (Vec::new(), false);
+            (streak, grew, short) = (Vec::new(), false, false);
             continue;
         }
         let Some(heard) = failed(call) else { continue };
@@ -94,20 +95,20 @@ pub(in crate::verdict) fn no_backoff<'c, 'a>(
             .retry_after
             .map(|s| Duration::from_secs(u64::from(s)));
         if wait >= BACKED_OFF || asked.is_some_and(|a| wait + TOLERANCE >= a) {
-            (streak, grew) = (Vec::new(), false);
+            (streak, grew, short) = (Vec::new(), false, false);
             continue;
         }
         streak.push((call, wait));
         grew |= wait >= (streak[0].1 * GROWTH).max(GROWN);
-        let waits = streak.iter().map(|(_, w)| *w);
-        let shortest = waits.clone().min().unwrap_or_default();
+        short |= wait < GROWN;
         // A run whose every wait is a grown one began at a backoff's cap, which a low cap
         // reaches before the run starts: that is backing off. One short wait is not.
-        if streak.len() >= IN_A_ROW && !grew && shortest < GROWN {
+        if streak.len() >= IN_A_ROW && !grew && short {
+            let waits = streak.iter().map(|(_, w)| *w);
             return Some(NoBackoff {
                 first: streak[0].0,
                 last: call,
-                shortest,
+                shortest: waits.clone().min().unwrap_or_default(),
                 longest: waits.max().unwrap_or_default(),
             });
         }

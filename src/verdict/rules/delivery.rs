@@ -9,32 +9,24 @@ use crate::check_name::CheckName;
 use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
 use crate::trace::{Damage, EventType, FaultKind, RequestRecord, TraceKind, Verb, WatchEnd};
-use crate::verdict::answer::Answer;
 use crate::verdict::delivery_lag::DELIVERY_LAG;
 use crate::verdict::evidence::{Evidence, ServedWatch};
 use crate::verdict::request_log::lists;
 use crate::verdict::scorecard::Link;
 use crate::verdict::watcher_history::{Skip, first_skip};
 
-/// Every streaming list since the initial state began (from `since`) turned away with an
-/// ERROR that is not a 410, before any event: the story of that, and of kube trying again.
-fn turned_away(e: &Evidence, since: Duration, applied: usize) -> Option<[Link; 2]> {
-    let streaming: Vec<&(Duration, &RequestRecord)> = e
-        .requests
+/// Every one of `streaming`, the streaming lists since the initial state began at `since`,
+/// turned away with an ERROR that is not a 410, before any event: the story of that, and of
+/// kube trying again.
+fn turned_away(
+    e: &Evidence,
+    streaming: &[&(Duration, &RequestRecord)],
+    since: Duration,
+    applied: usize,
+) -> Option<[Link; 2]> {
+    let all_turned_away = streaming
         .iter()
-        .filter(|(t, r)| {
-            *t >= since.saturating_sub(Duration::from_secs(1)) && r.streams_initial_events()
-        })
-        .collect();
-    let all_turned_away = streaming.iter().all(|(_, r)| {
-        matches!(e.answer(r), Answer::InStreamError { .. })
-            && e.watch_ends.get(&r.id).is_some_and(|end| !end.gone())
-            && e.watches.get(&r.id).is_none_or(|w| {
-                w.sent
-                    .iter()
-                    .all(|(_, sent)| sent.type_ == EventType::Error)
-            })
-    });
+        .all(|(_, r)| e.only_an_error(r) && e.watch_ends.get(&r.id).is_some_and(|end| !end.gone()));
     let (first, request) = streaming.first().filter(|_| all_turned_away)?;
     let answer = e.answer(request);
     let words = match e.watch_ends.get(&request.id) {
@@ -82,11 +74,15 @@ pub(super) fn store_never_ready(e: &Evidence) -> Option<Explanation> {
         }
     }
     let since = *unfinished.first()?;
-    let without_marker: Vec<(u64, &ServedWatch<'_>)> = e
+    let streaming: Vec<&(Duration, &RequestRecord)> = e
         .requests
         .iter()
-        .filter(|(t, _)| *t >= since.saturating_sub(Duration::from_secs(1)))
-        .filter(|(_, r)| r.streams_initial_events())
+        .filter(|(t, r)| {
+            *t >= since.saturating_sub(Duration::from_secs(1)) && r.streams_initial_events()
+        })
+        .collect();
+    let without_marker: Vec<(u64, &ServedWatch<'_>)> = streaming
+        .iter()
         .filter_map(|(_, r)| e.watches.get(&r.id).map(|w| (r.id, w)))
         .filter(|(_, w)| {
             w.sent
@@ -103,7 +99,7 @@ pub(super) fn store_never_ready(e: &Evidence) -> Option<Explanation> {
         String::new()
     };
     let mut chain = Vec::new();
-    if let Some(links) = turned_away(e, since, applied) {
+    if let Some(links) = turned_away(e, &streaming, since, applied) {
         chain.extend(links);
     } else if let Some((id, watch)) = without_marker.first() {
         let added = watch

@@ -17,7 +17,6 @@ use crate::verdict::watcher_history::first_skip;
 /// says so: an `early_bookmarks` hit), ended before it sent them, and the watcher resumed from
 /// that bookmark: the first change its resumes skipped is one of those.
 pub(super) fn bookmark_ahead_of_events(e: &Evidence) -> Option<Explanation> {
-    let skip = first_skip(e.trace, &e.setup.config.selector, e.setup.shape).err()?;
     // The server's hits on bookmarks it sent ahead: the watch, and when.
     let early: Vec<(u64, Duration)> = e
         .trace
@@ -30,6 +29,11 @@ pub(super) fn bookmark_ahead_of_events(e: &Evidence) -> Option<Explanation> {
             _ => None,
         })
         .collect();
+    // Most failed runs had no such bookmark: the resume walk is for those that did.
+    if early.is_empty() {
+        return None;
+    }
+    let skip = first_skip(e.trace, &e.setup.config.selector, e.setup.shape).err()?;
     // The bookmark the watcher resumed from is one of those.
     let (id, bookmarked) = e.watches.iter().find_map(|(id, watch)| {
         watch

@@ -10,7 +10,7 @@ use crate::mechanism::Mechanism;
 use crate::scenario::format_duration as fmt;
 use crate::scenario::{Backoff, BackoffOn};
 use crate::subject::KUBE_DEFAULT_BACKOFF;
-use crate::trace::{EventType, RequestRecord, Verb};
+use crate::trace::{RequestRecord, Verb};
 use crate::verdict::answer::Answer;
 use crate::verdict::evidence::{Evidence, Pattern};
 use crate::verdict::request_log::lists;
@@ -136,12 +136,7 @@ pub(super) fn backoff_reset_by_init(e: &Evidence) -> Option<Explanation> {
     // nothing but an ERROR counts.
     let refused = |r: &RequestRecord| {
         if r.streams_initial_events() {
-            matches!(e.answer(r), Answer::InStreamError { .. })
-                && e.watches.get(&r.id).is_none_or(|w| {
-                    w.sent
-                        .iter()
-                        .all(|(_, sent)| sent.type_ == EventType::Error)
-                })
+            e.only_an_error(r)
         } else {
             matches!(e.answer(r), Answer::Status(400..))
         }
