@@ -58,6 +58,11 @@ pub enum Mechanism {
     /// The watcher resumed from a resourceVersion ahead of the server (etcd reset or restored):
     /// the watch waits for the clock, and the writes made meanwhile never come.
     ResumedFromFuture,
+    /// The consumer read its watch slower than the server wrote to it and fell behind past
+    /// the deadline: the watch cache closed the watch as unresponsive and the events already
+    /// sent took so long to read that the resume point left the window (a 410, a relist), or,
+    /// without a watch cache, etcd held the watch back and the consumer was still reading.
+    SlowConsumer,
     /// The watcher's resume point fell out of the server's history, again or too late: a 410
     /// and a relist each time, as nothing kept the resume point fresh.
     StaleResumePoint,
@@ -120,6 +125,7 @@ impl Mechanism {
         Self::HotLoopOnCleanEnds,
         Self::HotLoopWithoutBackoff,
         Self::BackoffResetByInit,
+        Self::SlowConsumer,
         Self::StaleResumePoint,
         Self::ResumedAfterGone,
         Self::ResumedFromBehind,
@@ -145,6 +151,7 @@ impl Mechanism {
             Self::BookmarkAheadOfEvents => "bookmark_ahead_of_events",
             Self::ResumedFromEmpty => "resumed_from_empty",
             Self::ResumedFromFuture => "resumed_from_future",
+            Self::SlowConsumer => "slow_consumer",
             Self::StaleResumePoint => "stale_resume_point",
             Self::ResumedAfterGone => "resumed_after_gone",
             Self::ResumedFromBehind => "resumed_from_behind",

@@ -91,6 +91,12 @@ impl Selector {
         })
     }
 
+    /// Whether the field selector requires one value of `label` (`label=v`): a watch cache
+    /// with a trigger on that field hands such a watch only its value's events.
+    pub(crate) fn requires_field(&self, label: &str) -> bool {
+        self.fields.iter().any(|r| r.equal && r.label == label)
+    }
+
     /// Whether an object with this name, namespace, labels and body is selected.
     #[must_use]
     pub fn selects(

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::store::Change;
+use super::watcher_buffer::Trigger;
 use crate::scenario::ServerSpec;
 
 /// The ring's smallest and starting capacity (`defaultLowerBoundCapacity`).
@@ -87,6 +88,11 @@ impl WatchCache {
     #[cfg(test)]
     fn capacity(&self) -> usize {
         self.capacity
+    }
+
+    /// The channel size a watch opened now gets (`suggestedWatchChannelSize`).
+    pub(crate) fn chan_size(&self, trigger: Trigger) -> usize {
+        trigger.chan_size(self.capacity, self.window)
     }
 
     /// Records an event of the resource at `now` (`updateCache`): the ring grows or shrinks

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use crate::apiserver::store::{Change, StoredObject};
+use crate::apiserver::watcher_buffer::WatcherBuffer;
 use crate::selector::Selector;
 
 /// What one watch selects: its URL's namespace (none: all) and its selectors.
@@ -59,11 +60,13 @@ pub(crate) struct Fanout {
     namespaced: HashMap<String, Scope>,
 }
 
-/// One open watch as the fan-out knows it: what it selects, and where its changes go.
+/// One open watch as the fan-out knows it: what it selects, where its changes go, and the
+/// watch cache's buffer for it when a cache serves it.
 #[derive(Debug)]
 struct Subscriber {
     filter: Arc<Filter>,
     sender: mpsc::UnboundedSender<Arc<Change>>,
+    buffer: Option<Arc<WatcherBuffer>>,
 }
 
 /// The watches of one scope, by the label their selector requires. Ids are kept in sets so
@@ -132,13 +135,24 @@ impl Scope {
 
 impl Fanout {
     /// Opens a watch selecting `filter`: every change committed from now on that it selects
-    /// arrives in the returned inbox.
-    pub(crate) fn subscribe(&mut self, filter: Arc<Filter>) -> (u64, Inbox) {
+    /// arrives in the returned inbox, until `buffer` (the watch cache's for it) closes.
+    pub(crate) fn subscribe(
+        &mut self,
+        filter: Arc<Filter>,
+        buffer: Option<Arc<WatcherBuffer>>,
+    ) -> (u64, Inbox) {
         let id = self.next_id;
         self.next_id += 1;
         self.scope_mut(filter.namespace.as_deref()).add(id, &filter);
         let (sender, inbox) = mpsc::unbounded_channel();
-        self.subscribers.insert(id, Subscriber { filter, sender });
+        self.subscribers.insert(
+            id,
+            Subscriber {
+                filter,
+                sender,
+                buffer,
+            },
+        );
         (id, inbox)
     }
 
@@ -186,6 +200,7 @@ impl Fanout {
         for id in candidates {
             if let Some(watch) = self.subscribers.get(&id)
                 && watch.filter.wants(change)
+                && watch.buffer.as_ref().is_none_or(WatcherBuffer::offer)
             {
                 // NB: a watch whose session is gone but not yet unsubscribed drops it.
                 let _ = watch.sender.send(Arc::clone(change));
@@ -234,12 +249,12 @@ mod tests {
     #[test]
     fn a_change_reaches_exactly_the_watches_that_select_it() {
         let mut fanout = Fanout::default();
-        let (_, mut everything) = fanout.subscribe(filter(None, None));
-        let (_, mut same_ns) = fanout.subscribe(filter(Some("a"), None));
-        let (_, mut other_ns) = fanout.subscribe(filter(Some("b"), None));
-        let (_, mut web) = fanout.subscribe(filter(None, Some("app in (web,db)")));
-        let (_, mut batch) = fanout.subscribe(filter(Some("a"), Some("app=batch")));
-        let (_, mut not_web) = fanout.subscribe(filter(None, Some("app!=web")));
+        let (_, mut everything) = fanout.subscribe(filter(None, None), None);
+        let (_, mut same_ns) = fanout.subscribe(filter(Some("a"), None), None);
+        let (_, mut other_ns) = fanout.subscribe(filter(Some("b"), None), None);
+        let (_, mut web) = fanout.subscribe(filter(None, Some("app in (web,db)")), None);
+        let (_, mut batch) = fanout.subscribe(filter(Some("a"), Some("app=batch")), None);
+        let (_, mut not_web) = fanout.subscribe(filter(None, Some("app!=web")), None);
         fanout.dispatch(&change(None, Some(object("a", "web"))));
         assert!(everything.try_recv().is_ok());
         assert!(same_ns.try_recv().is_ok());
@@ -252,7 +267,7 @@ mod tests {
     #[test]
     fn a_relabel_reaches_the_watches_that_saw_the_object_before_it() {
         let mut fanout = Fanout::default();
-        let (_, mut web) = fanout.subscribe(filter(None, Some("app=web")));
+        let (_, mut web) = fanout.subscribe(filter(None, Some("app=web")), None);
         fanout.dispatch(&change(Some(object("a", "web")), Some(object("a", "db"))));
         assert!(
             web.try_recv().is_ok(),
@@ -263,8 +278,8 @@ mod tests {
     #[test]
     fn a_closed_watch_leaves_no_trace_in_the_index() {
         let mut fanout = Fanout::default();
-        let (id, _inbox) = fanout.subscribe(filter(Some("a"), Some("app in (web,web)")));
-        let (everything, _inbox) = fanout.subscribe(filter(None, None));
+        let (id, _inbox) = fanout.subscribe(filter(Some("a"), Some("app in (web,web)")), None);
+        let (everything, _inbox) = fanout.subscribe(filter(None, None), None);
         fanout.unsubscribe(id);
         fanout.unsubscribe(everything);
         assert_eq!(fanout.len(), 0);

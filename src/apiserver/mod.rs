@@ -39,6 +39,7 @@ mod table_columns;
 mod table_printer;
 mod timeline;
 mod watch;
+mod watcher_buffer;
 mod wire;
 
 pub(crate) use connection::restarted;

@@ -101,6 +101,11 @@ impl Status {
         Self { code: 0, ..self }
     }
 
+    /// [`without_code`](Self::without_code) when `without` holds, as it is otherwise.
+    pub(crate) fn without_code_if(self, without: bool) -> Self {
+        if without { self.without_code() } else { self }
+    }
+
     /// Sets `details.retryAfterSeconds` (and so the `Retry-After` header).
     pub(crate) fn with_retry_after(mut self, seconds: u32) -> Self {
         self.details

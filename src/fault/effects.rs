@@ -120,3 +120,22 @@ pub struct StreamFaults {
     /// Answered with this in-stream `ERROR` and the end, before any event.
     pub error: Option<StreamError>,
 }
+
+impl StreamFaults {
+    /// The faults that hit a watch as it starts, `send_initial` when it is a streaming list:
+    /// the server says so, for the verdict cannot tell them from the timeline alone.
+    #[must_use]
+    pub fn hit_at_start(&self, send_initial: bool) -> Vec<FaultKind> {
+        [
+            (self.stall, FaultKind::StallStream),
+            (self.cut.is_some(), FaultKind::CutStream),
+            (
+                self.drop_end_marker && send_initial,
+                FaultKind::DropInitialEventsEnd,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(hit, fault)| hit.then_some(fault))
+        .collect()
+    }
+}

@@ -222,6 +222,12 @@ fn in_words(setup: &SetUp) -> String {
             "read until the first error (`while let Some(e) = stream.try_next().await?`), which the harness does as the set-up says".to_owned()
         }
     });
+    if let Some(work) = setup.work_per_item {
+        parts.push(format!(
+            "{} of work on each item before the next is read, which the harness does as the set-up says",
+            crate::scenario::format_duration(work)
+        ));
+    }
     if setup.client != ClientSettings::default() {
         parts.push(format!(
             "the kube client made by the harness with {}",

@@ -271,6 +271,7 @@ impl<'a> CustomRun<'a> {
                 backoff_on: BackoffOn::Watcher,
                 client: ClientSettings::default(),
                 consumer: Consumer::ContinueOnError,
+                work_per_item: None,
                 shape,
                 expected: Expected::Recover,
                 expected_mechanism: None,

@@ -227,8 +227,9 @@ async fn exercise(
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let consumer = tokio::spawn({
         let (recorder, consumer) = (recorder.clone(), setup.consumer);
+        let work = setup.work_per_item;
         async move {
-            subject::drive(consumer, subject, recorder, async {
+            subject::drive(consumer, work, subject, recorder, async {
                 let _ = stopped.await;
             })
             .await;

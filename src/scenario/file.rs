@@ -317,6 +317,9 @@ pub(crate) struct WatcherFile {
     pub(crate) backoff_on: Option<BackoffOnFile>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) consumer: Option<ConsumerFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Span>")]
+    pub(crate) work_per_item: Option<Spanned<Span>>,
     #[serde(default)]
     #[serde(skip_serializing_if = "is_default")]
     pub(crate) client: ClientFile,

@@ -26,6 +26,9 @@ pub struct SetUp {
     pub client: ClientSettings,
     /// How the stream is consumed.
     pub consumer: Consumer,
+    /// How long the consumer works on each item before it reads the next (a reconcile that
+    /// blocks its stream); `None` reads at once.
+    pub work_per_item: Option<Duration>,
     /// What the consumer sees of the watcher, and so what its view is judged by.
     pub shape: Shape,
     /// What the scenario expects of this set-up.

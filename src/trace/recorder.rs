@@ -141,6 +141,14 @@ impl Recorder {
         tokio::time::sleep_until(self.instant(at)).await;
     }
 
+    /// Sleeps until virtual time `at`; forever when there is none.
+    pub async fn sleep_until_some(&self, at: Option<Duration>) {
+        match at {
+            Some(at) => self.sleep_until(at).await,
+            None => futures::future::pending().await,
+        }
+    }
+
     /// The tokio duration a virtual span takes.
     #[must_use]
     pub fn real(&self, span: Duration) -> Duration {

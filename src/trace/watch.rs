@@ -151,6 +151,10 @@ pub enum ClosedWhy {
     /// such a watch without an ERROR event and lets the re-watch hear the 410
     /// (`processInterval` in apiserver `storage/cacher/cache_watcher.go`).
     OutOfWindow,
+    /// The watch cache closed it as unresponsive: its buffer stayed full for the dispatch
+    /// budget, as a client that reads too slowly leaves it (`Forcing ... watcher close due to
+    /// unresponsiveness` in apiserver `storage/cacher/cache_watcher.go`).
+    Unresponsive,
     /// A real apiserver behind `harness proxy` ended it cleanly before its timeout: the proxy
     /// sees the end, not why.
     Upstream,
@@ -163,6 +167,9 @@ impl ClosedWhy {
         match self {
             Self::CacheReset => "the watch cache re-listed",
             Self::OutOfWindow => "its backlog left the watch cache's window",
+            Self::Unresponsive => {
+                "the watch cache closed it as unresponsive: the client read too slowly"
+            }
             Self::Upstream => "the apiserver behind the proxy ended it before its timeout",
         }
     }

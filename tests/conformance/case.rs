@@ -53,6 +53,10 @@ pub(crate) enum Step {
     Create(Object),
     /// Merge-patch an object: new labels if given, and `body`.
     Update(Object),
+    /// Update an object `times` times, 20 ms apart, each time setting `data.fill` to a new
+    /// value of `bytes` bytes: a resource changing faster than a reader that does not read
+    /// takes.
+    Churn(Churn),
     /// Delete an object.
     Delete {
         /// Its name.
@@ -68,6 +72,18 @@ pub(crate) enum Step {
     Watch(Watch),
     /// Read events from an open watch.
     Read(Read),
+}
+
+/// Updates of one object, each carrying `bytes` bytes of data.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Churn {
+    /// `metadata.name`.
+    pub(crate) name: String,
+    /// How many updates.
+    pub(crate) times: usize,
+    /// The size of each update's `data.fill`.
+    pub(crate) bytes: usize,
 }
 
 /// An object to write.
@@ -163,6 +179,10 @@ pub(crate) struct Read {
     /// Leave BOOKMARK events out: their timing is the server's wall clock.
     #[serde(default)]
     pub(crate) skip_bookmarks: bool,
+    /// Record the events' types and whether the last write came, not the events: how many
+    /// arrive is a matter of each side's buffers.
+    #[serde(default)]
+    pub(crate) tally: bool,
 }
 
 fn five() -> f64 {

@@ -13,6 +13,9 @@ use crate::case::{self, Case, Keep, Step};
 use crate::normalize::{self, Revisions};
 use crate::target::{Op, Target, kind_of};
 
+/// How far apart a `churn` step's updates are.
+const CHURN_EVERY: Duration = Duration::from_millis(20);
+
 /// What one target answered to a case: one entry per recorded step.
 pub(crate) type Transcript = Vec<Value>;
 
@@ -74,6 +77,7 @@ impl Run<'_, '_> {
                 };
                 self.write(Op::Delete, &object).await
             }
+            Step::Churn(churn) => self.churn(churn).await,
             Step::Compact => self.target.compact().await,
             Step::Restart => self.target.restart().await,
             Step::Request(request) => self.request(request).await,
@@ -93,6 +97,25 @@ impl Run<'_, '_> {
         }
         self.revisions.writes.push(rv);
         self.written.insert(object.name.clone(), rv);
+        Ok(())
+    }
+
+    async fn churn(&mut self, churn: &case::Churn) -> anyhow::Result<()> {
+        // One update every 20 ms on both sides: the simulation's writes take no time, and a
+        // burst in one instant would reach its watches only once the burst is over.
+        let start = tokio::time::Instant::now();
+        for n in 0..churn.times {
+            let at = start + CHURN_EVERY * u32::try_from(n)?;
+            tokio::time::sleep_until(at).await;
+            // A different value each time, so no update is a no-op.
+            let fill = format!("{n:08}{}", "x".repeat(churn.bytes.saturating_sub(8)));
+            let object = case::Object {
+                name: churn.name.clone(),
+                labels: None,
+                body: [("data".to_owned(), json!({ "fill": fill }))].into(),
+            };
+            self.write(Op::Update, &object).await?;
+        }
         Ok(())
     }
 
@@ -247,6 +270,7 @@ impl Run<'_, '_> {
             return Ok(());
         };
         let mut events = Vec::new();
+        let mut revisions = Vec::new();
         let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(read.within);
         loop {
             while let Some(newline) = watch.pending.iter().position(|b| *b == b'\n') {
@@ -256,6 +280,12 @@ impl Run<'_, '_> {
                     Err(_) => Value::String(String::from_utf8_lossy(&line).into_owned()),
                 };
                 let bookmark = event.get("type").and_then(Value::as_str) == Some("BOOKMARK");
+                revisions.extend(
+                    event
+                        .pointer("/object/metadata/resourceVersion")
+                        .and_then(Value::as_str)
+                        .and_then(|rv| rv.parse::<u64>().ok()),
+                );
                 if !(read.skip_bookmarks && bookmark) {
                     events.push(normalize::json(&event, &self.revisions));
                 }
@@ -275,6 +305,19 @@ impl Run<'_, '_> {
             }
         }
         let state = watch.ended.clone().unwrap_or_else(|| "open".into());
+        if read.tally {
+            let mut types: Vec<&Value> = events.iter().map(|e| &e["type"]).collect();
+            types.sort_by_key(|t| t.to_string());
+            types.dedup();
+            let last_write = self.written.values().max().copied();
+            self.transcript.push(json!({
+                "step": format!("read {}", read.id),
+                "types": types,
+                "last_write_came": last_write.is_some_and(|w| revisions.contains(&w)),
+                "stream": state,
+            }));
+            return Ok(());
+        }
         self.transcript.push(json!({
             "step": format!("read {}", read.id),
             "events": events,

@@ -119,6 +119,20 @@ impl World {
     }
 }
 
+/// Update number `i` of `a` in `default`, about 1 KiB.
+pub(crate) fn big_update(server: &ApiServer, i: usize) {
+    server.write(&kube_watch_harness::scenario::Write::Update {
+        name: "a".into(),
+        namespace: Some("default".into()),
+        labels: None,
+        body: [(
+            "data".to_owned(),
+            serde_json::json!({ "i": i.to_string(), "filler": "x".repeat(1000) }),
+        )]
+        .into(),
+    });
+}
+
 pub(crate) fn json(bytes: &[u8]) -> serde_json::Value {
     serde_json::from_slice(bytes).expect("the body is JSON")
 }

@@ -26,6 +26,7 @@ mod restart;
 mod scenario_errors;
 mod scenarios;
 mod schema;
+mod slow_reader;
 mod storable;
 mod tolerate;
 mod user_watcher;

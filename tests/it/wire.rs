@@ -8,7 +8,7 @@ use std::time::Duration;
 use kube_watch_harness::fault::Fault;
 use kube_watch_harness::scenario::{ObjectSpec, Scenario, Write};
 
-use crate::fixture::{World, json, scenario};
+use crate::fixture::{World, big_update, json, scenario};
 
 const SECS: fn(u64) -> Duration = Duration::from_secs;
 
@@ -316,16 +316,7 @@ async fn a_write_reaches_exactly_the_open_watches_that_select_it() {
 /// `n` updates of `a` of about 1 KiB each: more history than one HTTP chunk holds.
 fn big_updates(world: &World, n: usize) {
     for i in 0..n {
-        world.server.write(&Write::Update {
-            name: "a".into(),
-            namespace: Some("default".into()),
-            labels: None,
-            body: [(
-                "data".to_owned(),
-                serde_json::json!({ "i": i.to_string(), "filler": "x".repeat(1000) }),
-            )]
-            .into(),
-        });
+        big_update(&world.server, i);
     }
 }
 

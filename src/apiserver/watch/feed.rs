@@ -11,10 +11,28 @@ use super::event_lines::EventLines;
 use super::outbox::MAX_CHUNK;
 use crate::apiserver::fanout::Inbox;
 use crate::apiserver::history::Gone;
-use crate::apiserver::shared::State;
+use crate::apiserver::shared::{Shared, State};
 use crate::apiserver::store::Change;
+use crate::apiserver::watcher_buffer::{Sent, Trigger, WatcherBuffer};
 use crate::apiserver::wire::Line;
-use crate::trace::SentEvent;
+use crate::selector::Selector;
+use crate::trace::{EventType, SentEvent};
+
+/// The buffer the watch cache gives a watch of the server's resource selecting `selector`;
+/// none without a watch cache (etcd's watcher blocks instead of closing).
+pub(super) fn watcher_buffer(
+    shared: &Shared,
+    state: &State,
+    selector: &Selector,
+) -> Option<Arc<WatcherBuffer>> {
+    let resource = &shared.resource;
+    let trigger = Trigger::of(&resource.group, &resource.kind, selector);
+    let cache = state.cache.as_ref()?;
+    Some(WatcherBuffer::new(
+        cache.chan_size(trigger),
+        shared.recorder.clone(),
+    ))
+}
 
 /// How a feed ends a watch when its history is gone.
 #[derive(Debug, PartialEq)]
@@ -42,6 +60,13 @@ pub(super) struct Feed {
     /// The revision it started from: the watch cache sends nothing, bookmarks included, at or
     /// below it (`cacheWatcher.process` in apiserver `cache_watcher.go`).
     start: u64,
+    /// The revision it opened at: changes past it were dispatched to it live, the rest are its
+    /// initial events or backlog.
+    live_after: u64,
+    /// The watch cache's buffer for it, when a cache serves it.
+    buffer: Option<Arc<WatcherBuffer>>,
+    /// It started with the state as synthetic ADDEDs (its initial events).
+    initial: bool,
 }
 
 impl Feed {
@@ -50,10 +75,63 @@ impl Feed {
         self.cursor = revision;
         self.start = revision;
         self.backlog = until;
+        self.live_after = until.unwrap_or(revision);
     }
 
-    pub(super) fn subscribe(&mut self, subscription: (u64, Inbox)) {
+    /// Starts at `revision`, after the state as of it was queued as initial events.
+    pub(super) fn start_initial(&mut self, revision: u64) {
+        self.start_at(revision, None);
+        self.initial = true;
+    }
+
+    pub(super) fn subscribe(
+        &mut self,
+        subscription: (u64, Inbox),
+        buffer: Option<Arc<WatcherBuffer>>,
+    ) {
         self.subscription = Some(subscription);
+        if let Some(buffer) = &buffer
+            && self.backlog.is_none()
+            && !self.initial
+        {
+            buffer.without_interval();
+        }
+        self.buffer = buffer;
+    }
+
+    /// The watch wrote `event` to its connection: its buffer hears what it was.
+    pub(super) fn sent(&self, event: &SentEvent) {
+        let Some(buffer) = &self.buffer else { return };
+        buffer.sent(match event.type_ {
+            EventType::Added | EventType::Modified | EventType::Deleted
+                if event
+                    .resource_version
+                    .is_some_and(|rv| rv > self.live_after) =>
+            {
+                Sent::Live
+            }
+            EventType::Added
+            | EventType::Modified
+            | EventType::Deleted
+            | EventType::InitialEventsEnd => Sent::Interval,
+            EventType::Bookmark | EventType::Error => Sent::Other,
+        });
+    }
+
+    /// The watch waits for news (`true`), or has lines to write again.
+    pub(super) fn park(&self, parked: bool) {
+        if let Some(buffer) = &self.buffer {
+            buffer.park(parked);
+        }
+    }
+
+    /// How many lines it still writes when the watch cache has closed it as unresponsive;
+    /// `None` while it has not.
+    pub(super) fn closed_keeping(&self) -> Option<usize> {
+        self.buffer
+            .as_ref()
+            .filter(|b| b.is_closed())
+            .map(|b| b.kept_on_close())
     }
 
     /// The revision delivered up to.
@@ -80,6 +158,8 @@ impl Feed {
     pub(super) fn enqueue(&mut self, change: Arc<Change>) {
         if change.revision > self.start {
             self.queued.push_back(change);
+        } else if let Some(buffer) = &self.buffer {
+            buffer.dropped();
         }
     }
 
@@ -92,6 +172,27 @@ impl Feed {
         {
             self.enqueue(change);
         }
+    }
+
+    /// Up to `n` of the lines it owes, oldest first, and nothing owed after them: the watch
+    /// cache closed the watch, and what it had not put in its `result` channel is dropped.
+    pub(super) fn last_lines(
+        &mut self,
+        n: usize,
+        state: &State,
+        lines: &EventLines,
+    ) -> Vec<(Line, SentEvent)> {
+        self.drain_inbox();
+        let mut out = Vec::new();
+        while out.len() < n
+            && let Ok(more) = self.read(state, lines)
+            && !more.is_empty()
+        {
+            out.extend(more);
+        }
+        out.truncate(n);
+        self.forget();
+        out
     }
 
     /// The history was taken away at once: nothing more is owed.
@@ -225,11 +326,45 @@ mod tests {
         );
     }
 
+    fn modified(revision: u64) -> SentEvent {
+        SentEvent {
+            type_: EventType::Modified,
+            key: Some("ns/a".into()),
+            resource_version: Some(revision),
+            damaged: None,
+        }
+    }
+
+    /// A feed resumed from 5 with its backlog up to 9, whose buffer (10 a channel) was handed
+    /// 11 live changes, and sent `line` within the dispatch budget: whether it was closed.
+    async fn closed_after_sending(line: SentEvent) -> bool {
+        let recorder = crate::trace::Recorder::start();
+        let buffer = WatcherBuffer::new(10, recorder.clone());
+        let (_tx, inbox) = tokio::sync::mpsc::unbounded_channel();
+        let mut feed = Feed::default();
+        feed.start_at(5, Some(9));
+        feed.subscribe((1, inbox), Some(Arc::clone(&buffer)));
+        for _ in 0..11 {
+            buffer.offer();
+        }
+        feed.sent(&line);
+        recorder
+            .sleep_until(recorder.now() + std::time::Duration::from_secs(1))
+            .await;
+        feed.closed_keeping().is_some()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_backlog_line_frees_no_room_in_the_buffer_and_a_live_one_does() {
+        assert!(closed_after_sending(modified(7)).await, "7 is backlog");
+        assert!(!closed_after_sending(modified(12)).await, "12 came live");
+    }
+
     #[test]
     fn a_feed_that_left_the_fan_out_owes_nothing_and_hears_nothing() {
         let (tx, inbox) = tokio::sync::mpsc::unbounded_channel();
         let mut feed = Feed::default();
-        feed.subscribe((7, inbox));
+        feed.subscribe((7, inbox), None);
         tx.send(change(1)).expect("the inbox is open");
         feed.drain_inbox();
         assert!(feed.is_behind());

@@ -40,6 +40,16 @@ impl Outbox {
         self.lines.clear();
     }
 
+    /// How many lines wait to be sent.
+    pub(super) fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Keeps the `n` oldest lines and drops the rest: they are never sent.
+    pub(super) fn keep_oldest(&mut self, n: usize) {
+        self.lines.truncate(n);
+    }
+
     /// How many lines were ever queued.
     pub(super) fn queued(&self) -> u64 {
         self.queued

@@ -1,7 +1,7 @@
 //! Where a watch is in its life. The order a watch's next line is chosen in follows from it:
 //! a connection being cut, then a stall, then lines owed, then the end it is heading for.
 
-use crate::trace::WatchEnd;
+use crate::trace::{Cut, FaultKind, WatchEnd};
 
 /// A watch's phase: exactly one at a time, where flags once allowed any mix.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +37,21 @@ impl Phase {
     /// Its end has been recorded (a reset may still have to be sent).
     pub(super) fn is_over(&self) -> bool {
         matches!(self, Self::Cutting | Self::Ended)
+    }
+
+    /// How a watch whose body was dropped ended: by a restart that closed its connection
+    /// (`restarted`), half-open, or with its client gone.
+    pub(super) fn end_when_dropped(&self, restarted: bool) -> WatchEnd {
+        if restarted {
+            WatchEnd::Cut {
+                how: Cut::Reset,
+                by: Some(FaultKind::Restart),
+            }
+        } else if *self == Self::Stalled {
+            WatchEnd::Stalled
+        } else {
+            WatchEnd::ClientGone
+        }
     }
 
     /// The end it is heading for, taken: the watch is about to finish with it.
@@ -83,6 +98,22 @@ mod tests {
             ending,
             Phase::Stalled,
             "a stall wins over an end not yet reached"
+        );
+    }
+
+    #[test]
+    fn a_dropped_watch_ended_by_the_restart_half_open_or_with_its_client_gone() {
+        assert!(matches!(
+            Phase::Streaming.end_when_dropped(true),
+            WatchEnd::Cut {
+                how: Cut::Reset,
+                by: Some(FaultKind::Restart)
+            }
+        ));
+        assert_eq!(Phase::Stalled.end_when_dropped(false), WatchEnd::Stalled);
+        assert_eq!(
+            Phase::Streaming.end_when_dropped(false),
+            WatchEnd::ClientGone
         );
     }
 

@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::bookmark_clock::BookmarkClock;
 use super::event_lines::{EventLines, bookmark_event, object_event};
-use super::feed::{Feed, Lost};
+use super::feed::{Feed, Lost, watcher_buffer};
 use super::opening::Opening;
 use super::options::WatchOptions;
 use super::outbox::{Outbox, malformed};
@@ -25,8 +25,7 @@ use crate::fault::{
     BookmarkAction, Cut, FaultKind, OpenWatchHit, RequestInfo, StreamError, StreamFaults,
 };
 use crate::trace::{
-    ClosedWhy, Damage, EventType, EventType as SentType, Recorder, SentEvent, TraceKind, Verb,
-    WatchEnd,
+    ClosedWhy, Damage, EventType, EventType as SentType, SentEvent, TraceKind, Verb, WatchEnd,
 };
 
 /// Without `timeoutSeconds`, the apiserver picks `minRequestTimeout * (1 + rand[0,1))` with
@@ -149,17 +148,8 @@ impl Session {
             });
             return Ok(session);
         }
-        // A watch that opens inside a stall's or a cut's window is hit as it starts: the
-        // server says so, for the verdict cannot tell it from the timeline alone.
-        let at_start = [
-            (session.faults.stall, FaultKind::StallStream),
-            (session.faults.cut.is_some(), FaultKind::CutStream),
-            (
-                session.faults.drop_end_marker && options.send_initial,
-                FaultKind::DropInitialEventsEnd,
-            ),
-        ];
-        for (_, fault) in at_start.into_iter().filter(|(hit, _)| *hit) {
+        // A watch that opens inside a stall's or a cut's window is hit as it starts.
+        for fault in session.faults.hit_at_start(options.send_initial) {
             session.inner.recorder.record(TraceKind::FaultHit {
                 request: session.request,
                 fault,
@@ -209,7 +199,7 @@ impl Session {
                     })
                     .collect();
                 self.push_events(&mut state, lines);
-                self.feed.start_at(current, None);
+                self.feed.start_initial(current);
                 if send_initial && options.allow_bookmarks && !self.faults.drop_end_marker {
                     let line = self.wire().bookmark(current, true);
                     self.push(
@@ -220,8 +210,11 @@ impl Session {
             }
         }
         // In the same lock as the snapshot above: no change is missed or sent twice.
-        self.feed
-            .subscribe(state.fanout.subscribe(Arc::clone(&self.lines.filter)));
+        let buffer = watcher_buffer(&inner, &state, &options.selector);
+        let subscription = state
+            .fanout
+            .subscribe(Arc::clone(&self.lines.filter), buffer.clone());
+        self.feed.subscribe(subscription, buffer);
     }
 
     fn wire(&self) -> &Wire {
@@ -254,11 +247,7 @@ impl Session {
 
     /// Ends the watch with one ERROR event carrying `status`.
     fn fail(&mut self, status: Status) {
-        let status = if self.without_code {
-            status.without_code()
-        } else {
-            status
-        };
+        let status = status.without_code_if(self.without_code);
         self.push(
             Wire::error(&status),
             SentEvent {
@@ -307,6 +296,21 @@ impl Session {
         }
     }
 
+    /// The watch cache closed this watch as unresponsive (`watcher_buffer.rs`): the `keep`
+    /// oldest lines it owes still go out, the rest are dropped, and the response ends.
+    fn close_unresponsive(&mut self, keep: usize) {
+        let inner = Arc::clone(&self.inner);
+        let mut state = inner.lock();
+        let owed = keep.saturating_sub(self.outbox.len());
+        let lines = self.feed.last_lines(owed, &state, &self.lines);
+        self.push_events(&mut state, lines);
+        drop(state);
+        self.outbox.keep_oldest(keep);
+        self.phase.end_with(WatchEnd::Closed {
+            why: ClosedWhy::Unresponsive,
+        });
+    }
+
     /// The next bytes of the body: `None` ends it cleanly, `Err` cuts the connection. In this
     /// order: a reset after half a line, a cut, a stall, the lines owed, the end reached.
     pub(super) async fn next_line(&mut self) -> Option<io::Result<Bytes>> {
@@ -330,6 +334,11 @@ impl Session {
                 }
                 Some((Cut::MidChunk, _)) | None => {}
             }
+            if let Some(keep) = self.feed.closed_keeping()
+                && self.phase == Phase::Streaming
+            {
+                self.close_unresponsive(keep);
+            }
             if self.phase == Phase::Stalled {
                 self.outbox.clear();
                 self.leave_fanout();
@@ -350,7 +359,9 @@ impl Session {
             if !self.outbox.is_empty() || matches!(self.phase, Phase::Ending(_)) {
                 continue;
             }
+            self.feed.park(true);
             self.wait().await;
+            self.feed.park(false);
         }
     }
 
@@ -378,6 +389,7 @@ impl Session {
     }
 
     fn record_sent(&mut self, event: SentEvent) {
+        self.feed.sent(&event);
         if event.type_ != SentType::Error
             && let Some(revision) = event.resource_version
         {
@@ -433,8 +445,8 @@ impl Session {
             () = recorder.sleep_until(self.deadline) => {
                 self.phase.end_with(WatchEnd::Timeout);
             }
-            () = sleep_until_some(&recorder, hold_until) => {}
-            () = sleep_until_some(&recorder, bookmark_at) => {
+            () = recorder.sleep_until_some(hold_until) => {}
+            () = recorder.sleep_until_some(bookmark_at) => {
                 let at = bookmark_at.expect("sleep_until_some only wakes for Some");
                 self.send_bookmark();
                 self.bookmarks.schedule(at);
@@ -571,13 +583,6 @@ impl Session {
     }
 }
 
-async fn sleep_until_some(recorder: &Recorder, at: Option<Duration>) {
-    match at {
-        Some(at) => recorder.sleep_until(at).await,
-        None => futures::future::pending().await,
-    }
-}
-
 impl Drop for Session {
     fn drop(&mut self) {
         // A restart with downtime closes the connection, and which of the two this watch's
@@ -585,16 +590,6 @@ impl Drop for Session {
         // A stalled watch a restart ends was cut by it: the client hears the connection go.
         let restarted = matches!(self.cut, Some((Cut::Reset, FaultKind::Restart)))
             || self.alarms.restart_unheard();
-        let reason = if restarted {
-            WatchEnd::Cut {
-                how: Cut::Reset,
-                by: Some(FaultKind::Restart),
-            }
-        } else if self.phase == Phase::Stalled {
-            WatchEnd::Stalled
-        } else {
-            WatchEnd::ClientGone
-        };
-        self.finish(reason);
+        self.finish(self.phase.end_when_dropped(restarted));
     }
 }

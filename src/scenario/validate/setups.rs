@@ -177,6 +177,16 @@ impl Validator<'_> {
                 ConsumerFile::ContinueOnError => Consumer::ContinueOnError,
                 ConsumerFile::StopOnError => Consumer::StopOnError,
             },
+            work_per_item: match w.work_per_item {
+                Some(work) if work.value.get().is_zero() => {
+                    return Err(self.invalid(
+                        format!("{key}.work_per_item"),
+                        Some(&work.referenced),
+                        "must be more than 0s: leave it out for a consumer that reads at once",
+                    ));
+                }
+                work => work.map(|w| w.value.get()),
+            },
             shape: Shape::Events,
             expected: outcome,
             expected_mechanism: mechanism,

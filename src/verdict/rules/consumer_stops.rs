@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::consumer_pace::closed_as_unresponsive;
 use super::explanation::{Explanation, caused, describe, found, link};
 use crate::mechanism::Mechanism;
 use crate::scenario::Consumer;
@@ -93,7 +94,12 @@ pub(super) fn stopped_on_recoverable_error(e: &Evidence) -> Option<Explanation> 
                     .unwrap_or_default(),
                 e.answer(request),
                 match caused(e, *request_at, request, &e.answer(request)) {
-                    cause if cause.is_empty() => own_compaction(e, request),
+                    cause if cause.is_empty() => match own_compaction(e, request) {
+                        own if own.is_empty() && e.answer(request).is_gone() => {
+                            closed_as_unresponsive(e, *request_at)
+                        }
+                        own => own,
+                    },
                     cause => cause,
                 }
             ),

@@ -6,6 +6,7 @@
 //! are tried in.
 
 mod client_retry;
+mod consumer_pace;
 mod consumer_stops;
 mod contract;
 mod delivery;

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::client_retry::retry_layer_overslept;
+use super::consumer_pace::slow_consumer;
 use super::consumer_stops::{consumer_panicked, hung, stopped_on_recoverable_error};
 use super::contract::{re_watched_after_gone, resumed_from_behind, retry_after_ignored};
 use super::delivery::{event_dropped, gone_without_code, store_never_ready};
@@ -26,7 +27,7 @@ type Rule = fn(&Evidence) -> Option<Explanation>;
 /// Every rule with the mechanism it finds, in the order they are tried: the first that fits
 /// wins. The order is [`Mechanism::ALL`]'s (a test holds the two together); a mechanism told
 /// by two stories has two rules.
-const RULES: [(Mechanism, Rule); 25] = [
+const RULES: [(Mechanism, Rule); 26] = [
     (Mechanism::Hung, hung),
     (Mechanism::ConsumerPanicked, consumer_panicked),
     (
@@ -47,6 +48,7 @@ const RULES: [(Mechanism, Rule); 25] = [
     (Mechanism::HotLoopOnCleanEnds, hot_loop_on_clean_ends),
     (Mechanism::HotLoopWithoutBackoff, hot_loop_without_backoff),
     (Mechanism::BackoffResetByInit, backoff_reset_by_init),
+    (Mechanism::SlowConsumer, slow_consumer),
     (Mechanism::StaleResumePoint, stale_resume_point),
     (Mechanism::StaleResumePoint, replayed_from_behind),
     (Mechanism::ResumedAfterGone, re_watched_after_gone),
