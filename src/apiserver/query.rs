@@ -13,6 +13,18 @@ pub(crate) struct Query {
     pub(crate) table: Option<super::table_printer::Include>,
     /// The `Accept` header asks for aggregated discovery.
     pub(crate) aggregated: bool,
+    /// The `Accept-Encoding` header names `gzip`.
+    pub(crate) gzip: bool,
+}
+
+/// Whether an `Accept-Encoding` header names `gzip`, read as the apiserver reads it: its first
+/// value only, split at commas, a token that is exactly `gzip` once trimmed (so `gzip;q=1`
+/// is not) (`ContentEncodingSupported` in apiserver
+/// `endpoints/handlers/responsewriters/compression.go`).
+pub(crate) fn accepts_gzip(header: Option<&http::HeaderValue>) -> bool {
+    header
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|token| token.trim() == "gzip"))
 }
 
 impl Query {
@@ -28,6 +40,7 @@ impl Query {
             metadata_only: false,
             table: None,
             aggregated: false,
+            gzip: false,
         }
     }
 
@@ -87,6 +100,19 @@ impl Version {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gzip_is_accepted_only_as_a_whole_token_of_the_first_value() {
+        let header = |v: &str| Some(http::HeaderValue::from_str(v).unwrap());
+        assert!(accepts_gzip(header("gzip").as_ref()));
+        assert!(accepts_gzip(header("deflate, gzip").as_ref()));
+        assert!(!accepts_gzip(header("identity").as_ref()));
+        assert!(
+            !accepts_gzip(header("gzip;q=1.0").as_ref()),
+            "Go compares the whole token"
+        );
+        assert!(!accepts_gzip(None));
+    }
 
     #[test]
     fn booleans_are_false_only_when_absent_zero_or_false() {

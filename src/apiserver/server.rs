@@ -17,7 +17,7 @@ use super::downtime::Downtime;
 use super::fanout::Fanout;
 use super::history::Floors;
 use super::list;
-use super::query::{Query, Version};
+use super::query::{Query, Version, accepts_gzip};
 use super::remaining::RemainingCounts;
 use super::route::{Route, verb_of};
 use super::shared::{Shared, State};
@@ -386,24 +386,12 @@ impl ApiServer {
             request.extensions().get::<ClientProcess>().map(|p| p.0),
         );
         let mut query = Query::parse(Some(&raw_query));
-        query.metadata_only = request
-            .headers()
-            .get_all(header::ACCEPT)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .any(|v| v.contains("as=PartialObjectMetadata"));
-        query.table = request
-            .headers()
-            .get_all(header::ACCEPT)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(super::table_printer::Include::from_accept);
-        query.aggregated = request
-            .headers()
-            .get_all(header::ACCEPT)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .any(discovery::wants_aggregated);
+        let accept =
+            || (request.headers().get_all(header::ACCEPT).iter()).filter_map(|v| v.to_str().ok());
+        query.metadata_only = accept().any(|v| v.contains("as=PartialObjectMetadata"));
+        query.table = accept().find_map(super::table_printer::Include::from_accept);
+        query.aggregated = accept().any(discovery::wants_aggregated);
+        query.gzip = accepts_gzip(request.headers().get(header::ACCEPT_ENCODING));
         let table_refused = match (query.table, query.get("includeObject")) {
             (Some(_), Some(value)) => match super::table_printer::Include::from_param(value) {
                 Ok(include) => {

@@ -163,6 +163,8 @@ pub(crate) struct ServerFile {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) watch_list: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) watch_list_compression: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) bookmark_interval: Option<Span>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) churn_interval: Option<Span>,

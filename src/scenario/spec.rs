@@ -106,6 +106,11 @@ pub struct ServerSpec {
     /// LIST+WATCH; on, a watch from resourceVersion ""/"0" without watch-list parameters is
     /// quietly defaulted to one (reference §2.7, §3).
     pub watch_list: bool,
+    /// Whether the `WatchListCompression` feature gate is on. Default `true`, as on 1.37
+    /// (beta). On, a watch-list response (`sendInitialEvents` with bookmarks, asked or
+    /// defaulted) to a client whose `Accept-Encoding` names `gzip` is gzipped, one gzip member
+    /// per flush (apiserver `endpoints/handlers/watch.go`, `perFlushGzipWriter`).
+    pub watch_list_compression: bool,
     /// How much history the watch cache keeps for watches to resume from
     /// (`EventsHistoryWindow`, the cache's `eventFreshDuration`). Default and minimum 75 s
     /// (`DefaultEventFreshDuration` in apiserver `cacher.go`, which refuses a shorter one).

@@ -162,6 +162,9 @@ pub(crate) struct Watch {
     /// Accept header, if any.
     #[serde(default)]
     pub(crate) accept: Option<String>,
+    /// Accept-Encoding header, if any: a gzipped answer is read member by member.
+    #[serde(default)]
+    pub(crate) accept_encoding: Option<String>,
 }
 
 /// Events to read from an open watch.

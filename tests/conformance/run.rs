@@ -24,6 +24,9 @@ struct OpenWatch {
     body: Body,
     pending: Vec<u8>,
     ended: Option<String>,
+    /// A gzipped body's bytes past its last whole member, and whether every member so far
+    /// ended on an event's newline; `None` for a plain body.
+    gzip: Option<(Vec<u8>, bool)>,
 }
 
 /// The state of a case while it runs on one target.
@@ -226,14 +229,20 @@ impl Run<'_, '_> {
     }
 
     async fn watch(&mut self, watch: &case::Watch) -> anyhow::Result<()> {
-        let (_, req) = self
+        let (_, mut req) = self
             .build("GET", &watch.path, &watch.query, watch.accept.as_deref())
             .await?;
+        if let Some(encoding) = &watch.accept_encoding {
+            req.headers_mut()
+                .insert(http::header::ACCEPT_ENCODING, encoding.parse()?);
+        }
         let response = tokio::time::timeout(Duration::from_secs(10), self.target.send(req))
             .await
             .map_err(|_| anyhow::anyhow!("no response head within 10s"))??;
         let mut entry = head(&response);
         let status = response.status();
+        let gzip = response.headers().get(http::header::CONTENT_ENCODING)
+            == Some(&http::HeaderValue::from_static("gzip"));
         let body = response.into_body();
         if status.is_success() {
             self.watches.insert(
@@ -242,6 +251,7 @@ impl Run<'_, '_> {
                     body,
                     pending: Vec::new(),
                     ended: None,
+                    gzip: gzip.then(|| (Vec::new(), true)),
                 },
             );
         } else {
@@ -299,7 +309,13 @@ impl Run<'_, '_> {
                 Ok(Some(Err(e))) => watch.ended = Some(format!("ended with an error: {e}")),
                 Ok(Some(Ok(frame))) => {
                     if let Ok(data) = frame.into_data() {
-                        watch.pending.extend_from_slice(&data);
+                        match &mut watch.gzip {
+                            None => watch.pending.extend_from_slice(&data),
+                            Some((raw, whole)) => {
+                                raw.extend_from_slice(&data);
+                                *whole &= gunzip_members(raw, &mut watch.pending);
+                            }
+                        }
                     }
                 }
             }
@@ -318,12 +334,34 @@ impl Run<'_, '_> {
             }));
             return Ok(());
         }
-        self.transcript.push(json!({
+        let mut entry = json!({
             "step": format!("read {}", read.id),
             "events": events,
             "stream": state,
-        }));
+        });
+        if let Some((_, whole)) = &watch.gzip {
+            entry["gzip_members_end_on_events"] = Value::Bool(*whole);
+        }
+        self.transcript.push(entry);
         Ok(())
+    }
+}
+
+/// Moves each whole gzip member at the front of `raw` into `out`, decoded; returns whether
+/// each ended on a newline. A member not yet whole stays in `raw` for more bytes.
+fn gunzip_members(raw: &mut Vec<u8>, out: &mut Vec<u8>) -> bool {
+    use std::io::Read;
+    let mut whole = true;
+    loop {
+        let mut decoder = flate2::bufread::GzDecoder::new(&raw[..]);
+        let mut text = Vec::new();
+        if raw.is_empty() || decoder.read_to_end(&mut text).is_err() {
+            return whole;
+        }
+        let used = raw.len() - decoder.into_inner().len();
+        whole &= text.ends_with(b"\n");
+        out.extend_from_slice(&text);
+        raw.drain(..used);
     }
 }
 
@@ -348,6 +386,10 @@ fn head(response: &http::Response<Body>) -> Value {
         "content_type": header(http::header::CONTENT_TYPE),
         "framing": framing,
     });
+    if let Some(encoding) = header(http::header::CONTENT_ENCODING) {
+        entry["content_encoding"] = Value::String(encoding);
+        entry["vary"] = header(http::header::VARY).map_or(Value::Null, Value::String);
+    }
     if let Some(retry) = header(http::header::RETRY_AFTER) {
         entry["retry_after"] = Value::String(retry);
     }

@@ -28,7 +28,11 @@ fn entry(entry: &Value) -> String {
             },
             None => String::new(),
         };
-        return format!("{status} {what}").trim_end().to_owned();
+        let encoding = answer["content_encoding"].as_str().unwrap_or_default();
+        return format!("{status} {encoding} {what}")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
     }
     if let Some(rows) = entry.get("rows").and_then(Value::as_array) {
         let rows: Vec<&str> = rows.iter().filter_map(Value::as_str).collect();

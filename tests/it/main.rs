@@ -13,6 +13,7 @@ mod fixture;
 mod floor;
 mod fuzz;
 mod fuzz_corpus;
+mod gzip_watch;
 mod history;
 mod kube_defaults;
 mod large;

@@ -7,6 +7,7 @@
 //! ended. Writes reach the sessions that select them through the fan-out (`super::fanout`).
 
 mod bookmark_clock;
+mod encoding;
 mod event_lines;
 mod feed;
 mod opening;

@@ -8,7 +8,7 @@ use bytes::{Bytes, BytesMut};
 
 use crate::apiserver::wire::{Line, Wire};
 use crate::fault::Malformed;
-use crate::trace::{Damage, SentEvent};
+use crate::trace::{Damage, EventType, SentEvent};
 
 /// Largest HTTP chunk a watch writes when events queue up.
 pub(super) const MAX_CHUNK: usize = 64 * 1024;
@@ -55,10 +55,17 @@ impl Outbox {
         self.queued
     }
 
-    /// `first` and the lines queued behind it, up to [`MAX_CHUNK`], as one chunk; `sent` hears
-    /// of each line taken along with it. A chunk per event would cost a wake-up per event.
-    pub(super) fn chunk(&mut self, first: Line, mut sent: impl FnMut(SentEvent)) -> Bytes {
-        if self.lines.is_empty() {
+    /// `first` (of type `first_type`) and the lines queued behind it, up to [`MAX_CHUNK`], as
+    /// one chunk; `sent` hears of each line taken along with it. A chunk per event would cost a
+    /// wake-up per event. A chunk is a flush, and the apiserver flushes after a streaming
+    /// list's initial-events-end bookmark whatever follows (`serveWatch`): a chunk ends there.
+    pub(super) fn chunk(
+        &mut self,
+        first: Line,
+        first_type: EventType,
+        mut sent: impl FnMut(SentEvent),
+    ) -> Bytes {
+        if self.lines.is_empty() || first_type == EventType::InitialEventsEnd {
             return first.into_bytes();
         }
         let mut chunk =
@@ -70,7 +77,11 @@ impl Outbox {
             }
             next.write_into(&mut chunk);
             if let Some((_, event)) = self.lines.pop_front() {
+                let end = event.type_ == EventType::InitialEventsEnd;
                 sent(event);
+                if end {
+                    break;
+                }
             }
         }
         chunk.freeze()
@@ -97,7 +108,6 @@ pub(super) fn malformed(line: Line, shape: Malformed) -> (Line, Damage) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::EventType;
 
     fn line(text: &str) -> Line {
         Line::from(format!("{text}\n").into_bytes())
@@ -115,7 +125,9 @@ mod tests {
     #[test]
     fn a_lone_line_leaves_as_it_is() {
         let mut outbox = Outbox::default();
-        let chunk = outbox.chunk(line("a"), |_| panic!("nothing else was queued"));
+        let chunk = outbox.chunk(line("a"), EventType::Added, |_| {
+            panic!("nothing else was queued")
+        });
         assert_eq!(&chunk[..], b"a\n");
     }
 
@@ -127,7 +139,9 @@ mod tests {
         }
         let first = outbox.pop().expect("three were queued").0;
         let mut heard = Vec::new();
-        let chunk = outbox.chunk(first, |e| heard.push(e.resource_version));
+        let chunk = outbox.chunk(first, EventType::Bookmark, |e| {
+            heard.push(e.resource_version)
+        });
         assert_eq!(&chunk[..], b"1\n2\n3\n");
         assert_eq!(
             heard,
@@ -145,9 +159,29 @@ mod tests {
         outbox.push(line(&big), bookmark(1));
         outbox.push(line(&big), bookmark(2));
         let first = outbox.pop().expect("two were queued").0;
-        let chunk = outbox.chunk(first, |_| panic!("the second does not fit"));
+        let chunk = outbox.chunk(first, EventType::Bookmark, |_| {
+            panic!("the second does not fit")
+        });
         assert_eq!(chunk.len(), big.len() + 1);
         assert!(!outbox.is_empty(), "the second waits for the next chunk");
+    }
+
+    #[test]
+    fn a_chunk_ends_after_the_initial_events_end_bookmark_as_the_apiserver_flushes_there() {
+        let mut outbox = Outbox::default();
+        let end = SentEvent {
+            type_: EventType::InitialEventsEnd,
+            ..bookmark(2)
+        };
+        outbox.push(line("end"), end);
+        outbox.push(line("live"), bookmark(3));
+        let chunk = outbox.chunk(line("added"), EventType::Added, |_| {});
+        assert_eq!(&chunk[..], b"added\nend\n");
+        let first = outbox.pop().expect("the live line waits").0;
+        assert_eq!(
+            &outbox.chunk(first, EventType::Bookmark, |_| {})[..],
+            b"live\n"
+        );
     }
 
     #[test]

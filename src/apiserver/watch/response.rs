@@ -8,6 +8,7 @@ use http::{Response, header};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
 
+use super::encoding::Encoding;
 use super::opening::Opening;
 use super::session::Session;
 use crate::apiserver::body::Body;
@@ -24,21 +25,27 @@ pub(crate) fn start(
     info: &RequestInfo<'_>,
     opening: Opening,
 ) -> Response<Body> {
+    let encoding = Encoding::of(&inner, query);
     match Session::open(inner, request, namespace, query, info, opening) {
         Ok(session) => {
-            let stream = futures::stream::unfold(session, |mut session| async move {
+            let stream = futures::stream::unfold(session, move |mut session| async move {
                 // NB: an `Err` makes hyper close the connection without the final chunk: a
                 // cut stream.
-                session
-                    .next_line()
-                    .await
-                    .map(|line| (line.map(Frame::data), session))
+                session.next_line().await.map(|line| {
+                    let frame = line.map(|chunk| Frame::data(encoding.frame(chunk)));
+                    (frame, session)
+                })
             });
-            Response::builder()
+            let mut head = Response::builder()
                 .status(200)
                 .header(header::CONTENT_TYPE, "application/json")
-                .header(header::CACHE_CONTROL, "no-cache, private")
-                .body(StreamBody::new(stream.boxed()).boxed_unsync())
+                .header(header::CACHE_CONTROL, "no-cache, private");
+            if encoding == Encoding::Gzip {
+                head = head
+                    .header(header::CONTENT_ENCODING, "gzip")
+                    .header(header::VARY, "Accept-Encoding");
+            }
+            head.body(StreamBody::new(stream.boxed()).boxed_unsync())
                 .expect("the response head is valid")
         }
         Err(status) => status.into_response(),

@@ -379,9 +379,10 @@ impl Session {
             let line = line.into_bytes();
             return line.slice(..line.len() / 2);
         }
+        let first = sent.type_;
         self.record_sent(sent);
         let mut along = Vec::new();
-        let chunk = self.outbox.chunk(line, |event| along.push(event));
+        let chunk = self.outbox.chunk(line, first, |event| along.push(event));
         for event in along {
             self.record_sent(event);
         }

@@ -189,6 +189,7 @@ impl Validator<'_> {
             watch_cache_window,
             watch_cache_init: raw.watch_cache_init.map_or(Duration::ZERO, |s| s.get()),
             watch_list: raw.watch_list.unwrap_or(true),
+            watch_list_compression: raw.watch_list_compression.unwrap_or(true),
             bookmark_interval: raw
                 .bookmark_interval
                 .map_or(Duration::from_secs(60), |s| s.get()),
