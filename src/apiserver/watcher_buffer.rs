@@ -6,17 +6,22 @@
 //! dispatcher offers every change to every watcher without blocking; a watcher whose `input` is
 //! full gets the dispatch timeout budget (at most 100 ms, `time_budget.go`) to take it, and is
 //! then closed: `Forcing ... watcher close due to unresponsiveness`. Closed, it still writes
-//! what its `result` holds and the event its encoder has in hand, drops what `input` held, and
+//! what its `result` holds, drops what `input` held and the event `process` had in hand, and
 //! its response ends cleanly (`close(c.result)` ends `serveWatch`). While a watcher still sends
 //! its initial events or backlog (`processInterval`), `result` carries those and only `input`
-//! takes live changes.
+//! takes live changes. A watch list closed before its initial-events-end bookmark was sent is
+//! closed gracefully (`graceful`, `drainInputBuffer`): it sends everything it owes first.
 //!
-//! Here a watch's live changes dispatched and not yet written to its connection stand for
-//! `input`, the event `process` holds, `result` and the encoder's event. A watch the server
-//! has nothing to send when the budget runs out (parked, waiting for news: its changes are
-//! held back upstream by a `latency` fault) is not blocked, and stays open. NB: the budget is taken whole (100 ms); upstream it refills at
-//! 50 ms a second, so a cacher that blocks often waits less, and it holds every other watcher's
-//! event back while it waits, which is not modelled.
+//! Here a watch's live changes dispatched and not yet handed to its connection stand for
+//! `input`, the event `process` holds and `result` (the line hyper holds is the encoder's, in
+//! `Write`). A change that finds them full starts the budget's clock; if they are still over
+//! full when it runs out, the watcher is closed. A watch the server has nothing to send then
+//! (parked, waiting for news: its changes are held back upstream by a `latency` fault) is not
+//! blocked, and stays open. NB: the budget is taken whole (100 ms); upstream it starts empty
+//! and refills at 50 ms a second, so a cacher that blocks often waits less, and it holds every
+//! other watcher's event back while it waits, which is not modelled. Nor is it that upstream
+//! offers a watcher every change of its namespace (or name, or trigger value) and filters by
+//! its selectors only later: here only the changes it selects fill its buffer.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -80,6 +85,9 @@ impl Trigger {
 pub(crate) enum Sent {
     /// One of its initial events or its backlog (`processInterval`).
     Interval,
+    /// The initial-events-end bookmark, or the last line of its backlog: `process` reads
+    /// `input` from now on.
+    IntervalEnd,
     /// A change dispatched to it while open.
     Live,
     /// A bookmark or an error.
@@ -90,6 +98,9 @@ pub(crate) enum Sent {
 #[derive(Debug)]
 pub(crate) struct WatcherBuffer {
     chan_size: usize,
+    /// A watch list: closed before its initial-events-end bookmark went out, it is closed
+    /// gracefully.
+    watch_list: bool,
     recorder: Recorder,
     state: Mutex<BufferState>,
 }
@@ -100,8 +111,6 @@ struct BufferState {
     owed: usize,
     /// Its initial events or backlog are all written.
     interval_over: bool,
-    /// Lines written since the interval: what frees a slot in `input`.
-    progress: u64,
     /// The server has nothing to send it and waits for news.
     parked: bool,
     /// A blocked dispatch is waiting out the budget.
@@ -110,10 +119,11 @@ struct BufferState {
 }
 
 impl WatcherBuffer {
-    /// A buffer of `chan_size` events a channel, on the run's clock.
-    pub(crate) fn new(chan_size: usize, recorder: Recorder) -> Arc<Self> {
+    /// A buffer of `chan_size` events a channel, for a watch list or not, on the run's clock.
+    pub(crate) fn new(chan_size: usize, watch_list: bool, recorder: Recorder) -> Arc<Self> {
         Arc::new(Self {
             chan_size,
+            watch_list,
             recorder,
             state: Mutex::default(),
         })
@@ -125,34 +135,38 @@ impl WatcherBuffer {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Room for live changes: `input` while the interval is sent; `input`, the event
+    /// `process` holds and `result` after it.
+    fn room(&self, state: &BufferState) -> usize {
+        if state.interval_over {
+            2 * self.chan_size + 1
+        } else {
+            self.chan_size
+        }
+    }
+
     /// The dispatcher hands it a change: `false` once the watcher is closed, when the change is
     /// not its any more. A change that finds it full starts the budget's clock (in the caller's
-    /// runtime); if nothing is written before the budget runs out, the watcher is closed.
+    /// runtime); if it is still over full when the budget runs out, the watcher is closed.
     pub(crate) fn offer(self: &Arc<Self>) -> bool {
         let mut state = self.lock();
         if state.closed {
             return false;
         }
-        let room = if state.interval_over {
-            2 * self.chan_size + 2
-        } else {
-            self.chan_size
-        };
         state.owed += 1;
-        if state.owed > room && !state.blocked {
+        if state.owed > self.room(&state) && !state.blocked {
             state.blocked = true;
-            let since = state.progress;
             let at = self.recorder.now() + DISPATCH_BUDGET;
-            tokio::spawn(Arc::clone(self).wait_out_budget(at, since));
+            tokio::spawn(Arc::clone(self).wait_out_budget(at));
         }
         true
     }
 
-    async fn wait_out_budget(self: Arc<Self>, at: Duration, since: u64) {
+    async fn wait_out_budget(self: Arc<Self>, at: Duration) {
         self.recorder.sleep_until(at).await;
         let mut state = self.lock();
         state.blocked = false;
-        if state.progress == since && !state.parked {
+        if state.owed > self.room(&state) && !state.parked {
             state.closed = true;
         }
     }
@@ -161,14 +175,12 @@ impl WatcherBuffer {
     pub(crate) fn sent(&self, what: Sent) {
         let mut state = self.lock();
         match what {
-            Sent::Interval => {}
+            Sent::Interval | Sent::Other => {}
+            Sent::IntervalEnd => state.interval_over = true,
             Sent::Live => {
                 state.owed = state.owed.saturating_sub(1);
                 state.interval_over = true;
-                state.progress += 1;
             }
-            Sent::Other if state.interval_over => state.progress += 1,
-            Sent::Other => {}
         }
     }
 
@@ -193,10 +205,14 @@ impl WatcherBuffer {
         self.lock().closed
     }
 
-    /// How many of the lines it owes a closed watcher still writes: `result`'s and the
-    /// encoder's.
+    /// How many of the lines it owes a closed watcher still writes: `result`'s; all of them
+    /// for a watch list closed before its initial events were over (a graceful close).
     pub(crate) fn kept_on_close(&self) -> usize {
-        self.chan_size + 1
+        if self.watch_list && !self.lock().interval_over {
+            usize::MAX
+        } else {
+            self.chan_size
+        }
     }
 }
 
@@ -205,7 +221,7 @@ mod tests {
     use super::*;
 
     fn buffer(chan_size: usize) -> Arc<WatcherBuffer> {
-        WatcherBuffer::new(chan_size, Recorder::start())
+        WatcherBuffer::new(chan_size, false, Recorder::start())
     }
 
     async fn after_the_budget(buffer: &WatcherBuffer) {
@@ -235,9 +251,9 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_watcher_that_writes_a_line_within_the_budget_stays_open() {
+    async fn a_watcher_that_makes_room_within_the_budget_stays_open() {
         let buffer = buffer(10);
-        buffer.sent(Sent::Live);
+        buffer.without_interval();
         for _ in 0..22 {
             buffer.offer();
         }
@@ -247,17 +263,30 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn after_its_interval_both_channels_and_two_events_in_hand_fit() {
+    async fn a_watcher_that_writes_but_stays_over_full_is_closed() {
         let buffer = buffer(10);
+        buffer.without_interval();
+        for _ in 0..30 {
+            buffer.offer();
+        }
         buffer.sent(Sent::Live);
-        for _ in 0..22 {
+        after_the_budget(&buffer).await;
+        assert!(buffer.is_closed(), "one line out, eight over");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_its_interval_both_channels_and_the_event_in_hand_fit() {
+        let buffer = buffer(10);
+        buffer.sent(Sent::IntervalEnd);
+        for _ in 0..21 {
             buffer.offer();
         }
         after_the_budget(&buffer).await;
-        assert!(!buffer.is_closed(), "22 fit: 10 + 10 + 2");
+        assert!(!buffer.is_closed(), "21 fit: 10 + 1 + 10");
         buffer.offer();
         after_the_budget(&buffer).await;
-        assert!(buffer.is_closed(), "the 23rd does not");
+        assert!(buffer.is_closed(), "the 22nd does not");
+        assert_eq!(buffer.kept_on_close(), 10, "what `result` held");
     }
 
     #[tokio::test(start_paused = true)]
@@ -270,6 +299,14 @@ mod tests {
         buffer.sent(Sent::Other);
         after_the_budget(&buffer).await;
         assert!(buffer.is_closed());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_watch_list_closed_before_its_initial_events_end_sends_everything_first() {
+        let buffer = WatcherBuffer::new(10, true, Recorder::start());
+        assert_eq!(buffer.kept_on_close(), usize::MAX, "graceful");
+        buffer.sent(Sent::IntervalEnd);
+        assert_eq!(buffer.kept_on_close(), 10);
     }
 
     #[tokio::test(start_paused = true)]
@@ -287,7 +324,7 @@ mod tests {
     async fn a_watch_without_initial_events_has_both_channels_from_the_start() {
         let buffer = buffer(10);
         buffer.without_interval();
-        for _ in 0..22 {
+        for _ in 0..21 {
             buffer.offer();
         }
         after_the_budget(&buffer).await;

@@ -24,12 +24,14 @@ pub(super) fn watcher_buffer(
     shared: &Shared,
     state: &State,
     selector: &Selector,
+    watch_list: bool,
 ) -> Option<Arc<WatcherBuffer>> {
     let resource = &shared.resource;
     let trigger = Trigger::of(&resource.group, &resource.kind, selector);
     let cache = state.cache.as_ref()?;
     Some(WatcherBuffer::new(
         cache.chan_size(trigger),
+        watch_list,
         shared.recorder.clone(),
     ))
 }
@@ -110,10 +112,14 @@ impl Feed {
             {
                 Sent::Live
             }
-            EventType::Added
-            | EventType::Modified
-            | EventType::Deleted
-            | EventType::InitialEventsEnd => Sent::Interval,
+            EventType::InitialEventsEnd => Sent::IntervalEnd,
+            EventType::Added | EventType::Modified | EventType::Deleted
+                if event.resource_version == Some(self.live_after) && !self.initial =>
+            {
+                // The backlog's last change: the interval is over once it is written.
+                Sent::IntervalEnd
+            }
+            EventType::Added | EventType::Modified | EventType::Deleted => Sent::Interval,
             EventType::Bookmark | EventType::Error => Sent::Other,
         });
     }
@@ -339,7 +345,7 @@ mod tests {
     /// 11 live changes, and sent `line` within the dispatch budget: whether it was closed.
     async fn closed_after_sending(line: SentEvent) -> bool {
         let recorder = crate::trace::Recorder::start();
-        let buffer = WatcherBuffer::new(10, recorder.clone());
+        let buffer = WatcherBuffer::new(10, false, recorder.clone());
         let (_tx, inbox) = tokio::sync::mpsc::unbounded_channel();
         let mut feed = Feed::default();
         feed.start_at(5, Some(9));

@@ -210,7 +210,8 @@ impl Session {
             }
         }
         // In the same lock as the snapshot above: no change is missed or sent twice.
-        let buffer = watcher_buffer(&inner, &state, &options.selector);
+        let watch_list = options.send_initial && options.allow_bookmarks;
+        let buffer = watcher_buffer(&inner, &state, &options.selector, watch_list);
         let subscription = state
             .fanout
             .subscribe(Arc::clone(&self.lines.filter), buffer.clone());

@@ -8,13 +8,17 @@
 //! "Last", not highest: a server that sent an older resourceVersion after a newer one (a stale
 //! bookmark, an etcd restored to an older revision) is at fault for what follows, and the
 //! outcome checks (`monotonic`, `resumable`) count what it costs.
+//!
+//! "Sent" is what the server wrote, and a connection that was reset loses what its client had
+//! not read yet: a resume from a resourceVersion the reset watch sent (or started from) is the
+//! last the client received, not behind it. A slow consumer shows it.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::check_name::CheckName;
 use crate::scenario::format_duration as fmt;
-use crate::trace::{Asked, EventType, Trace, TraceKind, Verb};
+use crate::trace::{Asked, Cut, EventType, FaultKind, Trace, TraceKind, Verb, WatchEnd};
 use crate::verdict::call::Call;
 use crate::verdict::scorecard::Check;
 
@@ -45,9 +49,22 @@ pub(in crate::verdict) fn bad_resumes<'c, 'a>(
     for call in calls {
         lines.entry(call.reads()).or_default().push(call);
     }
+    // A restart tears down every connection, with whatever its client had not read yet.
+    let restarts: Vec<Duration> = trace
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                TraceKind::Fault {
+                    fault: FaultKind::Restart
+                }
+            )
+        })
+        .map(|e| e.at)
+        .collect();
     let mut bad: Vec<(&'c Call<'a>, BadResume)> = lines
         .values()
-        .flat_map(|line| bad_resumes_in(&seen(trace, line), line, lag))
+        .flat_map(|line| bad_resumes_in(&seen(trace, line), line, lag, &restarts))
         .collect();
     bad.sort_by_key(|(call, _)| call.record.id);
     bad
@@ -55,18 +72,20 @@ pub(in crate::verdict) fn bad_resumes<'c, 'a>(
 
 /// [`bad_resumes`] within one line of requests that read the same, given what it was sent.
 fn bad_resumes_in<'c, 'a>(
-    seen: &[(Duration, Option<u64>)],
+    seen: &[(Duration, Option<u64>, u64)],
     line: &[&'c Call<'a>],
     lag: Duration,
+    restarts: &[Duration],
 ) -> Vec<(&'c Call<'a>, BadResume)> {
     let mut bad = Vec::new();
     // What came before each watch: the last relist, the last 410, the last list answered.
     let (mut relisted, mut gone, mut listed) = (None, None, None);
+    let mut previous: Option<&Call<'_>> = None;
     for watch in line {
         if watch.record.verb == Verb::Watch && !watch.record.streams_initial_events() {
             let by = watch.arrived.saturating_sub(lag);
-            let upto = seen.partition_point(|(at, _)| *at <= by);
-            let last = upto.checked_sub(1).map(|i| seen[i]);
+            let upto = seen.partition_point(|(at, _, _)| *at <= by);
+            let last = upto.checked_sub(1).map(|i| (seen[i].0, seen[i].1));
             match watch.record.asked() {
                 Asked::Empty => {
                     let told = last.map(|(at, _)| at).max(listed);
@@ -78,9 +97,14 @@ fn bad_resumes_in<'c, 'a>(
                     if let Some((sent_at, Some(last))) = last {
                         // Sent before the last relist, it is not what the client resumes from.
                         let current = relisted.is_none_or(|r| r <= sent_at);
-                        let until = seen.partition_point(|(at, _)| *at <= watch.arrived);
-                        let sent_lately = seen[upto..until].iter().any(|(_, rv)| *rv == Some(from));
-                        if current && from < last && !sent_lately {
+                        let until = seen.partition_point(|(at, _, _)| *at <= watch.arrived);
+                        let sent_lately =
+                            seen[upto..until].iter().any(|(_, rv, _)| *rv == Some(from));
+                        if current
+                            && from < last
+                            && !sent_lately
+                            && !lost(previous, seen, from, restarts, watch.arrived)
+                        {
                             let behind = BadResume::Behind {
                                 from,
                                 last,
@@ -96,6 +120,9 @@ fn bad_resumes_in<'c, 'a>(
         if watch.relists() && watch.record.status == 200 {
             relisted = relisted.max(Some(watch.arrived));
         }
+        if watch.record.verb == Verb::Watch {
+            previous = Some(watch);
+        }
         gone = gone.max(watch.gone());
         if matches!(watch.record.verb, Verb::List | Verb::ListPage) && watch.record.status == 200 {
             listed = listed.max(Some(watch.at));
@@ -104,12 +131,45 @@ fn bad_resumes_in<'c, 'a>(
     bad
 }
 
+/// Whether `previous`, the watch before a resume from `from` at `resumed`, was reset after it
+/// sent (or started from) `from`, or a restart tore its connection down before the client had
+/// read it all: what it sent after that may never have reached the client.
+fn lost(
+    previous: Option<&Call<'_>>,
+    seen: &[(Duration, Option<u64>, u64)],
+    from: u64,
+    restarts: &[Duration],
+    resumed: Duration,
+) -> bool {
+    previous.is_some_and(|watch| {
+        let ended = watch.ended.map_or(Duration::ZERO, |(at, _)| at);
+        let torn_down = restarts.iter().any(|t| ended <= *t && *t <= resumed);
+        let reset = torn_down
+            || matches!(
+                watch.ended,
+                Some((
+                    _,
+                    WatchEnd::Cut {
+                        how: Cut::Reset | Cut::MidChunk,
+                        ..
+                    }
+                ))
+            );
+        let read_up_to = watch.opened.and_then(|(start, _, _)| start) == Some(from)
+            || seen
+                .iter()
+                .any(|(_, rv, request)| *request == watch.record.id && *rv == Some(from));
+        reset && read_up_to
+    })
+}
+
 /// The resourceVersions the server sent on the client's watches, in time order (`None`: a
 /// bookmark that carried an empty one). A streaming list's count from its end bookmark on, a
 /// watch from the current state's from its first event that is not one of its ADDED (reference
 /// doc §2.7): before that, the ADDED carry each object's own resourceVersion, not a point to
-/// resume from. Damaged lines and ERROR events are not read as resourceVersions.
-fn seen(trace: &Trace, calls: &[&Call<'_>]) -> Vec<(Duration, Option<u64>)> {
+/// resume from. Damaged lines and ERROR events are not read as resourceVersions. Each with
+/// the watch that sent it.
+fn seen(trace: &Trace, calls: &[&Call<'_>]) -> Vec<(Duration, Option<u64>, u64)> {
     // For each watch: whether it has reached its live events, and whether it is a streaming
     // list (whose live events start at its end bookmark).
     let mut watches: BTreeMap<u64, (bool, bool)> = calls
@@ -139,7 +199,7 @@ fn seen(trace: &Trace, calls: &[&Call<'_>]) -> Vec<(Duration, Option<u64>)> {
             _ => !*streaming,
         };
         if *live {
-            seen.push((event.at, e.resource_version));
+            seen.push((event.at, e.resource_version, *request));
         }
     }
     seen
@@ -224,6 +284,37 @@ mod tests {
         let check = judged(&trace);
         assert!(!check.passed);
         assert!(check.detail.contains("behind the 9"), "{}", check.detail);
+    }
+
+    #[test]
+    fn a_resume_from_what_a_reset_watch_sent_before_its_last_line_is_what_the_client_got() {
+        let mut trace = bookmarked(Some(9));
+        trace.pop();
+        trace.push(sent(200, 2, EventType::Modified, Some(12), None));
+        let reset = WatchEnd::Cut {
+            how: Cut::Reset,
+            by: None,
+        };
+        trace.push(ended(201, 2, reset.clone()));
+        trace.push(resume(210, "9"));
+        assert!(judged(&trace).passed, "{}", judged(&trace).detail);
+        // A clean end delivers what came before it.
+        let mut clean = bookmarked(Some(9));
+        clean.pop();
+        clean.push(sent(200, 2, EventType::Modified, Some(12), None));
+        clean.push(ended(201, 2, WatchEnd::Timeout));
+        clean.push(resume(210, "9"));
+        assert!(!judged(&clean).passed);
+        // Nor does a timeout, unless a restart tore the connection down before it was read.
+        let mut restarted = clean.clone();
+        restarted.insert(restarted.len() - 1, fault(205, "restart"));
+        assert!(judged(&restarted).passed, "{}", judged(&restarted).detail);
+        // A reset does not excuse a resume from a resourceVersion the watch never sent.
+        let mut never = bookmarked(Some(9));
+        never.pop();
+        never.push(ended(201, 2, reset));
+        never.push(resume(210, "7"));
+        assert!(!judged(&never).passed);
     }
 
     #[test]
