@@ -55,6 +55,11 @@ pub enum Mechanism {
     /// The watcher resumed from an empty resourceVersion (a bookmark that carried `""`) and
     /// skipped what happened in between.
     ResumedFromEmpty,
+    /// Behind a load balancer, a replica whose watch cache lags etcd served the watcher: a
+    /// relist at `resourceVersion=0` it answered took the view back to older versions than the
+    /// watcher had seen from another replica, or a watch it served delivered every change as
+    /// late as the cache heard it (kubernetes#59848).
+    LaggingReplica,
     /// The watcher resumed from a resourceVersion ahead of the server (etcd reset or restored):
     /// the watch waits for the clock, and the writes made meanwhile never come.
     ResumedFromFuture,
@@ -119,6 +124,7 @@ impl Mechanism {
         Self::RequestRefused,
         Self::EventDropped,
         Self::BookmarkAheadOfEvents,
+        Self::LaggingReplica,
         Self::ResumedFromFuture,
         Self::ResumedFromEmpty,
         Self::GoneWithoutCode,
@@ -150,6 +156,7 @@ impl Mechanism {
             Self::EventDropped => "event_dropped",
             Self::BookmarkAheadOfEvents => "bookmark_ahead_of_events",
             Self::ResumedFromEmpty => "resumed_from_empty",
+            Self::LaggingReplica => "lagging_replica",
             Self::ResumedFromFuture => "resumed_from_future",
             Self::SlowConsumer => "slow_consumer",
             Self::StaleResumePoint => "stale_resume_point",

@@ -1,5 +1,5 @@
-//! The one channel that carries faults to open watches: a restart's exit, history taken away at
-//! once (`expire_watches`, `watch_410`), and the `cut_stream` / `stall_stream` rules that hit
+//! The one channel that carries faults to open watches: a restart's exit, a load balancer's
+//! failover, history taken away at once (`expire_watches`, `watch_410`), and the `cut_stream` / `stall_stream` rules that hit
 //! the watches open when they start. The server raises them; each open watch holds a
 //! [`Listener`] and hears them in priority order, a restart first.
 //!
@@ -14,8 +14,12 @@ use tokio::sync::watch;
 pub(super) enum Alarm {
     /// The apiserver process exited: every open watch is reset.
     Restart,
+    /// The load balancer sends everything to this replica from now on: a watch another
+    /// replica serves is reset.
+    Failover(usize),
     /// The history open watches stand on was taken away at once: each checks what is left.
-    Expiry,
+    /// With a replica, only that replica's watch cache re-listed.
+    Expiry(Option<usize>),
     /// A `cut_stream` or `stall_stream` rule with this id was installed: each open watch claims
     /// it once.
     Strike(usize),
@@ -63,8 +67,10 @@ impl Alarms {
 pub(super) enum News {
     /// The process exited.
     Restart,
-    /// History was taken away, once or more.
-    Expiry,
+    /// The load balancer fails over to this replica (the last one, when more were raised).
+    Failover(usize),
+    /// History was taken away, once or more: everywhere (`None`) or at these replicas.
+    Expiry(Vec<Option<usize>>),
     /// The ids of the rules raised, in the order they were.
     Strikes(Vec<usize>),
 }
@@ -73,7 +79,8 @@ pub(super) enum News {
 #[derive(Debug, Default)]
 struct Heard {
     restart: bool,
-    expiry: bool,
+    failover: Option<usize>,
+    expiry: Vec<Option<usize>>,
     strikes: Vec<usize>,
 }
 
@@ -87,8 +94,8 @@ pub(super) struct Listener {
 }
 
 impl Listener {
-    /// Resolves with what came first by priority: a restart beats an expiry, which beats the
-    /// strikes; what is left stays for the next call. Never resolves once the server is gone.
+    /// Resolves with what came first by priority: a restart beats a failover, which beats an
+    /// expiry, which beats the strikes; what is left stays for the next call. Never resolves once the server is gone.
     ///
     /// Hearing costs a unit of the task's coop budget, news heard earlier included, as a
     /// receiver's `changed` does: a watch yields to the runtime at the same points whatever
@@ -119,7 +126,11 @@ impl Listener {
         for alarm in &log[self.seen..] {
             match alarm {
                 Alarm::Restart => self.heard.restart = true,
-                Alarm::Expiry => self.heard.expiry = true,
+                Alarm::Failover(to) => self.heard.failover = Some(*to),
+                Alarm::Expiry(scope) if !self.heard.expiry.contains(scope) => {
+                    self.heard.expiry.push(*scope);
+                }
+                Alarm::Expiry(_) => {}
                 Alarm::Strike(id) => self.heard.strikes.push(*id),
             }
         }
@@ -130,8 +141,10 @@ impl Listener {
         let heard = &mut self.heard;
         if std::mem::take(&mut heard.restart) {
             Some(News::Restart)
-        } else if std::mem::take(&mut heard.expiry) {
-            Some(News::Expiry)
+        } else if let Some(to) = heard.failover.take() {
+            Some(News::Failover(to))
+        } else if !heard.expiry.is_empty() {
+            Some(News::Expiry(std::mem::take(&mut heard.expiry)))
         } else if heard.strikes.is_empty() {
             None
         } else {
@@ -148,10 +161,10 @@ mod tests {
     async fn a_restart_is_heard_before_an_expiry_raised_earlier() {
         let alarms = Alarms::default();
         let mut listener = alarms.listen();
-        alarms.raise(Alarm::Expiry);
+        alarms.raise(Alarm::Expiry(None));
         alarms.raise(Alarm::Restart);
         assert_eq!(listener.next().await, News::Restart);
-        assert_eq!(listener.next().await, News::Expiry);
+        assert_eq!(listener.next().await, News::Expiry(vec![None]));
     }
 
     #[tokio::test]
@@ -160,13 +173,13 @@ mod tests {
         let mut listener = alarms.listen();
         for alarm in [
             Alarm::Strike(3),
-            Alarm::Expiry,
+            Alarm::Expiry(None),
             Alarm::Strike(5),
-            Alarm::Expiry,
+            Alarm::Expiry(None),
         ] {
             alarms.raise(alarm);
         }
-        assert_eq!(listener.next().await, News::Expiry);
+        assert_eq!(listener.next().await, News::Expiry(vec![None]));
         assert_eq!(listener.next().await, News::Strikes(vec![3, 5]));
     }
 

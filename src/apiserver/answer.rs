@@ -72,14 +72,14 @@ async fn answer(
         } => {
             // The rule only hits watches from a resourceVersion, which history can outgrow.
             if let Some(requested) = info.resource_version {
-                shared.expire_watches_through(requested);
+                shared.expire_watches_through(requested, Some(query.replica));
             }
             let opening = if code {
                 Opening::Normal
             } else {
                 Opening::WithoutCode
             };
-            watch::start(Arc::clone(shared), id, namespace, query, info, opening)
+            watch::start(Arc::clone(shared), id, namespace, query, info, opening).await
         }
         RequestFault::Gone {
             form: GoneForm::Http,
@@ -99,14 +99,17 @@ async fn answer(
                 current,
             )
         }
-        RequestFault::EmptyWatch => watch::start(
-            Arc::clone(shared),
-            id,
-            namespace,
-            query,
-            info,
-            Opening::Empty,
-        ),
+        RequestFault::EmptyWatch => {
+            watch::start(
+                Arc::clone(shared),
+                id,
+                namespace,
+                query,
+                info,
+                Opening::Empty,
+            )
+            .await
+        }
         RequestFault::ExpireContinue => {
             // etcd compacts just past the token's revision; the page is then too old by itself.
             if let Some(revision) = list::continue_revision(query) {

@@ -1,5 +1,6 @@
-//! Serving HTTP/1.1 on any byte stream: hyper's limits, the request extension naming the local
-//! process behind a connection, and how a restart's SIGTERM and exit close connections.
+//! Serving HTTP/1.1 on any byte stream: hyper's limits, the request extensions naming the local
+//! process behind a connection and the replica a layer-4 load balancer bound it to, and how a
+//! restart's SIGTERM and exit, and a failover, close connections.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -49,11 +50,17 @@ where
 {
     let mut restarts = server.restarts();
     let mut closings = server.closings();
+    let mut failovers = server.shared.failovers.subscribe();
+    // Behind a layer-4 load balancer the connection goes to one replica for its life.
+    let bound = server.shared.lock().balancer.connect();
     let up = server.clone();
     let service = service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
         let server = server.clone();
         if let Some(pid) = process {
             request.extensions_mut().insert(ClientProcess(pid));
+        }
+        if let Some(replica) = bound {
+            request.extensions_mut().insert(replica);
         }
         async move { Ok::<_, Infallible>(server.handle(request).await) }
     });
@@ -81,6 +88,14 @@ where
             () = restarted(&mut restarts) => {
                 if !up.accepting() {
                     tracing::debug!("connection closed by a restart");
+                    return;
+                }
+            }
+            () = restarted(&mut failovers) => {
+                // The balancer resets what it held to a replica it no longer sends to.
+                let only = up.shared.lock().balancer.only();
+                if bound.is_some() && only.is_some() && bound != only {
+                    tracing::debug!("connection reset by a failover");
                     return;
                 }
             }

@@ -17,6 +17,7 @@
 use std::sync::Arc;
 
 use super::alarm::Alarm;
+use super::replicas::ReplicaId;
 use super::shared::{Shared, State};
 use super::status::Status;
 use super::store::Change;
@@ -57,13 +58,14 @@ pub struct Floors {
 }
 
 impl State {
-    /// The changes after `revision` that a watch from it is served, from the watch cache for a
-    /// cached resource and from etcd otherwise.
+    /// The changes after `revision` that a watch from it is served by replica `id`, from its
+    /// watch cache for a cached resource and from etcd otherwise.
     pub(super) fn watch_changes(
         &self,
+        id: ReplicaId,
         revision: u64,
     ) -> Result<Box<dyn Iterator<Item = &Arc<Change>> + '_>, Gone> {
-        match &self.cache {
+        match self.cache(id) {
             Some(cache) => match cache.since(revision) {
                 Ok(changes) => Ok(Box::new(changes)),
                 Err(too_old) => Err(Gone::Cache {
@@ -78,12 +80,12 @@ impl State {
         }
     }
 
-    /// Both floors now.
-    pub(super) fn floors(&self) -> Floors {
+    /// Both floors now, as replica `id` serves watches.
+    pub(super) fn floors(&self, id: ReplicaId) -> Floors {
         let compacted = self.store.compacted();
         Floors {
             compacted,
-            watch: match &self.cache {
+            watch: match self.cache(id) {
                 Some(cache) => cache.floor(),
                 None => compacted.saturating_sub(1),
             },
@@ -110,7 +112,12 @@ impl Shared {
 
     /// Compacts etcd at `floor` (never backwards) and records it.
     pub(super) fn compact(&self, floor: u64) {
-        let floor = self.lock().store.compact(floor);
+        let now = self.recorder.now();
+        let floor = {
+            let mut state = self.lock();
+            let kept = state.replicas.oldest_shown(&state.store, now);
+            state.store.compact_keeping(floor, kept)
+        };
         self.recorder
             .record(TraceKind::Compacted { revision: floor });
     }
@@ -133,8 +140,10 @@ impl Shared {
     ///   the current revision (`Terminating all watchers from cacher`): every open watch ends
     ///   cleanly, and a watch from before the re-list gets 200 and ERROR 410.
     ///
-    /// Either way exact LISTs at `revision` and below are too old from then on as well.
-    pub(super) fn expire_watches_through(&self, revision: u64) {
+    /// Either way exact LISTs at `revision` and below are too old from then on as well. With
+    /// `replica`, only its watch cache re-lists (and only its watches end): the one serving the
+    /// watch a `watch_410` hit; each apiserver has a cache of its own.
+    pub(super) fn expire_watches_through(&self, revision: u64, replica: Option<ReplicaId>) {
         let cached = self.spec.watch_cache;
         let floor = if cached { revision + 1 } else { revision + 2 };
         self.advance_to(floor);
@@ -146,14 +155,14 @@ impl Shared {
             let listed = {
                 let mut state = self.lock();
                 let current = state.store.revision();
-                if let Some(cache) = state.cache.as_mut() {
-                    cache.reset(current, now, self.spec.watch_cache_init);
-                }
+                let init = self.spec.watch_cache_init;
+                state.replicas.reset_caches(replica, current, now, init);
                 current
             };
             self.recorder
                 .record(TraceKind::WatchCacheReset { revision: listed });
         }
-        self.alarms.raise(Alarm::Expiry);
+        let scope = replica.filter(|_| cached).map(|r| r.0);
+        self.alarms.raise(Alarm::Expiry(scope));
     }
 }

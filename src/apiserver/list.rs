@@ -1,8 +1,6 @@
 //! LIST: resourceVersion × resourceVersionMatch, pagination with continue tokens, selectors
 //! (reference §1).
 
-use std::time::Duration;
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::Response;
@@ -10,13 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use super::body::{Body, json};
 use super::cache::retry_after_unready;
+use super::freshness::wait_for_revision;
 use super::query::{Query, Version};
+use super::replicas::ReplicaId;
 use super::shared::Shared;
 use super::status::{FieldError, FieldErrorKind, Status};
-
-/// How long the watch cache waits for a revision it has not reached before answering 504
-/// (`blockTimeout` in apiserver `cacher/watch_cache.go`).
-const CACHE_BLOCK_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The apiserver's continue token: base64url (no padding) of this JSON
 /// (apiserver `storage/continue.go`). `rv: -1` means "the rest, at the latest revision".
@@ -204,7 +200,10 @@ async fn try_list(
     // `cacher/delegator.go`, ResilientWatchCacheInitialization).
     let unready = {
         let now = inner.recorder.now();
-        inner.lock().cache.as_ref().and_then(|c| c.unready(now))
+        inner
+            .lock()
+            .cache(query.replica)
+            .and_then(|c| c.unready(now))
     };
     if let Some(downtime) = unready
         && (limit.is_none() || !selector.is_empty())
@@ -228,7 +227,7 @@ async fn try_list(
         continue_,
         (version, matching),
         limit.is_some(),
-        from_cache,
+        from_cache.then_some(query.replica),
     )
     .await?;
 
@@ -296,15 +295,19 @@ async fn try_list(
 
 /// The revision a LIST reads at, and the key it starts after: a continue token's, or the one
 /// its resourceVersion and match rule ask for (reference §1.3); a token or revision the server
-/// cannot serve is the error response.
+/// cannot serve is the error response. `cache` is the replica whose watch cache serves it,
+/// if one does: a LIST at "0" reads it as it is, lagging or not, and a consistent read waits
+/// for it to reach etcd's revision, for up to 3 s, then asks etcd (`GetList` in apiserver
+/// `cacher/delegator.go`).
 async fn snapshot(
     inner: &Shared,
     namespace: Option<&str>,
     continue_: Option<&str>,
     (version, matching): (Version, Match),
     limited: bool,
-    from_cache: bool,
+    cache: Option<ReplicaId>,
 ) -> Result<(u64, Option<String>), Response<Body>> {
+    let from_cache = cache.is_some();
     let bad = |m: String| Status::bad_request(m).into_response();
     if let Some(token) = continue_ {
         let (rv, start) = decode_continue(token).map_err(bad)?;
@@ -327,9 +330,29 @@ async fn snapshot(
         let exact = matching == Match::Exact
             || (matching == Match::Unset && limited && matches!(version, Version::At(_)));
         match version {
-            Version::Unset | Version::Zero => Ok((inner.lock().store.revision(), None)),
+            Version::Zero => {
+                let state = inner.lock();
+                let now = inner.recorder.now();
+                let at = cache.map_or(state.store.revision(), |id| state.revision_of(id, now));
+                Ok((at, None))
+            }
+            Version::Unset => {
+                let current = inner.lock().store.revision();
+                let at = match cache {
+                    Some(id) => match wait_for_revision(inner, current, id).await {
+                        heard if heard >= current => heard,
+                        // Not fresh within the timeout: etcd answers.
+                        _ => inner.lock().store.revision(),
+                    },
+                    None => current,
+                };
+                Ok((at, None))
+            }
             Version::At(n) => {
-                let current = wait_for_revision(inner, n, from_cache).await;
+                let current = match cache {
+                    Some(id) => wait_for_revision(inner, n, id).await,
+                    None => inner.lock().store.revision(),
+                };
                 if n > current {
                     let status = if from_cache {
                         Status::too_large_resource_version(n, current)
@@ -349,22 +372,6 @@ async fn snapshot(
             }
         }
     }
-}
-
-/// The current revision, after waiting for it to reach `wanted` the way the watch cache does;
-/// etcd answers at once.
-async fn wait_for_revision(inner: &Shared, wanted: u64, from_cache: bool) -> u64 {
-    let current = inner.lock().store.revision();
-    if current >= wanted || !from_cache {
-        return current;
-    }
-    let mut rx = inner.revision.subscribe();
-    let _ = tokio::time::timeout(
-        inner.recorder.real(CACHE_BLOCK_TIMEOUT),
-        rx.wait_for(|rv| *rv >= wanted),
-    )
-    .await;
-    inner.lock().store.revision()
 }
 
 #[cfg(test)]

@@ -11,16 +11,20 @@ use std::fmt::Write as _;
 use http::Response;
 
 use super::body::{Body, json_as};
+use super::replicas::ReplicaId;
 use super::shared::Shared;
 
 /// Prometheus' text exposition format, version 0.0.4.
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// The process's figures now.
-pub(super) fn render(shared: &Shared) -> Response<Body> {
+pub(super) fn render(shared: &Shared, replica: ReplicaId) -> Response<Body> {
     let (answered, watches) = {
         let state = shared.lock();
-        (state.answered.clone(), state.fanout.len())
+        (
+            state.answered.clone(),
+            state.replicas.get(replica).fanout.len(),
+        )
     };
     let mut out = String::new();
     let _ = writeln!(

@@ -12,6 +12,7 @@
 
 mod alarm;
 pub(crate) mod answer;
+mod balancer;
 pub(crate) mod body;
 mod cache;
 mod connection;
@@ -21,14 +22,17 @@ mod discovery_known_core;
 mod discovery_known_groups;
 mod downtime;
 mod fanout;
+mod freshness;
 mod go_json;
 mod history;
+mod lagging;
 mod list;
 mod memo;
 mod metrics;
 mod object_body;
 pub(crate) mod query;
 mod remaining;
+mod replicas;
 pub(crate) mod route;
 mod server;
 mod shared;

@@ -15,6 +15,8 @@ pub(crate) struct Query {
     pub(crate) aggregated: bool,
     /// The `Accept-Encoding` header names `gzip`.
     pub(crate) gzip: bool,
+    /// The replica the load balancer sent it to.
+    pub(crate) replica: super::replicas::ReplicaId,
 }
 
 /// Whether an `Accept-Encoding` header names `gzip`, read as the apiserver reads it: its first
@@ -41,6 +43,7 @@ impl Query {
             table: None,
             aggregated: false,
             gzip: false,
+            replica: super::replicas::ReplicaId::default(),
         }
     }
 

@@ -10,20 +10,21 @@ use http::{Method, Request, Response, header};
 
 use super::alarm::Alarm;
 use super::answer;
+use super::balancer::Balancer;
 use super::body::{Body, json, json_as};
-use super::cache::WatchCache;
 use super::discovery;
 use super::downtime::Downtime;
-use super::fanout::Fanout;
 use super::history::Floors;
+use super::lagging;
 use super::list;
 use super::query::{Query, Version, accepts_gzip};
 use super::remaining::RemainingCounts;
+use super::replicas::{ReplicaId, Replicas};
 use super::route::{Route, verb_of};
 use super::shared::{Shared, State};
 use super::status::{Status, answered};
 use super::store::{Change, Store, key_of};
-use super::storm::{STORM_BURST, STORM_SPAN};
+use super::storm::{STORM_BURST, count_start};
 use super::watch::{self as watch_stream, Opening};
 use super::wire::WallClock;
 use crate::fault::{Fault, FaultKind, FaultRules, RequestFaults, RequestInfo, Restart};
@@ -52,10 +53,13 @@ impl ApiServer {
     pub fn new(scenario: &Scenario, recorder: Recorder) -> Self {
         let state = State {
             store: Store::default(),
-            cache: None,
+            replicas: Replicas::new(&scenario.server),
+            balancer: Balancer::new(
+                scenario.server.load_balancer,
+                scenario.server.replicas.len(),
+            ),
             rules: FaultRules::default(),
             rng: fastrand::Rng::with_seed(scenario.seed),
-            fanout: Fanout::default(),
             remaining: RemainingCounts::default(),
             requests: 0,
             answered: BTreeMap::new(),
@@ -81,12 +85,13 @@ impl ApiServer {
             let now = server.now();
             let mut state = server.shared.lock();
             let revision = state.store.revision();
-            state.cache = Some(WatchCache::new(
-                spec.watch_cache_window,
-                revision,
-                now,
-                spec.watch_cache_init,
-            ));
+            state
+                .replicas
+                .start_caches(revision, now, spec.watch_cache_init);
+        }
+        if spec.replicas.iter().any(|r| !r.cache_lag.is_zero()) {
+            let wake = Arc::clone(&server.shared.lagging);
+            tokio::spawn(lagging::hear_when_due(Arc::downgrade(&server.shared), wake));
         }
         server
     }
@@ -110,10 +115,11 @@ impl ApiServer {
     }
 
     /// The oldest revisions the server serves now: etcd's compaction, and where watches can
-    /// start (the watch cache's window for a cached resource).
+    /// start (the watch cache's window for a cached resource; the first replica's, behind a
+    /// load balancer).
     #[must_use]
     pub fn floors(&self) -> Floors {
-        self.shared.lock().floors()
+        self.shared.lock().floors(ReplicaId::default())
     }
 
     /// Applies a workload write and records the new truth. A write the store refuses (an object
@@ -150,10 +156,9 @@ impl ApiServer {
                 if let Some(after) = &change.after {
                     self.shared.wire_for(false).prepare(after);
                 }
-                if let Some(cache) = state.cache.as_mut() {
-                    cache.add(Arc::clone(&change), now);
+                if state.replicas.commit(&change, now) {
+                    self.shared.lagging.notify_one();
                 }
-                state.fanout.dispatch(&change);
                 drop(state);
                 self.record_change(&change);
                 self.shared.revision.send_replace(change.revision);
@@ -228,7 +233,7 @@ impl ApiServer {
             }
             Fault::ExpireWatches => {
                 let revision = self.revision();
-                self.shared.expire_watches_through(revision);
+                self.shared.expire_watches_through(revision, None);
             }
             Fault::Restart {
                 restart,
@@ -261,6 +266,17 @@ impl ApiServer {
                 // Watches open now get to claim it; later ones meet it in `on_watch_start`.
                 self.shared.alarms.raise(Alarm::Strike(id));
             }
+            Fault::Failover { to } => {
+                let mut state = self.shared.lock();
+                let Some(id) = state.replicas.named(to) else {
+                    tracing::error!(%to, "failover to no replica: the loader checks names");
+                    return;
+                };
+                state.balancer.fail_over(id);
+                drop(state);
+                self.shared.alarms.raise(Alarm::Failover(id.0));
+                self.shared.failovers.send_modify(|epoch| *epoch += 1);
+            }
             _ => {
                 self.install(fault, now);
             }
@@ -280,9 +296,10 @@ impl ApiServer {
             // The new process builds its watch cache afresh from a list once it is up. NB: its
             // list is taken at the revision of the exit, so writes made while it is down reach
             // the cache as events.
-            if let Some(cache) = state.cache.as_mut() {
-                cache.reset(revision, now + down, self.shared.spec.watch_cache_init);
-            }
+            let init = self.shared.spec.watch_cache_init;
+            state
+                .replicas
+                .reset_caches(None, revision, now + down, init);
             (changes, revision)
         };
         for change in &changes {
@@ -386,6 +403,16 @@ impl ApiServer {
             request.extensions().get::<ClientProcess>().map(|p| p.0),
         );
         let mut query = Query::parse(Some(&raw_query));
+        let bound = request.extensions().get::<ReplicaId>().copied();
+        let sender = {
+            let mut state = self.shared.lock();
+            query.replica = state.balancer.route(bound);
+            (
+                sender.0,
+                sender.1,
+                state.replicas.get(query.replica).name.clone(),
+            )
+        };
         let accept =
             || (request.headers().get_all(header::ACCEPT).iter()).filter_map(|v| v.to_str().ok());
         query.metadata_only = accept().any(|v| v.contains("as=PartialObjectMetadata"));
@@ -405,7 +432,7 @@ impl ApiServer {
         let route = Route::of(&path, &self.shared.resource);
         let verb = verb_of(&route, &query);
         if matches!(verb, Verb::List | Verb::Watch) {
-            self.count_start(id);
+            count_start(&self.shared, id);
         }
         let version = Version::parse(query.get("resourceVersion"));
         let info = RequestInfo {
@@ -416,7 +443,7 @@ impl ApiServer {
                 Ok(Version::At(n)) => Some(n),
                 _ => None,
             },
-            from_watch_cache: self.served_by_watch_cache(verb, version.ok()),
+            from_watch_cache: self.served_by_watch_cache(verb, version.ok(), query.replica),
         };
         let faults = if verb == Verb::Other || method != Method::GET {
             RequestFaults::default()
@@ -455,7 +482,7 @@ impl ApiServer {
     /// Whether the watch cache answers a request without asking etcd: a watch from a revision
     /// or from "0", and a LIST at "0", of a cached resource whose cache is ready. A consistent
     /// read (unset resourceVersion) asks etcd for its current revision first.
-    fn served_by_watch_cache(&self, verb: Verb, version: Option<Version>) -> bool {
+    fn served_by_watch_cache(&self, verb: Verb, version: Option<Version>, id: ReplicaId) -> bool {
         let served = matches!(
             (verb, version),
             (Verb::Watch, Some(Version::At(_) | Version::Zero)) | (Verb::List, Some(Version::Zero))
@@ -463,41 +490,19 @@ impl ApiServer {
         served && {
             let now = self.now();
             let state = self.shared.lock();
-            state
-                .cache
-                .as_ref()
-                .is_some_and(|c| c.unready(now).is_none())
+            state.cache(id).is_some_and(|c| c.unready(now).is_none())
         }
     }
 
-    /// Counts a list or watch toward a burst, and flags the storm when one is complete.
-    fn count_start(&self, id: u64) {
-        let now = self.now();
-        let mut state = self.shared.lock();
-        if state.starts.len() == STORM_BURST {
-            state.starts.pop_front();
-        }
-        state.starts.push_back(now);
-        if let Some(first) = state.starts.front().copied()
-            && state.starts.len() == STORM_BURST
-            && now - first < STORM_SPAN
-        {
-            self.shared.storm.send_if_modified(|storm| {
-                storm.get_or_insert((id, Some(now - first)));
-                true
-            });
-        }
-    }
-
-    /// Records a request as answered (status, `Retry-After`); `sender` is its User-Agent and
-    /// the local process that opened its connection, when known.
+    /// Records a request as answered (status, `Retry-After`); `sender` is its User-Agent,
+    /// the local process that opened its connection, when known, and the replica it reached.
     fn log(
         &self,
         id: u64,
         method: &Method,
         info: &RequestInfo<'_>,
         (status, retry_after): (u16, Option<u32>),
-        (agent, process): (String, Option<u32>),
+        (agent, process, replica): (String, Option<u32>, Option<String>),
     ) {
         if status != 0 {
             *self
@@ -519,6 +524,7 @@ impl ApiServer {
                 agent,
                 process,
                 retry_after,
+                replica,
             }));
     }
 
@@ -538,7 +544,7 @@ impl ApiServer {
         }
         match route {
             Route::Version => json(discovery::version()),
-            Route::Metrics => super::metrics::render(&self.shared),
+            Route::Metrics => super::metrics::render(&self.shared, query.replica),
             Route::CoreVersions | Route::Groups if query.aggregated => json_as(
                 discovery::aggregated(&self.shared.resource, route == Route::CoreVersions),
                 discovery::AGGREGATED,
@@ -551,14 +557,17 @@ impl ApiServer {
                     None => Status::not_found_path().into_response(),
                 }
             }
-            Route::Collection { namespace, .. } if info.verb == Verb::Watch => watch_stream::start(
-                Arc::clone(&self.shared),
-                id,
-                namespace,
-                query,
-                info,
-                Opening::Normal,
-            ),
+            Route::Collection { namespace, .. } if info.verb == Verb::Watch => {
+                watch_stream::start(
+                    Arc::clone(&self.shared),
+                    id,
+                    namespace,
+                    query,
+                    info,
+                    Opening::Normal,
+                )
+                .await
+            }
             Route::Collection { namespace, .. } => {
                 list::list(&self.shared, namespace.as_deref(), query).await
             }

@@ -10,11 +10,12 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::alarm::Alarms;
+use super::balancer::Balancer;
 use super::cache::WatchCache;
 use super::downtime::Downtime;
-use super::fanout::Fanout;
 use super::query::Query;
 use super::remaining::RemainingCounts;
+use super::replicas::{ReplicaId, Replicas};
 use super::store::Store;
 use super::table_printer::{self, Printer};
 use super::wire::{WallClock, Wire};
@@ -42,18 +43,26 @@ pub(super) struct Shared {
     pub(super) closing: watch::Sender<u64>,
     /// Set once the run is a request storm: requests so far, and a burst's span.
     pub(super) storm: watch::Sender<Option<(u64, Option<Duration>)>>,
+    /// Bumped by a `failover`: connections bound to a replica other than the balancer's one
+    /// are reset.
+    pub(super) failovers: watch::Sender<u64>,
+    /// Wakes the task that makes lagging replicas hear changes on time
+    /// (`lagging::hear_when_due`): a change was committed that one hears later, or the server
+    /// is gone.
+    pub(super) lagging: std::sync::Arc<tokio::sync::Notify>,
 }
 
 /// What changes as the server serves, behind one lock.
 #[derive(Debug)]
 pub(super) struct State {
     pub(super) store: Store,
-    /// The watch cache, for a resource that has one (`server.watch_cache`).
-    pub(super) cache: Option<WatchCache>,
+    /// The apiservers in front of etcd, each with its watch cache (for a resource that has
+    /// one, `server.watch_cache`) and its open watches.
+    pub(super) replicas: Replicas,
+    /// Which replica a connection or request reaches.
+    pub(super) balancer: Balancer,
     pub(super) rules: FaultRules,
     pub(super) rng: fastrand::Rng,
-    /// The open watches, by what they select.
-    pub(super) fanout: Fanout,
     /// What paginated LISTs have left to send.
     pub(super) remaining: RemainingCounts,
     pub(super) requests: u64,
@@ -89,6 +98,8 @@ impl Shared {
             restarts: watch::channel(0).0,
             closing: watch::channel(0).0,
             storm: watch::channel(None).0,
+            failovers: watch::channel(0).0,
+            lagging: std::sync::Arc::default(),
         }
     }
 
@@ -138,10 +149,33 @@ impl Shared {
         })
     }
 
-    /// Locks the state. NB: never held across an `.await`.
+    /// Locks the state, after every lagging replica has heard what it was due to hear by now.
+    /// NB: never held across an `.await`.
     pub(super) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
+        let mut state = self
+            .state
             .lock()
-            .expect("server state lock is never poisoned: no code panics while holding it")
+            .expect("server state lock is never poisoned: no code panics while holding it");
+        state.replicas.catch_up(self.recorder.now());
+        state
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // The lagging replicas' task holds the server weakly: it ends when woken now.
+        self.lagging.notify_one();
+    }
+}
+
+impl State {
+    /// Replica `id`'s watch cache, for a resource that has one.
+    pub(super) fn cache(&self, id: ReplicaId) -> Option<&WatchCache> {
+        self.replicas.get(id).cache.as_ref()
+    }
+
+    /// Replica `id`'s resourceVersion at `now`.
+    pub(super) fn revision_of(&self, id: ReplicaId, now: Duration) -> u64 {
+        self.replicas.get(id).revision(&self.store, now)
     }
 }

@@ -305,22 +305,30 @@ impl Store {
     /// so the floor is at most the current revision, and it never moves back. Returns the new
     /// floor.
     pub(crate) fn compact(&mut self, floor: u64) -> u64 {
+        self.compact_keeping(floor, u64::MAX)
+    }
+
+    /// Compacts at `floor` as [`Store::compact`] does, but keeps the state from `kept` on
+    /// servable: a lagging watch cache still shows it, though etcd has compacted it away
+    /// (`state_at` and `revision_at` answer for it; etcd's own reads do not).
+    pub(crate) fn compact_keeping(&mut self, floor: u64, kept: u64) -> u64 {
         let floor = floor.min(self.revision).max(self.compacted);
         self.compacted = floor;
-        while self.history.front().is_some_and(|c| c.revision < floor) {
+        let prune = floor.min(kept);
+        while self.history.front().is_some_and(|c| c.revision < prune) {
             self.history.pop_front();
         }
-        while self.taken_at.front().is_some_and(|(rv, _)| *rv < floor) {
+        while self.taken_at.front().is_some_and(|(rv, _)| *rv < prune) {
             self.taken_at.pop_front();
         }
         self.versions.retain(|_, versions| {
             let keep_from = versions
                 .iter()
-                .rposition(|(rv, _)| *rv < floor)
+                .rposition(|(rv, _)| *rv < prune)
                 .unwrap_or(0);
             versions.drain(..keep_from);
             // A key whose only remaining version is an old deletion is gone for good.
-            !(versions.len() == 1 && versions[0].1.is_none() && versions[0].0 < floor)
+            !(versions.len() == 1 && versions[0].1.is_none() && versions[0].0 < prune)
         });
         floor
     }
@@ -397,6 +405,25 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// The revision etcd had at `at`: the last one taken by then (the compacted floor, when
+    /// every revision taken by then was compacted away).
+    pub(crate) fn revision_at(&self, at: Duration) -> u64 {
+        let taken = self.taken_at.partition_point(|(_, t)| *t <= at);
+        match taken {
+            0 => self
+                .taken_at
+                .front()
+                .map_or(self.revision, |(rv, _)| rv.saturating_sub(1)),
+            n => self.taken_at[n - 1].0,
+        }
+    }
+
+    /// When etcd took `revision`, if it has and still knows.
+    pub(crate) fn taken_when(&self, revision: u64) -> Option<Duration> {
+        let at = self.taken_at.partition_point(|(rv, _)| *rv < revision);
+        self.taken_at.get(at).map(|(_, t)| *t)
     }
 
     /// The floor that keeps revisions taken within `retain` of `now`: the first revision taken

@@ -75,7 +75,8 @@ fn options(
     let mut budget = match &args.budget {
         Some(path) => Budget::load(path, duration, deadline)?,
         None => Budget::default_for(duration, deadline)?,
-    };
+    }
+    .for_server(&scenario.server)?;
     if let Some(search) = args.search {
         budget.search = search.into();
     }

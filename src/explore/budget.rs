@@ -12,6 +12,7 @@ use crate::fault::{
     Cut, ErrorBody, Fault, FaultKind, GoneForm, LatencyOn, Malformed, Restart, StreamError, Target,
     TargetVerb,
 };
+use crate::scenario::ServerSpec;
 use crate::span::Span;
 
 /// The budget as a file writes it; every key may be left out.
@@ -50,6 +51,10 @@ pub struct Budget {
     pub window: (Duration, Duration),
     /// How timelines are drawn.
     pub search: Search,
+    /// The replicas a `failover` may fail over to: the scenario's (see [`Budget::for_server`]).
+    pub replicas: Vec<String>,
+    /// The kinds were left to the default, rather than named.
+    default_kinds: bool,
 }
 
 /// Why a budget cannot be used.
@@ -123,8 +128,12 @@ impl Budget {
             key,
             message,
         };
-        let kinds = match file.kinds {
-            None => FaultKind::ALL.to_vec(),
+        let default_kinds = file.kinds.is_none();
+        let kinds: Vec<FaultKind> = match file.kinds {
+            // A failover needs replicas to fail over to: `for_server` adds it when there are.
+            None => (FaultKind::ALL.iter().copied())
+                .filter(|k| *k != FaultKind::Failover)
+                .collect(),
             Some(names) => names
                 .iter()
                 .map(|name| {
@@ -192,7 +201,31 @@ impl Budget {
             span: (start, end),
             window: (window.0, window.1.min(end - start)),
             search: file.search.unwrap_or_default(),
+            replicas: Vec::new(),
+            default_kinds,
         })
+    }
+
+    /// The budget for a scenario whose server is `server`: a `failover` goes to one of its
+    /// replicas, and is among the default kinds only when it has some.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when the budget names `failover` and the server has no replicas.
+    pub fn for_server(mut self, server: &ServerSpec) -> Result<Self, Error> {
+        self.replicas = server.replicas.iter().map(|r| r.name.clone()).collect();
+        let named = self.kinds.contains(&FaultKind::Failover);
+        if self.replicas.is_empty() && named {
+            return Err(Error::Invalid {
+                path: "budget".into(),
+                key: "kinds",
+                message: "`failover` needs a scenario with `server.replicas` to fail over between"
+                    .into(),
+            });
+        }
+        if !self.replicas.is_empty() && self.default_kinds && !named {
+            self.kinds.push(FaultKind::Failover);
+        }
+        Ok(self)
     }
 
     /// How many faults the next timeline has.
@@ -325,6 +358,18 @@ impl Budget {
                 down: Fault::RESTART_DOWN,
                 drain: Duration::ZERO,
             },
+            FaultKind::Failover => self.failover(rng),
+        }
+    }
+
+    /// A failover to one of the scenario's replicas.
+    fn failover(&self, rng: &mut fastrand::Rng) -> Fault {
+        Fault::Failover {
+            // NB: `for_server` keeps failovers out of a budget without replicas.
+            to: (self.replicas)
+                .get(rng.usize(..self.replicas.len().max(1)))
+                .cloned()
+                .unwrap_or_default(),
         }
     }
 
@@ -359,7 +404,14 @@ mod tests {
 
     #[test]
     fn every_drawn_fault_is_valid_and_acts_inside_the_budget() {
-        let budget = Budget::default_for(M(15), M(2)).unwrap();
+        let server = crate::scenario::Scenario::from_yaml(
+            "duration: 15m\nresource: { version: v1, kind: ConfigMap, plural: configmaps }\nserver: { replicas: [{ name: a }, { name: b, cache_lag: 5s }] }\nwatchers: [{ name: w }]\nexpect: { deadline: 2m, recover: [w] }\n",
+        )
+        .expect("a scenario with replicas")
+        .server;
+        let budget = (Budget::default_for(M(15), M(2)).unwrap())
+            .for_server(&server)
+            .unwrap();
         let mut rng = fastrand::Rng::with_seed(7);
         let mut kinds = std::collections::BTreeSet::new();
         for _ in 0..2_000 {
@@ -372,6 +424,26 @@ mod tests {
             kinds.insert(fault.kind());
         }
         assert_eq!(kinds.len(), Fault::kinds().len(), "every kind is drawn");
+    }
+
+    #[test]
+    fn a_failover_is_drawn_only_where_there_are_replicas_to_fail_over_to() {
+        let one = crate::scenario::ServerSpec::clone(
+            &crate::scenario::Scenario::from_yaml(
+                "duration: 15m\nresource: { version: v1, kind: ConfigMap, plural: configmaps }\nwatchers: [{ name: w }]\nexpect: { deadline: 2m, recover: [w] }\n",
+            )
+            .unwrap()
+            .server,
+        );
+        let budget = (Budget::default_for(M(15), M(2)).unwrap())
+            .for_server(&one)
+            .unwrap();
+        assert!(!budget.kinds.contains(&FaultKind::Failover));
+        let mut named = Budget::default_for(M(15), M(2)).unwrap();
+        named.kinds = vec![FaultKind::Failover];
+        named.default_kinds = false;
+        let error = named.for_server(&one).unwrap_err().to_string();
+        assert!(error.contains("server.replicas"), "{error}");
     }
 
     #[test]

@@ -100,6 +100,9 @@ pub(super) fn role(kind: FaultKind) -> Role {
         // The resume point runs ahead of the events still owed, used only at the next
         // re-watch.
         FaultKind::EarlyBookmarks => Role::Changes(Rewatch),
+        // Every watch on another replica is reset now: the client re-watches from its resume
+        // point on the one it fails over to, whatever that one's cache has heard.
+        FaultKind::Failover => Role::Triggers(Rewatch),
     }
 }
 

@@ -183,6 +183,15 @@ pub enum Fault {
         /// Which watches.
         target: Target,
     },
+    /// The load balancer in front of `server.replicas` fails over to the replica `to`: its
+    /// health checks fail every other one (a zone outage, a network partition), so from now on
+    /// every connection and request goes to `to`, and the connections it held to the others
+    /// are reset, open watches with them. The clients reconnect to `to`, whatever its watch
+    /// cache has heard by then.
+    Failover {
+        /// The replica everything goes to.
+        to: String,
+    },
 }
 
 impl Fault {
@@ -238,6 +247,7 @@ impl Fault {
             Fault::Restart { .. } => FaultKind::Restart,
             Fault::WatchError { .. } => FaultKind::WatchError,
             Fault::EarlyBookmarks { .. } => FaultKind::EarlyBookmarks,
+            Fault::Failover { .. } => FaultKind::Failover,
         }
     }
 
@@ -338,7 +348,8 @@ impl Fault {
             | Self::EmptyBookmarks { .. }
             | Self::EarlyBookmarks { .. }
             | Self::ExpireWatches
-            | Self::Restart { .. } => None,
+            | Self::Restart { .. }
+            | Self::Failover { .. } => None,
         }
     }
 
@@ -363,7 +374,8 @@ impl Fault {
             | Self::EmptyBookmarks { .. }
             | Self::EarlyBookmarks { .. }
             | Self::ExpireWatches
-            | Self::Restart { .. } => None,
+            | Self::Restart { .. }
+            | Self::Failover { .. } => None,
         }
     }
 

@@ -125,6 +125,7 @@ impl Fault {
                 down: Self::RESTART_DOWN,
                 drain: Duration::ZERO,
             },
+            FaultKind::Failover => Self::Failover { to: String::new() },
         }
     }
 
@@ -143,6 +144,7 @@ impl Fault {
             }
             Self::Compact { retain } => optional_span(f, "retain", retain),
             Self::ExpireWatches => {}
+            Self::Failover { to } => f.required("to", to),
             Self::Watch410 {
                 form,
                 message,

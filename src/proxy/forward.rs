@@ -80,6 +80,7 @@ pub(super) async fn handle(
             agent: agent.clone(),
             process,
             retry_after,
+            replica: None,
         }));
     };
     let faults = if verb == Verb::Other || parts.method != Method::GET {

@@ -21,6 +21,11 @@ pub(crate) fn refusals(scenario: &Scenario, etcd: bool) -> Vec<String> {
             scenario.resource.plural
         ));
     }
+    if !scenario.server.replicas.is_empty() {
+        refused.push(
+            "server.replicas: the proxy stands in front of one real apiserver, not several behind a load balancer".to_owned(),
+        );
+    }
     for step in &scenario.timeline {
         let Action::Fault(fault) = &step.action else {
             continue;
@@ -49,6 +54,9 @@ pub(crate) fn refusals(scenario: &Scenario, etcd: bool) -> Vec<String> {
             }
             Fault::Restart { .. } => {
                 "it restarts the apiserver or etcd; a proxy cannot (restart them yourself, on the scenario's clock)"
+            }
+            Fault::Failover { .. } => {
+                "it moves clients between apiservers behind a load balancer; a proxy stands in front of one"
             }
             _ => continue,
         };

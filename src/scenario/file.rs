@@ -12,6 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_saphyr::{Location as Place, Spanned};
 
 use super::spec::Write;
+use super::topology::Balance;
 use crate::check_name::CheckName;
 use crate::fault::Fault;
 use crate::mechanism::Mechanism;
@@ -172,6 +173,32 @@ pub(crate) struct ServerFile {
     pub(crate) compaction_interval: Option<Span>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) max_requests: Option<u64>,
+    /// Several apiservers behind a load balancer, each with its own watch cache.
+    #[serde(default)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) replicas: Vec<ReplicaFile>,
+    /// `sticky` (each connection to one replica, new ones in turn) or `round_robin` (each
+    /// request to the next replica); only with `replicas`.
+    #[schemars(with = "Option<Balance>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) load_balancer: Option<Spanned<Balance>>,
+}
+
+/// One apiserver behind the load balancer.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReplicaFile {
+    /// A DNS-1123 label, unique among the replicas.
+    #[schemars(with = "String")]
+    pub(crate) name: Spanned<String>,
+    /// How far its watch cache lags etcd (nothing without `watch_cache`). Default 0s.
+    #[schemars(with = "Option<Span>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) cache_lag: Option<Spanned<Span>>,
+    /// Its watch cache's history window; default: the server's.
+    #[schemars(with = "Option<Span>")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) watch_cache_window: Option<Spanned<Span>>,
 }
 
 /// One timeline entry: `at`, `kind`, `every`/`until` for a repeat, and the other keys with the

@@ -15,6 +15,7 @@ pub(crate) mod placeholder;
 mod server_settings;
 mod setup;
 mod spec;
+mod topology;
 mod validate;
 mod write_form;
 mod yaml;
@@ -30,3 +31,4 @@ pub use setup::{
     Timeout, WatcherSettings,
 };
 pub use spec::{Action, Expect, ObjectSpec, ResourceSpec, Scenario, ServerSpec, Step, Write};
+pub use topology::{Balance, ReplicaSpec};

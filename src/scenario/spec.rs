@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::setup::SetUp;
+use super::topology::{Balance, ReplicaSpec};
 use crate::fault::Fault;
 
 /// A validated scenario: the resource, the server's behaviour, the timeline, the watcher matrix
@@ -134,6 +135,11 @@ pub struct ServerSpec {
     pub compaction_interval: Option<Duration>,
     /// Requests after which a run is stopped as a request storm. Default 10,000.
     pub max_requests: u64,
+    /// The apiservers behind a load balancer, when there are several (at least two); empty for
+    /// one apiserver without one.
+    pub replicas: Vec<ReplicaSpec>,
+    /// How the load balancer spreads clients over `replicas`. Default `sticky`.
+    pub load_balancer: Balance,
 }
 
 impl ServerSpec {

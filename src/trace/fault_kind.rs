@@ -72,6 +72,8 @@ fault_kinds! {
     WatchError => "watch_error",
     /// [`Fault::EarlyBookmarks`](crate::fault::Fault::EarlyBookmarks).
     EarlyBookmarks => "early_bookmarks",
+    /// [`Fault::Failover`](crate::fault::Fault::Failover).
+    Failover => "failover",
 }
 
 impl FaultKind {

@@ -28,6 +28,9 @@ pub struct RequestRecord {
     /// The `Retry-After` its answer carried, in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u32>,
+    /// The replica the load balancer sent it to, behind one (`server.replicas`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replica: Option<String>,
 }
 
 impl RequestRecord {

@@ -113,6 +113,7 @@ mod tests {
             agent: String::new(),
             process: None,
             retry_after: None,
+            replica: None,
         }
     }
 

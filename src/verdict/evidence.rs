@@ -144,6 +144,20 @@ impl<'a> Evidence<'a> {
         self.failure(check).is_some()
     }
 
+    /// The replica that served `request` and how far its watch cache lags etcd, when it lags
+    /// (`server.replicas`; without a watch cache none does).
+    pub(super) fn lagging_replica(&self, request: &RequestRecord) -> Option<(&'a str, Duration)> {
+        let server = &self.scenario.server;
+        let name = request.replica.as_deref().filter(|_| server.watch_cache)?;
+        let replica = (server.replicas.iter()).find(|r| r.name == name)?;
+        (!replica.cache_lag.is_zero()).then_some((replica.name.as_str(), replica.cache_lag))
+    }
+
+    /// Whether request `id` was served by a replica whose watch cache lags etcd.
+    pub(super) fn served_lagging(&self, id: u64) -> bool {
+        (self.requests.iter()).any(|(_, r)| r.id == id && self.lagging_replica(r).is_some())
+    }
+
     /// `check`, if it failed.
     pub(super) fn failure(&self, check: CheckName) -> Option<&'a Check> {
         self.checks.iter().find(|c| c.name == check && !c.passed)

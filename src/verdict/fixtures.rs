@@ -50,6 +50,7 @@ pub(in crate::verdict) fn request(
             agent: String::new(),
             process: None,
             retry_after: None,
+            replica: None,
         }),
     )
 }

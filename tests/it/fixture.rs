@@ -61,6 +61,16 @@ impl World {
         http::Response::from_parts(parts, bytes)
     }
 
+    /// A watch's body as it comes, once the response head is in.
+    pub(crate) async fn open_watch(&self, path_and_query: &str) -> kube::client::Body {
+        let request = http::Request::get(path_and_query)
+            .body(kube::client::Body::empty())
+            .unwrap();
+        (self.client.send(request).await)
+            .expect("the watch starts")
+            .into_body()
+    }
+
     /// A watch's whole body, until the stream ends or is cut.
     pub(crate) async fn watch_body(&self, path_and_query: &str) -> String {
         let request = http::Request::get(path_and_query)

@@ -22,6 +22,7 @@ mod live;
 mod load;
 mod malformed;
 mod proxy_input;
+mod replicas;
 mod report;
 mod restart;
 mod scenario_errors;

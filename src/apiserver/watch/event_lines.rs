@@ -116,8 +116,9 @@ pub(super) fn object_event(type_: EventType, key: String, resource_version: u64)
     }
 }
 
-/// The trace form of a bookmark carrying `resource_version` (`None`: an empty one).
-pub(super) fn bookmark_event(type_: EventType, resource_version: Option<u64>) -> SentEvent {
+/// The trace form of an event about no object: a bookmark carrying `resource_version`
+/// (`None`: an empty one), or an ERROR.
+pub(super) fn keyless_event(type_: EventType, resource_version: Option<u64>) -> SentEvent {
     SentEvent {
         type_,
         key: None,

@@ -11,6 +11,7 @@ use super::event_lines::EventLines;
 use super::outbox::MAX_CHUNK;
 use crate::apiserver::fanout::Inbox;
 use crate::apiserver::history::Gone;
+use crate::apiserver::replicas::ReplicaId;
 use crate::apiserver::shared::{Shared, State};
 use crate::apiserver::store::Change;
 use crate::apiserver::watcher_buffer::{Sent, Trigger, WatcherBuffer};
@@ -18,17 +19,17 @@ use crate::apiserver::wire::Line;
 use crate::selector::Selector;
 use crate::trace::{EventType, SentEvent};
 
-/// The buffer the watch cache gives a watch of the server's resource selecting `selector`;
-/// none without a watch cache (etcd's watcher blocks instead of closing).
+/// The buffer replica `id`'s watch cache gives a watch of the server's resource selecting
+/// `selector`; none without a watch cache (etcd's watcher blocks instead of closing).
 pub(super) fn watcher_buffer(
     shared: &Shared,
     state: &State,
-    selector: &Selector,
+    (selector, id): (&Selector, ReplicaId),
     watch_list: bool,
 ) -> Option<Arc<WatcherBuffer>> {
     let resource = &shared.resource;
     let trigger = Trigger::of(&resource.group, &resource.kind, selector);
-    let cache = state.cache.as_ref()?;
+    let cache = state.cache(id)?;
     Some(WatcherBuffer::new(
         cache.chan_size(trigger),
         watch_list,
@@ -69,9 +70,24 @@ pub(super) struct Feed {
     buffer: Option<Arc<WatcherBuffer>>,
     /// It started with the state as synthetic ADDEDs (its initial events).
     initial: bool,
+    /// The replica whose history it reads.
+    replica: ReplicaId,
 }
 
 impl Feed {
+    /// A feed from replica `replica`'s history.
+    pub(super) fn on(replica: ReplicaId) -> Self {
+        Self {
+            replica,
+            ..Self::default()
+        }
+    }
+
+    /// The replica it reads from.
+    pub(super) fn replica(&self) -> ReplicaId {
+        self.replica
+    }
+
     /// Starts at `revision`, owing the history up to `until` first when there is one.
     pub(super) fn start_at(&mut self, revision: u64, until: Option<u64>) {
         self.cursor = revision;
@@ -233,7 +249,7 @@ impl Feed {
         let mut out = Vec::new();
         let mut bytes = 0;
         if let Some(until) = self.backlog {
-            let changes = match state.watch_changes(self.cursor) {
+            let changes = match state.watch_changes(self.replica, self.cursor) {
                 Ok(changes) => changes,
                 Err(Gone::Cache { .. }) => return Err(self.lost(Lost::OutOfWindow)),
                 Err(Gone::Etcd) => return Err(self.lost(Lost::Compacted(self.cursor))),
@@ -260,7 +276,8 @@ impl Feed {
             // a compaction that overtakes it cancels it. The cache hands its watchers their
             // events directly: compaction never reaches them.
             let compacted = state.store.compacted();
-            if state.cache.is_none() && self.queued.front().is_some_and(|c| c.revision < compacted)
+            if state.cache(self.replica).is_none()
+                && self.queued.front().is_some_and(|c| c.revision < compacted)
             {
                 return Err(self.lost(Lost::Compacted(self.cursor)));
             }

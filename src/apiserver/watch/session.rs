@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use super::asked::Asked;
 use super::bookmark_clock::BookmarkClock;
-use super::event_lines::{EventLines, bookmark_event, object_event};
+use super::event_lines::{EventLines, keyless_event, object_event};
 use super::feed::{Feed, Lost, watcher_buffer};
 use super::opening::Opening;
 use super::options::WatchOptions;
@@ -25,7 +26,7 @@ use crate::fault::{
     BookmarkAction, Cut, FaultKind, OpenWatchHit, RequestInfo, StreamError, StreamFaults,
 };
 use crate::trace::{
-    ClosedWhy, Damage, EventType, EventType as SentType, SentEvent, TraceKind, Verb, WatchEnd,
+    ClosedWhy, Damage, EventType, EventType as SentType, SentEvent, TraceKind, WatchEnd,
 };
 
 /// Without `timeoutSeconds`, the apiserver picks `minRequestTimeout * (1 + rand[0,1))` with
@@ -43,12 +44,8 @@ pub(super) struct Session {
     /// How it writes its events.
     lines: EventLines,
     request: u64,
-    path: String,
-    query: String,
-    /// The resourceVersion it was asked from, when it names one.
-    resource_version: Option<u64>,
-    /// The watch cache serves it: etcd's errors never reach it.
-    from_watch_cache: bool,
+    /// What it was asked, for the fault rules.
+    asked: Asked,
     /// What it reads its events from.
     feed: Feed,
     /// The resourceVersion the client would resume from: its start, then the last one an
@@ -84,7 +81,10 @@ impl Session {
         let now = inner.recorder.now();
         // A watch cache still (re)initializing turns watches away before they start (reference
         // §5.1; apiserver `cacher.go`, `Watch`).
-        let unready = inner.lock().cache.as_ref().and_then(|c| c.unready(now));
+        let unready = inner
+            .lock()
+            .cache(query.replica)
+            .and_then(|c| c.unready(now));
         if let Some(downtime) = unready {
             return Err(Box::new(
                 Status::too_many_requests().with_retry_after(retry_after_unready(downtime)),
@@ -95,7 +95,7 @@ impl Session {
             None => MIN_REQUEST_TIMEOUT.mul_f64(1.0 + inner.lock().rng.f64()),
         };
         let faults = match opening {
-            Opening::Normal | Opening::WithoutCode => {
+            Opening::Normal | Opening::WithoutCode | Opening::NotFresh { .. } => {
                 // Only the watch cache checks what etcd can do; without one, etcd's own watcher
                 // serves a streaming list (apiserver `storage/etcd3/watcher.go`).
                 let list_watch =
@@ -119,11 +119,8 @@ impl Session {
                 Phase::Streaming
             },
             lines: EventLines::new(Arc::clone(&inner), query.metadata_only, query.table, filter),
-            path: info.path.to_owned(),
-            query: info.query.to_owned(),
-            resource_version: info.resource_version,
-            from_watch_cache: info.from_watch_cache,
-            feed: Feed::default(),
+            asked: Asked::of(info),
+            feed: Feed::on(query.replica),
             position: options.version.revision().unwrap_or(0),
             bookmarks: BookmarkClock::start(bookmarks, interval, now + timeout, now),
             deadline: now + timeout,
@@ -148,6 +145,10 @@ impl Session {
             });
             return Ok(session);
         }
+        if let Opening::NotFresh { requested, current } = opening {
+            session.fail(Status::too_large_resource_version(requested, current));
+            return Ok(session);
+        }
         // A watch that opens inside a stall's or a cut's window is hit as it starts.
         for fault in session.faults.hit_at_start(options.send_initial) {
             session.inner.recorder.record(TraceKind::FaultHit {
@@ -163,20 +164,20 @@ impl Session {
     /// 410 when that is gone), or the state as synthetic ADDEDs; then its place in the fan-out.
     fn start_feed(&mut self, options: &WatchOptions) {
         let inner = Arc::clone(&self.inner);
-        let mut state = inner.lock();
-        let current = state.store.revision();
+        let (mut state, id) = (inner.lock(), self.feed.replica());
+        let current = state.revision_of(id, inner.recorder.now());
         inner.recorder.record(TraceKind::WatchOpened {
             request: self.request,
             from: match (options.version, options.send_initial) {
                 (Version::At(n), false) => Some(n),
                 _ => None,
             },
-            floor: state.floors().watch,
+            floor: state.floors(id).watch,
             revision: current,
         });
         match (options.version, options.send_initial) {
             (Version::At(n), false) => {
-                if let Some(gone) = state.watch_changes(n).err() {
+                if let Some(gone) = state.watch_changes(id, n).err() {
                     // Too old: 200, one ERROR event, end of stream (reference §2.5).
                     drop(state);
                     self.fail(gone.status(n));
@@ -204,16 +205,15 @@ impl Session {
                     let line = self.wire().bookmark(current, true);
                     self.push(
                         line,
-                        bookmark_event(SentType::InitialEventsEnd, Some(current)),
+                        keyless_event(SentType::InitialEventsEnd, Some(current)),
                     );
                 }
             }
         }
         // In the same lock as the snapshot above: no change is missed or sent twice.
         let watch_list = options.send_initial && options.allow_bookmarks;
-        let buffer = watcher_buffer(&inner, &state, &options.selector, watch_list);
-        let subscription = state
-            .fanout
+        let buffer = watcher_buffer(&inner, &state, (&options.selector, id), watch_list);
+        let subscription = (state.replicas.get_mut(id).fanout)
             .subscribe(Arc::clone(&self.lines.filter), buffer.clone());
         self.feed.subscribe(subscription, buffer);
     }
@@ -229,7 +229,7 @@ impl Session {
     /// Queues object events, each malformed if a `malformed_event` rule says so.
     fn push_events(&mut self, state: &mut State, lines: Vec<(Line, SentEvent)>) {
         let now = self.inner.recorder.now();
-        let info = self.info();
+        let info = self.asked.info();
         let shaped: Vec<(Line, SentEvent)> = lines
             .into_iter()
             .map(|(line, mut sent)| match state.rules.malform(now, &info) {
@@ -249,15 +249,7 @@ impl Session {
     /// Ends the watch with one ERROR event carrying `status`.
     fn fail(&mut self, status: Status) {
         let status = status.without_code_if(self.without_code);
-        self.push(
-            Wire::error(&status),
-            SentEvent {
-                type_: SentType::Error,
-                key: None,
-                resource_version: None,
-                damaged: None,
-            },
-        );
+        self.push(Wire::error(&status), keyless_event(SentType::Error, None));
         self.phase.end_with(WatchEnd::Error {
             code: status.code,
             reason: status.reason.to_owned(),
@@ -282,7 +274,9 @@ impl Session {
         match self.feed.read(&state, &self.lines) {
             Ok(lines) => {
                 self.push_events(&mut state, lines);
-                self.feed.settle(state.store.revision());
+                let now = self.inner.recorder.now();
+                self.feed
+                    .settle(state.revision_of(self.feed.replica(), now));
             }
             Err(Lost::OutOfWindow) => {
                 drop(state);
@@ -433,14 +427,21 @@ impl Session {
             biased;
             news = self.alarms.next() => match news {
                 News::Restart => self.cut = Some((Cut::Reset, FaultKind::Restart)),
-                News::Expiry => self.expired(),
+                News::Failover(to) if to != self.feed.replica().0 => {
+                    self.cut = Some((Cut::Reset, FaultKind::Failover));
+                }
+                News::Failover(_) => {}
+                News::Expiry(at) if at.contains(&None) || at.contains(&Some(self.feed.replica().0)) => {
+                    self.expired();
+                }
+                News::Expiry(_) => {}
                 News::Strikes(ids) => self.claim_instant_faults(ids),
             },
             change = self.feed.next_change() => {
                 self.feed.enqueue(change);
                 if self.hold_until.is_none() {
                     let now = recorder.now();
-                    let delay = self.inner.lock().rules.event_delay(now, &self.info());
+                    let delay = self.inner.lock().rules.event_delay(now, &self.asked.info());
                     self.hold_until = delay.map(|d| now + d);
                 }
             }
@@ -470,7 +471,7 @@ impl Session {
         let revision = if self.hold_until.is_some() || self.feed.is_behind() {
             self.feed.cursor()
         } else {
-            let revision = self.inner.lock().store.revision();
+            let revision = self.inner.lock().revision_of(self.feed.replica(), now);
             self.feed.delivered_up_to(revision);
             revision
         };
@@ -487,7 +488,7 @@ impl Session {
             BookmarkAction::Empty => (self.wire().bookmark_at(String::new(), false), None),
             BookmarkAction::Early => (self.wire().bookmark(revision, false), Some(revision)),
         };
-        self.push(line, bookmark_event(SentType::Bookmark, carried));
+        self.push(line, keyless_event(SentType::Bookmark, carried));
     }
 
     /// An `early_bookmarks` bookmark: the server's revision now, sent ahead of the events
@@ -507,7 +508,7 @@ impl Session {
             fault: FaultKind::EarlyBookmarks,
         });
         let line = self.wire().bookmark(revision, false);
-        self.push(line, bookmark_event(SentType::Bookmark, Some(revision)));
+        self.push(line, keyless_event(SentType::Bookmark, Some(revision)));
         true
     }
 
@@ -521,20 +522,9 @@ impl Session {
             self.phase.end_with(WatchEnd::Closed {
                 why: ClosedWhy::CacheReset,
             });
-        } else if self.position < self.inner.lock().floors().watch {
+        } else if self.position < self.inner.lock().floors(self.feed.replica()).watch {
             self.feed.forget();
             self.fail(Gone::Etcd.status(self.position));
-        }
-    }
-
-    /// What the fault rules know of this watch.
-    fn info(&self) -> RequestInfo<'_> {
-        RequestInfo {
-            verb: Verb::Watch,
-            path: &self.path,
-            query: &self.query,
-            resource_version: self.resource_version,
-            from_watch_cache: self.from_watch_cache,
         }
     }
 
@@ -546,7 +536,7 @@ impl Session {
                 .inner
                 .lock()
                 .rules
-                .claim_open_watch(id, now, &self.info());
+                .claim_open_watch(id, now, &self.asked.info());
             match hit {
                 Some(OpenWatchHit::Cut(how)) if self.cut.is_none() => {
                     self.cut = Some((how, FaultKind::CutStream));
@@ -572,7 +562,13 @@ impl Session {
         // dropping it first changes how the run's last instant is scheduled (one more request
         // after a storm in expired-continue's snapshot), though no line of any watch changes.
         if let Some((id, _inbox)) = self.feed.leave() {
-            self.inner.lock().fanout.unsubscribe(id);
+            let replica = self.feed.replica();
+            self.inner
+                .lock()
+                .replicas
+                .get_mut(replica)
+                .fanout
+                .unsubscribe(id);
         }
     }
 

@@ -16,6 +16,7 @@ use crate::scenario::error::Result;
 use crate::scenario::file::{ObjectFile, REPEAT, StepFile};
 use crate::scenario::placeholder;
 use crate::scenario::spec::{Action, Step, Write};
+use crate::scenario::topology::ReplicaSpec;
 use crate::scenario::yaml::with_suggestion;
 use crate::span::format as fmt;
 
@@ -39,6 +40,7 @@ impl Validator<'_> {
         duration: Duration,
         namespaced: bool,
         live: KnownBodies,
+        replicas: &[ReplicaSpec],
     ) -> Result<Vec<Step>> {
         let mut steps = Vec::new();
         let mut previous = Duration::ZERO;
@@ -99,6 +101,7 @@ impl Validator<'_> {
         steps.sort_by_key(|(s, _, _)| s.at);
         self.check_writes(&steps, live)?;
         self.check_one_apiserver(&steps)?;
+        self.check_failovers(&steps, replicas)?;
         Ok(steps.into_iter().map(|(step, _, _)| step).collect())
     }
 
@@ -192,6 +195,33 @@ impl Validator<'_> {
     /// Replays the writes so each one names an object that exists (or, for `create`, does not),
     /// no write lands inside an `idle` window, and what each update makes of its object is
     /// still an object kube-apiserver could store.
+    /// A failover goes to one of the server's replicas, and needs some.
+    fn check_failovers(
+        &self,
+        steps: &[(Step, Place, String)],
+        replicas: &[ReplicaSpec],
+    ) -> Result<()> {
+        for (step, here, key) in steps {
+            let Action::Fault(Fault::Failover { to }) = &step.action else {
+                continue;
+            };
+            if replicas.iter().any(|r| r.name == *to) {
+                continue;
+            }
+            let names: Vec<&str> = replicas.iter().map(|r| r.name.as_str()).collect();
+            return Err(self.invalid(
+                format!("{key}.to"),
+                Some(here),
+                if names.is_empty() {
+                    "a failover moves clients between replicas behind a load balancer: give the server `replicas`".to_owned()
+                } else {
+                    format!("{to:?} is not a replica; the server's are {}", names.join(", "))
+                },
+            ));
+        }
+        Ok(())
+    }
+
     fn check_writes(&self, steps: &[(Step, Place, String)], mut known: KnownBodies) -> Result<()> {
         let mut live: BTreeSet<_> = known.keys().cloned().collect();
         let idle: Vec<(Duration, Duration)> = steps

@@ -149,8 +149,13 @@ impl Validator<'_> {
             resource.namespaced,
         )?;
         let server = self.server(&raw.server)?;
-        let timeline =
-            self.timeline(raw.timeline, duration, resource.namespaced, starting.known)?;
+        let timeline = self.timeline(
+            raw.timeline,
+            duration,
+            resource.namespaced,
+            starting.known,
+            &server.replicas,
+        )?;
         let watchers = self.watchers(raw.watchers, &raw.expect, &resource)?;
         let expect = self.expect(&raw.expect, duration)?;
         Ok(Scenario {
@@ -184,6 +189,7 @@ impl Validator<'_> {
                 ),
             ));
         }
+        let (replicas, load_balancer) = self.topology(raw, watch_cache_window)?;
         let server = ServerSpec {
             watch_cache: raw.watch_cache.unwrap_or(true),
             watch_cache_window,
@@ -196,6 +202,8 @@ impl Validator<'_> {
             churn_interval: raw.churn_interval.map(|s| s.get()),
             compaction_interval: raw.compaction_interval.map(|s| s.get()),
             max_requests: raw.max_requests.unwrap_or(10_000),
+            replicas,
+            load_balancer,
         };
         for (key, value) in [
             ("server.bookmark_interval", Some(server.bookmark_interval)),

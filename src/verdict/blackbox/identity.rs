@@ -158,6 +158,7 @@ mod tests {
                 agent: agent.into(),
                 process,
                 retry_after: None,
+                replica: None,
             }),
         }
     }

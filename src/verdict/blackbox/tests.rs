@@ -39,6 +39,7 @@ fn request(at: u64, id: u64, verb: Verb, query: &str, status: u16) -> TraceEvent
             agent: "kubectl/v1.33".into(),
             process: None,
             retry_after: None,
+            replica: None,
         }),
     }
 }

@@ -11,6 +11,7 @@ use super::delivery::{event_dropped, gone_without_code, store_never_ready};
 use super::explanation::{Explanation, link};
 use super::initial_state::init_done_late;
 use super::refusals::request_refused;
+use super::replicas::lagging_replica;
 use super::resume_point::{
     bookmark_ahead_of_events, replayed_from_behind, resumed_from_empty, resumed_from_future,
     resumed_into_reused_revisions, stale_resume_point,
@@ -27,7 +28,7 @@ type Rule = fn(&Evidence) -> Option<Explanation>;
 /// Every rule with the mechanism it finds, in the order they are tried: the first that fits
 /// wins. The order is [`Mechanism::ALL`]'s (a test holds the two together); a mechanism told
 /// by two stories has two rules.
-const RULES: [(Mechanism, Rule); 26] = [
+const RULES: [(Mechanism, Rule); 27] = [
     (Mechanism::Hung, hung),
     (Mechanism::ConsumerPanicked, consumer_panicked),
     (
@@ -41,6 +42,7 @@ const RULES: [(Mechanism, Rule); 26] = [
     (Mechanism::RequestRefused, request_refused),
     (Mechanism::EventDropped, event_dropped),
     (Mechanism::BookmarkAheadOfEvents, bookmark_ahead_of_events),
+    (Mechanism::LaggingReplica, lagging_replica),
     (Mechanism::ResumedFromFuture, resumed_from_future),
     (Mechanism::ResumedFromFuture, resumed_into_reused_revisions),
     (Mechanism::ResumedFromEmpty, resumed_from_empty),

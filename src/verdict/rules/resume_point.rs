@@ -94,10 +94,13 @@ pub(super) fn bookmark_ahead_of_events(e: &Evidence) -> Option<Explanation> {
 }
 
 pub(super) fn resumed_from_future(e: &Evidence) -> Option<Explanation> {
-    let (id, watch, from) = e
-        .watches
-        .iter()
-        .find_map(|(id, w)| w.from.filter(|f| *f > w.revision).map(|f| (id, w, f)))?;
+    // A lagging replica's revision is behind etcd's by design: a watch ahead of it is waiting
+    // for it to hear etcd, not for a clock that went back (`lagging_replica`).
+    let (id, watch, from) = e.watches.iter().find_map(|(id, w)| {
+        (w.from.filter(|f| *f > w.revision))
+            .filter(|_| !e.served_lagging(*id))
+            .map(|f| (id, w, f))
+    })?;
     found(
         Mechanism::ResumedFromFuture,
         vec![

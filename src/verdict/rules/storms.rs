@@ -319,6 +319,7 @@ mod tests {
                         agent: String::new(),
                         process: None,
                         retry_after: None,
+                        replica: None,
                     }),
                 });
             }
@@ -358,6 +359,7 @@ mod tests {
                         agent: String::new(),
                         process: None,
                         retry_after: None,
+                        replica: None,
                     }),
                 });
                 trace.push(TraceEvent {
@@ -418,6 +420,7 @@ mod tests {
                     agent: String::new(),
                     process: None,
                     retry_after: None,
+                    replica: None,
                 }),
             });
             if status == 403 {
@@ -452,6 +455,7 @@ mod tests {
                 agent: String::new(),
                 process: None,
                 retry_after: None,
+                replica: None,
             }),
         };
         let mut trace = vec![
@@ -501,6 +505,7 @@ mod tests {
                     agent: String::new(),
                     process: None,
                     retry_after: None,
+                    replica: None,
                 }),
             });
             trace.push(hit(ms / 1000, i, "watch_error"));
