@@ -26,10 +26,7 @@ pub(super) async fn wait_for_revision(inner: &Shared, wanted: u64, id: ReplicaId
                 .store
                 .taken_when(wanted)
                 .filter(|_| state.store.revision() >= wanted);
-            (
-                state.revision_of(id, recorder.now()),
-                taken.map(|at| replica.hears_at(at)),
-            )
+            (state.revision_of(id), taken.map(|at| replica.hears_at(at)))
         };
         if current >= wanted || recorder.now() >= deadline {
             return current;
@@ -42,7 +39,7 @@ pub(super) async fn wait_for_revision(inner: &Shared, wanted: u64, id: ReplicaId
                     tokio::time::timeout(recorder.real(left), rx.wait_for(|rv| *rv >= wanted))
                         .await;
                 if waited.is_err() {
-                    return inner.lock().revision_of(id, recorder.now());
+                    return inner.lock().revision_of(id);
                 }
             }
         }

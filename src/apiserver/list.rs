@@ -311,6 +311,14 @@ async fn snapshot(
     let bad = |m: String| Status::bad_request(m).into_response();
     if let Some(token) = continue_ {
         let (rv, start) = decode_continue(token).map_err(bad)?;
+        // A page at a revision is an exact read: a watch cache serves it once it has got there,
+        // waiting as for any other (`delegator/interface.go`); a lagging one may not have.
+        if let (Some(id), Ok(rv)) = (cache, u64::try_from(rv)) {
+            let heard = wait_for_revision(inner, rv, id).await;
+            if rv > heard {
+                return Err(Status::too_large_resource_version(rv, heard).into_response());
+            }
+        }
         let state = inner.lock();
         let last_key = absolute(&start, namespace);
         if rv == -1 {
@@ -332,8 +340,7 @@ async fn snapshot(
         match version {
             Version::Zero => {
                 let state = inner.lock();
-                let now = inner.recorder.now();
-                let at = cache.map_or(state.store.revision(), |id| state.revision_of(id, now));
+                let at = cache.map_or(state.store.revision(), |id| state.revision_of(id));
                 Ok((at, None))
             }
             Version::Unset => {

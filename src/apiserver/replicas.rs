@@ -68,24 +68,29 @@ impl Replica {
     }
 }
 
-/// Every replica, in the order the scenario lists them.
+/// Every replica, in the order the scenario lists them, and the time they have heard etcd up
+/// to: a replica's revision is read as of then, never of a later clock reading, so it never
+/// counts a change still waiting to be heard (the live server's clock runs on between reads).
 #[derive(Debug)]
-pub(crate) struct Replicas(Vec<Replica>);
+pub(crate) struct Replicas(Vec<Replica>, Duration);
 
 impl Replicas {
     /// The replicas `spec` describes, or the one apiserver; no watch cache yet. Without a
     /// watch cache every replica serves from etcd, which nothing makes lag.
     pub(crate) fn new(spec: &ServerSpec) -> Self {
         if spec.replicas.is_empty() {
-            return Self(vec![Replica {
-                name: None,
-                lag: Duration::ZERO,
-                listed: 0,
-                window: spec.watch_cache_window,
-                cache: None,
-                fanout: Fanout::default(),
-                pending: VecDeque::new(),
-            }]);
+            return Self(
+                vec![Replica {
+                    name: None,
+                    lag: Duration::ZERO,
+                    listed: 0,
+                    window: spec.watch_cache_window,
+                    cache: None,
+                    fanout: Fanout::default(),
+                    pending: VecDeque::new(),
+                }],
+                Duration::ZERO,
+            );
         }
         Self(
             spec.replicas
@@ -104,6 +109,7 @@ impl Replicas {
                     pending: VecDeque::new(),
                 })
                 .collect(),
+            Duration::ZERO,
         )
     }
 
@@ -156,8 +162,15 @@ impl Replicas {
             .unwrap_or(u64::MAX)
     }
 
+    /// Replica `id`'s resourceVersion: etcd's revision as of its lag before the time they
+    /// have all heard up to.
+    pub(crate) fn revision_of(&self, id: ReplicaId, store: &Store) -> u64 {
+        self.get(id).revision(store, self.1)
+    }
+
     /// Every replica hears what it was due to hear by `now`, each change at the time it was due.
     pub(crate) fn catch_up(&mut self, now: Duration) {
+        self.1 = self.1.max(now);
         for replica in &mut self.0 {
             while let Some((at, _)) = replica.pending.front()
                 && *at <= now
@@ -189,7 +202,9 @@ impl Replicas {
             if id.is_some_and(|id| id.0 != i) {
                 continue;
             }
-            replica.pending.retain(|(_, c)| c.revision > revision);
+            // The list covers every change up to `revision`, and a restart that reset or
+            // restored etcd took back any after it: nothing waiting is heard any more.
+            replica.pending.clear();
             replica.listed = revision;
             if let Some(cache) = replica.cache.as_mut() {
                 cache.reset(revision, now, init);
@@ -267,12 +282,12 @@ mod tests {
     }
 
     #[test]
-    fn a_re_list_takes_in_what_the_replica_had_not_heard() {
+    fn a_re_list_takes_in_what_the_replica_had_not_heard_and_drops_what_was_waiting() {
         let mut replicas = Replicas::new(&two_replicas(S(30)));
         replicas.start_caches(1, S(0), Duration::ZERO);
         replicas.commit(&change(2), S(10));
-        replicas.commit(&change(3), S(20));
         replicas.reset_caches(Some(ReplicaId(1)), 2, S(15), Duration::ZERO);
+        replicas.commit(&change(3), S(20));
         replicas.catch_up(S(60));
         let cache = replicas.get(ReplicaId(1)).cache.as_ref().expect("a cache");
         let heard: Vec<u64> = cache
@@ -280,6 +295,6 @@ mod tests {
             .expect("in the window")
             .map(|c| c.revision)
             .collect();
-        assert_eq!(heard, [3], "2 came with the list, 3 after it");
+        assert_eq!(heard, [3], "2 came with the list, not again; 3 after it");
     }
 }

@@ -174,8 +174,8 @@ impl State {
         self.replicas.get(id).cache.as_ref()
     }
 
-    /// Replica `id`'s resourceVersion at `now`.
-    pub(super) fn revision_of(&self, id: ReplicaId, now: Duration) -> u64 {
-        self.replicas.get(id).revision(&self.store, now)
+    /// Replica `id`'s resourceVersion now: as of when the lock was taken (`Shared::lock`).
+    pub(super) fn revision_of(&self, id: ReplicaId) -> u64 {
+        self.replicas.revision_of(id, &self.store)
     }
 }

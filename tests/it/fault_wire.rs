@@ -130,6 +130,8 @@ wire_form!(expire_continue_answers_a_page_with_410_and_a_replacement_token, serv
 wire_form!(watch_error_turns_a_streaming_list_away_with_one_500_event, server: "", timeline: "  - { at: 0s, kind: watch_error, error: watch_progress_unsupported }", target: "/api/v1/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=5", limit: 10);
 wire_form!(watch_error_leaves_a_watch_from_a_resource_version_alone, server: "", timeline: "  - { at: 0s, kind: watch_error, error: watch_progress_unsupported }", target: "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=2&allowWatchBookmarks=true&timeoutSeconds=3", limit: 10);
 wire_form!(early_bookmarks_promise_the_revision_ahead_of_an_event_still_owed, server: "bookmark_interval: 10s, churn_interval: 1s", timeline: &format!("{UPDATES}  - {{ at: 0s, kind: early_bookmarks, for: 1m, lag: 5s }}"), target: WATCH, limit: 30);
+wire_form!(a_lagging_replica_sends_each_change_its_lag_after_etcd_committed_it, server: "replicas: [{ name: behind, cache_lag: 10s }, { name: fresh }]", timeline: UPDATES, target: WATCH, limit: 45);
+wire_form!(failover_resets_a_connection_bound_to_another_replica, server: "replicas: [{ name: first }, { name: second }]", timeline: &format!("{UPDATES}  - {{ at: 30s, kind: failover, to: second }}"), target: WATCH, limit: 60);
 wire_form!(restart_keep_resets_open_watches, server: "", timeline: "  - { at: 5s, kind: restart, revision: keep, down: 0s }", target: WATCH, limit: 10);
 
 #[tokio::test(start_paused = true)]

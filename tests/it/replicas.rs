@@ -138,3 +138,30 @@ async fn a_failover_resets_the_connections_bound_to_the_other_replicas() {
     assert_eq!(replicas_reached(&world, Verb::Watch), ["fresh"]);
     assert_eq!(replicas_reached(&world, Verb::List), ["behind"]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn kube_s_streaming_list_from_zero_gets_the_lagging_cache_as_it_is() {
+    let world = two_replicas("round_robin");
+    let before = world.server.revision();
+    at(&world, S(10)).await;
+    big_update(&world.server, 1);
+    world.get("/api/v1/configmaps").await;
+    let mut body = world
+        .open_watch(
+            "/api/v1/configmaps?watch=true&timeoutSeconds=290&allowWatchBookmarks=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&resourceVersion=0",
+        )
+        .await;
+    let mut text = String::new();
+    while !text.contains("initial-events-end") {
+        let frame = body.frame().await.expect("more comes").expect("no reset");
+        text.push_str(&String::from_utf8_lossy(
+            &frame.into_data().unwrap_or_default(),
+        ));
+    }
+    assert_eq!(world.recorder.now(), S(10), "no wait for freshness from 0");
+    let end = text.lines().last().expect("the end bookmark");
+    assert!(
+        end.contains(&format!("\"resourceVersion\":\"{before}\"")),
+        "the state before the write: {end}"
+    );
+}

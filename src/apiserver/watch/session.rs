@@ -165,7 +165,7 @@ impl Session {
     fn start_feed(&mut self, options: &WatchOptions) {
         let inner = Arc::clone(&self.inner);
         let (mut state, id) = (inner.lock(), self.feed.replica());
-        let current = state.revision_of(id, inner.recorder.now());
+        let current = state.revision_of(id);
         inner.recorder.record(TraceKind::WatchOpened {
             request: self.request,
             from: match (options.version, options.send_initial) {
@@ -274,9 +274,7 @@ impl Session {
         match self.feed.read(&state, &self.lines) {
             Ok(lines) => {
                 self.push_events(&mut state, lines);
-                let now = self.inner.recorder.now();
-                self.feed
-                    .settle(state.revision_of(self.feed.replica(), now));
+                self.feed.settle(state.revision_of(self.feed.replica()));
             }
             Err(Lost::OutOfWindow) => {
                 drop(state);
@@ -471,7 +469,7 @@ impl Session {
         let revision = if self.hold_until.is_some() || self.feed.is_behind() {
             self.feed.cursor()
         } else {
-            let revision = self.inner.lock().revision_of(self.feed.replica(), now);
+            let revision = self.inner.lock().revision_of(self.feed.replica());
             self.feed.delivered_up_to(revision);
             revision
         };
@@ -499,7 +497,7 @@ impl Session {
         if self.hold_until.is_none() && !self.feed.is_behind() {
             return false;
         }
-        let revision = self.inner.lock().store.revision();
+        let revision = self.inner.lock().revision_of(self.feed.replica());
         if revision <= self.feed.start() {
             return false;
         }

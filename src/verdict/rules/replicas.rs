@@ -68,13 +68,31 @@ fn first_regression<'e>(e: &Evidence<'e>) -> Option<(Duration, Duration, &'e Obj
     None
 }
 
-/// The list (or streaming list) that a relist begun at `relist` made: its first request.
-fn relist_request<'e>(e: &Evidence<'e>, relist: Duration) -> Option<(Duration, &'e RequestRecord)> {
-    (e.requests.iter().copied()).find(|(at, r)| {
-        *at >= relist
+/// The list (or streaming list) that served a relist begun at `relist` and emitting by `at`:
+/// the last one answered 200 in between.
+fn relist_request<'e>(
+    e: &Evidence<'e>,
+    relist: Duration,
+    at: Duration,
+) -> Option<(Duration, &'e RequestRecord)> {
+    (e.requests.iter().copied()).rev().find(|(sent, r)| {
+        (relist..=at).contains(sent)
+            && r.status == 200
             && (r.verb == Verb::List
                 || (r.verb == Verb::Watch
                     && r.param("sendInitialEvents").as_deref() == Some("true")))
+    })
+}
+
+/// When etcd committed the version of `key` after `version`, if it did.
+fn superseded_at(e: &Evidence, key: &ObjectKey, version: u64) -> Option<Duration> {
+    e.trace.iter().find_map(|event| match &event.kind {
+        TraceKind::Write {
+            key: k,
+            resource_version,
+            ..
+        } if k == key && *resource_version > version => Some(event.at),
+        _ => None,
     })
 }
 
@@ -84,8 +102,11 @@ fn went_back_in_time(e: &Evidence) -> Option<Explanation> {
         return None;
     }
     let (relist, at, key, seen, listed) = first_regression(e)?;
-    let (sent, request) = relist_request(e, relist).filter(|(t, _)| *t <= at)?;
+    let (sent, request) = relist_request(e, relist, at)?;
     let (name, lag) = e.lagging_replica(request)?;
+    // The lag explains it only if the version listed was still etcd's `lag` before the list:
+    // the cache had not heard the one after it.
+    superseded_at(e, key, listed).filter(|t| *t + lag > sent && *t <= sent)?;
     let what = match request.param("resourceVersion").as_deref() {
         Some("0") => "at resourceVersion=0, which a watch cache serves as it is".to_owned(),
         Some(rv) => format!("at resourceVersion={rv}"),
@@ -153,6 +174,24 @@ fn delivered_late(e: &Evidence) -> Option<Explanation> {
         late.then_some((*at, request, name, lag))
     });
     let (before, after): (Vec<_>, Vec<_>) = late_watches.partition(|(at, ..)| *at < since);
+    // The lag explains the failure only if the last write reached the watcher that late too.
+    let (last_at, last_rv) = e.trace.iter().rev().find_map(|event| match &event.kind {
+        TraceKind::Write {
+            resource_version, ..
+        } => Some((event.at, *resource_version)),
+        _ => None,
+    })?;
+    let last_late = e.requests.iter().any(|(_, request)| {
+        let Some((_, lag)) = e.lagging_replica(request) else {
+            return false;
+        };
+        (e.watches.get(&request.id)).is_some_and(|w| {
+            (w.sent.iter()).any(|(t, s)| s.resource_version == Some(last_rv) && *t >= last_at + lag)
+        })
+    });
+    if !last_late {
+        return None;
+    }
     let (at, request, name, lag) = after.into_iter().next().or(before.into_iter().last())?;
     found(
         Mechanism::LaggingReplica,
@@ -238,9 +277,9 @@ expect: { deadline: 1m, recover: [w] }
         )
     }
 
-    /// A watch on `a` emitted version 9; the relist at 60 s reached `relist_on` and listed
-    /// version 5.
-    fn relisted_on(relist_on: &str) -> Vec<TraceEvent> {
+    /// etcd took version 5 of `a` at 20 s and version 9 at `superseded`; a watch emitted 9;
+    /// the relist at 60 s reached `relist_on` and listed version 5.
+    fn relisted_on(relist_on: &str, superseded: u64) -> Vec<TraceEvent> {
         vec![
             on(request(0, 1, Verb::List, "", 200), "a"),
             init_apply(0, 1),
@@ -248,7 +287,9 @@ expect: { deadline: 1m, recover: [w] }
                 request(0, 2, Verb::Watch, "watch=1&resourceVersion=1", 200),
                 "b",
             ),
-            applied(40, "default/a", 9),
+            written(20, "default/a", 5),
+            written(superseded, "default/a", 9),
+            applied(superseded.max(40), "default/a", 9),
             at(60, TraceKind::Init),
             on(
                 request(60, 3, Verb::List, "resourceVersion=0", 200),
@@ -260,8 +301,8 @@ expect: { deadline: 1m, recover: [w] }
 
     #[test]
     fn a_relist_a_lagging_replica_served_behind_what_the_watcher_had_seen_names_the_replica() {
-        let found =
-            behind_a_balancer(&relisted_on("b"), &[failed(CheckName::Monotonic)]).expect("it fits");
+        let found = behind_a_balancer(&relisted_on("b", 40), &[failed(CheckName::Monotonic)])
+            .expect("it fits");
         assert_eq!(found.mechanism, Mechanism::LaggingReplica);
         let chain: Vec<&str> = found.chain.iter().map(|l| l.text.as_str()).collect();
         assert!(
@@ -273,7 +314,14 @@ expect: { deadline: 1m, recover: [w] }
 
     #[test]
     fn a_relist_the_replica_on_time_served_is_not_the_lagging_one_s_doing() {
-        assert!(behind_a_balancer(&relisted_on("a"), &[failed(CheckName::Monotonic)]).is_none());
+        let monotonic = [failed(CheckName::Monotonic)];
+        assert!(behind_a_balancer(&relisted_on("a", 40), &monotonic).is_none());
+    }
+
+    #[test]
+    fn a_version_etcd_had_replaced_longer_than_the_lag_ago_is_not_the_lag_s_doing() {
+        let monotonic = [failed(CheckName::Monotonic)];
+        assert!(behind_a_balancer(&relisted_on("b", 25), &monotonic).is_none());
     }
 
     #[test]
