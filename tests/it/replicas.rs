@@ -165,3 +165,23 @@ async fn kube_s_streaming_list_from_zero_gets_the_lagging_cache_as_it_is() {
         "the state before the write: {end}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_streaming_list_to_an_unready_lagging_replica_is_turned_away_at_once() {
+    let world = World::without_client_retry(&scenario(
+        "watch_cache_init: 1m, replicas: [{ name: fresh }, { name: behind, cache_lag: 30s }], load_balancer: round_robin",
+        "{ name: a }",
+    ));
+    at(&world, S(10)).await;
+    big_update(&world.server, 1);
+    world.get("/api/v1/configmaps").await;
+    let answer = world
+        .get("/api/v1/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true")
+        .await;
+    assert_eq!(answer.status(), 429, "storage is (re)initializing");
+    assert_eq!(
+        world.recorder.now(),
+        S(10),
+        "readiness first, no wait for freshness"
+    );
+}

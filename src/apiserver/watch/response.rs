@@ -67,6 +67,11 @@ async fn not_fresh(inner: &Shared, query: &Query) -> Option<(u64, u64)> {
     if !options.send_initial || !inner.spec.watch_cache {
         return None;
     }
+    // An unready cache turns the watch away with a 429 first (`c.ready.wait` in `Watch`).
+    let now = inner.recorder.now();
+    if (inner.lock().cache(query.replica)).is_some_and(|c| c.unready(now).is_some()) {
+        return None;
+    }
     let wanted = match options.version {
         Version::Unset => inner.lock().store.revision(),
         Version::At(n) => n,
