@@ -6,10 +6,14 @@ use kube_watch_harness::scenario;
 
 use crate::fixture::yaml_files;
 
-/// Fast enough that the catalogue takes seconds, slow enough that a loaded 2-core machine's
-/// scheduling jitter (tens of ms, i.e. seconds of virtual time) stays well inside the
-/// scenarios' bookmark intervals and deadlines.
-const SPEED: u32 = 100;
+/// Slow enough that a loaded 2-core machine's scheduling jitter stays inside the scenarios'
+/// narrowest windows; the catalogue then takes as long as its longest scenario, 30 minutes,
+/// over 20: 90 s of wall time, mostly idle. The narrowest window is early-bookmarks': its
+/// delete lands 3 s before the first watch's 290 s deadline, so that watch must open within
+/// 2 s of the start. A debug build beside two busy cores opened it up to 4.7 s late at speed
+/// 100 (47 ms of wall time), and the verdict flipped in 2 runs of 6 (slow-consumer's, now and
+/// then, too); at speed 20 the same delay is under a second, and 6 runs of 6 agreed.
+const SPEED: u32 = 20;
 
 /// Set-ups that only kube's own idle timeout rescues: kube-runtime gives up on a watch stream
 /// idle for `timeout + 5 s` of its tokio time, which a live run sped up N× cannot scale without
