@@ -22,10 +22,8 @@ pub(super) async fn wait_for_revision(inner: &Shared, wanted: u64, id: ReplicaId
         let (current, heard_at) = {
             let state = inner.lock();
             let replica = state.replicas.get(id);
-            let taken = state
-                .store
-                .taken_when(wanted)
-                .filter(|_| state.store.revision() >= wanted);
+            // None until etcd has taken `wanted`.
+            let taken = state.store.taken_when(wanted);
             (state.revision_of(id), taken.map(|at| replica.hears_at(at)))
         };
         if current >= wanted || recorder.now() >= deadline {

@@ -23,6 +23,45 @@ pub struct RequestInfo<'a> {
     pub from_watch_cache: bool,
 }
 
+/// A watch request as the rules see it, owned: what serves an open watch keeps it for the
+/// rules the watch meets while it is open.
+#[derive(Debug, Clone)]
+pub struct WatchRequest {
+    /// The path.
+    pub path: String,
+    /// The raw query string.
+    pub query: String,
+    /// The resourceVersion it was asked from, when it names one.
+    pub resource_version: Option<u64>,
+    /// The watch cache serves it: etcd's errors never reach it.
+    pub from_watch_cache: bool,
+}
+
+impl WatchRequest {
+    /// The watch `info` describes.
+    #[must_use]
+    pub fn of(info: &RequestInfo<'_>) -> Self {
+        Self {
+            path: info.path.to_owned(),
+            query: info.query.to_owned(),
+            resource_version: info.resource_version,
+            from_watch_cache: info.from_watch_cache,
+        }
+    }
+
+    /// What the rules know of it.
+    #[must_use]
+    pub fn info(&self) -> RequestInfo<'_> {
+        RequestInfo {
+            verb: Verb::Watch,
+            path: &self.path,
+            query: &self.query,
+            resource_version: self.resource_version,
+            from_watch_cache: self.from_watch_cache,
+        }
+    }
+}
+
 /// What to do with a bookmark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BookmarkAction {

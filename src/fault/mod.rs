@@ -30,6 +30,7 @@ mod wire_shape;
 pub use crate::trace::{Cut, FaultKind};
 pub use effects::{
     BookmarkAction, OpenWatchHit, RequestFault, RequestFaults, RequestInfo, StreamFaults,
+    WatchRequest,
 };
 pub use fault_rules::FaultRules;
 pub use faults::Fault;

@@ -17,7 +17,7 @@ use crate::apiserver::query::{Query, Version};
 use crate::apiserver::route::Route;
 use crate::apiserver::status::{answered, retry_after_of};
 use crate::apiserver::verb_of;
-use crate::fault::{GoneForm, GoneMessage, RequestFault, RequestInfo};
+use crate::fault::{GoneForm, GoneMessage, RequestFault, RequestInfo, WatchRequest};
 use crate::trace::{RequestRecord, TraceKind, Verb, WatchEnd};
 
 /// Request headers not passed on: hop-by-hop ones (RFC 9110 §7.6.1), the client's own
@@ -298,9 +298,12 @@ fn relay_watch(
         Arc::clone(shared),
         RelayedWatch {
             id,
-            path: info.path.to_owned(),
-            query: info.query.to_owned(),
-            resource_version: info.resource_version,
+            // NB: the rules a relayed watch meets while open see it as not from the cache, as
+            // they always have.
+            request: WatchRequest {
+                from_watch_cache: false,
+                ..WatchRequest::of(info)
+            },
             timeout: query
                 .integer("timeoutSeconds")
                 .ok()

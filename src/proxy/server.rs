@@ -437,7 +437,7 @@ async fn inject(
         let watches = shared.watches();
         rules.await_claims(id, watches.len());
         for watch in watches.values() {
-            if let Some(hit) = rules.claim_open_watch(id, now, &watch.info()) {
+            if let Some(hit) = rules.claim_open_watch(id, now, &watch.request.info()) {
                 let _ = watch.hits.send(hit);
             }
         }

@@ -10,30 +10,17 @@ use tokio::sync::{mpsc, watch};
 
 use super::upstream::Upstream;
 use crate::apiserver::{STORM_BURST, STORM_SPAN};
-use crate::fault::{FaultRules, OpenWatchHit, RequestInfo};
+use crate::fault::{FaultRules, OpenWatchHit, WatchRequest};
 use crate::scenario::ResourceSpec;
-use crate::trace::{Recorder, Verb};
+use crate::trace::Recorder;
 
 /// A watch the proxy is relaying now, as the rules need to know it.
 #[derive(Debug)]
 pub(super) struct OpenWatch {
-    pub(super) path: String,
-    pub(super) query: String,
-    pub(super) resource_version: Option<u64>,
+    /// What it asked, for the rules.
+    pub(super) request: WatchRequest,
     /// Where an instant fault that hits it is sent.
     pub(super) hits: mpsc::UnboundedSender<OpenWatchHit>,
-}
-
-impl OpenWatch {
-    pub(super) fn info(&self) -> RequestInfo<'_> {
-        RequestInfo {
-            verb: Verb::Watch,
-            path: &self.path,
-            query: &self.query,
-            resource_version: self.resource_version,
-            from_watch_cache: false,
-        }
-    }
 }
 
 /// State of one proxy.

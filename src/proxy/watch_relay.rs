@@ -13,8 +13,8 @@ use tokio::sync::mpsc;
 
 use super::shared::{OpenWatch, Shared};
 use crate::apiserver::body::Body;
-use crate::fault::{BookmarkAction, Cut, Malformed, OpenWatchHit, RequestInfo, StreamFaults};
-use crate::trace::{ClosedWhy, Damage, EventType, SentEvent, TraceKind, Verb, WatchEnd};
+use crate::fault::{BookmarkAction, Cut, Malformed, OpenWatchHit, StreamFaults, WatchRequest};
+use crate::trace::{ClosedWhy, Damage, EventType, SentEvent, TraceKind, WatchEnd};
 
 /// Lines waiting for a slow client: past this the relay stops reading the upstream, and TCP
 /// pushes back on the apiserver, as it would without the proxy.
@@ -36,27 +36,14 @@ enum Upstream {
 /// One watch being relayed.
 pub(super) struct RelayedWatch {
     pub(super) id: u64,
-    pub(super) path: String,
-    pub(super) query: String,
-    pub(super) resource_version: Option<u64>,
+    /// What it asked, for the rules.
+    pub(super) request: WatchRequest,
     /// `timeoutSeconds`, to tell a timeout from an early end.
     pub(super) timeout: Option<Duration>,
     /// The stream is JSON, one event a line. A protobuf stream (length-prefixed frames) is
     /// passed through as it comes: it can be cut, stalled or delayed, not read.
     pub(super) lines: bool,
     pub(super) faults: StreamFaults,
-}
-
-impl RelayedWatch {
-    fn info(&self) -> RequestInfo<'_> {
-        RequestInfo {
-            verb: Verb::Watch,
-            path: &self.path,
-            query: &self.query,
-            resource_version: self.resource_version,
-            from_watch_cache: false,
-        }
-    }
 }
 
 /// Starts relaying `upstream` (the body of a 200 to a watch) and returns the client's body.
@@ -70,9 +57,7 @@ pub(super) fn start(
     shared.opened(
         watch.id,
         OpenWatch {
-            path: watch.path.clone(),
-            query: watch.query.clone(),
-            resource_version: watch.resource_version,
+            request: watch.request.clone(),
             hits: hits_tx,
         },
     );
@@ -224,7 +209,9 @@ impl Relay {
                 EventType::Added | EventType::Modified | EventType::Deleted
             );
         let delay = if change {
-            shared.rules().event_delay(arrived, &self.watch.info())
+            shared
+                .rules()
+                .event_delay(arrived, &self.watch.request.info())
         } else {
             None
         };
@@ -259,7 +246,7 @@ impl Relay {
             shared.saw_revision(revision);
         }
         let malformed = if change {
-            shared.rules().malform(now, &self.watch.info())
+            shared.rules().malform(now, &self.watch.request.info())
         } else {
             None
         };

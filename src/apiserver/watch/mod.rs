@@ -6,7 +6,6 @@
 //! watch, and when the client goes away hyper drops the body and the session records how it
 //! ended. Writes reach the sessions that select them through the fan-out (`super::fanout`).
 
-mod asked;
 mod bookmark_clock;
 mod encoding;
 mod event_lines;

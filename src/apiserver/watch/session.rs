@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::asked::Asked;
 use super::bookmark_clock::BookmarkClock;
 use super::event_lines::{EventLines, keyless_event, object_event};
 use super::feed::{Feed, Lost, watcher_buffer};
@@ -24,6 +23,7 @@ use crate::apiserver::status::Status;
 use crate::apiserver::wire::{Line, Wire};
 use crate::fault::{
     BookmarkAction, Cut, FaultKind, OpenWatchHit, RequestInfo, StreamError, StreamFaults,
+    WatchRequest,
 };
 use crate::trace::{
     ClosedWhy, Damage, EventType, EventType as SentType, SentEvent, TraceKind, WatchEnd,
@@ -45,7 +45,7 @@ pub(super) struct Session {
     lines: EventLines,
     request: u64,
     /// What it was asked, for the fault rules.
-    asked: Asked,
+    asked: WatchRequest,
     /// What it reads its events from.
     feed: Feed,
     /// The resourceVersion the client would resume from: its start, then the last one an
@@ -119,7 +119,7 @@ impl Session {
                 Phase::Streaming
             },
             lines: EventLines::new(Arc::clone(&inner), query.metadata_only, query.table, filter),
-            asked: Asked::of(info),
+            asked: WatchRequest::of(info),
             feed: Feed::on(query.replica),
             position: options.version.revision().unwrap_or(0),
             bookmarks: BookmarkClock::start(bookmarks, interval, now + timeout, now),
