@@ -10,9 +10,9 @@ use crate::fixture::yaml_files;
 /// narrowest windows; the catalogue then takes as long as its longest scenario, 30 minutes,
 /// over 20: 90 s of wall time, mostly idle. The narrowest window is early-bookmarks': its
 /// delete lands 3 s before the first watch's 290 s deadline, so that watch must open within
-/// 2 s of the start. A debug build beside two busy cores opened it up to 4.7 s late at speed
-/// 100 (47 ms of wall time), and the verdict flipped in 2 runs of 6 (slow-consumer's, now and
-/// then, too); at speed 20 the same delay is under a second, and 6 runs of 6 agreed.
+/// 2 s of the start. A debug build beside two busy cores opened it 8.3 s late at speed 100
+/// (83 ms of wall time), and the verdict flipped in 2 runs of 6 (slow-consumer's, now and
+/// then, too); at speed 20 that delay is about 1.7 s, and 6 runs of 6 agreed.
 const SPEED: u32 = 20;
 
 /// Set-ups that only kube's own idle timeout rescues: kube-runtime gives up on a watch stream
