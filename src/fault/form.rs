@@ -1,17 +1,17 @@
-//! The file form of a fault, both ways: `kind:` first, then the keys its kind takes.
+//! The file form of a fault, and reading one: `kind:` first, then the keys its kind takes.
 //!
 //! [`Fault::walk`] names each kind's keys once, with their defaults, starting from the blank
-//! fault of each [`FaultKind`]. Reading a timeline entry ([`Fault::read`], in `reader.rs`),
-//! writing one ([`Fault::entries`], and `Serialize`/`Deserialize`), the keys a kind takes (for
-//! messages) and the JSON Schema editors validate with ([`Fault::schemas`]) all follow that
-//! walk, so a key is spelled in one place.
+//! fault of each [`FaultKind`]. Reading a timeline entry ([`Fault::read`], with an
+//! [`EntryReader`] that takes each key as the walk names it, typed, and says which key is at
+//! fault, why and where: [`KeyError`]), the keys a kind takes (for messages,
+//! [`Fault::keys_of`]), writing one ([`Fault::entries`], and `Serialize`/`Deserialize`, in
+//! `written.rs`) and the JSON Schema editors validate with ([`Fault::schemas`], also there) all
+//! follow that walk, so a key is spelled in one place.
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
-use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
-use serde::ser::SerializeMap;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::faults::Fault;
@@ -239,23 +239,6 @@ impl Fault {
         Self::blank(FaultKind::named(kind)?).walk(&mut keys);
         Some(keys.0)
     }
-
-    /// The keys this fault is written with (`kind:` aside), each with its value: a key left at
-    /// its default is left out.
-    #[must_use]
-    pub fn entries(&self) -> Vec<(&'static str, Value)> {
-        let mut writer = EntryWriter::default();
-        self.clone().walk(&mut writer);
-        writer.0
-    }
-
-    /// Each kind's keys as JSON Schema properties, and which of them it needs, for editors.
-    pub fn schemas(generator: &mut schemars::SchemaGenerator) -> Vec<KindSchema> {
-        FaultKind::ALL
-            .iter()
-            .map(|&kind| KindSchema::walked(generator, kind.name(), |f| Self::blank(kind).walk(f)))
-            .collect()
-    }
 }
 
 /// Collects the keys a walk names, in the order it names them.
@@ -274,219 +257,237 @@ impl Form for KeyNames {
     }
 }
 
-/// Collects the keys a walk names with their values, leaving out a key at its default.
-#[derive(Default)]
-pub struct EntryWriter(pub Vec<(&'static str, Value)>);
-
-impl EntryWriter {
-    fn put<T: Serialize>(&mut self, key: &'static str, value: &T) {
-        // NB: every field is plain data; serde_json cannot fail on it.
-        if let Ok(value) = serde_json::to_value(value) {
-            self.0.push((key, value));
-        }
-    }
-}
-
-impl Form for EntryWriter {
-    fn required<T: Field>(&mut self, key: &'static str, value: &mut T) {
-        self.put(key, value);
-    }
-    fn or<T: Field + PartialEq>(&mut self, key: &'static str, value: &mut T, default: T) {
-        if *value != default {
-            self.put(key, value);
-        }
-    }
-    fn optional<T: Field>(&mut self, key: &'static str, value: &mut Option<T>) {
-        if let Some(value) = value {
-            self.put(key, value);
-        }
-    }
-}
-
-/// Collects the keys a walk names as JSON Schema properties.
-pub struct SchemaForm<'g> {
-    generator: &'g mut schemars::SchemaGenerator,
-    properties: Vec<(&'static str, schemars::Schema)>,
-    required: Vec<&'static str>,
-}
-
-impl Form for SchemaForm<'_> {
-    fn required<T: Field>(&mut self, key: &'static str, _: &mut T) {
-        self.properties
-            .push((key, self.generator.subschema_for::<T>()));
-        self.required.push(key);
-    }
-    fn or<T: Field + PartialEq>(&mut self, key: &'static str, _: &mut T, _: T) {
-        self.properties
-            .push((key, self.generator.subschema_for::<T>()));
-    }
-    fn optional<T: Field>(&mut self, key: &'static str, _: &mut Option<T>) {
-        self.properties
-            .push((key, self.generator.subschema_for::<T>()));
-    }
-}
-
-impl KindSchema {
-    /// The schema of kind `kind`, from the keys `walk` names: a fault's or a write's walk.
-    pub fn walked(
-        generator: &mut schemars::SchemaGenerator,
-        kind: &'static str,
-        walk: impl FnOnce(&mut SchemaForm<'_>),
-    ) -> Self {
-        let mut form = SchemaForm {
-            generator,
-            properties: Vec::new(),
-            required: Vec::new(),
+impl Fault {
+    /// Reads a fault of kind `kind` from the entry's other keys, each with the position `P` of
+    /// its value; `at` is the entry's own position, for a key it lacks, and `also` the keys the
+    /// entry itself takes besides (`every`, `until`), for messages. Every key is checked
+    /// against the kind, typed, and the fault as a whole is checked ([`Fault::check`]).
+    ///
+    /// # Errors
+    /// The first key at fault, why, and where.
+    pub fn read<P: Copy>(
+        kind: &str,
+        entries: Vec<(String, Value, P)>,
+        at: P,
+        also: &[&str],
+    ) -> Result<Self, KeyError<P>> {
+        let Some(mut fault) = FaultKind::named(kind).map(Self::blank) else {
+            return Err(KeyError::unknown_kind(kind, &Self::kinds(), at));
         };
-        walk(&mut form);
+        let mut reader = EntryReader::new(kind, entries, at);
+        fault.walk(&mut reader);
+        if let Some(error) = reader.first {
+            return Err(error);
+        }
+        if let Some((key, _, at)) = reader.entries.into_iter().next() {
+            let takes: Vec<&str> = reader
+                .read
+                .iter()
+                .map(|(k, _)| *k)
+                .chain(also.iter().copied())
+                .collect();
+            return Err(KeyError::not_taken(&key, kind, &takes, at));
+        }
+        fault.check().map_err(|(key, message)| KeyError {
+            key: key.to_owned(),
+            message,
+            at: reader
+                .read
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map_or(at, |(_, p)| *p),
+        })?;
+        Ok(fault)
+    }
+}
+
+/// A key of a timeline entry that is not what its kind takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyError<P> {
+    /// The key path within the entry: `status`, `verbs[1]`.
+    pub key: String,
+    /// What is wrong, in words.
+    pub message: String,
+    /// Where.
+    pub at: P,
+}
+
+impl<P> KeyError<P> {
+    /// `kind:` names no kind of this entry: one of `kinds` was meant.
+    pub(crate) fn unknown_kind(kind: &str, kinds: &[&str], at: P) -> Self {
+        Self {
+            key: "kind".into(),
+            message: format!(
+                "unknown variant `{kind}`, expected one of {}",
+                kinds.join(", ")
+            ),
+            at,
+        }
+    }
+
+    /// `key` is not one of the keys `kind` takes (`takes`), with the closest if one is near.
+    pub(crate) fn not_taken(key: &str, kind: &str, takes: &[&str], at: P) -> Self {
+        let mut message = if takes.is_empty() {
+            format!("`{key}` does not apply to `kind: {kind}`, which takes no other keys")
+        } else {
+            format!(
+                "`{key}` does not apply to `kind: {kind}`, which takes {}",
+                takes.join(", ")
+            )
+        };
+        if let Some(meant) = crate::suggest::closest(key, takes.iter().copied()) {
+            message.push_str(&format!("; did you mean `{meant}`?"));
+        }
+        Self {
+            key: key.to_owned(),
+            message,
+            at,
+        }
+    }
+}
+
+/// Fills a blank value (a fault, a workload write) from a timeline entry's keys, taking each
+/// as the walk names it, typed; what was wrong is kept in the order the walk met it.
+pub(crate) struct EntryReader<'a, P> {
+    kind: &'a str,
+    /// The keys not taken yet.
+    pub(crate) entries: Vec<(String, Value, P)>,
+    at: P,
+    /// Every key the kind takes, with where it was read (or the entry's place when absent).
+    pub(crate) read: Vec<(&'static str, P)>,
+    /// The first thing wrong, whatever it was.
+    pub(crate) first: Option<KeyError<P>>,
+    /// The first value that is not what its key takes.
+    pub(crate) bad_value: Option<KeyError<P>>,
+    /// The first key the kind needs that the entry lacks.
+    pub(crate) missing: Option<KeyError<P>>,
+}
+
+impl<'a, P: Copy> EntryReader<'a, P> {
+    /// A reader of an entry of kind `kind` at `at` whose other keys are `entries`.
+    pub(crate) fn new(kind: &'a str, entries: Vec<(String, Value, P)>, at: P) -> Self {
         Self {
             kind,
-            properties: form.properties,
-            required: form.required,
+            entries,
+            at,
+            read: Vec::new(),
+            first: None,
+            bad_value: None,
+            missing: None,
         }
     }
-}
 
-/// One kind's keys for a JSON Schema.
-#[derive(Debug, Clone)]
-pub struct KindSchema {
-    /// The `kind:`.
-    pub kind: &'static str,
-    /// Each key it takes, with the schema of its value, in walk order.
-    pub properties: Vec<(&'static str, schemars::Schema)>,
-    /// The keys it needs.
-    pub required: Vec<&'static str>,
-}
-
-/// `{ kind: http_error, status: 503, for: 3m }`: `kind` first, then the keys in walk order.
-impl Serialize for Fault {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let entries = self.entries();
-        let mut map = serializer.serialize_map(Some(entries.len() + 1))?;
-        map.serialize_entry("kind", self.kind())?;
-        for (key, value) in &entries {
-            map.serialize_entry(key, value)?;
-        }
-        map.end()
-    }
-}
-
-/// The same form read back: every key typed and checked as a scenario's timeline entry is.
-impl<'de> Deserialize<'de> for Fault {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Entries;
-        impl<'de> Visitor<'de> for Entries {
-            type Value = Fault;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a fault: a mapping with `kind` and the keys its kind takes")
-            }
-            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Fault, M::Error> {
-                let mut kind = None;
-                let mut entries = Vec::new();
-                let mut seen = BTreeSet::new();
-                while let Some(key) = map.next_key::<String>()? {
-                    if !seen.insert(key.clone()) {
-                        return Err(de::Error::custom(format!("duplicate key `{key}`")));
-                    }
-                    if key == "kind" {
-                        kind = Some(map.next_value::<String>()?);
+    /// Takes `key`'s value, typed, if the entry has it.
+    fn take<T: DeserializeOwned>(&mut self, key: &'static str) -> Option<T> {
+        let Some(i) = self.entries.iter().position(|(k, _, _)| k == key) else {
+            self.read.push((key, self.at));
+            return None;
+        };
+        let (_, value, at) = self.entries.remove(i);
+        self.read.push((key, at));
+        match serde_path_to_error::deserialize::<_, T>(value) {
+            Ok(value) => Some(value),
+            Err(error) => {
+                let path = error.path().to_string();
+                let error = KeyError {
+                    key: if path == "." {
+                        key.to_owned()
+                    } else if path.starts_with('[') {
+                        format!("{key}{path}")
                     } else {
-                        entries.push((key, map.next_value::<Value>()?, ()));
-                    }
-                }
-                let kind = kind.ok_or_else(|| de::Error::missing_field("kind"))?;
-                Fault::read(&kind, entries, (), &[])
-                    .map_err(|e| de::Error::custom(format!("at `{}`: {}", e.key, e.message)))
+                        format!("{key}.{path}")
+                    },
+                    message: error.into_inner().to_string(),
+                    at,
+                };
+                self.bad_value.get_or_insert(error.clone());
+                self.first.get_or_insert(error);
+                None
             }
         }
-        deserializer.deserialize_map(Entries)
+    }
+}
+
+impl<P: Copy> Form for EntryReader<'_, P> {
+    fn required<T: Field>(&mut self, key: &'static str, value: &mut T) {
+        let present = self.entries.iter().any(|(k, _, _)| k == key);
+        match self.take(key) {
+            Some(read) => *value = read,
+            None if !present => {
+                let error = KeyError {
+                    key: key.to_owned(),
+                    message: format!("`kind: {}` needs `{key}`", self.kind),
+                    at: self.at,
+                };
+                self.missing.get_or_insert(error.clone());
+                self.first.get_or_insert(error);
+            }
+            None => {}
+        }
+    }
+
+    fn or<T: Field + PartialEq>(&mut self, key: &'static str, value: &mut T, default: T) {
+        *value = self.take(key).unwrap_or(default);
+    }
+
+    fn optional<T: Field>(&mut self, key: &'static str, value: &mut Option<T>) {
+        *value = self.take(key);
+    }
+
+    fn invalid(&mut self, key: &'static str, why: String) {
+        let at = self
+            .read
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(self.at, |(_, p)| *p);
+        self.first.get_or_insert(KeyError {
+            key: key.to_owned(),
+            message: why,
+            at,
+        });
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fault::target::TargetVerb;
-    use crate::fault::wire_shape::GoneMessage;
+    use crate::fault::target::Target;
+    use crate::trace::Cut;
 
-    fn every_kind_with_every_key() -> Vec<Fault> {
-        let target = Target {
-            verbs: vec![TargetVerb::Watch],
-            window: Some(Duration::from_secs(90)),
-            count: Some(2),
-            path: Some("/api/v1".into()),
-            query: Some("watch=".into()),
+    #[test]
+    fn a_key_at_its_default_is_left_out_and_a_key_of_another_kind_is_refused() {
+        let cut = Fault::CutStream {
+            how: Cut::Reset,
+            target: Target::default(),
         };
-        let mut faults: Vec<Fault> = FaultKind::ALL.iter().map(|&k| Fault::blank(k)).collect();
-        for fault in &mut faults {
-            match fault {
-                Fault::Idle { duration }
-                | Fault::DropBookmarks { duration }
-                | Fault::StaleBookmarks { duration }
-                | Fault::EmptyBookmarks { duration } => *duration = Duration::from_secs(60),
-                Fault::EarlyBookmarks { duration, lag } => {
-                    (*duration, *lag) = (Duration::from_secs(60), Duration::from_secs(9));
-                }
-                Fault::Compact { retain } => *retain = Some(Duration::from_secs(5)),
-                Fault::Watch410 {
-                    form,
-                    message,
-                    code,
-                    target: t,
-                } => {
-                    (*form, *message, *code) = (GoneForm::Http, Some(GoneMessage::Etcd), false);
-                    *t = target.clone();
-                }
-                Fault::HttpError {
-                    status,
-                    body,
-                    retry_after,
-                    target: t,
-                } => {
-                    (*status, *body, *retry_after) = (429, ErrorBody::Text, Some(7));
-                    *t = target.clone();
-                }
-                Fault::Latency { delay, on, .. } => {
-                    (*delay, *on) = (Duration::from_millis(1500), LatencyOn::Events);
-                }
-                Fault::Restart {
-                    restart,
-                    down,
-                    drain,
-                } => {
-                    (*restart, *down, *drain) = (
-                        Restart::Regress { by: 3 },
-                        Duration::from_secs(7),
-                        Duration::from_secs(30),
-                    );
-                }
-                Fault::CutStream { how, target: t } => {
-                    *how = Cut::MidChunk;
-                    *t = target.clone();
-                }
-                _ => {}
-            }
-        }
-        faults
+        assert!(cut.entries().is_empty());
+        let error = Fault::read("compact", vec![("how".into(), "reset".into(), 9)], 1, &[])
+            .expect_err("compact takes no `how`");
+        assert_eq!((error.key.as_str(), error.at), ("how", 9));
+        assert!(
+            error.message.contains("which takes retain"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
-    fn every_kind_is_named_once_and_reads_back_what_it_writes() {
-        let kinds = Fault::kinds();
-        assert_eq!(kinds.len(), kinds.iter().collect::<BTreeSet<_>>().len());
-        for fault in every_kind_with_every_key() {
-            let entries = fault
-                .entries()
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v, ()))
-                .collect();
-            assert_eq!(
-                Fault::read(fault.kind(), entries, (), &[]),
-                Ok(fault.clone())
-            );
-            let json = serde_json::to_value(&fault).unwrap();
-            assert_eq!(json["kind"], fault.kind());
-            assert_eq!(serde_json::from_value::<Fault>(json).unwrap(), fault);
-        }
+    fn a_missing_key_is_placed_at_the_entry_and_a_bad_value_at_itself() {
+        let missing = Fault::read::<u32>("http_error", vec![], 1, &[]).unwrap_err();
+        assert_eq!(
+            (missing.key.as_str(), missing.message.as_str(), missing.at),
+            ("status", "`kind: http_error` needs `status`", 1)
+        );
+        let bad = Fault::read(
+            "http_error",
+            vec![
+                ("status".into(), 503.into(), 2),
+                ("verbs".into(), serde_json::json!(["list", "lst"]), 3),
+            ],
+            1,
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!((bad.key.as_str(), bad.at), ("verbs[1]", 3));
     }
 }

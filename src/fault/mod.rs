@@ -13,19 +13,20 @@
 //! `rule.rs`). This module owns no I/O and never reads a clock: callers pass the virtual time.
 //!
 //! Where things are: the one list of kinds is the trace's vocabulary ([`FaultKind`], with how a
-//! stream is cut, [`Cut`]); `faults.rs` the fault itself; `target.rs`,
-//! `wire_shape.rs` and `restart.rs` the parts a fault is made of; `form.rs` the file form (one
-//! walk over a kind's keys) and `reader.rs` reading it; `fault_rules.rs` the table of how
-//! installed faults act on bookmarks, requests and watches, and `effects.rs` what it answers.
+//! stream is cut, [`Cut`]); `faults.rs` the fault itself; `target.rs`, `wire_shape.rs` and
+//! `restart.rs` the parts a fault is made of; `form.rs` the file form (one walk over a kind's
+//! keys) and reading a timeline entry with it, `written.rs` the same walk writing a fault out
+//! and describing it as JSON Schema; `fault_rules.rs` the table of how installed faults act on
+//! bookmarks, requests and watches, and `effects.rs` what it answers.
 
 mod effects;
 mod fault_rules;
 mod faults;
 mod form;
-mod reader;
 mod restart;
 mod target;
 mod wire_shape;
+mod written;
 
 pub use crate::trace::{Cut, FaultKind};
 pub use effects::{
@@ -34,9 +35,9 @@ pub use effects::{
 };
 pub use fault_rules::FaultRules;
 pub use faults::Fault;
-pub use form::{EntryWriter, Field, Form, KeyNames, KindSchema, SchemaForm};
-pub(crate) use reader::EntryReader;
-pub use reader::KeyError;
+pub(crate) use form::EntryReader;
+pub use form::{Field, Form, KeyError, KeyNames};
 pub use restart::{Restart, Revision};
 pub use target::{Target, TargetVerb};
 pub use wire_shape::{ErrorBody, GoneForm, GoneMessage, LatencyOn, Malformed, StreamError};
+pub use written::{EntryWriter, KindSchema, SchemaForm};

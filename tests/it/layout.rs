@@ -2,6 +2,7 @@
 //! functions short enough to hold in one's head, module roots that only name their children,
 //! and imports that never run back up a folder or close a loop.
 
+mod fault_walk;
 mod import_graph;
 mod rust_source;
 
