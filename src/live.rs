@@ -34,7 +34,7 @@ pub struct LiveOptions {
     /// How long a client may take to send a request head before it is disconnected
     /// (slowloris). Default 30 s, hyper's own default.
     pub header_timeout: Duration,
-    /// Record which local process opened each connection ([`crate::peer`]), so that clients
+    /// Record which local process opened each connection (procfs, `peer.rs`), so that clients
     /// are told apart by process. Default off: it reads procfs once a connection.
     pub attribute_processes: bool,
 }

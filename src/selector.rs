@@ -67,7 +67,7 @@ impl Selector {
     }
 
     /// Whether the field selector names a field of the kind's own, whose value must be read
-    /// from the object ([`crate::field_label::values`]).
+    /// from the object (`field_label::values`).
     #[must_use]
     pub fn reads_fields(&self) -> bool {
         self.fields

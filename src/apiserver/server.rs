@@ -353,7 +353,7 @@ impl ApiServer {
     }
 
     /// Resolves once the run is a request storm — past `server.max_requests` requests, or
-    /// [`STORM_BURST`] lists and watches within [`STORM_SPAN`] — with the requests made by
+    /// [`STORM_BURST`] lists and watches within [`STORM_SPAN`](super::storm::STORM_SPAN) — with the requests made by
     /// then and, for a burst, the span its lists and watches took.
     pub async fn storm(&self) -> (u64, Option<Duration>) {
         let mut rx = self.shared.storm.subscribe();

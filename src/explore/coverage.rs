@@ -106,7 +106,7 @@ impl Coverage {
         }
     }
 
-    /// The weight of `feature` in the next draw: [`BASE`] for a choice that never gained, up to
+    /// The weight of `feature` in the next draw: `BASE` for a choice that never gained, up to
     /// eight times that for one whose tries mostly showed something new. A choice is never
     /// weighted below the base, so nothing drops out of the search.
     #[must_use]
