@@ -4,8 +4,10 @@
 
 use std::time::Duration;
 
+use super::faults::FaultKind;
+use super::wire_shape::Cut;
 use super::wire_shape::{ErrorBody, GoneForm, GoneMessage, StreamError};
-use crate::trace::{Cut, FaultKind, Verb};
+use crate::trace::Verb;
 
 /// What the server knows about a request when it asks the rules.
 #[derive(Debug, Clone, Copy)]

@@ -321,8 +321,8 @@ impl FaultRules {
 mod tests {
     use super::*;
     use crate::fault::target::{Target, TargetVerb};
+    use crate::fault::wire_shape::Cut;
     use crate::fault::wire_shape::StreamError;
-    use crate::trace::Cut;
 
     /// A target from its parts, for tests.
     fn target(verbs: &[TargetVerb], window: Option<u64>, count: Option<u64>) -> Target {

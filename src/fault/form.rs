@@ -15,12 +15,12 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::faults::Fault;
+use super::faults::FaultKind;
 use super::restart::{Restart, Revision};
 use super::target::Target;
+use super::wire_shape::Cut;
 use super::wire_shape::{ErrorBody, GoneForm, LatencyOn, Malformed, StreamError};
 use crate::span::Span;
-use crate::trace::Cut;
-use crate::trace::FaultKind;
 
 /// A value a key can hold: written and read as YAML scalars and lists, described for editors.
 pub trait Field: Serialize + DeserializeOwned + schemars::JsonSchema {}
@@ -452,7 +452,7 @@ impl<P: Copy> Form for EntryReader<'_, P> {
 mod tests {
     use super::*;
     use crate::fault::target::Target;
-    use crate::trace::Cut;
+    use crate::fault::wire_shape::Cut;
 
     #[test]
     fn a_key_at_its_default_is_left_out_and_a_key_of_another_kind_is_refused() {

@@ -12,9 +12,9 @@
 //! Rules are checked in declaration order and the first that applies wins (as in turmoil's
 //! `rule.rs`). This module owns no I/O and never reads a clock: callers pass the virtual time.
 //!
-//! Where things are: the one list of kinds is the trace's vocabulary ([`FaultKind`], with how a
-//! stream is cut, [`Cut`]); `faults.rs` the fault itself; `target.rs`, `wire_shape.rs` and
-//! `restart.rs` the parts a fault is made of; `form.rs` the file form (one walk over a kind's
+//! Where things are: `faults.rs` the fault itself and the one list of its kinds
+//! ([`FaultKind`], which the trace records); `target.rs`, `wire_shape.rs` (with how a stream is
+//! cut, [`Cut`]) and `restart.rs` the parts a fault is made of; `form.rs` the file form (one walk over a kind's
 //! keys) and reading a timeline entry with it, `written.rs` the same walk writing a fault out
 //! and describing it as JSON Schema; `fault_rules.rs` the table of how installed faults act on
 //! bookmarks, requests and watches, and `effects.rs` what it answers.
@@ -28,16 +28,15 @@ mod target;
 mod wire_shape;
 mod written;
 
-pub use crate::trace::{Cut, FaultKind};
 pub use effects::{
     BookmarkAction, OpenWatchHit, RequestFault, RequestFaults, RequestInfo, StreamFaults,
     WatchRequest,
 };
 pub use fault_rules::FaultRules;
-pub use faults::Fault;
+pub use faults::{Fault, FaultKind};
 pub(crate) use form::EntryReader;
 pub use form::{Field, Form, KeyError, KeyNames};
 pub use restart::{Restart, Revision};
 pub use target::{Target, TargetVerb};
-pub use wire_shape::{ErrorBody, GoneForm, GoneMessage, LatencyOn, Malformed, StreamError};
+pub use wire_shape::{Cut, ErrorBody, GoneForm, GoneMessage, LatencyOn, Malformed, StreamError};
 pub use written::{EntryWriter, KindSchema, SchemaForm};

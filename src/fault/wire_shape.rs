@@ -1,6 +1,6 @@
 //! How a fault looks on the wire, where its kind leaves a choice: how a 410 is sent
 //! ([`GoneForm`]) and worded ([`GoneMessage`]), how a stream is cut
-//! ([`Cut`](crate::trace::Cut)), how an error is written ([`ErrorBody`]), what latency slows
+//! ([`Cut`]), how an error is written ([`ErrorBody`]), what latency slows
 //! ([`LatencyOn`]), how an event line is malformed ([`Malformed`]), and which in-stream `ERROR`
 //! ends a watch ([`StreamError`]). Each is the faithful form of a real server's or proxy's
 //! (shared/docs/k8s-watch-semantics.md §2.5, §4).
@@ -71,4 +71,35 @@ pub enum Malformed {
     Truncated,
     /// Valid JSON of the wrong shape: the object without its `{"type","object"}` envelope.
     WrongShape,
+}
+
+/// How a watch stream is cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Cut {
+    /// A clean end: the final zero-length chunk, as at a timeout.
+    Clean,
+    /// The connection closes in the middle of an event line, without the final chunk.
+    MidChunk,
+    /// The connection closes between events, without the final chunk.
+    Reset,
+}
+
+impl Cut {
+    /// The name a scenario gives it: `clean`, `mid_chunk`, `reset`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Clean => "clean",
+            Self::MidChunk => "mid_chunk",
+            Self::Reset => "reset",
+        }
+    }
+}
+
+/// Its name, as a scenario writes it.
+impl std::fmt::Display for Cut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }

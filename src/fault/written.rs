@@ -10,8 +10,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use super::faults::Fault;
+use super::faults::FaultKind;
 use super::form::{Field, Form};
-use crate::trace::FaultKind;
 
 impl Fault {
     /// The keys this fault is written with (`kind:` aside), each with its value: a key left at
@@ -168,8 +168,8 @@ mod tests {
     use super::*;
     use crate::fault::restart::Restart;
     use crate::fault::target::{Target, TargetVerb};
+    use crate::fault::wire_shape::Cut;
     use crate::fault::wire_shape::{ErrorBody, GoneForm, GoneMessage, LatencyOn};
-    use crate::trace::Cut;
 
     fn every_kind_with_every_key() -> Vec<Fault> {
         let target = Target {

@@ -7,11 +7,11 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::consumer_stop::ConsumerStop;
-use super::fault_kind::FaultKind;
 use super::object_key::ObjectKey;
 use super::request::RequestRecord;
 use super::watch::{SentEvent, WatchEnd};
 use super::watcher_fault::WatcherFault;
+use crate::fault::FaultKind;
 
 /// One thing that happened, at a virtual time since the start of the run.
 #[derive(Debug, Clone, PartialEq, Serialize)]

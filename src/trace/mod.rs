@@ -7,25 +7,26 @@
 //! as what they are, never as words to be parsed back.
 //!
 //! Where things are: `event.rs` the events; `request.rs` a request and its verb; `watch.rs`
-//! what a watch sent and how it ended; `fault_kind.rs` the one list of fault kinds;
-//! `object_key.rs` how an object is named; `watcher_fault.rs` kube's watcher errors;
-//! `consumer_stop.rs` why a consumer stopped; `recorder.rs` the run's clock, which stamps and
-//! appends events. The storm policy is the server's (`apiserver::storm`).
+//! what a watch sent and how it ended; `object_key.rs` how an object is named;
+//! `watcher_fault.rs` kube's watcher errors; `consumer_stop.rs` why a consumer stopped;
+//! `recorder.rs` the run's clock, which stamps and appends events. A fault's kind and how a
+//! stream is cut are the fault's ([`crate::fault`], beside the faults they describe); events
+//! carry them, so they are named here too. The storm policy is the server's
+//! (`apiserver::storm`).
 
 mod consumer_stop;
 mod event;
-mod fault_kind;
 mod object_key;
 mod recorder;
 mod request;
 mod watch;
 mod watcher_fault;
 
+pub use crate::fault::{Cut, FaultKind};
 pub use consumer_stop::ConsumerStop;
 pub use event::{Trace, TraceEvent, TraceKind};
-pub use fault_kind::FaultKind;
 pub use object_key::ObjectKey;
 pub use recorder::{Recorder, SIMULATED_EPOCH};
 pub use request::{Asked, RequestRecord, Verb};
-pub use watch::{ClosedWhy, Cut, Damage, EventType, SentEvent, WatchEnd};
+pub use watch::{ClosedWhy, Damage, EventType, SentEvent, WatchEnd};
 pub use watcher_fault::{WatcherErrorVariant, WatcherFault};

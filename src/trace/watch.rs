@@ -1,9 +1,9 @@
 //! What a watch sent and how it ended.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::fault_kind::FaultKind;
 use super::object_key::ObjectKey;
+use crate::fault::{Cut, FaultKind};
 
 /// One event a watch sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -172,36 +172,5 @@ impl ClosedWhy {
             }
             Self::Upstream => "the apiserver behind the proxy ended it before its timeout",
         }
-    }
-}
-
-/// How a watch stream is cut.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Cut {
-    /// A clean end: the final zero-length chunk, as at a timeout.
-    Clean,
-    /// The connection closes in the middle of an event line, without the final chunk.
-    MidChunk,
-    /// The connection closes between events, without the final chunk.
-    Reset,
-}
-
-impl Cut {
-    /// The name a scenario gives it: `clean`, `mid_chunk`, `reset`.
-    #[must_use]
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Clean => "clean",
-            Self::MidChunk => "mid_chunk",
-            Self::Reset => "reset",
-        }
-    }
-}
-
-/// Its name, as a scenario writes it.
-impl std::fmt::Display for Cut {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
     }
 }

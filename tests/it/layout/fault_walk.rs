@@ -33,13 +33,13 @@ const WALK: &[Stop] = &[
     stop("scenario/load.rs", "load", "load"),
     stop("scenario/yaml.rs", "deserialize", "deserialize"),
     stop("scenario/file.rs", "StepFile", "ScenarioFile"),
-    // Validated: the entry's action, and the fault read from its keys by the fault's walk,
-    // its kind named, and the fault as a whole checked.
+    // Validated: the entry's action, and the fault read from its keys by the fault's walk
+    // (`for: 2m` read as a span), its kind named, and the fault as a whole checked.
     stop("scenario/validate/validator.rs", "validate", "validate"),
     stop("scenario/validate/timeline.rs", "action", "StepFile"),
     stop("fault/form.rs", "read", "read"),
-    stop("trace/fault_kind.rs", "named", "named"),
-    stop("fault/faults.rs", "check", "check"),
+    stop("span.rs", "Span", "Span"),
+    stop("fault/faults.rs", "named", "named"),
     // Played at its time, installed in the rule table, consulted at each bookmark due, and the
     // bookmark written with the stale revision.
     stop("apiserver/timeline.rs", "apply", "Action"),
