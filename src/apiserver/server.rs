@@ -353,8 +353,8 @@ impl ApiServer {
     }
 
     /// Resolves once the run is a request storm — past `server.max_requests` requests, or
-    /// [`STORM_BURST`] lists and watches within [`STORM_SPAN`](super::storm::STORM_SPAN) — with the requests made by
-    /// then and, for a burst, the span its lists and watches took.
+    /// [`STORM_BURST`] lists and watches within [`STORM_SPAN`](super::storm::STORM_SPAN) — with
+    /// the requests made by then and, for a burst, the span its lists and watches took.
     pub async fn storm(&self) -> (u64, Option<Duration>) {
         let mut rx = self.shared.storm.subscribe();
         // NB: `wait_for` errs only when the sender is gone, which cannot happen while `self` lives.

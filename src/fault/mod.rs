@@ -14,10 +14,10 @@
 //!
 //! Where things are: `faults.rs` the fault itself and the one list of its kinds
 //! ([`FaultKind`], which the trace records); `target.rs`, `wire_shape.rs` (with how a stream is
-//! cut, [`Cut`]) and `restart.rs` the parts a fault is made of; `form.rs` the file form (one walk over a kind's
-//! keys) and reading a timeline entry with it, `written.rs` the same walk writing a fault out
-//! and describing it as JSON Schema; `fault_rules.rs` the table of how installed faults act on
-//! bookmarks, requests and watches, and `effects.rs` what it answers.
+//! cut, [`Cut`]) and `restart.rs` the parts a fault is made of; `form.rs` the file form (one
+//! walk over a kind's keys) and reading a timeline entry with it, `written.rs` the same walk
+//! writing a fault out and describing it as JSON Schema; `fault_rules.rs` the table of how
+//! installed faults act on bookmarks, requests and watches, and `effects.rs` what it answers.
 
 mod effects;
 mod fault_rules;

@@ -1,8 +1,7 @@
 //! How a fault looks on the wire, where its kind leaves a choice: how a 410 is sent
-//! ([`GoneForm`]) and worded ([`GoneMessage`]), how a stream is cut
-//! ([`Cut`]), how an error is written ([`ErrorBody`]), what latency slows
-//! ([`LatencyOn`]), how an event line is malformed ([`Malformed`]), and which in-stream `ERROR`
-//! ends a watch ([`StreamError`]). Each is the faithful form of a real server's or proxy's
+//! ([`GoneForm`]) and worded ([`GoneMessage`]), how a stream is cut ([`Cut`]), how an error is
+//! written ([`ErrorBody`]), what latency slows ([`LatencyOn`]), how an event line is malformed
+//! ([`Malformed`]), and which in-stream `ERROR` ends a watch ([`StreamError`]). Each is the faithful form of a real server's or proxy's
 //! (shared/docs/k8s-watch-semantics.md §2.5, §4).
 
 use serde::{Deserialize, Serialize};

@@ -22,7 +22,8 @@ pub struct RequestRecord {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub agent: String,
     /// The local process that opened its connection, when the live server was asked to tell
-    /// (`harness exec`, read from procfs by `peer.rs`): clients are told apart by it before their agent.
+    /// (`harness exec`, read from procfs by `peer.rs`): clients are told apart by it before
+    /// their agent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub process: Option<u32>,
     /// The `Retry-After` its answer carried, in seconds.
